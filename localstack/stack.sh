@@ -69,7 +69,7 @@ start_localstack() {
     cd "$state/localstack"
     SERVICES=s3,sqs,kms,sts GATEWAY_LISTEN="127.0.0.1:$localstack_port" DNS_ADDRESS=0 \
       DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 LOCALSTACK_VOLUME_DIR="$state/localstack/volume" \
-      FILESYSTEM_ROOT="$state/localstack/fs" SQS_ENDPOINT_STRATEGY=path \
+      FILESYSTEM_ROOT="$state/localstack/fs" SQS_ENDPOINT_STRATEGY=path LOCALSTACK_HOST="127.0.0.1:$localstack_port" \
       setsid nohup "$venv/bin/python" -m localstack.runtime.main \
       >"$state/localstack.log" 2>&1 </dev/null &
     echo $! >"$state/localstack.pid"

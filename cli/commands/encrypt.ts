@@ -1,0 +1,74 @@
+import { type Command, Option } from 'commander';
+import { startRun } from '../../shared/jobs/start-run.js';
+import { PROTECTION_MODES } from '../../shared/policy.js';
+import { resolveQueueUrls } from '../../shared/queues.js';
+import { type Run, RunStore } from '../../shared/runs/run-store.js';
+import { parseS3Uri } from '../../shared/s3-uri.js';
+import { runLocally } from '../local-run.js';
+import { createRunProgress } from '../progress.js';
+import { cliRuntime } from '../runtime.js';
+import { printSummary } from '../summary.js';
+
+export interface EncryptOptions {
+  mode: string;
+  key?: string;
+  local?: boolean;
+  concurrency: string;
+  progress?: boolean;
+}
+
+/** Starts a backfill run and, with --local, processes it here; returns the exit code. */
+export async function encryptCommand(uri: string, options: EncryptOptions): Promise<number> {
+  const { bucket, key: prefix } = parseS3Uri(uri);
+  const { config, clients } = cliRuntime();
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  const queues = await resolveQueueUrls(clients.sqs, config);
+  const run = await startRun(
+    { ...clients, runs, queues },
+    { bucket, prefix, mode: options.mode, key: options.key },
+  );
+  console.error(
+    `run ${run.runId}: ${options.mode}${run.keyArn ? ` under ${run.keyArn}` : ''} for s3://${bucket}/${prefix}`,
+  );
+  if (!options.local) {
+    console.log(run.runId);
+    console.error('queued; deployed functions or `s3-seal encrypt --local` workers process it');
+    return 0;
+  }
+  const concurrency = Number(options.concurrency);
+  const progress = options.progress === false ? undefined : createRunProgress('encrypting');
+  const started = Date.now();
+  let result: Awaited<ReturnType<typeof runLocally>>;
+  try {
+    result = await runLocally({
+      sqs: clients.sqs,
+      runs,
+      queues,
+      runId: run.runId,
+      concurrency,
+      onProgress: (r: Run) => progress?.update(r),
+    });
+  } finally {
+    progress?.stop();
+  }
+  return printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
+}
+
+export function registerEncrypt(program: Command): void {
+  program
+    .command('encrypt')
+    .description('bring every object under s3://BUCKET[/PREFIX] under the chosen protection')
+    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .addOption(new Option('--mode <mode>', 'protection mode').choices(PROTECTION_MODES).makeOptionMandatory())
+    .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
+    .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
+    .option('--concurrency <n>', 'with --local: encrypt pollers, each working ten objects at a time', '4')
+    .option('--no-progress', 'with --local: no progress bar')
+    .addHelpText(
+      'after',
+      '\nExits 0 only when every object ended encrypted, already compliant, or skipped with a reason.',
+    )
+    .action(async (uri: string, options: EncryptOptions) => {
+      process.exitCode = await encryptCommand(uri, options);
+    });
+}

@@ -1,0 +1,111 @@
+import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { type Command, Option } from 'commander';
+import { isCompliant } from '../../shared/compliance.js';
+import { envelopeVersion } from '../../shared/envelope/format.js';
+import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
+import { describeError } from '../../shared/errors.js';
+import { assertBucketReachable } from '../../shared/jobs/start-run.js';
+import { resolveUsableKey } from '../../shared/kms/key-service.js';
+import { PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../../shared/policy.js';
+import { headObject, type ObjectHead } from '../../shared/s3/object-head.js';
+import { parseS3Uri } from '../../shared/s3-uri.js';
+import { cliRuntime } from '../runtime.js';
+
+interface VerifyOptions {
+  mode?: ProtectionMode;
+  key?: string;
+  concurrency: string;
+}
+
+/** What is wrong with one object, or undefined when it is compliant. */
+async function problemWith(
+  head: ObjectHead,
+  policy: ProtectionPolicy | undefined,
+  kms: ReturnType<typeof cliRuntime>['clients']['kms'],
+): Promise<string | undefined> {
+  if (envelopeVersion(head.metadata)) {
+    try {
+      const keyArn = await checkDataKeyUnwraps(kms, head.metadata);
+      if (policy?.keyArn && policy.mode === 'envelope' && keyArn !== policy.keyArn) {
+        return `envelope data key is wrapped under ${keyArn}, not ${policy.keyArn}`;
+      }
+      return undefined;
+    } catch (error) {
+      return `envelope data key does not unwrap: ${describeError(error)}`;
+    }
+  }
+  if (policy) {
+    return isCompliant(head, policy)
+      ? undefined
+      : `not ${policy.mode}${policy.keyArn ? ` under ${policy.keyArn}` : ''} (${describe(head)})`;
+  }
+  // Without a policy: any protection s3-seal applies counts (SSE-S3, SSE-KMS, DSSE-KMS, envelope).
+  return head.serverSideEncryption || head.sseCustomerAlgorithm ? undefined : 'unencrypted';
+}
+
+function describe(head: ObjectHead): string {
+  if (head.sseCustomerAlgorithm) return 'SSE-C';
+  if (!head.serverSideEncryption) return 'unencrypted';
+  return head.kmsKeyArn ? `${head.serverSideEncryption} under ${head.kmsKeyArn}` : head.serverSideEncryption;
+}
+
+async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
+  const { bucket, key: prefix } = parseS3Uri(uri);
+  const { clients } = cliRuntime();
+  await assertBucketReachable(clients.s3, bucket);
+  const policy: ProtectionPolicy | undefined = options.mode
+    ? {
+        mode: options.mode,
+        keyArn: options.key ? await resolveUsableKey(clients.kms, options.key) : undefined,
+      }
+    : undefined;
+  const concurrency = Number(options.concurrency);
+  let checked = 0;
+  let problems = 0;
+  const pages = paginateListObjectsV2(
+    { client: clients.s3 },
+    { Bucket: bucket, Prefix: prefix || undefined },
+  );
+  for await (const page of pages) {
+    const keys = (page.Contents ?? []).map((o) => o.Key!);
+    for (let i = 0; i < keys.length; i += concurrency) {
+      const found = await Promise.all(
+        keys.slice(i, i + concurrency).map(async (key) => {
+          const head = await headObject(clients.s3, bucket, key);
+          return { key, problem: head ? await problemWith(head, policy, clients.kms) : undefined };
+        }),
+      );
+      for (const { key, problem } of found) {
+        checked++;
+        if (problem) {
+          problems++;
+          console.log(`NOT COMPLIANT  s3://${bucket}/${key}  ${problem}`);
+        }
+      }
+      if (process.stderr.isTTY) process.stderr.write(`\rverified ${checked} objects…`);
+    }
+  }
+  if (process.stderr.isTTY) process.stderr.write('\r');
+  console.log(
+    `verified ${checked} objects under s3://${bucket}/${prefix}: ${checked - problems} compliant, ${problems} not`,
+  );
+  return problems > 0 ? 1 : 0;
+}
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('report every object that is not protected, or whose envelope data key does not unwrap')
+    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .addOption(
+      new Option('--mode <mode>', 'require this protection mode (default: any protection)').choices(
+        PROTECTION_MODES,
+      ),
+    )
+    .option('--key <key>', 'with --mode: require this KMS key')
+    .option('--concurrency <n>', 'objects checked at once', '16')
+    .addHelpText('after', '\nExits 1 if any object is not compliant.')
+    .action(async (uri: string, options: VerifyOptions) => {
+      process.exitCode = await verifyCommand(uri, options);
+    });
+}

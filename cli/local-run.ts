@@ -1,0 +1,78 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { handler as encryptHandler } from '../functions/encrypt/handler.js';
+import { handler as scanHandler } from '../functions/scan/handler.js';
+import type { QueueUrls } from '../shared/queues.js';
+import { type Run, type RunStore, settled } from '../shared/runs/run-store.js';
+import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
+
+export interface LocalRunOptions {
+  sqs: SQSClient;
+  runs: RunStore;
+  queues: QueueUrls;
+  runId: string;
+  /** Encrypt pollers; each handles a batch of up to ten objects in parallel. */
+  concurrency: number;
+  onProgress?: (run: Run) => void;
+  /** Stop when the queues have been empty this long without the run completing (a stuck run). */
+  idleMs?: number;
+}
+
+export interface LocalRunResult {
+  run: Run;
+  /** Objects discovered whose job never settled (their messages went to a DLQ). */
+  unsettled: number;
+}
+
+async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/**
+ * Processes a run in this process with the same handlers the Lambdas run, fed by pollers with
+ * Lambda's SQS semantics, until every discovered object has settled (or the queues stay empty
+ * without that happening, which means some jobs ended in a dead-letter queue).
+ */
+export async function runLocally(options: LocalRunOptions): Promise<LocalRunResult> {
+  const { sqs, runs, queues, runId } = options;
+  const controller = new AbortController();
+  const poll = (queueUrl: string, handler: SqsHandler, functionName: string) =>
+    pollQueue({ sqs, queueUrl, handler, functionName, signal: controller.signal, visibilitySeconds: 120 });
+  const pollers = [
+    poll(queues.scan, scanHandler as SqsHandler, 's3-seal-scan'),
+    ...Array.from({ length: options.concurrency }, () =>
+      poll(queues.encrypt, encryptHandler as SqsHandler, 's3-seal-encrypt'),
+    ),
+  ];
+  let run: Run | undefined;
+  let idleSince: number | undefined;
+  try {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      run = await runs.get(runId);
+      if (!run) throw new Error(`run ${runId} not found`);
+      options.onProgress?.(run);
+      if (run.scanComplete && settled(run.counts) >= run.discovered) break;
+      const depth = (await queueDepth(sqs, queues.scan)) + (await queueDepth(sqs, queues.encrypt));
+      if (depth > 0) {
+        idleSince = undefined;
+      } else if (idleSince === undefined) {
+        idleSince = Date.now();
+      } else if (Date.now() - idleSince > (options.idleMs ?? 5000)) {
+        break;
+      }
+    }
+  } finally {
+    controller.abort();
+    await Promise.all(pollers);
+  }
+  const final = (await runs.get(runId)) ?? run!;
+  options.onProgress?.(final);
+  return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)) };
+}

@@ -1,0 +1,31 @@
+import { type Run, settled } from '../shared/runs/run-store.js';
+
+/**
+ * Prints a run's outcome and returns the exit code: 0 only when every discovered object ended
+ * encrypted, already compliant, or skipped with a reason.
+ */
+export function printSummary(run: Run, unsettled: number, seconds: number): number {
+  const c = run.counts;
+  const lines = [
+    `run ${run.runId} (${run.mode}) s3://${run.bucket}/${run.prefix}`,
+    `  objects found        ${run.discovered}`,
+    `  encrypted            ${c.encrypted}`,
+    `  already compliant    ${c.compliant}`,
+    `  skipped              ${c.skipped}`,
+    ...Object.entries(c.reasons)
+      .filter(([reason]) => !reason.endsWith('Error'))
+      .map(([reason, n]) => `    ${reason.padEnd(19)}${n}`),
+    `  superseded           ${c.superseded}  (written by someone else meanwhile; newer bytes kept, run again to protect them)`,
+    `  failed               ${c.failed}`,
+    ...Object.entries(c.reasons)
+      .filter(([reason]) => reason.endsWith('Error'))
+      .map(([reason, n]) => `    ${reason.padEnd(19)}${n}`),
+  ];
+  if (unsettled > 0)
+    lines.push(`  unfinished           ${unsettled}  (see \`s3-seal\` DLQs: their jobs did not settle)`);
+  lines.push(
+    `  time                 ${seconds.toFixed(1)} s (${(settled(c) / Math.max(seconds, 0.001)).toFixed(1)} objects/s)`,
+  );
+  console.log(lines.join('\n'));
+  return c.failed > 0 || c.superseded > 0 || unsettled > 0 ? 1 : 0;
+}

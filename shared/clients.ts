@@ -1,0 +1,33 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from './config.js';
+
+/** The AWS SDK clients s3-seal uses, built once per process and injected everywhere else. */
+export interface Clients {
+  s3: S3Client;
+  sqs: SQSClient;
+  kms: KMSClient;
+  dynamo: DynamoDBDocumentClient;
+}
+
+/**
+ * Builds the clients. Endpoints, region and credentials come only from the SDK's standard sources
+ * (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION, ...), so the same code talks to AWS or to
+ * the local stack. The SDK's Node handler keeps connections alive, which matters at thousands of
+ * small requests a second.
+ */
+export function createClients(config: Pick<Config, 's3ForcePathStyle'>): Clients {
+  const retry = { maxAttempts: 5 };
+  return {
+    s3: new S3Client({ ...retry, forcePathStyle: config.s3ForcePathStyle }),
+    // Always send to the configured endpoint, not to the host inside a queue URL.
+    sqs: new SQSClient({ ...retry, useQueueUrlAsEndpoint: false }),
+    kms: new KMSClient(retry),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(retry), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+  };
+}

@@ -1,0 +1,92 @@
+import { envelopeVersion } from './envelope/format.js';
+import type { ProtectionPolicy } from './policy.js';
+
+/** What HEAD told us about an object, reduced to what the compliance decision reads. */
+export interface ObjectState {
+  key: string;
+  /** `AES256`, `aws:kms`, `aws:kms:dsse`, or undefined for an unencrypted object. */
+  serverSideEncryption?: string;
+  kmsKeyArn?: string;
+  /** Set when the object is encrypted with a customer-provided key (SSE-C). */
+  sseCustomerAlgorithm?: string;
+  storageClass?: string;
+  /** Intelligent-Tiering archive tiers (ARCHIVE_ACCESS, DEEP_ARCHIVE_ACCESS). */
+  archiveStatus?: string;
+  metadata: Record<string, string>;
+}
+
+export type SkipReason = 'missing' | 'sse-c' | 'archived' | 's3ec-instruction-file' | 'has-instruction-file';
+
+export type ProtectMethod = 'copy-in-place' | 'update-encryption' | 'envelope';
+
+export type ComplianceDecision =
+  | { action: 'compliant'; detail: string }
+  | { action: 'skip'; reason: SkipReason; detail: string }
+  | { action: 'protect'; method: ProtectMethod };
+
+// Objects in these classes must be restored before S3 will read them; a copy in place would fail
+// or, for a restored copy, silently change the class's billing. Skip and report.
+const ARCHIVED_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+/** The suffix S3EC's instruction-file variant uses for the envelope of `<key>`. */
+export const INSTRUCTION_FILE_SUFFIX = '.instruction';
+
+/**
+ * The decision table. Pure: it sees one HEAD and the policy, and decides whether an object is
+ * already compliant, must be skipped with a reason, or needs protecting and how.
+ *
+ * Order matters: objects we must not or cannot touch are ruled out first; any client-side envelope
+ * counts as protected under every mode, because encrypting it again would bury its data key
+ * (data loss); stronger server-side protection than the policy asks for is never downgraded.
+ */
+export function decideCompliance(
+  object: ObjectState,
+  policy: ProtectionPolicy,
+  options: { useUpdateObjectEncryption: boolean },
+): ComplianceDecision {
+  if (object.sseCustomerAlgorithm) {
+    return { action: 'skip', reason: 'sse-c', detail: 'encrypted with a customer-provided key (SSE-C)' };
+  }
+  if (ARCHIVED_CLASSES.has(object.storageClass ?? '') || object.archiveStatus) {
+    return {
+      action: 'skip',
+      reason: 'archived',
+      detail: `archived (${object.archiveStatus ?? object.storageClass}); restore it first`,
+    };
+  }
+  const envelope = envelopeVersion(object.metadata);
+  if (envelope) {
+    return { action: 'compliant', detail: `client-side envelope (S3EC ${envelope})` };
+  }
+  const sse = object.serverSideEncryption;
+  switch (policy.mode) {
+    case 'envelope':
+      if (object.key.endsWith(INSTRUCTION_FILE_SUFFIX)) {
+        return {
+          action: 'skip',
+          reason: 's3ec-instruction-file',
+          detail:
+            'an S3EC instruction file holds another object’s data key; encrypting it would lose that key',
+        };
+      }
+      return { action: 'protect', method: 'envelope' };
+    case 'sse-kms':
+      if ((sse === 'aws:kms' || sse === 'aws:kms:dsse') && object.kmsKeyArn === policy.keyArn) {
+        return { action: 'compliant', detail: `${sse} under the policy key` };
+      }
+      if (sse === 'AES256' && options.useUpdateObjectEncryption) {
+        return { action: 'protect', method: 'update-encryption' };
+      }
+      return { action: 'protect', method: 'copy-in-place' };
+    case 'sse-s3':
+      if (sse === 'AES256' || sse === 'aws:kms' || sse === 'aws:kms:dsse') {
+        return { action: 'compliant', detail: sse === 'AES256' ? 'SSE-S3' : `${sse} (stronger than SSE-S3)` };
+      }
+      return { action: 'protect', method: 'copy-in-place' };
+  }
+}
+
+/** True when `object` now carries what the policy asks for: used to reconcile after a crash. */
+export function isCompliant(object: ObjectState, policy: ProtectionPolicy): boolean {
+  return decideCompliance(object, policy, { useUpdateObjectEncryption: false }).action === 'compliant';
+}

@@ -1,0 +1,134 @@
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from '../config.js';
+import { QUEUES, type QueueName, queueName } from '../queues.js';
+
+/**
+ * Visibility timeouts match serverless.yml (6 x the consuming function's timeout, the AWS guidance
+ * for Lambda event sources) so a message is never redelivered while its handler still runs.
+ */
+const VISIBILITY_SECONDS: Record<QueueName, number> = { scan: 360, encrypt: 1800 };
+/** After this many receives a message goes to its dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+
+export interface ProvisionedResource {
+  kind: 'queue' | 'dlq' | 'table';
+  name: string;
+  id: string;
+  status: 'created' | 'exists';
+}
+
+async function ensureQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<string> {
+  // CreateQueue returns the existing queue when the attributes match: idempotent by design.
+  const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  return out.QueueUrl!;
+}
+
+export async function ensureQueues(
+  sqs: SQSClient,
+  config: Pick<Config, 'queuePrefix'>,
+): Promise<ProvisionedResource[]> {
+  const resources: ProvisionedResource[] = [];
+  for (const queue of QUEUES) {
+    const name = queueName(config, queue);
+    const dlqUrl = await ensureQueue(sqs, `${name}-dlq`, { MessageRetentionPeriod: String(FOURTEEN_DAYS) });
+    const dlqArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes!.QueueArn!;
+    resources.push({ kind: 'dlq', name: `${name}-dlq`, id: dlqUrl, status: 'exists' });
+    const url = await ensureQueue(sqs, name, {
+      VisibilityTimeout: String(VISIBILITY_SECONDS[queue]),
+      MessageRetentionPeriod: String(FOURTEEN_DAYS),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+    });
+    resources.push({ kind: 'queue', name, id: url, status: 'exists' });
+  }
+  return resources;
+}
+
+/** The ledger (also run records) and audit tables, as serverless.yml declares them. */
+export function tableDefinitions(
+  config: Pick<Config, 'ledgerTable' | 'auditTable'>,
+): CreateTableCommandInput[] {
+  const keys = {
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+    BillingMode: 'PAY_PER_REQUEST' as const,
+  };
+  return [
+    {
+      TableName: config.ledgerTable,
+      ...keys,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'keyArn', AttributeType: 'S' },
+        { AttributeName: 'wrappedAt', AttributeType: 'S' },
+      ],
+      // Rotation finds the objects wrapped under a key (and when) with a query, not a bucket listing.
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byWrappingKey',
+          KeySchema: [
+            { AttributeName: 'keyArn', KeyType: 'HASH' },
+            { AttributeName: 'wrappedAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    },
+    {
+      TableName: config.auditTable,
+      ...keys,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'runId', AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byRun',
+          KeySchema: [
+            { AttributeName: 'runId', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    },
+  ];
+}
+
+export async function ensureTables(
+  dynamo: DynamoDBClient,
+  config: Pick<Config, 'ledgerTable' | 'auditTable'>,
+): Promise<ProvisionedResource[]> {
+  const resources: ProvisionedResource[] = [];
+  for (const definition of tableDefinitions(config)) {
+    const name = definition.TableName!;
+    let status: ProvisionedResource['status'] = 'exists';
+    try {
+      await dynamo.send(new CreateTableCommand(definition));
+      status = 'created';
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
+    }
+    await waitUntilTableExists({ client: dynamo, maxWaitTime: 60 }, { TableName: name });
+    const arn = (await dynamo.send(new DescribeTableCommand({ TableName: name }))).Table?.TableArn ?? name;
+    resources.push({ kind: 'table', name, id: arn, status });
+  }
+  return resources;
+}

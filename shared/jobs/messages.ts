@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { PROTECTION_MODES } from '../policy.js';
+
+const base = {
+  runId: z.string().min(1),
+  bucket: z.string().min(3).max(63),
+  mode: z.enum(PROTECTION_MODES),
+  keyArn: z.string().startsWith('arn:').optional(),
+};
+
+function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {
+  return message.mode === 'sse-s3' || Boolean(message.keyArn);
+}
+const keyIssue = { message: 'keyArn is required for the envelope and sse-kms modes', path: ['keyArn'] };
+
+/** Scan queue message: list one page of the run's bucket and prefix, then enqueue the next page. */
+export const ScanMessageSchema = z
+  .object({
+    type: z.literal('scan'),
+    ...base,
+    prefix: z.string().default(''),
+    page: z.number().int().min(1),
+    continuationToken: z.string().optional(),
+  })
+  .refine(keyRequiredForKmsModes, keyIssue);
+export type ScanMessage = z.infer<typeof ScanMessageSchema>;
+
+/** Encrypt queue message: bring one object under the run's protection. */
+export const EncryptJobSchema = z
+  .object({
+    type: z.literal('encrypt'),
+    ...base,
+    jobId: z.string().min(1),
+    key: z.string().min(1).max(1024),
+    /** The ETag the listing showed; informational, the handler decides on its own HEAD. */
+    etag: z.string().optional(),
+    size: z.number().int().min(0).optional(),
+  })
+  .refine(keyRequiredForKmsModes, keyIssue);
+export type EncryptJob = z.infer<typeof EncryptJobSchema>;
+
+/** Parses a queue message body, naming the first problem: not JSON, or not this schema. */
+export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new MalformedMessageError(`message body is not JSON: ${body.slice(0, 80)}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new MalformedMessageError(
+      `malformed message: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * A message that no retry can fix. It is not acknowledged: it fails its record so that SQS moves it
+ * to the dead-letter queue after the queue's maxReceiveCount, where `dlq list` shows why.
+ */
+export class MalformedMessageError extends Error {
+  override name = 'MalformedMessageError';
+}

@@ -1,0 +1,85 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { type S3Client, UpdateObjectEncryptionCommand } from '@aws-sdk/client-s3';
+import { errorName, httpStatus } from '../aws-errors.js';
+import type { ProtectMethod } from '../compliance.js';
+import type { Config } from '../config.js';
+import { sealObjectInPlace } from '../envelope/seal-object.js';
+import type { ProtectionPolicy } from '../policy.js';
+import { copyInPlace, type ServerSideTarget } from '../s3/copy-in-place.js';
+import type { ObjectHead } from '../s3/object-head.js';
+
+export interface WriteResult {
+  etag: string;
+  versionId?: string;
+  keyArn?: string;
+  kmsRequestIds?: string[];
+}
+
+type ProtectConfig = Pick<
+  Config,
+  'multipartThresholdBytes' | 'copyMultipartThresholdBytes' | 'copyPartSizeBytes'
+>;
+
+/** Applies the protection a decision chose. Every path writes conditionally on `head.etag`. */
+export async function protectObject(
+  deps: { s3: S3Client; kms: KMSClient; config: ProtectConfig },
+  head: ObjectHead,
+  policy: ProtectionPolicy,
+  method: ProtectMethod,
+  iv: Uint8Array | undefined,
+  afterDataKey: () => void,
+): Promise<WriteResult> {
+  const { s3, kms, config } = deps;
+  const copyOptions = {
+    multipartThresholdBytes: config.copyMultipartThresholdBytes,
+    partSizeBytes: config.copyPartSizeBytes,
+  };
+  switch (method) {
+    case 'envelope': {
+      const sealed = await sealObjectInPlace({ s3, kms }, head, policy.keyArn!, iv!, {
+        partSizeBytes: config.multipartThresholdBytes,
+        afterDataKey,
+      });
+      return { ...sealed, kmsRequestIds: sealed.kmsRequestId ? [sealed.kmsRequestId] : [] };
+    }
+    case 'copy-in-place': {
+      const target: ServerSideTarget =
+        policy.mode === 'sse-kms'
+          ? { serverSideEncryption: 'aws:kms', kmsKeyArn: policy.keyArn, bucketKeyEnabled: true }
+          : { serverSideEncryption: 'AES256' };
+      const copied = await copyInPlace(s3, head, target, copyOptions);
+      return { ...copied, keyArn: target.kmsKeyArn };
+    }
+    case 'update-encryption': {
+      try {
+        await s3.send(
+          new UpdateObjectEncryptionCommand({
+            Bucket: head.bucket,
+            Key: head.key,
+            // Pin the version we read; unversioned buckets have none and S3 acts on the current object.
+            VersionId: head.versionId,
+            ObjectEncryption: { SSEKMS: { KMSKeyArn: policy.keyArn!, BucketKeyEnabled: true } },
+          }),
+        );
+        // No data moves: the ETag and every header stay as they were.
+        return { etag: head.etag, versionId: head.versionId, keyArn: policy.keyArn };
+      } catch (error) {
+        if (!isNotImplemented(error)) throw error;
+        const copied = await copyInPlace(
+          s3,
+          head,
+          { serverSideEncryption: 'aws:kms', kmsKeyArn: policy.keyArn, bucketKeyEnabled: true },
+          copyOptions,
+        );
+        return { ...copied, keyArn: policy.keyArn };
+      }
+    }
+  }
+}
+
+/** The endpoint does not offer UpdateObjectEncryption: fall back to a conditional copy in place. */
+function isNotImplemented(error: unknown): boolean {
+  const name = errorName(error);
+  const status = httpStatus(error);
+  return name === 'NotImplemented' || name === 'MethodNotAllowed' || status === 501 || status === 405;
+}

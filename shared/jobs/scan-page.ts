@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { classifyAwsError } from '../aws-errors.js';
+import type { Config } from '../config.js';
+import { RetryableError } from '../errors.js';
+import type { QueueUrls } from '../queues.js';
+import type { RunStore } from '../runs/run-store.js';
+import type { EncryptJob, ScanMessage } from './messages.js';
+
+export interface ScanDeps {
+  s3: S3Client;
+  sqs: SQSClient;
+  runs: RunStore;
+  queues: QueueUrls;
+  config: Pick<Config, 'scanPageSize'>;
+}
+
+export interface ScanResult {
+  enqueued: number;
+  hasNextPage: boolean;
+  duplicate: boolean;
+}
+
+/** Stable per (run, object): a redelivered page produces the same job ids, which the audit dedupes on. */
+export function jobIdFor(runId: string, bucket: string, key: string): string {
+  return createHash('sha256').update(`${runId}\0${bucket}\0${key}`).digest('hex').slice(0, 24);
+}
+
+/**
+ * Lists one page of the run's bucket and prefix, enqueues one encrypt job per object and then the
+ * next page, so a scan of any size is a chain of short, resumable invocations (DESIGN.md, "Flow").
+ * A page is counted once: a redelivery after the page finished does nothing, one before it
+ * finished enqueues the same jobs again, which the ledger makes harmless.
+ */
+export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<ScanResult> {
+  if (await deps.runs.isPageDone(message.runId, message.page)) {
+    return { enqueued: 0, hasNextPage: false, duplicate: true };
+  }
+  const page = await deps.s3
+    .send(
+      new ListObjectsV2Command({
+        Bucket: message.bucket,
+        Prefix: message.prefix || undefined,
+        MaxKeys: deps.config.scanPageSize,
+        ContinuationToken: message.continuationToken,
+      }),
+    )
+    .catch((error) => {
+      throw classifyAwsError(error, `listing s3://${message.bucket}/${message.prefix} failed`, {
+        bucket: message.bucket,
+        runId: message.runId,
+      });
+    });
+
+  const jobs: EncryptJob[] = (page.Contents ?? []).map((object) => ({
+    type: 'encrypt',
+    runId: message.runId,
+    jobId: jobIdFor(message.runId, message.bucket, object.Key!),
+    bucket: message.bucket,
+    key: object.Key!,
+    etag: object.ETag,
+    size: object.Size,
+    mode: message.mode,
+    keyArn: message.keyArn,
+  }));
+  await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
+
+  const hasNextPage = Boolean(page.IsTruncated && page.NextContinuationToken);
+  if (hasNextPage) {
+    const next: ScanMessage = {
+      ...message,
+      page: message.page + 1,
+      continuationToken: page.NextContinuationToken,
+    };
+    await deps.sqs.send(
+      new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: JSON.stringify(next) }),
+    );
+  }
+  if (await deps.runs.markPageDone(message.runId, message.page)) {
+    await deps.runs.addPage(message.runId, jobs.length, !hasNextPage);
+  }
+  return { enqueued: jobs.length, hasNextPage, duplicate: false };
+}
+
+/** SendMessageBatch takes ten entries; a page of 1000 is 100 requests, sent ten at a time. */
+async function sendInBatches(sqs: SQSClient, queueUrl: string, jobs: EncryptJob[]): Promise<void> {
+  const batches: EncryptJob[][] = [];
+  for (let i = 0; i < jobs.length; i += 10) batches.push(jobs.slice(i, i + 10));
+  for (let i = 0; i < batches.length; i += 10) {
+    await Promise.all(batches.slice(i, i + 10).map((batch) => sendBatch(sqs, queueUrl, batch)));
+  }
+}
+
+async function sendBatch(sqs: SQSClient, queueUrl: string, batch: EncryptJob[]): Promise<void> {
+  let pending = batch.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) }));
+  for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+    const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+    const failed = new Set((out.Failed ?? []).map((f) => f.Id));
+    pending = pending.filter((entry) => failed.has(entry.Id));
+  }
+  if (pending.length > 0) {
+    throw new RetryableError(`SQS refused ${pending.length} encrypt jobs after 3 attempts`);
+  }
+}

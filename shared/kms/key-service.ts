@@ -1,0 +1,89 @@
+import {
+  DecryptCommand,
+  DescribeKeyCommand,
+  GenerateDataKeyCommand,
+  type KeyMetadata,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
+import { classifyAwsError, errorName } from '../aws-errors.js';
+import { KeyUnusableError } from '../errors.js';
+import { parseKeyReference } from './key-reference.js';
+
+/** A plaintext data key and its KMS-wrapped form. Zero `plaintext` as soon as it is used. */
+export interface DataKey {
+  plaintext: Uint8Array;
+  wrapped: Uint8Array;
+  /** The key ARN KMS reports, even when the request named an alias. */
+  keyArn: string;
+  requestId?: string;
+}
+
+/**
+ * Resolves what the user typed as `--key` to a key ARN, and refuses a key that cannot wrap data
+ * keys: missing, disabled, pending deletion or import, asymmetric or HMAC. Run before anything is
+ * queued, so a bad key changes nothing.
+ */
+export async function resolveUsableKey(kms: KMSClient, reference: string): Promise<string> {
+  parseKeyReference(reference);
+  let metadata: KeyMetadata | undefined;
+  try {
+    metadata = (await kms.send(new DescribeKeyCommand({ KeyId: reference }))).KeyMetadata;
+  } catch (error) {
+    if (errorName(error) === 'NotFoundException') {
+      throw new KeyUnusableError(`KMS key ${reference} not found`, { cause: error });
+    }
+    throw classifyAwsError(error, `cannot describe KMS key ${reference}`);
+  }
+  if (!metadata?.Arn) throw new KeyUnusableError(`KMS key ${reference} not found`);
+  if (metadata.KeyState !== 'Enabled') {
+    throw new KeyUnusableError(`KMS key ${metadata.Arn} is ${metadata.KeyState ?? 'not enabled'}`);
+  }
+  if (metadata.KeyUsage !== 'ENCRYPT_DECRYPT' || metadata.KeySpec !== 'SYMMETRIC_DEFAULT') {
+    throw new KeyUnusableError(
+      `KMS key ${metadata.Arn} is ${metadata.KeySpec}/${metadata.KeyUsage}; a symmetric encryption key is needed`,
+    );
+  }
+  return metadata.Arn;
+}
+
+/** A fresh 256-bit data key under `keyArn`, bound to `encryptionContext`. */
+export async function generateDataKey(
+  kms: KMSClient,
+  keyArn: string,
+  encryptionContext: Record<string, string>,
+): Promise<DataKey> {
+  try {
+    const out = await kms.send(
+      new GenerateDataKeyCommand({ KeyId: keyArn, KeySpec: 'AES_256', EncryptionContext: encryptionContext }),
+    );
+    return {
+      plaintext: out.Plaintext!,
+      wrapped: out.CiphertextBlob!,
+      keyArn: out.KeyId ?? keyArn,
+      requestId: out.$metadata.requestId,
+    };
+  } catch (error) {
+    throw classifyAwsError(error, `GenerateDataKey under ${keyArn} failed`);
+  }
+}
+
+/** Unwraps a data key. KMS finds the key from the ciphertext; the context must match exactly. */
+export async function decryptDataKey(
+  kms: KMSClient,
+  wrapped: Uint8Array,
+  encryptionContext: Record<string, string>,
+): Promise<DataKey> {
+  try {
+    const out = await kms.send(
+      new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: encryptionContext }),
+    );
+    return {
+      plaintext: out.Plaintext!,
+      wrapped,
+      keyArn: out.KeyId ?? '',
+      requestId: out.$metadata.requestId,
+    };
+  } catch (error) {
+    throw classifyAwsError(error, 'KMS Decrypt of the data key failed');
+  }
+}

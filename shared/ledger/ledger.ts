@@ -1,0 +1,101 @@
+import type { ProtectMethod } from '../compliance.js';
+import type { ProtectionMode } from '../policy.js';
+
+export type Operation = 'encrypt';
+
+/**
+ * Where one (object, operation) stands. IN_PROGRESS holds a lease; RETRY gives the work back after
+ * a passing failure; the rest are terminal for the run that wrote them.
+ */
+export type JobState = 'IN_PROGRESS' | 'RETRY' | 'DONE' | 'COMPLIANT' | 'SKIPPED' | 'SUPERSEDED' | 'FAILED';
+
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+  operation: Operation;
+}
+
+export interface LedgerItem extends ObjectRef {
+  state: JobState;
+  runId: string;
+  jobId: string;
+  owner?: string;
+  /** Epoch milliseconds after which another worker may take the claim over. */
+  leaseExpiresAt?: number;
+  attempts: number;
+  sourceEtag: string;
+  sourceVersionId?: string;
+  /** The ETag of the last HEAD that decided this item (for COMPLIANT/SKIPPED). */
+  currentEtag?: string;
+  mode: ProtectionMode;
+  method?: ProtectMethod;
+  /** Envelope mode: the IV chosen at claim time; finding it on the object proves our write landed. */
+  envelopeIv?: string;
+  resultEtag?: string;
+  resultVersionId?: string;
+  /** The key ARN that wraps the object's data key (envelope) or encrypts it (SSE-KMS). */
+  keyArn?: string;
+  /** ISO time the data key was wrapped: with keyArn, the rotation index. */
+  wrappedAt?: string;
+  reason?: string;
+  error?: string;
+  reconciled?: boolean;
+  updatedAt: string;
+}
+
+export interface ClaimInput extends ObjectRef {
+  runId: string;
+  jobId: string;
+  owner: string;
+  leaseSeconds: number;
+  sourceEtag: string;
+  sourceVersionId?: string;
+  mode: ProtectionMode;
+  method: ProtectMethod;
+  envelopeIv?: string;
+}
+
+export type ClaimResult = { claimed: true } | { claimed: false; existing?: LedgerItem };
+
+export interface FinishInput {
+  state: 'DONE' | 'SUPERSEDED' | 'SKIPPED' | 'FAILED';
+  resultEtag?: string;
+  resultVersionId?: string;
+  keyArn?: string;
+  wrappedAt?: string;
+  reason?: string;
+  error?: string;
+  reconciled?: boolean;
+}
+
+export interface DecisionInput extends ObjectRef {
+  state: 'COMPLIANT' | 'SKIPPED';
+  runId: string;
+  jobId: string;
+  mode: ProtectionMode;
+  currentEtag?: string;
+  reason: string;
+}
+
+/**
+ * The idempotency record for each (object, operation). Every transition is a conditional write,
+ * so two deliveries of one job can never both act, and a crashed worker's claim can be taken over
+ * once its lease expires. Methods that transition return false when the condition did not hold:
+ * someone else owns or already finished the work, and the caller must do nothing more.
+ */
+export interface Ledger {
+  get(ref: ObjectRef): Promise<LedgerItem | undefined>;
+  /** Takes the work: new item, RETRY, an expired lease, or a terminal state of another run or ETag. */
+  claim(input: ClaimInput, now?: Date): Promise<ClaimResult>;
+  /** Ends the claim this owner holds. */
+  finish(ref: ObjectRef, owner: string, outcome: FinishInput, now?: Date): Promise<boolean>;
+  /** Gives a claimed job back after a passing failure, so a redelivery can claim it at once. */
+  release(ref: ObjectRef, owner: string, error: string, now?: Date): Promise<boolean>;
+  /** Records a decision that needed no claim (already compliant, skipped), once per run and ETag. */
+  recordDecision(input: DecisionInput, now?: Date): Promise<boolean>;
+  /**
+   * Closes an IN_PROGRESS item whose write S3 shows already landed (a crash between the S3 write
+   * and finish): DONE, reconciled, without writing the object again.
+   */
+  reconcile(existing: LedgerItem, outcome: FinishInput, now?: Date): Promise<boolean>;
+}

@@ -1,0 +1,38 @@
+import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from './config.js';
+import { ConfigError } from './errors.js';
+
+/** The pipeline's work queues. Each has a dead-letter queue named `<name>-dlq`. */
+export const QUEUES = ['scan', 'encrypt'] as const;
+export type QueueName = (typeof QUEUES)[number];
+export type QueueUrls = Record<QueueName, string>;
+
+export function queueName(config: Pick<Config, 'queuePrefix'>, queue: QueueName): string {
+  return `${config.queuePrefix}-${queue}`;
+}
+
+/**
+ * Queue URLs from the environment (as serverless.yml sets them on Lambda), else looked up by name
+ * (as `s3-seal setup` created them). Looked up once per process.
+ */
+export async function resolveQueueUrls(
+  sqs: SQSClient,
+  config: Pick<Config, 'queuePrefix' | 'scanQueueUrl' | 'encryptQueueUrl'>,
+): Promise<QueueUrls> {
+  const fromEnv: Partial<QueueUrls> = { scan: config.scanQueueUrl, encrypt: config.encryptQueueUrl };
+  const entries = await Promise.all(
+    QUEUES.map(async (queue) => {
+      const known = fromEnv[queue];
+      if (known) return [queue, known] as const;
+      try {
+        const out = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName(config, queue) }));
+        return [queue, out.QueueUrl!] as const;
+      } catch (cause) {
+        throw new ConfigError(`queue ${queueName(config, queue)} not found: run \`s3-seal setup\` first`, {
+          cause,
+        });
+      }
+    }),
+  );
+  return Object.fromEntries(entries) as QueueUrls;
+}

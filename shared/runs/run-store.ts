@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ProtectionMode } from '../policy.js';
+
+/** Outcomes a run counts; each object's job ends in exactly one of them. */
+export const OUTCOMES = ['encrypted', 'compliant', 'skipped', 'superseded', 'failed'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface OutcomeCounts {
+  encrypted: number;
+  compliant: number;
+  skipped: number;
+  superseded: number;
+  failed: number;
+  /** Skips and failures by reason, for the summary. */
+  reasons: Record<string, number>;
+}
+
+export interface Run {
+  runId: string;
+  bucket: string;
+  prefix: string;
+  mode: ProtectionMode;
+  keyArn?: string;
+  startedAt: string;
+  /** Objects the scan has enqueued so far. */
+  discovered: number;
+  pagesScanned: number;
+  scanComplete: boolean;
+  counts: OutcomeCounts;
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+}
+
+export function emptyCounts(): OutcomeCounts {
+  return { encrypted: 0, compliant: 0, skipped: 0, superseded: 0, failed: 0, reasons: {} };
+}
+
+/** Adds one batch's outcomes together, so a batch costs one counter write, not one per object. */
+export function tally(outcomes: Array<{ outcome: Outcome; reason?: string }>): OutcomeCounts {
+  const counts = emptyCounts();
+  for (const { outcome, reason } of outcomes) {
+    counts[outcome] += 1;
+    if (reason && (outcome === 'skipped' || outcome === 'failed')) {
+      counts.reasons[reason] = (counts.reasons[reason] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+export function settled(counts: OutcomeCounts): number {
+  return OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
+}
+
+const RUN_SK = 'run';
+const runKey = (runId: string) => ({ pk: `run#${runId}`, sk: RUN_SK });
+const pageKey = (runId: string, page: number) => ({
+  pk: `run#${runId}`,
+  sk: `page#${String(page).padStart(8, '0')}`,
+});
+
+/**
+ * Run records and their counters, in the ledger table. Counters are added per batch (one
+ * UpdateItem for up to ten objects), which keeps one run's item far from DynamoDB's per-item write
+ * limit at the concurrency Lambda runs this at.
+ */
+export class RunStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(run: Omit<Run, 'discovered' | 'pagesScanned' | 'scanComplete' | 'counts'>): Promise<Run> {
+    const full: Run = { ...run, discovered: 0, pagesScanned: 0, scanComplete: false, counts: emptyCounts() };
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...runKey(run.runId), ...full },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return full;
+  }
+
+  async get(runId: string): Promise<Run | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...run } = out.Item;
+    return run as Run;
+  }
+
+  /** Whether a scan page already finished (its objects enqueued and counted). */
+  async isPageDone(runId: string, page: number): Promise<boolean> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: pageKey(runId, page), ConsistentRead: true }),
+    );
+    return out.Item !== undefined;
+  }
+
+  /**
+   * Marks a scan page finished, once: only the delivery that wins this conditional write adds the
+   * page to the run's counters, so a redelivered page never counts its objects twice.
+   */
+  async markPageDone(runId: string, page: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...pageKey(runId, page), at: new Date().toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async addPage(runId: string, discovered: number, last: boolean): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: last
+          ? 'ADD discovered :n, pagesScanned :one SET scanComplete = :true'
+          : 'ADD discovered :n, pagesScanned :one',
+        ExpressionAttributeValues: last
+          ? { ':n': discovered, ':one': 1, ':true': true }
+          : { ':n': discovered, ':one': 1 },
+      }),
+    );
+  }
+
+  async addOutcomes(runId: string, counts: OutcomeCounts): Promise<void> {
+    const names: Record<string, string> = { '#counts': 'counts', '#reasons': 'reasons' };
+    const values: Record<string, number> = {};
+    const adds: string[] = [];
+    for (const outcome of OUTCOMES) {
+      if (counts[outcome] === 0) continue;
+      names[`#${outcome}`] = outcome;
+      values[`:${outcome}`] = counts[outcome];
+      adds.push(`#counts.#${outcome} :${outcome}`);
+    }
+    Object.entries(counts.reasons).forEach(([reason, n], i) => {
+      names[`#r${i}`] = reason;
+      values[`:r${i}`] = n;
+      adds.push(`#counts.#reasons.#r${i} :r${i}`);
+    });
+    if (adds.length === 0) return;
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: `ADD ${adds.join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(
+          Object.entries(names).filter(([n]) => adds.some((a) => a.includes(`${n} `) || a.includes(`${n}.`))),
+        ),
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+}

@@ -1,0 +1,144 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  type S3Client,
+  type ServerSideEncryption,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { copySource, type ObjectHead } from './object-head.js';
+import { readTagging } from './object-tags.js';
+
+/** The server-side encryption a copy in place applies. */
+export interface ServerSideTarget {
+  serverSideEncryption: ServerSideEncryption;
+  kmsKeyArn?: string;
+  /** S3 Bucket Keys cut KMS requests (and cost) by orders of magnitude for SSE-KMS. */
+  bucketKeyEnabled?: boolean;
+}
+
+export interface CopyResult {
+  etag: string;
+  versionId?: string;
+}
+
+export interface CopyOptions {
+  multipartThresholdBytes: number;
+  partSizeBytes: number;
+  partConcurrency?: number;
+}
+
+function encryptionParams(target: ServerSideTarget) {
+  return {
+    ServerSideEncryption: target.serverSideEncryption,
+    SSEKMSKeyId: target.serverSideEncryption === 'AES256' ? undefined : target.kmsKeyArn,
+    BucketKeyEnabled: target.serverSideEncryption === 'AES256' ? undefined : target.bucketKeyEnabled,
+  };
+}
+
+/**
+ * Rewrites an object onto itself with new server-side encryption, without the bytes leaving S3.
+ * The copy is conditional twice: the source must still have the ETag we read (CopySourceIfMatch)
+ * and so must the destination (IfMatch), so a user's newer write is never replaced by our copy of
+ * the older bytes. A 412 from S3 means exactly that race; the caller records SUPERSEDED.
+ */
+export async function copyInPlace(
+  s3: S3Client,
+  head: ObjectHead,
+  target: ServerSideTarget,
+  options: CopyOptions,
+): Promise<CopyResult> {
+  if (head.size > options.multipartThresholdBytes) {
+    return multipartCopyInPlace(s3, head, target, options);
+  }
+  const h = head.headers;
+  const out = await s3.send(
+    new CopyObjectCommand({
+      Bucket: head.bucket,
+      Key: head.key,
+      CopySource: copySource(head.bucket, head.key, head.versionId),
+      CopySourceIfMatch: head.etag,
+      IfMatch: head.etag,
+      // COPY keeps user metadata, Content-Type and the other standard headers, and the tags.
+      MetadataDirective: 'COPY',
+      TaggingDirective: 'COPY',
+      // Storage class, website redirect and object lock settings are not copied: name them again.
+      StorageClass: h.StorageClass,
+      WebsiteRedirectLocation: h.WebsiteRedirectLocation,
+      ObjectLockMode: h.ObjectLockMode,
+      ObjectLockRetainUntilDate: h.ObjectLockRetainUntilDate,
+      ObjectLockLegalHoldStatus: h.ObjectLockLegalHoldStatus,
+      ...encryptionParams(target),
+    }),
+  );
+  return { etag: out.CopyObjectResult?.ETag ?? '', versionId: out.VersionId };
+}
+
+/**
+ * CopyObject stops at 5 GiB; above that, UploadPartCopy in ranges. A multipart upload starts
+ * empty, so metadata, headers and tags are set explicitly, and CompleteMultipartUpload carries
+ * IfMatch so the result lands only if nobody wrote the key meanwhile.
+ */
+async function multipartCopyInPlace(
+  s3: S3Client,
+  head: ObjectHead,
+  target: ServerSideTarget,
+  options: CopyOptions,
+): Promise<CopyResult> {
+  const tagging = await readTagging(s3, head.bucket, head.key, head.versionId);
+  const created = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: head.bucket,
+      Key: head.key,
+      Metadata: head.metadata,
+      Tagging: tagging,
+      ...head.headers,
+      ...encryptionParams(target),
+    }),
+  );
+  const uploadId = created.UploadId!;
+  try {
+    const ranges: Array<{ partNumber: number; first: number; last: number }> = [];
+    for (let first = 0, partNumber = 1; first < head.size; first += options.partSizeBytes, partNumber++) {
+      ranges.push({ partNumber, first, last: Math.min(first + options.partSizeBytes, head.size) - 1 });
+    }
+    const parts: Array<{ PartNumber: number; ETag: string }> = [];
+    const concurrency = options.partConcurrency ?? 4;
+    for (let i = 0; i < ranges.length; i += concurrency) {
+      const done = await Promise.all(
+        ranges.slice(i, i + concurrency).map(async ({ partNumber, first, last }) => {
+          const out = await s3.send(
+            new UploadPartCopyCommand({
+              Bucket: head.bucket,
+              Key: head.key,
+              UploadId: uploadId,
+              PartNumber: partNumber,
+              CopySource: copySource(head.bucket, head.key, head.versionId),
+              CopySourceIfMatch: head.etag,
+              CopySourceRange: `bytes=${first}-${last}`,
+            }),
+          );
+          return { PartNumber: partNumber, ETag: out.CopyPartResult?.ETag ?? '' };
+        }),
+      );
+      parts.push(...done);
+    }
+    const out = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: head.bucket,
+        Key: head.key,
+        UploadId: uploadId,
+        IfMatch: head.etag,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+    return { etag: out.ETag ?? '', versionId: out.VersionId };
+  } catch (error) {
+    // Leave no orphaned parts behind (they are billed until aborted).
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: head.bucket, Key: head.key, UploadId: uploadId }))
+      .catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from '../logger.js';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
+
+export interface PollerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  handler: SqsHandler;
+  /** Name the handler sees as its function name (audit actor, logs). */
+  functionName: string;
+  batchSize?: number;
+  waitSeconds?: number;
+  /** How long a received batch stays invisible to other pollers while the handler runs. */
+  visibilitySeconds?: number;
+  /** A failed record comes back after this many seconds times its receive count. */
+  retryDelaySeconds?: number;
+  signal: AbortSignal;
+  onBatch?: (received: number, failed: number) => void;
+}
+
+function toRecord(message: Message, queueUrl: string, region: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueUrl,
+    awsRegion: region,
+  };
+}
+
+function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/local/${functionName}`,
+    logStreamName: 'worker',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * Serves one queue the way Lambda's SQS event source does: receive up to ten, invoke the handler
+ * with an SQS event, delete what succeeded, leave reported failures (or the whole batch, if the
+ * handler throws) to come back; SQS's redrive policy moves a message to its DLQ after
+ * maxReceiveCount. Runs until `signal` aborts, finishing the batch in hand first.
+ */
+export async function pollQueue(options: PollerOptions): Promise<void> {
+  const { sqs, queueUrl, signal } = options;
+  const region = (await sqs.config.region()) ?? 'local';
+  const visibilitySeconds = options.visibilitySeconds ?? 300;
+  while (!signal.aborted) {
+    let messages: Message[];
+    try {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: options.batchSize ?? 10,
+          WaitTimeSeconds: options.waitSeconds ?? 1,
+          VisibilityTimeout: visibilitySeconds,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
+      messages = out.Messages ?? [];
+    } catch (error) {
+      if (signal.aborted) return;
+      logger.warn('receive failed', { queueUrl, error: String(error) });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    if (messages.length === 0) continue;
+    const records = messages.map((m) => toRecord(m, queueUrl, region));
+    let failedIds: Set<string>;
+    try {
+      const response = await options.handler(
+        { Records: records },
+        lambdaContext(options.functionName, visibilitySeconds * 1000),
+      );
+      failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      logger.error('handler failed the whole batch', { queueUrl, error: String(error) });
+      failedIds = new Set(records.map((r) => r.messageId));
+    }
+    await settle(sqs, queueUrl, records, failedIds, options.retryDelaySeconds ?? 2);
+    options.onBatch?.(records.length, failedIds.size);
+  }
+}
+
+async function settle(
+  sqs: SQSClient,
+  queueUrl: string,
+  records: SQSRecord[],
+  failedIds: Set<string>,
+  retryDelaySeconds: number,
+): Promise<void> {
+  const succeeded = records.filter((r) => !failedIds.has(r.messageId));
+  const failed = records.filter((r) => failedIds.has(r.messageId));
+  if (succeeded.length > 0) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: succeeded.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+  }
+  if (failed.length > 0) {
+    // Bring failures back sooner than the full visibility timeout, backing off per receive.
+    await sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: failed.map((r, i) => ({
+            Id: String(i),
+            ReceiptHandle: r.receiptHandle,
+            VisibilityTimeout: Math.min(
+              300,
+              retryDelaySeconds * Number(r.attributes.ApproximateReceiveCount),
+            ),
+          })),
+        }),
+      )
+      .catch(() => undefined);
+  }
+}
