@@ -73,17 +73,23 @@ export async function encryptObject(job: EncryptJob, deps: EncryptDeps): Promise
     head: ObjectHead | undefined,
   ): Promise<JobResult> => {
     const outcome = state === 'COMPLIANT' ? 'compliant' : 'skipped';
+    const recorded = await deps.ledger.recordDecision(
+      { ...ref, state, runId: job.runId, jobId: job.jobId, mode: job.mode, currentEtag: head?.etag, reason },
+      now(),
+    );
+    if (!recorded) {
+      // Another delivery holds or finished this job; if it is a crashed attempt whose write S3
+      // already shows, close it now (the one case a compliant object still needs the ledger).
+      const reconciled = head && state === 'COMPLIANT' ? await reconcileIfOurs(head) : undefined;
+      return reconciled ?? { outcome: 'duplicate', reason };
+    }
     await audit(outcome, {
       reason,
       etagBefore: head?.etag,
       versionIdBefore: head?.versionId,
       keyArn: head?.kmsKeyArn,
     });
-    const recorded = await deps.ledger.recordDecision(
-      { ...ref, state, runId: job.runId, jobId: job.jobId, mode: job.mode, currentEtag: head?.etag, reason },
-      now(),
-    );
-    return recorded ? { outcome, reason } : { outcome: 'duplicate', reason };
+    return { outcome, reason };
   };
 
   const head = await headObject(deps.s3, job.bucket, job.key).catch((error) => {
@@ -93,10 +99,7 @@ export async function encryptObject(job: EncryptJob, deps: EncryptDeps): Promise
 
   const decision = decideCompliance(head, policy, deps.config);
   if (decision.action === 'skip') return decided('SKIPPED', decision.reason, head);
-  if (decision.action === 'compliant') {
-    const reconciled = await reconcileIfOurs(head);
-    return reconciled ?? decided('COMPLIANT', decision.detail, head);
-  }
+  if (decision.action === 'compliant') return decided('COMPLIANT', decision.detail, head);
 
   if (decision.method === 'envelope' && (await hasInstructionFile(head))) {
     return decided('SKIPPED', 'has-instruction-file', head);
@@ -186,8 +189,6 @@ export async function encryptObject(job: EncryptJob, deps: EncryptDeps): Promise
 
   /** Closes a crashed attempt's claim whose write S3 already shows, without writing again. */
   async function reconcileIfOurs(current: ObjectHead): Promise<JobResult | undefined> {
-    // Unchanged since the listing: no write of ours can have happened in this run.
-    if (job.etag !== undefined && job.etag === current.etag) return undefined;
     const existing = await deps.ledger.get(ref);
     if (
       existing?.state !== 'IN_PROGRESS' ||
@@ -230,7 +231,8 @@ function writtenByUs(item: LedgerItem, head: ObjectHead): boolean {
   const method: ProtectMethod | undefined = item.method;
   if (method === 'envelope')
     return item.envelopeIv !== undefined && head.metadata[META.iv] === item.envelopeIv;
-  // A server-side rewrite leaves no marker; the object is compliant either way, so closing the job
-  // is safe: update-encryption keeps the ETag, a copy changes it.
-  return method === 'update-encryption' || head.etag !== item.sourceEtag;
+  // A server-side rewrite leaves no marker (and may keep the ETag: S3 computes an MD5 ETag for
+  // SSE-S3 copies), but the caller has just seen the object compliant, which is what this job was
+  // for, so closing the job is safe whoever wrote it.
+  return method !== undefined;
 }

@@ -55,6 +55,8 @@ export function settled(counts: OutcomeCounts): number {
 }
 
 const RUN_SK = 'run';
+const COUNT_PREFIX = 'count_';
+const REASON_PREFIX = 'reason_';
 const runKey = (runId: string) => ({ pk: `run#${runId}`, sk: RUN_SK });
 const pageKey = (runId: string, page: number) => ({
   pk: `run#${runId}`,
@@ -74,10 +76,11 @@ export class RunStore {
 
   async create(run: Omit<Run, 'discovered' | 'pagesScanned' | 'scanComplete' | 'counts'>): Promise<Run> {
     const full: Run = { ...run, discovered: 0, pagesScanned: 0, scanComplete: false, counts: emptyCounts() };
+    const { counts: _counts, ...stored } = full;
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...runKey(run.runId), ...full },
+        Item: { ...runKey(run.runId), ...stored },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -89,8 +92,15 @@ export class RunStore {
       new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
     );
     if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...run } = out.Item;
-    return run as Run;
+    const counts = emptyCounts();
+    const run: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(out.Item)) {
+      if (name.startsWith(COUNT_PREFIX)) counts[name.slice(COUNT_PREFIX.length) as Outcome] = Number(value);
+      else if (name.startsWith(REASON_PREFIX))
+        counts.reasons[name.slice(REASON_PREFIX.length)] = Number(value);
+      else if (name !== 'pk' && name !== 'sk') run[name] = value;
+    }
+    return { discovered: 0, pagesScanned: 0, scanComplete: false, ...run, counts } as Run;
   }
 
   /** Whether a scan page already finished (its objects enqueued and counted). */
@@ -136,20 +146,23 @@ export class RunStore {
     );
   }
 
+  /**
+   * Adds a batch's outcomes. Counters are top-level attributes (`count_encrypted`, `reason_missing`)
+   * because ADD creates a missing top-level attribute but not a path inside a missing map.
+   */
   async addOutcomes(runId: string, counts: OutcomeCounts): Promise<void> {
-    const names: Record<string, string> = { '#counts': 'counts', '#reasons': 'reasons' };
     const values: Record<string, number> = {};
     const adds: string[] = [];
     for (const outcome of OUTCOMES) {
       if (counts[outcome] === 0) continue;
-      names[`#${outcome}`] = outcome;
       values[`:${outcome}`] = counts[outcome];
-      adds.push(`#counts.#${outcome} :${outcome}`);
+      adds.push(`${COUNT_PREFIX}${outcome} :${outcome}`);
     }
+    const names: Record<string, string> = {};
     Object.entries(counts.reasons).forEach(([reason, n], i) => {
-      names[`#r${i}`] = reason;
+      names[`#r${i}`] = `${REASON_PREFIX}${reason}`;
       values[`:r${i}`] = n;
-      adds.push(`#counts.#reasons.#r${i} :r${i}`);
+      adds.push(`#r${i} :r${i}`);
     });
     if (adds.length === 0) return;
     await this.client.send(
@@ -157,9 +170,7 @@ export class RunStore {
         TableName: this.tableName,
         Key: runKey(runId),
         UpdateExpression: `ADD ${adds.join(', ')}`,
-        ExpressionAttributeNames: Object.fromEntries(
-          Object.entries(names).filter(([n]) => adds.some((a) => a.includes(`${n} `) || a.includes(`${n}.`))),
-        ),
+        ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
         ExpressionAttributeValues: values,
       }),
     );

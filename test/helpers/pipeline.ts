@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { runLocally } from '../../cli/local-run.js';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
+import { createClients } from '../../shared/clients.js';
 import { envelopeVersion } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
@@ -50,6 +51,8 @@ export async function startPipeline(name: string) {
   return {
     config,
     clients,
+    /** A separate S3 client, so a test can add middleware (count or race writes) to one path only. */
+    newS3Client: () => createClients(config).s3,
     queues,
     runs,
     ledger,
@@ -68,7 +71,8 @@ export function uniqueBucket(label: string): string {
 }
 
 export async function createKmsKey(kms: KMSClient): Promise<string> {
-  return (await kms.send(new CreateKeyCommand({ Description: 's3-seal integration test' }))).KeyMetadata!.Arn!;
+  return (await kms.send(new CreateKeyCommand({ Description: 's3-seal integration test' }))).KeyMetadata!
+    .Arn!;
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -46,7 +46,13 @@ describe.each<ProtectionMode>(['envelope', 'sse-kms', 'sse-s3'])('backfill in %s
     const { run, unsettled } = await pipeline.backfill(bucket, mode, mode === 'sse-s3' ? undefined : keyArn);
     expect(unsettled).toBe(0);
     expect(run.discovered).toBe(OBJECTS);
-    expect(run.counts).toMatchObject({ encrypted: OBJECTS, compliant: 0, skipped: 0, superseded: 0, failed: 0 });
+    expect(run.counts).toMatchObject({
+      encrypted: OBJECTS,
+      compliant: 0,
+      skipped: 0,
+      superseded: 0,
+      failed: 0,
+    });
   });
 
   it('leaves every object readable to exactly its original bytes (SHA-256)', async () => {
@@ -62,7 +68,9 @@ describe.each<ProtectionMode>(['envelope', 'sse-kms', 'sse-s3'])('backfill in %s
       const now = await describeObject(pipeline.clients.s3, bucket, key);
       if (mode === 'envelope') {
         expect(now.metadata[META.wrapAlgorithm], key).toBe('kms+context');
-        expect(now.metadata[META.plaintextLength], key).toBe(String((await readPlaintext(pipeline.clients, bucket, key)).length));
+        expect(now.metadata[META.plaintextLength], key).toBe(
+          String((await readPlaintext(pipeline.clients, bucket, key)).length),
+        );
       } else if (mode === 'sse-kms') {
         expect([now.sse, now.kmsKeyArn], key).toEqual(['aws:kms', keyArn]);
       } else {
@@ -86,7 +94,8 @@ describe.each<ProtectionMode>(['envelope', 'sse-kms', 'sse-s3'])('backfill in %s
 
   it('writes nothing on a second run: every object already compliant, ETags unchanged', async () => {
     const etags = new Map<string, string>();
-    for (const key of seeded.digests.keys()) etags.set(key, (await describeObject(pipeline.clients.s3, bucket, key)).etag);
+    for (const key of seeded.digests.keys())
+      etags.set(key, (await describeObject(pipeline.clients.s3, bucket, key)).etag);
     const { run } = await pipeline.backfill(bucket, mode, mode === 'sse-s3' ? undefined : keyArn);
     expect(run.counts).toMatchObject({ encrypted: 0, compliant: OBJECTS, failed: 0 });
     for (const [key, etag] of etags) {
@@ -95,7 +104,13 @@ describe.each<ProtectionMode>(['envelope', 'sse-kms', 'sse-s3'])('backfill in %s
   });
 
   it('passes `s3-seal verify` (exit 0), which fails on an unprotected object (exit 1)', async () => {
-    const ok = cli(['verify', `s3://${bucket}`, '--mode', mode, ...(mode === 'sse-s3' ? [] : ['--key', keyArn])]);
+    const ok = cli([
+      'verify',
+      `s3://${bucket}`,
+      '--mode',
+      mode,
+      ...(mode === 'sse-s3' ? [] : ['--key', keyArn]),
+    ]);
     expect(ok.stdout).toContain(`${OBJECTS} compliant, 0 not`);
     expect(ok.status).toBe(0);
     await seedBucket(pipeline.clients.s3, `${bucket}-x`, { objects: 3 });
@@ -110,7 +125,14 @@ describe('the CLI', () => {
     const badMode = cli(['encrypt', 's3://whatever-bucket', '--mode', 'rot13']);
     expect(badMode.status).not.toBe(0);
     expect(badMode.stderr).toContain('rot13');
-    const badKey = cli(['encrypt', 's3://whatever-bucket', '--mode', 'envelope', '--key', 'alias/does-not-exist']);
+    const badKey = cli([
+      'encrypt',
+      's3://whatever-bucket',
+      '--mode',
+      'envelope',
+      '--key',
+      'alias/does-not-exist',
+    ]);
     expect(badKey.status).toBe(1);
     expect(badKey.stderr.trim()).toBe('s3-seal: error: KMS key alias/does-not-exist not found');
     const noBucket = cli(['encrypt', 's3://no-such-bucket-here', '--mode', 'sse-kms', '--key', keyArn]);
