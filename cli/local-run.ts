@@ -1,9 +1,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { handler as encryptHandler } from '../functions/encrypt/handler.js';
-import { handler as scanHandler } from '../functions/scan/handler.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { type Run, type RunStore, settled } from '../shared/runs/run-store.js';
-import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
+import { startPollers } from './pollers.js';
 
 export interface LocalRunOptions {
   sqs: SQSClient;
@@ -23,15 +21,23 @@ export interface LocalRunResult {
   unsettled: number;
 }
 
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+/** Messages waiting or in flight across `queueUrls`. */
+export async function queueDepth(sqs: SQSClient, queueUrls: string[]): Promise<number> {
+  const depths = await Promise.all(
+    queueUrls.map(async (QueueUrl) => {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      const a = out.Attributes ?? {};
+      return (
+        Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
     }),
   );
-  const a = out.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return depths.reduce((sum, n) => sum + n, 0);
 }
 
 /**
@@ -42,14 +48,7 @@ async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
 export async function runLocally(options: LocalRunOptions): Promise<LocalRunResult> {
   const { sqs, runs, queues, runId } = options;
   const controller = new AbortController();
-  const poll = (queueUrl: string, handler: SqsHandler, functionName: string) =>
-    pollQueue({ sqs, queueUrl, handler, functionName, signal: controller.signal, visibilitySeconds: 120 });
-  const pollers = [
-    poll(queues.scan, scanHandler as SqsHandler, 's3-seal-scan'),
-    ...Array.from({ length: options.concurrency }, () =>
-      poll(queues.encrypt, encryptHandler as SqsHandler, 's3-seal-encrypt'),
-    ),
-  ];
+  const pollers = startPollers({ sqs, queues, concurrency: options.concurrency, signal: controller.signal });
   let run: Run | undefined;
   let idleSince: number | undefined;
   try {
@@ -59,7 +58,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
       if (run.scanComplete && settled(run.counts) >= run.discovered) break;
-      const depth = (await queueDepth(sqs, queues.scan)) + (await queueDepth(sqs, queues.encrypt));
+      const depth = await queueDepth(sqs, [queues.scan, queues.encrypt]);
       if (depth > 0) {
         idleSince = undefined;
       } else if (idleSince === undefined) {
@@ -70,7 +69,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     }
   } finally {
     controller.abort();
-    await Promise.all(pollers);
+    await pollers;
   }
   const final = (await runs.get(runId)) ?? run!;
   options.onProgress?.(final);

@@ -2,9 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.js';
 import { registerDecrypt } from './commands/decrypt.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDlq } from './commands/dlq.js';
 import { registerEncrypt } from './commands/encrypt.js';
 import { registerSetup } from './commands/setup.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWorker } from './commands/worker.js';
 
 const program = new Command()
   .name('s3-seal')
@@ -19,6 +21,8 @@ registerSetup(program);
 registerEncrypt(program);
 registerDecrypt(program);
 registerVerify(program);
+registerWorker(program);
+registerDlq(program);
 registerDemo(program);
 
 try {

@@ -1,5 +1,10 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { describeError } from '../shared/errors.js';
+import { MalformedMessageError } from '../shared/jobs/messages.js';
+import { logger } from '../shared/logger.js';
+import { type FailureLog, sendToDeadLetter } from '../shared/worker/dead-letters.js';
 
 /** The result of each record a batch processed without error, in order. */
 export interface BatchOutcome<T> {
@@ -7,22 +12,53 @@ export interface BatchOutcome<T> {
   results: Array<{ record: SQSRecord; result: T }>;
 }
 
+export interface BatchOptions {
+  /** Where malformed messages go at once, with their reason, instead of failing until redriven. */
+  deadLetter?: { sqs: SQSClient; url: string; queue: string };
+  /** Keeps the last error of each failed message for `s3-seal dlq list`. */
+  failures?: FailureLog;
+}
+
+const DEAD_LETTERED = Symbol('dead-lettered');
+
 /**
  * Runs `recordHandler` over an SQS batch in parallel with Powertools' BatchProcessor and reports
  * partial batch failures, so one bad message never fails or repeats its neighbours. A record whose
- * handler throws is listed in batchItemFailures and comes back after the visibility timeout.
+ * handler throws is listed in batchItemFailures and comes back after the visibility timeout; a
+ * malformed one goes to the dead-letter queue with its reason.
  */
 export async function processSqsBatch<T>(
   event: SQSEvent,
   context: Context,
   recordHandler: (record: SQSRecord) => Promise<T>,
+  options: BatchOptions = {},
 ): Promise<BatchOutcome<T>> {
+  const guarded = async (record: SQSRecord): Promise<T | typeof DEAD_LETTERED> => {
+    try {
+      return await recordHandler(record);
+    } catch (error) {
+      const reason = describeError(error);
+      if (error instanceof MalformedMessageError && options.deadLetter) {
+        const { sqs, url, queue } = options.deadLetter;
+        await sendToDeadLetter(sqs, url, record, reason, queue);
+        logger.warn('malformed message dead-lettered', { messageId: record.messageId, reason });
+        return DEAD_LETTERED;
+      }
+      logger.warn('record failed; it will be retried', { messageId: record.messageId, reason });
+      await options.failures
+        ?.record(record.messageId, options.deadLetter?.queue ?? '', reason)
+        .catch(() => undefined);
+      throw error;
+    }
+  };
   const processor = new BatchProcessor(EventType.SQS);
-  processor.register(event.Records, recordHandler, { context, throwOnFullBatchFailure: false });
+  processor.register(event.Records, guarded, { context, throwOnFullBatchFailure: false });
   const processed = await processor.process();
   const results: BatchOutcome<T>['results'] = [];
   for (const entry of processed) {
-    if (entry[0] === 'success') results.push({ record: entry[2] as SQSRecord, result: entry[1] as T });
+    if (entry[0] === 'success' && entry[1] !== DEAD_LETTERED) {
+      results.push({ record: entry[2] as SQSRecord, result: entry[1] as T });
+    }
   }
   return { response: processor.response(), results };
 }

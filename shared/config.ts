@@ -16,6 +16,7 @@ const ConfigSchema = z.object({
   S3SEAL_QUEUE_PREFIX: z.string().min(1).default('s3-seal'),
   S3SEAL_SCAN_QUEUE_URL: z.url().optional(),
   S3SEAL_ENCRYPT_QUEUE_URL: z.url().optional(),
+  S3SEAL_EVENTS_QUEUE_URL: z.url().optional(),
   // Envelope mode streams objects up to this size with one PutObject; larger ones go multipart in
   // parts of this size (lib-storage), so memory stays near partSize x queue size whatever the object.
   // S3 needs parts of at least 5 MiB (S3 User Guide, "Amazon S3 multipart upload limits").
@@ -47,6 +48,7 @@ export interface Config {
   queuePrefix: string;
   scanQueueUrl?: string;
   encryptQueueUrl?: string;
+  eventsQueueUrl?: string;
   multipartThresholdBytes: number;
   copyMultipartThresholdBytes: number;
   copyPartSizeBytes: number;
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: e.S3SEAL_QUEUE_PREFIX,
     scanQueueUrl: e.S3SEAL_SCAN_QUEUE_URL,
     encryptQueueUrl: e.S3SEAL_ENCRYPT_QUEUE_URL,
+    eventsQueueUrl: e.S3SEAL_EVENTS_QUEUE_URL,
     multipartThresholdBytes: e.S3SEAL_MULTIPART_THRESHOLD_BYTES,
     copyMultipartThresholdBytes: e.S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES,
     copyPartSizeBytes: e.S3SEAL_COPY_PART_SIZE_BYTES,

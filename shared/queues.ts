@@ -2,8 +2,11 @@ import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
 
-/** The pipeline's work queues. Each has a dead-letter queue named `<name>-dlq`. */
-export const QUEUES = ['scan', 'encrypt'] as const;
+/**
+ * The pipeline's work queues: scan pages, encrypt jobs, and S3 object-created events. Each has a
+ * dead-letter queue named `<name>-dlq`.
+ */
+export const QUEUES = ['scan', 'encrypt', 'events'] as const;
 export type QueueName = (typeof QUEUES)[number];
 export type QueueUrls = Record<QueueName, string>;
 
@@ -12,14 +15,18 @@ export function queueName(config: Pick<Config, 'queuePrefix'>, queue: QueueName)
 }
 
 /**
- * Queue URLs from the environment (as serverless.yml sets them on Lambda), else looked up by name
+ * Queue URLs (or, with suffix `-dlq`, their dead-letter queues' URLs) from the environment (as serverless.yml sets them on Lambda), else looked up by name
  * (as `s3-seal setup` created them). Looked up once per process.
  */
 export async function resolveQueueUrls(
   sqs: SQSClient,
-  config: Pick<Config, 'queuePrefix' | 'scanQueueUrl' | 'encryptQueueUrl'>,
+  config: Pick<Config, 'queuePrefix' | 'scanQueueUrl' | 'encryptQueueUrl' | 'eventsQueueUrl'>,
+  suffix: '' | '-dlq' = '',
 ): Promise<QueueUrls> {
-  const fromEnv: Partial<QueueUrls> = { scan: config.scanQueueUrl, encrypt: config.encryptQueueUrl };
+  const fromEnv: Partial<QueueUrls> =
+    suffix === ''
+      ? { scan: config.scanQueueUrl, encrypt: config.encryptQueueUrl, events: config.eventsQueueUrl }
+      : {};
   const entries = await Promise.all(
     QUEUES.map(async (queue) => {
       const known = fromEnv[queue];

@@ -3,54 +3,54 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
-import { type EncryptDeps, encryptObject, type JobResult } from '../../shared/jobs/encrypt-object.js';
+import { type EncryptDeps, encryptObject } from '../../shared/jobs/encrypt-object.js';
 import { EncryptJobSchema, parseMessage } from '../../shared/jobs/messages.js';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
 import { logger } from '../../shared/logger.js';
-import { type Outcome, RunStore, tally } from '../../shared/runs/run-store.js';
-import { processSqsBatch } from '../sqs-batch.js';
+import { RunStore } from '../../shared/runs/run-store.js';
+import { FailureLog } from '../../shared/worker/dead-letters.js';
+import { once } from '../lazy.js';
+import { countOutcomes } from '../outcome-counter.js';
+import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
+
+export type EncryptHandlerDeps = EncryptDeps & { runs: RunStore; batch?: BatchOptions };
 
 /**
  * Builds the encrypt queue consumer over injected dependencies; `handler` below is the one Lambda
- * and the local worker run. Each record: validate, encrypt one object, and count the batch's
+ * and the local worker run. Each record: validate, encrypt one object; then count the batch's
  * outcomes per run with one counter write.
  */
-export function createEncryptHandler(deps: () => EncryptDeps & { runs: RunStore }) {
+export function createEncryptHandler(deps: () => Promise<EncryptHandlerDeps> | EncryptHandlerDeps) {
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const resolved = deps();
-    const { response, results } = await processSqsBatch(event, context, async (record) => {
-      const job = parseMessage(EncryptJobSchema, record.body);
-      const result = await encryptObject(job, resolved);
-      logger.info('job done', {
-        runId: job.runId,
-        jobId: job.jobId,
-        bucket: job.bucket,
-        key: job.key,
-        ...result,
-      });
-      return { runId: job.runId, result };
-    });
-    const byRun = new Map<string, Array<{ outcome: Outcome; reason?: string }>>();
-    for (const { result } of results) {
-      const outcome = result.result.outcome;
-      if (outcome === 'duplicate') continue;
-      const list = byRun.get(result.runId) ?? [];
-      list.push({ outcome, reason: reasonKey(result.result) });
-      byRun.set(result.runId, list);
-    }
-    await Promise.all(
-      [...byRun].map(([runId, outcomes]) => resolved.runs.addOutcomes(runId, tally(outcomes))),
+    const resolved = await deps();
+    const { response, results } = await processSqsBatch(
+      event,
+      context,
+      async (record) => {
+        const job = parseMessage(EncryptJobSchema, record.body);
+        const result = await encryptObject(job, resolved);
+        logger.info('job done', {
+          runId: job.runId,
+          jobId: job.jobId,
+          bucket: job.bucket,
+          key: job.key,
+          ...result,
+        });
+        return { runId: job.runId, result };
+      },
+      resolved.batch,
+    );
+    await countOutcomes(
+      resolved.runs,
+      results.map(({ result }) => result),
     );
     return response;
   };
 }
 
-function reasonKey(result: JobResult): string | undefined {
-  return result.reason?.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60);
-}
-
-function defaultDeps(): EncryptDeps & { runs: RunStore } {
-  const { config, clients } = handlerRuntime();
+async function defaultDeps(): Promise<EncryptHandlerDeps> {
+  const { config, clients, queues } = handlerRuntime();
+  const { deadLetter } = await queues();
   return {
     s3: clients.s3,
     kms: clients.kms,
@@ -58,10 +58,11 @@ function defaultDeps(): EncryptDeps & { runs: RunStore } {
     audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable),
     runs: new RunStore(clients.dynamo, config.ledgerTable),
     config,
+    batch: {
+      deadLetter: { sqs: clients.sqs, url: deadLetter.encrypt, queue: 'encrypt' },
+      failures: new FailureLog(clients.dynamo, config.ledgerTable),
+    },
   };
 }
 
-let cached: (EncryptDeps & { runs: RunStore }) | undefined;
-export const handler = middy(createEncryptHandler(() => (cached ??= defaultDeps()))).use(
-  injectLambdaContext(logger),
-);
+export const handler = middy(createEncryptHandler(once(defaultDeps))).use(injectLambdaContext(logger));

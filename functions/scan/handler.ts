@@ -5,23 +5,29 @@ import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { parseMessage, ScanMessageSchema } from '../../shared/jobs/messages.js';
 import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
-import { type QueueUrls, resolveQueueUrls } from '../../shared/queues.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { processSqsBatch } from '../sqs-batch.js';
-
-let queues: Promise<QueueUrls> | undefined;
 
 /** Scan queue consumer: one page per message (DESIGN.md, "Flow"). */
 async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const { config, clients } = handlerRuntime();
-  queues ??= resolveQueueUrls(clients.sqs, config);
+  const { config, clients, queues } = handlerRuntime();
+  const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  const { response } = await processSqsBatch(event, context, async (record) => {
-    const message = parseMessage(ScanMessageSchema, record.body);
-    const result = await scanPage(message, { ...clients, runs, queues: await queues!, config });
-    logger.info('scanned page', { runId: message.runId, page: message.page, ...result });
-    return result;
-  });
+  const { response } = await processSqsBatch(
+    event,
+    context,
+    async (record) => {
+      const message = parseMessage(ScanMessageSchema, record.body);
+      const result = await scanPage(message, { ...clients, runs, queues: work, config });
+      logger.info('scanned page', { runId: message.runId, page: message.page, ...result });
+      return result;
+    },
+    {
+      deadLetter: { sqs: clients.sqs, url: deadLetter.scan, queue: 'scan' },
+      failures: new FailureLog(clients.dynamo, config.ledgerTable),
+    },
+  );
   return response;
 }
 

@@ -4,7 +4,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { httpStatus } from '../aws-errors.js';
 import { ConfigError } from '../errors.js';
 import { resolveUsableKey } from '../kms/key-service.js';
-import { needsKey, PROTECTION_MODES, type ProtectionMode } from '../policy.js';
+import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
 import type { QueueUrls } from '../queues.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import type { ScanMessage } from './messages.js';
@@ -56,6 +56,22 @@ export async function startRun(
     new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: JSON.stringify(first) }),
   );
   return run;
+}
+
+/** Checks a mode and key as the user typed them and resolves the key to its ARN. */
+export async function resolvePolicy(
+  kms: KMSClient,
+  modeInput: string,
+  key?: string,
+): Promise<ProtectionPolicy> {
+  if (!(PROTECTION_MODES as readonly string[]).includes(modeInput)) {
+    throw new ConfigError(`unknown mode "${modeInput}" (expected ${PROTECTION_MODES.join(', ')})`);
+  }
+  const mode = modeInput as ProtectionMode;
+  if (needsKey(mode) && !key) throw new ConfigError(`--key is required with --mode ${mode}`);
+  if (!needsKey(mode) && key)
+    throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
+  return { mode, keyArn: key ? await resolveUsableKey(kms, key) : undefined };
 }
 
 export async function assertBucketReachable(s3: S3Client, bucket: string): Promise<void> {

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { queueDepth } from '../local-run.js';
+import { type PollerStats, startPollers } from '../pollers.js';
+import { cliRuntime } from '../runtime.js';
+
+interface WorkerOptions {
+  concurrency: string;
+  untilIdle?: boolean;
+  idleSeconds: string;
+}
+
+/**
+ * Serves every pipeline queue with the Lambda handlers, with Lambda's SQS semantics: batches of up
+ * to ten, partial batch failure, visibility timeout, redelivery, DLQ after max receives. SIGINT or
+ * SIGTERM stops receiving, lets in-flight batches finish, then exits: no message is lost, because a
+ * message is deleted only after its handler succeeded.
+ */
+async function workerCommand(options: WorkerOptions): Promise<number> {
+  const { clients, queues } = cliRuntime();
+  const { work } = await queues();
+  const controller = new AbortController();
+  const stop = (signal: string) => {
+    if (controller.signal.aborted) return;
+    console.error(`worker: ${signal}: finishing in-flight batches, then exiting`);
+    controller.abort();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
+  const concurrency = Number(options.concurrency);
+  console.error(
+    `worker: serving scan, encrypt and events queues (${concurrency} pollers each for encrypt and events)`,
+  );
+  const running = startPollers({
+    sqs: clients.sqs,
+    queues: work,
+    concurrency,
+    signal: controller.signal,
+    stats,
+  });
+  const report = setInterval(() => {
+    console.error(
+      `worker: ${stats.messages} messages in ${stats.batches} batches, ${stats.failed} failed (will retry)`,
+    );
+  }, 5000);
+  let idleSince: number | undefined;
+  while (!controller.signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (!options.untilIdle || controller.signal.aborted) continue;
+    const depth = await queueDepth(clients.sqs, [work.scan, work.encrypt, work.events]);
+    if (depth > 0) idleSince = undefined;
+    else if (idleSince === undefined) idleSince = Date.now();
+    else if (Date.now() - idleSince >= Number(options.idleSeconds) * 1000) stop('queues idle');
+  }
+  await running;
+  clearInterval(report);
+  console.error(`worker: stopped after ${stats.messages} messages, ${stats.failed} failed`);
+  return 0;
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
+    .option('--concurrency <n>', 'pollers each for the encrypt and events queues (ten messages each)', '4')
+    .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
+    .option('--idle-seconds <s>', 'with --until-idle', '5')
+    .action(async (options: WorkerOptions) => {
+      process.exitCode = await workerCommand(options);
+    });
+}

@@ -1,0 +1,49 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { handler as encryptHandler } from '../functions/encrypt/handler.js';
+import { handler as eventsHandler } from '../functions/events/handler.js';
+import { handler as scanHandler } from '../functions/scan/handler.js';
+import type { QueueUrls } from '../shared/queues.js';
+import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
+
+export interface PollerStats {
+  batches: number;
+  messages: number;
+  failed: number;
+}
+
+/**
+ * Starts pollers on every pipeline queue, each running the same handler its Lambda runs: one for
+ * scan pages (short), `concurrency` each for encrypt jobs and object events. Resolves when
+ * `signal` aborts and every poller has finished the batch in hand.
+ */
+export function startPollers(options: {
+  sqs: SQSClient;
+  queues: QueueUrls;
+  concurrency: number;
+  signal: AbortSignal;
+  visibilitySeconds?: number;
+  stats?: PollerStats;
+}): Promise<void> {
+  const { sqs, queues, signal } = options;
+  const poll = (queueUrl: string, handler: unknown, functionName: string) =>
+    pollQueue({
+      sqs,
+      queueUrl,
+      handler: handler as SqsHandler,
+      functionName,
+      signal,
+      visibilitySeconds: options.visibilitySeconds ?? 120,
+      onBatch: (received, failed) => {
+        if (!options.stats) return;
+        options.stats.batches++;
+        options.stats.messages += received;
+        options.stats.failed += failed;
+      },
+    });
+  const n = options.concurrency;
+  return Promise.all([
+    poll(queues.scan, scanHandler, 's3-seal-scan'),
+    ...Array.from({ length: n }, () => poll(queues.encrypt, encryptHandler, 's3-seal-encrypt')),
+    ...Array.from({ length: n }, () => poll(queues.events, eventsHandler, 's3-seal-events')),
+  ]).then(() => undefined);
+}

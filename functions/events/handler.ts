@@ -1,0 +1,81 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
+import { parseS3Message } from '../../shared/events/s3-event.js';
+import { jobForEvent } from '../../shared/events/watch-jobs.js';
+import { handlerRuntime } from '../../shared/handler-runtime.js';
+import { type EncryptDeps, encryptObject, type JobResult } from '../../shared/jobs/encrypt-object.js';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
+import { logger } from '../../shared/logger.js';
+import { RunStore } from '../../shared/runs/run-store.js';
+import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { FailureLog } from '../../shared/worker/dead-letters.js';
+import { once } from '../lazy.js';
+import { countOutcomes } from '../outcome-counter.js';
+import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
+
+export type EventsHandlerDeps = EncryptDeps & {
+  runs: RunStore;
+  policies: WatchPolicyStore;
+  batch?: BatchOptions;
+};
+
+/**
+ * The object-events queue consumer: S3 ObjectCreated notifications for watched buckets. Test
+ * events are dropped; each created object goes through the same encrypt path as a backfill, whose
+ * compliance check turns the events of our own writes into no-ops (no loops). Events arrive at
+ * least once and unordered, which is harmless: every job starts from a fresh HEAD, and the ledger
+ * admits one write per object version.
+ */
+export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | EventsHandlerDeps) {
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const resolved = await deps();
+    const now = resolved.now ?? (() => new Date());
+    const { response, results } = await processSqsBatch(
+      event,
+      context,
+      async (record) => {
+        const parsed = parseS3Message(record.body);
+        if (parsed.kind === 'test-event') {
+          logger.info('dropped s3:TestEvent', { bucket: parsed.bucket });
+          return [];
+        }
+        const outcomes: Array<{ runId: string; result: JobResult }> = [];
+        for (const created of parsed.objects) {
+          const job = jobForEvent(created, await resolved.policies.forBucket(created.bucket), now());
+          const result = await encryptObject(job, resolved);
+          logger.info('event handled', { runId: job.runId, bucket: job.bucket, key: job.key, ...result });
+          outcomes.push({ runId: job.runId, result });
+        }
+        return outcomes;
+      },
+      resolved.batch,
+    );
+    await countOutcomes(
+      resolved.runs,
+      results.flatMap(({ result }) => result),
+    );
+    return response;
+  };
+}
+
+async function defaultDeps(): Promise<EventsHandlerDeps> {
+  const { config, clients, queues } = handlerRuntime();
+  const { deadLetter } = await queues();
+  return {
+    s3: clients.s3,
+    kms: clients.kms,
+    ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
+    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable),
+    runs: new RunStore(clients.dynamo, config.ledgerTable),
+    policies: new WatchPolicyStore(clients.dynamo, config.ledgerTable),
+    config,
+    batch: {
+      deadLetter: { sqs: clients.sqs, url: deadLetter.events, queue: 'events' },
+      failures: new FailureLog(clients.dynamo, config.ledgerTable),
+    },
+  };
+}
+
+export const handler = middy(createEventsHandler(once(defaultDeps))).use(injectLambdaContext(logger));

@@ -1,0 +1,20 @@
+import type { JobResult } from '../shared/jobs/encrypt-object.js';
+import { type Outcome, type RunStore, tally } from '../shared/runs/run-store.js';
+
+/**
+ * Adds a batch's job outcomes to their runs' counters: one counter write per run per batch.
+ * Duplicates (work another delivery owns or already counted) are not counted again.
+ */
+export async function countOutcomes(runs: RunStore, results: Array<{ runId: string; result: JobResult }>) {
+  const byRun = new Map<string, Array<{ outcome: Outcome; reason?: string }>>();
+  for (const { runId, result } of results) {
+    if (result.outcome === 'duplicate') continue;
+    const list = byRun.get(runId) ?? [];
+    list.push({
+      outcome: result.outcome,
+      reason: result.reason?.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60),
+    });
+    byRun.set(runId, list);
+  }
+  await Promise.all([...byRun].map(([runId, outcomes]) => runs.addOutcomes(runId, tally(outcomes))));
+}
