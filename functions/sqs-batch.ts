@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { describeError } from '../shared/errors.js';
+import { describeError, LeaseHeldError } from '../shared/errors.js';
 import { MalformedMessageError } from '../shared/jobs/messages.js';
 import { logger } from '../shared/logger.js';
 import { type FailureLog, sendToDeadLetter } from '../shared/worker/dead-letters.js';
@@ -17,6 +17,18 @@ export interface BatchOptions {
   deadLetter?: { sqs: SQSClient; url: string; queue: string };
   /** Keeps the last error of each failed message for `s3-seal dlq list`. */
   failures?: FailureLog;
+  /** The record's own queue, to set when a failed record comes back (see {@link retryDelaySeconds}). */
+  retry?: { sqs: SQSClient; queueUrl: string };
+}
+
+/**
+ * When a failed record should come back. Left alone, it would wait out the queue's whole visibility
+ * timeout (30 minutes for encrypt); a held lease says exactly when to retry, anything else backs off
+ * exponentially by receive count.
+ */
+export function retryDelaySeconds(error: unknown, receiveCount: number): number {
+  if (error instanceof LeaseHeldError) return Math.min(43_200, error.retryAfterSeconds + 1);
+  return Math.min(900, 2 ** Math.min(receiveCount, 10));
 }
 
 const DEAD_LETTERED = Symbol('dead-lettered');

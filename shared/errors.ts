@@ -22,6 +22,20 @@ export class SealError extends Error {
 /** A passing condition (throttling, a 5xx, a lost lease): try the record again later. */
 export class RetryableError extends SealError {}
 
+/**
+ * Another attempt holds a live claim on this object. Not a failure: try again once the lease has
+ * run out, when either that attempt has finished or its claim can be taken over.
+ */
+export class LeaseHeldError extends RetryableError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    context: ErrorContext = {},
+  ) {
+    super(message, { context });
+  }
+}
+
 /** Retrying cannot help (bad input, a disabled key, an object S3 refuses): record it and move on. */
 export class PermanentError extends SealError {}
 

@@ -7,6 +7,7 @@ interface WorkerOptions {
   concurrency: string;
   untilIdle?: boolean;
   idleSeconds: string;
+  visibilitySeconds: string;
 }
 
 /**
@@ -65,6 +66,7 @@ export function registerWorker(program: Command): void {
     .option('--concurrency <n>', 'pollers each for the encrypt and events queues (ten messages each)', '4')
     .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
     .option('--idle-seconds <s>', 'with --until-idle', '5')
+    .option('--visibility-seconds <s>', 'how long a received batch stays hidden from other workers', '300')
     .action(async (options: WorkerOptions) => {
       process.exitCode = await workerCommand(options);
     });

@@ -50,7 +50,7 @@ export function createEncryptHandler(deps: () => Promise<EncryptHandlerDeps> | E
 
 async function defaultDeps(): Promise<EncryptHandlerDeps> {
   const { config, clients, queues } = handlerRuntime();
-  const { deadLetter } = await queues();
+  const { work, deadLetter } = await queues();
   return {
     s3: clients.s3,
     kms: clients.kms,
@@ -61,6 +61,7 @@ async function defaultDeps(): Promise<EncryptHandlerDeps> {
     batch: {
       deadLetter: { sqs: clients.sqs, url: deadLetter.encrypt, queue: 'encrypt' },
       failures: new FailureLog(clients.dynamo, config.ledgerTable),
+      retry: { sqs: clients.sqs, queueUrl: work.encrypt },
     },
   };
 }

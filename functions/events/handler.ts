@@ -62,7 +62,7 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
 
 async function defaultDeps(): Promise<EventsHandlerDeps> {
   const { config, clients, queues } = handlerRuntime();
-  const { deadLetter } = await queues();
+  const { work, deadLetter } = await queues();
   return {
     s3: clients.s3,
     kms: clients.kms,
@@ -74,6 +74,7 @@ async function defaultDeps(): Promise<EventsHandlerDeps> {
     batch: {
       deadLetter: { sqs: clients.sqs, url: deadLetter.events, queue: 'events' },
       failures: new FailureLog(clients.dynamo, config.ledgerTable),
+      retry: { sqs: clients.sqs, queueUrl: work.events },
     },
   };
 }

@@ -26,6 +26,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
     {
       deadLetter: { sqs: clients.sqs, url: deadLetter.scan, queue: 'scan' },
       failures: new FailureLog(clients.dynamo, config.ledgerTable),
+      retry: { sqs: clients.sqs, queueUrl: work.scan },
     },
   );
   return response;

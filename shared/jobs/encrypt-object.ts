@@ -6,7 +6,7 @@ import { classifyAwsError, isNotFound, isPreconditionFailed } from '../aws-error
 import { decideCompliance, INSTRUCTION_FILE_SUFFIX, type ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
 import { META } from '../envelope/format.js';
-import { describeError, InjectedCrashError, PermanentError } from '../errors.js';
+import { describeError, InjectedCrashError, LeaseHeldError, PermanentError } from '../errors.js';
 import { Faults } from '../faults.js';
 import type { FinishInput, Ledger, LedgerItem, ObjectRef } from '../ledger/ledger.js';
 import type { ProtectionPolicy } from '../policy.js';
@@ -124,7 +124,15 @@ export async function encryptObject(job: EncryptJob, deps: EncryptDeps): Promise
     },
     now(),
   );
-  if (!claim.claimed) return { outcome: 'duplicate', detail: `ledger: ${claim.existing?.state ?? 'taken'}` };
+  if (!claim.claimed) {
+    const held = claim.existing;
+    if (held?.state === 'IN_PROGRESS' && (held.leaseExpiresAt ?? 0) > now().getTime()) {
+      // Acknowledging would lose the job if that attempt has crashed: come back after its lease.
+      const seconds = Math.ceil(((held.leaseExpiresAt ?? 0) - now().getTime()) / 1000);
+      throw new LeaseHeldError(`in progress elsewhere (lease ${seconds}s)`, seconds, ref);
+    }
+    return { outcome: 'duplicate', detail: `ledger: ${held?.state ?? 'taken'}` };
+  }
   faults.check('after-claim');
 
   const before = { etagBefore: head.etag, versionIdBefore: head.versionId, method: decision.method };

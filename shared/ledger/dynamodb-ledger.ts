@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type {
   ClaimInput,
   ClaimResult,
@@ -50,6 +51,10 @@ function isConditionFailure(error: unknown): boolean {
     error instanceof ConditionalCheckFailedException ||
     (error as { name?: string })?.name === 'ConditionalCheckFailedException'
   );
+}
+
+function unmarshallItem(raw: ConditionalCheckFailedException['Item']): LedgerItem | undefined {
+  return raw ? (unmarshall(raw) as LedgerItem) : undefined;
 }
 
 /** Builds `SET a = :a, b = :b` from an object, skipping undefined values. */
@@ -134,7 +139,8 @@ export class DynamoDbLedger implements Ledger {
       if (isConditionFailure(error)) {
         return {
           claimed: false,
-          existing: (error as ConditionalCheckFailedException).Item as LedgerItem | undefined,
+          // The document client does not unmarshall the item returned with a condition failure.
+          existing: unmarshallItem((error as ConditionalCheckFailedException).Item),
         };
       }
       throw error;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
@@ -21,8 +20,6 @@ export interface PollerOptions {
   waitSeconds?: number;
   /** How long a received batch stays invisible to other pollers while the handler runs. */
   visibilitySeconds?: number;
-  /** A failed record comes back after this many seconds times its receive count. */
-  retryDelaySeconds?: number;
   signal: AbortSignal;
   onBatch?: (received: number, failed: number) => void;
 }
@@ -107,44 +104,27 @@ export async function pollQueue(options: PollerOptions): Promise<void> {
       logger.error('handler failed the whole batch', { queueUrl, error: String(error) });
       failedIds = new Set(records.map((r) => r.messageId));
     }
-    await settle(sqs, queueUrl, records, failedIds, options.retryDelaySeconds ?? 2);
+    await deleteSucceeded(sqs, queueUrl, records, failedIds);
     options.onBatch?.(records.length, failedIds.size);
   }
 }
 
-async function settle(
+/**
+ * Deletes what succeeded. Failed records are left as Lambda leaves them: they come back when their
+ * visibility timeout ends (the handlers shorten it per record to a backoff or a held lease).
+ */
+async function deleteSucceeded(
   sqs: SQSClient,
   queueUrl: string,
   records: SQSRecord[],
   failedIds: Set<string>,
-  retryDelaySeconds: number,
 ): Promise<void> {
   const succeeded = records.filter((r) => !failedIds.has(r.messageId));
-  const failed = records.filter((r) => failedIds.has(r.messageId));
-  if (succeeded.length > 0) {
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: succeeded.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-      }),
-    );
-  }
-  if (failed.length > 0) {
-    // Bring failures back sooner than the full visibility timeout, backing off per receive.
-    await sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: failed.map((r, i) => ({
-            Id: String(i),
-            ReceiptHandle: r.receiptHandle,
-            VisibilityTimeout: Math.min(
-              300,
-              retryDelaySeconds * Number(r.attributes.ApproximateReceiveCount),
-            ),
-          })),
-        }),
-      )
-      .catch(() => undefined);
-  }
+  if (succeeded.length === 0) return;
+  await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: succeeded.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+    }),
+  );
 }
