@@ -33,6 +33,24 @@ export function retryDelaySeconds(error: unknown, receiveCount: number): number 
 
 const DEAD_LETTERED = Symbol('dead-lettered');
 
+async function setRetryVisibility(
+  retry: NonNullable<BatchOptions['retry']>,
+  record: SQSRecord,
+  error: unknown,
+) {
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+  await retry.sqs
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: retry.queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: retryDelaySeconds(error, receives),
+      }),
+    )
+    // Best effort: without it the record still comes back, at the end of its visibility timeout.
+    .catch(() => undefined);
+}
+
 /**
  * Runs `recordHandler` over an SQS batch in parallel with Powertools' BatchProcessor and reports
  * partial batch failures, so one bad message never fails or repeats its neighbours. A record whose
@@ -60,6 +78,7 @@ export async function processSqsBatch<T>(
       await options.failures
         ?.record(record.messageId, options.deadLetter?.queue ?? '', reason)
         .catch(() => undefined);
+      if (options.retry) await setRetryVisibility(options.retry, record, error);
       throw error;
     }
   };
