@@ -22,13 +22,16 @@ export interface BatchOptions {
 }
 
 /**
- * When a failed record should come back. Left alone, it would wait out the queue's whole visibility
- * timeout (30 minutes for encrypt); a held lease says exactly when to retry, anything else backs off
- * exponentially by receive count.
+ * When a failed record should come back: exponential backoff by receive count (2 s, 4 s, …), capped
+ * at 15 minutes. Left alone it would wait out the queue's whole visibility timeout (30 minutes for
+ * encrypt). A record that found another attempt's lease waits no longer than the lease: usually
+ * that attempt finishes within seconds and the retry is acknowledged as a duplicate; if it crashed,
+ * ten receives span more than the 15-minute lease and the retry takes the claim over.
  */
 export function retryDelaySeconds(error: unknown, receiveCount: number): number {
-  if (error instanceof LeaseHeldError) return Math.min(43_200, error.retryAfterSeconds + 1);
-  return Math.min(900, 2 ** Math.min(receiveCount, 10));
+  const backoff = Math.min(900, 2 ** Math.min(Math.max(receiveCount, 1), 10));
+  if (error instanceof LeaseHeldError) return Math.min(backoff, error.retryAfterSeconds + 1);
+  return backoff;
 }
 
 const DEAD_LETTERED = Symbol('dead-lettered');

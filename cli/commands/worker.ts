@@ -38,6 +38,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
     concurrency,
     signal: controller.signal,
     stats,
+    visibilitySeconds: Number(options.visibilitySeconds),
   });
   const report = setInterval(() => {
     console.error(

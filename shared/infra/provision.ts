@@ -14,8 +14,11 @@ import { QUEUES, type QueueName, queueName } from '../queues.js';
  * for Lambda event sources) so a message is never redelivered while its handler still runs.
  */
 const VISIBILITY_SECONDS: Record<QueueName, number> = { scan: 360, encrypt: 1800, events: 1800 };
-/** After this many receives a message goes to its dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
+/**
+ * After this many receives a message goes to its dead-letter queue. Ten backed-off retries span more
+ * than the ledger's 15-minute lease, so a job whose claimant crashed is retried, not dead-lettered.
+ */
+export const MAX_RECEIVE_COUNT = 10;
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
 export interface ProvisionedResource {

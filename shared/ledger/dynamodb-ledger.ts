@@ -24,7 +24,9 @@ const CLAIMABLE = [
   'attribute_not_exists(pk)',
   '#state = :retry',
   '(#state = :inProgress AND #leaseExpiresAt < :nowMs)',
-  '(#state <> :inProgress AND (#runId <> :runId OR #sourceEtag <> :sourceEtag))',
+  // A decision recorded without a claim (an object missing at the time) has no sourceEtag; a
+  // comparison with a missing attribute is false in DynamoDB, so test for it explicitly.
+  '(#state <> :inProgress AND (#runId <> :runId OR attribute_not_exists(#sourceEtag) OR #sourceEtag <> :sourceEtag))',
 ].join(' OR ');
 
 /**

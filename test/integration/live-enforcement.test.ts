@@ -1,0 +1,268 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  CreateBucketCommand,
+  DeleteBucketEncryptionCommand,
+  DeleteObjectCommand,
+  GetBucketNotificationConfigurationCommand,
+  ListObjectVersionsCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPollers } from '../../cli/pollers.js';
+import { envelopeVersion, META } from '../../shared/envelope/format.js';
+import { watchRunId } from '../../shared/events/watch-jobs.js';
+import { headObject } from '../../shared/s3/object-head.js';
+import { ERROR_ATTRIBUTE } from '../../shared/worker/dead-letters.js';
+import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+
+type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+let pipeline: Pipeline;
+let keyArn: string;
+let worker: AbortController;
+let workerDone: Promise<void>;
+/** Every S3 write the in-process worker sends, by command name. */
+const writes: string[] = [];
+
+const KEYS = ['plain.txt', 'with space.txt', 'plus+sign.txt', 'ünïcödé/日本語.txt', 'deep/a/b/c/d.txt', 'q?uery&x=1.txt'];
+
+async function newBucket(label: string): Promise<string> {
+  const bucket = uniqueBucket(label);
+  await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  // Objects land unencrypted, as before S3's 2023 default encryption.
+  await pipeline.clients.s3.send(new DeleteBucketEncryptionCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, ['bin/s3-seal.js', ...args], { encoding: 'utf8', env: process.env });
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function protectedAs(s3: S3Client, bucket: string, key: string, mode: 'envelope' | 'sse-kms') {
+  const head = await headObject(s3, bucket, key);
+  if (!head) return false;
+  return mode === 'envelope' ? envelopeVersion(head.metadata) === 'v2' : head.kmsKeyArn === keyArn;
+}
+
+beforeAll(async () => {
+  pipeline = await startPipeline('live');
+  keyArn = await createKmsKey(pipeline.clients.kms);
+  pipeline.clients.s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (/^(PutObject|CopyObject|CompleteMultipartUpload|UpdateObjectEncryption)/.test(String(context.commandName))) {
+        writes.push(String(context.commandName));
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'countWorkerWrites' },
+  );
+  worker = new AbortController();
+  workerDone = startPollers({
+    sqs: pipeline.clients.sqs,
+    queues: pipeline.queues,
+    concurrency: 2,
+    signal: worker.signal,
+    visibilitySeconds: 10,
+  });
+});
+
+afterAll(async () => {
+  worker.abort();
+  await workerDone;
+});
+
+describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', (mode) => {
+  let bucket: string;
+  let otherQueueArn: string;
+  const user = () => pipeline.clients.s3;
+
+  beforeAll(async () => {
+    bucket = await newBucket(`live-${mode}`);
+    // A notification the bucket already had, which --watch and --unwatch must leave alone.
+    const other = await pipeline.clients.sqs.send(new CreateQueueCommand({ QueueName: `${bucket}-other` }));
+    otherQueueArn = (
+      await pipeline.clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: other.QueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes!.QueueArn!;
+    await user().send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: {
+          QueueConfigurations: [{ Id: 'users-own', QueueArn: otherQueueArn, Events: ['s3:ObjectRemoved:*'] }],
+        },
+      }),
+    );
+    const watched = cli(['setup', '--watch', `s3://${bucket}`, '--mode', mode, '--key', keyArn]);
+    expect(watched.status, watched.stderr).toBe(0);
+  });
+
+  it('encrypts objects put with plain PutObject within seconds, keys of every shape, bytes intact', async () => {
+    for (const key of KEYS) await user().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `bytes of ${key}` }));
+    for (const key of KEYS) {
+      await eventually(async () => ((await protectedAs(user(), bucket, key, mode)) ? true : undefined), key);
+      expect((await readPlaintext(pipeline.clients, bucket, key)).toString(), key).toBe(`bytes of ${key}`);
+    }
+  });
+
+  it('never rewrites an object that arrives already compliant', async () => {
+    const compliant =
+      mode === 'sse-kms'
+        ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: keyArn }
+        : {
+            Metadata: {
+              [META.wrappedKey]: 'AQID',
+              [META.iv]: 'AAAAAAAAAAAAAAAA',
+              [META.cekAlgorithm]: 'AES/GCM/NoPadding',
+              [META.wrapAlgorithm]: 'kms+context',
+            },
+          };
+    const put = await user().send(new PutObjectCommand({ Bucket: bucket, Key: 'arrived-compliant', Body: 'x', ...compliant }));
+    const runId = watchRunId(bucket, new Date());
+    await eventually(async () => {
+      const run = await pipeline.runs.get(runId);
+      return run && run.counts.compliant >= 1 ? run : undefined;
+    }, 'the compliant decision');
+    expect((await headObject(user(), bucket, 'arrived-compliant'))?.etag).toBe(put.ETag);
+  });
+
+  it('settles: no further writes once every object is protected (no event loop)', async () => {
+    const etags = new Map<string, string>();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    for (const key of KEYS) etags.set(key, (await headObject(user(), bucket, key))!.etag);
+    const before = writes.length;
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    expect(writes.length).toBe(before);
+    for (const key of KEYS) expect((await headObject(user(), bucket, key))!.etag, key).toBe(etags.get(key));
+  });
+
+  it('keeps the bucket’s own notification through --watch and --unwatch, removing only ours', async () => {
+    const during = await user().send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+    expect(during.QueueConfigurations?.map((q) => q.Id).sort()).toEqual([expect.stringMatching(/^s3-seal-/), 'users-own']);
+    const unwatched = cli(['setup', '--unwatch', `s3://${bucket}`]);
+    expect(unwatched.status, unwatched.stderr).toBe(0);
+    const after = await user().send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+    expect(after.QueueConfigurations).toEqual([
+      expect.objectContaining({ Id: 'users-own', QueueArn: otherQueueArn, Events: ['s3:ObjectRemoved:*'] }),
+    ]);
+  });
+});
+
+describe('the events queue', () => {
+  it('drops test events, dead-letters garbage with a reason, and skips a deleted object, in one batch', async () => {
+    const bucket = await newBucket('live-mixed');
+    expect(cli(['setup', '--watch', `s3://${bucket}`, '--mode', 'sse-s3']).status).toBe(0);
+    await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: 'soon deleted' }));
+    await pipeline.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'vanished' })).catch(() => undefined);
+    const record = (key: string) =>
+      JSON.stringify({
+        Records: [
+          {
+            eventVersion: '2.1',
+            eventSource: 'aws:s3',
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: bucket }, object: { key, eTag: 'abc', sequencer: '01' } },
+          },
+        ],
+      });
+    const send = (body: string) =>
+      pipeline.clients.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queues.events, MessageBody: body }));
+    await send(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: bucket }));
+    await send('{ this is not json');
+    await send(record('vanished'));
+    await send(record('good+one'));
+    await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'good one', Body: 'ok' }));
+
+    const dlq = (await import('../../shared/queues.js')).resolveQueueUrls(pipeline.clients.sqs, pipeline.config, '-dlq');
+    const garbage = await eventually(async () => {
+      const out = await pipeline.clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: (await dlq).events,
+          MessageAttributeNames: ['All'],
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+        }),
+      );
+      return out.Messages?.find((m) => m.Body === '{ this is not json');
+    }, 'the dead-lettered garbage');
+    expect(garbage.MessageAttributes?.[ERROR_ATTRIBUTE]?.StringValue).toContain('not JSON');
+    const skipped = await eventually(async () => {
+      const item = await pipeline.ledger.get({ bucket, key: 'vanished', operation: 'encrypt' });
+      return item?.state === 'SKIPPED' ? item : undefined;
+    }, 'the deleted object to be skipped');
+    expect(skipped.reason).toBe('missing');
+    await eventually(async () => ((await headObject(pipeline.clients.s3, bucket, 'good one'))?.serverSideEncryption === 'AES256' ? true : undefined), 'the good object');
+  });
+});
+
+describe('a worker killed mid-batch', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  function startWorker(extra: string[] = []) {
+    const child = spawn(process.execPath, ['bin/s3-seal.js', 'worker', '--visibility-seconds', '4', ...extra], {
+      env: { ...process.env, S3SEAL_LEASE_SECONDS: '6' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(child);
+    return child;
+  }
+
+  it('loses nothing: after a restart every object ends encrypted exactly once', async () => {
+    // The in-process worker steps aside so the subprocess is the only consumer.
+    worker.abort();
+    await workerDone;
+    const bucket = await newBucket('live-kill');
+    await pipeline.clients.s3.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    expect(cli(['setup', '--watch', `s3://${bucket}`, '--mode', 'envelope', '--key', keyArn]).status).toBe(0);
+    const keys = Array.from({ length: 60 }, (_, i) => `k/${String(i).padStart(3, '0')}`);
+    const first = startWorker();
+    await Promise.all(keys.map((key) => pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `v1 ${key}` }))));
+    // Kill it as soon as it has protected a few: the rest of its batches die in flight.
+    await eventually(async () => {
+      let done = 0;
+      for (const key of keys.slice(0, 20)) if (await protectedAs(pipeline.clients.s3, bucket, key, 'envelope')) done++;
+      return done >= 3 ? done : undefined;
+    }, 'some progress before the kill');
+    first.kill('SIGKILL');
+
+    const second = startWorker();
+    await eventually(
+      async () => {
+        for (const key of keys) if (!(await protectedAs(pipeline.clients.s3, bucket, key, 'envelope'))) return undefined;
+        return true;
+      },
+      'every object protected after the restart',
+      120_000,
+    );
+    // Graceful shutdown: SIGTERM lets in-flight batches finish, then the worker exits 0.
+    const exit = new Promise<number | null>((resolve) => second.on('exit', resolve));
+    second.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    for (const key of keys) {
+      expect((await readPlaintext(pipeline.clients, bucket, key)).toString(), key).toBe(`v1 ${key}`);
+    }
+    // Exactly once: each key has its original version and one encrypted version, never a third.
+    const versions = await pipeline.clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    const perKey = new Map<string, number>();
+    for (const v of versions.Versions ?? []) perKey.set(v.Key!, (perKey.get(v.Key!) ?? 0) + 1);
+    for (const key of keys) expect(perKey.get(key), key).toBe(2);
+  });
+});
