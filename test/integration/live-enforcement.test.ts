@@ -10,7 +10,12 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPollers } from '../../cli/pollers.js';
 import { envelopeVersion, META } from '../../shared/envelope/format.js';
@@ -27,7 +32,14 @@ let workerDone: Promise<void>;
 /** Every S3 write the in-process worker sends, by command name. */
 const writes: string[] = [];
 
-const KEYS = ['plain.txt', 'with space.txt', 'plus+sign.txt', 'ünïcödé/日本語.txt', 'deep/a/b/c/d.txt', 'q?uery&x=1.txt'];
+const KEYS = [
+  'plain.txt',
+  'with space.txt',
+  'plus+sign.txt',
+  'ünïcödé/日本語.txt',
+  'deep/a/b/c/d.txt',
+  'q?uery&x=1.txt',
+];
 
 async function newBucket(label: string): Promise<string> {
   const bucket = uniqueBucket(label);
@@ -41,7 +53,11 @@ function cli(args: string[]) {
   return spawnSync(process.execPath, ['bin/s3-seal.js', ...args], { encoding: 'utf8', env: process.env });
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -62,7 +78,11 @@ beforeAll(async () => {
   keyArn = await createKmsKey(pipeline.clients.kms);
   pipeline.clients.s3.middlewareStack.add(
     (next, context) => async (args) => {
-      if (/^(PutObject|CopyObject|CompleteMultipartUpload|UpdateObjectEncryption)/.test(String(context.commandName))) {
+      if (
+        /^(PutObject|CopyObject|CompleteMultipartUpload|UpdateObjectEncryption)/.test(
+          String(context.commandName),
+        )
+      ) {
         writes.push(String(context.commandName));
       }
       return next(args);
@@ -111,7 +131,8 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
   });
 
   it('encrypts objects put with plain PutObject within seconds, keys of every shape, bytes intact', async () => {
-    for (const key of KEYS) await user().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `bytes of ${key}` }));
+    for (const key of KEYS)
+      await user().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `bytes of ${key}` }));
     for (const key of KEYS) {
       await eventually(async () => ((await protectedAs(user(), bucket, key, mode)) ? true : undefined), key);
       expect((await readPlaintext(pipeline.clients, bucket, key)).toString(), key).toBe(`bytes of ${key}`);
@@ -130,7 +151,9 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
               [META.wrapAlgorithm]: 'kms+context',
             },
           };
-    const put = await user().send(new PutObjectCommand({ Bucket: bucket, Key: 'arrived-compliant', Body: 'x', ...compliant }));
+    const put = await user().send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'arrived-compliant', Body: 'x', ...compliant }),
+    );
     const runId = watchRunId(bucket, new Date());
     await eventually(async () => {
       const run = await pipeline.runs.get(runId);
@@ -151,7 +174,10 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
 
   it('keeps the bucket’s own notification through --watch and --unwatch, removing only ours', async () => {
     const during = await user().send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
-    expect(during.QueueConfigurations?.map((q) => q.Id).sort()).toEqual([expect.stringMatching(/^s3-seal-/), 'users-own']);
+    expect(during.QueueConfigurations?.map((q) => q.Id).sort()).toEqual([
+      expect.stringMatching(/^s3-seal-/),
+      'users-own',
+    ]);
     const unwatched = cli(['setup', '--unwatch', `s3://${bucket}`]);
     expect(unwatched.status, unwatched.stderr).toBe(0);
     const after = await user().send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
@@ -165,8 +191,12 @@ describe('the events queue', () => {
   it('drops test events, dead-letters garbage with a reason, and skips a deleted object, in one batch', async () => {
     const bucket = await newBucket('live-mixed');
     expect(cli(['setup', '--watch', `s3://${bucket}`, '--mode', 'sse-s3']).status).toBe(0);
-    await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: 'soon deleted' }));
-    await pipeline.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'vanished' })).catch(() => undefined);
+    await pipeline.clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: 'soon deleted' }),
+    );
+    await pipeline.clients.s3
+      .send(new DeleteObjectCommand({ Bucket: bucket, Key: 'vanished' }))
+      .catch(() => undefined);
     const record = (key: string) =>
       JSON.stringify({
         Records: [
@@ -179,14 +209,20 @@ describe('the events queue', () => {
         ],
       });
     const send = (body: string) =>
-      pipeline.clients.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.queues.events, MessageBody: body }));
+      pipeline.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: pipeline.queues.events, MessageBody: body }),
+      );
     await send(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: bucket }));
     await send('{ this is not json');
     await send(record('vanished'));
     await send(record('good+one'));
     await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'good one', Body: 'ok' }));
 
-    const dlq = (await import('../../shared/queues.js')).resolveQueueUrls(pipeline.clients.sqs, pipeline.config, '-dlq');
+    const dlq = (await import('../../shared/queues.js')).resolveQueueUrls(
+      pipeline.clients.sqs,
+      pipeline.config,
+      '-dlq',
+    );
     const garbage = await eventually(async () => {
       const out = await pipeline.clients.sqs.send(
         new ReceiveMessageCommand({
@@ -204,7 +240,13 @@ describe('the events queue', () => {
       return item?.state === 'SKIPPED' ? item : undefined;
     }, 'the deleted object to be skipped');
     expect(skipped.reason).toBe('missing');
-    await eventually(async () => ((await headObject(pipeline.clients.s3, bucket, 'good one'))?.serverSideEncryption === 'AES256' ? true : undefined), 'the good object');
+    await eventually(
+      async () =>
+        (await headObject(pipeline.clients.s3, bucket, 'good one'))?.serverSideEncryption === 'AES256'
+          ? true
+          : undefined,
+      'the good object',
+    );
   });
 });
 
@@ -215,10 +257,14 @@ describe('a worker killed mid-batch', () => {
   });
 
   function startWorker(extra: string[] = []) {
-    const child = spawn(process.execPath, ['bin/s3-seal.js', 'worker', '--visibility-seconds', '4', ...extra], {
-      env: { ...process.env, S3SEAL_LEASE_SECONDS: '6' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/s3-seal.js', 'worker', '--visibility-seconds', '4', ...extra],
+      {
+        env: { ...process.env, S3SEAL_LEASE_SECONDS: '6' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     children.push(child);
     return child;
   }
@@ -234,11 +280,16 @@ describe('a worker killed mid-batch', () => {
     expect(cli(['setup', '--watch', `s3://${bucket}`, '--mode', 'envelope', '--key', keyArn]).status).toBe(0);
     const keys = Array.from({ length: 60 }, (_, i) => `k/${String(i).padStart(3, '0')}`);
     const first = startWorker();
-    await Promise.all(keys.map((key) => pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `v1 ${key}` }))));
+    await Promise.all(
+      keys.map((key) =>
+        pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `v1 ${key}` })),
+      ),
+    );
     // Kill it as soon as it has protected a few: the rest of its batches die in flight.
     await eventually(async () => {
       let done = 0;
-      for (const key of keys.slice(0, 20)) if (await protectedAs(pipeline.clients.s3, bucket, key, 'envelope')) done++;
+      for (const key of keys.slice(0, 20))
+        if (await protectedAs(pipeline.clients.s3, bucket, key, 'envelope')) done++;
       return done >= 3 ? done : undefined;
     }, 'some progress before the kill');
     first.kill('SIGKILL');
@@ -246,7 +297,8 @@ describe('a worker killed mid-batch', () => {
     const second = startWorker();
     await eventually(
       async () => {
-        for (const key of keys) if (!(await protectedAs(pipeline.clients.s3, bucket, key, 'envelope'))) return undefined;
+        for (const key of keys)
+          if (!(await protectedAs(pipeline.clients.s3, bucket, key, 'envelope'))) return undefined;
         return true;
       },
       'every object protected after the restart',

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEventKey, parseS3Message } from '../../../../shared/events/s3-event.js';
+import { jobForEvent, watchRunId } from '../../../../shared/events/watch-jobs.js';
+import { MalformedMessageError } from '../../../../shared/jobs/messages.js';
+import type { WatchPolicy } from '../../../../shared/watch/watch-policy.js';
+
+const record = (overrides: Record<string, unknown> = {}, key = 'a+b%2Bc/%C3%BC.txt') => ({
+  eventVersion: '2.1',
+  eventSource: 'aws:s3',
+  eventName: 'ObjectCreated:Put',
+  eventTime: '2026-11-22T10:00:00.000Z',
+  s3: {
+    bucket: { name: 'my-bucket', arn: 'arn:aws:s3:::my-bucket' },
+    object: { key, size: 5, eTag: 'e1', sequencer: '0A' },
+  },
+  ...overrides,
+});
+
+describe('decodeEventKey', () => {
+  it('turns + into a space and %2B into a plus, as S3 form-encodes keys', () => {
+    expect(decodeEventKey('a+b%2Bc/%C3%BC.txt')).toBe('a b+c/ü.txt');
+  });
+});
+
+describe('parseS3Message', () => {
+  it('decodes ObjectCreated records and ignores fields it does not know', () => {
+    const parsed = parseS3Message(JSON.stringify({ Records: [record({ newField: { x: 1 } })] }));
+    expect(parsed).toEqual({
+      kind: 'created',
+      objects: [
+        {
+          bucket: 'my-bucket',
+          key: 'a b+c/ü.txt',
+          eventName: 'ObjectCreated:Put',
+          eTag: 'e1',
+          size: 5,
+          sequencer: '0A',
+        },
+      ],
+    });
+  });
+
+  it('recognises the s3:TestEvent S3 sends when notifications are saved', () => {
+    const body = JSON.stringify({
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: 'x',
+      Bucket: 'my-bucket',
+    });
+    expect(parseS3Message(body)).toEqual({ kind: 'test-event', bucket: 'my-bucket' });
+  });
+
+  it('skips records that are not ObjectCreated', () => {
+    const parsed = parseS3Message(
+      JSON.stringify({ Records: [record({ eventName: 'ObjectRemoved:Delete' })] }),
+    );
+    expect(parsed).toEqual({ kind: 'created', objects: [] });
+  });
+
+  it.each([
+    ['not JSON', 'garbage{', /not JSON/],
+    ['no Records', JSON.stringify({ hello: 'world' }), /no Records/],
+    ['another major version', JSON.stringify({ Records: [record({ eventVersion: '3.0' })] }), /version 3\.0/],
+    [
+      'a record without a key',
+      JSON.stringify({ Records: [{ ...record(), s3: { bucket: { name: 'b-1' }, object: {} } }] }),
+      /s3\.object\.key/,
+    ],
+    ['a broken percent-encoding', JSON.stringify({ Records: [record({}, 'bad%E0%A4%A')] }), /URL-encoded/],
+  ])('rejects %s as malformed', (_label, body, message) => {
+    expect(() => parseS3Message(body)).toThrow(MalformedMessageError);
+    expect(() => parseS3Message(body)).toThrow(message);
+  });
+});
+
+describe('jobForEvent', () => {
+  const policy = (prefix: string, mode: WatchPolicy['mode']): WatchPolicy => ({
+    bucket: 'my-bucket',
+    prefix,
+    suffix: '',
+    mode,
+    keyArn: mode === 'sse-s3' ? undefined : 'arn:aws:kms:us-east-1:111122223333:key/k',
+    notificationId: `n-${prefix}`,
+    createdAt: '',
+  });
+  const now = new Date('2026-11-22T10:00:00Z');
+  const event = { bucket: 'my-bucket', key: 'logs/app/1.txt', eventName: 'ObjectCreated:Put', eTag: 'e1' };
+
+  it('uses the watch policy with the longest matching prefix', () => {
+    const job = jobForEvent(event, [policy('', 'sse-s3'), policy('logs/', 'envelope')], now);
+    expect(job).toMatchObject({
+      mode: 'envelope',
+      runId: 'watch-my-bucket-2026-11-22',
+      key: 'logs/app/1.txt',
+    });
+    expect(watchRunId('my-bucket', now)).toBe(job.runId);
+  });
+
+  it('gives a duplicate event the same job id, and a new object version a new one', () => {
+    const a = jobForEvent(event, [policy('', 'sse-s3')], now);
+    expect(jobForEvent(event, [policy('', 'sse-s3')], now).jobId).toBe(a.jobId);
+    expect(jobForEvent({ ...event, eTag: 'e2' }, [policy('', 'sse-s3')], now).jobId).not.toBe(a.jobId);
+  });
+
+  it('refuses an object no policy covers (an unknown bucket) as malformed', () => {
+    expect(() => jobForEvent(event, [policy('images/', 'sse-s3')], now)).toThrow(/no watch policy/);
+  });
+});
