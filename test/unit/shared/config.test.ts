@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../shared/config.js';
+import { ConfigError } from '../../../shared/errors.js';
+
+describe('loadConfig', () => {
+  it('has sensible defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      ledgerTable: 's3-seal-ledger',
+      auditTable: 's3-seal-audit',
+      queuePrefix: 's3-seal',
+      multipartThresholdBytes: 16 * 1024 * 1024,
+      copyMultipartThresholdBytes: 5 * 1024 ** 3,
+      leaseSeconds: 900,
+      scanPageSize: 1000,
+      useUpdateObjectEncryption: true,
+      s3ForcePathStyle: false,
+    });
+  });
+
+  it('keeps UpdateObjectEncryption off against a custom endpoint unless forced on', () => {
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).useUpdateObjectEncryption).toBe(false);
+    expect(loadConfig({ AWS_ENDPOINT_URL_S3: 'http://x' }).useUpdateObjectEncryption).toBe(false);
+    expect(
+      loadConfig({ AWS_ENDPOINT_URL: 'http://x', S3SEAL_UPDATE_OBJECT_ENCRYPTION: 'on' })
+        .useUpdateObjectEncryption,
+    ).toBe(true);
+    expect(loadConfig({ S3SEAL_UPDATE_OBJECT_ENCRYPTION: 'off' }).useUpdateObjectEncryption).toBe(false);
+  });
+
+  it.each([
+    [{ S3SEAL_MULTIPART_THRESHOLD_BYTES: '1000' }, 'S3SEAL_MULTIPART_THRESHOLD_BYTES'],
+    [
+      { S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES: String(6 * 1024 ** 3) },
+      'S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES',
+    ],
+    [{ S3SEAL_SCAN_PAGE_SIZE: '5000' }, 'S3SEAL_SCAN_PAGE_SIZE'],
+    [{ S3SEAL_UPDATE_OBJECT_ENCRYPTION: 'maybe' }, 'S3SEAL_UPDATE_OBJECT_ENCRYPTION'],
+  ])('refuses a bad value with a ConfigError naming the variable (%j)', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+});
