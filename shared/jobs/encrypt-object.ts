@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import { META } from '../envelope/format.js';
 import { describeError, InjectedCrashError, LeaseHeldError, PermanentError } from '../errors.js';
 import { Faults } from '../faults.js';
+import { recordJobDuration } from '../job-timings.js';
 import type { FinishInput, Ledger, LedgerItem, ObjectRef } from '../ledger/ledger.js';
 import type { ProtectionPolicy } from '../policy.js';
 import type { Outcome } from '../runs/run-store.js';
@@ -51,6 +52,15 @@ export interface JobResult {
  * recorded in the ledger and the audit trail and returned.
  */
 export async function encryptObject(job: EncryptJob, deps: EncryptDeps): Promise<JobResult> {
+  const started = performance.now();
+  try {
+    return await encryptObjectOnce(job, deps);
+  } finally {
+    recordJobDuration(performance.now() - started);
+  }
+}
+
+async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<JobResult> {
   const now = deps.now ?? (() => new Date());
   const faults = deps.faults ?? Faults.none();
   const policy: ProtectionPolicy = { mode: job.mode, keyArn: job.keyArn };

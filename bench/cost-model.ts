@@ -1,0 +1,66 @@
+import type { RequestCounts } from './request-counter.js';
+
+/**
+ * AWS list prices, us-east-1, as published on the services' pricing pages (aws.amazon.com/s3/pricing,
+ * /kms/pricing, /sqs/pricing, /dynamodb/pricing, /lambda/pricing, S3 Batch Operations on the S3 page),
+ * read 2025-06. USD. Free tiers ignored. Re-check before quoting.
+ */
+export const PRICES = {
+  asOf: '2025-06',
+  s3PutCopyListPer1k: 0.005,
+  s3GetHeadPer1k: 0.0004,
+  kmsPer10k: 0.03,
+  sqsPerMillion: 0.4,
+  dynamoWritePerMillion: 0.625,
+  dynamoReadPerMillion: 0.125,
+  lambdaRequestPerMillion: 0.2,
+  lambdaArmGbSecond: 0.0000133334,
+  batchOperationsPerJob: 0.25,
+  batchOperationsPerMillionObjects: 1.0,
+} as const;
+
+const S3_WRITE_CLASS =
+  /^s3\.(PutObject|CopyObject|CreateMultipartUpload|UploadPart|UploadPartCopy|CompleteMultipartUpload|ListObjectsV2|PutObjectTagging|UpdateObjectEncryption)$/;
+const S3_READ_CLASS = /^s3\.(GetObject|HeadObject|GetObjectTagging)$/;
+const DYNAMO_WRITE = /^dynamo\.(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/;
+const DYNAMO_READ = /^dynamo\.(GetItem|Query)$/;
+
+/**
+ * Cost per million objects from measured requests per object (by operation). DynamoDB items here
+ * are under 1 KB, so one request is one write or read unit. `lambdaSecondsPerObject` adds Lambda
+ * compute at 512 MB when given.
+ */
+export function costPerMillion(perObject: RequestCounts, lambdaSecondsPerObject?: number) {
+  const sum = (pattern: RegExp) =>
+    Object.entries(perObject).reduce((total, [op, n]) => (pattern.test(op) ? total + n : total), 0);
+  const m = 1_000_000;
+  const s3 =
+    (sum(S3_WRITE_CLASS) * m * PRICES.s3PutCopyListPer1k) / 1000 +
+    (sum(S3_READ_CLASS) * m * PRICES.s3GetHeadPer1k) / 1000;
+  const kms = (sum(/^kms\./) * m * PRICES.kmsPer10k) / 10_000;
+  const sqs = (sum(/^sqs\./) * m * PRICES.sqsPerMillion) / m;
+  const dynamo =
+    (sum(DYNAMO_WRITE) * m * PRICES.dynamoWritePerMillion) / m +
+    (sum(DYNAMO_READ) * m * PRICES.dynamoReadPerMillion) / m;
+  const lambda =
+    lambdaSecondsPerObject === undefined
+      ? 0
+      : m * lambdaSecondsPerObject * 0.5 * PRICES.lambdaArmGbSecond +
+        (m / 10) * (PRICES.lambdaRequestPerMillion / m);
+  const round = (n: number) => +n.toFixed(2);
+  return {
+    s3: round(s3),
+    kms: round(kms),
+    sqs: round(sqs),
+    dynamodb: round(dynamo),
+    lambda: round(lambda),
+    total: round(s3 + kms + sqs + dynamo + lambda),
+  };
+}
+
+/** S3 Batch Operations copying a million objects in place: its fees plus one COPY each. */
+export function batchOperationsPerMillion() {
+  const fees = PRICES.batchOperationsPerJob + PRICES.batchOperationsPerMillionObjects;
+  const copies = (1_000_000 * PRICES.s3PutCopyListPer1k) / 1000;
+  return { fees: +fees.toFixed(2), s3: +copies.toFixed(2), total: +(fees + copies).toFixed(2) };
+}

@@ -1,0 +1,237 @@
+/**
+ * Benchmarks on the local stack, each contender on a freshly seeded bucket, in one run:
+ *   npm run bench [-- --objects N --size BYTES --concurrency C --large BYTES --cost --no-large]
+ * Prints a table, then one JSON object as the last line. Figures, never assertions.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, DeleteBucketEncryptionCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { seedBucket } from '../cli/seed-bucket.js';
+import { handlerRuntime } from '../shared/handler-runtime.js';
+import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
+import { batchOperationsPerMillion, costPerMillion, PRICES } from './cost-model.js';
+
+const { values } = parseArgs({
+  options: {
+    objects: { type: 'string', default: '5000' },
+    size: { type: 'string', default: '4096' },
+    concurrency: { type: 'string', default: '8' },
+    large: { type: 'string', default: String(1024 ** 3) },
+    'no-large': { type: 'boolean', default: false },
+    'no-objects': { type: 'boolean', default: false },
+    cost: { type: 'boolean', default: false },
+  },
+});
+const objects = Number(values.objects);
+const size = Number(values.size);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const { config, clients } = handlerRuntime();
+await ensureQueues(clients.sqs, config);
+await ensureTables(clients.dynamo, config);
+const keyArn = (await clients.kms.send(new CreateKeyCommand({ Description: 's3-seal bench' }))).KeyMetadata!
+  .Arn!;
+const stamp = Date.now();
+
+async function seeded(label: string, count = objects): Promise<string> {
+  const bucket = `bench-${label}-${stamp}`;
+  log(`seeding s3://${bucket}: ${count} objects of up to ${size} bytes`);
+  await seedBucket(clients.s3, bucket, { objects: count, maxObjectBytes: size, concurrency: 64 });
+  return bucket;
+}
+
+/** Runs a contender in its own process (clean request counts and peak RSS); returns its JSON line. */
+function contender(script: string, args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `bench/contenders/${script}.ts`, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) reject(new Error(`${script} exited ${code}: ${last}`));
+      else resolve(JSON.parse(last));
+    });
+  });
+}
+
+/** S3 requests LocalStack logged since `since` (ISO, local time), by operation: for the AWS CLI. */
+function localstackRequests(since: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of readFileSync('.stack/localstack.log', 'utf8').split('\n')) {
+    if (line.slice(0, 23) < since) continue;
+    const match = /AWS (s3)\.(\w+) =>/.exec(line);
+    if (match) {
+      counts[match[1]!] = (counts[match[1]!] ?? 0) + 1;
+      counts[`${match[1]}.${match[2]}`] = (counts[`${match[1]}.${match[2]}`] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+const isoLocal = () => new Date().toISOString().slice(0, 23);
+const result: Record<string, unknown> = {
+  objects,
+  object_bytes: size,
+  machine: `${process.platform} ${process.arch}`,
+};
+const table: string[][] = [];
+const requests: Record<string, Record<string, number>> = {};
+const fmt = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(1) : '—');
+const services = (r: Record<string, number>) =>
+  Object.entries(r)
+    .filter(([k]) => !k.includes('.'))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+if (!values['no-objects']) {
+  // 1. Ceiling: find the best concurrency on small buckets, then run it on a full one.
+  let best = { concurrency: 16, opsPerS: 0 };
+  for (const concurrency of [16, 32, 64, 128]) {
+    const probe = await contender('ceiling', [
+      await seeded(`probe${concurrency}`, 1000),
+      keyArn,
+      String(concurrency),
+    ]);
+    log(`ceiling probe: concurrency ${concurrency}: ${fmt(probe.ops_per_s)} objects/s`);
+    if ((probe.ops_per_s as number) > best.opsPerS)
+      best = { concurrency, opsPerS: probe.ops_per_s as number };
+  }
+  const ceiling = await contender('ceiling', [await seeded('ceiling'), keyArn, String(best.concurrency)]);
+  requests.ceiling = ceiling.requests_per_object as Record<string, number>;
+  table.push([
+    `ceiling (SDK copy, c=${best.concurrency})`,
+    fmt(ceiling.ops_per_s),
+    fmt(ceiling.p50_ms),
+    fmt(ceiling.p99_ms),
+    services(requests.ceiling),
+    fmt(ceiling.peak_rss_mb),
+  ]);
+  result.ceiling_ops_per_s = ceiling.ops_per_s;
+
+  // 2. The AWS CLI recipe: copy the bucket onto itself with SSE-KMS.
+  const cliBucket = await seeded('cli');
+  const since = isoLocal();
+  const t = performance.now();
+  const cli = spawnSync(
+    '.stack/venv/bin/aws',
+    [
+      '--endpoint-url',
+      process.env.AWS_ENDPOINT_URL!,
+      's3',
+      'cp',
+      `s3://${cliBucket}`,
+      `s3://${cliBucket}`,
+      '--recursive',
+      '--sse',
+      'aws:kms',
+      '--sse-kms-key-id',
+      keyArn,
+      '--only-show-errors',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const cliSeconds = (performance.now() - t) / 1000;
+  if (cli.status !== 0) throw new Error(`aws s3 cp exited ${cli.status}`);
+  const cliCounts = localstackRequests(since);
+  requests['aws-cli'] = Object.fromEntries(
+    Object.entries(cliCounts).map(([k, v]) => [k, +(v / objects).toFixed(3)]),
+  );
+  table.push([
+    'aws-cli (s3 cp --recursive)',
+    fmt(objects / cliSeconds),
+    '—',
+    '—',
+    services(requests['aws-cli']),
+    '—',
+  ]);
+  result.cli_ops_per_s = objects / cliSeconds;
+
+  // 3, 4. s3-seal backfills with local workers.
+  for (const mode of ['sse-kms', 'envelope'] as const) {
+    const run = await contender('s3-seal', [await seeded(mode), mode, keyArn, values.concurrency!]);
+    if (run.failed) log(`warning: ${run.failed} objects did not end encrypted in ${mode}`);
+    requests[mode] = run.requests_per_object as Record<string, number>;
+    table.push([
+      `s3-seal ${mode} (c=${values.concurrency}x10)`,
+      fmt(run.ops_per_s),
+      fmt(run.p50_ms),
+      fmt(run.p99_ms),
+      services(requests[mode]),
+      fmt(run.peak_rss_mb),
+    ]);
+    result[`${mode.replace('-', '')}_ops_per_s`] = run.ops_per_s;
+    result[`${mode.replace('-', '')}_p50_ms`] = run.p50_ms;
+  }
+  result.requests_per_object = requests;
+}
+
+if (!values['no-large']) {
+  const bytes = Number(values.large);
+  const bucket = `bench-large-${stamp}`;
+  log(`seeding one ${(bytes / 1024 ** 2).toFixed(0)} MiB object`);
+  await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await clients.s3.send(new DeleteBucketEncryptionCommand({ Bucket: bucket })).catch(() => undefined);
+  const block = Buffer.alloc(8 * 1024 * 1024, 7);
+  const body = Readable.from(
+    (function* () {
+      for (let sent = 0; sent < bytes; sent += block.length)
+        yield block.subarray(0, Math.min(block.length, bytes - sent));
+    })(),
+  );
+  await new Upload({
+    client: clients.s3,
+    params: { Bucket: bucket, Key: 'large.bin', Body: body, ContentLength: bytes },
+    partSize: 64 * 1024 * 1024,
+  }).done();
+  const large = await contender('large', [bucket, 'large.bin', keyArn]);
+  Object.assign(result, {
+    large_mb_per_s: large.large_mb_per_s,
+    aes_ceiling_mb_per_s: large.aes_ceiling_mb_per_s,
+    large_peak_rss_mb: large.large_peak_rss_mb,
+    large_bytes: bytes,
+  });
+  table.push([
+    `envelope, one ${(bytes / 1024 ** 2).toFixed(0)} MiB object`,
+    `${fmt(large.large_mb_per_s)} MB/s`,
+    '',
+    '',
+    `AES-GCM ceiling ${fmt(large.aes_ceiling_mb_per_s)} MB/s`,
+    fmt(large.large_peak_rss_mb),
+  ]);
+}
+
+const header = ['contender', 'objects/s', 'p50 ms', 'p99 ms', 'requests per object', 'peak RSS MiB'];
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
+for (const row of [header, ...table])
+  console.log(row.map((cell, i) => (cell ?? '').padEnd(widths[i]!)).join('  '));
+
+if (values.cost && requests['sse-kms']) {
+  console.log(
+    `\nModelled cost per million objects (USD, AWS list prices ${PRICES.asOf}, us-east-1; see bench/cost-model.ts):`,
+  );
+  const costs: Record<string, unknown> = {};
+  for (const [name, perObject] of Object.entries(requests)) {
+    const p50 =
+      name === 'sse-kms' || name === 'envelope'
+        ? (result[`${name.replace('-', '')}_p50_ms`] as number) / 1000
+        : undefined;
+    costs[name] = costPerMillion(perObject, p50);
+    console.log(`  ${name.padEnd(10)} ${JSON.stringify(costs[name])}`);
+  }
+  costs['s3-batch-operations'] = batchOperationsPerMillion();
+  console.log(
+    `  ${'s3-batch-operations'.padEnd(10)} ${JSON.stringify(costs['s3-batch-operations'])} (plus KMS via S3, as for the others)`,
+  );
+  result.cost_per_million_usd = costs;
+}
+console.log(JSON.stringify(result));
+process.exit(0);
