@@ -19,7 +19,7 @@ const { values } = parseArgs({
   options: {
     objects: { type: 'string', default: '5000' },
     size: { type: 'string', default: '4096' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '4' },
     large: { type: 'string', default: String(1024 ** 3) },
     'no-large': { type: 'boolean', default: false },
     'no-objects': { type: 'boolean', default: false },
