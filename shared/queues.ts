@@ -31,13 +31,12 @@ export async function resolveQueueUrls(
     QUEUES.map(async (queue) => {
       const known = fromEnv[queue];
       if (known) return [queue, known] as const;
+      const name = `${queueName(config, queue)}${suffix}`;
       try {
-        const out = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName(config, queue) }));
+        const out = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
         return [queue, out.QueueUrl!] as const;
       } catch (cause) {
-        throw new ConfigError(`queue ${queueName(config, queue)} not found: run \`s3-seal setup\` first`, {
-          cause,
-        });
+        throw new ConfigError(`queue ${name} not found: run \`s3-seal setup\` first`, { cause });
       }
     }),
   );

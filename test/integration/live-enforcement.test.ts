@@ -13,6 +13,7 @@ import {
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
@@ -218,22 +219,31 @@ describe('the events queue', () => {
     await send(record('good+one'));
     await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'good one', Body: 'ok' }));
 
-    const dlq = (await import('../../shared/queues.js')).resolveQueueUrls(
-      pipeline.clients.sqs,
-      pipeline.config,
-      '-dlq',
+    // The DLQ looked up by its own name, not through the code under test.
+    const dlqUrl = (
+      await pipeline.clients.sqs.send(
+        new GetQueueUrlCommand({ QueueName: `${process.env.S3SEAL_QUEUE_PREFIX}-events-dlq` }),
+      )
+    ).QueueUrl!;
+    const receiveDead = async () =>
+      (
+        await pipeline.clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: dlqUrl,
+            MessageAttributeNames: ['All'],
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: 30,
+          }),
+        )
+      ).Messages ?? [];
+    const garbage = await eventually(
+      async () => (await receiveDead()).find((m) => m.Body === '{ this is not json'),
+      'the dead-lettered garbage',
     );
-    const garbage = await eventually(async () => {
-      const out = await pipeline.clients.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: (await dlq).events,
-          MessageAttributeNames: ['All'],
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-        }),
-      );
-      return out.Messages?.find((m) => m.Body === '{ this is not json');
-    }, 'the dead-lettered garbage');
+    // Dead-lettered once: it must not have gone round the work queue and come back.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await receiveDead()).filter((m) => m.Body === '{ this is not json')).toEqual([]);
     expect(garbage.MessageAttributes?.[ERROR_ATTRIBUTE]?.StringValue).toContain('not JSON');
     const skipped = await eventually(async () => {
       const item = await pipeline.ledger.get({ bucket, key: 'vanished', operation: 'encrypt' });
