@@ -1,7 +1,10 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { handlerRuntime } from '../shared/handler-runtime.js';
 import type { QueueUrls } from '../shared/queues.js';
-import { type Run, type RunStore, settled } from '../shared/runs/run-store.js';
+import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { startPollers } from './pollers.js';
+import { createRunProgress } from './progress.js';
+import { printSummary } from './summary.js';
 
 export interface LocalRunOptions {
   sqs: SQSClient;
@@ -58,7 +61,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
       if (run.scanComplete && settled(run.counts) >= run.discovered) break;
-      const depth = await queueDepth(sqs, [queues.scan, queues.encrypt]);
+      const depth = await queueDepth(sqs, [queues.scan, queues.encrypt, queues.rewrap]);
       if (depth > 0) {
         idleSince = undefined;
       } else if (idleSince === undefined) {
@@ -74,4 +77,33 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const final = (await runs.get(runId)) ?? run!;
   options.onProgress?.(final);
   return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)) };
+}
+
+/**
+ * The `--local` part of `encrypt` and `rewrap`: process a started run in this process with a
+ * progress bar, print its summary, and return the exit code.
+ */
+export async function followRunLocally(
+  run: Run,
+  options: { label: string; concurrency: string; progress?: boolean },
+): Promise<number> {
+  const { config, clients, queues } = handlerRuntime();
+  const { work } = await queues();
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  const progress = options.progress === false ? undefined : createRunProgress(options.label);
+  const started = Date.now();
+  let result: LocalRunResult;
+  try {
+    result = await runLocally({
+      sqs: clients.sqs,
+      runs,
+      queues: work,
+      runId: run.runId,
+      concurrency: Number(options.concurrency),
+      onProgress: (r) => progress?.update(r),
+    });
+  } finally {
+    progress?.stop();
+  }
+  return printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
 }

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handler as encryptHandler } from '../functions/encrypt/handler.js';
 import { handler as eventsHandler } from '../functions/events/handler.js';
+import { handler as rewrapHandler } from '../functions/rewrap/handler.js';
 import { handler as scanHandler } from '../functions/scan/handler.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
@@ -13,7 +14,7 @@ export interface PollerStats {
 
 /**
  * Starts pollers on every pipeline queue, each running the same handler its Lambda runs: one for
- * scan pages (short), `concurrency` each for encrypt jobs and object events. Resolves when
+ * scan pages (short), `concurrency` each for encrypt jobs, object events and rewrap jobs. Resolves when
  * `signal` aborts and every poller has finished the batch in hand.
  */
 export function startPollers(options: {
@@ -45,5 +46,6 @@ export function startPollers(options: {
     poll(queues.scan, scanHandler, 's3-seal-scan'),
     ...Array.from({ length: n }, () => poll(queues.encrypt, encryptHandler, 's3-seal-encrypt')),
     ...Array.from({ length: n }, () => poll(queues.events, eventsHandler, 's3-seal-events')),
+    ...Array.from({ length: n }, () => poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap')),
   ]).then(() => undefined);
 }

@@ -9,7 +9,7 @@ export function printSummary(run: Run, unsettled: number, seconds: number): numb
   const lines = [
     `run ${run.runId} (${run.mode}) s3://${run.bucket}/${run.prefix}`,
     `  objects found        ${run.discovered}`,
-    `  encrypted            ${c.encrypted}`,
+    `  ${run.mode === 'rewrap' ? 're-wrapped   ' : 'encrypted    '}        ${c.encrypted}`,
     `  already compliant    ${c.compliant}`,
     `  skipped              ${c.skipped}`,
     ...Object.entries(c.reasons)

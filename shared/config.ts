@@ -17,6 +17,7 @@ const ConfigSchema = z.object({
   S3SEAL_SCAN_QUEUE_URL: z.url().optional(),
   S3SEAL_ENCRYPT_QUEUE_URL: z.url().optional(),
   S3SEAL_EVENTS_QUEUE_URL: z.url().optional(),
+  S3SEAL_REWRAP_QUEUE_URL: z.url().optional(),
   // Envelope mode streams objects up to this size with one PutObject; larger ones go multipart in
   // parts of this size (lib-storage), so memory stays near partSize x queue size whatever the object.
   // S3 needs parts of at least 5 MiB (S3 User Guide, "Amazon S3 multipart upload limits").
@@ -49,6 +50,7 @@ export interface Config {
   scanQueueUrl?: string;
   encryptQueueUrl?: string;
   eventsQueueUrl?: string;
+  rewrapQueueUrl?: string;
   multipartThresholdBytes: number;
   copyMultipartThresholdBytes: number;
   copyPartSizeBytes: number;
@@ -75,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scanQueueUrl: e.S3SEAL_SCAN_QUEUE_URL,
     encryptQueueUrl: e.S3SEAL_ENCRYPT_QUEUE_URL,
     eventsQueueUrl: e.S3SEAL_EVENTS_QUEUE_URL,
+    rewrapQueueUrl: e.S3SEAL_REWRAP_QUEUE_URL,
     multipartThresholdBytes: e.S3SEAL_MULTIPART_THRESHOLD_BYTES,
     copyMultipartThresholdBytes: e.S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES,
     copyPartSizeBytes: e.S3SEAL_COPY_PART_SIZE_BYTES,

@@ -6,7 +6,7 @@ import { ConfigError } from './errors.js';
  * The pipeline's work queues: scan pages, encrypt jobs, and S3 object-created events. Each has a
  * dead-letter queue named `<name>-dlq`.
  */
-export const QUEUES = ['scan', 'encrypt', 'events'] as const;
+export const QUEUES = ['scan', 'encrypt', 'events', 'rewrap'] as const;
 export type QueueName = (typeof QUEUES)[number];
 export type QueueUrls = Record<QueueName, string>;
 
@@ -15,17 +15,25 @@ export function queueName(config: Pick<Config, 'queuePrefix'>, queue: QueueName)
 }
 
 /**
- * Queue URLs (or, with suffix `-dlq`, their dead-letter queues' URLs) from the environment (as serverless.yml sets them on Lambda), else looked up by name
- * (as `s3-seal setup` created them). Looked up once per process.
+ * Queue URLs (or, with suffix `-dlq`, their dead-letter queues' URLs) from the environment (as
+ * serverless.yml sets them on Lambda), else looked up by name (as `s3-seal setup` created them).
  */
 export async function resolveQueueUrls(
   sqs: SQSClient,
-  config: Pick<Config, 'queuePrefix' | 'scanQueueUrl' | 'encryptQueueUrl' | 'eventsQueueUrl'>,
+  config: Pick<
+    Config,
+    'queuePrefix' | 'scanQueueUrl' | 'encryptQueueUrl' | 'eventsQueueUrl' | 'rewrapQueueUrl'
+  >,
   suffix: '' | '-dlq' = '',
 ): Promise<QueueUrls> {
   const fromEnv: Partial<QueueUrls> =
     suffix === ''
-      ? { scan: config.scanQueueUrl, encrypt: config.encryptQueueUrl, events: config.eventsQueueUrl }
+      ? {
+          scan: config.scanQueueUrl,
+          encrypt: config.encryptQueueUrl,
+          events: config.eventsQueueUrl,
+          rewrap: config.rewrapQueueUrl,
+        }
       : {};
   const entries = await Promise.all(
     QUEUES.map(async (queue) => {

@@ -2,12 +2,10 @@ import { type Command, Option } from 'commander';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { PROTECTION_MODES } from '../../shared/policy.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
-import { type Run, RunStore } from '../../shared/runs/run-store.js';
+import { RunStore } from '../../shared/runs/run-store.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
-import { runLocally } from '../local-run.js';
-import { createRunProgress } from '../progress.js';
+import { followRunLocally } from '../local-run.js';
 import { cliRuntime } from '../runtime.js';
-import { printSummary } from '../summary.js';
 
 export interface EncryptOptions {
   mode: string;
@@ -35,23 +33,11 @@ export async function encryptCommand(uri: string, options: EncryptOptions): Prom
     console.error('queued; deployed functions or `s3-seal encrypt --local` workers process it');
     return 0;
   }
-  const concurrency = Number(options.concurrency);
-  const progress = options.progress === false ? undefined : createRunProgress('encrypting');
-  const started = Date.now();
-  let result: Awaited<ReturnType<typeof runLocally>>;
-  try {
-    result = await runLocally({
-      sqs: clients.sqs,
-      runs,
-      queues,
-      runId: run.runId,
-      concurrency,
-      onProgress: (r: Run) => progress?.update(r),
-    });
-  } finally {
-    progress?.stop();
-  }
-  return printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
+  return followRunLocally(run, {
+    label: 'encrypting',
+    concurrency: options.concurrency,
+    progress: options.progress,
+  });
 }
 
 export function registerEncrypt(program: Command): void {

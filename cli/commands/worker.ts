@@ -30,7 +30,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
   const concurrency = Number(options.concurrency);
   console.error(
-    `worker: serving scan, encrypt and events queues (${concurrency} pollers each for encrypt and events)`,
+    `worker: serving scan, encrypt, events and rewrap queues (${concurrency} pollers each but scan)`,
   );
   const running = startPollers({
     sqs: clients.sqs,
@@ -49,7 +49,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   while (!controller.signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     if (!options.untilIdle || controller.signal.aborted) continue;
-    const depth = await queueDepth(clients.sqs, [work.scan, work.encrypt, work.events]);
+    const depth = await queueDepth(clients.sqs, [work.scan, work.encrypt, work.events, work.rewrap]);
     if (depth > 0) idleSince = undefined;
     else if (idleSince === undefined) idleSince = Date.now();
     else if (Date.now() - idleSince >= Number(options.idleSeconds) * 1000) stop('queues idle');

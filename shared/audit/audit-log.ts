@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
-export type AuditDecision = 'encrypted' | 'compliant' | 'skipped' | 'superseded' | 'failed';
+export type AuditDecision = 'encrypted' | 'rewrapped' | 'compliant' | 'skipped' | 'superseded' | 'failed';
 
 /**
  * One decision about one object: who, what, how, when, which run. Never carries key material:

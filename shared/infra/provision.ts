@@ -13,7 +13,12 @@ import { QUEUES, type QueueName, queueName } from '../queues.js';
  * Visibility timeouts match serverless.yml (6 x the consuming function's timeout, the AWS guidance
  * for Lambda event sources) so a message is never redelivered while its handler still runs.
  */
-const VISIBILITY_SECONDS: Record<QueueName, number> = { scan: 360, encrypt: 1800, events: 1800 };
+const VISIBILITY_SECONDS: Record<QueueName, number> = {
+  scan: 360,
+  encrypt: 1800,
+  events: 1800,
+  rewrap: 1800,
+};
 /**
  * After this many receives a message goes to its dead-letter queue. Ten backed-off retries span more
  * than the ledger's 15-minute lease, so a job whose claimant crashed is retried, not dead-lettered.

@@ -39,6 +39,24 @@ export const EncryptJobSchema = z
   .refine(keyRequiredForKmsModes, keyIssue);
 export type EncryptJob = z.infer<typeof EncryptJobSchema>;
 
+/** Rewrap queue message: re-wrap one object's data key (or SSE-KMS key) to `toKeyArn`. */
+export const RewrapJobSchema = z.object({
+  type: z.literal('rewrap'),
+  runId: z.string().min(1),
+  jobId: z.string().min(1),
+  bucket: z.string().min(3).max(63),
+  key: z.string().min(1).max(1024),
+  /** Only objects wrapped under this key are re-wrapped; others are skipped with a reason. */
+  fromKeyArn: z.string().startsWith('arn:'),
+  toKeyArn: z.string().startsWith('arn:'),
+  /**
+   * Only data keys wrapped before this ISO time: after a rotation (source and target the same key)
+   * an object the ledger shows wrapped since then is already done.
+   */
+  wrappedBefore: z.string().datetime().optional(),
+});
+export type RewrapJob = z.infer<typeof RewrapJobSchema>;
+
 /** Parses a queue message body, naming the first problem: not JSON, or not this schema. */
 export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
   let json: unknown;

@@ -84,15 +84,15 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
 }
 
 /** SendMessageBatch takes ten entries; a page of 1000 is 100 requests, sent ten at a time. */
-async function sendInBatches(sqs: SQSClient, queueUrl: string, jobs: EncryptJob[]): Promise<void> {
-  const batches: EncryptJob[][] = [];
+export async function sendInBatches(sqs: SQSClient, queueUrl: string, jobs: object[]): Promise<void> {
+  const batches: object[][] = [];
   for (let i = 0; i < jobs.length; i += 10) batches.push(jobs.slice(i, i + 10));
   for (let i = 0; i < batches.length; i += 10) {
     await Promise.all(batches.slice(i, i + 10).map((batch) => sendBatch(sqs, queueUrl, batch)));
   }
 }
 
-async function sendBatch(sqs: SQSClient, queueUrl: string, batch: EncryptJob[]): Promise<void> {
+async function sendBatch(sqs: SQSClient, queueUrl: string, batch: object[]): Promise<void> {
   let pending = batch.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) }));
   for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
     const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
@@ -100,6 +100,6 @@ async function sendBatch(sqs: SQSClient, queueUrl: string, batch: EncryptJob[]):
     pending = pending.filter((entry) => failed.has(entry.Id));
   }
   if (pending.length > 0) {
-    throw new RetryableError(`SQS refused ${pending.length} encrypt jobs after 3 attempts`);
+    throw new RetryableError(`SQS refused ${pending.length} jobs after 3 attempts`);
   }
 }

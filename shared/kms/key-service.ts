@@ -4,6 +4,7 @@ import {
   GenerateDataKeyCommand,
   type KeyMetadata,
   type KMSClient,
+  ReEncryptCommand,
 } from '@aws-sdk/client-kms';
 import { classifyAwsError, errorName } from '../aws-errors.js';
 import { KeyUnusableError } from '../errors.js';
@@ -85,5 +86,49 @@ export async function decryptDataKey(
     };
   } catch (error) {
     throw classifyAwsError(error, 'KMS Decrypt of the data key failed');
+  }
+}
+
+/** A data key re-wrapped inside KMS: the plaintext key never leaves it. */
+export interface ReWrappedKey {
+  wrapped: Uint8Array;
+  /** The key that wrapped the data key before. */
+  sourceKeyArn: string;
+  keyArn: string;
+  requestId?: string;
+}
+
+/**
+ * KMS ReEncrypt of an S3EC data key to `toKeyArn`, with the materials description as both source
+ * and destination context (DESIGN.md, "Re-wrap"). Needs kms:ReEncryptFrom on the old key and
+ * kms:ReEncryptTo on the new one.
+ */
+export async function reEncryptDataKey(
+  kms: KMSClient,
+  wrapped: Uint8Array,
+  encryptionContext: Record<string, string>,
+  fromKeyArn: string,
+  toKeyArn: string,
+): Promise<ReWrappedKey> {
+  try {
+    const out = await kms.send(
+      new ReEncryptCommand({
+        CiphertextBlob: wrapped,
+        // Naming the source key makes KMS refuse (IncorrectKeyException) a data key that another
+        // key wrapped, instead of silently moving it.
+        SourceKeyId: fromKeyArn,
+        SourceEncryptionContext: encryptionContext,
+        DestinationKeyId: toKeyArn,
+        DestinationEncryptionContext: encryptionContext,
+      }),
+    );
+    return {
+      wrapped: out.CiphertextBlob!,
+      sourceKeyArn: out.SourceKeyId ?? '',
+      keyArn: out.KeyId ?? toKeyArn,
+      requestId: out.$metadata.requestId,
+    };
+  } catch (error) {
+    throw classifyAwsError(error, `KMS ReEncrypt to ${toKeyArn} failed`);
   }
 }

@@ -193,6 +193,42 @@ export class DynamoDbLedger implements Ledger {
     );
   }
 
+  async recordWrap(
+    ref: ObjectRef,
+    wrap: { keyArn: string; wrappedAt: string; resultEtag: string },
+    now = new Date(),
+  ): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(ref),
+        UpdateExpression:
+          'SET #bucket = :bucket, #key = :key, #operation = :operation, keyArn = :keyArn, wrappedAt = :wrappedAt, resultEtag = :resultEtag, currentEtag = :resultEtag, updatedAt = :now REMOVE pendingWrap',
+        ExpressionAttributeNames: { '#bucket': 'bucket', '#key': 'key', '#operation': 'operation' },
+        ExpressionAttributeValues: {
+          ':bucket': ref.bucket,
+          ':key': ref.key,
+          ':operation': ref.operation,
+          ':keyArn': wrap.keyArn,
+          ':wrappedAt': wrap.wrappedAt,
+          ':resultEtag': wrap.resultEtag,
+          ':now': now.toISOString(),
+        },
+      }),
+    );
+  }
+
+  async recordPendingWrap(ref: ObjectRef, digest: string, now = new Date()): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keyOf(ref),
+        UpdateExpression: 'SET pendingWrap = :digest, updatedAt = :now',
+        ExpressionAttributeValues: { ':digest': digest, ':now': now.toISOString() },
+      }),
+    );
+  }
+
   async reconcile(existing: LedgerItem, outcome: FinishInput, now = new Date()): Promise<boolean> {
     return this.transition(
       existing,

@@ -1,7 +1,8 @@
 import type { ProtectMethod } from '../compliance.js';
 import type { ProtectionMode } from '../policy.js';
 
-export type Operation = 'encrypt';
+/** `encrypt` items are also the index of what protects each object; `rewrap` items count re-wraps. */
+export type Operation = 'encrypt' | 'rewrap';
 
 /**
  * Where one (object, operation) stands. IN_PROGRESS holds a lease; RETRY gives the work back after
@@ -37,6 +38,11 @@ export interface LedgerItem extends ObjectRef {
   keyArn?: string;
   /** ISO time the data key was wrapped: with keyArn, the rotation index. */
   wrappedAt?: string;
+  /**
+   * SHA-256 of a re-wrapped `x-amz-key-v2` about to be written: finding it on the object after a
+   * crash proves the metadata write landed, even when the source and target key are the same.
+   */
+  pendingWrap?: string;
   reason?: string;
   error?: string;
   reconciled?: boolean;
@@ -69,10 +75,10 @@ export interface FinishInput {
 }
 
 export interface DecisionInput extends ObjectRef {
-  state: 'COMPLIANT' | 'SKIPPED';
+  state: 'COMPLIANT' | 'SKIPPED' | 'DONE' | 'SUPERSEDED' | 'FAILED';
   runId: string;
   jobId: string;
-  mode: ProtectionMode;
+  mode: ProtectionMode | 'rewrap';
   currentEtag?: string;
   reason: string;
 }
@@ -93,6 +99,17 @@ export interface Ledger {
   release(ref: ObjectRef, owner: string, error: string, now?: Date): Promise<boolean>;
   /** Records a decision that needed no claim (already compliant, skipped), once per run and ETag. */
   recordDecision(input: DecisionInput, now?: Date): Promise<boolean>;
+  /**
+   * Records which key now wraps an object's data key (and when) on its `encrypt` item: the index a
+   * rotation queries. Written after a re-wrap that S3 shows landed.
+   */
+  recordWrap(
+    ref: ObjectRef,
+    wrap: { keyArn: string; wrappedAt: string; resultEtag: string },
+    now?: Date,
+  ): Promise<void>;
+  /** Notes on an object's `encrypt` item the re-wrapped key about to be written (see pendingWrap). */
+  recordPendingWrap(ref: ObjectRef, digest: string, now?: Date): Promise<void>;
   /**
    * Closes an IN_PROGRESS item whose write S3 shows already landed (a crash between the S3 write
    * and finish): DONE, reconciled, without writing the object again.

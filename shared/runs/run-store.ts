@@ -20,7 +20,8 @@ export interface Run {
   runId: string;
   bucket: string;
   prefix: string;
-  mode: ProtectionMode;
+  /** The protection a backfill applies, or `rewrap` for a re-wrap run (keyArn is then the target). */
+  mode: ProtectionMode | 'rewrap';
   keyArn?: string;
   startedAt: string;
   /** Objects the scan has enqueued so far. */

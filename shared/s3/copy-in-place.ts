@@ -27,6 +27,11 @@ export interface CopyOptions {
   multipartThresholdBytes: number;
   partSizeBytes: number;
   partConcurrency?: number;
+  /**
+   * New user metadata for the copy (re-wrapping an envelope's data key). The standard headers are
+   * then named again, since S3 replaces them together with the metadata.
+   */
+  replaceMetadata?: Record<string, string>;
 }
 
 function encryptionParams(target: ServerSideTarget) {
@@ -61,7 +66,18 @@ export async function copyInPlace(
       CopySourceIfMatch: head.etag,
       IfMatch: head.etag,
       // COPY keeps user metadata, Content-Type and the other standard headers, and the tags.
-      MetadataDirective: 'COPY',
+      ...(options.replaceMetadata
+        ? {
+            MetadataDirective: 'REPLACE' as const,
+            Metadata: options.replaceMetadata,
+            ContentType: h.ContentType,
+            CacheControl: h.CacheControl,
+            ContentDisposition: h.ContentDisposition,
+            ContentEncoding: h.ContentEncoding,
+            ContentLanguage: h.ContentLanguage,
+            Expires: h.Expires,
+          }
+        : { MetadataDirective: 'COPY' as const }),
       TaggingDirective: 'COPY',
       // Storage class, website redirect and object lock settings are not copied: name them again.
       StorageClass: h.StorageClass,
@@ -91,7 +107,7 @@ async function multipartCopyInPlace(
     new CreateMultipartUploadCommand({
       Bucket: head.bucket,
       Key: head.key,
-      Metadata: head.metadata,
+      Metadata: options.replaceMetadata ?? head.metadata,
       Tagging: tagging,
       ...head.headers,
       ...encryptionParams(target),

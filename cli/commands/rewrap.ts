@@ -1,0 +1,108 @@
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import type { Command } from 'commander';
+import { classifyAwsError } from '../../shared/aws-errors.js';
+import { KeyUnusableError } from '../../shared/errors.js';
+import { parseKeyReference } from '../../shared/kms/key-reference.js';
+import { resolveUsableKey } from '../../shared/kms/key-service.js';
+import { planRewrap, wrappingKeysInUse } from '../../shared/rewrap/plan-rewrap.js';
+import { RunStore } from '../../shared/runs/run-store.js';
+import { parseS3Uri } from '../../shared/s3-uri.js';
+import { followRunLocally } from '../local-run.js';
+import { cliRuntime } from '../runtime.js';
+
+interface RewrapOptions {
+  from: string;
+  to: string;
+  wrappedBefore?: string;
+  local?: boolean;
+  concurrency: string;
+  progress?: boolean;
+}
+
+/**
+ * The source key may be disabled or pending deletion (that is often why data moves off it): it
+ * only has to resolve. Each object whose data key it cannot release then fails with KMS's reason.
+ */
+async function resolveSourceKey(reference: string): Promise<string> {
+  parseKeyReference(reference);
+  const { clients } = cliRuntime();
+  try {
+    const out = await clients.kms.send(new DescribeKeyCommand({ KeyId: reference }));
+    return out.KeyMetadata!.Arn!;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NotFoundException') {
+      throw new KeyUnusableError(`KMS key ${reference} not found`, { cause: error });
+    }
+    throw classifyAwsError(error, `cannot describe KMS key ${reference}`);
+  }
+}
+
+async function rewrapCommand(uri: string, options: RewrapOptions): Promise<number> {
+  const { bucket, key: prefix } = parseS3Uri(uri);
+  const { config, clients, queues } = cliRuntime();
+  const fromKeyArn = await resolveSourceKey(options.from);
+  // The target must be able to wrap: enabled, symmetric. A bad target changes nothing.
+  const toKeyArn = await resolveUsableKey(clients.kms, options.to);
+  if (fromKeyArn === toKeyArn) throw new KeyUnusableError('--from and --to name the same key');
+  const { work } = await queues();
+  const run = await planRewrap(
+    {
+      dynamo: clients.dynamo,
+      sqs: clients.sqs,
+      runs: new RunStore(clients.dynamo, config.ledgerTable),
+      ledgerTable: config.ledgerTable,
+      rewrapQueueUrl: work.rewrap,
+    },
+    { bucket, prefix, fromKeyArn, toKeyArn, wrappedBefore: options.wrappedBefore },
+  );
+  console.error(
+    `run ${run.runId}: re-wrapping ${run.discovered} object(s) under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
+  );
+  if (!options.local) {
+    console.log(run.runId);
+    return 0;
+  }
+  return followRunLocally(run, {
+    label: 're-wrapping',
+    concurrency: options.concurrency,
+    progress: options.progress,
+  });
+}
+
+async function keysCommand(): Promise<number> {
+  const { config, clients } = cliRuntime();
+  const usage = await wrappingKeysInUse(clients.dynamo, config.ledgerTable);
+  if (usage.length === 0) console.log('no objects recorded as protected by a KMS key yet');
+  for (const key of usage) {
+    console.log(
+      `${key.keyArn}  ${String(key.objects).padStart(8)} object(s)  oldest wrap ${key.oldestWrap}  newest ${key.newestWrap}`,
+    );
+  }
+  return 0;
+}
+
+export function registerRewrap(program: Command): void {
+  program
+    .command('rewrap')
+    .description('re-wrap data keys (envelope) or re-encrypt (SSE-KMS) objects from one KMS key to another')
+    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .requiredOption('--from <key>', 'the key the objects are protected under now (id, ARN or alias)')
+    .requiredOption('--to <key>', 'the key to move them to (id, ARN or alias; must be enabled)')
+    .option('--wrapped-before <iso-time>', 'only data keys wrapped before this time')
+    .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
+    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', '4')
+    .option('--no-progress', 'with --local: no progress bar')
+    .addHelpText(
+      'after',
+      '\nObjects are found through the ledger index by wrapping key; envelope ciphertext is never rewritten\nand the plaintext data key never leaves KMS (KMS ReEncrypt).',
+    )
+    .action(async (uri: string, options: RewrapOptions) => {
+      process.exitCode = await rewrapCommand(uri, options);
+    });
+  program
+    .command('keys')
+    .description('list the KMS keys protecting objects, with object counts and oldest wrap time')
+    .action(async () => {
+      process.exitCode = await keysCommand();
+    });
+}

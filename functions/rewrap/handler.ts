@@ -1,0 +1,59 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
+import { handlerRuntime } from '../../shared/handler-runtime.js';
+import { parseMessage, RewrapJobSchema } from '../../shared/jobs/messages.js';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
+import { logger } from '../../shared/logger.js';
+import { type RewrapDeps, rewrapObject } from '../../shared/rewrap/rewrap-object.js';
+import { RunStore } from '../../shared/runs/run-store.js';
+import { FailureLog } from '../../shared/worker/dead-letters.js';
+import { once } from '../lazy.js';
+import { countOutcomes } from '../outcome-counter.js';
+import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
+
+export type RewrapHandlerDeps = RewrapDeps & { runs: RunStore; batch?: BatchOptions };
+
+/** The rewrap queue consumer: one object's data key re-wrapped per record. */
+export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | RewrapHandlerDeps) {
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const resolved = await deps();
+    const { response, results } = await processSqsBatch(
+      event,
+      context,
+      async (record) => {
+        const job = parseMessage(RewrapJobSchema, record.body);
+        const result = await rewrapObject(job, resolved);
+        logger.info('rewrap done', { runId: job.runId, bucket: job.bucket, key: job.key, ...result });
+        return { runId: job.runId, result };
+      },
+      resolved.batch,
+    );
+    await countOutcomes(
+      resolved.runs,
+      results.map(({ result }) => result),
+    );
+    return response;
+  };
+}
+
+async function defaultDeps(): Promise<RewrapHandlerDeps> {
+  const { config, clients, queues } = handlerRuntime();
+  const { work, deadLetter } = await queues();
+  return {
+    s3: clients.s3,
+    kms: clients.kms,
+    ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
+    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable),
+    runs: new RunStore(clients.dynamo, config.ledgerTable),
+    config,
+    batch: {
+      deadLetter: { sqs: clients.sqs, url: deadLetter.rewrap, queue: 'rewrap' },
+      failures: new FailureLog(clients.dynamo, config.ledgerTable),
+      retry: { sqs: clients.sqs, queueUrl: work.rewrap },
+    },
+  };
+}
+
+export const handler = middy(createRewrapHandler(once(defaultDeps))).use(injectLambdaContext(logger));

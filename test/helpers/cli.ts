@@ -1,0 +1,15 @@
+import { spawnSync } from 'node:child_process';
+
+/**
+ * Runs the real CLI in a child process. The hard timeout keeps a hung run from blocking the test
+ * worker (spawnSync would otherwise stop vitest's own timeouts from firing); a killed run reports
+ * status null, which fails any exit-code assertion.
+ */
+export function runCli(args: string[], timeoutMs = 150_000) {
+  return spawnSync(process.execPath, ['bin/s3-seal.js', ...args], {
+    encoding: 'utf8',
+    env: process.env,
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+}
