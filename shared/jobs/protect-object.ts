@@ -1,12 +1,12 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { type S3Client, UpdateObjectEncryptionCommand } from '@aws-sdk/client-s3';
-import { errorName, httpStatus } from '../aws-errors.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
 import { sealObjectInPlace } from '../envelope/seal-object.js';
 import type { ProtectionPolicy } from '../policy.js';
 import { copyInPlace, type ServerSideTarget } from '../s3/copy-in-place.js';
 import type { ObjectHead } from '../s3/object-head.js';
+import { moveToKmsKey } from '../s3/update-encryption.js';
 
 export interface WriteResult {
   etag: string;
@@ -51,35 +51,13 @@ export async function protectObject(
       return { ...copied, keyArn: target.kmsKeyArn };
     }
     case 'update-encryption': {
-      try {
-        await s3.send(
-          new UpdateObjectEncryptionCommand({
-            Bucket: head.bucket,
-            Key: head.key,
-            // Pin the version we read; unversioned buckets have none and S3 acts on the current object.
-            VersionId: head.versionId,
-            ObjectEncryption: { SSEKMS: { KMSKeyArn: policy.keyArn!, BucketKeyEnabled: true } },
-          }),
-        );
-        // No data moves: the ETag and every header stay as they were.
-        return { etag: head.etag, versionId: head.versionId, keyArn: policy.keyArn };
-      } catch (error) {
-        if (!isNotImplemented(error)) throw error;
-        const copied = await copyInPlace(
-          s3,
-          head,
-          { serverSideEncryption: 'aws:kms', kmsKeyArn: policy.keyArn, bucketKeyEnabled: true },
-          copyOptions,
-        );
-        return { ...copied, keyArn: policy.keyArn };
-      }
+      const moved = await moveToKmsKey(
+        s3,
+        head,
+        { kmsKeyArn: policy.keyArn!, bucketKeyEnabled: true },
+        { ...copyOptions, useUpdateObjectEncryption: true },
+      );
+      return { ...moved, keyArn: policy.keyArn };
     }
   }
-}
-
-/** The endpoint does not offer UpdateObjectEncryption: fall back to a conditional copy in place. */
-function isNotImplemented(error: unknown): boolean {
-  const name = errorName(error);
-  const status = httpStatus(error);
-  return name === 'NotImplemented' || name === 'MethodNotAllowed' || status === 501 || status === 405;
 }

@@ -12,13 +12,17 @@ import { reEncryptDataKey } from '../kms/key-service.js';
 import type { DecisionInput, Ledger, LedgerItem } from '../ledger/ledger.js';
 import { copyInPlace } from '../s3/copy-in-place.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
+import { moveToKmsKey } from '../s3/update-encryption.js';
 
 export interface RewrapDeps {
   s3: S3Client;
   kms: KMSClient;
   ledger: Ledger;
   audit: AuditLog;
-  config: Pick<Config, 'copyMultipartThresholdBytes' | 'copyPartSizeBytes' | 'actor'>;
+  config: Pick<
+    Config,
+    'copyMultipartThresholdBytes' | 'copyPartSizeBytes' | 'actor' | 'useUpdateObjectEncryption'
+  >;
   now?: () => Date;
 }
 
@@ -171,17 +175,14 @@ export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<Jo
         return settled(current, 'already re-encrypted since the rotation');
       }
     }
-    const written = await copyInPlace(
+    const written = await moveToKmsKey(
       deps.s3,
       current,
-      {
-        serverSideEncryption: 'aws:kms',
-        kmsKeyArn: job.toKeyArn,
-        bucketKeyEnabled: current.bucketKeyEnabled ?? true,
-      },
+      { kmsKeyArn: job.toKeyArn, bucketKeyEnabled: current.bucketKeyEnabled ?? true },
       {
         multipartThresholdBytes: deps.config.copyMultipartThresholdBytes,
         partSizeBytes: deps.config.copyPartSizeBytes,
+        useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption,
       },
     );
     return finished(current, written.etag, current.kmsKeyArn!);
