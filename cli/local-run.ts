@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { runDecisions } from '../shared/audit/run-decisions.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
@@ -105,5 +106,20 @@ export async function followRunLocally(
   } finally {
     progress?.stop();
   }
-  return printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
+  const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
+  if (result.run.counts.failed > 0) await printFailures(run.runId);
+  return exitCode;
+}
+
+/** Names every object that failed, with its reason, from the run's audit records. */
+async function printFailures(runId: string, limit = 100): Promise<void> {
+  const { config, clients } = handlerRuntime();
+  let shown = 0;
+  let more = 0;
+  for await (const record of runDecisions(clients.dynamo, config.auditTable, runId, ['failed'])) {
+    if (shown++ < limit)
+      console.log(`  failed: s3://${record.bucket}/${record.key}: ${record.reason ?? record.error ?? ''}`);
+    else more++;
+  }
+  if (more > 0) console.log(`  ... and ${more} more (s3-seal's audit table, index byRun, run ${runId})`);
 }

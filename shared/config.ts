@@ -37,6 +37,19 @@ const ConfigSchema = z.object({
     .enum(['true', 'false', ''])
     .default('false')
     .transform((v) => v === 'true'),
+  // Rotation policies the scheduled rewrap planner enforces (README, "Rotation"): re-wrap any data
+  // key wrapped more than this many days ago, and follow these aliases when they are retargeted.
+  S3SEAL_ROTATION_MAX_KEY_AGE_DAYS: z.coerce.number().int().min(1).optional(),
+  S3SEAL_ROTATION_ALIASES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'each entry must be alias/NAME'))),
   AWS_ENDPOINT_URL: z.string().optional(),
   AWS_ENDPOINT_URL_S3: z.string().optional(),
   S3SEAL_ACTOR: z.string().optional(),
@@ -60,6 +73,14 @@ export interface Config {
   s3ForcePathStyle: boolean;
   /** Who acts, for audit records: the Lambda function name, or a worker identity. */
   actor: string;
+  rotation: RotationPolicy;
+}
+
+export interface RotationPolicy {
+  /** Re-wrap data keys wrapped longer ago than this. */
+  maxKeyAgeDays?: number;
+  /** Aliases whose objects move to the alias's current key when it is retargeted. */
+  aliases: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -88,5 +109,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       (e.S3SEAL_UPDATE_OBJECT_ENCRYPTION === 'auto' && !customS3Endpoint),
     s3ForcePathStyle: e.S3SEAL_S3_FORCE_PATH_STYLE,
     actor: e.S3SEAL_ACTOR ?? e.AWS_LAMBDA_FUNCTION_NAME ?? `worker:${process.pid}`,
+    rotation: { maxKeyAgeDays: e.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS, aliases: e.S3SEAL_ROTATION_ALIASES },
   };
 }

@@ -4,16 +4,18 @@ import { classifyAwsError } from '../../shared/aws-errors.js';
 import { KeyUnusableError } from '../../shared/errors.js';
 import { parseKeyReference } from '../../shared/kms/key-reference.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
-import { planRewrap, wrappingKeysInUse } from '../../shared/rewrap/plan-rewrap.js';
-import { RunStore } from '../../shared/runs/run-store.js';
+import { wrappingKeysInUse } from '../../shared/rewrap/key-usage.js';
+import { planRewrap } from '../../shared/rewrap/plan-rewrap.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
+import { plannerDeps } from '../planner-deps.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RewrapOptions {
   from: string;
   to: string;
   wrappedBefore?: string;
+  scan?: boolean;
   local?: boolean;
   concurrency: string;
   progress?: boolean;
@@ -39,22 +41,20 @@ async function resolveSourceKey(reference: string): Promise<string> {
 
 async function rewrapCommand(uri: string, options: RewrapOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
-  const { config, clients, queues } = cliRuntime();
+  const { clients } = cliRuntime();
   const fromKeyArn = await resolveSourceKey(options.from);
   // The target must be able to wrap: enabled, symmetric. A bad target changes nothing.
   const toKeyArn = await resolveUsableKey(clients.kms, options.to);
   if (fromKeyArn === toKeyArn) throw new KeyUnusableError('--from and --to name the same key');
-  const { work } = await queues();
-  const run = await planRewrap(
-    {
-      dynamo: clients.dynamo,
-      sqs: clients.sqs,
-      runs: new RunStore(clients.dynamo, config.ledgerTable),
-      ledgerTable: config.ledgerTable,
-      rewrapQueueUrl: work.rewrap,
-    },
-    { bucket, prefix, fromKeyArn, toKeyArn, wrappedBefore: options.wrappedBefore },
-  );
+  const run = await planRewrap(await plannerDeps(), {
+    bucket,
+    prefix,
+    fromKeyArn,
+    toKeyArn,
+    wrappedBefore: options.wrappedBefore,
+    scan: options.scan,
+    trigger: 'cli rewrap',
+  });
   console.error(
     `run ${run.runId}: re-wrapping ${run.discovered} object(s) under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
   );
@@ -89,6 +89,10 @@ export function registerRewrap(program: Command): void {
     .requiredOption('--from <key>', 'the key the objects are protected under now (id, ARN or alias)')
     .requiredOption('--to <key>', 'the key to move them to (id, ARN or alias; must be enabled)')
     .option('--wrapped-before <iso-time>', 'only data keys wrapped before this time')
+    .option(
+      '--scan',
+      'list the bucket instead of querying the ledger index (finds objects protected before the index existed)',
+    )
     .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
     .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', '4')
     .option('--no-progress', 'with --local: no progress bar')

@@ -24,6 +24,8 @@ export interface Run {
   mode: ProtectionMode | 'rewrap';
   keyArn?: string;
   startedAt: string;
+  /** What started a rewrap run: the CLI, a KMS rotation event, or a scheduled policy. */
+  trigger?: string;
   /** Objects the scan has enqueued so far. */
   discovered: number;
   pagesScanned: number;

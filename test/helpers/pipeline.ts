@@ -18,6 +18,8 @@ import type { EncryptDeps } from '../../shared/jobs/encrypt-object.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
+import { AliasTargets } from '../../shared/rewrap/alias-targets.js';
+import type { RotationPlannerDeps } from '../../shared/rewrap/rotation-planner.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
 
@@ -58,6 +60,24 @@ export async function startPipeline(name: string) {
     ledger,
     audit,
     encryptDeps,
+    /** The rewrap planner's dependencies, with a clock the test controls. */
+    plannerDeps(now: () => Date = () => new Date()): RotationPlannerDeps {
+      return {
+        dynamo: clients.dynamo,
+        sqs: clients.sqs,
+        s3: clients.s3,
+        kms: clients.kms,
+        runs,
+        aliases: new AliasTargets(clients.dynamo, config.ledgerTable),
+        ledgerTable: config.ledgerTable,
+        rewrapQueueUrl: queues.rewrap,
+        now,
+      };
+    },
+    /** Processes an already planned run locally to the end. */
+    async process(runId: string) {
+      return runLocally({ sqs: clients.sqs, runs, queues, runId, concurrency: 4 });
+    },
     /** A backfill run, processed locally to the end, as `s3-seal encrypt --local` does. */
     async backfill(bucket: string, mode: string, key?: string, prefix = '') {
       const run = await startRun({ ...clients, runs, queues }, { bucket, prefix, mode, key });

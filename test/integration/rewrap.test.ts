@@ -210,4 +210,28 @@ describe('rewrapping one object', () => {
     expect(await checkDataKeyUnwraps(pipeline.clients.kms, after.metadata)).toBe(keyB);
     expect((await readPlaintext(pipeline.clients, bucket, 'k')).toString()).toBe('secret bytes');
   });
+
+  it('after a rotation, a crash right after the metadata write is reconciled without a second write', async () => {
+    const bucket = await envelopeObject('rw-rot-crash');
+    const crashing = pipeline.newS3Client();
+    crashing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (String(context.commandName) === 'CopyObjectCommand') throw new Error('crash after the write');
+        return out;
+      },
+      { step: 'initialize', name: 'crashAfterCopy' },
+    );
+    // Source and target the same key: only the crash marker can tell the write landed.
+    const rotation = { ...job(bucket), toKeyArn: keyA, wrappedBefore: new Date().toISOString() };
+    await expect(rewrapObject(rotation, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow();
+    expect(await versions(bucket)).toBe(3);
+    const result = await rewrapObject(rotation, pipeline.encryptDeps());
+    expect(result.outcome).toBe('encrypted');
+    expect(await versions(bucket)).toBe(3); // reconciled: no second write
+    const index = await pipeline.ledger.get({ bucket, key: 'k', operation: 'encrypt' });
+    expect((index?.wrappedAt ?? '') >= rotation.wrappedBefore).toBe(true);
+    expect(index?.pendingWrap).toBeUndefined();
+    expect((await readPlaintext(pipeline.clients, bucket, 'k')).toString()).toBe('secret bytes');
+  });
 });

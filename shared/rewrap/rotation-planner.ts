@@ -1,0 +1,100 @@
+import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { RotationPolicy } from '../config.js';
+import { describeError } from '../errors.js';
+import { resolveUsableKey } from '../kms/key-service.js';
+import type { Run } from '../runs/run-store.js';
+import type { AliasTargets } from './alias-targets.js';
+import { wrappingKeysInUse } from './key-usage.js';
+import type { RotatedKey } from './kms-rotation-event.js';
+import { type PlanDeps, planRewrap } from './plan-rewrap.js';
+
+export interface RotationPlannerDeps extends PlanDeps {
+  kms: KMSClient;
+  aliases: AliasTargets;
+  now: () => Date;
+}
+
+export interface PlannedRewrap {
+  trigger: string;
+  fromKeyArn: string;
+  toKeyArn: string;
+  wrappedBefore?: string;
+  run?: Run;
+  /** Why this plan could not run (e.g. the target key is disabled); nothing was enqueued. */
+  error?: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A key's material was rotated: re-wrap, under the same key, every data key it wrapped before the
+ * rotation. KMS keeps the old material, so this is a choice (fresh material for every object),
+ * not a necessity for reading.
+ */
+export async function planForRotation(
+  deps: RotationPlannerDeps,
+  rotated: RotatedKey,
+): Promise<PlannedRewrap> {
+  return plan(deps, {
+    trigger: `kms-rotation ${rotated.rotatedAt}`,
+    fromKeyArn: rotated.keyArn,
+    toKeyArn: rotated.keyArn,
+    wrappedBefore: rotated.rotatedAt,
+  });
+}
+
+/**
+ * The scheduled pass over the rotation policies:
+ * - max data-key age: every key in use whose oldest wrap is older than the limit is re-wrapped,
+ *   under itself, for exactly the objects wrapped before the cut-off;
+ * - aliases: objects under a key the alias pointed at before move to the key it points at now.
+ * One run per (source, target); plans that find nothing create no run.
+ */
+export async function planScheduledRotations(
+  deps: RotationPlannerDeps,
+  policy: RotationPolicy,
+): Promise<PlannedRewrap[]> {
+  const plans: PlannedRewrap[] = [];
+  for (const alias of policy.aliases) {
+    const current = await currentTarget(deps.kms, alias);
+    for (const previous of await deps.aliases.seen(alias)) {
+      if (previous === current) continue;
+      plans.push(await plan(deps, { trigger: `alias ${alias}`, fromKeyArn: previous, toKeyArn: current }));
+    }
+    await deps.aliases.record(alias, current, deps.now());
+  }
+  if (policy.maxKeyAgeDays) {
+    const cutOff = new Date(deps.now().getTime() - policy.maxKeyAgeDays * DAY_MS).toISOString();
+    for (const usage of await wrappingKeysInUse(deps.dynamo, deps.ledgerTable)) {
+      if (usage.oldestWrap >= cutOff) continue;
+      plans.push(
+        await plan(deps, {
+          trigger: `max-key-age ${policy.maxKeyAgeDays}d`,
+          fromKeyArn: usage.keyArn,
+          toKeyArn: usage.keyArn,
+          wrappedBefore: cutOff,
+        }),
+      );
+    }
+  }
+  return plans;
+}
+
+async function plan(
+  deps: RotationPlannerDeps,
+  wanted: Omit<PlannedRewrap, 'run' | 'error'>,
+): Promise<PlannedRewrap> {
+  try {
+    // A disabled or missing target fails the plan before anything is enqueued.
+    await resolveUsableKey(deps.kms, wanted.toKeyArn);
+    const run = await planRewrap(deps, { ...wanted, prefix: '' }, { skipEmpty: true });
+    return { ...wanted, run };
+  } catch (error) {
+    return { ...wanted, error: describeError(error) };
+  }
+}
+
+async function currentTarget(kms: KMSClient, alias: string): Promise<string> {
+  const out = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
+  return out.KeyMetadata!.Arn!;
+}
