@@ -40,4 +40,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);
   });
+
+  it('reads the rotation policies, and names a bad alias entry', () => {
+    expect(loadConfig({}).rotation).toEqual({ maxKeyAgeDays: undefined, aliases: [] });
+    expect(
+      loadConfig({
+        S3SEAL_ROTATION_MAX_KEY_AGE_DAYS: '90',
+        S3SEAL_ROTATION_ALIASES: 'alias/data, alias/logs',
+      }).rotation,
+    ).toEqual({ maxKeyAgeDays: 90, aliases: ['alias/data', 'alias/logs'] });
+    expect(() => loadConfig({ S3SEAL_ROTATION_ALIASES: 'alias/ok,data' })).toThrow(
+      /S3SEAL_ROTATION_ALIASES.*alias\/NAME/,
+    );
+    expect(() => loadConfig({ S3SEAL_ROTATION_MAX_KEY_AGE_DAYS: '0' })).toThrow(
+      /S3SEAL_ROTATION_MAX_KEY_AGE_DAYS/,
+    );
+  });
 });
