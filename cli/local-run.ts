@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { runDecisions } from '../shared/audit/run-decisions.js';
+import { recordsOfRun } from '../shared/audit/audit-records.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
@@ -116,7 +116,7 @@ async function printFailures(runId: string, limit = 100): Promise<void> {
   const { config, clients } = handlerRuntime();
   let shown = 0;
   let more = 0;
-  for await (const record of runDecisions(clients.dynamo, config.auditTable, runId, ['failed'])) {
+  for await (const record of recordsOfRun(clients.dynamo, config.auditTable, runId, ['failed'])) {
     if (shown++ < limit)
       console.log(`  failed: s3://${record.bucket}/${record.key}: ${record.reason ?? record.error ?? ''}`);
     else more++;

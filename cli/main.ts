@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.js';
+import { registerAudit } from './commands/audit.js';
 import { registerDecrypt } from './commands/decrypt.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDlq } from './commands/dlq.js';
@@ -7,6 +8,7 @@ import { registerEncrypt } from './commands/encrypt.js';
 import { registerRewrap } from './commands/rewrap.js';
 import { registerRotate } from './commands/rotate.js';
 import { registerSetup } from './commands/setup.js';
+import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -25,6 +27,8 @@ registerDecrypt(program);
 registerVerify(program);
 registerRewrap(program);
 registerRotate(program);
+registerStatus(program);
+registerAudit(program);
 registerWorker(program);
 registerDlq(program);
 registerDemo(program);

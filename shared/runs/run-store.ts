@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { ProtectionMode } from '../policy.js';
 
 /** Outcomes a run counts; each object's job ends in exactly one of them. */
@@ -26,6 +32,8 @@ export interface Run {
   startedAt: string;
   /** What started a rewrap run: the CLI, a KMS rotation event, or a scheduled policy. */
   trigger?: string;
+  /** When outcomes were last counted: with startedAt, the run's rate. */
+  lastProgressAt?: string;
   /** Objects the scan has enqueued so far. */
   discovered: number;
   pagesScanned: number;
@@ -58,6 +66,7 @@ export function settled(counts: OutcomeCounts): number {
 }
 
 const RUN_SK = 'run';
+const RUN_LIST_PK = 'runs';
 const COUNT_PREFIX = 'count_';
 const REASON_PREFIX = 'reason_';
 const runKey = (runId: string) => ({ pk: `run#${runId}`, sk: RUN_SK });
@@ -87,7 +96,35 @@ export class RunStore {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+    // The list of runs, newest last by id (ids start with the time): `status` finds the latest
+    // with one Query instead of a table scan. One small write per run.
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: RUN_LIST_PK,
+          sk: run.runId,
+          bucket: run.bucket,
+          mode: run.mode,
+          startedAt: run.startedAt,
+        },
+      }),
+    );
     return full;
+  }
+
+  /** The ids of the most recent runs, newest first. */
+  async recent(limit: number): Promise<string[]> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': RUN_LIST_PK },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => item.sk as string);
   }
 
   async get(runId: string): Promise<Run | undefined> {
@@ -172,9 +209,9 @@ export class RunStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: runKey(runId),
-        UpdateExpression: `ADD ${adds.join(', ')}`,
+        UpdateExpression: `ADD ${adds.join(', ')} SET lastProgressAt = :now`,
         ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-        ExpressionAttributeValues: values,
+        ExpressionAttributeValues: { ...values, ':now': new Date().toISOString() },
       }),
     );
   }

@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../shared/errors.js';
+import { type RunStatus, runStatus } from '../../shared/runs/run-status.js';
+import { type Run, RunStore } from '../../shared/runs/run-store.js';
+import { cliRuntime } from '../runtime.js';
+
+interface StatusOptions {
+  watch?: boolean;
+  interval: string;
+  json?: boolean;
+  list?: string | boolean;
+}
+
+const duration = (seconds: number) =>
+  seconds < 90
+    ? `${seconds.toFixed(0)} s`
+    : seconds < 5400
+      ? `${(seconds / 60).toFixed(1)} min`
+      : `${(seconds / 3600).toFixed(1)} h`;
+
+/** The lines `status` prints for one run. */
+export function formatStatus(run: Run, status: RunStatus): string[] {
+  const c = run.counts;
+  const reasons = Object.entries(c.reasons).map(([reason, n]) => `${reason} ${n}`);
+  return [
+    `run ${run.runId}  ${run.mode}${run.keyArn ? ` -> ${run.keyArn}` : ''}  s3://${run.bucket}/${run.prefix}`,
+    `  started ${run.startedAt}${run.trigger ? ` by ${run.trigger}` : ''}`,
+    `  ${status.state.padEnd(8)} ${status.settled}/${run.discovered}${run.scanComplete ? '' : '+'} objects (${(status.fraction * 100).toFixed(1)}%)` +
+      (status.ratePerSecond ? `  ${status.ratePerSecond.toFixed(1)} objects/s` : '') +
+      (status.etaSeconds !== undefined ? `  ETA ${duration(status.etaSeconds)}` : ''),
+    `  ${run.mode === 'rewrap' ? 're-wrapped' : 'encrypted'} ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · superseded ${c.superseded} · failed ${c.failed}`,
+    ...(reasons.length > 0 ? [`  reasons: ${reasons.join(', ')}`] : []),
+  ];
+}
+
+async function statusCommand(runId: string | undefined, options: StatusOptions): Promise<number> {
+  const { config, clients } = cliRuntime();
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  if (options.list) {
+    const limit = options.list === true ? 10 : Number(options.list);
+    for (const id of await runs.recent(limit)) {
+      const run = await runs.get(id);
+      if (run) console.log(formatStatus(run, runStatus(run))[2]!.replace(/^ {2}/, `${id}  `));
+    }
+    return 0;
+  }
+  const id = runId ?? (await runs.recent(1))[0];
+  if (!id) throw new ConfigError('no runs yet: start one with `s3-seal encrypt`');
+  const interval = Number(options.interval) * 1000;
+  if (!(interval > 0)) throw new ConfigError(`--interval: not a positive number: ${options.interval}`);
+  let printed = 0;
+  for (;;) {
+    const run = await runs.get(id);
+    if (!run) throw new ConfigError(`run ${id} not found`);
+    const status = runStatus(run);
+    if (options.json) {
+      console.log(JSON.stringify({ ...run, status }));
+    } else {
+      const lines = formatStatus(run, status);
+      // Redraw in place on a terminal; elsewhere (logs, CI) print each refresh below the last.
+      if (printed > 0 && process.stdout.isTTY) process.stdout.write(`\x1b[${printed}A\x1b[0J`);
+      console.log(lines.join('\n'));
+      printed = lines.length;
+    }
+    if (!options.watch || status.state === 'done') return 0;
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('where a run stands: counts by outcome, rate, ETA (the latest run by default)')
+    .argument('[run-id]', 'a run id, as `encrypt`, `rewrap` or `rotate` printed it')
+    .option('--watch', 'refresh until the run is done')
+    .option('--interval <seconds>', 'with --watch: seconds between refreshes', '2')
+    .option('--json', 'one JSON object per refresh: the run record and its status')
+    .option('--list [n]', 'the n most recent runs, one line each (default 10)')
+    .action(async (runId: string | undefined, options: StatusOptions) => {
+      process.exitCode = await statusCommand(runId, options);
+    });
+}

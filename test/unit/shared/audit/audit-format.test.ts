@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { CSV_COLUMNS, csvField, csvHeader, csvRow, jsonLine } from '../../../../shared/audit/audit-format.js';
+import type { AuditRecord } from '../../../../shared/audit/audit-log.js';
+
+const record: AuditRecord = {
+  decision: 'skipped',
+  runId: 'r1',
+  jobId: 'j1',
+  actor: 'worker:1',
+  bucket: 'b',
+  key: 'reports/"q1", final\nv2.csv',
+  mode: 'envelope',
+  reason: 'sse-c',
+  kmsRequestIds: ['a', 'b'],
+  at: '2026-11-23T10:00:00.000Z',
+};
+
+describe('audit export formats', () => {
+  it('quotes CSV fields with commas, quotes and line breaks (RFC 4180) and leaves others bare', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\nlines')).toBe('"two\nlines"');
+    expect(csvField(undefined)).toBe('');
+    expect(csvField(true)).toBe('true');
+  });
+
+  it('writes one CSV row per record, in the header order', () => {
+    const header = csvHeader().trimEnd().split(',');
+    expect(header).toEqual([...CSV_COLUMNS]);
+    const row = csvRow(record);
+    expect(row.endsWith('\r\n')).toBe(true);
+    expect(
+      row.startsWith('2026-11-23T10:00:00.000Z,r1,j1,skipped,b,"reports/""q1"", final\nv2.csv",envelope,'),
+    ).toBe(true);
+    expect(row).toContain(',a b,sse-c,');
+  });
+
+  it('writes one JSON line per record that parses back to the same record', () => {
+    const line = jsonLine(record);
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.trimEnd().includes('\n')).toBe(false);
+    expect(JSON.parse(line)).toEqual(record);
+    expect(Object.keys(JSON.parse(line))[0]).toBe('at');
+  });
+});

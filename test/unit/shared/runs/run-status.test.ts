@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { runStatus } from '../../../../shared/runs/run-status.js';
+import { emptyCounts, type Run } from '../../../../shared/runs/run-store.js';
+
+const run = (overrides: Partial<Run>): Run => ({
+  runId: 'r',
+  bucket: 'b',
+  prefix: '',
+  mode: 'sse-kms',
+  startedAt: '2026-11-23T10:00:00.000Z',
+  discovered: 100,
+  pagesScanned: 1,
+  scanComplete: true,
+  counts: emptyCounts(),
+  ...overrides,
+});
+
+describe('runStatus', () => {
+  it('gives rate and ETA from the settled count and the clock while running', () => {
+    const status = runStatus(
+      run({ counts: { ...emptyCounts(), encrypted: 30, compliant: 10 } }),
+      new Date('2026-11-23T10:00:20.000Z'),
+    );
+    expect(status).toEqual({
+      state: 'running',
+      settled: 40,
+      remaining: 60,
+      fraction: 0.4,
+      ratePerSecond: 2,
+      etaSeconds: 30,
+    });
+  });
+
+  it('measures a finished run up to its last counted batch, not to now', () => {
+    const status = runStatus(
+      run({
+        counts: { ...emptyCounts(), encrypted: 90, skipped: 10 },
+        lastProgressAt: '2026-11-23T10:00:50.000Z',
+      }),
+      new Date('2026-11-24T00:00:00.000Z'),
+    );
+    expect(status).toMatchObject({ state: 'done', remaining: 0, fraction: 1, ratePerSecond: 2 });
+    expect(status.etaSeconds).toBeUndefined();
+  });
+
+  it('has no ETA while the scan is still discovering objects', () => {
+    const status = runStatus(run({ scanComplete: false, counts: { ...emptyCounts(), encrypted: 5 } }));
+    expect(status.state).toBe('scanning');
+    expect(status.etaSeconds).toBeUndefined();
+  });
+
+  it('calls an empty finished run done', () => {
+    expect(runStatus(run({ discovered: 0 }))).toMatchObject({ state: 'done', fraction: 1, settled: 0 });
+  });
+});
