@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { recordsOfRun } from '../shared/audit/audit-records.js';
+import { RunCloser } from '../shared/audit/run-digest.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
@@ -76,6 +77,9 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     await pollers;
   }
   const final = (await runs.get(runId)) ?? run!;
+  // Close the run with its audit digest if the handlers' last batch did not already.
+  const { config, clients } = handlerRuntime();
+  await new RunCloser(clients.dynamo, config.auditTable, runs).closeIfComplete(final);
   options.onProgress?.(final);
   return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)) };
 }

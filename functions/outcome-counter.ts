@@ -1,3 +1,4 @@
+import type { RunCloser } from '../shared/audit/run-digest.js';
 import type { JobResult } from '../shared/jobs/encrypt-object.js';
 import { type Outcome, type RunStore, tally } from '../shared/runs/run-store.js';
 
@@ -5,7 +6,11 @@ import { type Outcome, type RunStore, tally } from '../shared/runs/run-store.js'
  * Adds a batch's job outcomes to their runs' counters: one counter write per run per batch.
  * Duplicates (work another delivery owns or already counted) are not counted again.
  */
-export async function countOutcomes(runs: RunStore, results: Array<{ runId: string; result: JobResult }>) {
+export async function countOutcomes(
+  runs: RunStore,
+  results: Array<{ runId: string; result: JobResult }>,
+  closer?: RunCloser,
+) {
   const byRun = new Map<string, Array<{ outcome: Outcome; reason?: string }>>();
   for (const { runId, result } of results) {
     if (result.outcome === 'duplicate') continue;
@@ -16,5 +21,11 @@ export async function countOutcomes(runs: RunStore, results: Array<{ runId: stri
     });
     byRun.set(runId, list);
   }
-  await Promise.all([...byRun].map(([runId, outcomes]) => runs.addOutcomes(runId, tally(outcomes))));
+  await Promise.all(
+    [...byRun].map(async ([runId, outcomes]) => {
+      const run = await runs.addOutcomes(runId, tally(outcomes));
+      // The batch that settles a run's last object closes it with its audit digest.
+      await closer?.closeIfComplete(run);
+    }),
+  );
 }

@@ -5,7 +5,9 @@ import type { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import { csvHeader, csvRow, jsonLine } from '../../shared/audit/audit-format.js';
 import { recordsOfBucket, recordsOfRun } from '../../shared/audit/audit-records.js';
+import { verifyAudit } from '../../shared/audit/verify-audit.js';
 import { ConfigError } from '../../shared/errors.js';
+import { RunStore } from '../../shared/runs/run-store.js';
 import { cliRuntime } from '../runtime.js';
 
 interface ExportOptions {
@@ -46,6 +48,32 @@ async function exportCommand(options: ExportOptions): Promise<number> {
   return 0;
 }
 
+interface VerifyOptions {
+  run?: string;
+  bucket?: string;
+}
+
+async function verifyCommand(options: VerifyOptions): Promise<number> {
+  const { config, clients } = cliRuntime();
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  if (options.run && options.bucket) throw new ConfigError('give one of --run ID or --bucket B');
+  const runId = options.bucket ? undefined : (options.run ?? (await runs.recent(1))[0]);
+  if (!runId && !options.bucket) throw new ConfigError('no runs yet: nothing to verify');
+  const result = await verifyAudit(
+    { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable, runs },
+    { runId, bucket: options.bucket },
+  );
+  for (const finding of result.findings)
+    console.log(`${finding.subject}: ${finding.record}: ${finding.problem}`);
+  const scope = runId ? `run ${runId}` : `bucket ${options.bucket}`;
+  console.error(
+    `${scope}: ${result.records} audit record(s) of ${result.objects} object(s) checked` +
+      (result.digest ? `; run digest ${result.digest}` : '') +
+      `; ${result.findings.length === 0 ? 'no problems' : `${result.findings.length} problem(s)`}`,
+  );
+  return result.findings.length === 0 ? 0 : 1;
+}
+
 export function registerAudit(program: Command): void {
   const audit = program
     .command('audit')
@@ -59,5 +87,17 @@ export function registerAudit(program: Command): void {
     .option('-o, --output <file>', 'write to FILE (default: stdout)')
     .action(async (options: ExportOptions) => {
       process.exitCode = await exportCommand(options);
+    });
+  audit
+    .command('verify')
+    .description('recompute the hash chains and run digests; name every altered, removed or inserted record')
+    .option('--run <id>', 'the objects of one run, and its digest (default: the latest run)')
+    .option('--bucket <name>', 'every object in this bucket with audit records or an anchor')
+    .addHelpText(
+      'after',
+      '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see README).',
+    )
+    .action(async (options: VerifyOptions) => {
+      process.exitCode = await verifyCommand(options);
     });
 }

@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
+import { RunCloser } from '../../shared/audit/run-digest.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { type EncryptDeps, encryptObject } from '../../shared/jobs/encrypt-object.js';
 import { EncryptJobSchema, parseMessage } from '../../shared/jobs/messages.js';
@@ -13,7 +14,7 @@ import { once } from '../lazy.js';
 import { countOutcomes } from '../outcome-counter.js';
 import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
 
-export type EncryptHandlerDeps = EncryptDeps & { runs: RunStore; batch?: BatchOptions };
+export type EncryptHandlerDeps = EncryptDeps & { runs: RunStore; batch?: BatchOptions; closer?: RunCloser };
 
 /**
  * Builds the encrypt queue consumer over injected dependencies; `handler` below is the one Lambda
@@ -43,6 +44,7 @@ export function createEncryptHandler(deps: () => Promise<EncryptHandlerDeps> | E
     await countOutcomes(
       resolved.runs,
       results.map(({ result }) => result),
+      resolved.closer,
     );
     return response;
   };
@@ -55,8 +57,13 @@ async function defaultDeps(): Promise<EncryptHandlerDeps> {
     s3: clients.s3,
     kms: clients.kms,
     ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable),
+    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
     runs: new RunStore(clients.dynamo, config.ledgerTable),
+    closer: new RunCloser(
+      clients.dynamo,
+      config.auditTable,
+      new RunStore(clients.dynamo, config.ledgerTable),
+    ),
     config,
     batch: {
       deadLetter: { sqs: clients.sqs, url: deadLetter.encrypt, queue: 'encrypt' },

@@ -67,7 +67,7 @@ async function defaultDeps(): Promise<EventsHandlerDeps> {
     s3: clients.s3,
     kms: clients.kms,
     ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable),
+    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
     runs: new RunStore(clients.dynamo, config.ledgerTable),
     policies: new WatchPolicyStore(clients.dynamo, config.ledgerTable),
     config,

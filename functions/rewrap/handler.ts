@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
+import { RunCloser } from '../../shared/audit/run-digest.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { parseMessage, RewrapJobSchema } from '../../shared/jobs/messages.js';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
@@ -13,7 +14,7 @@ import { once } from '../lazy.js';
 import { countOutcomes } from '../outcome-counter.js';
 import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
 
-export type RewrapHandlerDeps = RewrapDeps & { runs: RunStore; batch?: BatchOptions };
+export type RewrapHandlerDeps = RewrapDeps & { runs: RunStore; batch?: BatchOptions; closer?: RunCloser };
 
 /** The rewrap queue consumer: one object's data key re-wrapped per record. */
 export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | RewrapHandlerDeps) {
@@ -33,6 +34,7 @@ export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | Rew
     await countOutcomes(
       resolved.runs,
       results.map(({ result }) => result),
+      resolved.closer,
     );
     return response;
   };
@@ -45,8 +47,13 @@ async function defaultDeps(): Promise<RewrapHandlerDeps> {
     s3: clients.s3,
     kms: clients.kms,
     ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable),
+    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
     runs: new RunStore(clients.dynamo, config.ledgerTable),
+    closer: new RunCloser(
+      clients.dynamo,
+      config.auditTable,
+      new RunStore(clients.dynamo, config.ledgerTable),
+    ),
     config,
     batch: {
       deadLetter: { sqs: clients.sqs, url: deadLetter.rewrap, queue: 'rewrap' },

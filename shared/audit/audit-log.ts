@@ -1,4 +1,6 @@
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { objectPartitionKey } from '../ledger/dynamodb-ledger.js';
+import { type ChainAnchor, chain } from './hash-chain.js';
 
 export type AuditDecision = 'encrypted' | 'rewrapped' | 'compliant' | 'skipped' | 'superseded' | 'failed';
 
@@ -35,28 +37,83 @@ export interface AuditLog {
   append(record: AuditRecord): Promise<void>;
 }
 
-/** {@link AuditLog} on a DynamoDB table: pk per object, sk per (run, job), runId for the run index. */
+/**
+ * {@link AuditLog} on DynamoDB: one item per (object, run, job) in the audit table (pk per object,
+ * sk per run and job, runId for the run index), hash-chained per object. Each append is one
+ * transaction that writes the record and moves the object's anchor on the ledger table (item
+ * `audit`) from the head it read to the new record's hash, so records cannot be appended, lost or
+ * forked without the anchor noticing.
+ */
 export class DynamoDbAuditLog implements AuditLog {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly ledgerTable: string,
   ) {}
 
   async append(record: AuditRecord): Promise<void> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: `obj#${record.bucket}/${record.key}`,
-            sk: `run#${record.runId}#job#${record.jobId}`,
-            ...record,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    for (let attempt = 1; ; attempt++) {
+      const anchor = await readAnchor(this.client, this.ledgerTable, record.bucket, record.key);
+      const chained = chain(record, anchor);
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: {
+                    pk: auditPartitionKey(record.bucket, record.key),
+                    sk: auditSortKey(record),
+                    ...chained,
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              {
+                Update: {
+                  TableName: this.ledgerTable,
+                  Key: anchorKey(record.bucket, record.key),
+                  UpdateExpression: 'SET head = :head, seq = :seq',
+                  ConditionExpression: anchor ? 'head = :prev' : 'attribute_not_exists(head)',
+                  ExpressionAttributeValues: {
+                    ':head': chained.hash,
+                    ':seq': chained.seq,
+                    ...(anchor ? { ':prev': anchor.head } : {}),
+                  },
+                },
+              },
+            ],
+          }),
+        );
+        return;
+      } catch (error) {
+        const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+        if (!reasons) throw error;
+        // The record exists: this (run, job) was audited already, by an earlier delivery.
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return;
+        // Another decision on this object moved the anchor first: link after it instead.
+        if (reasons[1]?.Code === 'ConditionalCheckFailed' && attempt < 8) continue;
+        throw error;
+      }
     }
   }
+}
+
+export const auditPartitionKey = (bucket: string, key: string) => `obj#${bucket}/${key}`;
+const auditSortKey = (record: Pick<AuditRecord, 'runId' | 'jobId'>) =>
+  `run#${record.runId}#job#${record.jobId}`;
+const anchorKey = (bucket: string, key: string) => ({ pk: objectPartitionKey(bucket, key), sk: 'audit' });
+
+/** The head of an object's audit chain, as the ledger anchors it. */
+export async function readAnchor(
+  client: DynamoDBDocumentClient,
+  ledgerTable: string,
+  bucket: string,
+  key: string,
+): Promise<ChainAnchor | undefined> {
+  const out = await client.send(
+    new GetCommand({ TableName: ledgerTable, Key: anchorKey(bucket, key), ConsistentRead: true }),
+  );
+  return out.Item?.head ? { head: out.Item.head as string, seq: Number(out.Item.seq) } : undefined;
 }

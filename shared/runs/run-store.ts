@@ -34,6 +34,10 @@ export interface Run {
   trigger?: string;
   /** When outcomes were last counted: with startedAt, the run's rate. */
   lastProgressAt?: string;
+  /** Set once the run finished: SHA-256 over its audit records' hashes (see audit verify). */
+  auditDigest?: string;
+  auditRecords?: number;
+  closedAt?: string;
   /** Objects the scan has enqueued so far. */
   discovered: number;
   pagesScanned: number;
@@ -131,16 +135,29 @@ export class RunStore {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
     );
-    if (!out.Item) return undefined;
-    const counts = emptyCounts();
-    const run: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(out.Item)) {
-      if (name.startsWith(COUNT_PREFIX)) counts[name.slice(COUNT_PREFIX.length) as Outcome] = Number(value);
-      else if (name.startsWith(REASON_PREFIX))
-        counts.reasons[name.slice(REASON_PREFIX.length)] = Number(value);
-      else if (name !== 'pk' && name !== 'sk') run[name] = value;
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  /**
+   * Closes a finished run with the digest over its audit records, once (the first closer wins;
+   * later ones find it closed and change nothing).
+   */
+  async close(runId: string, digest: string, records: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: 'SET auditDigest = :digest, auditRecords = :n, closedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(auditDigest)',
+          ExpressionAttributeValues: { ':digest': digest, ':n': records, ':now': new Date().toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
     }
-    return { discovered: 0, pagesScanned: 0, scanComplete: false, ...run, counts } as Run;
   }
 
   /** Whether a scan page already finished (its objects enqueued and counted). */
@@ -190,7 +207,7 @@ export class RunStore {
    * Adds a batch's outcomes. Counters are top-level attributes (`count_encrypted`, `reason_missing`)
    * because ADD creates a missing top-level attribute but not a path inside a missing map.
    */
-  async addOutcomes(runId: string, counts: OutcomeCounts): Promise<void> {
+  async addOutcomes(runId: string, counts: OutcomeCounts): Promise<Run | undefined> {
     const values: Record<string, number> = {};
     const adds: string[] = [];
     for (const outcome of OUTCOMES) {
@@ -204,15 +221,28 @@ export class RunStore {
       values[`:r${i}`] = n;
       adds.push(`#r${i} :r${i}`);
     });
-    if (adds.length === 0) return;
-    await this.client.send(
+    if (adds.length === 0) return undefined;
+    const out = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: runKey(runId),
         UpdateExpression: `ADD ${adds.join(', ')} SET lastProgressAt = :now`,
+        ReturnValues: 'ALL_NEW',
         ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
         ExpressionAttributeValues: { ...values, ':now': new Date().toISOString() },
       }),
     );
+    return out.Attributes ? fromItem(out.Attributes) : undefined;
   }
+}
+
+function fromItem(item: Record<string, unknown>): Run {
+  const counts = emptyCounts();
+  const run: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(COUNT_PREFIX)) counts[name.slice(COUNT_PREFIX.length) as Outcome] = Number(value);
+    else if (name.startsWith(REASON_PREFIX)) counts.reasons[name.slice(REASON_PREFIX.length)] = Number(value);
+    else if (name !== 'pk' && name !== 'sk') run[name] = value;
+  }
+  return { discovered: 0, pagesScanned: 0, scanComplete: false, ...run, counts } as Run;
 }

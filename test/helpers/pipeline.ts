@@ -41,7 +41,7 @@ export async function startPipeline(name: string) {
   const queues = await resolveQueueUrls(clients.sqs, config);
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
-  const audit = new DynamoDbAuditLog(clients.dynamo, config.auditTable);
+  const audit = new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable);
   const encryptDeps = (overrides: Partial<EncryptDeps> = {}): EncryptDeps => ({
     s3: clients.s3,
     kms: clients.kms,
