@@ -27,7 +27,8 @@ const DYNAMO_READ = /^dynamo\.(GetItem|Query)$/;
 
 /**
  * Cost per million objects from measured requests per object (by operation). DynamoDB items here
- * are under 1 KB, so one request is one write or read unit. `lambdaSecondsPerObject` adds Lambda
+ * are under 1 KB, so one request is one write or read unit (a TransactWriteItems of two items, the
+ * audit append, is four). `lambdaSecondsPerObject` adds Lambda
  * compute at 512 MB when given.
  */
 export function costPerMillion(perObject: RequestCounts, lambdaSecondsPerObject?: number) {
@@ -39,8 +40,10 @@ export function costPerMillion(perObject: RequestCounts, lambdaSecondsPerObject?
     (sum(S3_READ_CLASS) * m * PRICES.s3GetHeadPer1k) / 1000;
   const kms = (sum(/^kms\./) * m * PRICES.kmsPer10k) / 10_000;
   const sqs = (sum(/^sqs\./) * m * PRICES.sqsPerMillion) / m;
+  // A transactional write is billed two write units per item; the audit append writes two items.
   const dynamo =
     (sum(DYNAMO_WRITE) * m * PRICES.dynamoWritePerMillion) / m +
+    (sum(/^dynamo\.TransactWriteItems$/) * 4 * m * PRICES.dynamoWritePerMillion) / m +
     (sum(DYNAMO_READ) * m * PRICES.dynamoReadPerMillion) / m;
   const lambda =
     lambdaSecondsPerObject === undefined
