@@ -45,7 +45,13 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
         for (const created of parsed.objects) {
           const job = jobForEvent(created, await resolved.policies.forBucket(created.bucket), now());
           const result = await encryptObject(job, resolved);
-          logger.info('event handled', { runId: job.runId, bucket: job.bucket, key: job.key, ...result });
+          logger.info('event handled', {
+            runId: job.runId,
+            jobId: job.jobId,
+            bucket: job.bucket,
+            key: job.key,
+            ...result,
+          });
           outcomes.push({ runId: job.runId, result });
         }
         return outcomes;

@@ -26,7 +26,13 @@ export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | Rew
       async (record) => {
         const job = parseMessage(RewrapJobSchema, record.body);
         const result = await rewrapObject(job, resolved);
-        logger.info('rewrap done', { runId: job.runId, bucket: job.bucket, key: job.key, ...result });
+        logger.info('rewrap done', {
+          runId: job.runId,
+          jobId: job.jobId,
+          bucket: job.bucket,
+          key: job.key,
+          ...result,
+        });
         return { runId: job.runId, result };
       },
       resolved.batch,
