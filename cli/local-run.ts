@@ -3,6 +3,7 @@ import { recordsOfRun } from '../shared/audit/audit-records.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import type { QueueUrls } from '../shared/queues.js';
+import { recountFromAudit } from '../shared/runs/recount.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { startPollers } from './pollers.js';
 import { createRunProgress } from './progress.js';
@@ -56,6 +57,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const pollers = startPollers({ sqs, queues, concurrency: options.concurrency, signal: controller.signal });
   let run: Run | undefined;
   let idleSince: number | undefined;
+  let recountedOnce = false;
   try {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -69,6 +71,15 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       } else if (idleSince === undefined) {
         idleSince = Date.now();
       } else if (Date.now() - idleSince > (options.idleMs ?? 5000)) {
+        // Quiet but short of settled: counters can fall short after a worker died mid-batch.
+        // The audit trail has the true tally; if it settles the run, the run is done.
+        const { config, clients } = handlerRuntime();
+        const recounted = await recountFromAudit(clients.dynamo, config.auditTable, runs, runId);
+        if (recounted && settled(recounted.counts) > settled(run.counts) && !recountedOnce) {
+          recountedOnce = true;
+          idleSince = undefined;
+          continue;
+        }
         break;
       }
     }

@@ -3,6 +3,7 @@ import { handler as encryptHandler } from '../functions/encrypt/handler.js';
 import { handler as eventsHandler } from '../functions/events/handler.js';
 import { handler as rewrapHandler } from '../functions/rewrap/handler.js';
 import { handler as scanHandler } from '../functions/scan/handler.js';
+import type { Faults } from '../shared/faults.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
 
@@ -24,6 +25,7 @@ export function startPollers(options: {
   signal: AbortSignal;
   visibilitySeconds?: number;
   stats?: PollerStats;
+  faults?: Faults;
 }): Promise<void> {
   const { sqs, queues, signal } = options;
   const poll = (queueUrl: string, handler: unknown, functionName: string) =>
@@ -34,6 +36,7 @@ export function startPollers(options: {
       functionName,
       signal,
       visibilitySeconds: options.visibilitySeconds ?? 120,
+      faults: options.faults,
       onBatch: (received, failed) => {
         if (!options.stats) return;
         options.stats.batches++;

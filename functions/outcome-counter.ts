@@ -1,6 +1,6 @@
 import type { RunCloser } from '../shared/audit/run-digest.js';
 import type { JobResult } from '../shared/jobs/encrypt-object.js';
-import { type Outcome, type RunStore, tally } from '../shared/runs/run-store.js';
+import { counterReason, type Outcome, type RunStore, tally } from '../shared/runs/run-store.js';
 
 /**
  * Adds a batch's job outcomes to their runs' counters: one counter write per run per batch.
@@ -17,7 +17,7 @@ export async function countOutcomes(
     const list = byRun.get(runId) ?? [];
     list.push({
       outcome: result.outcome,
-      reason: result.reason?.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60),
+      reason: result.reason && counterReason(result.reason),
     });
     byRun.set(runId, list);
   }

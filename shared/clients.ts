@@ -4,6 +4,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from './config.js';
+import { addFaultMiddleware } from './fault-middleware.js';
+import { faultsFor } from './faults.js';
 
 /** The AWS SDK clients s3-seal uses, built once per process and injected everywhere else. */
 export interface Clients {
@@ -19,9 +21,9 @@ export interface Clients {
  * the local stack. The SDK's Node handler keeps connections alive, which matters at thousands of
  * small requests a second.
  */
-export function createClients(config: Pick<Config, 's3ForcePathStyle'>): Clients {
+export function createClients(config: Pick<Config, 's3ForcePathStyle' | 'faults'>): Clients {
   const retry = { maxAttempts: 5 };
-  return {
+  const clients: Clients = {
     s3: new S3Client({ ...retry, forcePathStyle: config.s3ForcePathStyle }),
     // Always send to the configured endpoint, not to the host inside a queue URL.
     sqs: new SQSClient({ ...retry, useQueueUrlAsEndpoint: false }),
@@ -30,4 +32,10 @@ export function createClients(config: Pick<Config, 's3ForcePathStyle'>): Clients
       marshallOptions: { removeUndefinedValues: true },
     }),
   };
+  if (config.faults) {
+    const faults = faultsFor(config.faults);
+    addFaultMiddleware(clients.kms, faults, { name: 'ThrottlingException', status: 400 });
+    addFaultMiddleware(clients.s3, faults, { name: 'SlowDown', status: 503 });
+  }
+  return clients;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { type FaultSpec, parseFaultSpec } from './faults.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -50,6 +51,19 @@ const ConfigSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'each entry must be alias/NAME'))),
+  // Fault injection for the soak and tests only (README, "Reliability"); empty means off.
+  S3SEAL_FAULTS: z
+    .string()
+    .default('')
+    .transform((spec, ctx) => {
+      if (!spec) return undefined;
+      try {
+        return parseFaultSpec(spec);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   AWS_ENDPOINT_URL: z.string().optional(),
   AWS_ENDPOINT_URL_S3: z.string().optional(),
   S3SEAL_ACTOR: z.string().optional(),
@@ -74,6 +88,7 @@ export interface Config {
   /** Who acts, for audit records: the Lambda function name, or a worker identity. */
   actor: string;
   rotation: RotationPolicy;
+  faults?: FaultSpec;
 }
 
 export interface RotationPolicy {
@@ -109,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       (e.S3SEAL_UPDATE_OBJECT_ENCRYPTION === 'auto' && !customS3Endpoint),
     s3ForcePathStyle: e.S3SEAL_S3_FORCE_PATH_STYLE,
     actor: e.S3SEAL_ACTOR ?? e.AWS_LAMBDA_FUNCTION_NAME ?? `worker:${process.pid}`,
+    faults: e.S3SEAL_FAULTS,
     rotation: { maxKeyAgeDays: e.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS, aliases: e.S3SEAL_ROTATION_ALIASES },
   };
 }

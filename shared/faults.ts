@@ -6,25 +6,94 @@ export const FAULT_POINTS = [
   'after-data-key',
   'after-s3-write',
   'before-ledger-finish',
+  'before-sqs-delete',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 /**
- * Fault injection that production code can carry: with no points armed (the default), `check` does
- * nothing. Tests and the soak arm points with a probability each.
+ * What `S3SEAL_FAULTS` arms, e.g. `crash=0.02,duplicate=0.1,throttle=0.05,slow=0.01`: the chance
+ * that a job crashes the process (spread over the crash points), that a received message is
+ * delivered a second time, that a KMS or S3 call is throttled, or that a call is slowed by 2 s.
+ */
+export interface FaultSpec {
+  crash: number;
+  duplicate: number;
+  throttle: number;
+  slow: number;
+}
+
+export type FaultKind = keyof FaultSpec;
+
+export function parseFaultSpec(spec: string): FaultSpec {
+  const parsed: FaultSpec = { crash: 0, duplicate: 0, throttle: 0, slow: 0 };
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [name, value] = part.split('=');
+    const rate = Number(value);
+    if (!name || !(name in parsed)) {
+      throw new Error(`unknown fault "${name}" (expected ${Object.keys(parsed).join(', ')})`);
+    }
+    if (!(rate >= 0 && rate <= 1))
+      throw new Error(`fault ${name}: rate must be between 0 and 1, got "${value}"`);
+    parsed[name as FaultKind] = rate;
+  }
+  return parsed;
+}
+
+/**
+ * Fault injection that production code can carry: with nothing armed (the default), every check
+ * does nothing. Tests arm crash points (thrown as InjectedCrashError); the soak arms a spec whose
+ * crashes end the process on the spot, as a Lambda timeout or an OOM kill would.
  */
 export class Faults {
+  readonly injected: Record<FaultKind, number> = { crash: 0, duplicate: 0, throttle: 0, slow: 0 };
+
   constructor(
     private readonly armed: Partial<Record<FaultPoint, number>> = {},
     private readonly random: () => number = Math.random,
+    private readonly spec: FaultSpec = { crash: 0, duplicate: 0, throttle: 0, slow: 0 },
+    private readonly onCrash: 'throw' | 'exit' = 'throw',
   ) {}
 
   static none(): Faults {
     return new Faults();
   }
 
+  /** Crashes are spread evenly over the crash points, so about `crash` of all jobs crash. */
+  static fromSpec(spec: FaultSpec, onCrash: 'throw' | 'exit' = 'exit', random = Math.random): Faults {
+    const perPoint = spec.crash / FAULT_POINTS.length;
+    return new Faults(Object.fromEntries(FAULT_POINTS.map((p) => [p, perPoint])), random, spec, onCrash);
+  }
+
+  get enabled(): boolean {
+    return Object.values(this.spec).some((rate) => rate > 0) || Object.keys(this.armed).length > 0;
+  }
+
   check(point: FaultPoint): void {
     const rate = this.armed[point];
-    if (rate !== undefined && rate > 0 && this.random() < rate) throw new InjectedCrashError(point);
+    if (rate === undefined || rate <= 0 || this.random() >= rate) return;
+    this.injected.crash++;
+    if (this.onCrash === 'exit') {
+      process.stderr.write(`fault: crash at ${point}\nfault-stats ${JSON.stringify(this.injected)}\n`);
+      process.exit(70);
+    }
+    throw new InjectedCrashError(point);
   }
+
+  /** Whether to inject `kind` now (duplicate, throttle, slow); counts what it injects. */
+  roll(kind: Exclude<FaultKind, 'crash'>): boolean {
+    const hit = this.spec[kind] > 0 && this.random() < this.spec[kind];
+    if (hit) this.injected[kind]++;
+    return hit;
+  }
+}
+
+let processFaults: Faults | undefined;
+
+/** The faults this process runs with, from configuration: none unless S3SEAL_FAULTS arms some. */
+export function faultsFor(spec: FaultSpec | undefined): Faults {
+  processFaults ??= spec ? Faults.fromSpec(spec) : Faults.none();
+  return processFaults;
 }

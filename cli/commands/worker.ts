@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { faultsFor } from '../../shared/faults.js';
 import { queueDepth } from '../local-run.js';
 import { type PollerStats, startPollers } from '../pollers.js';
 import { cliRuntime } from '../runtime.js';
@@ -17,7 +18,8 @@ interface WorkerOptions {
  * message is deleted only after its handler succeeded.
  */
 async function workerCommand(options: WorkerOptions): Promise<number> {
-  const { clients, queues } = cliRuntime();
+  const { config, clients, queues } = cliRuntime();
+  const faults = faultsFor(config.faults);
   const { work } = await queues();
   const controller = new AbortController();
   const stop = (signal: string) => {
@@ -39,6 +41,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
     signal: controller.signal,
     stats,
     visibilitySeconds: Number(options.visibilitySeconds),
+    faults,
   });
   const report = setInterval(() => {
     console.error(
@@ -57,6 +60,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   await running;
   clearInterval(report);
   console.error(`worker: stopped after ${stats.messages} messages, ${stats.failed} failed`);
+  if (faults.enabled) console.error(`fault-stats ${JSON.stringify(faults.injected)}`);
   return 0;
 }
 

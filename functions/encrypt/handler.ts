@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
+import { faultsFor } from '../../shared/faults.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { type EncryptDeps, encryptObject } from '../../shared/jobs/encrypt-object.js';
 import { EncryptJobSchema, parseMessage } from '../../shared/jobs/messages.js';
@@ -59,6 +60,7 @@ async function defaultDeps(): Promise<EncryptHandlerDeps> {
     ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
     audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
     runs: new RunStore(clients.dynamo, config.ledgerTable),
+    faults: faultsFor(config.faults),
     closer: new RunCloser(
       clients.dynamo,
       config.auditTable,

@@ -83,16 +83,18 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
     head: ObjectHead | undefined,
   ): Promise<JobResult> => {
     const outcome = state === 'COMPLIANT' ? 'compliant' : 'skipped';
+    // Compliant because an attempt of this job wrote it and died before the ledger heard (its
+    // lease may have expired since): close that attempt as encrypted, which is what happened.
+    if (state === 'COMPLIANT' && head) {
+      const reconciled = await reconcileIfOurs(head);
+      if (reconciled) return reconciled;
+    }
     const recorded = await deps.ledger.recordDecision(
       { ...ref, state, runId: job.runId, jobId: job.jobId, mode: job.mode, currentEtag: head?.etag, reason },
       now(),
     );
-    if (!recorded) {
-      // Another delivery holds or finished this job; if it is a crashed attempt whose write S3
-      // already shows, close it now (the one case a compliant object still needs the ledger).
-      const reconciled = head && state === 'COMPLIANT' ? await reconcileIfOurs(head) : undefined;
-      return reconciled ?? { outcome: 'duplicate', reason };
-    }
+    // Another delivery holds or already finished this job.
+    if (!recorded) return { outcome: 'duplicate', reason };
     await audit(outcome, {
       reason,
       etagBefore: head?.etag,

@@ -53,6 +53,11 @@ export function emptyCounts(): OutcomeCounts {
   return { encrypted: 0, compliant: 0, skipped: 0, superseded: 0, failed: 0, reasons: {} };
 }
 
+/** A reason as a counter name: DynamoDB attribute-safe and short. */
+export function counterReason(reason: string): string {
+  return reason.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60);
+}
+
 /** Adds one batch's outcomes together, so a batch costs one counter write, not one per object. */
 export function tally(outcomes: Array<{ outcome: Outcome; reason?: string }>): OutcomeCounts {
   const counts = emptyCounts();
@@ -136,6 +141,47 @@ export class RunStore {
       new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
     );
     return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  /**
+   * Replaces a run's counters with counts established elsewhere (the audit trail, see
+   * recountFromAudit). Only for a quiet run: a batch counting at the same moment could be lost.
+   */
+  async setCounts(runId: string, counts: OutcomeCounts): Promise<Run | undefined> {
+    const current = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
+    );
+    if (!current.Item) return undefined;
+    const names: Record<string, string> = {};
+    const values: Record<string, number> = {};
+    const sets: string[] = [];
+    OUTCOMES.forEach((outcome, i) => {
+      names[`#c${i}`] = `${COUNT_PREFIX}${outcome}`;
+      values[`:c${i}`] = counts[outcome];
+      sets.push(`#c${i} = :c${i}`);
+    });
+    Object.entries(counts.reasons).forEach(([reason, n], i) => {
+      names[`#r${i}`] = `${REASON_PREFIX}${reason}`;
+      values[`:r${i}`] = n;
+      sets.push(`#r${i} = :r${i}`);
+    });
+    const stale = Object.keys(current.Item).filter(
+      (name) => name.startsWith(REASON_PREFIX) && !(name.slice(REASON_PREFIX.length) in counts.reasons),
+    );
+    stale.forEach((name, i) => {
+      names[`#x${i}`] = name;
+    });
+    const out = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: `SET ${sets.join(', ')}${stale.length > 0 ? ` REMOVE ${stale.map((_, i) => `#x${i}`).join(', ')}` : ''}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes ? fromItem(out.Attributes) : undefined;
   }
 
   /**

@@ -3,9 +3,11 @@ import {
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Faults } from '../faults.js';
 import { logger } from '../logger.js';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
@@ -22,6 +24,8 @@ export interface PollerOptions {
   visibilitySeconds?: number;
   signal: AbortSignal;
   onBatch?: (received: number, failed: number) => void;
+  /** Soak only: deliver some messages twice, crash before deleting a batch. */
+  faults?: Faults;
 }
 
 function toRecord(message: Message, queueUrl: string, region: string): SQSRecord {
@@ -92,6 +96,7 @@ export async function pollQueue(options: PollerOptions): Promise<void> {
       continue;
     }
     if (messages.length === 0) continue;
+    if (options.faults?.enabled) await duplicateSome(options.faults, sqs, queueUrl, messages);
     const records = messages.map((m) => toRecord(m, queueUrl, region));
     let failedIds: Set<string>;
     try {
@@ -104,8 +109,18 @@ export async function pollQueue(options: PollerOptions): Promise<void> {
       logger.error('handler failed the whole batch', { queueUrl, error: String(error) });
       failedIds = new Set(records.map((r) => r.messageId));
     }
+    options.faults?.check('before-sqs-delete');
     await deleteSucceeded(sqs, queueUrl, records, failedIds);
     options.onBatch?.(records.length, failedIds.size);
+  }
+}
+
+/** A duplicate delivery, as SQS's at-least-once delivery can produce: the same body sent again. */
+async function duplicateSome(faults: Faults, sqs: SQSClient, queueUrl: string, messages: Message[]) {
+  for (const message of messages) {
+    if (faults.roll('duplicate')) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.Body ?? '' }));
+    }
   }
 }
 

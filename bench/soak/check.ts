@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { buffer } from 'node:stream/consumers';
+import { GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import { recordsOfRun } from '../../shared/audit/audit-records.js';
+import { verifyAudit } from '../../shared/audit/verify-audit.js';
+import type { Clients } from '../../shared/clients.js';
+import type { Config } from '../../shared/config.js';
+import { envelopeVersion } from '../../shared/envelope/format.js';
+import { openObject } from '../../shared/envelope/open-object.js';
+import type { QueueUrls } from '../../shared/queues.js';
+import { type RunStore, settled } from '../../shared/runs/run-store.js';
+import { headObject } from '../../shared/s3/object-head.js';
+
+export interface SoakCheck {
+  objects: number;
+  lost: string[];
+  encryptedTwice: string[];
+  inProgress: string[];
+  doneMismatch: string[];
+  auditFindings: string[];
+  auditRecords: number;
+  outcomes: number;
+  deadLettered: Record<string, number>;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Checks a soaked bucket independently of the pipeline's counters: every object's readable bytes
+ * against what the seeder and the writer last wrote, the ledger against S3, the audit trail's
+ * chains and digest, and what the dead-letter queues hold.
+ */
+export async function checkSoak(deps: {
+  clients: Clients;
+  config: Config;
+  runs: RunStore;
+  dlqs: QueueUrls;
+  bucket: string;
+  runId: string;
+  expected: Map<string, string>;
+  overwritten: Set<string>;
+}): Promise<SoakCheck> {
+  const { clients, config, bucket } = deps;
+  const check: SoakCheck = {
+    objects: 0,
+    lost: [],
+    encryptedTwice: [],
+    inProgress: [],
+    doneMismatch: [],
+    auditFindings: [],
+    auditRecords: 0,
+    outcomes: 0,
+    deadLettered: {},
+  };
+  const present = new Set<string>();
+  for await (const page of paginateListObjectsV2({ client: clients.s3 }, { Bucket: bucket })) {
+    for (const object of page.Contents ?? []) present.add(object.Key!);
+  }
+  const etags = new Map<string, string>();
+  for (const [key, digest] of deps.expected) {
+    check.objects++;
+    const head = present.has(key) ? await headObject(clients.s3, bucket, key) : undefined;
+    if (!head) {
+      check.lost.push(`${key}: missing`);
+      continue;
+    }
+    etags.set(key, head.etag);
+    let bytes: Uint8Array;
+    if (envelopeVersion(head.metadata)) {
+      bytes = await buffer((await openObject(clients, bucket, key)).plaintext);
+    } else {
+      const got = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      bytes = await got.Body!.transformToByteArray();
+    }
+    // A second envelope would decrypt to the first envelope's ciphertext: it shows up here too.
+    if (sha256(bytes) !== digest) check.lost.push(`${key}: bytes differ from the last write`);
+  }
+
+  for await (const page of paginateScan(
+    { client: clients.dynamo },
+    {
+      TableName: config.ledgerTable,
+      FilterExpression: 'begins_with(pk, :prefix) AND sk = :encrypt',
+      ExpressionAttributeValues: { ':prefix': `obj#${bucket}/`, ':encrypt': 'encrypt' },
+    },
+  )) {
+    for (const item of page.Items ?? []) {
+      const key = item.key as string;
+      if (item.state === 'IN_PROGRESS') check.inProgress.push(key);
+      if (item.state === 'DONE' && !deps.overwritten.has(key) && item.resultEtag !== etags.get(key)) {
+        check.doneMismatch.push(`${key}: ledger ${item.resultEtag}, S3 ${etags.get(key)}`);
+      }
+    }
+  }
+
+  const encryptions = new Map<string, number>();
+  for await (const record of recordsOfRun(clients.dynamo, config.auditTable, deps.runId)) {
+    check.auditRecords++;
+    if (record.decision === 'encrypted') encryptions.set(record.key, (encryptions.get(record.key) ?? 0) + 1);
+  }
+  for (const [key, n] of encryptions) if (n > 1) check.encryptedTwice.push(`${key}: ${n} encryptions`);
+  const run = await deps.runs.get(deps.runId);
+  check.outcomes = run ? settled(run.counts) : 0;
+  const verified = await verifyAudit(
+    {
+      dynamo: clients.dynamo,
+      auditTable: config.auditTable,
+      ledgerTable: config.ledgerTable,
+      runs: deps.runs,
+    },
+    { runId: deps.runId },
+  );
+  check.auditFindings = verified.findings.map((f) => `${f.subject}: ${f.record}: ${f.problem}`);
+
+  for (const [queue, url] of Object.entries(deps.dlqs)) {
+    const out = await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    check.deadLettered[queue] = Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+  return check;
+}

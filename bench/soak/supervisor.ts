@@ -1,0 +1,63 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { FaultKind } from '../../shared/faults.js';
+
+export interface SupervisorStats {
+  restarts: number;
+  faults: Record<FaultKind, number>;
+}
+
+/**
+ * Runs `count` `s3-seal worker` processes with `env` and restarts any that dies (an injected crash
+ * exits on the spot, as a Lambda timeout or an OOM kill would), until `stop()`: SIGTERM, then the
+ * workers finish their batches in hand and exit.
+ */
+export function superviseWorkers(options: {
+  count: number;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+}) {
+  const stats: SupervisorStats = { restarts: 0, faults: { crash: 0, duplicate: 0, throttle: 0, slow: 0 } };
+  const children = new Set<ChildProcess>();
+  let stopping = false;
+
+  const start = (slot: number) => {
+    const child = spawn(process.execPath, ['bin/s3-seal.js', 'worker', ...options.args], {
+      env: options.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.add(child);
+    let buffered = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        // Each worker reports what it injected when it exits, by crash or by SIGTERM.
+        if (line.startsWith('fault-stats ')) {
+          const counts = JSON.parse(line.slice('fault-stats '.length)) as Record<FaultKind, number>;
+          for (const kind of Object.keys(stats.faults) as FaultKind[])
+            stats.faults[kind] += counts[kind] ?? 0;
+        }
+      }
+    });
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      if (stopping) return;
+      stats.restarts++;
+      options.log(`worker ${slot} exited (${signal ?? code}); restarting`);
+      start(slot);
+    });
+  };
+  for (let slot = 1; slot <= options.count; slot++) start(slot);
+
+  return {
+    stats,
+    async stop(): Promise<void> {
+      stopping = true;
+      const exited = [...children].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(exited);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { InjectedCrashError } from '../../../shared/errors.js';
+import { FAULT_POINTS, Faults, parseFaultSpec } from '../../../shared/faults.js';
+
+describe('fault injection', () => {
+  it('parses a spec and names a bad entry', () => {
+    expect(parseFaultSpec('crash=0.02, duplicate=0.1,throttle=0.05')).toEqual({
+      crash: 0.02,
+      duplicate: 0.1,
+      throttle: 0.05,
+      slow: 0,
+    });
+    expect(() => parseFaultSpec('explode=0.1')).toThrow(/unknown fault "explode"/);
+    expect(() => parseFaultSpec('crash=2')).toThrow(/crash: rate must be between 0 and 1/);
+  });
+
+  it('is inert when nothing is armed', () => {
+    const faults = Faults.none();
+    expect(faults.enabled).toBe(false);
+    for (const point of FAULT_POINTS) faults.check(point);
+    expect(faults.roll('duplicate')).toBe(false);
+    expect(faults.injected).toEqual({ crash: 0, duplicate: 0, throttle: 0, slow: 0 });
+  });
+
+  it('spreads the crash rate over the crash points and counts what it injects', () => {
+    // random() = 0.003 is below 0.02 / 5 = 0.004 per point: every check crashes.
+    const faults = Faults.fromSpec(parseFaultSpec('crash=0.02,duplicate=0.5'), 'throw', () => 0.003);
+    expect(() => faults.check('after-s3-write')).toThrow(InjectedCrashError);
+    expect(faults.roll('duplicate')).toBe(true);
+    expect(faults.roll('throttle')).toBe(false);
+    expect(faults.injected).toEqual({ crash: 1, duplicate: 1, throttle: 0, slow: 0 });
+    const rarely = Faults.fromSpec(parseFaultSpec('crash=0.02'), 'throw', () => 0.005);
+    expect(() => rarely.check('after-claim')).not.toThrow();
+  });
+});
