@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
@@ -22,7 +22,8 @@ export interface SoakCheck {
   auditFindings: string[];
   auditRecords: number;
   outcomes: number;
-  deadLettered: Record<string, number>;
+  /** Bodies of the messages in each dead-letter queue. */
+  deadLetters: Record<string, string[]>;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -52,7 +53,7 @@ export async function checkSoak(deps: {
     auditFindings: [],
     auditRecords: 0,
     outcomes: 0,
-    deadLettered: {},
+    deadLetters: {},
   };
   const present = new Set<string>();
   for await (const page of paginateListObjectsV2({ client: clients.s3 }, { Bucket: bucket })) {
@@ -114,11 +115,23 @@ export async function checkSoak(deps: {
   );
   check.auditFindings = verified.findings.map((f) => `${f.subject}: ${f.record}: ${f.problem}`);
 
+  // Read every dead letter (hidden for a minute so each is seen once; they stay in the queue).
   for (const [queue, url] of Object.entries(deps.dlqs)) {
-    const out = await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
-    );
-    check.deadLettered[queue] = Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+    const bodies: string[] = [];
+    for (let empty = 0; empty < 2; ) {
+      const out = await clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 60,
+          WaitTimeSeconds: 1,
+        }),
+      );
+      const got = out.Messages ?? [];
+      if (got.length === 0) empty++;
+      bodies.push(...got.map((m) => m.Body ?? ''));
+    }
+    check.deadLetters[queue] = bodies;
   }
   return check;
 }
