@@ -6,9 +6,9 @@ import { parseKeyReference } from '../../shared/kms/key-reference.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { wrappingKeysInUse } from '../../shared/rewrap/key-usage.js';
 import { planRewrap } from '../../shared/rewrap/plan-rewrap.js';
+import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
-import { plannerDeps } from '../planner-deps.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RewrapOptions {

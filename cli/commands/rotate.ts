@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import { classifyAwsError } from '../../shared/aws-errors.js';
 import { ConfigError } from '../../shared/errors.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
+import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import {
   type PlannedRewrap,
   planForRotation,
   planScheduledRotations,
 } from '../../shared/rewrap/rotation-planner.js';
 import { followRunLocally } from '../local-run.js';
-import { plannerDeps } from '../planner-deps.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RotateOptions {

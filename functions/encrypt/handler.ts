@@ -1,17 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
-import { RunCloser } from '../../shared/audit/run-digest.js';
-import { faultsFor } from '../../shared/faults.js';
-import { handlerRuntime } from '../../shared/handler-runtime.js';
+import type { RunCloser } from '../../shared/audit/run-digest.js';
 import { type EncryptDeps, encryptObject } from '../../shared/jobs/encrypt-object.js';
 import { EncryptJobSchema, parseMessage } from '../../shared/jobs/messages.js';
-import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
 import { logger } from '../../shared/logger.js';
-import { RunStore } from '../../shared/runs/run-store.js';
-import { FailureLog } from '../../shared/worker/dead-letters.js';
+import type { RunStore } from '../../shared/runs/run-store.js';
 import { once } from '../lazy.js';
+import { objectJobDeps } from '../object-job-deps.js';
 import { countOutcomes } from '../outcome-counter.js';
 import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
 
@@ -52,27 +48,7 @@ export function createEncryptHandler(deps: () => Promise<EncryptHandlerDeps> | E
 }
 
 async function defaultDeps(): Promise<EncryptHandlerDeps> {
-  const { config, clients, queues } = handlerRuntime();
-  const { work, deadLetter } = await queues();
-  return {
-    s3: clients.s3,
-    kms: clients.kms,
-    ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
-    runs: new RunStore(clients.dynamo, config.ledgerTable),
-    faults: faultsFor(config.faults),
-    closer: new RunCloser(
-      clients.dynamo,
-      config.auditTable,
-      new RunStore(clients.dynamo, config.ledgerTable),
-    ),
-    config,
-    batch: {
-      deadLetter: { sqs: clients.sqs, url: deadLetter.encrypt, queue: 'encrypt' },
-      failures: new FailureLog(clients.dynamo, config.ledgerTable),
-      retry: { sqs: clients.sqs, queueUrl: work.encrypt },
-    },
-  };
+  return objectJobDeps('encrypt');
 }
 
 export const handler = middy(createEncryptHandler(once(defaultDeps))).use(injectLambdaContext(logger));

@@ -1,17 +1,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { parseS3Message } from '../../shared/events/s3-event.js';
 import { jobForEvent } from '../../shared/events/watch-jobs.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { type EncryptDeps, encryptObject, type JobResult } from '../../shared/jobs/encrypt-object.js';
-import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
 import { logger } from '../../shared/logger.js';
-import { RunStore } from '../../shared/runs/run-store.js';
+import type { RunStore } from '../../shared/runs/run-store.js';
 import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
-import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { once } from '../lazy.js';
+import { objectJobDeps } from '../object-job-deps.js';
 import { countOutcomes } from '../outcome-counter.js';
 import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
 
@@ -67,21 +65,10 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
 }
 
 async function defaultDeps(): Promise<EventsHandlerDeps> {
-  const { config, clients, queues } = handlerRuntime();
-  const { work, deadLetter } = await queues();
+  const { config, clients } = handlerRuntime();
   return {
-    s3: clients.s3,
-    kms: clients.kms,
-    ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
-    runs: new RunStore(clients.dynamo, config.ledgerTable),
+    ...(await objectJobDeps('events')),
     policies: new WatchPolicyStore(clients.dynamo, config.ledgerTable),
-    config,
-    batch: {
-      deadLetter: { sqs: clients.sqs, url: deadLetter.events, queue: 'events' },
-      failures: new FailureLog(clients.dynamo, config.ledgerTable),
-      retry: { sqs: clients.sqs, queueUrl: work.events },
-    },
   };
 }
 

@@ -5,15 +5,14 @@ import type { RotationPolicy } from '../../shared/config.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { MalformedMessageError } from '../../shared/jobs/messages.js';
 import { logger } from '../../shared/logger.js';
-import { AliasTargets } from '../../shared/rewrap/alias-targets.js';
 import { parseRotationEvent } from '../../shared/rewrap/kms-rotation-event.js';
+import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import {
   type PlannedRewrap,
   planForRotation,
   planScheduledRotations,
   type RotationPlannerDeps,
 } from '../../shared/rewrap/rotation-planner.js';
-import { RunStore } from '../../shared/runs/run-store.js';
 import { once } from '../lazy.js';
 
 export type PlannerDeps = RotationPlannerDeps & { policy: RotationPolicy };
@@ -53,20 +52,7 @@ export function createPlannerHandler(deps: () => Promise<PlannerDeps> | PlannerD
 }
 
 async function defaultDeps(): Promise<PlannerDeps> {
-  const { config, clients, queues } = handlerRuntime();
-  const { work } = await queues();
-  return {
-    dynamo: clients.dynamo,
-    sqs: clients.sqs,
-    s3: clients.s3,
-    kms: clients.kms,
-    runs: new RunStore(clients.dynamo, config.ledgerTable),
-    aliases: new AliasTargets(clients.dynamo, config.ledgerTable),
-    ledgerTable: config.ledgerTable,
-    rewrapQueueUrl: work.rewrap,
-    now: () => new Date(),
-    policy: config.rotation,
-  };
+  return { ...(await plannerDeps()), policy: handlerRuntime().config.rotation };
 }
 
 export const handler = middy(createPlannerHandler(once(defaultDeps))).use(injectLambdaContext(logger));

@@ -1,16 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
-import { RunCloser } from '../../shared/audit/run-digest.js';
-import { handlerRuntime } from '../../shared/handler-runtime.js';
+import type { RunCloser } from '../../shared/audit/run-digest.js';
 import { parseMessage, RewrapJobSchema } from '../../shared/jobs/messages.js';
-import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
 import { logger } from '../../shared/logger.js';
 import { type RewrapDeps, rewrapObject } from '../../shared/rewrap/rewrap-object.js';
-import { RunStore } from '../../shared/runs/run-store.js';
-import { FailureLog } from '../../shared/worker/dead-letters.js';
+import type { RunStore } from '../../shared/runs/run-store.js';
 import { once } from '../lazy.js';
+import { objectJobDeps } from '../object-job-deps.js';
 import { countOutcomes } from '../outcome-counter.js';
 import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
 
@@ -47,26 +44,7 @@ export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | Rew
 }
 
 async function defaultDeps(): Promise<RewrapHandlerDeps> {
-  const { config, clients, queues } = handlerRuntime();
-  const { work, deadLetter } = await queues();
-  return {
-    s3: clients.s3,
-    kms: clients.kms,
-    ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
-    runs: new RunStore(clients.dynamo, config.ledgerTable),
-    closer: new RunCloser(
-      clients.dynamo,
-      config.auditTable,
-      new RunStore(clients.dynamo, config.ledgerTable),
-    ),
-    config,
-    batch: {
-      deadLetter: { sqs: clients.sqs, url: deadLetter.rewrap, queue: 'rewrap' },
-      failures: new FailureLog(clients.dynamo, config.ledgerTable),
-      retry: { sqs: clients.sqs, queueUrl: work.rewrap },
-    },
-  };
+  return objectJobDeps('rewrap');
 }
 
 export const handler = middy(createRewrapHandler(once(defaultDeps))).use(injectLambdaContext(logger));

@@ -1,11 +1,11 @@
-import { AliasTargets } from '../shared/rewrap/alias-targets.js';
-import type { RotationPlannerDeps } from '../shared/rewrap/rotation-planner.js';
-import { RunStore } from '../shared/runs/run-store.js';
-import { cliRuntime } from './runtime.js';
+import { handlerRuntime } from '../handler-runtime.js';
+import { RunStore } from '../runs/run-store.js';
+import { AliasTargets } from './alias-targets.js';
+import type { RotationPlannerDeps } from './rotation-planner.js';
 
-/** What the rewrap planner needs, built from the CLI's configuration and clients. */
+/** The rewrap planner's dependencies from this process's configuration and clients (Lambda or CLI). */
 export async function plannerDeps(): Promise<RotationPlannerDeps> {
-  const { config, clients, queues } = cliRuntime();
+  const { config, clients, queues } = handlerRuntime();
   const { work } = await queues();
   return {
     dynamo: clients.dynamo,

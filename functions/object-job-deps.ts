@@ -1,0 +1,33 @@
+import { DynamoDbAuditLog } from '../shared/audit/audit-log.js';
+import { RunCloser } from '../shared/audit/run-digest.js';
+import { faultsFor } from '../shared/faults.js';
+import { handlerRuntime } from '../shared/handler-runtime.js';
+import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
+import type { QueueName } from '../shared/queues.js';
+import { RunStore } from '../shared/runs/run-store.js';
+import { FailureLog } from '../shared/worker/dead-letters.js';
+
+/**
+ * What every per-object handler (encrypt, rewrap, events) is built from on Lambda or a worker:
+ * clients, ledger, hash-chained audit log, run counters and closer, and its queue's batch options.
+ */
+export async function objectJobDeps(queue: QueueName) {
+  const { config, clients, queues } = handlerRuntime();
+  const { work, deadLetter } = await queues();
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  return {
+    s3: clients.s3,
+    kms: clients.kms,
+    ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
+    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
+    runs,
+    closer: new RunCloser(clients.dynamo, config.auditTable, runs),
+    faults: faultsFor(config.faults),
+    config,
+    batch: {
+      deadLetter: { sqs: clients.sqs, url: deadLetter[queue], queue },
+      failures: new FailureLog(clients.dynamo, config.ledgerTable),
+      retry: { sqs: clients.sqs, queueUrl: work[queue] },
+    },
+  };
+}
