@@ -24,6 +24,8 @@ export class RunCloser {
     for await (const record of recordsOfRun(this.dynamo, this.auditTable, run.runId)) {
       records.push(record as ChainedRecord);
     }
+    // Counters are a fast estimate; close only when every discovered job has its record.
+    if (records.length < run.discovered) return false;
     return this.runs.close(run.runId, runDigest(records), records.length);
   }
 }

@@ -29,5 +29,9 @@ export async function recountFromAudit(
     const outcome = OUTCOME_OF[record.decision];
     outcomes.push({ outcome, reason: record.reason && counterReason(record.reason) });
   }
-  return runs.setCounts(runId, tally(outcomes));
+  const counts = tally(outcomes);
+  const run = await runs.get(runId);
+  // Only a complete tally is written: while jobs are still deciding, the batch counters stand.
+  if (!run?.scanComplete || outcomes.length < run.discovered) return run;
+  return runs.finalizeCounts(runId, counts);
 }

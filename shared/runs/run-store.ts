@@ -144,17 +144,14 @@ export class RunStore {
   }
 
   /**
-   * Replaces a run's counters with counts established elsewhere (the audit trail, see
-   * recountFromAudit). Only for a quiet run: a batch counting at the same moment could be lost.
+   * Sets a run's counters once and for all from a complete tally (the audit trail's, see
+   * recountFromAudit) and freezes them: batches that count afterwards are ignored, since every job
+   * they could count is already in the tally.
    */
-  async setCounts(runId: string, counts: OutcomeCounts): Promise<Run | undefined> {
-    const current = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
-    );
-    if (!current.Item) return undefined;
+  async finalizeCounts(runId: string, counts: OutcomeCounts): Promise<Run | undefined> {
     const names: Record<string, string> = {};
-    const values: Record<string, number> = {};
-    const sets: string[] = [];
+    const values: Record<string, number | boolean> = { ':true': true };
+    const sets: string[] = ['countsFinal = :true'];
     OUTCOMES.forEach((outcome, i) => {
       names[`#c${i}`] = `${COUNT_PREFIX}${outcome}`;
       values[`:c${i}`] = counts[outcome];
@@ -165,23 +162,23 @@ export class RunStore {
       values[`:r${i}`] = n;
       sets.push(`#r${i} = :r${i}`);
     });
-    const stale = Object.keys(current.Item).filter(
-      (name) => name.startsWith(REASON_PREFIX) && !(name.slice(REASON_PREFIX.length) in counts.reasons),
-    );
-    stale.forEach((name, i) => {
-      names[`#x${i}`] = name;
-    });
-    const out = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: runKey(runId),
-        UpdateExpression: `SET ${sets.join(', ')}${stale.length > 0 ? ` REMOVE ${stale.map((_, i) => `#x${i}`).join(', ')}` : ''}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes ? fromItem(out.Attributes) : undefined;
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(countsFinal)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return this.get(runId);
+      throw error;
+    }
   }
 
   /**
@@ -268,16 +265,24 @@ export class RunStore {
       adds.push(`#r${i} :r${i}`);
     });
     if (adds.length === 0) return undefined;
-    const out = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: runKey(runId),
-        UpdateExpression: `ADD ${adds.join(', ')} SET lastProgressAt = :now`,
-        ReturnValues: 'ALL_NEW',
-        ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-        ExpressionAttributeValues: { ...values, ':now': new Date().toISOString() },
-      }),
-    );
+    let out: { Attributes?: Record<string, unknown> };
+    try {
+      out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: `ADD ${adds.join(', ')} SET lastProgressAt = :now`,
+          // Counters frozen from the audit trail already hold every job this batch could count.
+          ConditionExpression: 'attribute_not_exists(countsFinal)',
+          ReturnValues: 'ALL_NEW',
+          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeValues: { ...values, ':now': new Date().toISOString() },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
     return out.Attributes ? fromItem(out.Attributes) : undefined;
   }
 }
