@@ -40,7 +40,10 @@ const ConfigSchema = z.object({
     .transform((v) => v === 'true'),
   // Rotation policies the scheduled rewrap planner enforces (README, "Rotation"): re-wrap any data
   // key wrapped more than this many days ago, and follow these aliases when they are retargeted.
-  S3SEAL_ROTATION_MAX_KEY_AGE_DAYS: z.coerce.number().int().min(1).optional(),
+  S3SEAL_ROTATION_MAX_KEY_AGE_DAYS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1).optional(),
+  ),
   S3SEAL_ROTATION_ALIASES: z
     .string()
     .default('')

@@ -43,6 +43,8 @@ describe('loadConfig', () => {
 
   it('reads the rotation policies, and names a bad alias entry', () => {
     expect(loadConfig({}).rotation).toEqual({ maxKeyAgeDays: undefined, aliases: [] });
+    // serverless.yml passes '' for "no age policy".
+    expect(loadConfig({ S3SEAL_ROTATION_MAX_KEY_AGE_DAYS: '' }).rotation.maxKeyAgeDays).toBeUndefined();
     expect(
       loadConfig({
         S3SEAL_ROTATION_MAX_KEY_AGE_DAYS: '90',
