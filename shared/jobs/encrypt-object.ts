@@ -93,8 +93,20 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       { ...ref, state, runId: job.runId, jobId: job.jobId, mode: job.mode, currentEtag: head?.etag, reason },
       now(),
     );
-    // Another delivery holds or already finished this job.
-    if (!recorded) return { outcome: 'duplicate', reason };
+    if (!recorded) {
+      // Another delivery holds or already finished this job. If it was this very decision, its
+      // audit append may have died with that delivery: append it (a no-op if it is there).
+      const existing = await deps.ledger.get(ref);
+      if (existing?.runId === job.runId && existing.jobId === job.jobId && existing.state === state) {
+        await audit(outcome, {
+          reason,
+          etagBefore: head?.etag,
+          versionIdBefore: head?.versionId,
+          keyArn: head?.kmsKeyArn,
+        });
+      }
+      return { outcome: 'duplicate', reason };
+    }
     await audit(outcome, {
       reason,
       etagBefore: head?.etag,

@@ -80,12 +80,20 @@ export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<Jo
       },
       now(),
     );
-    if (!recorded) return { outcome: 'duplicate', reason };
-    await audit(outcome === 'encrypted' ? 'rewrapped' : outcome, {
-      reason,
-      etagBefore: head?.etag,
-      keyArn: job.toKeyArn,
-    });
+    const record = () =>
+      audit(outcome === 'encrypted' ? 'rewrapped' : outcome, {
+        reason,
+        etagBefore: head?.etag,
+        keyArn: job.toKeyArn,
+      });
+    if (!recorded) {
+      // This very decision was recorded by a delivery that may have died before its audit append.
+      const existing = await deps.ledger.get({ ...ref, operation: 'rewrap' });
+      if (existing?.runId === job.runId && existing.jobId === job.jobId && existing.state === state)
+        await record();
+      return { outcome: 'duplicate', reason };
+    }
+    await record();
     return { outcome, reason };
   };
 

@@ -3,6 +3,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { createEncryptHandler } from '../../functions/encrypt/handler.js';
+import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { InjectedCrashError } from '../../shared/errors.js';
 import { Faults } from '../../shared/faults.js';
 import { encryptObject } from '../../shared/jobs/encrypt-object.js';
@@ -155,6 +156,24 @@ describe.each<ProtectionMode>(['envelope', 'sse-kms'])('in %s mode', (mode) => {
     expect(writes.filter((w) => w !== 'UploadPartCommand')).toHaveLength(1);
     expect((await pipeline.runs.get(run.runId))?.counts.encrypted).toBe(1);
     expect(await readPlaintext(pipeline.clients, object.bucket, object.key)).toEqual(object.bytes);
+  });
+});
+
+describe('audit records that a crash interrupted', () => {
+  it('a decision whose audit append died is audited by the redelivery, once', async () => {
+    const object = await seededObject('audit-crash');
+    const sealed = await encryptObject(jobFor(object, 'envelope'), pipeline.encryptDeps());
+    expect(sealed.outcome).toBe('encrypted');
+    const now = await describeObject(pipeline.clients.s3, object.bucket, object.key);
+    const job = jobFor({ ...object, etag: now.etag }, 'sse-kms');
+    const dying = { append: async () => Promise.reject(new Error('crash before the audit append')) };
+    await expect(encryptObject(job, pipeline.encryptDeps({ audit: dying }))).rejects.toThrow('crash');
+    expect((await encryptObject(job, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    expect((await encryptObject(job, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    const records = [];
+    for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, job.runId))
+      records.push(r);
+    expect(records.map((r) => [r.key, r.decision])).toEqual([[object.key, 'compliant']]);
   });
 });
 
