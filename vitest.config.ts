@@ -21,6 +21,15 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        test: {
+          name: 'deploy',
+          include: ['test/deploy/**/*.test.ts'],
+          // Each file runs `serverless package` (esbuild over five handlers): give it room.
+          testTimeout: 150_000,
+          hookTimeout: 150_000,
+        },
+      },
     ],
   },
 });

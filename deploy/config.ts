@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
 import { parseKeyReference } from '../shared/kms/key-reference.js';
@@ -51,7 +50,11 @@ function checkSchedule(value: string, ctx: z.RefinementCtx) {
 
 const BucketSchema = z
   .strictObject({
-    name: z.string().regex(BUCKET_NAME, 'not a valid S3 bucket name'),
+    name: z
+      .string({
+        error: (issue) => (issue.input === undefined ? 'required: the bucket name' : 'not a string'),
+      })
+      .regex(BUCKET_NAME, 'not a valid S3 bucket name'),
     mode: z.enum(PROTECTION_MODES, {
       error: (issue) =>
         `unknown mode ${JSON.stringify(issue.input)} (expected one of ${PROTECTION_MODES.join(', ')})`,
@@ -136,12 +139,16 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
  * the stack's region (the functions call KMS in their own region, and S3 uses SSE-KMS keys only
  * in the bucket's region). Throws a {@link ConfigError} listing every bad field by name.
  */
-export function parseDeployConfig(input: unknown, options: { region: string; source: string }): DeployConfig {
+export function parseDeployConfig(
+  input: unknown,
+  options: { region: string; source: string; fieldLabel?: (field: string) => string },
+): DeployConfig {
+  const label = options.fieldLabel ?? ((field: string) => field);
   const parsed = DeployConfigSchema.safeParse(input);
   if (!parsed.success) {
     throw invalid(
       options.source,
-      parsed.error.issues.map((issue) => `${fieldName(issue.path)}: ${issue.message}`),
+      parsed.error.issues.map((issue) => `${label(fieldName(issue.path))}: ${issue.message}`),
     );
   }
   const problems: string[] = [];
@@ -155,7 +162,7 @@ export function parseDeployConfig(input: unknown, options: { region: string; sou
       const region = arn.split(':')[3];
       if (region !== options.region) {
         problems.push(
-          `buckets[${i}].${field}: key is in ${region} but the stack deploys to ${options.region}`,
+          `${label(`buckets[${i}].${field}`)}: key is in ${region} but the stack deploys to ${options.region}`,
         );
       }
     }
@@ -166,27 +173,6 @@ export function parseDeployConfig(input: unknown, options: { region: string; sou
 
 function invalid(source: string, problems: string[]): ConfigError {
   return new ConfigError(`invalid deployment config ${source}:\n  ${problems.join('\n  ')}`);
-}
-
-/** Reads and parses a config file (JSON); a missing or unparsable file is a ConfigError too. */
-export function loadDeployConfig(path: string, options: { region: string; source?: string }): DeployConfig {
-  const source = options.source ?? path;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new ConfigError(
-      `deployment config ${source} not found: copy deploy/config.example.json to it and fill it in`,
-      { cause },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new ConfigError(`deployment config ${source} is not JSON: ${(cause as Error).message}`, { cause });
-  }
-  return parseDeployConfig(json, { region: options.region, source });
 }
 
 /** Every key a bucket's objects may be under: its current key first, then the previous ones. */

@@ -10,19 +10,44 @@ const path = require('node:path');
 const serviceDir = path.resolve(__dirname, '..');
 const cache = new Map();
 
-async function load(resolveVariable) {
+/** `--param key=value` options (osls keeps them as strings), over serverless.yml `params`. */
+async function stageParams(options, stage, resolveConfigurationProperty) {
+  const params = {};
+  const declared = (await resolveConfigurationProperty(['params'])) || {};
+  Object.assign(params, declared.default || {}, declared[stage] || {});
+  for (const item of [].concat(options.param || [])) {
+    const match = /^([^=]+)=(.*)$/.exec(item);
+    if (match) params[match[1]] = match[2].trimEnd();
+  }
+  for (const [name, value] of Object.entries(params)) {
+    if (value == null) delete params[name];
+    else params[name] = String(value);
+  }
+  return params;
+}
+
+/** The osls command: the first word after the executable (`package`, `deploy`, `remove`, …). */
+function command() {
+  return process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+}
+
+async function load({ options, resolveVariable, resolveConfigurationProperty }) {
   const [service, stage, region] = await Promise.all([
     resolveVariable('self:service'),
     resolveVariable('self:provider.stage'),
     resolveVariable('self:provider.region'),
   ]);
+  const params = await stageParams(options || {}, stage, resolveConfigurationProperty);
   const configPath = process.env.S3SEAL_DEPLOY_CONFIG;
-  const key = JSON.stringify([service, stage, region, configPath]);
+  const input = { serviceDir, service, stage, region, configPath, params, command: command() };
+  const key = JSON.stringify(input);
   if (!cache.has(key)) {
     // tsx's ESM entry: its CommonJS build of the same API fails to register on Node 20.
     const values = import('tsx/esm/api')
       .then(({ tsImport }) => tsImport('./serverless-values.ts', __filename))
-      .then((module) => module.serverlessValues({ serviceDir, service, stage, region, configPath }));
+      .then((module) =>
+        module.serverlessValues({ ...input, warn: (message) => process.stderr.write(`${message}\n`) }),
+      );
     cache.set(key, values);
   }
   try {
@@ -34,4 +59,4 @@ async function load(resolveVariable) {
   }
 }
 
-module.exports = ({ resolveVariable }) => load(resolveVariable);
+module.exports = load;

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
-import { type DeployConfig, loadDeployConfig } from './config.js';
+import { ConfigError } from '../shared/errors.js';
+import { bucketKeys, type DeployConfig, parseDeployConfig } from './config.js';
+import { EXAMPLE_CONFIG, resolveConfigSource } from './config-source.js';
 import { functionRoles } from './iam.js';
 
 /** What serverless.yml reads from a stage's validated config (as `${self:custom.deploy.…}`). */
@@ -27,17 +28,42 @@ export interface ValuesInput {
   region: string;
   /** Overrides `deploy/config.<stage>.json` (S3SEAL_DEPLOY_CONFIG). */
   configPath?: string;
+  /** Stage params (serverless.yml `params`, then `--param key=value`): deploy/config-source.ts. */
+  params?: Record<string, string>;
+  /** The osls command being run (`package`, `deploy`, …): deploying the example is refused. */
+  command?: string;
+  /** Where notices go (stderr under osls). */
+  warn?: (message: string) => void;
 }
+
+/**
+ * The AWS documentation account (the example config's). Nothing real lives there: a config still
+ * naming it was never filled in, and deploying it would give the functions roles over nothing.
+ */
+const EXAMPLE_ACCOUNT = '111122223333';
 
 /** Loads and validates the stage's config, then derives the values serverless.yml uses. */
 export function serverlessValues(input: ValuesInput): ServerlessValues {
-  const configFile = input.configPath || `deploy/config.${input.stage}.json`;
-  const config = loadDeployConfig(resolve(input.serviceDir, configFile), {
+  const found = resolveConfigSource(input);
+  const config = parseDeployConfig(found.input, {
     region: input.region,
-    source: configFile,
+    source: found.source,
+    fieldLabel: found.fieldLabel,
   });
+  if (found.example) {
+    input.warn?.(
+      `s3-seal: no deploy/config.${input.stage}.json, so this packages ${EXAMPLE_CONFIG} (placeholder buckets and keys). ` +
+        `Copy it to deploy/config.${input.stage}.json and fill it in before deploying (docs/deploying.md).`,
+    );
+  }
+  if (input.command === 'deploy' && usesExampleAccount(config)) {
+    throw new ConfigError(
+      `refusing to deploy ${found.source}: it still names the example account ${EXAMPLE_ACCOUNT}. ` +
+        `Write your buckets and key ARNs into deploy/config.${input.stage}.json (docs/deploying.md).`,
+    );
+  }
   return {
-    configFile,
+    configFile: found.source,
     plugins: ['serverless-esbuild', ...(input.stage === 'local' ? ['serverless-localstack'] : [])],
     bucketNames: config.buckets.map((b) => b.name),
     bucketArns: config.buckets.map((b) => `arn:aws:s3:::${b.name}`),
@@ -50,4 +76,9 @@ export function serverlessValues(input: ValuesInput): ServerlessValues {
     alarmActions: config.alarmTopicArn ? [config.alarmTopicArn] : [],
     resources: { Resources: functionRoles(config, { service: input.service, stage: input.stage }) },
   };
+}
+
+function usesExampleAccount(config: DeployConfig): boolean {
+  const arns = [...config.buckets.flatMap(bucketKeys), config.alarmTopicArn ?? ''];
+  return arns.some((arn) => arn.split(':')[4] === EXAMPLE_ACCOUNT);
 }

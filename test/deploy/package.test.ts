@@ -1,0 +1,258 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Json,
+  readTemplate,
+  resourcesOfType,
+  runOsls,
+  type Template,
+  zipEntries,
+} from '../helpers/serverless.js';
+
+/**
+ * `serverless package` for the `test` stage (deploy/config.test.json: an sse-kms bucket with a
+ * previous key, an envelope bucket, an sse-s3 bucket, an alias policy and an alarm topic), with
+ * no credentials and no network, then assertions on the CloudFormation it generates.
+ */
+const FUNCTIONS = ['scan', 'encrypt', 'events', 'rewrap', 'rewrap-planner'];
+const CONFIGURED_KEYS = [
+  'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-4111-8111-111111111111',
+  'arn:aws:kms:us-east-1:111122223333:key/22222222-2222-4222-8222-222222222222',
+  'arn:aws:kms:us-east-1:111122223333:key/33333333-3333-4333-8333-333333333333',
+];
+const BUCKETS = ['s3-seal-test-records', 's3-seal-test-documents', 's3-seal-test-logs'];
+/**
+ * Zipped size budget per function. Each bundle carries its own AWS SDK clients (serverless.yml
+ * says why); about 1.4 MB today. Lambda's own limit is 50 MB, but cold starts grow with the zip.
+ */
+const BUNDLE_LIMIT_BYTES = 2.5 * 1024 * 1024;
+
+let template: Template;
+let packageDir: string;
+
+beforeAll(() => {
+  const run = runOsls('package', ['--stage', 'test']);
+  expect(run.output).toContain('Service packaged');
+  expect(run.status).toBe(0);
+  packageDir = run.packageDir;
+  template = readTemplate(packageDir);
+});
+
+/** Every Allow statement of every IAM role in the template, with the role's logical id. */
+function roleStatements() {
+  return resourcesOfType(template, 'AWS::IAM::Role').flatMap(([roleId, role]) =>
+    (role.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: unknown[] } }) =>
+      policy.PolicyDocument.Statement.map((statement) => ({
+        roleId,
+        ...(statement as Record<string, Json>),
+      })),
+    ),
+  );
+}
+const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const logicalIdOf = (ref: { 'Fn::GetAtt'?: string[]; Ref?: string }) => ref['Fn::GetAtt']?.[0] ?? ref.Ref;
+
+describe('functions', () => {
+  it('packages the five functions on nodejs22.x, arm64, each with its own role', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(([, f]) => f.Properties);
+    expect(functions.map((f) => f.FunctionName).sort()).toEqual(
+      FUNCTIONS.map((f) => `s3-seal-test-${f}`).sort(),
+    );
+    for (const f of functions) {
+      expect(f.Runtime).toBe('nodejs22.x');
+      expect(f.Architectures).toEqual(['arm64']);
+    }
+    const roles = functions.map((f) => logicalIdOf(f.Role));
+    expect(new Set(roles).size).toBe(FUNCTIONS.length);
+    // No shared execution role from the framework.
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('bundles each handler with esbuild: one .mjs with a source map, under the size budget', () => {
+    for (const fn of FUNCTIONS) {
+      const zip = join(packageDir, `${fn}.zip`);
+      const entries = zipEntries(zip);
+      expect(entries).toContain(`functions/${fn}/handler.mjs`);
+      expect(entries).toContain(`functions/${fn}/handler.mjs.map`);
+      // Bundled, not shipped: no node_modules and no TypeScript sources in the zip.
+      expect(entries.filter((e) => e.includes('node_modules/') || e.endsWith('.ts'))).toEqual([]);
+      expect(statSync(zip).size).toBeLessThan(BUNDLE_LIMIT_BYTES);
+    }
+  });
+});
+
+describe('queues', () => {
+  const mappings = () =>
+    resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+
+  it('reports batch item failures and caps concurrency on every SQS source', () => {
+    expect(mappings()).toHaveLength(4);
+    for (const mapping of mappings()) {
+      expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(mapping.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+      expect(mapping.BatchSize).toBeGreaterThanOrEqual(1);
+      expect(mapping.MaximumBatchingWindowInSeconds).toBeDefined();
+    }
+  });
+
+  it('gives every work queue a dead-letter queue, and a visibility timeout of 6x its function timeout', () => {
+    for (const mapping of mappings()) {
+      const queue = template.Resources[logicalIdOf(mapping.EventSourceArn)!]!;
+      const fn = template.Resources[logicalIdOf(mapping.FunctionName)!]!;
+      const dlqId = logicalIdOf(queue.Properties.RedrivePolicy.deadLetterTargetArn)!;
+      expect(template.Resources[dlqId]?.Type).toBe('AWS::SQS::Queue');
+      expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(1);
+      expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
+    }
+  });
+
+  it('alarms on the depth of every dead-letter queue', () => {
+    const alarmed = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => {
+      expect(alarm.Properties.MetricName).toBe('ApproximateNumberOfMessagesVisible');
+      expect(alarm.Properties.AlarmActions).toEqual([
+        'arn:aws:sns:us-east-1:111122223333:s3-seal-test-alarms',
+      ]);
+      return logicalIdOf(alarm.Properties.Dimensions[0].Value)!;
+    });
+    const deadLetterQueues = resourcesOfType(template, 'AWS::SQS::Queue')
+      .filter(([, q]) => q.Properties.QueueName.endsWith('-dlq'))
+      .map(([id]) => id);
+    expect(deadLetterQueues).toHaveLength(5); // four work queues + the planner's failed invocations
+    expect(alarmed.sort()).toEqual(deadLetterQueues.sort());
+  });
+
+  it('lets only the configured buckets, in this account, send notifications to the events queue', () => {
+    const [[, policy]] = resourcesOfType(template, 'AWS::SQS::QueuePolicy') as [[string, Json]];
+    const [statement] = policy.Properties.PolicyDocument.Statement;
+    expect(statement.Principal).toEqual({ Service: 's3.amazonaws.com' });
+    expect(statement.Action).toBe('sqs:SendMessage');
+    expect(statement.Condition.ArnLike['aws:SourceArn']).toEqual(BUCKETS.map((b) => `arn:aws:s3:::${b}`));
+    expect(statement.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+  });
+});
+
+describe('tables', () => {
+  it('has point-in-time recovery and on-demand billing on both tables, TTL on the ledger', () => {
+    const tables = Object.fromEntries(resourcesOfType(template, 'AWS::DynamoDB::Table'));
+    expect(Object.keys(tables).sort()).toEqual(['AuditTable', 'LedgerTable']);
+    for (const table of Object.values(tables)) {
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+    expect(tables.LedgerTable!.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
+  });
+
+  it('protects the audit trail from deletion: deletion protection, retained on stack removal, no TTL', () => {
+    const audit = template.Resources.AuditTable!;
+    expect(audit.Properties.DeletionProtectionEnabled).toBe(true);
+    expect(audit.DeletionPolicy).toBe('Retain');
+    expect(audit.UpdateReplacePolicy).toBe('Retain');
+    expect(audit.Properties.TimeToLiveSpecification).toBeUndefined();
+  });
+});
+
+describe('rotation triggers', () => {
+  const rulesTargetingPlanner = () =>
+    resourcesOfType(template, 'AWS::Events::Rule').filter(
+      ([, rule]) => logicalIdOf(rule.Properties.Targets[0].Arn) === 'RewrapDashplannerLambdaFunction',
+    );
+
+  it('runs the planner on the configured schedule', () => {
+    const schedules = rulesTargetingPlanner().map(([, rule]) => rule.Properties.ScheduleExpression);
+    expect(schedules.filter(Boolean)).toEqual(['rate(1 day)']);
+  });
+
+  it('runs the planner on KMS key rotation events', () => {
+    const patterns = rulesTargetingPlanner()
+      .map(([, rule]) => rule.Properties.EventPattern)
+      .filter(Boolean);
+    expect(patterns).toEqual([{ source: ['aws.kms'], 'detail-type': ['KMS CMK Rotation'] }]);
+  });
+
+  it('gives the planner its rotation policy and a dead-letter queue for failed invocations', () => {
+    const planner = template.Resources.RewrapDashplannerLambdaFunction!.Properties;
+    expect(planner.Environment.Variables.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS).toBe('365');
+    expect(planner.Environment.Variables.S3SEAL_ROTATION_ALIASES).toBe('alias/s3-seal-test');
+    const invokeConfig = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')[0]![1].Properties;
+    expect(logicalIdOf(invokeConfig.DestinationConfig.OnFailure.Destination)).toBe(
+      'RewrapPlannerDeadLetterQueue',
+    );
+  });
+});
+
+describe('IAM', () => {
+  it('allows no wildcard action and no Resource "*"', () => {
+    const statements = roleStatements();
+    expect(statements.length).toBeGreaterThan(20);
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of asList(statement.Action)) expect(action, statement.Sid).not.toContain('*');
+      for (const resource of asList(statement.Resource)) expect(resource, statement.Sid).not.toBe('*');
+    }
+  });
+
+  it('scopes every KMS permission to configured key ARNs', () => {
+    const kms = roleStatements().filter((s) => asList(s.Action).some((a: string) => a.startsWith('kms:')));
+    expect(kms.length).toBeGreaterThan(0);
+    for (const statement of kms) {
+      for (const resource of asList(statement.Resource)) expect(CONFIGURED_KEYS).toContain(resource);
+    }
+  });
+
+  it('binds the envelope key to the S3 Encryption Client context and SSE-KMS grants to S3', () => {
+    const kms = roleStatements().filter((s) => asList(s.Action).some((a: string) => a.startsWith('kms:')));
+    for (const statement of kms) {
+      const actions = asList(statement.Action) as string[];
+      if (actions.length === 1 && actions[0] === 'kms:DescribeKey') continue; // carries no context
+      const conditions = statement.Condition?.StringEquals ?? {};
+      expect(
+        conditions['kms:EncryptionContext:aws:x-amz-cek-alg'] === 'AES/GCM/NoPadding' ||
+          'kms:ViaService' in conditions,
+        `${statement.roleId} ${statement.Sid}`,
+      ).toBe(true);
+    }
+    const envelopeKey = CONFIGURED_KEYS[2];
+    const encrypt = roleStatements().filter((s) => s.roleId === 'EncryptRole');
+    const ownGenerate = encrypt.find(
+      (s) =>
+        asList(s.Resource).includes(envelopeKey) &&
+        s.Condition?.StringEquals?.['kms:EncryptionContext:aws:x-amz-cek-alg'],
+    );
+    expect(ownGenerate?.Action).toEqual(['kms:GenerateDataKey']);
+  });
+
+  it('scopes S3 object actions to the configured buckets', () => {
+    for (const statement of roleStatements()) {
+      const actions = asList(statement.Action) as string[];
+      if (!actions.some((a) => a.startsWith('s3:'))) continue;
+      for (const resource of asList(statement.Resource) as string[]) {
+        expect(
+          BUCKETS.some((b) => resource === `arn:aws:s3:::${b}` || resource === `arn:aws:s3:::${b}/*`),
+        ).toBe(true);
+      }
+    }
+  });
+
+  it('gives each function only the services its code calls', () => {
+    const actionsOf = (roleId: string) =>
+      new Set(
+        roleStatements()
+          .filter((s) => s.roleId === roleId)
+          .flatMap((s) => asList(s.Action) as string[]),
+      );
+    const scan = actionsOf('ScanRole');
+    expect([...scan].filter((a) => a.startsWith('kms:') || a === 's3:PutObject')).toEqual([]);
+    const planner = actionsOf('RewrapPlannerRole');
+    expect([...planner].filter((a) => a.startsWith('s3:') && a !== 's3:ListBucket')).toEqual([]);
+    expect([...planner].filter((a) => a.startsWith('kms:'))).toEqual(['kms:DescribeKey']);
+    for (const roleId of ['EncryptRole', 'EventsRole', 'RewrapRole', 'ScanRole', 'RewrapPlannerRole']) {
+      const actions = actionsOf(roleId);
+      expect(actions.has('dynamodb:DeleteItem')).toBe(false);
+      expect([...actions].filter((a) => a.startsWith('s3:Delete'))).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parseDeployConfig } from '../../../deploy/config.js';
+import { FUNCTIONS, functionRoles, functionStatements, roleLogicalId } from '../../../deploy/iam.js';
+
+const KEY = 'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-4111-8111-111111111111';
+const OLD_KEY = 'arn:aws:kms:us-east-1:111122223333:key/22222222-2222-4222-8222-222222222222';
+const ENVELOPE_KEY = 'arn:aws:kms:us-east-1:111122223333:key/33333333-3333-4333-8333-333333333333';
+
+const config = parseDeployConfig(
+  {
+    buckets: [
+      { name: 'records', mode: 'sse-kms', kmsKeyArn: KEY, previousKmsKeyArns: [OLD_KEY] },
+      { name: 'documents', mode: 'envelope', kmsKeyArn: ENVELOPE_KEY },
+      { name: 'logs', mode: 'sse-s3' },
+    ],
+  },
+  { region: 'us-east-1', source: 'test' },
+);
+
+const statements = (fn: (typeof FUNCTIONS)[number]) => functionStatements(fn, config, `s3-seal-prod-${fn}`);
+const actions = (fn: (typeof FUNCTIONS)[number]) => statements(fn).flatMap((s) => s.Action);
+/** The KMS actions a function may call on `key`, with the condition that guards them. */
+const kmsOn = (fn: (typeof FUNCTIONS)[number], key: string) =>
+  statements(fn)
+    .filter((s) => s.Resource.includes(key))
+    .map((s) => ({ actions: s.Action, condition: Object.keys(s.Condition?.StringEquals ?? {})[0] }));
+
+describe('functionStatements', () => {
+  it('gives scan no KMS and no object access', () => {
+    expect(
+      actions('scan').filter((a) => a.startsWith('kms:') || (a.startsWith('s3:') && a !== 's3:ListBucket')),
+    ).toEqual([]);
+  });
+
+  it('lets encrypt generate envelope data keys only under the S3 Encryption Client context', () => {
+    expect(kmsOn('encrypt', ENVELOPE_KEY)).toContainEqual({
+      actions: ['kms:GenerateDataKey'],
+      condition: 'kms:EncryptionContext:aws:x-amz-cek-alg',
+    });
+    // S3-side use of the same key (objects that already carry SSE-KMS) goes through S3 only.
+    for (const grant of kmsOn('encrypt', ENVELOPE_KEY)) {
+      expect(['kms:EncryptionContext:aws:x-amz-cek-alg', 'kms:ViaService']).toContain(grant.condition);
+    }
+  });
+
+  it('lets a previous SSE-KMS key only be read from, through S3', () => {
+    expect(kmsOn('encrypt', OLD_KEY)).toEqual([{ actions: ['kms:Decrypt'], condition: 'kms:ViaService' }]);
+    expect(kmsOn('rewrap', OLD_KEY)).toEqual([
+      { actions: ['kms:Decrypt', 'kms:ReEncryptFrom'], condition: 'kms:ViaService' },
+    ]);
+  });
+
+  it('grants rewrap ReEncryptTo only on current keys', () => {
+    const to = statements('rewrap').filter((s) => s.Action.includes('kms:ReEncryptTo'));
+    expect(to.flatMap((s) => s.Resource).sort()).toEqual([ENVELOPE_KEY, KEY].sort());
+  });
+
+  it('allows UpdateObjectEncryption on sse-kms buckets only', () => {
+    const update = statements('encrypt').find((s) => s.Action.includes('s3:UpdateObjectEncryption'));
+    expect(update?.Resource).toEqual(['arn:aws:s3:::records/*']);
+  });
+
+  it('keeps the planner to DescribeKey, its queue and the wrap index', () => {
+    expect(actions('rewrap-planner').filter((a) => a.startsWith('kms:'))).toEqual(['kms:DescribeKey']);
+    expect(actions('rewrap-planner')).not.toContain('s3:GetObject');
+    expect(statements('rewrap-planner').find((s) => s.Sid === 'WrapIndex')?.Action).toEqual([
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ]);
+  });
+
+  it('never grants deletes or wildcards, and gives every statement a unique Sid', () => {
+    for (const fn of FUNCTIONS) {
+      const all = statements(fn);
+      expect(new Set(all.map((s) => s.Sid)).size).toBe(all.length);
+      for (const action of all.flatMap((s) => s.Action)) {
+        expect(action).not.toContain('*');
+        expect(action).not.toMatch(/Delete(Item|Object|Table)/);
+      }
+    }
+  });
+});
+
+describe('functionRoles', () => {
+  it('makes one role per function, trusted by Lambda only', () => {
+    const roles = functionRoles(config, { service: 's3-seal', stage: 'prod' });
+    expect(Object.keys(roles)).toEqual(FUNCTIONS.map(roleLogicalId));
+    expect(roleLogicalId('rewrap-planner')).toBe('RewrapPlannerRole');
+    const role = roles.ScanRole as { Properties: { AssumeRolePolicyDocument: { Statement: unknown[] } } };
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
+  });
+});
