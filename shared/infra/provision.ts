@@ -5,7 +5,12 @@ import {
   type DynamoDBClient,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Config } from '../config.js';
 import { QUEUES, type QueueName, queueName } from '../queues.js';
 
@@ -33,14 +38,30 @@ export interface ProvisionedResource {
   status: 'created' | 'exists';
 }
 
+/**
+ * Creates a queue unless one of that name exists. An existing queue is used as it is, never
+ * reconfigured: on AWS the stack (serverless.yml) owns the queues, and CreateQueue against a queue
+ * whose attributes differ (SSE, a tuned timeout) would fail instead of finding it.
+ */
 async function ensureQueue(
   sqs: SQSClient,
   name: string,
   attributes: Record<string, string>,
-): Promise<string> {
-  // CreateQueue returns the existing queue when the attributes match: idempotent by design.
+): Promise<{ url: string; status: ProvisionedResource['status'] }> {
+  try {
+    const existing = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    return { url: existing.QueueUrl!, status: 'exists' };
+  } catch (error) {
+    if (!isMissingQueue(error)) throw error;
+  }
+  // Two setups racing: CreateQueue returns the other's queue when the attributes match.
   const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  return out.QueueUrl!;
+  return { url: out.QueueUrl!, status: 'created' };
+}
+
+function isMissingQueue(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue';
 }
 
 export async function ensureQueues(
@@ -50,17 +71,17 @@ export async function ensureQueues(
   const resources: ProvisionedResource[] = [];
   for (const queue of QUEUES) {
     const name = queueName(config, queue);
-    const dlqUrl = await ensureQueue(sqs, `${name}-dlq`, { MessageRetentionPeriod: String(FOURTEEN_DAYS) });
+    const dlq = await ensureQueue(sqs, `${name}-dlq`, { MessageRetentionPeriod: String(FOURTEEN_DAYS) });
     const dlqArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.url, AttributeNames: ['QueueArn'] }))
     ).Attributes!.QueueArn!;
-    resources.push({ kind: 'dlq', name: `${name}-dlq`, id: dlqUrl, status: 'exists' });
-    const url = await ensureQueue(sqs, name, {
+    resources.push({ kind: 'dlq', name: `${name}-dlq`, id: dlq.url, status: dlq.status });
+    const work = await ensureQueue(sqs, name, {
       VisibilityTimeout: String(VISIBILITY_SECONDS[queue]),
       MessageRetentionPeriod: String(FOURTEEN_DAYS),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
     });
-    resources.push({ kind: 'queue', name, id: url, status: 'exists' });
+    resources.push({ kind: 'queue', name, id: work.url, status: work.status });
   }
   return resources;
 }
@@ -127,16 +148,31 @@ export async function ensureTables(
   const resources: ProvisionedResource[] = [];
   for (const definition of tableDefinitions(config)) {
     const name = definition.TableName!;
+    // An existing table (the stack's, on AWS) is used as it is; only a missing one is created,
+    // so running setup against a deployed stage needs no CreateTable permission.
+    let arn = await describeTableArn(dynamo, name);
     let status: ProvisionedResource['status'] = 'exists';
-    try {
-      await dynamo.send(new CreateTableCommand(definition));
-      status = 'created';
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
+    if (!arn) {
+      try {
+        await dynamo.send(new CreateTableCommand(definition));
+        status = 'created';
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
+      }
     }
+    // Also when it exists: another setup may have created it a moment ago.
     await waitUntilTableExists({ client: dynamo, maxWaitTime: 60 }, { TableName: name });
-    const arn = (await dynamo.send(new DescribeTableCommand({ TableName: name }))).Table?.TableArn ?? name;
+    arn ??= (await describeTableArn(dynamo, name)) ?? name;
     resources.push({ kind: 'table', name, id: arn, status });
   }
   return resources;
+}
+
+async function describeTableArn(dynamo: DynamoDBClient, name: string): Promise<string | undefined> {
+  try {
+    return (await dynamo.send(new DescribeTableCommand({ TableName: name }))).Table?.TableArn ?? name;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
 }

@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { createClients } from '../../shared/clients.js';
+import { loadConfig } from '../../shared/config.js';
+
+/**
+ * `s3-seal setup` creates what is missing and leaves what exists alone, so it also works against
+ * a deployed stage, whose queues and tables the CloudFormation stack owns (with attributes, such as
+ * SSE-SQS, that setup itself would not set).
+ */
+function setup(prefix: string) {
+  const result = spawnSync(process.execPath, ['bin/s3-seal.js', 'setup'], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      S3SEAL_QUEUE_PREFIX: prefix,
+      S3SEAL_LEDGER_TABLE: `${prefix}-ledger`,
+      S3SEAL_AUDIT_TABLE: `${prefix}-audit`,
+    },
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
+  });
+  const lines = result.stdout.trim().split('\n');
+  return { status: result.status, stderr: result.stderr, lines };
+}
+const statusOf = (lines: string[]) => lines.map((line) => line.split(/\s+/)[2]);
+
+describe('setup', () => {
+  it('creates the four queues, their DLQs and both tables once, then finds them', () => {
+    const prefix = `it-setup-${randomUUID().slice(0, 6)}`;
+    const first = setup(prefix);
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.lines).toHaveLength(10);
+    expect(statusOf(first.lines)).toEqual(Array(10).fill('created'));
+    const second = setup(prefix);
+    expect(second.status).toBe(0);
+    expect(statusOf(second.lines)).toEqual(Array(10).fill('ok'));
+  });
+
+  it('uses a queue that exists with other attributes as it is, instead of failing or changing it', async () => {
+    const prefix = `it-stack-${randomUUID().slice(0, 6)}`;
+    const { sqs } = createClients(loadConfig());
+    // As serverless.yml declares it: SSE-SQS on, and here a visibility timeout setup would not choose.
+    const stackOwned = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${prefix}-encrypt`,
+        Attributes: { VisibilityTimeout: '2400', SqsManagedSseEnabled: 'true' },
+      }),
+    );
+    const run = setup(prefix);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.lines.find((line) => line.includes(`${prefix}-encrypt `))).toMatch(/\bok\b/);
+    const after = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: stackOwned.QueueUrl, AttributeNames: ['VisibilityTimeout'] }),
+    );
+    expect(after.Attributes?.VisibilityTimeout).toBe('2400');
+  });
+});
