@@ -77,9 +77,7 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
       new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: JSON.stringify(next) }),
     );
   }
-  if (await deps.runs.markPageDone(message.runId, message.page)) {
-    await deps.runs.addPage(message.runId, jobs.length, !hasNextPage);
-  }
+  await deps.runs.recordPage(message.runId, message.page, jobs.length, !hasNextPage);
   return { enqueued: jobs.length, hasNextPage, duplicate: false };
 }
 

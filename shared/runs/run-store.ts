@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ProtectionMode } from '../policy.js';
@@ -212,37 +213,39 @@ export class RunStore {
   }
 
   /**
-   * Marks a scan page finished, once: only the delivery that wins this conditional write adds the
-   * page to the run's counters, so a redelivered page never counts its objects twice.
+   * Records a finished scan page, once: the page marker and the run's counters move in one
+   * transaction, so only the delivery that writes the marker counts the page, and a crash can never
+   * leave a page marked done but uncounted (its run would then never complete). Returns false when
+   * an earlier delivery already recorded the page.
    */
-  async markPageDone(runId: string, page: number): Promise<boolean> {
+  async recordPage(runId: string, page: number, discovered: number, last: boolean): Promise<boolean> {
     try {
       await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...pageKey(runId, page), at: new Date().toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...pageKey(runId, page), at: new Date().toISOString() },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Update: { TableName: this.tableName, Key: runKey(runId), ...pageCounters(discovered, last) } },
+          ],
         }),
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw error;
     }
   }
 
+  /** Adds a page to the counters without a page marker (a rewrap plan, recorded whole). */
   async addPage(runId: string, discovered: number, last: boolean): Promise<void> {
     await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: runKey(runId),
-        UpdateExpression: last
-          ? 'ADD discovered :n, pagesScanned :one SET scanComplete = :true'
-          : 'ADD discovered :n, pagesScanned :one',
-        ExpressionAttributeValues: last
-          ? { ':n': discovered, ':one': 1, ':true': true }
-          : { ':n': discovered, ':one': 1 },
-      }),
+      new UpdateCommand({ TableName: this.tableName, Key: runKey(runId), ...pageCounters(discovered, last) }),
     );
   }
 
@@ -296,4 +299,16 @@ function fromItem(item: Record<string, unknown>): Run {
     else if (name !== 'pk' && name !== 'sk') run[name] = value;
   }
   return { discovered: 0, pagesScanned: 0, scanComplete: false, ...run, counts } as Run;
+}
+
+/** The run update for one scanned page: its objects, the page count, and completion on the last. */
+function pageCounters(discovered: number, last: boolean) {
+  return {
+    UpdateExpression: last
+      ? 'ADD discovered :n, pagesScanned :one SET scanComplete = :true'
+      : 'ADD discovered :n, pagesScanned :one',
+    ExpressionAttributeValues: last
+      ? { ':n': discovered, ':one': 1, ':true': true }
+      : { ':n': discovered, ':one': 1 },
+  };
 }
