@@ -82,3 +82,15 @@ export function zipEntries(path: string): string[] {
   if (result.status !== 0) throw new Error(`cannot list ${path}: ${result.stderr}`);
   return result.stdout.split('\n').filter(Boolean);
 }
+
+/** Unpacks a function's zip as Lambda would, and returns the directory. */
+export function extractZip(path: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 's3-seal-bundle-'));
+  const result = spawnSync(
+    'python3',
+    ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', path, dir],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  if (result.status !== 0) throw new Error(`cannot unpack ${path}: ${result.stderr}`);
+  return dir;
+}
