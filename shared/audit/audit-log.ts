@@ -1,4 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { objectPartitionKey } from '../ledger/dynamodb-ledger.js';
 import { type ChainAnchor, chain } from './hash-chain.js';
 
@@ -34,7 +36,17 @@ export interface AuditLog {
    * Appends the decision for one job. Idempotent per (run, job): a redelivered job that reaches the
    * same point again does not add a second record.
    */
-  append(record: AuditRecord): Promise<void>;
+  append(record: AuditRecord, hints?: AppendHints): Promise<void>;
+}
+
+export interface AppendHints {
+  /**
+   * The caller has reason to think the object has no audit chain yet (its first claim ever): skip
+   * reading the anchor and write as the chain's first record. Only a saving, never a risk: the
+   * write is conditional on the anchor being absent, and a chain that exists after all is linked
+   * onto instead.
+   */
+  likelyNewChain?: boolean;
 }
 
 /**
@@ -51,9 +63,17 @@ export class DynamoDbAuditLog implements AuditLog {
     private readonly ledgerTable: string,
   ) {}
 
-  async append(record: AuditRecord): Promise<void> {
+  async append(record: AuditRecord, hints: AppendHints = {}): Promise<void> {
+    // The anchor to link onto, when known without reading it: absent for a likely new chain, or
+    // the one a failed attempt's condition check returned.
+    let known: { anchor: ChainAnchor | undefined } | undefined = hints.likelyNewChain
+      ? { anchor: undefined }
+      : undefined;
     for (let attempt = 1; ; attempt++) {
-      const anchor = await readAnchor(this.client, this.ledgerTable, record.bucket, record.key);
+      const anchor = known
+        ? known.anchor
+        : await readAnchor(this.client, this.ledgerTable, record.bucket, record.key);
+      known = undefined;
       const chained = chain(record, anchor);
       try {
         await this.client.send(
@@ -81,6 +101,8 @@ export class DynamoDbAuditLog implements AuditLog {
                     ':seq': chained.seq,
                     ...(anchor ? { ':prev': anchor.head } : {}),
                   },
+                  // On a moved anchor, DynamoDB returns the current one: no extra read to relink.
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
             ],
@@ -88,12 +110,17 @@ export class DynamoDbAuditLog implements AuditLog {
         );
         return;
       } catch (error) {
-        const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+        const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
         if (!reasons) throw error;
         // The record exists: this (run, job) was audited already, by an earlier delivery.
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return;
-        // Another decision on this object moved the anchor first: link after it instead.
-        if (reasons[1]?.Code === 'ConditionalCheckFailed' && attempt < 8) continue;
+        // Another decision on this object moved the anchor first (or the chain was not new after
+        // all): link after the anchor it returned, or read it if it returned none.
+        if (reasons[1]?.Code === 'ConditionalCheckFailed' && attempt < 8) {
+          const current = reasons[1].Item && unmarshall(reasons[1].Item);
+          if (current?.head) known = { anchor: { head: String(current.head), seq: Number(current.seq) } };
+          continue;
+        }
         throw error;
       }
     }
@@ -104,6 +131,9 @@ export const auditPartitionKey = (bucket: string, key: string) => `obj#${bucket}
 const auditSortKey = (record: Pick<AuditRecord, 'runId' | 'jobId'>) =>
   `run#${record.runId}#job#${record.jobId}`;
 const anchorKey = (bucket: string, key: string) => ({ pk: objectPartitionKey(bucket, key), sk: 'audit' });
+
+/** The document client leaves the items in cancellation reasons marshalled. */
+type CancellationReason = { Code?: string; Item?: Record<string, AttributeValue> };
 
 /** The head of an object's audit chain, as the ledger anchors it. */
 export async function readAnchor(

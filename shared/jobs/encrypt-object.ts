@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AuditDecision, AuditLog, AuditRecord } from '../audit/audit-log.js';
+import type { AppendHints, AuditDecision, AuditLog, AuditRecord } from '../audit/audit-log.js';
 import { classifyAwsError, isNotFound, isPreconditionFailed } from '../aws-errors.js';
 import { decideCompliance, INSTRUCTION_FILE_SUFFIX, type ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
@@ -65,18 +65,21 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   const faults = deps.faults ?? Faults.none();
   const policy: ProtectionPolicy = { mode: job.mode, keyArn: job.keyArn };
   const ref: ObjectRef = { bucket: job.bucket, key: job.key, operation: 'encrypt' };
-  const audit = (decision: AuditDecision, fields: Partial<AuditRecord>) =>
-    deps.audit.append({
-      decision,
-      runId: job.runId,
-      jobId: job.jobId,
-      actor: deps.config.actor,
-      bucket: job.bucket,
-      key: job.key,
-      mode: job.mode,
-      at: now().toISOString(),
-      ...fields,
-    });
+  const audit = (decision: AuditDecision, fields: Partial<AuditRecord>, hints?: AppendHints) =>
+    deps.audit.append(
+      {
+        decision,
+        runId: job.runId,
+        jobId: job.jobId,
+        actor: deps.config.actor,
+        bucket: job.bucket,
+        key: job.key,
+        mode: job.mode,
+        at: now().toISOString(),
+        ...fields,
+      },
+      hints,
+    );
   const decided = async (
     state: 'COMPLIANT' | 'SKIPPED',
     reason: string,
@@ -160,8 +163,10 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   faults.check('after-claim');
 
   const before = { etagBefore: head.etag, versionIdBefore: head.versionId, method: decision.method };
+  // A first claim for this object: its audit chain is almost surely new (skip reading the anchor).
+  const hints = { likelyNewChain: claim.firstClaim === true };
   const finish = async (decisionName: AuditDecision, outcome: FinishInput, fields: Partial<AuditRecord>) => {
-    await audit(decisionName, { ...before, ...fields });
+    await audit(decisionName, { ...before, ...fields }, hints);
     return deps.ledger.finish(ref, owner, outcome, now());
   };
 

@@ -116,12 +116,14 @@ export class DynamoDbLedger implements Ledger {
     const UpdateExpression = `${set.expression} ADD attempts :one REMOVE #reason, #error, reconciled`;
     const ConditionExpression = CLAIMABLE;
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keyOf(input),
           UpdateExpression,
           ConditionExpression,
+          // No old values means a new item: the audit append can skip reading the object's anchor.
+          ReturnValues: 'UPDATED_OLD',
           ...usedOnly(
             `${UpdateExpression} ${ConditionExpression}`,
             { ...set.names, '#reason': 'reason', '#error': 'error' },
@@ -136,7 +138,7 @@ export class DynamoDbLedger implements Ledger {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { claimed: true };
+      return { claimed: true, firstClaim: Object.keys(out.Attributes ?? {}).length === 0 };
     } catch (error) {
       if (isConditionFailure(error)) {
         return {

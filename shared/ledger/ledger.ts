@@ -61,7 +61,9 @@ export interface ClaimInput extends ObjectRef {
   envelopeIv?: string;
 }
 
-export type ClaimResult = { claimed: true } | { claimed: false; existing?: LedgerItem };
+export type ClaimResult =
+  /** `firstClaim`: the item did not exist before, so nothing was ever decided for this object and operation. */
+  { claimed: true; firstClaim?: boolean } | { claimed: false; existing?: LedgerItem };
 
 export interface FinishInput {
   state: 'DONE' | 'SUPERSEDED' | 'SKIPPED' | 'FAILED';
