@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runOsls } from '../helpers/serverless.js';
 
 /**
@@ -14,6 +14,7 @@ const cleanup: string[] = [];
 afterEach(() => {
   for (const path of cleanup.splice(0)) rmSync(path, { force: true });
 });
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function configFile(config: unknown): string {
   const path = join(scratch, `config-${Math.random().toString(36).slice(2)}.json`);

@@ -1,9 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll } from 'vitest';
 
 const SERVICE_DIR = resolve(import.meta.dirname, '../..');
+
+/** Package and bundle directories a test file made: removed after it (a few MB each). */
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
 const OSLS = join(SERVICE_DIR, 'node_modules/.bin/serverless');
 
 /**
@@ -40,7 +52,7 @@ export interface OslsRun {
 
 /** Runs `serverless <command> … --package <fresh dir>` from the project root, offline. */
 export function runOsls(command: string, args: string[], env: Record<string, string> = {}): OslsRun {
-  const packageDir = mkdtempSync(join(tmpdir(), 's3-seal-package-'));
+  const packageDir = scratchDir('s3-seal-package-');
   const result = spawnSync(
     OSLS,
     [command, ...args, ...(command === 'package' ? ['--package', packageDir] : [])],
@@ -85,7 +97,7 @@ export function zipEntries(path: string): string[] {
 
 /** Unpacks a function's zip as Lambda would, and returns the directory. */
 export function extractZip(path: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 's3-seal-bundle-'));
+  const dir = scratchDir('s3-seal-bundle-');
   const result = spawnSync(
     'python3',
     ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', path, dir],
