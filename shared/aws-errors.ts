@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type ErrorContext, KeyUnusableError, PermanentError, RetryableError } from './errors.js';
 
 interface AwsErrorShape {
@@ -23,6 +24,20 @@ export function httpStatus(error: unknown): number | undefined {
 /** S3 answered 412: an If-Match / CopySourceIfMatch condition did not hold (someone wrote the key). */
 export function isPreconditionFailed(error: unknown): boolean {
   return errorName(error) === 'PreconditionFailed' || httpStatus(error) === 412;
+}
+
+/** Why one item of a cancelled DynamoDB transaction failed; `Item` (when asked for) stays marshalled. */
+export interface TransactionCancellation {
+  Code?: string;
+  Item?: Record<string, AttributeValue>;
+}
+
+/**
+ * The per-item reasons of a cancelled TransactWriteItems, in TransactItems order (`Code`
+ * 'ConditionalCheckFailed' where that item's condition failed), or undefined for any other error.
+ */
+export function transactionCancellation(error: unknown): TransactionCancellation[] | undefined {
+  return (shape(error) as { CancellationReasons?: TransactionCancellation[] }).CancellationReasons;
 }
 
 /** The object or version is gone (deleted since it was listed). */

@@ -1,6 +1,6 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { transactionCancellation } from '../aws-errors.js';
 import { objectPartitionKey } from '../ledger/dynamodb-ledger.js';
 import { type ChainAnchor, chain } from './hash-chain.js';
 
@@ -110,7 +110,7 @@ export class DynamoDbAuditLog implements AuditLog {
         );
         return;
       } catch (error) {
-        const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+        const reasons = transactionCancellation(error);
         if (!reasons) throw error;
         // The record exists: this (run, job) was audited already, by an earlier delivery.
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return;
@@ -131,9 +131,6 @@ export const auditPartitionKey = (bucket: string, key: string) => `obj#${bucket}
 const auditSortKey = (record: Pick<AuditRecord, 'runId' | 'jobId'>) =>
   `run#${record.runId}#job#${record.jobId}`;
 const anchorKey = (bucket: string, key: string) => ({ pk: objectPartitionKey(bucket, key), sk: 'audit' });
-
-/** The document client leaves the items in cancellation reasons marshalled. */
-type CancellationReason = { Code?: string; Item?: Record<string, AttributeValue> };
 
 /** The head of an object's audit chain, as the ledger anchors it. */
 export async function readAnchor(

@@ -7,6 +7,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { transactionCancellation } from '../aws-errors.js';
 import type { ProtectionMode } from '../policy.js';
 
 /** Outcomes a run counts; each object's job ends in exactly one of them. */
@@ -236,8 +237,8 @@ export class RunStore {
       );
       return true;
     } catch (error) {
-      const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-      if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      // The page marker exists: an earlier delivery recorded this page.
+      if (transactionCancellation(error)?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw error;
     }
   }
