@@ -88,9 +88,13 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
     const outcome = state === 'COMPLIANT' ? 'compliant' : 'skipped';
     // Compliant because an attempt of this job wrote it and died before the ledger heard (its
     // lease may have expired since): close that attempt as encrypted, which is what happened.
+    // With no ledger item at all, nothing was ever decided here: the audit chain is likely new.
+    let likelyNewChain = false;
     if (state === 'COMPLIANT' && head) {
-      const reconciled = await reconcileIfOurs(head);
+      const existing = await deps.ledger.get(ref);
+      const reconciled = existing && (await reconcileIfOurs(existing, head));
       if (reconciled) return reconciled;
+      likelyNewChain = existing === undefined;
     }
     const recorded = await deps.ledger.recordDecision(
       { ...ref, state, runId: job.runId, jobId: job.jobId, mode: job.mode, currentEtag: head?.etag, reason },
@@ -110,12 +114,16 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       }
       return { outcome: 'duplicate', reason };
     }
-    await audit(outcome, {
-      reason,
-      etagBefore: head?.etag,
-      versionIdBefore: head?.versionId,
-      keyArn: head?.kmsKeyArn,
-    });
+    await audit(
+      outcome,
+      {
+        reason,
+        etagBefore: head?.etag,
+        versionIdBefore: head?.versionId,
+        keyArn: head?.kmsKeyArn,
+      },
+      { likelyNewChain },
+    );
     return { outcome, reason };
   };
 
@@ -225,13 +233,8 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   return finished ? { outcome: 'encrypted' } : { outcome: 'duplicate', detail: 'claim taken over' };
 
   /** Closes a crashed attempt's claim whose write S3 already shows, without writing again. */
-  async function reconcileIfOurs(current: ObjectHead): Promise<JobResult | undefined> {
-    const existing = await deps.ledger.get(ref);
-    if (
-      existing?.state !== 'IN_PROGRESS' ||
-      existing.runId !== job.runId ||
-      !writtenByUs(existing, current)
-    ) {
+  async function reconcileIfOurs(existing: LedgerItem, current: ObjectHead): Promise<JobResult | undefined> {
+    if (existing.state !== 'IN_PROGRESS' || existing.runId !== job.runId || !writtenByUs(existing, current)) {
       return undefined;
     }
     const keyArn = policy.keyArn;

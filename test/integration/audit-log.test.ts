@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,8 +10,9 @@ import {
 } from '../../shared/audit/audit-log.js';
 import { type ChainedRecord, verifyChain } from '../../shared/audit/hash-chain.js';
 import { createClients } from '../../shared/clients.js';
+import { encryptObject } from '../../shared/jobs/encrypt-object.js';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
-import { startPipeline } from '../helpers/pipeline.js';
+import { startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 /**
  * The audit append's request count and its chain, with and without the "likely new chain" hint a
@@ -23,8 +25,8 @@ beforeAll(async () => {
   pipeline = await startPipeline('audit-log');
 });
 
-/** An audit log over its own client, counting the DynamoDB operations it sends. */
-function countingAuditLog() {
+/** A DynamoDB client of its own, recording the operations it sends. */
+function countingClient() {
   const client = createClients(pipeline.config).dynamo;
   const calls: string[] = [];
   client.middlewareStack.add(
@@ -34,6 +36,12 @@ function countingAuditLog() {
     },
     { step: 'initialize', name: 'countCalls' },
   );
+  return { client, calls };
+}
+
+/** An audit log over its own client, counting the DynamoDB operations it sends. */
+function countingAuditLog() {
+  const { client, calls } = countingClient();
   return {
     log: new DynamoDbAuditLog(client, pipeline.config.auditTable, pipeline.config.ledgerTable),
     calls,
@@ -113,6 +121,46 @@ describe('DynamoDbAuditLog.append', () => {
     await log.append(record(key, 'job-1'), { likelyNewChain: true });
     await log.append(record(key, 'job-1'));
     expect((await chainOf(key)).map((r) => r.jobId)).toEqual(['job-1']);
+  });
+});
+
+describe('a compliant decision', () => {
+  it('appends without reading the anchor the first time, and links onto the chain the next', async () => {
+    const { s3 } = pipeline.clients;
+    const bucket = uniqueBucket('audit-compliant');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'k',
+        Body: 'already protected',
+        ServerSideEncryption: 'AES256',
+      }),
+    );
+    const decide = async (runId: string) => {
+      const { client, calls } = countingClient();
+      const deps = pipeline.encryptDeps({
+        ledger: new DynamoDbLedger(client, pipeline.config.ledgerTable),
+        audit: new DynamoDbAuditLog(client, pipeline.config.auditTable, pipeline.config.ledgerTable),
+      });
+      const result = await encryptObject(
+        { type: 'encrypt', runId, jobId: 'j', bucket, key: 'k', mode: 'sse-s3' },
+        deps,
+      );
+      return { result, calls };
+    };
+    const first = await decide(`run-${randomUUID()}`);
+    expect(first.result.outcome).toBe('compliant');
+    // Ledger read (nothing there), decision, audit transaction: no anchor read.
+    expect(first.calls).toEqual(['GetItemCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
+    const second = await decide(`run-${randomUUID()}`);
+    expect(second.result.outcome).toBe('compliant');
+    expect(second.calls).toEqual([
+      'GetItemCommand',
+      'UpdateItemCommand',
+      'GetItemCommand',
+      'TransactWriteItemsCommand',
+    ]);
   });
 });
 
