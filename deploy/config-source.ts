@@ -26,7 +26,7 @@ const ROTATION_PARAMS = {
   rotationMaxKeyAgeDays: 'maxKeyAgeDays',
   rotationAliases: 'aliases',
 };
-/** Params that are not config fields: the file to read, and osls's own. */
+/** The other params: the config file to read, and the alarm topic. */
 const OTHER_PARAMS = new Set(['config', 'alarmTopicArn']);
 
 export const EXAMPLE_CONFIG = 'deploy/config.example.json';

@@ -5,11 +5,8 @@ import { functionRoles } from './iam.js';
 
 /** What serverless.yml reads from a stage's validated config (as `${self:custom.deploy.…}`). */
 export interface ServerlessValues {
-  /** The config file these values came from, relative to the service directory. */
-  configFile: string;
   /** serverless-esbuild always; serverless-localstack on the `local` stage only. */
   plugins: string[];
-  bucketNames: string[];
   /** For the events queue policy: which buckets may send ObjectCreated notifications. */
   bucketArns: string[];
   /** The planner's environment: strings, as Lambda environment variables must be. */
@@ -63,9 +60,7 @@ export function serverlessValues(input: ValuesInput): ServerlessValues {
     );
   }
   return {
-    configFile: found.source,
     plugins: ['serverless-esbuild', ...(input.stage === 'local' ? ['serverless-localstack'] : [])],
-    bucketNames: config.buckets.map((b) => b.name),
     bucketArns: config.buckets.map((b) => `arn:aws:s3:::${b.name}`),
     rotation: {
       schedule: config.rotation.schedule,
