@@ -1,4 +1,4 @@
-import { envelopeVersion } from './envelope/format.js';
+import { classifyClientSide, type EnvelopeFormat } from './envelope/format.js';
 import type { ProtectionPolicy } from './policy.js';
 
 /** What HEAD told us about an object, reduced to what the compliance decision reads. */
@@ -15,12 +15,29 @@ export interface ObjectState {
   metadata: Record<string, string>;
 }
 
-export type SkipReason = 'missing' | 'sse-c' | 'archived' | 's3ec-instruction-file' | 'has-instruction-file';
+export type SkipReason =
+  | 'missing'
+  | 'sse-c'
+  | 'archived'
+  | 's3ec-instruction-file'
+  | 'has-instruction-file'
+  | 'unreadable-client-side-format'
+  | 'malformed-envelope'
+  | 'dsse-other-key'
+  | 'wrapped-under-another-key';
 
-export type ProtectMethod = 'copy-in-place' | 'update-encryption' | 'envelope';
+export type ProtectMethod = 'copy-in-place' | 'update-encryption' | 'envelope' | 'upgrade-format';
 
 export type ComplianceDecision =
-  | { action: 'compliant'; detail: string }
+  | {
+      action: 'compliant';
+      detail: string;
+      /**
+       * Envelope mode: the object is a readable envelope whose wrapping key the HEAD cannot show.
+       * The caller confirms it is the policy's key (ledger, or KMS) before counting it compliant.
+       */
+      envelopeFormat?: EnvelopeFormat;
+    }
   | { action: 'skip'; reason: SkipReason; detail: string }
   | { action: 'protect'; method: ProtectMethod };
 
@@ -32,12 +49,15 @@ const ARCHIVED_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 export const INSTRUCTION_FILE_SUFFIX = '.instruction';
 
 /**
- * The decision table. Pure: it sees one HEAD and the policy, and decides whether an object is
- * already compliant, must be skipped with a reason, or needs protecting and how.
+ * The decision table (docs/architecture.md, "Compliance"). Pure: it sees one HEAD and the policy,
+ * and decides whether an object is already compliant, must be skipped with a reason, or needs
+ * protecting and how.
  *
  * Order matters: objects we must not or cannot touch are ruled out first; any client-side envelope
- * counts as protected under every mode, because encrypting it again would bury its data key
- * (data loss); stronger server-side protection than the policy asks for is never downgraded.
+ * of any S3EC version counts as client-side encrypted under every mode, because encrypting it
+ * again would bury its data key (data loss) — one s3-seal cannot read, or a malformed one, is
+ * skipped with a reason, never written; stronger server-side protection than the policy asks for
+ * (DSSE-KMS) is never downgraded.
  */
 export function decideCompliance(
   object: ObjectState,
@@ -54,9 +74,22 @@ export function decideCompliance(
       detail: `archived (${object.archiveStatus ?? object.storageClass}); restore it first`,
     };
   }
-  const envelope = envelopeVersion(object.metadata);
-  if (envelope) {
-    return { action: 'compliant', detail: `client-side envelope (S3EC ${envelope})` };
+  const clientSide = classifyClientSide(object.metadata);
+  switch (clientSide.kind) {
+    case 'unreadable':
+      return { action: 'skip', reason: 'unreadable-client-side-format', detail: clientSide.detail };
+    case 'malformed':
+      return { action: 'skip', reason: 'malformed-envelope', detail: clientSide.detail };
+    case 'readable': {
+      const format = clientSide.envelope.format;
+      if (policy.mode !== 'envelope') {
+        return { action: 'compliant', detail: `client-side envelope (S3EC ${format})` };
+      }
+      if (format === 'v2' && policy.upgradeFormat) return { action: 'protect', method: 'upgrade-format' };
+      return { action: 'compliant', detail: `client-side envelope (S3EC ${format})`, envelopeFormat: format };
+    }
+    case 'none':
+      break;
   }
   const sse = object.serverSideEncryption;
   switch (policy.mode) {
@@ -73,6 +106,14 @@ export function decideCompliance(
     case 'sse-kms':
       if ((sse === 'aws:kms' || sse === 'aws:kms:dsse') && object.kmsKeyArn === policy.keyArn) {
         return { action: 'compliant', detail: `${sse} under the policy key` };
+      }
+      if (sse === 'aws:kms:dsse') {
+        // A copy under single-layer SSE-KMS would strip a layer the owner chose.
+        return {
+          action: 'skip',
+          reason: 'dsse-other-key',
+          detail: `DSSE-KMS under ${object.kmsKeyArn ?? 'another key'}; s3-seal never downgrades dual-layer encryption`,
+        };
       }
       if (sse === 'AES256' && options.useUpdateObjectEncryption) {
         return { action: 'protect', method: 'update-encryption' };

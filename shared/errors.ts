@@ -42,8 +42,11 @@ export class PermanentError extends SealError {}
 /** Bad configuration or command-line input: nothing was changed. */
 export class ConfigError extends PermanentError {}
 
-/** The object's envelope metadata is missing or not in the S3EC V2 format this tool reads. */
+/** The object's envelope metadata is missing or malformed. */
 export class EnvelopeFormatError extends PermanentError {}
+
+/** A client-side envelope in a format s3-seal does not read (V1, another algorithm, mixed versions). */
+export class UnsupportedEnvelopeError extends EnvelopeFormatError {}
 
 /** AES-GCM authentication failed: the ciphertext, IV, tag or data key do not belong together. */
 export class EnvelopeAuthenticationError extends PermanentError {}

@@ -7,7 +7,7 @@ import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
 import type { Clients } from '../../shared/clients.js';
 import type { Config } from '../../shared/config.js';
-import { envelopeVersion } from '../../shared/envelope/format.js';
+import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
 import type { QueueUrls } from '../../shared/queues.js';
 import { type RunStore, settled } from '../../shared/runs/run-store.js';
@@ -69,7 +69,7 @@ export async function checkSoak(deps: {
     }
     etags.set(key, head.etag);
     let bytes: Uint8Array;
-    if (envelopeVersion(head.metadata)) {
+    if (envelopeFormatOf(head.metadata)) {
       bytes = await buffer((await openObject(clients, bucket, key)).plaintext);
     } else {
       const got = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -1,5 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { openObject } from '../../shared/envelope/open-object.js';
@@ -7,37 +9,40 @@ import { parseS3ObjectUri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
 
 /**
- * Writes an envelope object's plaintext to FILE (or stdout). To a file, bytes go to FILE.partial
- * first and are renamed only after the GCM tag verified, so a tampered object never leaves a
- * plausible-looking FILE behind.
+ * Writes an envelope object's plaintext to FILE (or stdout). GCM authenticates only at the end of
+ * the body, so no byte is released before that: bytes go to a private temporary file first (beside
+ * FILE, or in the system's temporary directory for stdout), and FILE appears, or stdout receives
+ * the plaintext, only after the tag verified. A tampered object leaves nothing behind.
  */
 async function decryptCommand(uri: string, options: { output?: string; versionId?: string }): Promise<void> {
   const { bucket, key } = parseS3ObjectUri(uri);
   const { clients } = cliRuntime();
-  const opened = await openObject(clients, bucket, key, options.versionId);
-  if (!options.output || options.output === '-') {
-    await pipeline(opened.plaintext, process.stdout);
-    return;
-  }
-  const partial = `${options.output}.partial`;
+  const opened = await openObject(clients, bucket, key, { versionId: options.versionId });
+  const toFile = options.output !== undefined && options.output !== '-';
+  const scratch = await mkdtemp(join(toFile ? dirname(options.output!) : tmpdir(), '.s3-seal-decrypt-'));
+  const partial = join(scratch, 'plaintext');
   try {
     await pipeline(opened.plaintext, createWriteStream(partial, { mode: 0o600 }));
-    await rename(partial, options.output);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
+    if (toFile) await rename(partial, options.output!);
+    else await pipeline(createReadStream(partial), process.stdout, { end: false });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
   console.error(
-    `decrypted s3://${bucket}/${key} (${opened.envelope.plaintextLength} bytes, key ${opened.keyArn}) -> ${options.output}`,
+    `decrypted s3://${bucket}/${key} (S3EC ${opened.envelope.format}, ${opened.plaintextLength} bytes, key ${opened.keyArn}) -> ${toFile ? options.output : 'stdout'}`,
   );
 }
 
 export function registerDecrypt(program: Command): void {
   program
     .command('decrypt')
-    .description('read an envelope-encrypted (S3EC V2) object back to plaintext')
+    .description('read a client-side encrypted (S3EC V3 or V2, KMS) object back to plaintext')
     .argument('<s3-uri>', 's3://BUCKET/KEY')
-    .option('-o, --output <file>', 'write the plaintext here (default: stdout)')
+    .option('-o, --output <file>', 'write the plaintext here (default: stdout, once authenticated)')
     .option('--version-id <id>', 'a specific object version')
+    .addHelpText(
+      'after',
+      '\nNothing is written to FILE or stdout until the whole object has been authenticated.',
+    )
     .action(decryptCommand);
 }

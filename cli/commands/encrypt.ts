@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { ENVELOPE_FORMATS } from '../../shared/envelope/format.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { PROTECTION_MODES } from '../../shared/policy.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
@@ -10,6 +11,8 @@ import { cliRuntime } from '../runtime.js';
 export interface EncryptOptions {
   mode: string;
   key?: string;
+  format?: string;
+  upgradeFormat?: boolean;
   local?: boolean;
   concurrency: string;
   progress?: boolean;
@@ -23,10 +26,17 @@ export async function encryptCommand(uri: string, options: EncryptOptions): Prom
   const queues = await resolveQueueUrls(clients.sqs, config);
   const run = await startRun(
     { ...clients, runs, queues },
-    { bucket, prefix, mode: options.mode, key: options.key },
+    {
+      bucket,
+      prefix,
+      mode: options.mode,
+      key: options.key,
+      format: options.format,
+      upgradeFormat: options.upgradeFormat,
+    },
   );
   console.error(
-    `run ${run.runId}: ${options.mode}${run.keyArn ? ` under ${run.keyArn}` : ''} for s3://${bucket}/${prefix}`,
+    `run ${run.runId}: ${options.mode}${run.format ? ` (S3EC ${run.format}${run.upgradeFormat ? ', upgrading V2' : ''})` : ''}${run.keyArn ? ` under ${run.keyArn}` : ''} for s3://${bucket}/${prefix}`,
   );
   if (!options.local) {
     console.log(run.runId);
@@ -47,6 +57,16 @@ export function registerEncrypt(program: Command): void {
     .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
     .addOption(new Option('--mode <mode>', 'protection mode').choices(PROTECTION_MODES).makeOptionMandatory())
     .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
+    .addOption(
+      new Option(
+        '--format <format>',
+        "envelope mode: S3EC format to write (v3: key-committing, read by today's official clients by default; v2: for readers older than Java 3.6 / Go 3.2)",
+      ).choices(ENVELOPE_FORMATS),
+    )
+    .option(
+      '--upgrade-format',
+      'envelope mode: re-encrypt S3EC V2 objects to V3 (streamed, conditional on the ETag, metadata and tags kept); without it a V2 object under the key stays compliant',
+    )
     .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
     .option('--concurrency <n>', 'with --local: encrypt pollers, each working ten objects at a time', '4')
     .option('--no-progress', 'with --local: no progress bar')

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { ENVELOPE_FORMATS } from '../../shared/envelope/format.js';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { PROTECTION_MODES } from '../../shared/policy.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
@@ -11,6 +12,7 @@ interface SetupOptions {
   unwatch?: string;
   mode?: string;
   key?: string;
+  format?: string;
   suffix: string;
 }
 
@@ -32,10 +34,17 @@ async function setupCommand(options: SetupOptions): Promise<number> {
     const { work } = await queues();
     const policy = await watchBucket(
       { ...clients, policies, eventsQueueUrl: work.events },
-      { bucket, prefix, suffix: options.suffix, mode: options.mode, key: options.key },
+      {
+        bucket,
+        prefix,
+        suffix: options.suffix,
+        mode: options.mode,
+        key: options.key,
+        format: options.format,
+      },
     );
     console.log(
-      `watch  s3://${bucket}/${prefix}*${options.suffix}  ${policy.mode}${policy.keyArn ? ` ${policy.keyArn}` : ''}  notification ${policy.notificationId} -> ${work.events}`,
+      `watch  s3://${bucket}/${prefix}*${options.suffix}  ${policy.mode}${policy.format ? ` S3EC ${policy.format}` : ''}${policy.keyArn ? ` ${policy.keyArn}` : ''}  notification ${policy.notificationId} -> ${work.events}`,
     );
   }
   if (options.unwatch) {
@@ -56,6 +65,11 @@ export function registerSetup(program: Command): void {
     .option('--unwatch <s3-uri>', 'stop watching (removes only s3-seal’s notification entry)')
     .addOption(new Option('--mode <mode>', 'with --watch: protection mode').choices(PROTECTION_MODES))
     .option('--key <key>', 'with --watch: KMS key id, ARN or alias (envelope and sse-kms)')
+    .addOption(
+      new Option('--format <format>', 'with --watch --mode envelope: S3EC format (default v3)').choices(
+        ENVELOPE_FORMATS,
+      ),
+    )
     .option('--suffix <suffix>', 'with --watch/--unwatch: only keys ending with this', '')
     .addHelpText('after', '\nSafe to run any number of times; prints what exists.')
     .action(async (options: SetupOptions) => {

@@ -1,7 +1,7 @@
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { type Command, Option } from 'commander';
 import { isCompliant } from '../../shared/compliance.js';
-import { envelopeVersion } from '../../shared/envelope/format.js';
+import { classifyClientSide, ENVELOPE_FORMATS, type EnvelopeFormat } from '../../shared/envelope/format.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
 import { describeError } from '../../shared/errors.js';
 import { assertBucketReachable } from '../../shared/jobs/start-run.js';
@@ -13,6 +13,7 @@ import { cliRuntime } from '../runtime.js';
 
 interface VerifyOptions {
   mode?: ProtectionMode;
+  format?: EnvelopeFormat;
   key?: string;
   concurrency: string;
 }
@@ -23,15 +24,23 @@ async function problemWith(
   policy: ProtectionPolicy | undefined,
   kms: ReturnType<typeof cliRuntime>['clients']['kms'],
 ): Promise<string | undefined> {
-  if (envelopeVersion(head.metadata)) {
+  const clientSide = classifyClientSide(head.metadata);
+  if (clientSide.kind === 'unreadable')
+    return `client-side format s3-seal cannot verify: ${clientSide.detail}`;
+  if (clientSide.kind === 'malformed') return `malformed envelope: ${clientSide.detail}`;
+  if (clientSide.kind === 'readable') {
+    const format = clientSide.envelope.format;
+    if (policy?.mode === 'envelope' && policy.format === 'v3' && format !== 'v3') {
+      return `S3EC ${format} envelope, not v3 (upgrade it: encrypt --mode envelope --upgrade-format)`;
+    }
     try {
       const keyArn = await checkDataKeyUnwraps(kms, head.metadata);
       if (policy?.keyArn && policy.mode === 'envelope' && keyArn !== policy.keyArn) {
-        return `envelope data key is wrapped under ${keyArn}, not ${policy.keyArn}`;
+        return `S3EC ${format} data key is wrapped under ${keyArn}, not ${policy.keyArn}`;
       }
       return undefined;
     } catch (error) {
-      return `envelope data key does not unwrap: ${describeError(error)}`;
+      return `S3EC ${format} data key does not unwrap: ${describeError(error)}`;
     }
   }
   if (policy) {
@@ -57,6 +66,7 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
     ? {
         mode: options.mode,
         keyArn: options.key ? await resolveUsableKey(clients.kms, options.key) : undefined,
+        format: options.format,
       }
     : undefined;
   const concurrency = Number(options.concurrency);
@@ -103,6 +113,12 @@ export function registerVerify(program: Command): void {
       ),
     )
     .option('--key <key>', 'with --mode: require this KMS key')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'with --mode envelope: require this S3EC format (v3 after an upgrade)',
+      ).choices(ENVELOPE_FORMATS),
+    )
     .option('--concurrency <n>', 'objects checked at once', '16')
     .addHelpText('after', '\nExits 1 if any object is not compliant.')
     .action(async (uri: string, options: VerifyOptions) => {

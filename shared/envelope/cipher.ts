@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, type DecipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { EnvelopeAuthenticationError, EnvelopeFormatError } from '../errors.js';
-import { IV_LENGTH_BYTES, TAG_LENGTH_BYTES } from './format.js';
+import { IV_LENGTH_BYTES, TAG_LENGTH_BYTES } from './s3ec-names.js';
 
 const ALGORITHM = 'aes-256-gcm';
 
@@ -10,19 +10,20 @@ function checkKeyAndIv(key: Uint8Array, iv: Uint8Array): void {
   if (iv.length !== IV_LENGTH_BYTES) throw new EnvelopeFormatError(`IV must be ${IV_LENGTH_BYTES} bytes`);
 }
 
-/** Size of the S3EC V2 body for a plaintext of `plaintextLength` bytes: ciphertext then the tag. */
+/** Size of an S3EC (V2 or V3) body for a plaintext of `plaintextLength` bytes: ciphertext then the tag. */
 export function encryptedLength(plaintextLength: number): number {
   return plaintextLength + TAG_LENGTH_BYTES;
 }
 
 /**
- * AES-256-GCM, no AAD, emitting `ciphertext || tag` as S3EC V2 stores it. Streams: memory stays at
- * one chunk whatever the object size. The caller zeroes `key` once this returns; the cipher has
- * its own copy.
+ * AES-256-GCM emitting `ciphertext || tag` as S3EC stores it (V2: no AAD; V3: the suite id as AAD).
+ * Streams: memory stays at one chunk whatever the object size. The caller zeroes `key` once this
+ * returns; the cipher has its own copy.
  */
-export function createEncryptStream(key: Uint8Array, iv: Uint8Array): Transform {
+export function createEncryptStream(key: Uint8Array, iv: Uint8Array, aad?: Uint8Array): Transform {
   checkKeyAndIv(key, iv);
   const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_LENGTH_BYTES });
+  if (aad) cipher.setAAD(aad);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       callback(null, cipher.update(chunk));
@@ -46,9 +47,10 @@ export function createEncryptStream(key: Uint8Array, iv: Uint8Array): Transform 
  * checked (GCM cannot do otherwise while streaming): consumers that must not act on unauthenticated
  * bytes write to a temporary place and keep it only when the stream ends without error.
  */
-export function createDecryptStream(key: Uint8Array, iv: Uint8Array): Transform {
+export function createDecryptStream(key: Uint8Array, iv: Uint8Array, aad?: Uint8Array): Transform {
   checkKeyAndIv(key, iv);
   const decipher: DecipherGCM = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_LENGTH_BYTES });
+  if (aad) decipher.setAAD(aad);
   let held: Buffer = Buffer.alloc(0);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {

@@ -1,131 +1,147 @@
-import { EnvelopeFormatError } from '../errors.js';
+import { EnvelopeFormatError, UnsupportedEnvelopeError } from '../errors.js';
+import { parseV2Metadata, toV2Metadata } from './format-v2.js';
+import { parseV3Metadata, toV3Metadata } from './format-v3.js';
+import {
+  ALL_S3EC_NAMES,
+  CEK_ALGORITHM_V2,
+  CEK_ALGORITHM_V3,
+  CEK_CONTEXT_KEY,
+  META,
+  META_V3,
+  V1_WRAPPED_KEY,
+} from './s3ec-names.js';
+
+export * from './s3ec-names.js';
 
 /**
- * The Amazon S3 Encryption Client V2 object metadata for the `kms+context` wrapping algorithm
- * (aws-encryption-sdk-specification, s3-encryption/data-format/content-metadata.md). Names are
- * written without S3's `x-amz-meta-` prefix; S3 adds it on the wire.
+ * The S3EC formats s3-seal writes and reads (docs/architecture.md, "Envelope formats"): V3 is the
+ * key-committing format today's official clients write and, by default, require; V2 is what
+ * clients before Java 3.6 / Go 3.2 read.
  */
-export const META = {
-  wrappedKey: 'x-amz-key-v2',
-  iv: 'x-amz-iv',
-  cekAlgorithm: 'x-amz-cek-alg',
-  tagLength: 'x-amz-tag-len',
-  wrapAlgorithm: 'x-amz-wrap-alg',
-  materialsDescription: 'x-amz-matdesc',
-  plaintextLength: 'x-amz-unencrypted-content-length',
-} as const;
+export const ENVELOPE_FORMATS = ['v3', 'v2'] as const;
+export type EnvelopeFormat = (typeof ENVELOPE_FORMATS)[number];
+export const DEFAULT_ENVELOPE_FORMAT: EnvelopeFormat = 'v3';
 
-/** S3EC V1 wrote the wrapped key under this name; such objects are protected too. */
-export const V1_WRAPPED_KEY = 'x-amz-key';
-
-export const CEK_ALGORITHM = 'AES/GCM/NoPadding';
-export const WRAP_ALGORITHM = 'kms+context';
-export const TAG_LENGTH_BITS = 128;
-export const TAG_LENGTH_BYTES = TAG_LENGTH_BITS / 8;
-export const IV_LENGTH_BYTES = 12;
-/** The encryption-context pair every S3EC V2 kms+context data key carries. */
-export const CEK_CONTEXT_KEY = 'aws:x-amz-cek-alg';
-
-export interface EnvelopeMetadata {
+interface EnvelopeBase {
   /** KMS CiphertextBlob of the 256-bit data key. */
   wrappedKey: Uint8Array;
-  iv: Uint8Array;
-  /** The KMS encryption context, stored as the materials description. */
+  /** The KMS encryption context (V2 stores it as the materials description). */
   encryptionContext: Record<string, string>;
+}
+
+export interface EnvelopeV2 extends EnvelopeBase {
+  format: 'v2';
+  iv: Uint8Array;
+  /** -1 when the metadata does not say. */
   plaintextLength: number;
 }
 
+export interface EnvelopeV3 extends EnvelopeBase {
+  format: 'v3';
+  /** 28 random bytes: the HKDF salt. */
+  messageId: Uint8Array;
+  /** 28 bytes derived from the data key and message id; checked before any plaintext is released. */
+  commitment: Uint8Array;
+}
+
+export type Envelope = EnvelopeV2 | EnvelopeV3;
+
 /** The encryption context for a new data key: the S3EC pair plus any custom pairs of the policy. */
-export function encryptionContextFor(custom: Record<string, string> = {}): Record<string, string> {
+export function encryptionContextFor(
+  format: EnvelopeFormat,
+  custom: Record<string, string> = {},
+): Record<string, string> {
   if (CEK_CONTEXT_KEY in custom) {
     throw new EnvelopeFormatError(`the encryption context key ${CEK_CONTEXT_KEY} is reserved`);
   }
-  return { ...custom, [CEK_CONTEXT_KEY]: CEK_ALGORITHM };
+  return { ...custom, [CEK_CONTEXT_KEY]: format === 'v3' ? CEK_ALGORITHM_V3 : CEK_ALGORITHM_V2 };
 }
 
-/** The user-metadata entries that make an object readable by S3EC V2 clients. */
-export function toObjectMetadata(envelope: EnvelopeMetadata): Record<string, string> {
-  return {
-    [META.wrappedKey]: Buffer.from(envelope.wrappedKey).toString('base64'),
-    [META.iv]: Buffer.from(envelope.iv).toString('base64'),
-    [META.cekAlgorithm]: CEK_ALGORITHM,
-    [META.tagLength]: String(TAG_LENGTH_BITS),
-    [META.wrapAlgorithm]: WRAP_ALGORITHM,
-    [META.materialsDescription]: JSON.stringify(envelope.encryptionContext),
-    [META.plaintextLength]: String(envelope.plaintextLength),
-  };
+/** The user-metadata entries that make an object readable by official S3EC clients. */
+export function toObjectMetadata(envelope: Envelope): Record<string, string> {
+  return envelope.format === 'v3' ? toV3Metadata(envelope) : toV2Metadata(envelope);
 }
 
-/** Which client-side envelope, if any, an object's user metadata shows. */
-export function envelopeVersion(metadata: Record<string, string> | undefined): 'v2' | 'v1' | undefined {
-  if (!metadata) return undefined;
-  if (metadata[META.wrappedKey] !== undefined) return 'v2';
-  if (metadata[V1_WRAPPED_KEY] !== undefined) return 'v1';
-  return undefined;
+/** The metadata name holding the wrapped data key in `format`: what a re-wrap replaces. */
+export function wrappedKeyName(format: EnvelopeFormat): string {
+  return format === 'v3' ? META_V3.wrappedKey : META.wrappedKey;
 }
 
-/** True when a metadata name belongs to the S3EC envelope rather than to the user. */
+/** The metadata name of the per-object random value: V2's IV, V3's message id. */
+export function nonceName(format: EnvelopeFormat): string {
+  return format === 'v3' ? META_V3.messageId : META.iv;
+}
+
+/** True when a metadata name belongs to an S3EC envelope (any version) rather than to the user. */
 export function isEnvelopeMetadataName(name: string): boolean {
-  return (Object.values(META) as string[]).includes(name) || name === V1_WRAPPED_KEY;
+  return ALL_S3EC_NAMES.has(name);
 }
+
+/** The user's own metadata: everything but S3EC's entries. */
+export function userMetadataOf(metadata: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(metadata).filter(([name]) => !isEnvelopeMetadataName(name)));
+}
+
+/** What an object's metadata says about client-side encryption. */
+export type ClientSideState =
+  /** No S3EC entry at all. */
+  | { kind: 'none' }
+  /** A V2 or V3 kms+context envelope s3-seal reads. */
+  | { kind: 'readable'; envelope: Envelope }
+  /** Client-side encrypted in a way s3-seal does not read (V1, other algorithms, mixed versions). */
+  | { kind: 'unreadable'; detail: string }
+  /** S3EC entries that do not make a well-formed envelope. */
+  | { kind: 'malformed'; detail: string };
+
+// Names only one version writes (the S3EC specification's "exclusive mapkeys"), and V3's others.
+const V3_NAMES = Object.values(META_V3) as string[];
 
 /**
- * Reads S3EC V2 kms+context metadata, refusing anything this tool could not decrypt exactly as the
- * official clients would: another content or wrapping algorithm, another tag length, a materials
- * description that disagrees with the content algorithm.
+ * Classifies an object by its metadata. Any S3EC entry makes an object client-side encrypted for
+ * s3-seal (it is never treated as plaintext); only a complete, consistent V2 or V3 kms+context
+ * envelope is readable.
  */
-export function parseObjectMetadata(metadata: Record<string, string> | undefined): EnvelopeMetadata {
+export function classifyClientSide(metadata: Record<string, string> | undefined): ClientSideState {
   const m = metadata ?? {};
-  const need = (name: string): string => {
-    const value = m[name];
-    if (value === undefined || value === '') {
-      throw new EnvelopeFormatError(`envelope metadata ${name} is missing`);
-    }
-    return value;
-  };
-  if (m[META.wrappedKey] === undefined && m[V1_WRAPPED_KEY] !== undefined) {
-    throw new EnvelopeFormatError('object uses the S3EC V1 format, which this tool does not decrypt');
+  const names = Object.keys(m);
+  if (!names.some((name) => ALL_S3EC_NAMES.has(name))) return { kind: 'none' };
+  const v1 = m[V1_WRAPPED_KEY] !== undefined;
+  const v2 = m[META.wrappedKey] !== undefined;
+  const v3 = V3_NAMES.some((name) => m[name] !== undefined);
+  const versions = [v1 && 'V1', v2 && 'V2', v3 && 'V3'].filter(Boolean);
+  if (versions.length > 1) {
+    return { kind: 'unreadable', detail: `metadata mixes S3EC ${versions.join(' and ')} entries` };
   }
-  const wrapAlgorithm = need(META.wrapAlgorithm);
-  if (wrapAlgorithm !== WRAP_ALGORITHM) {
-    throw new EnvelopeFormatError(`unsupported ${META.wrapAlgorithm} "${wrapAlgorithm}"`);
+  if (v1) return { kind: 'unreadable', detail: 'S3EC V1 (x-amz-key), which s3-seal does not read' };
+  if (!v2 && !v3) {
+    return { kind: 'malformed', detail: 'S3EC metadata without a wrapped data key' };
   }
-  const cekAlgorithm = need(META.cekAlgorithm);
-  if (cekAlgorithm !== CEK_ALGORITHM) {
-    throw new EnvelopeFormatError(`unsupported ${META.cekAlgorithm} "${cekAlgorithm}"`);
-  }
-  const tagLength = need(META.tagLength);
-  if (tagLength !== String(TAG_LENGTH_BITS)) {
-    throw new EnvelopeFormatError(`unsupported ${META.tagLength} "${tagLength}"`);
-  }
-  const iv = Buffer.from(need(META.iv), 'base64');
-  if (iv.length !== IV_LENGTH_BYTES) {
-    throw new EnvelopeFormatError(`${META.iv} must be ${IV_LENGTH_BYTES} bytes, found ${iv.length}`);
-  }
-  const wrappedKey = Buffer.from(need(META.wrappedKey), 'base64');
-  if (wrappedKey.length === 0) throw new EnvelopeFormatError(`${META.wrappedKey} is empty`);
-  let encryptionContext: Record<string, string>;
   try {
-    const parsed: unknown = JSON.parse(need(META.materialsDescription));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new Error('not an object');
-    encryptionContext = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
-  } catch (cause) {
-    if (cause instanceof EnvelopeFormatError) throw cause;
-    throw new EnvelopeFormatError(`${META.materialsDescription} is not a JSON object`, { cause });
+    return { kind: 'readable', envelope: v3 ? parseV3Metadata(m) : parseV2Metadata(m) };
+  } catch (error) {
+    if (error instanceof UnsupportedEnvelopeError) return { kind: 'unreadable', detail: error.message };
+    if (error instanceof EnvelopeFormatError) return { kind: 'malformed', detail: error.message };
+    throw error;
   }
-  // S3EC requires the context to name the content algorithm actually used (kms+context).
-  if (encryptionContext[CEK_CONTEXT_KEY] !== cekAlgorithm) {
-    throw new EnvelopeFormatError(
-      `${META.materialsDescription} ${CEK_CONTEXT_KEY} does not match ${META.cekAlgorithm}`,
-    );
+}
+
+/** The format of a readable envelope, or undefined (no envelope, or one s3-seal does not read). */
+export function envelopeFormatOf(metadata: Record<string, string> | undefined): EnvelopeFormat | undefined {
+  const state = classifyClientSide(metadata);
+  return state.kind === 'readable' ? state.envelope.format : undefined;
+}
+
+/** Reads a V2 or V3 envelope from an object's metadata, or says precisely why it cannot. */
+export function parseObjectMetadata(metadata: Record<string, string> | undefined): Envelope {
+  const state = classifyClientSide(metadata);
+  switch (state.kind) {
+    case 'readable':
+      return state.envelope;
+    case 'none':
+      throw new EnvelopeFormatError('the object carries no S3EC envelope metadata');
+    case 'unreadable':
+      throw new UnsupportedEnvelopeError(state.detail);
+    case 'malformed':
+      throw new EnvelopeFormatError(state.detail);
   }
-  const rawLength = m[META.plaintextLength];
-  const plaintextLength = rawLength === undefined ? Number.NaN : Number(rawLength);
-  return {
-    wrappedKey,
-    iv,
-    encryptionContext,
-    plaintextLength: Number.isSafeInteger(plaintextLength) ? plaintextLength : -1,
-  };
 }

@@ -32,5 +32,6 @@ export function jobForEvent(event: ObjectCreated, policies: WatchPolicy[], now: 
     key: event.key,
     mode: policy.mode,
     keyArn: policy.keyArn,
+    ...(policy.format ? { format: policy.format } : {}),
   };
 }

@@ -5,7 +5,7 @@ import type { AppendHints, AuditDecision, AuditLog, AuditRecord } from '../audit
 import { classifyAwsError, isNotFound, isPreconditionFailed } from '../aws-errors.js';
 import { decideCompliance, INSTRUCTION_FILE_SUFFIX, type ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
-import { META } from '../envelope/format.js';
+import { IV_LENGTH_BYTES, MESSAGE_ID_LENGTH_BYTES, META, META_V3 } from '../envelope/format.js';
 import { describeError, InjectedCrashError, LeaseHeldError, PermanentError } from '../errors.js';
 import { Faults } from '../faults.js';
 import { recordJobDuration } from '../job-timings.js';
@@ -13,6 +13,7 @@ import type { FinishInput, Ledger, LedgerItem, ObjectRef } from '../ledger/ledge
 import type { ProtectionPolicy } from '../policy.js';
 import type { Outcome } from '../runs/run-store.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
+import { verifyEnvelopeKey } from './envelope-key.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject } from './protect-object.js';
 
@@ -63,7 +64,12 @@ export async function encryptObject(job: EncryptJob, deps: EncryptDeps): Promise
 async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<JobResult> {
   const now = deps.now ?? (() => new Date());
   const faults = deps.faults ?? Faults.none();
-  const policy: ProtectionPolicy = { mode: job.mode, keyArn: job.keyArn };
+  const policy: ProtectionPolicy = {
+    mode: job.mode,
+    keyArn: job.keyArn,
+    format: job.format,
+    upgradeFormat: job.upgradeFormat,
+  };
   const ref: ObjectRef = { bucket: job.bucket, key: job.key, operation: 'encrypt' };
   const audit = (decision: AuditDecision, fields: Partial<AuditRecord>, hints?: AppendHints) =>
     deps.audit.append(
@@ -84,6 +90,7 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
     state: 'COMPLIANT' | 'SKIPPED',
     reason: string,
     head: ObjectHead | undefined,
+    known?: { existing: LedgerItem | undefined },
   ): Promise<JobResult> => {
     const outcome = state === 'COMPLIANT' ? 'compliant' : 'skipped';
     // Compliant because an attempt of this job wrote it and died before the ledger heard (its
@@ -91,7 +98,7 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
     // With no ledger item at all, nothing was ever decided here: the audit chain is likely new.
     let likelyNewChain = false;
     if (state === 'COMPLIANT' && head) {
-      const existing = await deps.ledger.get(ref);
+      const existing = known ? known.existing : await deps.ledger.get(ref);
       const reconciled = existing && (await reconcileIfOurs(existing, head));
       if (reconciled) return reconciled;
       likelyNewChain = existing === undefined;
@@ -134,15 +141,33 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
 
   const decision = decideCompliance(head, policy, deps.config);
   if (decision.action === 'skip') return decided('SKIPPED', decision.reason, head);
-  if (decision.action === 'compliant') return decided('COMPLIANT', decision.detail, head);
+  if (decision.action === 'compliant') {
+    if (!decision.envelopeFormat || !policy.keyArn) return decided('COMPLIANT', decision.detail, head);
+    // A readable envelope: compliant only under the policy's key. This run's own crashed write is
+    // under it by construction: reconcile that first.
+    const existing = await deps.ledger.get(ref);
+    const ourCrashedWrite =
+      existing?.state === 'IN_PROGRESS' && existing.runId === job.runId && writtenByUs(existing, head);
+    if (ourCrashedWrite) return decided('COMPLIANT', decision.detail, head, { existing });
+    const verdict = await verifyEnvelopeKey(deps, head, policy.keyArn, existing).catch((error) => {
+      throw classifyAwsError(error, 'checking the envelope key failed', ref);
+    });
+    if (!verdict.compliant) return decided('SKIPPED', verdict.reason, head);
+    return decided('COMPLIANT', decision.detail, head, { existing });
+  }
 
   if (decision.method === 'envelope' && (await hasInstructionFile(head))) {
     return decided('SKIPPED', 'has-instruction-file', head);
   }
 
-  // The IV is chosen before the claim and stored with it: after a crash, finding this IV on the
-  // object proves the write was ours and landed, so the retry closes the job without writing again.
-  const iv = decision.method === 'envelope' ? randomBytes(12) : undefined;
+  // The nonce (V2's IV, V3's message id) is chosen before the claim and stored with it: after a
+  // crash, finding it on the object proves the write was ours and landed, so the retry closes the
+  // job without writing again. A format upgrade always writes V3.
+  const writesV3 = decision.method === 'upgrade-format' || (policy.format ?? 'v3') === 'v3';
+  const iv =
+    decision.method === 'envelope' || decision.method === 'upgrade-format'
+      ? randomBytes(writesV3 ? MESSAGE_ID_LENGTH_BYTES : IV_LENGTH_BYTES)
+      : undefined;
   const owner = deps.owner ?? `${deps.config.actor}:${randomBytes(6).toString('hex')}`;
   const claim = await deps.ledger.claim(
     {
@@ -269,8 +294,12 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
 /** Whether an object S3 shows compliant carries the write an IN_PROGRESS ledger item intended. */
 function writtenByUs(item: LedgerItem, head: ObjectHead): boolean {
   const method: ProtectMethod | undefined = item.method;
-  if (method === 'envelope')
-    return item.envelopeIv !== undefined && head.metadata[META.iv] === item.envelopeIv;
+  if (method === 'envelope' || method === 'upgrade-format') {
+    const nonce = item.envelopeIv;
+    return (
+      nonce !== undefined && (head.metadata[META_V3.messageId] === nonce || head.metadata[META.iv] === nonce)
+    );
+  }
   // A server-side rewrite leaves no marker (and may keep the ETag: S3 computes an MD5 ETag for
   // SSE-S3 copies), but the caller has just seen the object compliant, which is what this job was
   // for, so closing the job is safe whoever wrote it.

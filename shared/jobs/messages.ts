@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENVELOPE_FORMATS } from '../envelope/format.js';
 import { PROTECTION_MODES } from '../policy.js';
 
 const base = {
@@ -6,6 +7,10 @@ const base = {
   bucket: z.string().min(3).max(63),
   mode: z.enum(PROTECTION_MODES),
   keyArn: z.string().startsWith('arn:').optional(),
+  /** Envelope mode: the S3EC format to write; absent means the default (V3). */
+  format: z.enum(ENVELOPE_FORMATS).optional(),
+  /** Envelope mode: re-encrypt V2 envelopes to V3. */
+  upgradeFormat: z.boolean().optional(),
 };
 
 function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {

@@ -2,6 +2,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
+import { openObject } from '../envelope/open-object.js';
 import { sealObjectInPlace } from '../envelope/seal-object.js';
 import type { ProtectionPolicy } from '../policy.js';
 import { copyInPlace, type ServerSideTarget } from '../s3/copy-in-place.js';
@@ -37,8 +38,31 @@ export async function protectObject(
   switch (method) {
     case 'envelope': {
       const sealed = await sealObjectInPlace({ s3, kms }, head, policy.keyArn!, iv!, {
+        format: policy.format,
         partSizeBytes: config.multipartThresholdBytes,
         afterDataKey,
+      });
+      return { ...sealed, kmsRequestIds: sealed.kmsRequestId ? [sealed.kmsRequestId] : [] };
+    }
+    case 'upgrade-format': {
+      // Streams the old envelope's plaintext straight into a new V3 envelope: memory stays at a few
+      // parts. GCM authenticates the old body only at its end; a failure there fails the upload
+      // (lib-storage aborts a multipart upload), so an altered object is never re-encrypted.
+      const sealed = await sealObjectInPlace({ s3, kms }, head, policy.keyArn!, iv!, {
+        format: 'v3',
+        partSizeBytes: config.multipartThresholdBytes,
+        afterDataKey,
+        openSource: async () => {
+          const opened = await openObject({ s3, kms }, head.bucket, head.key, {
+            ifMatch: head.etag,
+            versionId: head.versionId,
+          });
+          return {
+            body: opened.plaintext,
+            plaintextLength: opened.plaintextLength,
+            tagCount: opened.tagCount,
+          };
+        },
       });
       return { ...sealed, kmsRequestIds: sealed.kmsRequestId ? [sealed.kmsRequestId] : [] };
     }

@@ -63,6 +63,8 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     size: object.Size,
     mode: message.mode,
     keyArn: message.keyArn,
+    format: message.format,
+    upgradeFormat: message.upgradeFormat,
   }));
   await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
 

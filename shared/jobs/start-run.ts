@@ -2,6 +2,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { httpStatus } from '../aws-errors.js';
+import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/format.js';
 import { ConfigError } from '../errors.js';
 import { resolveUsableKey } from '../kms/key-service.js';
 import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
@@ -14,6 +15,32 @@ export interface StartRunInput {
   prefix: string;
   mode: string;
   key?: string;
+  /** Envelope mode: `v3` (default) or `v2`. */
+  format?: string;
+  /** Envelope mode: re-encrypt V2 envelopes to V3. */
+  upgradeFormat?: boolean;
+}
+
+/** Checks the envelope options against the mode; returns the format to record (envelope only). */
+export function envelopeOptions(
+  mode: ProtectionMode,
+  input: { format?: string; upgradeFormat?: boolean },
+): { format?: EnvelopeFormat; upgradeFormat?: boolean } {
+  if (input.format !== undefined && !(ENVELOPE_FORMATS as readonly string[]).includes(input.format)) {
+    throw new ConfigError(`unknown format "${input.format}" (expected ${ENVELOPE_FORMATS.join(', ')})`);
+  }
+  if (mode !== 'envelope') {
+    if (input.format !== undefined) throw new ConfigError('--format is used only with --mode envelope');
+    if (input.upgradeFormat) throw new ConfigError('--upgrade-format is used only with --mode envelope');
+    return {};
+  }
+  const format = (input.format ?? 'v3') as EnvelopeFormat;
+  if (input.upgradeFormat && format !== 'v3') {
+    throw new ConfigError(
+      '--upgrade-format re-encrypts V2 envelopes to V3: it cannot be combined with --format v2',
+    );
+  }
+  return { format, upgradeFormat: input.upgradeFormat ? true : undefined };
 }
 
 /**
@@ -32,6 +59,7 @@ export async function startRun(
   if (needsKey(mode) && !input.key) throw new ConfigError(`--key is required with --mode ${mode}`);
   if (!needsKey(mode) && input.key)
     throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
+  const envelope = envelopeOptions(mode, input);
   const keyArn = input.key ? await resolveUsableKey(deps.kms, input.key) : undefined;
   await assertBucketReachable(deps.s3, input.bucket);
 
@@ -41,6 +69,7 @@ export async function startRun(
     prefix: input.prefix,
     mode,
     keyArn,
+    ...envelope,
     startedAt: new Date().toISOString(),
   });
   const first: ScanMessage = {
@@ -50,6 +79,7 @@ export async function startRun(
     prefix: run.prefix,
     mode,
     keyArn,
+    ...envelope,
     page: 1,
   };
   await deps.sqs.send(

@@ -132,3 +132,29 @@ export async function reEncryptDataKey(
     throw classifyAwsError(error, `KMS ReEncrypt to ${toKeyArn} failed`);
   }
 }
+
+/**
+ * Which key wraps an envelope's data key, asked of KMS without trusting the object: Decrypt naming
+ * `keyArn` succeeds only when that key wrapped it, and answers IncorrectKeyException for another
+ * key. The unwrapped data key is zeroed at once. `undecryptable`: KMS refuses the blob or its
+ * context (altered metadata, or a key this role may not use).
+ */
+export async function wrappingKeyCheck(
+  kms: KMSClient,
+  wrapped: Uint8Array,
+  encryptionContext: Record<string, string>,
+  keyArn: string,
+): Promise<'match' | 'other-key' | 'undecryptable'> {
+  try {
+    const out = await kms.send(
+      new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: encryptionContext, KeyId: keyArn }),
+    );
+    out.Plaintext?.fill(0);
+    return 'match';
+  } catch (error) {
+    const name = errorName(error);
+    if (name === 'IncorrectKeyException') return 'other-key';
+    if (name === 'InvalidCiphertextException' || name === 'AccessDeniedException') return 'undecryptable';
+    throw classifyAwsError(error, 'KMS Decrypt of the data key failed');
+  }
+}

@@ -4,7 +4,7 @@ import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import type { AuditLog, AuditRecord } from '../audit/audit-log.js';
 import { classifyAwsError, errorName, isNotFound, isPreconditionFailed } from '../aws-errors.js';
 import type { Config } from '../config.js';
-import { envelopeVersion, META, parseObjectMetadata } from '../envelope/format.js';
+import { classifyClientSide, type Envelope, wrappedKeyName } from '../envelope/format.js';
 import { describeError, PermanentError } from '../errors.js';
 import type { JobResult } from '../jobs/encrypt-object.js';
 import type { RewrapJob } from '../jobs/messages.js';
@@ -28,8 +28,8 @@ export interface RewrapDeps {
 
 /**
  * Re-wraps one object to `job.toKeyArn` (DESIGN.md, "Re-wrap"):
- * - envelope: KMS ReEncrypt of `x-amz-key-v2` with the materials description as source and
- *   destination context (the plaintext data key never leaves KMS), then a metadata-only copy in
+ * - envelope: KMS ReEncrypt of the wrapped data key (V2 `x-amz-key-v2`, V3 `x-amz-3`) with the
+ *   stored encryption context (V2 `x-amz-matdesc`, V3 `x-amz-t`) as source and destination context (the plaintext data key never leaves KMS), then a metadata-only copy in
  *   place conditional on the ETag read. The ciphertext bytes do not change.
  * - SSE-KMS: a conditional copy in place under the new key (S3 re-encrypts server-side).
  *
@@ -103,7 +103,11 @@ export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<Jo
   if (!head) return decided('SKIPPED', 'missing');
 
   try {
-    if (envelopeVersion(head.metadata) === 'v2') return await rewrapEnvelope(head);
+    const clientSide = classifyClientSide(head.metadata);
+    if (clientSide.kind === 'readable') return await rewrapEnvelope(head, clientSide.envelope);
+    if (clientSide.kind === 'unreadable')
+      return await decided('SKIPPED', 'unreadable-client-side-format', head);
+    if (clientSide.kind === 'malformed') return await decided('SKIPPED', 'malformed-envelope', head);
     if (head.serverSideEncryption === 'aws:kms' && head.kmsKeyArn) return await rewrapServerSide(head);
     return await decided('SKIPPED', 'not-kms-protected', head);
   } catch (error) {
@@ -114,11 +118,13 @@ export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<Jo
     throw classified;
   }
 
-  async function rewrapEnvelope(current: ObjectHead): Promise<JobResult> {
-    const envelope = parseObjectMetadata(current.metadata);
+  async function rewrapEnvelope(current: ObjectHead, envelope: Envelope): Promise<JobResult> {
+    // V2 `x-amz-key-v2` or V3 `x-amz-3`: the only entry a re-wrap changes (V3's commitment binds the
+    // data key, not its wrapping, so `x-amz-d` and `x-amz-i` stay valid).
+    const wrappedKeyEntry = wrappedKeyName(envelope.format);
     const indexed = await deps.ledger.get({ ...ref, operation: 'encrypt' });
     // Our earlier write landed and the worker died before the ledger heard of it: finish, no write.
-    if (indexed?.pendingWrap && indexed.pendingWrap === digestOf(current.metadata[META.wrappedKey])) {
+    if (indexed?.pendingWrap && indexed.pendingWrap === digestOf(current.metadata[wrappedKeyEntry])) {
       return finished(current, current.etag, job.fromKeyArn, undefined, true);
     }
     if (isRewrappedSince(indexed)) return settled(current, 'already re-wrapped since the rotation');
@@ -145,13 +151,13 @@ export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<Jo
     const written = await copyInPlace(deps.s3, current, sameServerSideEncryption(current), {
       multipartThresholdBytes: deps.config.copyMultipartThresholdBytes,
       partSizeBytes: deps.config.copyPartSizeBytes,
-      replaceMetadata: { ...current.metadata, [META.wrappedKey]: wrappedKey },
+      replaceMetadata: { ...current.metadata, [wrappedKeyEntry]: wrappedKey },
     });
     return finished(current, written.etag, job.fromKeyArn, rewrapped.requestId);
   }
 
   /** ReEncrypt to the same key succeeds only if that key wrapped the data key; nothing is kept. */
-  async function isWrappedUnder(envelope: ReturnType<typeof parseObjectMetadata>, keyArn: string) {
+  async function isWrappedUnder(envelope: Envelope, keyArn: string) {
     try {
       await reEncryptDataKey(deps.kms, envelope.wrappedKey, envelope.encryptionContext, keyArn, keyArn);
       return true;

@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
+import type { EnvelopeFormat } from '../envelope/format.js';
 import type { ProtectionMode } from '../policy.js';
 
 /** Outcomes a run counts; each object's job ends in exactly one of them. */
@@ -31,6 +32,9 @@ export interface Run {
   /** The protection a backfill applies, or `rewrap` for a re-wrap run (keyArn is then the target). */
   mode: ProtectionMode | 'rewrap';
   keyArn?: string;
+  /** Envelope runs: the S3EC format written, and whether V2 envelopes are upgraded to V3. */
+  format?: EnvelopeFormat;
+  upgradeFormat?: boolean;
   startedAt: string;
   /** What started a rewrap run: the CLI, a KMS rotation event, or a scheduled policy. */
   trigger?: string;

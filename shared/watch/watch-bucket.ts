@@ -1,7 +1,7 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { assertBucketReachable, resolvePolicy } from '../jobs/start-run.js';
+import { assertBucketReachable, envelopeOptions, resolvePolicy } from '../jobs/start-run.js';
 import {
   addQueueNotification,
   allowBucketToSend,
@@ -16,6 +16,8 @@ export interface WatchInput {
   suffix: string;
   mode: string;
   key?: string;
+  /** Envelope mode: the S3EC format new objects get (default v3). */
+  format?: string;
 }
 
 interface WatchDeps {
@@ -33,6 +35,7 @@ interface WatchDeps {
  */
 export async function watchBucket(deps: WatchDeps, input: WatchInput): Promise<WatchPolicy> {
   const { mode, keyArn } = await resolvePolicy(deps.kms, input.mode, input.key);
+  const { format } = envelopeOptions(mode, { format: input.format });
   await assertBucketReachable(deps.s3, input.bucket);
   const policy: WatchPolicy = {
     bucket: input.bucket,
@@ -40,6 +43,7 @@ export async function watchBucket(deps: WatchDeps, input: WatchInput): Promise<W
     suffix: input.suffix,
     mode,
     keyArn,
+    ...(format ? { format } : {}),
     notificationId: notificationIdFor(input.prefix, input.suffix),
     createdAt: new Date().toISOString(),
   };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { EnvelopeFormat } from '../envelope/format.js';
 import type { ProtectionMode } from '../policy.js';
 
 /** What `setup --watch` stores: how new objects under a bucket prefix must be protected. */
@@ -9,6 +10,8 @@ export interface WatchPolicy {
   suffix: string;
   mode: ProtectionMode;
   keyArn?: string;
+  /** Envelope mode: the S3EC format new objects are written in (absent: the default, V3). */
+  format?: EnvelopeFormat;
   /** The Id of our entry in the bucket's notification configuration. */
   notificationId: string;
   createdAt: string;

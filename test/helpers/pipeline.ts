@@ -10,7 +10,7 @@ import {
 import { runLocally } from '../../cli/local-run.js';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { createClients } from '../../shared/clients.js';
-import { envelopeVersion } from '../../shared/envelope/format.js';
+import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
@@ -110,7 +110,7 @@ export async function listKeys(s3: S3Client, bucket: string): Promise<string[]> 
 /** The plaintext of an object as a reader sees it: envelope objects are decrypted. */
 export async function readPlaintext(clients: { s3: S3Client; kms: KMSClient }, bucket: string, key: string) {
   const head = await headObject(clients.s3, bucket, key);
-  if (head && envelopeVersion(head.metadata)) {
+  if (head && envelopeFormatOf(head.metadata)) {
     return buffer((await openObject(clients, bucket, key)).plaintext);
   }
   const got = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
-import { META } from '../../shared/envelope/format.js';
+import { META, META_V3 } from '../../shared/envelope/format.js';
 import type { ProtectionMode } from '../../shared/policy.js';
 import {
   createKmsKey,
@@ -67,10 +67,12 @@ describe.each<ProtectionMode>(['envelope', 'sse-kms', 'sse-s3'])('backfill in %s
     for (const key of seeded.digests.keys()) {
       const now = await describeObject(pipeline.clients.s3, bucket, key);
       if (mode === 'envelope') {
-        expect(now.metadata[META.wrapAlgorithm], key).toBe('kms+context');
-        expect(now.metadata[META.plaintextLength], key).toBe(
-          String((await readPlaintext(pipeline.clients, bucket, key)).length),
-        );
+        // V3 by default: the key-committing suite with KMS kms+context wrapping.
+        expect([now.metadata[META_V3.contentCipher], now.metadata[META_V3.wrapAlgorithm]], key).toEqual([
+          '115',
+          '12',
+        ]);
+        expect(now.metadata[META.wrappedKey], key).toBeUndefined();
       } else if (mode === 'sse-kms') {
         expect([now.sse, now.kmsKeyArn], key).toEqual(['aws:kms', keyArn]);
       } else {

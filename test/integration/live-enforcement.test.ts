@@ -19,10 +19,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPollers } from '../../cli/pollers.js';
-import { envelopeVersion, META } from '../../shared/envelope/format.js';
+import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { watchRunId } from '../../shared/events/watch-jobs.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { ERROR_ATTRIBUTE } from '../../shared/worker/dead-letters.js';
+import { putEnvelopeObject } from '../helpers/envelope-object.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
@@ -71,7 +72,7 @@ async function eventually<T>(
 async function protectedAs(s3: S3Client, bucket: string, key: string, mode: 'envelope' | 'sse-kms') {
   const head = await headObject(s3, bucket, key);
   if (!head) return false;
-  return mode === 'envelope' ? envelopeVersion(head.metadata) === 'v2' : head.kmsKeyArn === keyArn;
+  return mode === 'envelope' ? envelopeFormatOf(head.metadata) !== undefined : head.kmsKeyArn === keyArn;
 }
 
 beforeAll(async () => {
@@ -141,20 +142,21 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
   });
 
   it('never rewrites an object that arrives already compliant', async () => {
-    const compliant =
+    const put =
       mode === 'sse-kms'
-        ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: keyArn }
-        : {
-            Metadata: {
-              [META.wrappedKey]: 'AQID',
-              [META.iv]: 'AAAAAAAAAAAAAAAA',
-              [META.cekAlgorithm]: 'AES/GCM/NoPadding',
-              [META.wrapAlgorithm]: 'kms+context',
-            },
-          };
-    const put = await user().send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'arrived-compliant', Body: 'x', ...compliant }),
-    );
+        ? await user().send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: 'arrived-compliant',
+              Body: 'x',
+              ServerSideEncryption: 'aws:kms',
+              SSEKMSKeyId: keyArn,
+            }),
+          )
+        : await putEnvelopeObject(
+            { s3: user(), kms: pipeline.clients.kms },
+            { bucket, key: 'arrived-compliant', body: Buffer.from('x'), keyArn, format: 'v3' },
+          );
     const runId = watchRunId(bucket, new Date());
     await eventually(async () => {
       const run = await pipeline.runs.get(runId);

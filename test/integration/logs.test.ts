@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
-import { META, parseObjectMetadata } from '../../shared/envelope/format.js';
+import { parseObjectMetadata, wrappedKeyName } from '../../shared/envelope/format.js';
+import { deriveV3Keys } from '../../shared/envelope/key-commitment.js';
 import { decryptDataKey } from '../../shared/kms/key-service.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
@@ -69,7 +70,10 @@ describe('logs of a full envelope run', () => {
         dataKey.toString('base64url'),
         dataKey.toString('hex'),
         dataKey.toString('base64').slice(0, 16),
-        head.metadata[META.wrappedKey]!,
+        head.metadata[wrappedKeyName(envelope.format)]!,
+        ...(envelope.format === 'v3'
+          ? [deriveV3Keys(dataKey, envelope.messageId).contentKey.toString('base64')]
+          : []),
       ]) {
         expect(output.includes(secret), `${key}: ${secret.slice(0, 6)}… found in the logs`).toBe(false);
       }

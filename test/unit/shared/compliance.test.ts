@@ -9,7 +9,23 @@ import type { ProtectionMode } from '../../../shared/policy.js';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111';
 const OTHER = 'arn:aws:kms:us-east-1:111122223333:key/22222222-2222-2222-2222-222222222222';
-const envelopeV2 = { 'x-amz-key-v2': 'AQID', 'x-amz-iv': 'AAAA', 'x-amz-wrap-alg': 'kms+context' };
+const envelopeV2 = {
+  'x-amz-key-v2': 'AQID',
+  'x-amz-iv': 'AAAAAAAAAAAAAAAA',
+  'x-amz-cek-alg': 'AES/GCM/NoPadding',
+  'x-amz-tag-len': '128',
+  'x-amz-wrap-alg': 'kms+context',
+  'x-amz-matdesc': '{"aws:x-amz-cek-alg":"AES/GCM/NoPadding"}',
+};
+// What the official Go v4 client writes by default (x-amz-d and x-amz-i are 28 bytes each).
+const envelopeV3 = {
+  'x-amz-c': '115',
+  'x-amz-3': 'AQID',
+  'x-amz-w': '12',
+  'x-amz-t': '{"aws:x-amz-cek-alg":"115"}',
+  'x-amz-d': Buffer.alloc(28, 1).toString('base64'),
+  'x-amz-i': Buffer.alloc(28, 2).toString('base64'),
+};
 
 const object = (state: Partial<ObjectState>): ObjectState => ({
   key: 'data/file.bin',
@@ -32,8 +48,15 @@ describe('the compliance decision table', () => {
     'SSE-KMS, policy key': { serverSideEncryption: 'aws:kms', kmsKeyArn: KEY },
     'SSE-KMS, other key': { serverSideEncryption: 'aws:kms', kmsKeyArn: OTHER },
     'DSSE-KMS, policy key': { serverSideEncryption: 'aws:kms:dsse', kmsKeyArn: KEY },
+    'DSSE-KMS, other key': { serverSideEncryption: 'aws:kms:dsse', kmsKeyArn: OTHER },
     'envelope V2': { metadata: envelopeV2 },
-    'envelope V1': { metadata: { 'x-amz-key': 'abc' } },
+    'envelope V3': { metadata: envelopeV3 },
+    'envelope V3 on SSE-S3': { metadata: envelopeV3, serverSideEncryption: 'AES256' },
+    'envelope V1': { metadata: { 'x-amz-key': 'abc', 'x-amz-iv': 'AAAAAAAAAAAAAAAA' } },
+    'V3 with V2 entries on top': { metadata: { ...envelopeV3, ...envelopeV2 } },
+    'V3 raw AES keyring (02)': { metadata: { ...envelopeV3, 'x-amz-w': '02' } },
+    'plaintext carrying x-amz-key-v2 only': { metadata: { 'x-amz-key-v2': 'AQID' } },
+    'plaintext carrying x-amz-key only': { metadata: { 'x-amz-key': 'AQID' } },
     'envelope V2 on SSE-KMS, other key': {
       metadata: envelopeV2,
       serverSideEncryption: 'aws:kms',
@@ -59,8 +82,39 @@ describe('the compliance decision table', () => {
       'sse-s3': 'compliant',
     },
     'DSSE-KMS, policy key': { envelope: 'protect:envelope', 'sse-kms': 'compliant', 'sse-s3': 'compliant' },
+    'DSSE-KMS, other key': {
+      envelope: 'protect:envelope',
+      'sse-kms': 'skip:dsse-other-key',
+      'sse-s3': 'compliant',
+    },
     'envelope V2': { envelope: 'compliant', 'sse-kms': 'compliant', 'sse-s3': 'compliant' },
-    'envelope V1': { envelope: 'compliant', 'sse-kms': 'compliant', 'sse-s3': 'compliant' },
+    'envelope V3': { envelope: 'compliant', 'sse-kms': 'compliant', 'sse-s3': 'compliant' },
+    'envelope V3 on SSE-S3': { envelope: 'compliant', 'sse-kms': 'compliant', 'sse-s3': 'compliant' },
+    'envelope V1': {
+      envelope: 'skip:unreadable-client-side-format',
+      'sse-kms': 'skip:unreadable-client-side-format',
+      'sse-s3': 'skip:unreadable-client-side-format',
+    },
+    'V3 with V2 entries on top': {
+      envelope: 'skip:unreadable-client-side-format',
+      'sse-kms': 'skip:unreadable-client-side-format',
+      'sse-s3': 'skip:unreadable-client-side-format',
+    },
+    'V3 raw AES keyring (02)': {
+      envelope: 'skip:unreadable-client-side-format',
+      'sse-kms': 'skip:unreadable-client-side-format',
+      'sse-s3': 'skip:unreadable-client-side-format',
+    },
+    'plaintext carrying x-amz-key-v2 only': {
+      envelope: 'skip:malformed-envelope',
+      'sse-kms': 'skip:malformed-envelope',
+      'sse-s3': 'skip:malformed-envelope',
+    },
+    'plaintext carrying x-amz-key only': {
+      envelope: 'skip:unreadable-client-side-format',
+      'sse-kms': 'skip:unreadable-client-side-format',
+      'sse-s3': 'skip:unreadable-client-side-format',
+    },
     'envelope V2 on SSE-KMS, other key': {
       envelope: 'compliant',
       'sse-kms': 'compliant',
@@ -88,15 +142,48 @@ describe('the compliance decision table', () => {
     }
   }
 
-  it('never encrypts an already-envelope-encrypted object again, under any mode or key', () => {
+  it('never encrypts a client-side-encrypted object again, under any mode or key', () => {
+    const anyS3ec: Record<string, string>[] = [
+      envelopeV2,
+      envelopeV3,
+      { 'x-amz-key': 'v1' },
+      { 'x-amz-c': '115', 'x-amz-d': 'AQID', 'x-amz-i': 'AQID' },
+      { ...envelopeV3, ...envelopeV2 },
+      { 'x-amz-iv': 'AAAAAAAAAAAAAAAA' },
+    ];
     for (const mode of ['envelope', 'sse-kms', 'sse-s3'] as const) {
-      for (const metadata of [envelopeV2, { 'x-amz-key': 'v1' }]) {
-        expect(
-          decideCompliance(object({ metadata }), { mode, keyArn: OTHER }, { useUpdateObjectEncryption: true })
-            .action,
-        ).toBe('compliant');
+      for (const metadata of anyS3ec) {
+        for (const upgradeFormat of [false, true]) {
+          const decision = decideCompliance(
+            object({ metadata }),
+            { mode, keyArn: OTHER, upgradeFormat },
+            { useUpdateObjectEncryption: true },
+          );
+          const rewritesAsPlaintext = decision.action === 'protect' && decision.method !== 'upgrade-format';
+          expect(rewritesAsPlaintext, JSON.stringify({ mode, metadata })).toBe(false);
+        }
       }
     }
+  });
+
+  it('asks the caller to confirm the wrapping key of a readable envelope in envelope mode', () => {
+    const decision = decide({ metadata: envelopeV3 }, 'envelope');
+    expect(decision).toMatchObject({ action: 'compliant', envelopeFormat: 'v3' });
+    expect(decide({ metadata: envelopeV3 }, 'sse-kms')).not.toHaveProperty('envelopeFormat');
+  });
+
+  it('upgrades V2 envelopes to V3 only when asked, and never V3 ones', () => {
+    const upgrade = (metadata: Record<string, string>, upgradeFormat: boolean) =>
+      action(
+        decideCompliance(
+          object({ metadata }),
+          { mode: 'envelope', keyArn: KEY, upgradeFormat },
+          { useUpdateObjectEncryption: false },
+        ),
+      );
+    expect(upgrade(envelopeV2, true)).toBe('protect:upgrade-format');
+    expect(upgrade(envelopeV2, false)).toBe('compliant');
+    expect(upgrade(envelopeV3, true)).toBe('compliant');
   });
 
   it('moves SSE-S3 to SSE-KMS with UpdateObjectEncryption only when the endpoint offers it', () => {

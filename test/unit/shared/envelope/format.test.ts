@@ -1,16 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type EnvelopeV2,
   encryptionContextFor,
-  envelopeVersion,
+  envelopeFormatOf,
   META,
   parseObjectMetadata,
   toObjectMetadata,
 } from '../../../../shared/envelope/format.js';
-import { EnvelopeFormatError } from '../../../../shared/errors.js';
+import { EnvelopeFormatError, UnsupportedEnvelopeError } from '../../../../shared/errors.js';
 
 const wrappedKey = Buffer.from('0102030405060708090a0b0c0d0e0f10', 'hex');
 const iv = Buffer.from('000102030405060708090a0b', 'hex');
-const envelope = { wrappedKey, iv, encryptionContext: encryptionContextFor(), plaintextLength: 1234 };
+const envelope: EnvelopeV2 = {
+  format: 'v2',
+  wrappedKey,
+  iv,
+  encryptionContext: encryptionContextFor('v2'),
+  plaintextLength: 1234,
+};
 
 describe('S3EC V2 object metadata', () => {
   it('writes exactly the seven kms+context entries the official clients read', () => {
@@ -26,7 +33,8 @@ describe('S3EC V2 object metadata', () => {
   });
 
   it('round-trips through parse', () => {
-    const parsed = parseObjectMetadata(toObjectMetadata(envelope));
+    const parsed = parseObjectMetadata(toObjectMetadata(envelope)) as EnvelopeV2;
+    expect(parsed.format).toBe('v2');
     expect(Buffer.from(parsed.wrappedKey)).toEqual(wrappedKey);
     expect(Buffer.from(parsed.iv)).toEqual(iv);
     expect(parsed.encryptionContext).toEqual({ 'aws:x-amz-cek-alg': 'AES/GCM/NoPadding' });
@@ -34,18 +42,16 @@ describe('S3EC V2 object metadata', () => {
   });
 
   it('keeps custom encryption-context pairs beside the reserved one', () => {
-    expect(encryptionContextFor({ team: 'data' })).toEqual({
+    expect(encryptionContextFor('v2', { team: 'data' })).toEqual({
       team: 'data',
       'aws:x-amz-cek-alg': 'AES/GCM/NoPadding',
     });
-    expect(() => encryptionContextFor({ 'aws:x-amz-cek-alg': 'x' })).toThrow(EnvelopeFormatError);
+    expect(() => encryptionContextFor('v3', { 'aws:x-amz-cek-alg': 'x' })).toThrow(EnvelopeFormatError);
   });
 
   const good = toObjectMetadata(envelope);
   it.each([
-    ['another wrapping algorithm', { [META.wrapAlgorithm]: 'AESWrap' }, /x-amz-wrap-alg/],
-    ['another content algorithm', { [META.cekAlgorithm]: 'AES/CBC/PKCS5Padding' }, /x-amz-cek-alg/],
-    ['another tag length', { [META.tagLength]: '96' }, /x-amz-tag-len/],
+    ['a wrapped key that is not base64', { [META.wrappedKey]: 'not base64!' }, /not base64/],
     ['an 11-byte IV', { [META.iv]: Buffer.alloc(11).toString('base64') }, /12 bytes/],
     [
       'a materials description that is not JSON',
@@ -57,10 +63,21 @@ describe('S3EC V2 object metadata', () => {
       { [META.materialsDescription]: '{"aws:x-amz-cek-alg":"AES/CTR/NoPadding"}' },
       /does not match/,
     ],
-    ['a missing wrapped key', { [META.wrappedKey]: undefined }, /x-amz-key-v2 is missing/],
+    ['a missing wrapped key', { [META.wrappedKey]: undefined }, /without a wrapped data key/],
+    ['a missing IV', { [META.iv]: undefined }, /x-amz-iv is missing/],
   ])('refuses %s', (_label, change, message) => {
     const metadata = { ...good, ...change } as Record<string, string>;
     expect(() => parseObjectMetadata(metadata)).toThrow(EnvelopeFormatError);
+    expect(() => parseObjectMetadata(metadata)).toThrow(message);
+  });
+
+  it.each([
+    ['another wrapping algorithm', { [META.wrapAlgorithm]: 'AESWrap' }, /x-amz-wrap-alg/],
+    ['another content algorithm', { [META.cekAlgorithm]: 'AES/CBC/PKCS5Padding' }, /x-amz-cek-alg/],
+    ['another tag length', { [META.tagLength]: '96' }, /x-amz-tag-len/],
+  ])('calls %s a format it does not read (not malformed)', (_label, change, message) => {
+    const metadata = { ...good, ...change } as Record<string, string>;
+    expect(() => parseObjectMetadata(metadata)).toThrow(UnsupportedEnvelopeError);
     expect(() => parseObjectMetadata(metadata)).toThrow(message);
   });
 
@@ -68,10 +85,10 @@ describe('S3EC V2 object metadata', () => {
     expect(() => parseObjectMetadata({ 'x-amz-key': 'abc', 'x-amz-iv': 'x' })).toThrow(/V1/);
   });
 
-  it('tells V2, V1 and unencrypted objects apart', () => {
-    expect(envelopeVersion(good)).toBe('v2');
-    expect(envelopeVersion({ 'x-amz-key': 'abc' })).toBe('v1');
-    expect(envelopeVersion({ owner: 'alice' })).toBeUndefined();
-    expect(envelopeVersion(undefined)).toBeUndefined();
+  it('names the format of readable envelopes only', () => {
+    expect(envelopeFormatOf(good)).toBe('v2');
+    expect(envelopeFormatOf({ 'x-amz-key': 'abc' })).toBeUndefined();
+    expect(envelopeFormatOf({ owner: 'alice' })).toBeUndefined();
+    expect(envelopeFormatOf(undefined)).toBeUndefined();
   });
 });
