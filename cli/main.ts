@@ -16,7 +16,7 @@ import { registerWorker } from './commands/worker.js';
 const program = new Command()
   .name('s3-seal')
   .description(
-    'Bring existing S3 data under encryption (SSE-KMS, SSE-S3 or S3EC V2 envelope) and keep it there.',
+    'Bring existing S3 data under encryption (SSE-KMS, SSE-S3 or S3EC V3/V2 client-side envelope) and keep it there.',
   )
   .version('0.1.0')
   .showHelpAfterError('(add --help for usage)')

@@ -79,8 +79,14 @@ export async function startPipeline(name: string) {
       return runLocally({ sqs: clients.sqs, runs, queues, runId, concurrency: 4 });
     },
     /** A backfill run, processed locally to the end, as `s3-seal encrypt --local` does. */
-    async backfill(bucket: string, mode: string, key?: string, prefix = '') {
-      const run = await startRun({ ...clients, runs, queues }, { bucket, prefix, mode, key });
+    async backfill(
+      bucket: string,
+      mode: string,
+      key?: string,
+      prefix = '',
+      envelope: { format?: string; upgradeFormat?: boolean } = {},
+    ) {
+      const run = await startRun({ ...clients, runs, queues }, { bucket, prefix, mode, key, ...envelope });
       return runLocally({ sqs: clients.sqs, runs, queues, runId: run.runId, concurrency: 4 });
     },
   };
