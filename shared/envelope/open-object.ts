@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type ChecksumAlgorithm, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decryptDataKey } from '../kms/key-service.js';
+import { checksumAlgorithmOf } from '../s3/checksum-algorithm.js';
 import { openContent } from './content-cipher.js';
 import { type Envelope, parseObjectMetadata } from './format.js';
 import { TAG_LENGTH_BYTES } from './s3ec-names.js';
@@ -16,6 +17,8 @@ export interface OpenedObject {
   keyArn: string;
   etag: string;
   tagCount: number;
+  /** The additional-checksum algorithm the stored object carries (of its ciphertext). */
+  checksumAlgorithm?: ChecksumAlgorithm;
 }
 
 export interface OpenOptions {
@@ -60,6 +63,7 @@ export async function openObject(
       keyArn: dataKey.keyArn,
       etag: got.ETag ?? '',
       tagCount: got.TagCount ?? 0,
+      checksumAlgorithm: checksumAlgorithmOf(got),
     };
   } catch (error) {
     body.destroy();

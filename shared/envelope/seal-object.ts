@@ -1,8 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type ChecksumAlgorithm,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { generateDataKey } from '../kms/key-service.js';
+import { checksumAlgorithmOf } from '../s3/checksum-algorithm.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { readTagging } from '../s3/object-tags.js';
 import { encryptedLength } from './cipher.js';
@@ -21,6 +27,8 @@ export interface PlaintextSource {
   plaintextLength: number;
   /** Tags on the object (S3 returns the count on GET); read again only when there are some. */
   tagCount: number;
+  /** The additional-checksum algorithm the object carries, kept on the rewrite. */
+  checksumAlgorithm?: ChecksumAlgorithm;
 }
 
 export interface SealOptions {
@@ -105,6 +113,9 @@ export async function sealObjectInPlace(
         Body: cipher,
         ContentLength: encryptedLength(source.plaintextLength),
         IfMatch: head.etag,
+        // The owner chose this checksum algorithm (say SHA-256 for an integrity policy); S3 would
+        // otherwise record the SDK's default (CRC32) for the new bytes.
+        ChecksumAlgorithm: source.checksumAlgorithm,
         Metadata: { ...userMetadataOf(head.metadata), ...toObjectMetadata(envelope) },
         Tagging: tagging,
         ...head.headers,
@@ -136,7 +147,13 @@ async function openPlaintext(s3: S3Client, head: ObjectHead): Promise<PlaintextS
       Key: head.key,
       IfMatch: head.etag,
       VersionId: head.versionId,
+      ChecksumMode: 'ENABLED',
     }),
   );
-  return { body: got.Body as Readable, plaintextLength: head.size, tagCount: got.TagCount ?? 0 };
+  return {
+    body: got.Body as Readable,
+    plaintextLength: head.size,
+    tagCount: got.TagCount ?? 0,
+    checksumAlgorithm: checksumAlgorithmOf(got),
+  };
 }

@@ -61,6 +61,7 @@ export async function protectObject(
             body: opened.plaintext,
             plaintextLength: opened.plaintextLength,
             tagCount: opened.tagCount,
+            checksumAlgorithm: opened.checksumAlgorithm,
           };
         },
       });

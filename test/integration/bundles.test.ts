@@ -83,7 +83,7 @@ describe('the packaged bundles', () => {
     expect(done?.counts.encrypted).toBe(objects.size);
     for (const [key, body] of objects) {
       const now = await describeObject(s3, bucket, key);
-      expect(now.metadata['x-amz-wrap-alg'], key).toBe('kms+context');
+      expect([now.metadata['x-amz-c'], now.metadata['x-amz-w']], key).toEqual(['115', '12']);
       expect(now.userMetadata.origin).toBe('bundle-test');
       expect(sha256(await readPlaintext(pipeline.clients, bucket, key)), key).toBe(sha256(body));
     }

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
-import { classifyClientSide, META, META_V3 } from '../../shared/envelope/format.js';
+import { classifyClientSide, envelopeFormatOf, META, META_V3 } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
 import { InjectedCrashError } from '../../shared/errors.js';
 import { Faults } from '../../shared/faults.js';
@@ -35,6 +35,11 @@ beforeAll(async () => {
 });
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function rawBody(bucket: string, key: string): Promise<Buffer> {
+  const got = await pipeline.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await got.Body!.transformToByteArray());
+}
 
 async function bucketWith(label: string, objects: Record<string, string>) {
   const bucket = uniqueBucket(label);
@@ -134,6 +139,55 @@ describe('envelope formats', () => {
     expect(retried).toMatchObject({ outcome: 'encrypted', detail: 'reconciled after a crash' });
     expect((await headObject(pipeline.clients.s3, bucket, 'a.csv'))!.etag).toBe(afterCrash.etag);
     expect((await readPlaintext(pipeline.clients, bucket, 'a.csv')).toString()).toBe('a,b\n1,2\n');
+  });
+
+  it('keeps the object’s checksum algorithm (SHA-256 stays SHA-256, not the SDK default CRC32)', async () => {
+    const bucket = await bucketWith('checksum', {});
+    const s3 = pipeline.clients.s3;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'sha.bin',
+        Body: 'integrity matters',
+        ChecksumAlgorithm: 'SHA256',
+      }),
+    );
+    const checksums = async () => {
+      const head = await s3.send(
+        new HeadObjectCommand({ Bucket: bucket, Key: 'sha.bin', ChecksumMode: 'ENABLED' }),
+      );
+      return { sha256: head.ChecksumSHA256 !== undefined, crc32: head.ChecksumCRC32 !== undefined };
+    };
+    expect(await checksums()).toEqual({ sha256: true, crc32: false });
+    await pipeline.backfill(bucket, 'envelope', keyArn);
+    expect(envelopeFormatOf((await headObject(s3, bucket, 'sha.bin'))!.metadata)).toBe('v3');
+    expect(await checksums()).toEqual({ sha256: true, crc32: false });
+  });
+
+  it('re-wraps a V2 object: only x-amz-key-v2 changes, the body stays byte-identical', async () => {
+    const bucket = await bucketWith('rewrap-v2', { 'a.csv': 'a,b\n1,2\n' });
+    await pipeline.backfill(bucket, 'envelope', keyArn, '', { format: 'v2' });
+    const before = (await headObject(pipeline.clients.s3, bucket, 'a.csv'))!;
+    const cipherBefore = await rawBody(bucket, 'a.csv');
+    const rewrap = runCli([
+      'rewrap',
+      `s3://${bucket}`,
+      '--from',
+      keyArn,
+      '--to',
+      otherKey,
+      '--scan',
+      '--local',
+      '--no-progress',
+    ]);
+    expect(rewrap.status, rewrap.stderr).toBe(0);
+    const after = (await headObject(pipeline.clients.s3, bucket, 'a.csv'))!;
+    expect(after.metadata[META.wrappedKey]).not.toBe(before.metadata[META.wrappedKey]);
+    expect(after.metadata[META.iv]).toBe(before.metadata[META.iv]);
+    expect(await rawBody(bucket, 'a.csv')).toEqual(cipherBefore);
+    const opened = await openObject(pipeline.clients, bucket, 'a.csv');
+    expect(opened.keyArn).toBe(otherKey);
+    expect(opened.envelope.format).toBe('v2');
   });
 
   it('refuses --upgrade-format with --format v2, and --format outside envelope mode, changing nothing', () => {

@@ -32,7 +32,7 @@ async function snapshot(bucket: string) {
     const got = await pipeline.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     state.set(key, {
       etag: got.ETag!,
-      wrappedKey: got.Metadata?.['x-amz-key-v2'] ?? '',
+      wrappedKey: got.Metadata?.['x-amz-3'] ?? got.Metadata?.['x-amz-key-v2'] ?? '',
       raw: sha256(await got.Body!.transformToByteArray()),
       plain: sha256(await readPlaintext(pipeline.clients, bucket, key)),
     });
