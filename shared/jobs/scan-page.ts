@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { classifyAwsError } from '../aws-errors.js';
 import type { Config } from '../config.js';
 import { RetryableError } from '../errors.js';
 import type { QueueUrls } from '../queues.js';
 import type { RunStore } from '../runs/run-store.js';
+import { listObjectsPage } from '../s3/list-objects.js';
 import type { EncryptJob, ScanMessage } from './messages.js';
 
 export interface ScanDeps {
@@ -37,41 +38,37 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
   if (await deps.runs.isPageDone(message.runId, message.page)) {
     return { enqueued: 0, hasNextPage: false, duplicate: true };
   }
-  const page = await deps.s3
-    .send(
-      new ListObjectsV2Command({
-        Bucket: message.bucket,
-        Prefix: message.prefix || undefined,
-        MaxKeys: deps.config.scanPageSize,
-        ContinuationToken: message.continuationToken,
-      }),
-    )
-    .catch((error) => {
-      throw classifyAwsError(error, `listing s3://${message.bucket}/${message.prefix} failed`, {
-        bucket: message.bucket,
-        runId: message.runId,
-      });
+  const page = await listObjectsPage(deps.s3, {
+    bucket: message.bucket,
+    prefix: message.prefix,
+    maxKeys: deps.config.scanPageSize,
+    continuationToken: message.continuationToken,
+  }).catch((error) => {
+    throw classifyAwsError(error, `listing s3://${message.bucket}/${message.prefix} failed`, {
+      bucket: message.bucket,
+      runId: message.runId,
     });
+  });
 
-  const jobs: EncryptJob[] = (page.Contents ?? []).map((object) => ({
+  const jobs: EncryptJob[] = page.objects.map((object) => ({
     type: 'encrypt',
     runId: message.runId,
-    jobId: jobIdFor(message.runId, message.bucket, object.Key!),
+    jobId: jobIdFor(message.runId, message.bucket, object.key),
     bucket: message.bucket,
-    key: object.Key!,
-    etag: object.ETag,
-    size: object.Size,
+    key: object.key,
+    etag: object.etag,
+    size: object.size,
     mode: message.mode,
     keyArn: message.keyArn,
   }));
   await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
 
-  const hasNextPage = Boolean(page.IsTruncated && page.NextContinuationToken);
+  const hasNextPage = page.nextContinuationToken !== undefined;
   if (hasNextPage) {
     const next: ScanMessage = {
       ...message,
       page: message.page + 1,
-      continuationToken: page.NextContinuationToken,
+      continuationToken: page.nextContinuationToken,
     };
     await deps.sqs.send(
       new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: JSON.stringify(next) }),
