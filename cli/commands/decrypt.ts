@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { openObject } from '../../shared/envelope/open-object.js';
-import { parseS3ObjectUri } from '../../shared/s3-uri.js';
+import { displayS3Uri, parseS3ObjectUri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
 
 /**
@@ -28,7 +28,7 @@ async function decryptCommand(uri: string, options: { output?: string; versionId
     throw error;
   }
   console.error(
-    `decrypted s3://${bucket}/${key} (${opened.envelope.plaintextLength} bytes, key ${opened.keyArn}) -> ${options.output}`,
+    `decrypted ${displayS3Uri({ bucket, key })} (${opened.envelope.plaintextLength} bytes, key ${opened.keyArn}) -> ${options.output}`,
   );
 }
 
