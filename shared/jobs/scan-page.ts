@@ -7,6 +7,7 @@ import { RetryableError } from '../errors.js';
 import type { QueueUrls } from '../queues.js';
 import type { RunStore } from '../runs/run-store.js';
 import { listObjectsPage } from '../s3/list-objects.js';
+import { queueBody } from '../sqs-text.js';
 import type { EncryptJob, ScanMessage } from './messages.js';
 
 export interface ScanDeps {
@@ -70,9 +71,7 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
       page: message.page + 1,
       continuationToken: page.nextContinuationToken,
     };
-    await deps.sqs.send(
-      new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: JSON.stringify(next) }),
-    );
+    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
   }
   await deps.runs.recordPage(message.runId, message.page, jobs.length, !hasNextPage);
   return { enqueued: jobs.length, hasNextPage, duplicate: false };
@@ -88,7 +87,7 @@ export async function sendInBatches(sqs: SQSClient, queueUrl: string, jobs: obje
 }
 
 async function sendBatch(sqs: SQSClient, queueUrl: string, batch: object[]): Promise<void> {
-  let pending = batch.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) }));
+  let pending = batch.map((job, i) => ({ Id: String(i), MessageBody: queueBody(job) }));
   for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
     const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
     const failed = new Set((out.Failed ?? []).map((f) => f.Id));

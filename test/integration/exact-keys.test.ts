@@ -22,7 +22,18 @@ type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
 let kmsKey: string;
 
-const KEYS = ['a\rb', 'a\nb', 'tab\there', 'trailing ', 'trailing', 'plus+sign', 'space here', 'unicodé'];
+// U+FFFF is legal in a key but not in an SQS message: a raw one failed every job batch it was in.
+const KEYS = [
+  'a\rb',
+  'a\nb',
+  'tab\there',
+  'trailing ',
+  'trailing',
+  'plus+sign',
+  'space here',
+  'unicodé',
+  'x\uFFFFy',
+];
 const bytesOf = (key: string) => Buffer.from(`the bytes of ${JSON.stringify(key)}`);
 
 async function bucketWithKeys(label: string): Promise<string> {
@@ -82,7 +93,9 @@ describe('keys with line breaks, tabs and trailing spaces', () => {
     // A key with a control character is shown quoted and escaped, so it cannot rewrite the line.
     const shown = `NOT COMPLIANT  ${JSON.stringify(`s3://${bucket}/a\rb`)}  `;
     expect(named.filter((line) => line.startsWith(shown))).toHaveLength(1);
-    expect(out.stdout).toContain(`verified ${KEYS.length} objects under s3://${bucket}/: 0 compliant, 8 not`);
+    expect(out.stdout).toContain(
+      `verified ${KEYS.length} objects under s3://${bucket}/: 0 compliant, ${KEYS.length} not`,
+    );
   });
 
   it('encrypt --mode sse-kms --local encrypts every one, HEADed by its exact key', async () => {
@@ -108,7 +121,9 @@ describe('keys with line breaks, tabs and trailing spaces', () => {
   it('verify then exits 0 and counts all of them compliant', () => {
     const out = runCli(['verify', `s3://${bucket}`, '--mode', 'sse-kms', '--key', kmsKey]);
     expect(out.status, out.stdout + out.stderr).toBe(0);
-    expect(out.stdout).toContain(`verified ${KEYS.length} objects under s3://${bucket}/: 8 compliant, 0 not`);
+    expect(out.stdout).toContain(
+      `verified ${KEYS.length} objects under s3://${bucket}/: ${KEYS.length} compliant, 0 not`,
+    );
   });
 
   it('audit export (JSON lines and CSV) and audit verify --bucket carry the exact keys', () => {
