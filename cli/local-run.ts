@@ -5,6 +5,7 @@ import { handlerRuntime } from '../shared/handler-runtime.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { recountFromAudit } from '../shared/runs/recount.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
+import { displayS3Uri } from '../shared/s3-uri.js';
 import { startPollers } from './pollers.js';
 import { createRunProgress } from './progress.js';
 import { printSummary } from './summary.js';
@@ -133,7 +134,7 @@ async function printFailures(runId: string, limit = 100): Promise<void> {
   let more = 0;
   for await (const record of recordsOfRun(clients.dynamo, config.auditTable, runId, ['failed'])) {
     if (shown++ < limit)
-      console.log(`  failed: s3://${record.bucket}/${record.key}: ${record.reason ?? record.error ?? ''}`);
+      console.log(`  failed: ${displayS3Uri(record)}: ${record.reason ?? record.error ?? ''}`);
     else more++;
   }
   if (more > 0) console.log(`  ... and ${more} more (s3-seal's audit table, index byRun, run ${runId})`);

@@ -3,18 +3,19 @@
  * issued straight from the SDK with nothing else around it, at a given concurrency.
  *   node --import tsx bench/contenders/ceiling.ts BUCKET KEY_ARN CONCURRENCY
  */
-import { CopyObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { createClients } from '../../shared/clients.js';
 import { loadConfig } from '../../shared/config.js';
 import { percentile } from '../../shared/job-timings.js';
+import { listObjectPages } from '../../shared/s3/list-objects.js';
 import { copySource } from '../../shared/s3/object-head.js';
 import { countRequests, peakRssMb, perObject } from '../request-counter.js';
 
 const [bucket, keyArn, concurrencyArg] = process.argv.slice(2);
 const { s3 } = createClients(loadConfig());
 const objects: Array<{ key: string; etag: string }> = [];
-for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket })) {
-  for (const o of page.Contents ?? []) objects.push({ key: o.Key!, etag: o.ETag! });
+for await (const page of listObjectPages(s3, { bucket: bucket! })) {
+  for (const o of page.objects) objects.push({ key: o.key, etag: o.etag! });
 }
 const counts = countRequests({ s3 });
 const latencies: number[] = [];

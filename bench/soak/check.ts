@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
-import { GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
@@ -11,6 +11,7 @@ import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
 import type { QueueUrls } from '../../shared/queues.js';
 import { type RunStore, settled } from '../../shared/runs/run-store.js';
+import { listObjectPages } from '../../shared/s3/list-objects.js';
 import { headObject } from '../../shared/s3/object-head.js';
 
 export interface SoakCheck {
@@ -56,8 +57,8 @@ export async function checkSoak(deps: {
     deadLetters: {},
   };
   const present = new Set<string>();
-  for await (const page of paginateListObjectsV2({ client: clients.s3 }, { Bucket: bucket })) {
-    for (const object of page.Contents ?? []) present.add(object.Key!);
+  for await (const page of listObjectPages(clients.s3, { bucket })) {
+    for (const object of page.objects) present.add(object.key);
   }
   const etags = new Map<string, string>();
   for (const [key, digest] of deps.expected) {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { openObject } from '../../shared/envelope/open-object.js';
-import { parseS3ObjectUri } from '../../shared/s3-uri.js';
+import { displayS3Uri, parseS3ObjectUri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
 
 /**
@@ -29,7 +29,7 @@ async function decryptCommand(uri: string, options: { output?: string; versionId
     await rm(scratch, { recursive: true, force: true });
   }
   console.error(
-    `decrypted s3://${bucket}/${key} (S3EC ${opened.envelope.format}, ${opened.plaintextLength} bytes, key ${opened.keyArn}) -> ${toFile ? options.output : 'stdout'}`,
+    `decrypted ${displayS3Uri({ bucket, key })} (S3EC ${opened.envelope.format}, ${opened.plaintextLength} bytes, key ${opened.keyArn}) -> ${toFile ? options.output : 'stdout'}`,
   );
 }
 

@@ -1,4 +1,3 @@
-import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { type Command, Option } from 'commander';
 import { isCompliant } from '../../shared/compliance.js';
 import { classifyClientSide, ENVELOPE_FORMATS, type EnvelopeFormat } from '../../shared/envelope/format.js';
@@ -7,8 +6,10 @@ import { describeError } from '../../shared/errors.js';
 import { assertBucketReachable } from '../../shared/jobs/start-run.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../../shared/policy.js';
-import { headObject, type ObjectHead } from '../../shared/s3/object-head.js';
-import { parseS3Uri } from '../../shared/s3-uri.js';
+import { headListedObject } from '../../shared/s3/head-listed.js';
+import { listObjectPages } from '../../shared/s3/list-objects.js';
+import type { ObjectHead } from '../../shared/s3/object-head.js';
+import { displayS3Uri, parseS3Uri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
 
 interface VerifyOptions {
@@ -72,24 +73,28 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
   const concurrency = Number(options.concurrency);
   let checked = 0;
   let problems = 0;
-  const pages = paginateListObjectsV2(
-    { client: clients.s3 },
-    { Bucket: bucket, Prefix: prefix || undefined },
-  );
-  for await (const page of pages) {
-    const keys = (page.Contents ?? []).map((o) => o.Key!);
+  let gone = 0;
+  for await (const page of listObjectPages(clients.s3, { bucket, prefix })) {
+    const keys = page.objects.map((o) => o.key);
     for (let i = 0; i < keys.length; i += concurrency) {
       const found = await Promise.all(
         keys.slice(i, i + concurrency).map(async (key) => {
-          const head = await headObject(clients.s3, bucket, key);
-          return { key, problem: head ? await problemWith(head, policy, clients.kms) : undefined };
+          const listed = await headListedObject(clients.s3, bucket, key);
+          if (listed.state === 'found')
+            return { key, problem: await problemWith(listed.head, policy, clients.kms) };
+          // Never compliant: a listed key HEAD cannot reach is a problem; a deleted one is named.
+          if (listed.state === 'gone') return { key, gone: true };
+          return { key, problem: 'listed, but HEAD finds no object with this exact key (404)' };
         }),
       );
-      for (const { key, problem } of found) {
+      for (const { key, problem, gone: deleted } of found) {
         checked++;
-        if (problem) {
+        if (deleted) {
+          gone++;
+          console.log(`GONE  ${displayS3Uri({ bucket, key })}  deleted while verify ran`);
+        } else if (problem) {
           problems++;
-          console.log(`NOT COMPLIANT  s3://${bucket}/${key}  ${problem}`);
+          console.log(`NOT COMPLIANT  ${displayS3Uri({ bucket, key })}  ${problem}`);
         }
       }
       if (process.stderr.isTTY) process.stderr.write(`\rverified ${checked} objects…`);
@@ -97,7 +102,8 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
   }
   if (process.stderr.isTTY) process.stderr.write('\r');
   console.log(
-    `verified ${checked} objects under s3://${bucket}/${prefix}: ${checked - problems} compliant, ${problems} not`,
+    `verified ${checked} objects under ${displayS3Uri({ bucket, key: prefix })}: ${checked - problems - gone} compliant, ${problems} not` +
+      (gone > 0 ? `, ${gone} deleted while verify ran` : ''),
   );
   return problems > 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { RunStore } from '../runs/run-store.js';
+import { displayS3Uri } from '../s3-uri.js';
 import { auditPartitionKey, readAnchor } from './audit-log.js';
 import { recordsOfBucket, recordsOfRun } from './audit-records.js';
 import { type ChainedRecord, runDigest, verifyChain } from './hash-chain.js';
@@ -58,7 +59,7 @@ export async function verifyAudit(
     records += chain.length;
     const anchor = await readAnchor(deps.dynamo, deps.ledgerTable, bucket, key);
     for (const problem of verifyChain(chain, anchor))
-      findings.push({ subject: `s3://${bucket}/${key}`, ...problem });
+      findings.push({ subject: displayS3Uri({ bucket, key }), ...problem });
   }
 
   let digest: AuditVerification['digest'];

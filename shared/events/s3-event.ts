@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MalformedMessageError } from '../jobs/messages.js';
+import { decodeFormEncodedKey } from '../s3/key-encoding.js';
 
 /**
  * One S3 event notification record (S3 User Guide, "Event message structure"), reduced to what
@@ -46,11 +47,9 @@ const SUPPORTED_MAJOR = '2';
 
 /**
  * Keys in S3 event records are URL-encoded as in an HTML form: `+` is a space and a literal plus
- * arrives as `%2B` (S3 User Guide, "Event message structure").
+ * arrives as `%2B` (S3 User Guide, "Event message structure"); the result is the exact key.
  */
-export function decodeEventKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, ' '));
-}
+export const decodeEventKey = decodeFormEncodedKey;
 
 /**
  * Parses an SQS message body that S3 sent. Test events are recognised so they can be dropped;

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { classifyAwsError } from '../aws-errors.js';
 import type { Config } from '../config.js';
 import { RetryableError } from '../errors.js';
 import type { QueueUrls } from '../queues.js';
 import type { RunStore } from '../runs/run-store.js';
+import { listObjectsPage } from '../s3/list-objects.js';
+import { queueBody } from '../sqs-text.js';
 import type { EncryptJob, ScanMessage } from './messages.js';
 
 export interface ScanDeps {
@@ -37,30 +39,26 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
   if (await deps.runs.isPageDone(message.runId, message.page)) {
     return { enqueued: 0, hasNextPage: false, duplicate: true };
   }
-  const page = await deps.s3
-    .send(
-      new ListObjectsV2Command({
-        Bucket: message.bucket,
-        Prefix: message.prefix || undefined,
-        MaxKeys: deps.config.scanPageSize,
-        ContinuationToken: message.continuationToken,
-      }),
-    )
-    .catch((error) => {
-      throw classifyAwsError(error, `listing s3://${message.bucket}/${message.prefix} failed`, {
-        bucket: message.bucket,
-        runId: message.runId,
-      });
+  const page = await listObjectsPage(deps.s3, {
+    bucket: message.bucket,
+    prefix: message.prefix,
+    maxKeys: deps.config.scanPageSize,
+    continuationToken: message.continuationToken,
+  }).catch((error) => {
+    throw classifyAwsError(error, `listing s3://${message.bucket}/${message.prefix} failed`, {
+      bucket: message.bucket,
+      runId: message.runId,
     });
+  });
 
-  const jobs: EncryptJob[] = (page.Contents ?? []).map((object) => ({
+  const jobs: EncryptJob[] = page.objects.map((object) => ({
     type: 'encrypt',
     runId: message.runId,
-    jobId: jobIdFor(message.runId, message.bucket, object.Key!),
+    jobId: jobIdFor(message.runId, message.bucket, object.key),
     bucket: message.bucket,
-    key: object.Key!,
-    etag: object.ETag,
-    size: object.Size,
+    key: object.key,
+    etag: object.etag,
+    size: object.size,
     mode: message.mode,
     keyArn: message.keyArn,
     format: message.format,
@@ -68,16 +66,14 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
   }));
   await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
 
-  const hasNextPage = Boolean(page.IsTruncated && page.NextContinuationToken);
+  const hasNextPage = page.nextContinuationToken !== undefined;
   if (hasNextPage) {
     const next: ScanMessage = {
       ...message,
       page: message.page + 1,
-      continuationToken: page.NextContinuationToken,
+      continuationToken: page.nextContinuationToken,
     };
-    await deps.sqs.send(
-      new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: JSON.stringify(next) }),
-    );
+    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
   }
   await deps.runs.recordPage(message.runId, message.page, jobs.length, !hasNextPage);
   return { enqueued: jobs.length, hasNextPage, duplicate: false };
@@ -93,7 +89,7 @@ export async function sendInBatches(sqs: SQSClient, queueUrl: string, jobs: obje
 }
 
 async function sendBatch(sqs: SQSClient, queueUrl: string, batch: object[]): Promise<void> {
-  let pending = batch.map((job, i) => ({ Id: String(i), MessageBody: JSON.stringify(job) }));
+  let pending = batch.map((job, i) => ({ Id: String(i), MessageBody: queueBody(job) }));
   for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
     const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
     const failed = new Set((out.Failed ?? []).map((f) => f.Id));

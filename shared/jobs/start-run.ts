@@ -8,6 +8,7 @@ import { resolveUsableKey } from '../kms/key-service.js';
 import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
 import type { QueueUrls } from '../queues.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
+import { queueBody } from '../sqs-text.js';
 import type { ScanMessage } from './messages.js';
 
 export interface StartRunInput {
@@ -82,9 +83,7 @@ export async function startRun(
     ...envelope,
     page: 1,
   };
-  await deps.sqs.send(
-    new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: JSON.stringify(first) }),
-  );
+  await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));
   return run;
 }
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { RewrapJob } from '../jobs/messages.js';
 import { sendInBatches } from '../jobs/scan-page.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
+import { listObjectPages } from '../s3/list-objects.js';
 
 export const WRAPPING_KEY_INDEX = 'byWrappingKey';
 
@@ -123,10 +124,7 @@ async function* queryIndex(deps: PlanDeps, input: RewrapPlanInput): AsyncGenerat
 async function* listBucket(deps: PlanDeps, input: RewrapPlanInput): AsyncGenerator<Target[]> {
   if (!deps.s3 || !input.bucket) throw new Error('a scan plan needs a bucket and an S3 client');
   const bucket = input.bucket;
-  for await (const page of paginateListObjectsV2(
-    { client: deps.s3 },
-    { Bucket: bucket, Prefix: input.prefix },
-  )) {
-    yield (page.Contents ?? []).map((object) => ({ bucket, key: object.Key! }));
+  for await (const page of listObjectPages(deps.s3, { bucket, prefix: input.prefix })) {
+    yield page.objects.map((object) => ({ bucket, key: object.key }));
   }
 }

@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { queueText } from '../sqs-text.js';
 
 /** Message attributes a dead-lettered message carries, so `s3-seal dlq list` can say why. */
 export const ERROR_ATTRIBUTE = 's3seal-error';
@@ -21,7 +22,7 @@ export async function sendToDeadLetter(
       QueueUrl: deadLetterUrl,
       MessageBody: message.body,
       MessageAttributes: {
-        [ERROR_ATTRIBUTE]: { DataType: 'String', StringValue: reason.slice(0, 1000) },
+        [ERROR_ATTRIBUTE]: { DataType: 'String', StringValue: queueText(reason, 1000) },
         [SOURCE_ATTRIBUTE]: { DataType: 'String', StringValue: sourceQueue },
         's3seal-original-message-id': { DataType: 'String', StringValue: message.messageId },
       },

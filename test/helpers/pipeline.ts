@@ -1,12 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import {
-  GetObjectCommand,
-  GetObjectTaggingCommand,
-  paginateListObjectsV2,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { runLocally } from '../../cli/local-run.js';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { createClients } from '../../shared/clients.js';
@@ -21,6 +16,7 @@ import { resolveQueueUrls } from '../../shared/queues.js';
 import { AliasTargets } from '../../shared/rewrap/alias-targets.js';
 import type { RotationPlannerDeps } from '../../shared/rewrap/rotation-planner.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { listObjectPages } from '../../shared/s3/list-objects.js';
 import { headObject } from '../../shared/s3/object-head.js';
 
 const MiB = 1024 * 1024;
@@ -107,9 +103,7 @@ export function sha256(bytes: Uint8Array): string {
 
 export async function listKeys(s3: S3Client, bucket: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket })) {
-    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
-  }
+  for await (const page of listObjectPages(s3, { bucket })) keys.push(...page.objects.map((o) => o.key));
   return keys;
 }
 

@@ -20,6 +20,24 @@ describe('decodeEventKey', () => {
   it('turns + into a space and %2B into a plus, as S3 form-encodes keys', () => {
     expect(decodeEventKey('a+b%2Bc/%C3%BC.txt')).toBe('a b+c/ü.txt');
   });
+
+  // S3 percent-encodes what a form cannot carry raw: control characters, a plus, a percent sign.
+  it.each([
+    ['a%0Db', 'a\rb'],
+    ['a%0Ab', 'a\nb'],
+    ['a%0D%0Ab', 'a\r\nb'],
+    ['tab%09here', 'tab\there'],
+    ['trailing+', 'trailing '],
+    ['trailing++', 'trailing  '],
+    ['+leading', ' leading'],
+    ['plus%2Bsign', 'plus+sign'],
+    ['literal%252B', 'literal%2B'],
+    ['space+here', 'space here'],
+  ])('decodes %j to the exact key %j', (encoded, key) => {
+    expect(decodeEventKey(encoded)).toBe(key);
+    const parsed = parseS3Message(JSON.stringify({ Records: [record({}, encoded)] }));
+    expect(parsed.kind === 'created' && parsed.objects[0]!.key).toBe(key);
+  });
 });
 
 describe('parseS3Message', () => {
