@@ -3,7 +3,6 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import {
   type ChecksumAlgorithm,
   GetObjectCommand,
-  type GetObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';

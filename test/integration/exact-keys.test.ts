@@ -5,7 +5,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEventsHandler } from '../../functions/events/handler.js';
-import { envelopeVersion } from '../../shared/envelope/format.js';
+import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { notificationIdFor, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { runCli } from '../helpers/cli.js';
@@ -176,7 +176,7 @@ describe('envelope and decrypt', () => {
     expect(out.status, out.stderr).toBe(0);
     for (const key of KEYS) {
       expect(
-        envelopeVersion((await headObject(pipeline.clients.s3, bucket, key))!.metadata),
+        envelopeFormatOf((await headObject(pipeline.clients.s3, bucket, key))!.metadata),
         JSON.stringify(key),
       ).toBeTruthy();
     }
