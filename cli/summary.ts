@@ -1,4 +1,4 @@
-import { type Run, settled } from '../shared/runs/run-store.js';
+import { type Run, settled, WARNING_REASONS } from '../shared/runs/run-store.js';
 
 /**
  * Prints a run's outcome and returns the exit code: 0 only when every discovered object ended
@@ -10,10 +10,16 @@ export function printSummary(run: Run, unsettled: number, seconds: number): numb
     `run ${run.runId} (${run.mode}) s3://${run.bucket}/${run.prefix}`,
     `  objects found        ${run.discovered}`,
     `  ${run.mode === 'rewrap' ? 're-wrapped   ' : 'encrypted    '}        ${c.encrypted}`,
+    ...Object.entries(c.reasons)
+      .filter(([reason]) => WARNING_REASONS.has(reason))
+      .map(
+        ([reason, n]) =>
+          `    warning: ${reason.padEnd(19)}${n}${reason === 'acl-not-carried' ? '  (ACL grants dropped by the rewrite; --keep-acl re-applies them)' : ''}`,
+      ),
     `  already compliant    ${c.compliant}`,
     `  skipped              ${c.skipped}`,
     ...Object.entries(c.reasons)
-      .filter(([reason]) => !reason.endsWith('Error'))
+      .filter(([reason]) => !reason.endsWith('Error') && !WARNING_REASONS.has(reason))
       .map(([reason, n]) => `    ${reason.padEnd(19)}${n}`),
     `  superseded           ${c.superseded}  (written by someone else meanwhile; newer bytes kept, run again to protect them)`,
     `  failed               ${c.failed}`,

@@ -5,6 +5,7 @@ import { handlerRuntime } from '../shared/handler-runtime.js';
 import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import type { QueueName } from '../shared/queues.js';
 import { RunStore } from '../shared/runs/run-store.js';
+import { AclInspector } from '../shared/s3/object-acl.js';
 import { FailureLog } from '../shared/worker/dead-letters.js';
 
 /**
@@ -18,6 +19,7 @@ export async function objectJobDeps(queue: QueueName) {
   return {
     s3: clients.s3,
     kms: clients.kms,
+    acl: new AclInspector(clients.s3),
     ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
     audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
     runs,

@@ -28,6 +28,10 @@ export interface AuditRecord {
   reason?: string;
   error?: string;
   reconciled?: boolean;
+  /** Per-object warnings about what a rewrite did not carry (for example `acl-not-carried`). */
+  warnings?: string[];
+  /** What became of the object's ACL grants, when it had any beyond its owner's. */
+  acl?: string;
   at: string;
 }
 

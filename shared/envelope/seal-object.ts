@@ -1,10 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import {
-  type ChecksumAlgorithm,
-  GetObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { type ChecksumAlgorithm, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { generateDataKey } from '../kms/key-service.js';
 import { checksumAlgorithmOf } from '../s3/checksum-algorithm.js';

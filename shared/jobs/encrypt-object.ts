@@ -12,7 +12,9 @@ import { recordJobDuration } from '../job-timings.js';
 import type { FinishInput, Ledger, LedgerItem, ObjectRef } from '../ledger/ledger.js';
 import type { ProtectionPolicy } from '../policy.js';
 import type { Outcome } from '../runs/run-store.js';
+import type { AclInspector, ExtraGrants } from '../s3/object-acl.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
+import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject } from './protect-object.js';
@@ -31,6 +33,8 @@ export interface EncryptDeps {
     | 'useUpdateObjectEncryption'
     | 'actor'
   >;
+  /** Reads ACL grants a rewrite would drop (absent: ACLs are not looked at). */
+  acl?: AclInspector;
   /** Identifies this attempt in the ledger's claim (defaults to actor + a random suffix). */
   owner?: string;
   faults?: Faults;
@@ -204,7 +208,10 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   };
 
   let written: Awaited<ReturnType<typeof protectObject>>;
+  let grants: ExtraGrants | undefined;
   try {
+    // Read before the write: the rewrite replaces the object's ACL with a private one.
+    grants = await deps.acl?.extraGrants(head.bucket, head.key, head.versionId);
     written = await protectObject(deps, head, policy, decision.method, iv, () =>
       faults.check('after-data-key'),
     );
@@ -240,6 +247,11 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   }
 
   faults.check('after-s3-write');
+  const acl = await settleAcl(deps.acl, grants, job.keepAcl === true, {
+    bucket: head.bucket,
+    key: head.key,
+    versionId: written.versionId,
+  });
   const wrappedAt = now().toISOString();
   const keyArn = written.keyArn ?? policy.keyArn;
   faults.check('before-ledger-finish');
@@ -251,11 +263,15 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       versionIdAfter: written.versionId,
       keyArn,
       kmsRequestIds: written.kmsRequestIds,
+      ...(acl.acl ? { acl: acl.acl } : {}),
+      ...(acl.warning ? { warnings: [acl.warning] } : {}),
     },
   );
   // Finish fails only when a slow attempt's lease was taken over: the object is protected by this
   // write all the same, and the attempt that took over reconciles and counts it.
-  return finished ? { outcome: 'encrypted' } : { outcome: 'duplicate', detail: 'claim taken over' };
+  return finished
+    ? { outcome: 'encrypted', reason: acl.warning }
+    : { outcome: 'duplicate', detail: 'claim taken over' };
 
   /** Closes a crashed attempt's claim whose write S3 already shows, without writing again. */
   async function reconcileIfOurs(existing: LedgerItem, current: ObjectHead): Promise<JobResult | undefined> {

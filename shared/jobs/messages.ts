@@ -11,6 +11,8 @@ const base = {
   format: z.enum(ENVELOPE_FORMATS).optional(),
   /** Envelope mode: re-encrypt V2 envelopes to V3. */
   upgradeFormat: z.boolean().optional(),
+  /** Put an object's ACL grants back after its rewrite (`encrypt --keep-acl`). */
+  keepAcl: z.boolean().optional(),
 };
 
 function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {

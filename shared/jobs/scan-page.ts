@@ -63,6 +63,7 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     keyArn: message.keyArn,
     format: message.format,
     upgradeFormat: message.upgradeFormat,
+    keepAcl: message.keepAcl,
   }));
   await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
 

@@ -20,6 +20,8 @@ export interface StartRunInput {
   format?: string;
   /** Envelope mode: re-encrypt V2 envelopes to V3. */
   upgradeFormat?: boolean;
+  /** Re-apply each rewritten object's ACL grants. */
+  keepAcl?: boolean;
 }
 
 /** Checks the envelope options against the mode; returns the format to record (envelope only). */
@@ -71,6 +73,7 @@ export async function startRun(
     mode,
     keyArn,
     ...envelope,
+    ...(input.keepAcl ? { keepAcl: true } : {}),
     startedAt: new Date().toISOString(),
   });
   const first: ScanMessage = {
@@ -81,6 +84,7 @@ export async function startRun(
     mode,
     keyArn,
     ...envelope,
+    ...(input.keepAcl ? { keepAcl: true } : {}),
     page: 1,
   };
   await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));

@@ -35,6 +35,7 @@ export interface Run {
   /** Envelope runs: the S3EC format written, and whether V2 envelopes are upgraded to V3. */
   format?: EnvelopeFormat;
   upgradeFormat?: boolean;
+  keepAcl?: boolean;
   startedAt: string;
   /** What started a rewrap run: the CLI, a KMS rotation event, or a scheduled policy. */
   trigger?: string;
@@ -60,6 +61,9 @@ export function emptyCounts(): OutcomeCounts {
 }
 
 /** A reason as a counter name: DynamoDB attribute-safe and short. */
+/** Reasons an encrypted object can carry: warnings, shown beside the encrypted count. */
+export const WARNING_REASONS: ReadonlySet<string> = new Set(['acl-not-carried', 'acl-reapply-failed']);
+
 export function counterReason(reason: string): string {
   return reason.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60);
 }
@@ -69,7 +73,8 @@ export function tally(outcomes: Array<{ outcome: Outcome; reason?: string }>): O
   const counts = emptyCounts();
   for (const { outcome, reason } of outcomes) {
     counts[outcome] += 1;
-    if (reason && (outcome === 'skipped' || outcome === 'failed')) {
+    // Encrypted objects carry a reason only as a warning (what the rewrite did not carry).
+    if (reason && (outcome === 'skipped' || outcome === 'failed' || outcome === 'encrypted')) {
       counts.reasons[reason] = (counts.reasons[reason] ?? 0) + 1;
     }
   }
