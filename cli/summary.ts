@@ -1,5 +1,9 @@
 import { type Run, settled } from '../shared/runs/run-store.js';
 
+// Failures are counted by error class (`…Error`) or by these named reasons; other reasons are skips.
+const FAILURE_REASONS = new Set(['sse-c-wrong-key', 'sse-c-key-unavailable']);
+const isFailureReason = (reason: string) => reason.endsWith('Error') || FAILURE_REASONS.has(reason);
+
 /**
  * Prints a run's outcome and returns the exit code: 0 only when every discovered object ended
  * encrypted, already compliant, or skipped with a reason.
@@ -13,12 +17,12 @@ export function printSummary(run: Run, unsettled: number, seconds: number): numb
     `  already compliant    ${c.compliant}`,
     `  skipped              ${c.skipped}`,
     ...Object.entries(c.reasons)
-      .filter(([reason]) => !reason.endsWith('Error'))
+      .filter(([reason]) => !isFailureReason(reason))
       .map(([reason, n]) => `    ${reason.padEnd(19)}${n}`),
     `  superseded           ${c.superseded}  (written by someone else meanwhile; newer bytes kept, run again to protect them)`,
     `  failed               ${c.failed}`,
     ...Object.entries(c.reasons)
-      .filter(([reason]) => reason.endsWith('Error'))
+      .filter(([reason]) => isFailureReason(reason))
       .map(([reason, n]) => `    ${reason.padEnd(19)}${n}`),
   ];
   if (unsettled > 0)

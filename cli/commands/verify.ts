@@ -8,6 +8,7 @@ import { assertBucketReachable } from '../../shared/jobs/start-run.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../../shared/policy.js';
 import { headObject, type ObjectHead } from '../../shared/s3/object-head.js';
+import { loadSseCustomerKeyFile, type SseCustomerKey } from '../../shared/s3/sse-c-key.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
 
@@ -15,6 +16,7 @@ interface VerifyOptions {
   mode?: ProtectionMode;
   key?: string;
   concurrency: string;
+  sseCKeyFile?: string;
 }
 
 /** What is wrong with one object, or undefined when it is compliant. */
@@ -23,6 +25,8 @@ async function problemWith(
   policy: ProtectionPolicy | undefined,
   kms: ReturnType<typeof cliRuntime>['clients']['kms'],
 ): Promise<string | undefined> {
+  // SSE-C is protection s3-seal can neither check nor manage (README, "SSE-C objects").
+  if (head.sseCustomerAlgorithm) return describeSseCustomer(head);
   if (envelopeVersion(head.metadata)) {
     try {
       const keyArn = await checkDataKeyUnwraps(kms, head.metadata);
@@ -40,7 +44,15 @@ async function problemWith(
       : `not ${policy.mode}${policy.keyArn ? ` under ${policy.keyArn}` : ''} (${describe(head)})`;
   }
   // Without a policy: any protection s3-seal applies counts (SSE-S3, SSE-KMS, DSSE-KMS, envelope).
-  return head.serverSideEncryption || head.sseCustomerAlgorithm ? undefined : 'unencrypted';
+  return head.serverSideEncryption ? undefined : 'unencrypted';
+}
+
+function describeSseCustomer(head: ObjectHead): string {
+  if (head.sseCustomerKeyMatches === true) {
+    return 'SSE-C (customer-provided key; the given key opens it: encrypt --sse-c-key-file migrates it)';
+  }
+  if (head.sseCustomerKeyMatches === false) return 'SSE-C (customer-provided key; not the given key)';
+  return 'SSE-C (customer-provided key)';
 }
 
 function describe(head: ObjectHead): string {
@@ -51,6 +63,20 @@ function describe(head: ObjectHead): string {
 
 async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
+  const customerKey = options.sseCKeyFile ? await loadSseCustomerKeyFile(options.sseCKeyFile) : undefined;
+  try {
+    return await verifyObjects(bucket, prefix, options, customerKey);
+  } finally {
+    customerKey?.destroy();
+  }
+}
+
+async function verifyObjects(
+  bucket: string,
+  prefix: string,
+  options: VerifyOptions,
+  customerKey: SseCustomerKey | undefined,
+): Promise<number> {
   const { clients } = cliRuntime();
   await assertBucketReachable(clients.s3, bucket);
   const policy: ProtectionPolicy | undefined = options.mode
@@ -62,6 +88,7 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
   const concurrency = Number(options.concurrency);
   let checked = 0;
   let problems = 0;
+  let sseCustomer = 0;
   const pages = paginateListObjectsV2(
     { client: clients.s3 },
     { Bucket: bucket, Prefix: prefix || undefined },
@@ -71,15 +98,22 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
     for (let i = 0; i < keys.length; i += concurrency) {
       const found = await Promise.all(
         keys.slice(i, i + concurrency).map(async (key) => {
-          const head = await headObject(clients.s3, bucket, key);
-          return { key, problem: head ? await problemWith(head, policy, clients.kms) : undefined };
+          try {
+            const head = await headObject(clients.s3, bucket, key, { sseCustomerKey: customerKey });
+            const problem = head ? await problemWith(head, policy, clients.kms) : undefined;
+            return { key, problem, sseC: Boolean(head?.sseCustomerAlgorithm) };
+          } catch (error) {
+            // One object S3 will not describe must not hide the verdict on all the others.
+            return { key, problem: `HEAD failed: ${describeError(error)}`, unchecked: true };
+          }
         }),
       );
-      for (const { key, problem } of found) {
+      for (const { key, problem, sseC, unchecked } of found) {
         checked++;
+        if (sseC) sseCustomer++;
         if (problem) {
           problems++;
-          console.log(`NOT COMPLIANT  s3://${bucket}/${key}  ${problem}`);
+          console.log(`${unchecked ? 'NOT CHECKED  ' : 'NOT COMPLIANT'}  s3://${bucket}/${key}  ${problem}`);
         }
       }
       if (process.stderr.isTTY) process.stderr.write(`\rverified ${checked} objects…`);
@@ -87,7 +121,8 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
   }
   if (process.stderr.isTTY) process.stderr.write('\r');
   console.log(
-    `verified ${checked} objects under s3://${bucket}/${prefix}: ${checked - problems} compliant, ${problems} not`,
+    `verified ${checked} objects under s3://${bucket}/${prefix}: ${checked - problems} compliant, ${problems} not` +
+      (sseCustomer > 0 ? ` (${sseCustomer} SSE-C)` : ''),
   );
   return problems > 0 ? 1 : 0;
 }
@@ -104,6 +139,10 @@ export function registerVerify(program: Command): void {
     )
     .option('--key <key>', 'with --mode: require this KMS key')
     .option('--concurrency <n>', 'objects checked at once', '16')
+    .option(
+      '--sse-c-key-file <file>',
+      'also tell which SSE-C objects this customer key (raw or base64) opens',
+    )
     .addHelpText('after', '\nExits 1 if any object is not compliant.')
     .action(async (uri: string, options: VerifyOptions) => {
       process.exitCode = await verifyCommand(uri, options);

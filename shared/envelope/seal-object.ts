@@ -5,6 +5,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { generateDataKey } from '../kms/key-service.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { readTagging } from '../s3/object-tags.js';
+import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { createEncryptStream, encryptedLength } from './cipher.js';
 import { encryptionContextFor, toObjectMetadata } from './format.js';
 
@@ -15,6 +16,8 @@ export interface SealOptions {
   queueSize?: number;
   /** Called once the data key exists and before any byte is written (fault injection, tests). */
   afterDataKey?: () => Promise<void> | void;
+  /** The source is SSE-C: the GET names this customer key (the new object is not SSE-C). */
+  sourceSseCustomerKey?: SseCustomerKey;
 }
 
 export interface SealResult {
@@ -58,6 +61,7 @@ export async function sealObjectInPlace(
       Key: head.key,
       IfMatch: head.etag,
       VersionId: head.versionId,
+      ...options.sourceSseCustomerKey?.params(),
     }),
   );
   const source = got.Body as Readable;

@@ -13,8 +13,10 @@ import type { FinishInput, Ledger, LedgerItem, ObjectRef } from '../ledger/ledge
 import type { ProtectionPolicy } from '../policy.js';
 import type { Outcome } from '../runs/run-store.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
+import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject } from './protect-object.js';
+import { migrationKeyFor, sseCustomerKeyProblem } from './sse-c-job.js';
 
 export interface EncryptDeps {
   s3: S3Client;
@@ -30,6 +32,11 @@ export interface EncryptDeps {
     | 'useUpdateObjectEncryption'
     | 'actor'
   >;
+  /**
+   * The customer key this worker migrates SSE-C objects with, used only for jobs whose run names
+   * its fingerprint (README, "SSE-C objects"). Never logged, never in a message.
+   */
+  sseCustomerKey?: SseCustomerKey;
   /** Identifies this attempt in the ledger's claim (defaults to actor + a random suffix). */
   owner?: string;
   faults?: Faults;
@@ -81,11 +88,12 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       hints,
     );
   const decided = async (
-    state: 'COMPLIANT' | 'SKIPPED',
+    state: 'COMPLIANT' | 'SKIPPED' | 'FAILED',
     reason: string,
     head: ObjectHead | undefined,
+    error?: string,
   ): Promise<JobResult> => {
-    const outcome = state === 'COMPLIANT' ? 'compliant' : 'skipped';
+    const outcome = state === 'COMPLIANT' ? 'compliant' : state === 'SKIPPED' ? 'skipped' : 'failed';
     // Compliant because an attempt of this job wrote it and died before the ledger heard (its
     // lease may have expired since): close that attempt as encrypted, which is what happened.
     // With no ledger item at all, nothing was ever decided here: the audit chain is likely new.
@@ -107,6 +115,7 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       if (existing?.runId === job.runId && existing.jobId === job.jobId && existing.state === state) {
         await audit(outcome, {
           reason,
+          error,
           etagBefore: head?.etag,
           versionIdBefore: head?.versionId,
           keyArn: head?.kmsKeyArn,
@@ -118,31 +127,40 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       outcome,
       {
         reason,
+        error,
         etagBefore: head?.etag,
         versionIdBefore: head?.versionId,
         keyArn: head?.kmsKeyArn,
       },
       { likelyNewChain },
     );
-    return { outcome, reason };
+    return { outcome, reason, detail: error };
   };
 
-  const head = await headObject(deps.s3, job.bucket, job.key).catch((error) => {
-    throw classifyAwsError(error, 'HEAD failed', ref);
-  });
+  // The run's customer key opens SSE-C objects at HEAD (README, "SSE-C objects").
+  const customerKey = migrationKeyFor(job, deps.sseCustomerKey);
+  const head = await headObject(deps.s3, job.bucket, job.key, { sseCustomerKey: customerKey }).catch(
+    (error) => {
+      throw classifyAwsError(error, 'HEAD failed', ref);
+    },
+  );
   if (!head) return decided('SKIPPED', 'missing', undefined);
+  const keyProblem = sseCustomerKeyProblem(job, deps.sseCustomerKey, head);
+  if (keyProblem) return decided('FAILED', keyProblem.reason, head, keyProblem.detail);
 
   const decision = decideCompliance(head, policy, deps.config);
   if (decision.action === 'skip') return decided('SKIPPED', decision.reason, head);
   if (decision.action === 'compliant') return decided('COMPLIANT', decision.detail, head);
 
-  if (decision.method === 'envelope' && (await hasInstructionFile(head))) {
+  // In envelope mode every write seals an envelope, an SSE-C migration included.
+  const sealsEnvelope = policy.mode === 'envelope';
+  if (sealsEnvelope && (await hasInstructionFile(head))) {
     return decided('SKIPPED', 'has-instruction-file', head);
   }
 
   // The IV is chosen before the claim and stored with it: after a crash, finding this IV on the
   // object proves the write was ours and landed, so the retry closes the job without writing again.
-  const iv = decision.method === 'envelope' ? randomBytes(12) : undefined;
+  const iv = sealsEnvelope ? randomBytes(12) : undefined;
   const owner = deps.owner ?? `${deps.config.actor}:${randomBytes(6).toString('hex')}`;
   const claim = await deps.ledger.claim(
     {
@@ -180,8 +198,13 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
 
   let written: Awaited<ReturnType<typeof protectObject>>;
   try {
-    written = await protectObject(deps, head, policy, decision.method, iv, () =>
-      faults.check('after-data-key'),
+    written = await protectObject(
+      { ...deps, sseCustomerKey: customerKey },
+      head,
+      policy,
+      decision.method,
+      iv,
+      () => faults.check('after-data-key'),
     );
   } catch (error) {
     if (error instanceof InjectedCrashError) throw error;
@@ -269,7 +292,7 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
 /** Whether an object S3 shows compliant carries the write an IN_PROGRESS ledger item intended. */
 function writtenByUs(item: LedgerItem, head: ObjectHead): boolean {
   const method: ProtectMethod | undefined = item.method;
-  if (method === 'envelope')
+  if (method === 'envelope' || item.envelopeIv !== undefined)
     return item.envelopeIv !== undefined && head.metadata[META.iv] === item.envelopeIv;
   // A server-side rewrite leaves no marker (and may keep the ETag: S3 computes an MD5 ETag for
   // SSE-S3 copies), but the caller has just seen the object compliant, which is what this job was

@@ -63,6 +63,7 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     size: object.Size,
     mode: message.mode,
     keyArn: message.keyArn,
+    sseCustomerKeyMd5: message.sseCustomerKeyMd5,
   }));
   await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
 

@@ -14,6 +14,8 @@ export interface StartRunInput {
   prefix: string;
   mode: string;
   key?: string;
+  /** Migrate SSE-C objects written with the customer key of this fingerprint (workers hold the key). */
+  sseCustomerKeyMd5?: string;
 }
 
 /**
@@ -32,6 +34,9 @@ export async function startRun(
   if (needsKey(mode) && !input.key) throw new ConfigError(`--key is required with --mode ${mode}`);
   if (!needsKey(mode) && input.key)
     throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
+  if (input.sseCustomerKeyMd5 && mode === 'sse-s3') {
+    throw new ConfigError('SSE-C objects migrate only to --mode sse-kms or envelope');
+  }
   const keyArn = input.key ? await resolveUsableKey(deps.kms, input.key) : undefined;
   await assertBucketReachable(deps.s3, input.bucket);
 
@@ -41,6 +46,7 @@ export async function startRun(
     prefix: input.prefix,
     mode,
     keyArn,
+    sseCustomerKeyMd5: input.sseCustomerKeyMd5,
     startedAt: new Date().toISOString(),
   });
   const first: ScanMessage = {
@@ -50,6 +56,7 @@ export async function startRun(
     prefix: run.prefix,
     mode,
     keyArn,
+    sseCustomerKeyMd5: input.sseCustomerKeyMd5,
     page: 1,
   };
   await deps.sqs.send(

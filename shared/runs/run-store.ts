@@ -31,6 +31,8 @@ export interface Run {
   /** The protection a backfill applies, or `rewrap` for a re-wrap run (keyArn is then the target). */
   mode: ProtectionMode | 'rewrap';
   keyArn?: string;
+  /** SSE-C migration runs: the customer key's fingerprint (never the key). */
+  sseCustomerKeyMd5?: string;
   startedAt: string;
   /** What started a rewrap run: the CLI, a KMS rotation event, or a scheduled policy. */
   trigger?: string;
