@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EncryptCommand } from '@aws-sdk/client-kms';
 import {
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -9,6 +11,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueDepth } from '../../cli/local-run.js';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { encryptObject } from '../../shared/jobs/encrypt-object.js';
@@ -270,5 +273,80 @@ describe.each(['sse-kms', 'envelope'] as const)('SSE-C migration to %s', (mode) 
       new GetObjectCommand({ Bucket: bucket, Key: 'secret.bin', ...customer.params() }),
     );
     expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(newer);
+  });
+});
+
+describe('the customer key', () => {
+  it('is refused with a clear error, changing nothing, when the file or the mode is wrong', async () => {
+    const bucket = await newBucket('ssec-bad');
+    const good = customerKey();
+    const bad = join(dir, 'bad-key');
+    writeFileSync(bad, 'not a key');
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--mode', 'sse-kms', '--key', keyArn, '--sse-c-key-file', join(dir, 'absent')],
+        /cannot read the SSE-C key file/,
+      ],
+      [['--mode', 'sse-kms', '--key', keyArn, '--sse-c-key-file', bad], /must hold a 32-byte AES-256 key/],
+      [
+        ['--mode', 'sse-s3', '--sse-c-key-file', good.file],
+        /SSE-C objects migrate only to --mode sse-kms or envelope/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = runCli(['encrypt', `s3://${bucket}`, ...args, '--local', '--no-progress']);
+      expect(run.status, args.join(' ')).toBe(1);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/^run /m);
+    }
+    expect(await queueDepth(pipeline.clients.sqs, [pipeline.queues.scan, pipeline.queues.encrypt])).toBe(0);
+  });
+
+  it('reaches deployed workers only as a KMS-encrypted blob; a worker without it fails the object, with a reason', async () => {
+    const customer = customerKey();
+    const blob = await pipeline.clients.kms.send(
+      new EncryptCommand({ KeyId: keyArn, Plaintext: customer.bytes }),
+    );
+    const ciphertext = Buffer.from(blob.CiphertextBlob!).toString('base64');
+    const worker = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['bin/s3-seal.js', 'worker', '--until-idle', '--idle-seconds', '3'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+        timeout: 120_000,
+        killSignal: 'SIGKILL',
+      });
+
+    for (const withKey of [false, true]) {
+      const bucket = await newBucket(`ssec-dep-${withKey}`);
+      const bytes = randomBytes(1000);
+      await putSseC(bucket, 'secret.bin', bytes, customer.key);
+      const queued = runCli([
+        'encrypt',
+        `s3://${bucket}`,
+        '--mode',
+        'sse-kms',
+        '--key',
+        keyArn,
+        '--sse-c-key-file',
+        customer.file,
+      ]);
+      expect(queued.status, queued.stderr).toBe(0);
+      expect(queued.stderr).toContain('S3SEAL_SSE_C_KEY_CIPHERTEXT');
+      const served = worker(withKey ? { S3SEAL_SSE_C_KEY_CIPHERTEXT: ciphertext } : {});
+      expect(served.status, served.stderr).toBe(0);
+      expect(served.stdout + served.stderr).not.toContain(customer.bytes.toString('base64'));
+
+      const item = await pipeline.ledger.get({ bucket, key: 'secret.bin', operation: 'encrypt' });
+      if (withKey) {
+        expect(item).toMatchObject({ state: 'DONE', method: 'sse-c-migration', keyArn });
+        const got = await pipeline.clients.s3.send(
+          new GetObjectCommand({ Bucket: bucket, Key: 'secret.bin' }),
+        );
+        expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(bytes);
+      } else {
+        expect(item).toMatchObject({ state: 'FAILED', reason: 'sse-c-key-unavailable' });
+        expect((await headWithKey(bucket, 'secret.bin', customer.key)).SSECustomerAlgorithm).toBe('AES256');
+      }
+    }
   });
 });
