@@ -2,7 +2,7 @@ import { DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { classifyAwsError } from '../aws-errors.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { SSE_C_KEY_BYTES, SseCustomerKey } from './sse-c-key.js';
+import { SSE_C_KEY_BYTES, SSE_C_KEY_CONTEXT, SseCustomerKey } from './sse-c-key.js';
 
 let provided: SseCustomerKey | undefined;
 
@@ -29,7 +29,12 @@ export async function workerSseCustomerKey(
   let plaintext: Uint8Array | undefined;
   try {
     const out = await kms
-      .send(new DecryptCommand({ CiphertextBlob: Buffer.from(config.sseCustomerKeyCiphertext, 'base64') }))
+      .send(
+        new DecryptCommand({
+          CiphertextBlob: Buffer.from(config.sseCustomerKeyCiphertext, 'base64'),
+          EncryptionContext: { ...SSE_C_KEY_CONTEXT },
+        }),
+      )
       .catch((error) => {
         throw classifyAwsError(error, 'cannot decrypt S3SEAL_SSE_C_KEY_CIPHERTEXT with KMS');
       });

@@ -6,6 +6,13 @@ import { ConfigError } from '../errors.js';
 /** SSE-C keys are AES-256 keys: exactly 32 bytes (S3 User Guide, "Using SSE-C"). */
 export const SSE_C_KEY_BYTES = 32;
 
+/**
+ * The encryption context a deployment's KMS-encrypted key blob is under. Decrypt must name it, and
+ * the encrypt role may decrypt only with it (deploy/iam.ts), so that role cannot use the KMS key to
+ * decrypt anything else (docs/deploying.md, "SSE-C migration").
+ */
+export const SSE_C_KEY_CONTEXT = { purpose: 's3-seal-sse-c-key' } as const;
+
 /** The request parameters that name a customer key on HEAD, GET and the copy target. */
 export interface SseCustomerKeyParams {
   SSECustomerAlgorithm: 'AES256';

@@ -16,7 +16,7 @@ import { seedBucket } from '../../cli/seed-bucket.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { encryptObject } from '../../shared/jobs/encrypt-object.js';
 import { newRunId } from '../../shared/runs/run-store.js';
-import { SseCustomerKey } from '../../shared/s3/sse-c-key.js';
+import { SSE_C_KEY_CONTEXT, SseCustomerKey } from '../../shared/s3/sse-c-key.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, sha256, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
@@ -305,7 +305,11 @@ describe('the customer key', () => {
   it('reaches deployed workers only as a KMS-encrypted blob; a worker without it fails the object, with a reason', async () => {
     const customer = customerKey();
     const blob = await pipeline.clients.kms.send(
-      new EncryptCommand({ KeyId: keyArn, Plaintext: customer.bytes }),
+      new EncryptCommand({
+        KeyId: keyArn,
+        Plaintext: customer.bytes,
+        EncryptionContext: { ...SSE_C_KEY_CONTEXT },
+      }),
     );
     const ciphertext = Buffer.from(blob.CiphertextBlob!).toString('base64');
     const worker = (env: Record<string, string>) =>

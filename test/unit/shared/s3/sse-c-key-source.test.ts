@@ -40,6 +40,7 @@ describe('the SSE-C key workers use', () => {
     const key = await workerSseCustomerKey(config, kms);
     expect(key?.md5).toBe(new SseCustomerKey(bytes).md5);
     expect(Buffer.from(calls[0]!.CiphertextBlob as Uint8Array)).toEqual(blob);
+    expect(calls[0]!.EncryptionContext).toEqual({ purpose: 's3-seal-sse-c-key' });
     expect(plaintext.every((b) => b === 0)).toBe(true);
   });
 
