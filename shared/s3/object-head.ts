@@ -99,8 +99,13 @@ async function headSseCustomerObject(
   const probe = migrationKey ?? SseCustomerKey.random();
   try {
     const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...probe.params() }));
-    // Only a key that opens the object yields a 200; with a random key that is a 2^-256 chance.
-    return { ...toObjectHead(bucket, key, out), sseCustomerAlgorithm: 'AES256', sseCustomerKeyMatches: true };
+    // Only the object's own key yields a 200. A random key never should; if an endpoint answers
+    // 200 anyway, that still confirms SSE-C but opens nothing a migration could use.
+    return {
+      ...toObjectHead(bucket, key, out),
+      sseCustomerAlgorithm: 'AES256',
+      sseCustomerKeyMatches: migrationKey ? true : undefined,
+    };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     if (httpStatus(error) !== 403) return 'not-sse-c';

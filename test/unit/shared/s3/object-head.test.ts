@@ -99,6 +99,13 @@ describe('headObject and SSE-C', () => {
     expect(calls).toEqual([{ Bucket: 'b', Key: 'k' }]);
   });
 
+  it('never reports a random probe key as opening the object, even if an endpoint answers 200', async () => {
+    const { s3 } = headClient([bareError(400), { ETag: '"e"', ContentLength: 1 }]);
+    const head = await headObject(s3, 'b', 'k');
+    expect(head?.sseCustomerAlgorithm).toBe('AES256');
+    expect(head?.sseCustomerKeyMatches).toBeUndefined();
+  });
+
   it('treats an object deleted between the two HEADs as missing', async () => {
     const { s3 } = headClient([bareError(400), bareError(404, 'NotFound')]);
     expect(await headObject(s3, 'b', 'k')).toBeUndefined();
