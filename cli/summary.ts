@@ -1,7 +1,8 @@
+import { SSE_C_FAILURE_REASONS } from '../shared/jobs/sse-c-job.js';
 import { type Run, settled } from '../shared/runs/run-store.js';
 
 // Failures are counted by error class (`…Error`) or by these named reasons; other reasons are skips.
-const FAILURE_REASONS = new Set(['sse-c-wrong-key', 'sse-c-key-unavailable']);
+const FAILURE_REASONS = new Set<string>(SSE_C_FAILURE_REASONS);
 const isFailureReason = (reason: string) => reason.endsWith('Error') || FAILURE_REASONS.has(reason);
 
 /**

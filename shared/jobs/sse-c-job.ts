@@ -2,6 +2,9 @@ import type { ObjectHead } from '../s3/object-head.js';
 import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import type { EncryptJob } from './messages.js';
 
+/** The FAILED reasons of SSE-C migration jobs (run summaries list them under failed). */
+export const SSE_C_FAILURE_REASONS = ['sse-c-key-unavailable', 'sse-c-wrong-key'] as const;
+
 /**
  * The customer key a job migrates SSE-C objects with: the worker's key, and only when the job's run
  * names that key's fingerprint. A worker never tries a key the run did not ask for.
@@ -22,7 +25,7 @@ export function sseCustomerKeyProblem(
   job: Pick<EncryptJob, 'sseCustomerKeyMd5'>,
   workerKey: SseCustomerKey | undefined,
   head: ObjectHead,
-): { reason: 'sse-c-key-unavailable' | 'sse-c-wrong-key'; detail: string } | undefined {
+): { reason: (typeof SSE_C_FAILURE_REASONS)[number]; detail: string } | undefined {
   if (!head.sseCustomerAlgorithm || !job.sseCustomerKeyMd5) return undefined;
   if (!migrationKeyFor(job, workerKey)) {
     const held = workerKey ? `holds the key ${workerKey.md5}` : 'holds no SSE-C key';
