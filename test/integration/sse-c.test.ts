@@ -8,6 +8,8 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -273,6 +275,49 @@ describe.each(['sse-kms', 'envelope'] as const)('SSE-C migration to %s', (mode) 
       new GetObjectCommand({ Bucket: bucket, Key: 'secret.bin', ...customer.params() }),
     );
     expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(newer);
+  });
+});
+
+describe('SSE-C migration in a versioned bucket', () => {
+  it('copies the version it read; the SSE-C version stays, never deleted', async () => {
+    const bucket = await newBucket('ssec-ver');
+    await pipeline.clients.s3.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    const customer = customerKey();
+    const bytes = randomBytes(4096);
+    await putSseC(bucket, 'secret.bin', bytes, customer.key);
+    const original = (await headWithKey(bucket, 'secret.bin', customer.key)).VersionId!;
+
+    const run = runCli([
+      'encrypt',
+      `s3://${bucket}`,
+      '--mode',
+      'sse-kms',
+      '--key',
+      keyArn,
+      '--local',
+      '--no-progress',
+      '--sse-c-key-file',
+      customer.file,
+    ]);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const latest = await pipeline.clients.s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: 'secret.bin' }),
+    );
+    expect([latest.ServerSideEncryption, latest.VersionId === original]).toEqual(['aws:kms', false]);
+    expect(Buffer.from(await latest.Body!.transformToByteArray())).toEqual(bytes);
+    const versions = await pipeline.clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    expect(versions.Versions?.map((v) => v.VersionId)).toContain(original);
+    const kept = await pipeline.clients.s3.send(
+      new HeadObjectCommand({
+        Bucket: bucket,
+        Key: 'secret.bin',
+        VersionId: original,
+        ...customer.key.params(),
+      }),
+    );
+    expect(kept.SSECustomerAlgorithm).toBe('AES256');
   });
 });
 
