@@ -1,4 +1,9 @@
+import { SSE_C_FAILURE_REASONS } from '../shared/jobs/sse-c-job.js';
 import { type Run, settled, WARNING_REASONS } from '../shared/runs/run-store.js';
+
+// Failures are counted by error class (`…Error`) or by these named reasons; other reasons are skips.
+const FAILURE_REASONS = new Set<string>(SSE_C_FAILURE_REASONS);
+const isFailureReason = (reason: string) => reason.endsWith('Error') || FAILURE_REASONS.has(reason);
 
 /**
  * Prints a run's outcome and returns the exit code: 0 only when every discovered object ended
@@ -19,12 +24,12 @@ export function printSummary(run: Run, unsettled: number, seconds: number): numb
     `  already compliant    ${c.compliant}`,
     `  skipped              ${c.skipped}`,
     ...Object.entries(c.reasons)
-      .filter(([reason]) => !reason.endsWith('Error') && !WARNING_REASONS.has(reason))
+      .filter(([reason]) => !isFailureReason(reason) && !WARNING_REASONS.has(reason))
       .map(([reason, n]) => `    ${reason.padEnd(19)}${n}`),
     `  superseded           ${c.superseded}  (written by someone else meanwhile; newer bytes kept, run again to protect them)`,
     `  failed               ${c.failed}`,
     ...Object.entries(c.reasons)
-      .filter(([reason]) => reason.endsWith('Error'))
+      .filter(([reason]) => isFailureReason(reason))
       .map(([reason, n]) => `    ${reason.padEnd(19)}${n}`),
   ];
   if (unsettled > 0)

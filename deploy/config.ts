@@ -101,6 +101,16 @@ const DeployConfigSchema = z
         rewrap: z.number().int().min(2).max(1000).default(10),
       })
       .default({ scan: 5, encrypt: 20, events: 10, rewrap: 10 }),
+    /**
+     * SSE-C migration (README, "SSE-C objects"): the customer key encrypted with KMS under the
+     * context purpose=s3-seal-sse-c-key (base64 CiphertextBlob), and the key ARN that decrypts it.
+     */
+    sseC: z
+      .strictObject({
+        keyCiphertext: z.base64('expected the base64 CiphertextBlob of `aws kms encrypt`').min(1),
+        kmsKeyArn: keyArn,
+      })
+      .optional(),
     /** An SNS topic the dead-letter alarms notify; without it they only change state. */
     alarmTopicArn: z
       .string()
@@ -152,21 +162,21 @@ export function parseDeployConfig(
     );
   }
   const problems: string[] = [];
+  const checkRegion = (field: string, arn: string) => {
+    const region = arn.split(':')[3];
+    if (region !== options.region) {
+      problems.push(`${label(field)}: key is in ${region} but the stack deploys to ${options.region}`);
+    }
+  };
   parsed.data.buckets.forEach((bucket, i) => {
     const keys: Array<[string, string]> = bucket.previousKmsKeyArns.map((arn, j) => [
       `previousKmsKeyArns[${j}]`,
       arn,
     ]);
     if (bucket.kmsKeyArn) keys.unshift(['kmsKeyArn', bucket.kmsKeyArn]);
-    for (const [field, arn] of keys) {
-      const region = arn.split(':')[3];
-      if (region !== options.region) {
-        problems.push(
-          `${label(`buckets[${i}].${field}`)}: key is in ${region} but the stack deploys to ${options.region}`,
-        );
-      }
-    }
+    for (const [field, arn] of keys) checkRegion(`buckets[${i}].${field}`, arn);
   });
+  if (parsed.data.sseC) checkRegion('sseC.kmsKeyArn', parsed.data.sseC.kmsKeyArn);
   if (problems.length > 0) throw invalid(options.source, problems);
   return parsed.data;
 }

@@ -1,3 +1,4 @@
+import { SSE_C_KEY_CONTEXT } from '../shared/s3/sse-c-key.js';
 import { type BucketConfig, bucketKeys, type DeployConfig } from './config.js';
 
 /**
@@ -197,6 +198,23 @@ function encryptKms(config: DeployConfig): Statement[] {
 }
 
 /**
+ * SSE-C migration: the encrypt handler decrypts the deployment's customer key blob once per cold
+ * start (shared/s3/sse-c-key-source.ts), and only a blob under that purpose's encryption context.
+ */
+function sseCustomerKeyDecrypt(config: DeployConfig): Statement[] {
+  if (!config.sseC) return [];
+  return [
+    {
+      Sid: 'SseCustomerKeyDecrypt',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: [config.sseC.kmsKeyArn],
+      Condition: { StringEquals: { 'kms:EncryptionContext:purpose': SSE_C_KEY_CONTEXT.purpose } },
+    },
+  ];
+}
+
+/**
  * KMS for the rewrap handler:
  * - envelope: ReEncrypt of the wrapped data key with the S3EC context as source and destination
  *   (shared/kms/key-service.ts): ReEncryptFrom on every key the bucket's objects may be under
@@ -278,6 +296,7 @@ export function functionStatements(
         listBuckets(config),
         ...objectStatements(config),
         ...(fn === 'rewrap' ? rewrapKms(config) : encryptKms(config)),
+        ...(fn === 'encrypt' ? sseCustomerKeyDecrypt(config) : []),
       ];
     }
     case 'rewrap-planner':

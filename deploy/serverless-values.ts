@@ -12,6 +12,8 @@ export interface ServerlessValues {
   /** The planner's environment: strings, as Lambda environment variables must be. */
   rotation: { schedule: string; maxKeyAgeDays: string; aliases: string };
   concurrency: DeployConfig['concurrency'];
+  /** The encrypt function's S3SEAL_SSE_C_KEY_CIPHERTEXT: the KMS-encrypted SSE-C key, or empty. */
+  sseCKeyCiphertext: string;
   /** The alarm topic as a list (empty without one), for AlarmActions and OKActions. */
   alarmActions: string[];
   /** One IAM role per function, merged into the template's resources. */
@@ -68,12 +70,17 @@ export function serverlessValues(input: ValuesInput): ServerlessValues {
       aliases: config.rotation.aliases.join(','),
     },
     concurrency: config.concurrency,
+    sseCKeyCiphertext: config.sseC?.keyCiphertext ?? '',
     alarmActions: config.alarmTopicArn ? [config.alarmTopicArn] : [],
     resources: { Resources: functionRoles(config, { service: input.service, stage: input.stage }) },
   };
 }
 
 function usesExampleAccount(config: DeployConfig): boolean {
-  const arns = [...config.buckets.flatMap(bucketKeys), config.alarmTopicArn ?? ''];
+  const arns = [
+    ...config.buckets.flatMap(bucketKeys),
+    config.sseC?.kmsKeyArn ?? '',
+    config.alarmTopicArn ?? '',
+  ];
   return arns.some((arn) => arn.split(':')[4] === EXAMPLE_ACCOUNT);
 }

@@ -9,6 +9,8 @@ export interface ObjectState {
   kmsKeyArn?: string;
   /** Set when the object is encrypted with a customer-provided key (SSE-C). */
   sseCustomerAlgorithm?: string;
+  /** SSE-C only: true when the run's migration key opened the object, false when S3 refused it. */
+  sseCustomerKeyMatches?: boolean;
   storageClass?: string;
   /** Intelligent-Tiering archive tiers (ARCHIVE_ACCESS, DEEP_ARCHIVE_ACCESS). */
   archiveStatus?: string;
@@ -26,7 +28,12 @@ export type SkipReason =
   | 'dsse-other-key'
   | 'wrapped-under-another-key';
 
-export type ProtectMethod = 'copy-in-place' | 'update-encryption' | 'envelope' | 'upgrade-format';
+export type ProtectMethod =
+  | 'copy-in-place'
+  | 'update-encryption'
+  | 'envelope'
+  | 'upgrade-format'
+  | 'sse-c-migration';
 
 export type ComplianceDecision =
   | {
@@ -64,9 +71,7 @@ export function decideCompliance(
   policy: ProtectionPolicy,
   options: { useUpdateObjectEncryption: boolean },
 ): ComplianceDecision {
-  if (object.sseCustomerAlgorithm) {
-    return { action: 'skip', reason: 'sse-c', detail: 'encrypted with a customer-provided key (SSE-C)' };
-  }
+  if (object.sseCustomerAlgorithm) return decideSseCustomer(object, policy);
   if (ARCHIVED_CLASSES.has(object.storageClass ?? '') || object.archiveStatus) {
     return {
       action: 'skip',
@@ -125,6 +130,25 @@ export function decideCompliance(
       }
       return { action: 'protect', method: 'copy-in-place' };
   }
+}
+
+/**
+ * SSE-C objects move only with the customer's key (README, "SSE-C objects"), and only to SSE-KMS or
+ * envelope. S3EC data stored under SSE-C must keep its bytes (a second envelope would bury its data
+ * key), so only the server-side copy of `sse-kms` may move it.
+ */
+function decideSseCustomer(object: ObjectState, policy: ProtectionPolicy): ComplianceDecision {
+  const skip = (detail: string): ComplianceDecision => ({ action: 'skip', reason: 'sse-c', detail });
+  if (object.sseCustomerKeyMatches !== true || policy.mode === 'sse-s3') {
+    return skip('encrypted with a customer-provided key (SSE-C)');
+  }
+  if (
+    policy.mode === 'envelope' &&
+    (classifyClientSide(object.metadata).kind !== 'none' || object.key.endsWith(INSTRUCTION_FILE_SUFFIX))
+  ) {
+    return skip('S3EC data under SSE-C: move it with --mode sse-kms, which keeps its bytes');
+  }
+  return { action: 'protect', method: 'sse-c-migration' };
 }
 
 /** True when `object` now carries what the policy asks for: used to reconcile after a crash. */

@@ -67,6 +67,12 @@ const ConfigSchema = z.object({
         return z.NEVER;
       }
     }),
+  // SSE-C migration on deployed workers: the customer key encrypted with KMS (base64 of the
+  // CiphertextBlob), decrypted once per cold start (README, "SSE-C objects"; docs/deploying.md).
+  S3SEAL_SSE_C_KEY_CIPHERTEXT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.base64('must be the base64 of a KMS CiphertextBlob').optional(),
+  ),
   AWS_ENDPOINT_URL: z.string().optional(),
   AWS_ENDPOINT_URL_S3: z.string().optional(),
   S3SEAL_ACTOR: z.string().optional(),
@@ -92,6 +98,8 @@ export interface Config {
   actor: string;
   rotation: RotationPolicy;
   faults?: FaultSpec;
+  /** Base64 KMS ciphertext of the SSE-C migration key workers use (never the key itself). */
+  sseCustomerKeyCiphertext?: string;
 }
 
 export interface RotationPolicy {
@@ -128,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     s3ForcePathStyle: e.S3SEAL_S3_FORCE_PATH_STYLE,
     actor: e.S3SEAL_ACTOR ?? e.AWS_LAMBDA_FUNCTION_NAME ?? `worker:${process.pid}`,
     faults: e.S3SEAL_FAULTS,
+    sseCustomerKeyCiphertext: e.S3SEAL_SSE_C_KEY_CIPHERTEXT,
     rotation: { maxKeyAgeDays: e.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS, aliases: e.S3SEAL_ROTATION_ALIASES },
   };
 }

@@ -4,6 +4,8 @@ import { startRun } from '../../shared/jobs/start-run.js';
 import { PROTECTION_MODES } from '../../shared/policy.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { loadSseCustomerKeyFile, type SseCustomerKey } from '../../shared/s3/sse-c-key.js';
+import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
 import { cliRuntime } from '../runtime.js';
@@ -17,11 +19,26 @@ export interface EncryptOptions {
   local?: boolean;
   concurrency: string;
   progress?: boolean;
+  sseCKeyFile?: string;
 }
 
 /** Starts a backfill run and, with --local, processes it here; returns the exit code. */
 export async function encryptCommand(uri: string, options: EncryptOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
+  const customerKey = options.sseCKeyFile ? await loadSseCustomerKeyFile(options.sseCKeyFile) : undefined;
+  try {
+    return await startAndFollow(bucket, prefix, options, customerKey);
+  } finally {
+    customerKey?.destroy();
+  }
+}
+
+async function startAndFollow(
+  bucket: string,
+  prefix: string,
+  options: EncryptOptions,
+  customerKey: SseCustomerKey | undefined,
+): Promise<number> {
   const { config, clients } = cliRuntime();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const queues = await resolveQueueUrls(clients.sqs, config);
@@ -35,16 +52,25 @@ export async function encryptCommand(uri: string, options: EncryptOptions): Prom
       format: options.format,
       upgradeFormat: options.upgradeFormat,
       keepAcl: options.keepAcl,
+      sseCustomerKeyMd5: customerKey?.md5,
     },
   );
   console.error(
     `run ${run.runId}: ${options.mode}${run.format ? ` (S3EC ${run.format}${run.upgradeFormat ? ', upgrading V2' : ''})` : ''}${run.keyArn ? ` under ${run.keyArn}` : ''} for s3://${bucket}/${prefix}`,
   );
+  if (customerKey) console.error(`SSE-C objects under the customer key ${customerKey.md5} are migrated`);
   if (!options.local) {
     console.log(run.runId);
     console.error('queued; deployed functions or `s3-seal encrypt --local` workers process it');
+    if (customerKey) {
+      console.error(
+        'deployed workers migrate SSE-C objects only with this key in S3SEAL_SSE_C_KEY_CIPHERTEXT (docs/deploying.md)',
+      );
+    }
     return 0;
   }
+  // The key reaches this process's workers in memory; queue messages carry its fingerprint only.
+  provideSseCustomerKey(customerKey);
   return followRunLocally(run, {
     label: 'encrypting',
     concurrency: options.concurrency,
@@ -76,9 +102,18 @@ export function registerEncrypt(program: Command): void {
     .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
     .option('--concurrency <n>', 'with --local: encrypt pollers, each working ten objects at a time', '4')
     .option('--no-progress', 'with --local: no progress bar')
+    .option(
+      '--sse-c-key-file <file>',
+      'migrate SSE-C objects written with the customer key in FILE (32 bytes, raw or base64) to sse-kms or envelope',
+    )
     .addHelpText(
       'after',
-      '\nExits 0 only when every object ended encrypted, already compliant, or skipped with a reason.',
+      [
+        '',
+        'Exits 0 only when every object ended encrypted, already compliant, or skipped with a reason.',
+        'SSE-C objects are skipped (reason sse-c) unless --sse-c-key-file names their key; the key never',
+        'goes into a queue message or a log, only its MD5 fingerprint does.',
+      ].join('\n'),
     )
     .action(async (uri: string, options: EncryptOptions) => {
       process.exitCode = await encryptCommand(uri, options);

@@ -9,6 +9,7 @@ import { PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '..
 import { headListedObject } from '../../shared/s3/head-listed.js';
 import { listObjectPages } from '../../shared/s3/list-objects.js';
 import type { ObjectHead } from '../../shared/s3/object-head.js';
+import { loadSseCustomerKeyFile, type SseCustomerKey } from '../../shared/s3/sse-c-key.js';
 import { displayS3Uri, parseS3Uri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
 
@@ -17,6 +18,7 @@ interface VerifyOptions {
   format?: EnvelopeFormat;
   key?: string;
   concurrency: string;
+  sseCKeyFile?: string;
 }
 
 /** What is wrong with one object, or undefined when it is compliant. */
@@ -25,6 +27,8 @@ async function problemWith(
   policy: ProtectionPolicy | undefined,
   kms: ReturnType<typeof cliRuntime>['clients']['kms'],
 ): Promise<string | undefined> {
+  // SSE-C is protection s3-seal can neither check nor manage (README, "SSE-C objects").
+  if (head.sseCustomerAlgorithm) return describeSseCustomer(head);
   const clientSide = classifyClientSide(head.metadata);
   if (clientSide.kind === 'unreadable')
     return `client-side format s3-seal cannot verify: ${clientSide.detail}`;
@@ -50,7 +54,15 @@ async function problemWith(
       : `not ${policy.mode}${policy.keyArn ? ` under ${policy.keyArn}` : ''} (${describe(head)})`;
   }
   // Without a policy: any protection s3-seal applies counts (SSE-S3, SSE-KMS, DSSE-KMS, envelope).
-  return head.serverSideEncryption || head.sseCustomerAlgorithm ? undefined : 'unencrypted';
+  return head.serverSideEncryption ? undefined : 'unencrypted';
+}
+
+function describeSseCustomer(head: ObjectHead): string {
+  if (head.sseCustomerKeyMatches === true) {
+    return 'SSE-C (customer-provided key; the given key opens it: encrypt --sse-c-key-file migrates it)';
+  }
+  if (head.sseCustomerKeyMatches === false) return 'SSE-C (customer-provided key; not the given key)';
+  return 'SSE-C (customer-provided key)';
 }
 
 function describe(head: ObjectHead): string {
@@ -61,6 +73,20 @@ function describe(head: ObjectHead): string {
 
 async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
+  const customerKey = options.sseCKeyFile ? await loadSseCustomerKeyFile(options.sseCKeyFile) : undefined;
+  try {
+    return await verifyObjects(bucket, prefix, options, customerKey);
+  } finally {
+    customerKey?.destroy();
+  }
+}
+
+async function verifyObjects(
+  bucket: string,
+  prefix: string,
+  options: VerifyOptions,
+  customerKey: SseCustomerKey | undefined,
+): Promise<number> {
   const { clients } = cliRuntime();
   await assertBucketReachable(clients.s3, bucket);
   const policy: ProtectionPolicy | undefined = options.mode
@@ -74,27 +100,38 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
   let checked = 0;
   let problems = 0;
   let gone = 0;
+  let sseCustomer = 0;
   for await (const page of listObjectPages(clients.s3, { bucket, prefix })) {
     const keys = page.objects.map((o) => o.key);
     for (let i = 0; i < keys.length; i += concurrency) {
       const found = await Promise.all(
         keys.slice(i, i + concurrency).map(async (key) => {
-          const listed = await headListedObject(clients.s3, bucket, key);
-          if (listed.state === 'found')
-            return { key, problem: await problemWith(listed.head, policy, clients.kms) };
-          // Never compliant: a listed key HEAD cannot reach is a problem; a deleted one is named.
-          if (listed.state === 'gone') return { key, gone: true };
-          return { key, problem: 'listed, but HEAD finds no object with this exact key (404)' };
+          try {
+            const listed = await headListedObject(clients.s3, bucket, key, { sseCustomerKey: customerKey });
+            if (listed.state === 'found') {
+              const problem = await problemWith(listed.head, policy, clients.kms);
+              return { key, problem, sseC: Boolean(listed.head.sseCustomerAlgorithm) };
+            }
+            // Never compliant: a listed key HEAD cannot reach is a problem; a deleted one is named.
+            if (listed.state === 'gone') return { key, gone: true };
+            return { key, problem: 'listed, but HEAD finds no object with this exact key (404)' };
+          } catch (error) {
+            // One object S3 will not describe must not hide the verdict on all the others.
+            return { key, problem: `HEAD failed: ${describeError(error)}`, unchecked: true };
+          }
         }),
       );
-      for (const { key, problem, gone: deleted } of found) {
+      for (const { key, problem, gone: deleted, sseC, unchecked } of found) {
         checked++;
+        if (sseC) sseCustomer++;
         if (deleted) {
           gone++;
           console.log(`GONE  ${displayS3Uri({ bucket, key })}  deleted while verify ran`);
         } else if (problem) {
           problems++;
-          console.log(`NOT COMPLIANT  ${displayS3Uri({ bucket, key })}  ${problem}`);
+          console.log(
+            `${unchecked ? 'NOT CHECKED  ' : 'NOT COMPLIANT'}  ${displayS3Uri({ bucket, key })}  ${problem}`,
+          );
         }
       }
       if (process.stderr.isTTY) process.stderr.write(`\rverified ${checked} objects…`);
@@ -103,6 +140,7 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
   if (process.stderr.isTTY) process.stderr.write('\r');
   console.log(
     `verified ${checked} objects under ${displayS3Uri({ bucket, key: prefix })}: ${checked - problems - gone} compliant, ${problems} not` +
+      (sseCustomer > 0 ? ` (${sseCustomer} SSE-C)` : '') +
       (gone > 0 ? `, ${gone} deleted while verify ran` : ''),
   );
   return problems > 0 ? 1 : 0;
@@ -126,6 +164,10 @@ export function registerVerify(program: Command): void {
       ).choices(ENVELOPE_FORMATS),
     )
     .option('--concurrency <n>', 'objects checked at once', '16')
+    .option(
+      '--sse-c-key-file <file>',
+      'also tell which SSE-C objects this customer key (raw or base64) opens',
+    )
     .addHelpText('after', '\nExits 1 if any object is not compliant.')
     .action(async (uri: string, options: VerifyOptions) => {
       process.exitCode = await verifyCommand(uri, options);

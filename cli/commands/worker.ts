@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { faultsFor } from '../../shared/faults.js';
+import { loadSseCustomerKeyFile } from '../../shared/s3/sse-c-key.js';
+import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
 import { queueDepth } from '../local-run.js';
 import { type PollerStats, startPollers } from '../pollers.js';
 import { cliRuntime } from '../runtime.js';
@@ -9,6 +11,7 @@ interface WorkerOptions {
   untilIdle?: boolean;
   idleSeconds: string;
   visibilitySeconds: string;
+  sseCKeyFile?: string;
 }
 
 /**
@@ -20,6 +23,10 @@ interface WorkerOptions {
 async function workerCommand(options: WorkerOptions): Promise<number> {
   const { config, clients, queues } = cliRuntime();
   const faults = faultsFor(config.faults);
+  // Runs started with this key's fingerprint migrate SSE-C objects here; the key stays in memory.
+  const customerKey = options.sseCKeyFile ? await loadSseCustomerKeyFile(options.sseCKeyFile) : undefined;
+  provideSseCustomerKey(customerKey);
+  if (customerKey) console.error(`worker: migrating SSE-C objects of runs with the key ${customerKey.md5}`);
   const { work } = await queues();
   const controller = new AbortController();
   const stop = (signal: string) => {
@@ -59,6 +66,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   }
   await running;
   clearInterval(report);
+  customerKey?.destroy();
   console.error(`worker: stopped after ${stats.messages} messages, ${stats.failed} failed`);
   if (faults.enabled) console.error(`fault-stats ${JSON.stringify(faults.injected)}`);
   return 0;
@@ -72,6 +80,7 @@ export function registerWorker(program: Command): void {
     .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
     .option('--idle-seconds <s>', 'with --until-idle', '5')
     .option('--visibility-seconds <s>', 'how long a received batch stays hidden from other workers', '300')
+    .option('--sse-c-key-file <file>', 'the customer key (raw or base64) for runs that migrate SSE-C objects')
     .action(async (options: WorkerOptions) => {
       process.exitCode = await workerCommand(options);
     });

@@ -6,6 +6,7 @@ import { type EncryptDeps, encryptObject } from '../../shared/jobs/encrypt-objec
 import { EncryptJobSchema, parseMessage } from '../../shared/jobs/messages.js';
 import { logger } from '../../shared/logger.js';
 import type { RunStore } from '../../shared/runs/run-store.js';
+import { workerSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
 import { once } from '../lazy.js';
 import { objectJobDeps } from '../object-job-deps.js';
 import { countOutcomes } from '../outcome-counter.js';
@@ -48,7 +49,8 @@ export function createEncryptHandler(deps: () => Promise<EncryptHandlerDeps> | E
 }
 
 async function defaultDeps(): Promise<EncryptHandlerDeps> {
-  return objectJobDeps('encrypt');
+  const deps = await objectJobDeps('encrypt');
+  return { ...deps, sseCustomerKey: await workerSseCustomerKey(deps.config, deps.kms) };
 }
 
 export const handler = middy(createEncryptHandler(once(defaultDeps))).use(injectLambdaContext(logger));

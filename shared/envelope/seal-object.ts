@@ -6,6 +6,7 @@ import { generateDataKey } from '../kms/key-service.js';
 import { checksumAlgorithmOf } from '../s3/checksum-algorithm.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { readTagging } from '../s3/object-tags.js';
+import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { encryptedLength } from './cipher.js';
 import { sealContent } from './content-cipher.js';
 import {
@@ -37,6 +38,8 @@ export interface SealOptions {
   openSource?: () => Promise<PlaintextSource>;
   /** Called once the data key exists and before any byte is written (fault injection, tests). */
   afterDataKey?: () => Promise<void> | void;
+  /** The source is SSE-C: the GET names this customer key (the new object is not SSE-C). */
+  sourceSseCustomerKey?: SseCustomerKey;
 }
 
 export interface SealResult {
@@ -69,7 +72,9 @@ export async function sealObjectInPlace(
   const { s3, kms } = clients;
   const format = options.format ?? DEFAULT_ENVELOPE_FORMAT;
   const encryptionContext = encryptionContextFor(format);
-  const source = await (options.openSource ?? (() => openPlaintext(s3, head)))();
+  const source = await (
+    options.openSource ?? (() => openPlaintext(s3, head, options.sourceSseCustomerKey))
+  )();
   let sealed: ReturnType<typeof sealContent>;
   let dataKey: Awaited<ReturnType<typeof generateDataKey>>;
   try {
@@ -135,7 +140,11 @@ export async function sealObjectInPlace(
 }
 
 /** The object's bytes as they are, exactly the version whose ETag was read. */
-async function openPlaintext(s3: S3Client, head: ObjectHead): Promise<PlaintextSource> {
+async function openPlaintext(
+  s3: S3Client,
+  head: ObjectHead,
+  customerKey: SseCustomerKey | undefined,
+): Promise<PlaintextSource> {
   const got = await s3.send(
     new GetObjectCommand({
       Bucket: head.bucket,
@@ -143,6 +152,7 @@ async function openPlaintext(s3: S3Client, head: ObjectHead): Promise<PlaintextS
       IfMatch: head.etag,
       VersionId: head.versionId,
       ChecksumMode: 'ENABLED',
+      ...customerKey?.params(),
     }),
   );
   return {

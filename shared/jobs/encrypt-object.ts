@@ -14,10 +14,12 @@ import type { ProtectionPolicy } from '../policy.js';
 import type { Outcome } from '../runs/run-store.js';
 import type { AclInspector, ExtraGrants } from '../s3/object-acl.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
+import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject } from './protect-object.js';
+import { migrationKeyFor, sseCustomerKeyProblem } from './sse-c-job.js';
 
 export interface EncryptDeps {
   s3: S3Client;
@@ -35,6 +37,11 @@ export interface EncryptDeps {
   >;
   /** Reads ACL grants a rewrite would drop (absent: ACLs are not looked at). */
   acl?: AclInspector;
+  /**
+   * The customer key this worker migrates SSE-C objects with, used only for jobs whose run names
+   * its fingerprint (README, "SSE-C objects"). Never logged, never in a message.
+   */
+  sseCustomerKey?: SseCustomerKey;
   /** Identifies this attempt in the ledger's claim (defaults to actor + a random suffix). */
   owner?: string;
   faults?: Faults;
@@ -91,12 +98,13 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       hints,
     );
   const decided = async (
-    state: 'COMPLIANT' | 'SKIPPED',
+    state: 'COMPLIANT' | 'SKIPPED' | 'FAILED',
     reason: string,
     head: ObjectHead | undefined,
     known?: { existing: LedgerItem | undefined },
+    error?: string,
   ): Promise<JobResult> => {
-    const outcome = state === 'COMPLIANT' ? 'compliant' : 'skipped';
+    const outcome = state === 'COMPLIANT' ? 'compliant' : state === 'SKIPPED' ? 'skipped' : 'failed';
     // Compliant because an attempt of this job wrote it and died before the ledger heard (its
     // lease may have expired since): close that attempt as encrypted, which is what happened.
     // With no ledger item at all, nothing was ever decided here: the audit chain is likely new.
@@ -118,6 +126,7 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       if (existing?.runId === job.runId && existing.jobId === job.jobId && existing.state === state) {
         await audit(outcome, {
           reason,
+          error,
           etagBefore: head?.etag,
           versionIdBefore: head?.versionId,
           keyArn: head?.kmsKeyArn,
@@ -129,19 +138,26 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       outcome,
       {
         reason,
+        error,
         etagBefore: head?.etag,
         versionIdBefore: head?.versionId,
         keyArn: head?.kmsKeyArn,
       },
       { likelyNewChain },
     );
-    return { outcome, reason };
+    return { outcome, reason, detail: error };
   };
 
-  const head = await headObject(deps.s3, job.bucket, job.key).catch((error) => {
-    throw classifyAwsError(error, 'HEAD failed', ref);
-  });
+  // The run's customer key opens SSE-C objects at HEAD (README, "SSE-C objects").
+  const customerKey = migrationKeyFor(job, deps.sseCustomerKey);
+  const head = await headObject(deps.s3, job.bucket, job.key, { sseCustomerKey: customerKey }).catch(
+    (error) => {
+      throw classifyAwsError(error, 'HEAD failed', ref);
+    },
+  );
   if (!head) return decided('SKIPPED', 'missing', undefined);
+  const keyProblem = sseCustomerKeyProblem(job, deps.sseCustomerKey, head);
+  if (keyProblem) return decided('FAILED', keyProblem.reason, head, undefined, keyProblem.detail);
 
   const decision = decideCompliance(head, policy, deps.config);
   if (decision.action === 'skip') return decided('SKIPPED', decision.reason, head);
@@ -160,7 +176,9 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
     return decided('COMPLIANT', decision.detail, head, { existing });
   }
 
-  if (decision.method === 'envelope' && (await hasInstructionFile(head))) {
+  // In envelope mode every write seals an envelope, an SSE-C migration included.
+  const sealsEnvelope = policy.mode === 'envelope';
+  if (sealsEnvelope && (await hasInstructionFile(head))) {
     return decided('SKIPPED', 'has-instruction-file', head);
   }
 
@@ -168,10 +186,7 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   // crash, finding it on the object proves the write was ours and landed, so the retry closes the
   // job without writing again. A format upgrade always writes V3.
   const writesV3 = decision.method === 'upgrade-format' || (policy.format ?? 'v3') === 'v3';
-  const iv =
-    decision.method === 'envelope' || decision.method === 'upgrade-format'
-      ? randomBytes(writesV3 ? MESSAGE_ID_LENGTH_BYTES : IV_LENGTH_BYTES)
-      : undefined;
+  const iv = sealsEnvelope ? randomBytes(writesV3 ? MESSAGE_ID_LENGTH_BYTES : IV_LENGTH_BYTES) : undefined;
   const owner = deps.owner ?? `${deps.config.actor}:${randomBytes(6).toString('hex')}`;
   const claim = await deps.ledger.claim(
     {
@@ -212,8 +227,13 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   try {
     // Read before the write: the rewrite replaces the object's ACL with a private one.
     grants = await deps.acl?.extraGrants(head.bucket, head.key, head.versionId);
-    written = await protectObject(deps, head, policy, decision.method, iv, () =>
-      faults.check('after-data-key'),
+    written = await protectObject(
+      { ...deps, sseCustomerKey: customerKey },
+      head,
+      policy,
+      decision.method,
+      iv,
+      () => faults.check('after-data-key'),
     );
   } catch (error) {
     if (error instanceof InjectedCrashError) throw error;
@@ -310,7 +330,9 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
 /** Whether an object S3 shows compliant carries the write an IN_PROGRESS ledger item intended. */
 function writtenByUs(item: LedgerItem, head: ObjectHead): boolean {
   const method: ProtectMethod | undefined = item.method;
-  if (method === 'envelope' || method === 'upgrade-format') {
+  // An envelope write (a plain seal, a format upgrade, an SSE-C migration in envelope mode) carries
+  // the nonce chosen at claim time: V3's message id or V2's IV.
+  if (method === 'envelope' || method === 'upgrade-format' || item.envelopeIv !== undefined) {
     const nonce = item.envelopeIv;
     return (
       nonce !== undefined && (head.metadata[META_V3.messageId] === nonce || head.metadata[META.iv] === nonce)

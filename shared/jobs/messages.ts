@@ -13,6 +13,14 @@ const base = {
   upgradeFormat: z.boolean().optional(),
   /** Put an object's ACL grants back after its rewrite (`encrypt --keep-acl`). */
   keepAcl: z.boolean().optional(),
+  /**
+   * SSE-C migration: the fingerprint (base64 MD5, as S3 names it) of the customer key the run was
+   * given. The key itself never travels in a message; workers hold it (README, "SSE-C objects").
+   */
+  sseCustomerKeyMd5: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{22}==$/, 'must be a base64 MD5 digest')
+    .optional(),
 };
 
 function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {

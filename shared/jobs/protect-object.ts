@@ -7,6 +7,7 @@ import { sealObjectInPlace } from '../envelope/seal-object.js';
 import type { ProtectionPolicy } from '../policy.js';
 import { copyInPlace, type ServerSideTarget } from '../s3/copy-in-place.js';
 import type { ObjectHead } from '../s3/object-head.js';
+import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { moveToKmsKey } from '../s3/update-encryption.js';
 
 export interface WriteResult {
@@ -23,7 +24,7 @@ type ProtectConfig = Pick<
 
 /** Applies the protection a decision chose. Every path writes conditionally on `head.etag`. */
 export async function protectObject(
-  deps: { s3: S3Client; kms: KMSClient; config: ProtectConfig },
+  deps: { s3: S3Client; kms: KMSClient; config: ProtectConfig; sseCustomerKey?: SseCustomerKey },
   head: ObjectHead,
   policy: ProtectionPolicy,
   method: ProtectMethod,
@@ -35,14 +36,31 @@ export async function protectObject(
     multipartThresholdBytes: config.copyMultipartThresholdBytes,
     partSizeBytes: config.copyPartSizeBytes,
   };
+  const seal = async (sourceSseCustomerKey?: SseCustomerKey): Promise<WriteResult> => {
+    const sealed = await sealObjectInPlace({ s3, kms }, head, policy.keyArn!, iv!, {
+      format: policy.format,
+      partSizeBytes: config.multipartThresholdBytes,
+      afterDataKey,
+      sourceSseCustomerKey,
+    });
+    return { ...sealed, kmsRequestIds: sealed.kmsRequestId ? [sealed.kmsRequestId] : [] };
+  };
   switch (method) {
-    case 'envelope': {
-      const sealed = await sealObjectInPlace({ s3, kms }, head, policy.keyArn!, iv!, {
-        format: policy.format,
-        partSizeBytes: config.multipartThresholdBytes,
-        afterDataKey,
+    case 'envelope':
+      return seal();
+    case 'sse-c-migration': {
+      // The customer key that opened the object at HEAD reads it here (encrypt-object.ts).
+      if (policy.mode === 'envelope') return seal(deps.sseCustomerKey);
+      const target: ServerSideTarget = {
+        serverSideEncryption: 'aws:kms',
+        kmsKeyArn: policy.keyArn,
+        bucketKeyEnabled: true,
+      };
+      const copied = await copyInPlace(s3, head, target, {
+        ...copyOptions,
+        sourceSseCustomerKey: deps.sseCustomerKey,
       });
-      return { ...sealed, kmsRequestIds: sealed.kmsRequestId ? [sealed.kmsRequestId] : [] };
+      return { ...copied, keyArn: target.kmsKeyArn };
     }
     case 'upgrade-format': {
       // Streams the old envelope's plaintext straight into a new V3 envelope: memory stays at a few

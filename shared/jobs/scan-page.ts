@@ -64,6 +64,7 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     format: message.format,
     upgradeFormat: message.upgradeFormat,
     keepAcl: message.keepAcl,
+    sseCustomerKeyMd5: message.sseCustomerKeyMd5,
   }));
   await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
 

@@ -22,6 +22,8 @@ export interface StartRunInput {
   upgradeFormat?: boolean;
   /** Re-apply each rewritten object's ACL grants. */
   keepAcl?: boolean;
+  /** Migrate SSE-C objects written with the customer key of this fingerprint (workers hold the key). */
+  sseCustomerKeyMd5?: string;
 }
 
 /** Checks the envelope options against the mode; returns the format to record (envelope only). */
@@ -63,6 +65,9 @@ export async function startRun(
   if (!needsKey(mode) && input.key)
     throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
   const envelope = envelopeOptions(mode, input);
+  if (input.sseCustomerKeyMd5 && mode === 'sse-s3') {
+    throw new ConfigError('SSE-C objects migrate only to --mode sse-kms or envelope');
+  }
   const keyArn = input.key ? await resolveUsableKey(deps.kms, input.key) : undefined;
   await assertBucketReachable(deps.s3, input.bucket);
 
@@ -74,6 +79,7 @@ export async function startRun(
     keyArn,
     ...envelope,
     ...(input.keepAcl ? { keepAcl: true } : {}),
+    sseCustomerKeyMd5: input.sseCustomerKeyMd5,
     startedAt: new Date().toISOString(),
   });
   const first: ScanMessage = {
@@ -85,6 +91,7 @@ export async function startRun(
     keyArn,
     ...envelope,
     ...(input.keepAcl ? { keepAcl: true } : {}),
+    sseCustomerKeyMd5: input.sseCustomerKeyMd5,
     page: 1,
   };
   await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));

@@ -36,6 +36,8 @@ export interface Run {
   format?: EnvelopeFormat;
   upgradeFormat?: boolean;
   keepAcl?: boolean;
+  /** SSE-C migration runs: the customer key's fingerprint (never the key). */
+  sseCustomerKeyMd5?: string;
   startedAt: string;
   /** What started a rewrap run: the CLI, a KMS rotation event, or a scheduled policy. */
   trigger?: string;

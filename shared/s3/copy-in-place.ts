@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { copySource, type ObjectHead } from './object-head.js';
 import { readTagging } from './object-tags.js';
+import type { SseCustomerKey } from './sse-c-key.js';
 
 /** The server-side encryption a copy in place applies. */
 export interface ServerSideTarget {
@@ -32,6 +33,8 @@ export interface CopyOptions {
    * then named again, since S3 replaces them together with the metadata.
    */
   replaceMetadata?: Record<string, string>;
+  /** The source is SSE-C: S3 reads it with this customer key (copy-source SSE-C parameters). */
+  sourceSseCustomerKey?: SseCustomerKey;
 }
 
 function encryptionParams(target: ServerSideTarget) {
@@ -65,6 +68,7 @@ export async function copyInPlace(
       CopySource: copySource(head.bucket, head.key, head.versionId),
       CopySourceIfMatch: head.etag,
       IfMatch: head.etag,
+      ...options.sourceSseCustomerKey?.copySourceParams(),
       // COPY keeps user metadata, Content-Type and the other standard headers, and the tags.
       ...(options.replaceMetadata
         ? {
@@ -133,6 +137,7 @@ async function multipartCopyInPlace(
               CopySource: copySource(head.bucket, head.key, head.versionId),
               CopySourceIfMatch: head.etag,
               CopySourceRange: `bytes=${first}-${last}`,
+              ...options.sourceSseCustomerKey?.copySourceParams(),
             }),
           );
           return { PartNumber: partNumber, ETag: out.CopyPartResult?.ETag ?? '' };

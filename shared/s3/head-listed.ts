@@ -19,8 +19,13 @@ export type ListedHead =
  * is a key that changed on its way to the request. Both are asked again, so a caller can tell
  * them apart and never count either as compliant.
  */
-export async function headListedObject(s3: S3Client, bucket: string, key: string): Promise<ListedHead> {
-  const head = (await headObject(s3, bucket, key)) ?? (await headObject(s3, bucket, key));
+export async function headListedObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  options: Parameters<typeof headObject>[3] = {},
+): Promise<ListedHead> {
+  const head = (await headObject(s3, bucket, key, options)) ?? (await headObject(s3, bucket, key, options));
   if (head) return { state: 'found', head };
   return (await isListed(s3, bucket, key)) ? { state: 'listed-not-found' } : { state: 'gone' };
 }

@@ -1,6 +1,7 @@
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { isNotFound } from '../aws-errors.js';
+import { httpStatus, isNotFound } from '../aws-errors.js';
 import type { ObjectState } from '../compliance.js';
+import { SseCustomerKey } from './sse-c-key.js';
 
 /** The standard headers and settings a rewrite must carry over (DESIGN.md, "Never lose data"). */
 export interface PreservedHeaders {
@@ -60,14 +61,67 @@ export function toObjectHead(bucket: string, key: string, out: HeadObjectCommand
   };
 }
 
-/** HEADs an object; `undefined` when it no longer exists (deleted, or a delete marker). */
-export async function headObject(s3: S3Client, bucket: string, key: string): Promise<ObjectHead | undefined> {
+/**
+ * HEADs an object; `undefined` when it no longer exists (deleted, or a delete marker).
+ *
+ * An SSE-C object answers a HEAD without its customer key with a bare 400 (no body, so the SDK
+ * names it `Unknown`). A 400 has other causes too, so it is confirmed with a second HEAD that
+ * names a customer key: S3 answers 403 when the key is not the object's and 400 when the object is
+ * not SSE-C at all (S3 API Reference, HeadObject, "SSE-C"). With `sseCustomerKey` (a migration
+ * key) that HEAD uses it and, when it opens the object, returns the full head; otherwise a random
+ * key, which only confirms. Either way the result has `sseCustomerAlgorithm` set, so the decision
+ * table sees SSE-C instead of an error to retry. Any other answer rethrows the first error.
+ */
+export async function headObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  options: { sseCustomerKey?: SseCustomerKey } = {},
+): Promise<ObjectHead | undefined> {
   try {
     const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return toObjectHead(bucket, key, out);
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    throw error;
+    if (httpStatus(error) !== 400) throw error;
+    const confirmed = await headSseCustomerObject(s3, bucket, key, options.sseCustomerKey);
+    if (confirmed === 'not-sse-c') throw error;
+    return confirmed;
+  }
+}
+
+async function headSseCustomerObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  migrationKey: SseCustomerKey | undefined,
+): Promise<ObjectHead | undefined | 'not-sse-c'> {
+  const probe = migrationKey ?? SseCustomerKey.random();
+  try {
+    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...probe.params() }));
+    // Only the object's own key yields a 200. A random key never should; if an endpoint answers
+    // 200 anyway, that still confirms SSE-C but opens nothing a migration could use.
+    return {
+      ...toObjectHead(bucket, key, out),
+      sseCustomerAlgorithm: 'AES256',
+      sseCustomerKeyMatches: migrationKey ? true : undefined,
+    };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    if (httpStatus(error) !== 403) return 'not-sse-c';
+    // The object's ETag, size and metadata stay unreadable without its key.
+    return {
+      bucket,
+      key,
+      etag: '',
+      size: 0,
+      metadata: {},
+      headers: {},
+      sseCustomerAlgorithm: 'AES256',
+      sseCustomerKeyMatches: migrationKey ? false : undefined,
+    };
+  } finally {
+    if (!migrationKey) probe.destroy();
   }
 }
 
