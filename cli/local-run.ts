@@ -9,6 +9,7 @@ import { displayS3Uri } from '../shared/s3-uri.js';
 import { startPollers } from './pollers.js';
 import { createRunProgress } from './progress.js';
 import { printSummary } from './summary.js';
+import { reportVersionsLeft } from './versions-left.js';
 
 export interface LocalRunOptions {
   sqs: SQSClient;
@@ -124,6 +125,7 @@ export async function followRunLocally(
   }
   const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
   if (result.run.counts.failed > 0) await printFailures(run.runId);
+  if (run.mode !== 'rewrap') await reportVersionsLeft(clients.s3, run, { list: false, limit: 10_000 });
   return exitCode;
 }
 

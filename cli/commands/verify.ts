@@ -12,6 +12,7 @@ import type { ObjectHead } from '../../shared/s3/object-head.js';
 import { loadSseCustomerKeyFile, type SseCustomerKey } from '../../shared/s3/sse-c-key.js';
 import { displayS3Uri, parseS3Uri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
+import { reportVersionsLeft } from '../versions-left.js';
 
 interface VerifyOptions {
   mode?: ProtectionMode;
@@ -19,6 +20,7 @@ interface VerifyOptions {
   key?: string;
   concurrency: string;
   sseCKeyFile?: string;
+  versions?: boolean;
 }
 
 /** What is wrong with one object, or undefined when it is compliant. */
@@ -143,6 +145,10 @@ async function verifyObjects(
       (sseCustomer > 0 ? ` (${sseCustomer} SSE-C)` : '') +
       (gone > 0 ? `, ${gone} deleted while verify ran` : ''),
   );
+  // Older versions are not what a run protects, but their plaintext is still there: count it, and
+  // with --versions name each one and count them as problems.
+  const left = await reportVersionsLeft(clients.s3, { bucket, prefix }, { list: options.versions === true });
+  if (options.versions) problems += left.plaintext.length;
   return problems > 0 ? 1 : 0;
 }
 
@@ -168,7 +174,14 @@ export function registerVerify(program: Command): void {
       '--sse-c-key-file <file>',
       'also tell which SSE-C objects this customer key (raw or base64) opens',
     )
-    .addHelpText('after', '\nExits 1 if any object is not compliant.')
+    .option(
+      '--versions',
+      'versioned buckets: list every plaintext noncurrent version, and count them as not compliant',
+    )
+    .addHelpText(
+      'after',
+      '\nExits 1 if any object is not compliant. In a versioned bucket it also counts the plaintext\nnoncurrent versions s3-seal leaves (it never deletes versions); --versions lists them.',
+    )
     .action(async (uri: string, options: VerifyOptions) => {
       process.exitCode = await verifyCommand(uri, options);
     });

@@ -76,15 +76,17 @@ export async function headObject(
   s3: S3Client,
   bucket: string,
   key: string,
-  options: { sseCustomerKey?: SseCustomerKey } = {},
+  options: { sseCustomerKey?: SseCustomerKey; versionId?: string } = {},
 ): Promise<ObjectHead | undefined> {
   try {
-    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await s3.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }),
+    );
     return toObjectHead(bucket, key, out);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     if (httpStatus(error) !== 400) throw error;
-    const confirmed = await headSseCustomerObject(s3, bucket, key, options.sseCustomerKey);
+    const confirmed = await headSseCustomerObject(s3, bucket, key, options.sseCustomerKey, options.versionId);
     if (confirmed === 'not-sse-c') throw error;
     return confirmed;
   }
@@ -95,10 +97,13 @@ async function headSseCustomerObject(
   bucket: string,
   key: string,
   migrationKey: SseCustomerKey | undefined,
+  versionId: string | undefined,
 ): Promise<ObjectHead | undefined | 'not-sse-c'> {
   const probe = migrationKey ?? SseCustomerKey.random();
   try {
-    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...probe.params() }));
+    const out = await s3.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, ...probe.params() }),
+    );
     // Only the object's own key yields a 200. A random key never should; if an endpoint answers
     // 200 anyway, that still confirms SSE-C but opens nothing a migration could use.
     return {
