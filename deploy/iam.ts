@@ -57,6 +57,12 @@ const OBJECT_ACTIONS = [
   's3:PutObjectRetention',
   's3:PutObjectLegalHold',
   's3:AbortMultipartUpload',
+  // A rewrite drops ACL grants: they are read first, and put back with `--keep-acl` (README,
+  // "What a rewrite carries").
+  's3:GetObjectAcl',
+  's3:GetObjectVersionAcl',
+  's3:PutObjectAcl',
+  's3:PutObjectVersionAcl',
 ];
 
 const consume = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap'): Statement => ({
@@ -133,6 +139,13 @@ function objectStatements(config: DeployConfig): Statement[] {
       Effect: 'Allow',
       Action: OBJECT_ACTIONS,
       Resource: config.buckets.map((b) => `${bucketArn(b)}/*`),
+    },
+    {
+      // Whether the bucket has ACLs at all (most do not): only then are an object's grants read.
+      Sid: 'ReadBucketOwnership',
+      Effect: 'Allow',
+      Action: ['s3:GetBucketOwnershipControls'],
+      Resource: config.buckets.map(bucketArn),
     },
   ];
   // SSE-S3 to SSE-KMS (and SSE-KMS key changes) without moving data: sse-kms buckets only.
