@@ -222,6 +222,17 @@ export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<Jo
     kmsRequestId?: string,
     reconciled = false,
   ) {
+    // The audit record lands before the ledger hears: a crash in between leaves the pendingWrap
+    // marker, so the redelivery comes back here and appends nothing twice (the audit log keeps one
+    // record per run and job). The other order lost the record for good when the process died
+    // after DONE: the redelivery was a duplicate and the run could never close.
+    await audit('rewrapped', {
+      etagBefore: current.etag,
+      etagAfter,
+      keyArn: job.toKeyArn,
+      reason: `from ${fromKeyArn}`,
+      kmsRequestIds: kmsRequestId ? [kmsRequestId] : [],
+    });
     const wrappedAt = now().toISOString();
     await deps.ledger.recordWrap(
       { ...ref, operation: 'encrypt' },
@@ -241,14 +252,6 @@ export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<Jo
       },
       now(),
     );
-    // The audit log ignores a second record for this run and job, so a retry can always write it.
-    await audit('rewrapped', {
-      etagBefore: current.etag,
-      etagAfter,
-      keyArn: job.toKeyArn,
-      reason: `from ${fromKeyArn}`,
-      kmsRequestIds: kmsRequestId ? [kmsRequestId] : [],
-    });
     return recorded
       ? ({ outcome: 'encrypted', detail: 'rewrapped' } as JobResult)
       : ({ outcome: 'duplicate' } as JobResult);

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
+import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
 import { rewrapObject } from '../../shared/rewrap/rewrap-object.js';
 import { newRunId } from '../../shared/runs/run-store.js';
@@ -233,5 +234,22 @@ describe('rewrapping one object', () => {
     expect((index?.wrappedAt ?? '') >= rotation.wrappedBefore).toBe(true);
     expect(index?.pendingWrap).toBeUndefined();
     expect((await readPlaintext(pipeline.clients, bucket, 'k')).toString()).toBe('secret bytes');
+  });
+
+  it('a crash at the audit append after the write: the redelivery records exactly one re-wrap, without writing again', async () => {
+    const bucket = await envelopeObject('rw-audit-crash');
+    const runJob = job(bucket);
+    const dying = { append: async () => Promise.reject(new Error('crash at the audit append')) };
+    await expect(rewrapObject(runJob, pipeline.encryptDeps({ audit: dying }))).rejects.toThrow('crash');
+    expect(await versions(bucket)).toBe(3);
+    expect((await rewrapObject(runJob, pipeline.encryptDeps())).outcome).toBe('encrypted');
+    expect((await rewrapObject(runJob, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    expect(await versions(bucket)).toBe(3); // no second write
+    const records = [];
+    for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runJob.runId))
+      records.push(r);
+    expect(records.map((r) => [r.key, r.decision])).toEqual([['k', 'rewrapped']]);
+    const after = (await headObject(pipeline.clients.s3, bucket, 'k'))!;
+    expect(await checkDataKeyUnwraps(pipeline.clients.kms, after.metadata)).toBe(keyB);
   });
 });
