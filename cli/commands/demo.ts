@@ -2,13 +2,14 @@ import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { ensureDemoKey } from '../demo-key.js';
+import { integerIn } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 import { seedDemoBucket } from '../seed-bucket.js';
 import { encryptCommand } from './encrypt.js';
 
 const MiB = 1024 * 1024;
 
-async function demoCommand(options: { objects: string }): Promise<number> {
+async function demoCommand(options: { objects: number }): Promise<number> {
   // Lower the multipart threshold so the demo's one large object goes through multipart upload.
   process.env.S3SEAL_MULTIPART_THRESHOLD_BYTES ??= String(8 * MiB);
   const { config, clients } = cliRuntime();
@@ -21,7 +22,7 @@ async function demoCommand(options: { objects: string }): Promise<number> {
     `2/4 seeding s3://${bucket} with ${options.objects} unencrypted objects (awkward keys, one ${24} MiB object)`,
   );
   const seeded = await seedDemoBucket(clients.s3, bucket, {
-    objects: Number(options.objects),
+    objects: options.objects,
     largeObjectBytes: 24 * MiB,
   });
   console.log(`    ${seeded.objects} objects, ${(seeded.bytes / MiB).toFixed(1)} MiB`);
@@ -30,7 +31,7 @@ async function demoCommand(options: { objects: string }): Promise<number> {
     mode: 'envelope',
     key: 'alias/s3-seal-demo',
     local: true,
-    concurrency: '4',
+    concurrency: 4,
   });
   console.log(`4/4 verifying every object independently of the pipeline's own bookkeeping`);
   // verify runs as its own process, exactly as a user would run it.
@@ -47,8 +48,8 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('seed a bucket on the local stack, encrypt it in envelope mode, verify it (npm run demo)')
-    .option('--objects <n>', 'objects to seed', '1000')
-    .action(async (options: { objects: string }) => {
+    .option('--objects <n>', 'objects to seed', integerIn(1, 1_000_000), 1000)
+    .action(async (options: { objects: number }) => {
       process.exitCode = await demoCommand(options);
     });
 }

@@ -5,13 +5,14 @@ import { resolveQueueUrls } from '../../shared/queues.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
+import { parseConcurrency } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 
 export interface EncryptOptions {
   mode: string;
   key?: string;
   local?: boolean;
-  concurrency: string;
+  concurrency: number;
   progress?: boolean;
 }
 
@@ -48,7 +49,12 @@ export function registerEncrypt(program: Command): void {
     .addOption(new Option('--mode <mode>', 'protection mode').choices(PROTECTION_MODES).makeOptionMandatory())
     .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
     .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
-    .option('--concurrency <n>', 'with --local: encrypt pollers, each working ten objects at a time', '4')
+    .option(
+      '--concurrency <n>',
+      'with --local: encrypt pollers, each working ten objects at a time',
+      parseConcurrency,
+      4,
+    )
     .option('--no-progress', 'with --local: no progress bar')
     .addHelpText(
       'after',

@@ -9,6 +9,7 @@ import { planRewrap } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
+import { parseConcurrency, parseIsoTime } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RewrapOptions {
@@ -17,7 +18,7 @@ interface RewrapOptions {
   wrappedBefore?: string;
   scan?: boolean;
   local?: boolean;
-  concurrency: string;
+  concurrency: number;
   progress?: boolean;
 }
 
@@ -88,13 +89,13 @@ export function registerRewrap(program: Command): void {
     .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
     .requiredOption('--from <key>', 'the key the objects are protected under now (id, ARN or alias)')
     .requiredOption('--to <key>', 'the key to move them to (id, ARN or alias; must be enabled)')
-    .option('--wrapped-before <iso-time>', 'only data keys wrapped before this time')
+    .option('--wrapped-before <iso-time>', 'only data keys wrapped before this time (ISO 8601)', parseIsoTime)
     .option(
       '--scan',
       'list the bucket instead of querying the ledger index (finds objects protected before the index existed)',
     )
     .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
-    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', '4')
+    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
     .option('--no-progress', 'with --local: no progress bar')
     .addHelpText(
       'after',

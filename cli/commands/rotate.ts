@@ -10,6 +10,7 @@ import {
   planScheduledRotations,
 } from '../../shared/rewrap/rotation-planner.js';
 import { followRunLocally } from '../local-run.js';
+import { parseConcurrency, parseIsoTime } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RotateOptions {
@@ -18,7 +19,7 @@ interface RotateOptions {
   before?: string;
   policies?: boolean;
   local?: boolean;
-  concurrency: string;
+  concurrency: number;
   progress?: boolean;
 }
 
@@ -40,9 +41,9 @@ async function rotateCommand(options: RotateOptions): Promise<number> {
       }
       console.error(`rotated the key material of ${keyArn} on demand`);
     }
-    const rotatedAt = options.before ? new Date(options.before) : new Date();
-    if (Number.isNaN(rotatedAt.getTime())) throw new ConfigError(`--before: not a time: ${options.before}`);
-    plans = [await planForRotation(deps, { keyArn, rotatedAt: rotatedAt.toISOString() })];
+    // --before is checked by its parser, before the key material is rotated.
+    const rotatedAt = options.before ?? new Date().toISOString();
+    plans = [await planForRotation(deps, { keyArn, rotatedAt })];
   } else {
     plans = await planScheduledRotations(deps, config.rotation);
     if (plans.length === 0) console.error('no rotation policy matched anything');
@@ -85,13 +86,13 @@ export function registerRotate(program: Command): void {
       'the rotated key (id, ARN or alias); objects stay under it, with fresh key material',
     )
     .option('--on-demand', 'with --key: first rotate the key material now (KMS RotateKeyOnDemand)')
-    .option('--before <iso-time>', 'with --key: the rotation time (default: now)')
+    .option('--before <iso-time>', 'with --key: the rotation time, ISO 8601 (default: now)', parseIsoTime)
     .option(
       '--policies',
       'evaluate S3SEAL_ROTATION_MAX_KEY_AGE_DAYS and S3SEAL_ROTATION_ALIASES, as the schedule does',
     )
     .option('--local', 'also process the runs in this process with the Lambda handlers, and wait for them')
-    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', '4')
+    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
     .option('--no-progress', 'with --local: no progress bar')
     .addHelpText(
       'after',

@@ -9,12 +9,13 @@ import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../../shared/policy.js';
 import { headObject, type ObjectHead } from '../../shared/s3/object-head.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
+import { parseConcurrency } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 
 interface VerifyOptions {
   mode?: ProtectionMode;
   key?: string;
-  concurrency: string;
+  concurrency: number;
 }
 
 /** What is wrong with one object, or undefined when it is compliant. */
@@ -59,7 +60,7 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
         keyArn: options.key ? await resolveUsableKey(clients.kms, options.key) : undefined,
       }
     : undefined;
-  const concurrency = Number(options.concurrency);
+  const concurrency = options.concurrency;
   let checked = 0;
   let problems = 0;
   const pages = paginateListObjectsV2(
@@ -103,7 +104,7 @@ export function registerVerify(program: Command): void {
       ),
     )
     .option('--key <key>', 'with --mode: require this KMS key')
-    .option('--concurrency <n>', 'objects checked at once', '16')
+    .option('--concurrency <n>', 'objects checked at once', parseConcurrency, 16)
     .addHelpText('after', '\nExits 1 if any object is not compliant.')
     .action(async (uri: string, options: VerifyOptions) => {
       process.exitCode = await verifyCommand(uri, options);

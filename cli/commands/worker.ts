@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import { faultsFor } from '../../shared/faults.js';
 import { queueDepth } from '../local-run.js';
+import { parseConcurrency, parseVisibilitySeconds, secondsIn } from '../option-parsers.js';
 import { type PollerStats, startPollers } from '../pollers.js';
 import { cliRuntime } from '../runtime.js';
 
 interface WorkerOptions {
-  concurrency: string;
+  concurrency: number;
   untilIdle?: boolean;
-  idleSeconds: string;
-  visibilitySeconds: string;
+  idleSeconds: number;
+  visibilitySeconds: number;
 }
 
 /**
@@ -30,7 +31,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
-  const concurrency = Number(options.concurrency);
+  const concurrency = options.concurrency;
   console.error(
     `worker: serving scan, encrypt, events and rewrap queues (${concurrency} pollers each but scan)`,
   );
@@ -40,7 +41,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
     concurrency,
     signal: controller.signal,
     stats,
-    visibilitySeconds: Number(options.visibilitySeconds),
+    visibilitySeconds: options.visibilitySeconds,
     faults,
   });
   const report = setInterval(() => {
@@ -55,7 +56,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
     const depth = await queueDepth(clients.sqs, [work.scan, work.encrypt, work.events, work.rewrap]);
     if (depth > 0) idleSince = undefined;
     else if (idleSince === undefined) idleSince = Date.now();
-    else if (Date.now() - idleSince >= Number(options.idleSeconds) * 1000) stop('queues idle');
+    else if (Date.now() - idleSince >= options.idleSeconds * 1000) stop('queues idle');
   }
   await running;
   clearInterval(report);
@@ -68,10 +69,20 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
-    .option('--concurrency <n>', 'pollers each for the encrypt and events queues (ten messages each)', '4')
+    .option(
+      '--concurrency <n>',
+      'pollers each for the encrypt and events queues (ten messages each)',
+      parseConcurrency,
+      4,
+    )
     .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
-    .option('--idle-seconds <s>', 'with --until-idle', '5')
-    .option('--visibility-seconds <s>', 'how long a received batch stays hidden from other workers', '300')
+    .option('--idle-seconds <s>', 'with --until-idle', secondsIn(0, 86_400), 5)
+    .option(
+      '--visibility-seconds <s>',
+      'how long a received batch stays hidden from other workers',
+      parseVisibilitySeconds,
+      300,
+    )
     .action(async (options: WorkerOptions) => {
       process.exitCode = await workerCommand(options);
     });
