@@ -85,6 +85,10 @@ export function registerAudit(program: Command): void {
     .option('--bucket <name>', 'every record about objects in this bucket (reads the whole table)')
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
     .option('-o, --output <file>', 'write to FILE (default: stdout)')
+    .addHelpText(
+      'after',
+      '\nCSV cells starting with = + - @ tab or CR are written as "\'..." so spreadsheets do not run them\nas formulas; JSON lines keep every value exact.',
+    )
     .action(async (options: ExportOptions) => {
       process.exitCode = await exportCommand(options);
     });
