@@ -17,6 +17,14 @@ interface ExportOptions {
   output?: string;
 }
 
+const noRecordsOfBucket = (bucket: string, what = 'no audit records') =>
+  `bucket ${bucket}: ${what} (s3-seal has recorded nothing about it; check the name)`;
+
+/** The records of an iterator whose first result was already taken. */
+async function* resumed<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  for (let next = first; !next.done; next = await rest.next()) yield next.value;
+}
+
 /** Writes with backpressure, so an export of any size holds one page of records in memory. */
 async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
@@ -27,9 +35,19 @@ async function exportCommand(options: ExportOptions): Promise<number> {
     throw new ConfigError('give exactly one of --run ID or --bucket B');
   }
   const { config, clients } = cliRuntime();
-  const records = options.run
+  const scoped = options.run
     ? recordsOfRun(clients.dynamo, config.auditTable, options.run)
     : recordsOfBucket(clients.dynamo, config.auditTable, options.bucket!);
+  // An unknown run or bucket is an error, found before anything is written: a mistyped id must not
+  // look like an empty export. A known run with no records (an empty prefix) exports nothing.
+  const iterator = scoped[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) {
+    const runs = new RunStore(clients.dynamo, config.ledgerTable);
+    if (options.bucket) throw new ConfigError(noRecordsOfBucket(options.bucket));
+    if (!(await runs.get(options.run!))) throw new ConfigError(`run ${options.run} not found`);
+  }
+  const records = resumed(first, iterator);
   // A file appears under its name only once complete: a failed export leaves FILE.partial.
   const partial = options.output ? `${options.output}.partial` : undefined;
   const out: Writable = partial ? createWriteStream(partial) : process.stdout;
@@ -63,6 +81,13 @@ async function verifyCommand(options: VerifyOptions): Promise<number> {
     { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable, runs },
     { runId, bucket: options.bucket },
   );
+  // Nothing in scope: a bucket s3-seal never touched, or a run id that names nothing (a run whose
+  // record was deleted but whose records remain is verified, and its missing record reported).
+  if (result.objects === 0) {
+    if (options.bucket)
+      throw new ConfigError(noRecordsOfBucket(options.bucket, 'no audit records and no ledger anchors'));
+    if (!(await runs.get(runId!))) throw new ConfigError(`run ${runId} not found`);
+  }
   for (const finding of result.findings)
     console.log(`${finding.subject}: ${finding.record}: ${finding.problem}`);
   const scope = runId ? `run ${runId}` : `bucket ${options.bucket}`;

@@ -1,3 +1,7 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queueDepth } from '../../cli/local-run.js';
@@ -118,5 +122,76 @@ describe('numeric options are checked before anything is recorded or queued', ()
     expect(out.status, out.stderr).toBe(1);
     expect(out.stderr).toContain(`option '${flag}' argument`);
     expect(out.stderr).toContain('is invalid');
+  });
+});
+
+describe('an unknown run or bucket is an error, not an empty success', () => {
+  let bucket: string;
+  let runId: string;
+  let emptyRunId: string;
+
+  beforeAll(async () => {
+    bucket = uniqueBucket('scopes');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 3 });
+    runId = (await pipeline.backfill(bucket, 'sse-s3')).run.runId;
+    const empty = uniqueBucket('scopes-empty');
+    await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: empty }));
+    emptyRunId = (await pipeline.backfill(empty, 'sse-s3')).run.runId;
+  });
+
+  it('audit verify --bucket of a bucket with no records exits 1 saying so', () => {
+    const name = uniqueBucket('never-seen');
+    const out = runCli(['audit', 'verify', '--bucket', name]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain(`bucket ${name}: no audit records and no ledger anchors`);
+  });
+
+  it('audit verify --run, audit export --run, status and report refuse an unknown run', () => {
+    for (const args of [
+      ['audit', 'verify', '--run', 'UNKNOWN-RUN'],
+      ['audit', 'export', '--run', 'UNKNOWN-RUN'],
+      ['status', 'UNKNOWN-RUN'],
+      ['report', 'UNKNOWN-RUN', '--html', join(tmpdir(), 's3seal-unknown-run.html')],
+    ]) {
+      const out = runCli(args);
+      expect(out.status, args.join(' ')).toBe(1);
+      expect(out.stderr, args.join(' ')).toContain('run UNKNOWN-RUN not found');
+      expect(out.stdout, args.join(' ')).toBe('');
+    }
+    expect(existsSync(join(tmpdir(), 's3seal-unknown-run.html'))).toBe(false);
+  });
+
+  it('audit export of an unknown scope writes nothing: no CSV header, no file', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 's3seal-scope-')), 'out.csv');
+    const out = runCli([
+      'audit',
+      'export',
+      '--bucket',
+      uniqueBucket('never-seen'),
+      '--format',
+      'csv',
+      '-o',
+      file,
+    ]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain('no audit records');
+    expect(existsSync(file) || existsSync(`${file}.partial`)).toBe(false);
+    const csv = runCli(['audit', 'export', '--run', 'UNKNOWN-RUN', '--format', 'csv']);
+    expect(csv.status).toBe(1);
+    expect(csv.stdout).toBe('');
+  });
+
+  it('known scopes still succeed, an empty run included', () => {
+    const verified = runCli(['audit', 'verify', '--bucket', bucket]);
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stderr).toContain('3 audit record(s) of 3 object(s) checked');
+    expect(runCli(['audit', 'verify', '--run', runId]).status).toBe(0);
+    const exported = runCli(['audit', 'export', '--run', runId]);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(exported.stdout.trimEnd().split('\n')).toHaveLength(3);
+    const empty = runCli(['audit', 'export', '--run', emptyRunId]);
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(empty.stdout).toBe('');
+    expect(runCli(['audit', 'verify', '--run', emptyRunId]).status).toBe(0);
   });
 });
