@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { isCompliant } from '../../shared/compliance.js';
 import { envelopeVersion } from '../../shared/envelope/format.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
-import { describeError } from '../../shared/errors.js';
+import { ConfigError, describeError } from '../../shared/errors.js';
 import { assertBucketReachable } from '../../shared/jobs/start-run.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../../shared/policy.js';
@@ -44,6 +44,32 @@ async function problemWith(
   return head.serverSideEncryption || head.sseCustomerAlgorithm ? undefined : 'unencrypted';
 }
 
+/**
+ * `--key K` without `--mode`: the object must be protected under K, by any means. Server-side that
+ * is SSE-KMS or DSSE-KMS with K's ARN; SSE-S3 and SSE-C are under keys K is not. A client-side
+ * envelope must unwrap under K, which `problemWith`'s envelope rule checks with KMS.
+ */
+export function serverSideKeyProblem(head: ObjectHead, keyArn: string): string | undefined {
+  const sse = head.serverSideEncryption;
+  if (
+    !head.sseCustomerAlgorithm &&
+    (sse === 'aws:kms' || sse === 'aws:kms:dsse') &&
+    head.kmsKeyArn === keyArn
+  )
+    return undefined;
+  return `not protected under ${keyArn} (${describe(head)})`;
+}
+
+async function problemUnderKey(
+  head: ObjectHead,
+  keyArn: string,
+  kms: ReturnType<typeof cliRuntime>['clients']['kms'],
+): Promise<string | undefined> {
+  return envelopeVersion(head.metadata)
+    ? problemWith(head, { mode: 'envelope', keyArn }, kms)
+    : serverSideKeyProblem(head, keyArn);
+}
+
 function describe(head: ObjectHead): string {
   if (head.sseCustomerAlgorithm) return 'SSE-C';
   if (!head.serverSideEncryption) return 'unencrypted';
@@ -52,6 +78,7 @@ function describe(head: ObjectHead): string {
 
 async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
+  if (options.mode === 'sse-s3' && options.key) throw new ConfigError('--key is not used with --mode sse-s3');
   const { clients } = cliRuntime();
   await assertBucketReachable(clients.s3, bucket);
   const policy: ProtectionPolicy | undefined = options.mode
@@ -60,6 +87,9 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
         keyArn: options.key ? await resolveUsableKey(clients.kms, options.key) : undefined,
       }
     : undefined;
+  const keyOnly = !options.mode && options.key ? await resolveUsableKey(clients.kms, options.key) : undefined;
+  const problemOf = (head: ObjectHead) =>
+    keyOnly ? problemUnderKey(head, keyOnly, clients.kms) : problemWith(head, policy, clients.kms);
   const concurrency = options.concurrency;
   let checked = 0;
   let problems = 0;
@@ -73,7 +103,7 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
       const found = await Promise.all(
         keys.slice(i, i + concurrency).map(async (key) => {
           const head = await headObject(clients.s3, bucket, key);
-          return { key, problem: head ? await problemWith(head, policy, clients.kms) : undefined };
+          return { key, problem: head ? await problemOf(head) : undefined };
         }),
       );
       for (const { key, problem } of found) {
@@ -103,7 +133,10 @@ export function registerVerify(program: Command): void {
         PROTECTION_MODES,
       ),
     )
-    .option('--key <key>', 'with --mode: require this KMS key')
+    .option(
+      '--key <key>',
+      'require this KMS key: with --mode, that mode under it; alone, SSE-KMS, DSSE-KMS or an envelope under it',
+    )
     .option('--concurrency <n>', 'objects checked at once', parseConcurrency, 16)
     .addHelpText('after', '\nExits 1 if any object is not compliant.')
     .action(async (uri: string, options: VerifyOptions) => {
