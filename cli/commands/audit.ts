@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { type Command, Option } from 'commander';
 import { csvHeader, csvRow, jsonLine } from '../../shared/audit/audit-format.js';
 import { recordsOfBucket, recordsOfRun } from '../../shared/audit/audit-records.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
@@ -30,7 +29,7 @@ async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
-async function exportCommand(options: ExportOptions): Promise<number> {
+export async function exportCommand(options: ExportOptions): Promise<number> {
   if (Boolean(options.run) === Boolean(options.bucket)) {
     throw new ConfigError('give exactly one of --run ID or --bucket B');
   }
@@ -71,7 +70,7 @@ interface VerifyOptions {
   bucket?: string;
 }
 
-async function verifyCommand(options: VerifyOptions): Promise<number> {
+export async function verifyCommand(options: VerifyOptions): Promise<number> {
   const { config, clients } = cliRuntime();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   if (options.run && options.bucket) throw new ConfigError('give one of --run ID or --bucket B');
@@ -97,36 +96,4 @@ async function verifyCommand(options: VerifyOptions): Promise<number> {
       `; ${result.findings.length === 0 ? 'no problems' : `${result.findings.length} problem(s)`}`,
   );
   return result.findings.length === 0 ? 0 : 1;
-}
-
-export function registerAudit(program: Command): void {
-  const audit = program
-    .command('audit')
-    .description('the audit trail: every decision s3-seal took or declined');
-  audit
-    .command('export')
-    .description('stream audit records of a run or a bucket as JSON lines or CSV')
-    .option('--run <id>', 'the records of one run')
-    .option('--bucket <name>', 'every record about objects in this bucket (reads the whole table)')
-    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
-    .option('-o, --output <file>', 'write to FILE (default: stdout)')
-    .addHelpText(
-      'after',
-      '\nCSV cells starting with = + - @ tab or CR are written as "\'..." so spreadsheets do not run them\nas formulas; JSON lines keep every value exact.',
-    )
-    .action(async (options: ExportOptions) => {
-      process.exitCode = await exportCommand(options);
-    });
-  audit
-    .command('verify')
-    .description('recompute the hash chains and run digests; name every altered, removed or inserted record')
-    .option('--run <id>', 'the objects of one run, and its digest (default: the latest run)')
-    .option('--bucket <name>', 'every object in this bucket with audit records or an anchor')
-    .addHelpText(
-      'after',
-      '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see README).',
-    )
-    .action(async (options: VerifyOptions) => {
-      process.exitCode = await verifyCommand(options);
-    });
 }

@@ -1,7 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { Command } from 'commander';
 import { openObject } from '../../shared/envelope/open-object.js';
 import { parseS3ObjectUri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
@@ -11,7 +10,10 @@ import { cliRuntime } from '../runtime.js';
  * first and are renamed only after the GCM tag verified, so a tampered object never leaves a
  * plausible-looking FILE behind.
  */
-async function decryptCommand(uri: string, options: { output?: string; versionId?: string }): Promise<void> {
+export async function decryptCommand(
+  uri: string,
+  options: { output?: string; versionId?: string },
+): Promise<void> {
   const { bucket, key } = parseS3ObjectUri(uri);
   const { clients } = cliRuntime();
   const opened = await openObject(clients, bucket, key, options.versionId);
@@ -30,14 +32,4 @@ async function decryptCommand(uri: string, options: { output?: string; versionId
   console.error(
     `decrypted s3://${bucket}/${key} (${opened.envelope.plaintextLength} bytes, key ${opened.keyArn}) -> ${options.output}`,
   );
-}
-
-export function registerDecrypt(program: Command): void {
-  program
-    .command('decrypt')
-    .description('read an envelope-encrypted (S3EC V2) object back to plaintext')
-    .argument('<s3-uri>', 's3://BUCKET/KEY')
-    .option('-o, --output <file>', 'write the plaintext here (default: stdout)')
-    .option('--version-id <id>', 'a specific object version')
-    .action(decryptCommand);
 }

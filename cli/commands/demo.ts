@@ -1,15 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import type { Command } from 'commander';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { ensureDemoKey } from '../demo-key.js';
-import { integerIn } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 import { seedDemoBucket } from '../seed-bucket.js';
 import { encryptCommand } from './encrypt.js';
 
 const MiB = 1024 * 1024;
 
-async function demoCommand(options: { objects: number }): Promise<number> {
+export async function demoCommand(options: { objects: number }): Promise<number> {
   // Lower the multipart threshold so the demo's one large object goes through multipart upload.
   process.env.S3SEAL_MULTIPART_THRESHOLD_BYTES ??= String(8 * MiB);
   const { config, clients } = cliRuntime();
@@ -35,21 +33,16 @@ async function demoCommand(options: { objects: number }): Promise<number> {
   });
   console.log(`4/4 verifying every object independently of the pipeline's own bookkeeping`);
   // verify runs as its own process, exactly as a user would run it.
-  const verify = spawnSync(process.execPath, [process.argv[1]!, 'verify', `s3://${bucket}`], {
-    stdio: 'inherit',
-  });
+  // execArgv carries `--import tsx` when the demo runs from the sources (`npm run seal -- demo`).
+  const verify = spawnSync(
+    process.execPath,
+    [...process.execArgv, process.argv[1]!, 'verify', `s3://${bucket}`],
+    {
+      stdio: 'inherit',
+    },
+  );
   console.log(
     `\nTry: npx s3-seal decrypt 's3://${bucket}/${seeded.sampleKey}'  (with localstack/local.env sourced)`,
   );
   return code !== 0 ? code : (verify.status ?? 1);
-}
-
-export function registerDemo(program: Command): void {
-  program
-    .command('demo')
-    .description('seed a bucket on the local stack, encrypt it in envelope mode, verify it (npm run demo)')
-    .option('--objects <n>', 'objects to seed', integerIn(1, 1_000_000), 1000)
-    .action(async (options: { objects: number }) => {
-      process.exitCode = await demoCommand(options);
-    });
 }

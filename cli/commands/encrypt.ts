@@ -1,11 +1,8 @@
-import { type Command, Option } from 'commander';
 import { startRun } from '../../shared/jobs/start-run.js';
-import { PROTECTION_MODES } from '../../shared/policy.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
-import { parseConcurrency } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 
 export interface EncryptOptions {
@@ -39,28 +36,4 @@ export async function encryptCommand(uri: string, options: EncryptOptions): Prom
     concurrency: options.concurrency,
     progress: options.progress,
   });
-}
-
-export function registerEncrypt(program: Command): void {
-  program
-    .command('encrypt')
-    .description('bring every object under s3://BUCKET[/PREFIX] under the chosen protection')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
-    .addOption(new Option('--mode <mode>', 'protection mode').choices(PROTECTION_MODES).makeOptionMandatory())
-    .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
-    .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
-    .option(
-      '--concurrency <n>',
-      'with --local: encrypt pollers, each working ten objects at a time',
-      parseConcurrency,
-      4,
-    )
-    .option('--no-progress', 'with --local: no progress bar')
-    .addHelpText(
-      'after',
-      '\nExits 0 only when every object ended encrypted, already compliant, or skipped with a reason.',
-    )
-    .action(async (uri: string, options: EncryptOptions) => {
-      process.exitCode = await encryptCommand(uri, options);
-    });
 }

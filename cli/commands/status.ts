@@ -1,8 +1,6 @@
-import type { Command } from 'commander';
 import { ConfigError } from '../../shared/errors.js';
 import { type RunStatus, runStatus } from '../../shared/runs/run-status.js';
 import { type Run, RunStore } from '../../shared/runs/run-store.js';
-import { integerIn, secondsIn } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 
 interface StatusOptions {
@@ -34,7 +32,7 @@ export function formatStatus(run: Run, status: RunStatus): string[] {
   ];
 }
 
-async function statusCommand(runId: string | undefined, options: StatusOptions): Promise<number> {
+export async function statusCommand(runId: string | undefined, options: StatusOptions): Promise<number> {
   const { config, clients } = cliRuntime();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   if (options.list) {
@@ -65,18 +63,4 @@ async function statusCommand(runId: string | undefined, options: StatusOptions):
     if (!options.watch || status.state === 'done') return 0;
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
-}
-
-export function registerStatus(program: Command): void {
-  program
-    .command('status')
-    .description('where a run stands: counts by outcome, rate, ETA (the latest run by default)')
-    .argument('[run-id]', 'a run id, as `encrypt`, `rewrap` or `rotate` printed it')
-    .option('--watch', 'refresh until the run is done')
-    .option('--interval <seconds>', 'with --watch: seconds between refreshes', secondsIn(0.1, 3600), 2)
-    .option('--json', 'one JSON object per refresh: the run record and its status')
-    .option('--list [n]', 'the n most recent runs, one line each (default 10)', integerIn(1, 1000))
-    .action(async (runId: string | undefined, options: StatusOptions) => {
-      process.exitCode = await statusCommand(runId, options);
-    });
 }

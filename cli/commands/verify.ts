@@ -1,15 +1,13 @@
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
-import { type Command, Option } from 'commander';
 import { isCompliant } from '../../shared/compliance.js';
 import { envelopeVersion } from '../../shared/envelope/format.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
 import { ConfigError, describeError } from '../../shared/errors.js';
 import { assertBucketReachable } from '../../shared/jobs/start-run.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
-import { PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../../shared/policy.js';
+import type { ProtectionMode, ProtectionPolicy } from '../../shared/policy.js';
 import { headObject, type ObjectHead } from '../../shared/s3/object-head.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
-import { parseConcurrency } from '../option-parsers.js';
 import { cliRuntime } from '../runtime.js';
 
 interface VerifyOptions {
@@ -76,7 +74,7 @@ function describe(head: ObjectHead): string {
   return head.kmsKeyArn ? `${head.serverSideEncryption} under ${head.kmsKeyArn}` : head.serverSideEncryption;
 }
 
-async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
+export async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
   if (options.mode === 'sse-s3' && options.key) throw new ConfigError('--key is not used with --mode sse-s3');
   const { clients } = cliRuntime();
@@ -121,25 +119,4 @@ async function verifyCommand(uri: string, options: VerifyOptions): Promise<numbe
     `verified ${checked} objects under s3://${bucket}/${prefix}: ${checked - problems} compliant, ${problems} not`,
   );
   return problems > 0 ? 1 : 0;
-}
-
-export function registerVerify(program: Command): void {
-  program
-    .command('verify')
-    .description('report every object that is not protected, or whose envelope data key does not unwrap')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
-    .addOption(
-      new Option('--mode <mode>', 'require this protection mode (default: any protection)').choices(
-        PROTECTION_MODES,
-      ),
-    )
-    .option(
-      '--key <key>',
-      'require this KMS key: with --mode, that mode under it; alone, SSE-KMS, DSSE-KMS or an envelope under it',
-    )
-    .option('--concurrency <n>', 'objects checked at once', parseConcurrency, 16)
-    .addHelpText('after', '\nExits 1 if any object is not compliant.')
-    .action(async (uri: string, options: VerifyOptions) => {
-      process.exitCode = await verifyCommand(uri, options);
-    });
 }

@@ -1,7 +1,5 @@
-import type { Command } from 'commander';
 import { faultsFor } from '../../shared/faults.js';
 import { queueDepth } from '../local-run.js';
-import { parseConcurrency, parseVisibilitySeconds, secondsIn } from '../option-parsers.js';
 import { type PollerStats, startPollers } from '../pollers.js';
 import { cliRuntime } from '../runtime.js';
 
@@ -18,7 +16,7 @@ interface WorkerOptions {
  * SIGTERM stops receiving, lets in-flight batches finish, then exits: no message is lost, because a
  * message is deleted only after its handler succeeded.
  */
-async function workerCommand(options: WorkerOptions): Promise<number> {
+export async function workerCommand(options: WorkerOptions): Promise<number> {
   const { config, clients, queues } = cliRuntime();
   const faults = faultsFor(config.faults);
   const { work } = await queues();
@@ -63,27 +61,4 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   console.error(`worker: stopped after ${stats.messages} messages, ${stats.failed} failed`);
   if (faults.enabled) console.error(`fault-stats ${JSON.stringify(faults.injected)}`);
   return 0;
-}
-
-export function registerWorker(program: Command): void {
-  program
-    .command('worker')
-    .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
-    .option(
-      '--concurrency <n>',
-      'pollers each for the encrypt and events queues (ten messages each)',
-      parseConcurrency,
-      4,
-    )
-    .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
-    .option('--idle-seconds <s>', 'with --until-idle', secondsIn(0, 86_400), 5)
-    .option(
-      '--visibility-seconds <s>',
-      'how long a received batch stays hidden from other workers',
-      parseVisibilitySeconds,
-      300,
-    )
-    .action(async (options: WorkerOptions) => {
-      process.exitCode = await workerCommand(options);
-    });
 }
