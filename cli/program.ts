@@ -9,12 +9,7 @@ import {
   secondsIn,
 } from './option-parsers.js';
 
-/**
- * The s3-seal command line: every command with its arguments, options and help. Each command's
- * implementation (cli/commands/) is imported only when that command runs: the AWS SDK, the
- * handlers and their dependencies take most of a second to load, and `--help`, `--version` or a
- * refused option need none of it. Keep this module free of imports that reach the SDK.
- */
+/** An action that imports its command's implementation when, and only when, the command runs. */
 function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<unknown>>) {
   return async (...args: A) => {
     const command = await load();
@@ -25,6 +20,13 @@ function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<u
 
 const PROCESS_LOCALLY = 'also process the run in this process with the Lambda handlers, and wait for it';
 
+/**
+ * The s3-seal command line: every command with its arguments, options and help. Each command's
+ * implementation (cli/commands/) is imported only when that command runs: the AWS SDK, the
+ * handlers and their dependencies take most of a second to load, and `--help`, `--version` or a
+ * refused option need none of it (test/deploy/cli-package.test.ts checks). Keep this module free of
+ * imports that reach the SDK.
+ */
 export function createProgram(): Command {
   const program = new Command()
     .name('s3-seal')
