@@ -14,6 +14,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           setupFiles: ['test/helpers/local-env.ts'],
+          globalSetup: ['test/helpers/build-cli.ts'],
           // One LocalStack and one DynamoDB Local serve every file: run files one at a time so
           // that throughput-sensitive tests do not starve each other on a 2-core machine.
           fileParallelism: false,
@@ -25,6 +26,7 @@ export default defineConfig({
         test: {
           name: 'deploy',
           include: ['test/deploy/**/*.test.ts'],
+          globalSetup: ['test/helpers/build-cli.ts'],
           // Each file runs `serverless package` (esbuild over five handlers): give it room.
           testTimeout: 150_000,
           hookTimeout: 150_000,

@@ -1,16 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, so `npx s3-seal` works right after `npm ci` with no
-// build step. Lambda bundles are built separately (serverless.yml, esbuild).
-import { register } from 'tsx/esm/api';
-
-// The AWS SDK warns at every start that its 2027 releases will need Node 22. Lambda runs 22 and
-// the CLI supports 20 until then: keep that one notice out of every command's output.
-const emitWarning = process.emitWarning;
-process.emitWarning = (warning, ...rest) => {
-  const type = typeof rest[0] === 'object' ? rest[0]?.type : rest[0];
-  if (type === 'NodeVersionSupportWarning' || String(warning).includes('NodeVersionSupportWarning')) return;
-  emitWarning.call(process, warning, ...rest);
-};
-
-register();
-await import('../cli/main.ts');
+// Starts the compiled CLI: dist/, built from the TypeScript sources by `npm run build`, which
+// `npm ci`, `npm pack` and `npm test` run first. Lambda bundles are built separately from the
+// sources (serverless.yml, esbuild). During development, `npm run seal -- …` runs the sources.
+const main = new URL('../dist/cli/main.js', import.meta.url);
+try {
+  await import(main.href);
+} catch (error) {
+  // A source checkout that was never built: say how to build it rather than print a module trace.
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli/main.js')) {
+    console.error('s3-seal: error: the CLI is not built (no dist/cli/main.js); run `npm run build`');
+    process.exit(1);
+  }
+  throw error;
+}

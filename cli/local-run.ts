@@ -103,7 +103,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
  */
 export async function followRunLocally(
   run: Run,
-  options: { label: string; concurrency: string; progress?: boolean },
+  options: { label: string; concurrency: number; progress?: boolean },
 ): Promise<number> {
   const { config, clients, queues } = handlerRuntime();
   const { work } = await queues();

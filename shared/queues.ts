@@ -1,13 +1,9 @@
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
+import { QUEUES, type QueueName } from './queue-names.js';
 
-/**
- * The pipeline's work queues: scan pages, encrypt jobs, and S3 object-created events. Each has a
- * dead-letter queue named `<name>-dlq`.
- */
-export const QUEUES = ['scan', 'encrypt', 'events', 'rewrap'] as const;
-export type QueueName = (typeof QUEUES)[number];
+export { QUEUES, type QueueName };
 export type QueueUrls = Record<QueueName, string>;
 
 export function queueName(config: Pick<Config, 'queuePrefix'>, queue: QueueName): string {

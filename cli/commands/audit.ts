@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { type Command, Option } from 'commander';
 import { csvHeader, csvRow, jsonLine } from '../../shared/audit/audit-format.js';
 import { recordsOfBucket, recordsOfRun } from '../../shared/audit/audit-records.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
@@ -17,19 +16,37 @@ interface ExportOptions {
   output?: string;
 }
 
+const noRecordsOfBucket = (bucket: string, what = 'no audit records') =>
+  `bucket ${bucket}: ${what} (s3-seal has recorded nothing about it; check the name)`;
+
+/** The records of an iterator whose first result was already taken. */
+async function* resumed<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  for (let next = first; !next.done; next = await rest.next()) yield next.value;
+}
+
 /** Writes with backpressure, so an export of any size holds one page of records in memory. */
 async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
-async function exportCommand(options: ExportOptions): Promise<number> {
+export async function exportCommand(options: ExportOptions): Promise<number> {
   if (Boolean(options.run) === Boolean(options.bucket)) {
     throw new ConfigError('give exactly one of --run ID or --bucket B');
   }
   const { config, clients } = cliRuntime();
-  const records = options.run
+  const scoped = options.run
     ? recordsOfRun(clients.dynamo, config.auditTable, options.run)
     : recordsOfBucket(clients.dynamo, config.auditTable, options.bucket!);
+  // An unknown run or bucket is an error, found before anything is written: a mistyped id must not
+  // look like an empty export. A known run with no records (an empty prefix) exports nothing.
+  const iterator = scoped[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) {
+    const runs = new RunStore(clients.dynamo, config.ledgerTable);
+    if (options.bucket) throw new ConfigError(noRecordsOfBucket(options.bucket));
+    if (!(await runs.get(options.run!))) throw new ConfigError(`run ${options.run} not found`);
+  }
+  const records = resumed(first, iterator);
   // A file appears under its name only once complete: a failed export leaves FILE.partial.
   const partial = options.output ? `${options.output}.partial` : undefined;
   const out: Writable = partial ? createWriteStream(partial) : process.stdout;
@@ -53,7 +70,7 @@ interface VerifyOptions {
   bucket?: string;
 }
 
-async function verifyCommand(options: VerifyOptions): Promise<number> {
+export async function verifyCommand(options: VerifyOptions): Promise<number> {
   const { config, clients } = cliRuntime();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   if (options.run && options.bucket) throw new ConfigError('give one of --run ID or --bucket B');
@@ -63,6 +80,13 @@ async function verifyCommand(options: VerifyOptions): Promise<number> {
     { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable, runs },
     { runId, bucket: options.bucket },
   );
+  // Nothing in scope: a bucket s3-seal never touched, or a run id that names nothing (a run whose
+  // record was deleted but whose records remain is verified, and its missing record reported).
+  if (result.objects === 0) {
+    if (options.bucket)
+      throw new ConfigError(noRecordsOfBucket(options.bucket, 'no audit records and no ledger anchors'));
+    if (!(await runs.get(runId!))) throw new ConfigError(`run ${runId} not found`);
+  }
   for (const finding of result.findings)
     console.log(`${finding.subject}: ${finding.record}: ${finding.problem}`);
   const scope = runId ? `run ${runId}` : `bucket ${options.bucket}`;
@@ -72,32 +96,4 @@ async function verifyCommand(options: VerifyOptions): Promise<number> {
       `; ${result.findings.length === 0 ? 'no problems' : `${result.findings.length} problem(s)`}`,
   );
   return result.findings.length === 0 ? 0 : 1;
-}
-
-export function registerAudit(program: Command): void {
-  const audit = program
-    .command('audit')
-    .description('the audit trail: every decision s3-seal took or declined');
-  audit
-    .command('export')
-    .description('stream audit records of a run or a bucket as JSON lines or CSV')
-    .option('--run <id>', 'the records of one run')
-    .option('--bucket <name>', 'every record about objects in this bucket (reads the whole table)')
-    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
-    .option('-o, --output <file>', 'write to FILE (default: stdout)')
-    .action(async (options: ExportOptions) => {
-      process.exitCode = await exportCommand(options);
-    });
-  audit
-    .command('verify')
-    .description('recompute the hash chains and run digests; name every altered, removed or inserted record')
-    .option('--run <id>', 'the objects of one run, and its digest (default: the latest run)')
-    .option('--bucket <name>', 'every object in this bucket with audit records or an anchor')
-    .addHelpText(
-      'after',
-      '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see README).',
-    )
-    .action(async (options: VerifyOptions) => {
-      process.exitCode = await verifyCommand(options);
-    });
 }

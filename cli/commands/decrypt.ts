@@ -3,7 +3,6 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Command } from 'commander';
 import { openObject } from '../../shared/envelope/open-object.js';
 import { displayS3Uri, parseS3ObjectUri } from '../../shared/s3-uri.js';
 import { cliRuntime } from '../runtime.js';
@@ -14,7 +13,10 @@ import { cliRuntime } from '../runtime.js';
  * FILE, or in the system's temporary directory for stdout), and FILE appears, or stdout receives
  * the plaintext, only after the tag verified. A tampered object leaves nothing behind.
  */
-async function decryptCommand(uri: string, options: { output?: string; versionId?: string }): Promise<void> {
+export async function decryptCommand(
+  uri: string,
+  options: { output?: string; versionId?: string },
+): Promise<void> {
   const { bucket, key } = parseS3ObjectUri(uri);
   const { clients } = cliRuntime();
   const opened = await openObject(clients, bucket, key, { versionId: options.versionId });
@@ -31,18 +33,4 @@ async function decryptCommand(uri: string, options: { output?: string; versionId
   console.error(
     `decrypted ${displayS3Uri({ bucket, key })} (S3EC ${opened.envelope.format}, ${opened.plaintextLength} bytes, key ${opened.keyArn}) -> ${toFile ? options.output : 'stdout'}`,
   );
-}
-
-export function registerDecrypt(program: Command): void {
-  program
-    .command('decrypt')
-    .description('read a client-side encrypted (S3EC V3 or V2, KMS) object back to plaintext')
-    .argument('<s3-uri>', 's3://BUCKET/KEY')
-    .option('-o, --output <file>', 'write the plaintext here (default: stdout, once authenticated)')
-    .option('--version-id <id>', 'a specific object version')
-    .addHelpText(
-      'after',
-      '\nNothing is written to FILE or stdout until the whole object has been authenticated.',
-    )
-    .action(decryptCommand);
 }

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import type { Command } from 'commander';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { ensureDemoKey } from '../demo-key.js';
 import { cliRuntime } from '../runtime.js';
@@ -8,7 +7,7 @@ import { encryptCommand } from './encrypt.js';
 
 const MiB = 1024 * 1024;
 
-async function demoCommand(options: { objects: string }): Promise<number> {
+export async function demoCommand(options: { objects: number }): Promise<number> {
   // Lower the multipart threshold so the demo's one large object goes through multipart upload.
   process.env.S3SEAL_MULTIPART_THRESHOLD_BYTES ??= String(8 * MiB);
   const { config, clients } = cliRuntime();
@@ -21,7 +20,7 @@ async function demoCommand(options: { objects: string }): Promise<number> {
     `2/4 seeding s3://${bucket} with ${options.objects} unencrypted objects (awkward keys, one ${24} MiB object)`,
   );
   const seeded = await seedDemoBucket(clients.s3, bucket, {
-    objects: Number(options.objects),
+    objects: options.objects,
     largeObjectBytes: 24 * MiB,
   });
   console.log(`    ${seeded.objects} objects, ${(seeded.bytes / MiB).toFixed(1)} MiB`);
@@ -30,25 +29,20 @@ async function demoCommand(options: { objects: string }): Promise<number> {
     mode: 'envelope',
     key: 'alias/s3-seal-demo',
     local: true,
-    concurrency: '4',
+    concurrency: 4,
   });
   console.log(`4/4 verifying every object independently of the pipeline's own bookkeeping`);
   // verify runs as its own process, exactly as a user would run it.
-  const verify = spawnSync(process.execPath, [process.argv[1]!, 'verify', `s3://${bucket}`], {
-    stdio: 'inherit',
-  });
+  // execArgv carries `--import tsx` when the demo runs from the sources (`npm run seal -- demo`).
+  const verify = spawnSync(
+    process.execPath,
+    [...process.execArgv, process.argv[1]!, 'verify', `s3://${bucket}`],
+    {
+      stdio: 'inherit',
+    },
+  );
   console.log(
     `\nTry: npx s3-seal decrypt 's3://${bucket}/${seeded.sampleKey}'  (with localstack/local.env sourced)`,
   );
   return code !== 0 ? code : (verify.status ?? 1);
-}
-
-export function registerDemo(program: Command): void {
-  program
-    .command('demo')
-    .description('seed a bucket on the local stack, encrypt it in envelope mode, verify it (npm run demo)')
-    .option('--objects <n>', 'objects to seed', '1000')
-    .action(async (options: { objects: string }) => {
-      process.exitCode = await demoCommand(options);
-    });
 }

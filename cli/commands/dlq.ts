@@ -5,7 +5,6 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type Command, Option } from 'commander';
 import { QUEUES, type QueueName } from '../../shared/queues.js';
 import { ERROR_ATTRIBUTE, FailureLog } from '../../shared/worker/dead-letters.js';
 import { cliRuntime } from '../runtime.js';
@@ -33,7 +32,7 @@ function selected(queue?: QueueName): readonly QueueName[] {
   return queue ? [queue] : QUEUES;
 }
 
-async function listCommand(options: { queue?: QueueName }): Promise<number> {
+export async function listCommand(options: { queue?: QueueName }): Promise<number> {
   const { config, clients, queues } = cliRuntime();
   const { deadLetter } = await queues();
   const failures = new FailureLog(clients.dynamo, config.ledgerTable);
@@ -55,7 +54,7 @@ async function listCommand(options: { queue?: QueueName }): Promise<number> {
   return 0;
 }
 
-async function redriveCommand(options: { queue?: QueueName }): Promise<number> {
+export async function redriveCommand(options: { queue?: QueueName }): Promise<number> {
   const { clients, queues } = cliRuntime();
   const { work, deadLetter } = await queues();
   for (const queue of selected(options.queue)) {
@@ -70,23 +69,4 @@ async function redriveCommand(options: { queue?: QueueName }): Promise<number> {
     console.log(`${queue}-dlq: moved ${messages.length} message(s) back to ${queue}`);
   }
   return 0;
-}
-
-export function registerDlq(program: Command): void {
-  const dlq = program.command('dlq').description('inspect and redrive the dead-letter queues');
-  const queueOption = () => new Option('--queue <queue>', 'only this queue').choices(QUEUES);
-  dlq
-    .command('list')
-    .description('show the messages in the dead-letter queues and why they failed')
-    .addOption(queueOption())
-    .action(async (options: { queue?: QueueName }) => {
-      process.exitCode = await listCommand(options);
-    });
-  dlq
-    .command('redrive')
-    .description('move dead-lettered messages back to their queues')
-    .addOption(queueOption())
-    .action(async (options: { queue?: QueueName }) => {
-      process.exitCode = await redriveCommand(options);
-    });
 }

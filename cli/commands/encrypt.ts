@@ -1,7 +1,4 @@
-import { type Command, Option } from 'commander';
-import { ENVELOPE_FORMATS } from '../../shared/envelope/format.js';
 import { startRun } from '../../shared/jobs/start-run.js';
-import { PROTECTION_MODES } from '../../shared/policy.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { loadSseCustomerKeyFile, type SseCustomerKey } from '../../shared/s3/sse-c-key.js';
@@ -17,7 +14,7 @@ export interface EncryptOptions {
   upgradeFormat?: boolean;
   keepAcl?: boolean;
   local?: boolean;
-  concurrency: string;
+  concurrency: number;
   progress?: boolean;
   sseCKeyFile?: string;
 }
@@ -76,46 +73,4 @@ async function startAndFollow(
     concurrency: options.concurrency,
     progress: options.progress,
   });
-}
-
-export function registerEncrypt(program: Command): void {
-  program
-    .command('encrypt')
-    .description('bring every object under s3://BUCKET[/PREFIX] under the chosen protection')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
-    .addOption(new Option('--mode <mode>', 'protection mode').choices(PROTECTION_MODES).makeOptionMandatory())
-    .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
-    .addOption(
-      new Option(
-        '--format <format>',
-        "envelope mode: S3EC format to write (v3: key-committing, read by today's official clients by default; v2: for readers older than Java 3.6 / Go 3.2)",
-      ).choices(ENVELOPE_FORMATS),
-    )
-    .option(
-      '--upgrade-format',
-      'envelope mode: re-encrypt S3EC V2 objects to V3 (streamed, conditional on the ETag, metadata and tags kept); without it a V2 object under the key stays compliant',
-    )
-    .option(
-      '--keep-acl',
-      "re-apply each rewritten object's ACL grants with PutObjectAcl (S3 gives a rewritten object a private ACL; without this flag lost grants are reported per object as acl-not-carried)",
-    )
-    .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
-    .option('--concurrency <n>', 'with --local: encrypt pollers, each working ten objects at a time', '4')
-    .option('--no-progress', 'with --local: no progress bar')
-    .option(
-      '--sse-c-key-file <file>',
-      'migrate SSE-C objects written with the customer key in FILE (32 bytes, raw or base64) to sse-kms or envelope',
-    )
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Exits 0 only when every object ended encrypted, already compliant, or skipped with a reason.',
-        'SSE-C objects are skipped (reason sse-c) unless --sse-c-key-file names their key; the key never',
-        'goes into a queue message or a log, only its MD5 fingerprint does.',
-      ].join('\n'),
-    )
-    .action(async (uri: string, options: EncryptOptions) => {
-      process.exitCode = await encryptCommand(uri, options);
-    });
 }

@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import type { Command } from 'commander';
 import type { AuditRecord } from '../../shared/audit/audit-log.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { renderRunReport } from '../../shared/audit/run-report.js';
@@ -7,7 +6,7 @@ import { ConfigError } from '../../shared/errors.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { cliRuntime } from '../runtime.js';
 
-async function reportCommand(runId: string, options: { html: string }): Promise<number> {
+export async function reportCommand(runId: string, options: { html: string }): Promise<number> {
   const { config, clients } = cliRuntime();
   const run = await new RunStore(clients.dynamo, config.ledgerTable).get(runId);
   if (!run) throw new ConfigError(`run ${runId} not found`);
@@ -16,17 +15,4 @@ async function reportCommand(runId: string, options: { html: string }): Promise<
   await writeFile(options.html, renderRunReport(run, records));
   console.error(`wrote ${options.html}: run ${runId}, ${records.length} audit record(s)`);
   return 0;
-}
-
-export function registerReport(program: Command): void {
-  program
-    .command('report')
-    .description(
-      'write a self-contained HTML page for a run: totals, throughput chart, skipped and failed objects',
-    )
-    .argument('<run-id>', 'the run')
-    .requiredOption('--html <file>', 'where to write the page')
-    .action(async (runId: string, options: { html: string }) => {
-      process.exitCode = await reportCommand(runId, options);
-    });
 }

@@ -1,5 +1,4 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import type { Command } from 'commander';
 import { classifyAwsError } from '../../shared/aws-errors.js';
 import { KeyUnusableError } from '../../shared/errors.js';
 import { parseKeyReference } from '../../shared/kms/key-reference.js';
@@ -17,7 +16,7 @@ interface RewrapOptions {
   wrappedBefore?: string;
   scan?: boolean;
   local?: boolean;
-  concurrency: string;
+  concurrency: number;
   progress?: boolean;
 }
 
@@ -39,7 +38,7 @@ async function resolveSourceKey(reference: string): Promise<string> {
   }
 }
 
-async function rewrapCommand(uri: string, options: RewrapOptions): Promise<number> {
+export async function rewrapCommand(uri: string, options: RewrapOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
   const { clients } = cliRuntime();
   const fromKeyArn = await resolveSourceKey(options.from);
@@ -69,7 +68,7 @@ async function rewrapCommand(uri: string, options: RewrapOptions): Promise<numbe
   });
 }
 
-async function keysCommand(): Promise<number> {
+export async function keysCommand(): Promise<number> {
   const { config, clients } = cliRuntime();
   const usage = await wrappingKeysInUse(clients.dynamo, config.ledgerTable);
   if (usage.length === 0) console.log('no objects recorded as protected by a KMS key yet');
@@ -79,34 +78,4 @@ async function keysCommand(): Promise<number> {
     );
   }
   return 0;
-}
-
-export function registerRewrap(program: Command): void {
-  program
-    .command('rewrap')
-    .description('re-wrap data keys (envelope) or re-encrypt (SSE-KMS) objects from one KMS key to another')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
-    .requiredOption('--from <key>', 'the key the objects are protected under now (id, ARN or alias)')
-    .requiredOption('--to <key>', 'the key to move them to (id, ARN or alias; must be enabled)')
-    .option('--wrapped-before <iso-time>', 'only data keys wrapped before this time')
-    .option(
-      '--scan',
-      'list the bucket instead of querying the ledger index (finds objects protected before the index existed)',
-    )
-    .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
-    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', '4')
-    .option('--no-progress', 'with --local: no progress bar')
-    .addHelpText(
-      'after',
-      '\nObjects are found through the ledger index by wrapping key; envelope ciphertext is never rewritten\nand the plaintext data key never leaves KMS (KMS ReEncrypt).',
-    )
-    .action(async (uri: string, options: RewrapOptions) => {
-      process.exitCode = await rewrapCommand(uri, options);
-    });
-  program
-    .command('keys')
-    .description('list the KMS keys protecting objects, with object counts and oldest wrap time')
-    .action(async () => {
-      process.exitCode = await keysCommand();
-    });
 }

@@ -1,5 +1,4 @@
 import { RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
-import type { Command } from 'commander';
 import { classifyAwsError } from '../../shared/aws-errors.js';
 import { ConfigError } from '../../shared/errors.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
@@ -18,11 +17,11 @@ interface RotateOptions {
   before?: string;
   policies?: boolean;
   local?: boolean;
-  concurrency: string;
+  concurrency: number;
   progress?: boolean;
 }
 
-async function rotateCommand(options: RotateOptions): Promise<number> {
+export async function rotateCommand(options: RotateOptions): Promise<number> {
   if (Boolean(options.key) === Boolean(options.policies)) {
     throw new ConfigError('give exactly one of --key KEY or --policies');
   }
@@ -40,9 +39,9 @@ async function rotateCommand(options: RotateOptions): Promise<number> {
       }
       console.error(`rotated the key material of ${keyArn} on demand`);
     }
-    const rotatedAt = options.before ? new Date(options.before) : new Date();
-    if (Number.isNaN(rotatedAt.getTime())) throw new ConfigError(`--before: not a time: ${options.before}`);
-    plans = [await planForRotation(deps, { keyArn, rotatedAt: rotatedAt.toISOString() })];
+    // --before is checked by its parser, before the key material is rotated.
+    const rotatedAt = options.before ?? new Date().toISOString();
+    plans = [await planForRotation(deps, { keyArn, rotatedAt })];
   } else {
     plans = await planScheduledRotations(deps, config.rotation);
     if (plans.length === 0) console.error('no rotation policy matched anything');
@@ -72,32 +71,4 @@ async function rotateCommand(options: RotateOptions): Promise<number> {
     exitCode = Math.max(exitCode, code);
   }
   return exitCode;
-}
-
-export function registerRotate(program: Command): void {
-  program
-    .command('rotate')
-    .description(
-      're-wrap what a KMS key wrapped before its latest rotation, or apply the rotation policies once',
-    )
-    .option(
-      '--key <key>',
-      'the rotated key (id, ARN or alias); objects stay under it, with fresh key material',
-    )
-    .option('--on-demand', 'with --key: first rotate the key material now (KMS RotateKeyOnDemand)')
-    .option('--before <iso-time>', 'with --key: the rotation time (default: now)')
-    .option(
-      '--policies',
-      'evaluate S3SEAL_ROTATION_MAX_KEY_AGE_DAYS and S3SEAL_ROTATION_ALIASES, as the schedule does',
-    )
-    .option('--local', 'also process the runs in this process with the Lambda handlers, and wait for them')
-    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', '4')
-    .option('--no-progress', 'with --local: no progress bar')
-    .addHelpText(
-      'after',
-      '\nKMS keeps every rotated key material, so reading never needs this; it is for policies that\nwant no data key wrapped under old material (or older than N days).',
-    )
-    .action(async (options: RotateOptions) => {
-      process.exitCode = await rotateCommand(options);
-    });
 }

@@ -1,7 +1,4 @@
-import { type Command, Option } from 'commander';
-import { ENVELOPE_FORMATS } from '../../shared/envelope/format.js';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
-import { PROTECTION_MODES } from '../../shared/policy.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { unwatchBucket, watchBucket } from '../../shared/watch/watch-bucket.js';
 import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
@@ -16,7 +13,7 @@ interface SetupOptions {
   suffix: string;
 }
 
-async function setupCommand(options: SetupOptions): Promise<number> {
+export async function setupCommand(options: SetupOptions): Promise<number> {
   const { config, clients, queues } = cliRuntime();
   const created = [
     ...(await ensureQueues(clients.sqs, config)),
@@ -55,24 +52,4 @@ async function setupCommand(options: SetupOptions): Promise<number> {
     );
   }
   return 0;
-}
-
-export function registerSetup(program: Command): void {
-  program
-    .command('setup')
-    .description('create, idempotently, the queues (with DLQs) and tables; optionally watch a bucket')
-    .option('--watch <s3-uri>', 'encrypt new objects under s3://BUCKET[/PREFIX] as they arrive')
-    .option('--unwatch <s3-uri>', 'stop watching (removes only s3-seal’s notification entry)')
-    .addOption(new Option('--mode <mode>', 'with --watch: protection mode').choices(PROTECTION_MODES))
-    .option('--key <key>', 'with --watch: KMS key id, ARN or alias (envelope and sse-kms)')
-    .addOption(
-      new Option('--format <format>', 'with --watch --mode envelope: S3EC format (default v3)').choices(
-        ENVELOPE_FORMATS,
-      ),
-    )
-    .option('--suffix <suffix>', 'with --watch/--unwatch: only keys ending with this', '')
-    .addHelpText('after', '\nSafe to run any number of times; prints what exists.')
-    .action(async (options: SetupOptions) => {
-      process.exitCode = await setupCommand(options);
-    });
 }

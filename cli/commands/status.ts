@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { ConfigError } from '../../shared/errors.js';
 import { type RunStatus, runStatus } from '../../shared/runs/run-status.js';
 import { type Run, RunStore } from '../../shared/runs/run-store.js';
@@ -6,9 +5,9 @@ import { cliRuntime } from '../runtime.js';
 
 interface StatusOptions {
   watch?: boolean;
-  interval: string;
+  interval: number;
   json?: boolean;
-  list?: string | boolean;
+  list?: number | boolean;
 }
 
 const duration = (seconds: number) =>
@@ -33,11 +32,11 @@ export function formatStatus(run: Run, status: RunStatus): string[] {
   ];
 }
 
-async function statusCommand(runId: string | undefined, options: StatusOptions): Promise<number> {
+export async function statusCommand(runId: string | undefined, options: StatusOptions): Promise<number> {
   const { config, clients } = cliRuntime();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   if (options.list) {
-    const limit = options.list === true ? 10 : Number(options.list);
+    const limit = options.list === true ? 10 : options.list;
     for (const id of await runs.recent(limit)) {
       const run = await runs.get(id);
       if (run) console.log(formatStatus(run, runStatus(run))[2]!.replace(/^ {2}/, `${id}  `));
@@ -46,8 +45,7 @@ async function statusCommand(runId: string | undefined, options: StatusOptions):
   }
   const id = runId ?? (await runs.recent(1))[0];
   if (!id) throw new ConfigError('no runs yet: start one with `s3-seal encrypt`');
-  const interval = Number(options.interval) * 1000;
-  if (!(interval > 0)) throw new ConfigError(`--interval: not a positive number: ${options.interval}`);
+  const interval = options.interval * 1000;
   let printed = 0;
   for (;;) {
     const run = await runs.get(id);
@@ -65,18 +63,4 @@ async function statusCommand(runId: string | undefined, options: StatusOptions):
     if (!options.watch || status.state === 'done') return 0;
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
-}
-
-export function registerStatus(program: Command): void {
-  program
-    .command('status')
-    .description('where a run stands: counts by outcome, rate, ETA (the latest run by default)')
-    .argument('[run-id]', 'a run id, as `encrypt`, `rewrap` or `rotate` printed it')
-    .option('--watch', 'refresh until the run is done')
-    .option('--interval <seconds>', 'with --watch: seconds between refreshes', '2')
-    .option('--json', 'one JSON object per refresh: the run record and its status')
-    .option('--list [n]', 'the n most recent runs, one line each (default 10)')
-    .action(async (runId: string | undefined, options: StatusOptions) => {
-      process.exitCode = await statusCommand(runId, options);
-    });
 }

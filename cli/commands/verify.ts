@@ -1,11 +1,10 @@
-import { type Command, Option } from 'commander';
 import { isCompliant } from '../../shared/compliance.js';
-import { classifyClientSide, ENVELOPE_FORMATS, type EnvelopeFormat } from '../../shared/envelope/format.js';
+import { classifyClientSide, type EnvelopeFormat } from '../../shared/envelope/format.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
-import { describeError } from '../../shared/errors.js';
+import { ConfigError, describeError } from '../../shared/errors.js';
 import { assertBucketReachable } from '../../shared/jobs/start-run.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
-import { PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../../shared/policy.js';
+import type { ProtectionMode, ProtectionPolicy } from '../../shared/policy.js';
 import { headListedObject } from '../../shared/s3/head-listed.js';
 import { listObjectPages } from '../../shared/s3/list-objects.js';
 import type { ObjectHead } from '../../shared/s3/object-head.js';
@@ -18,7 +17,7 @@ interface VerifyOptions {
   mode?: ProtectionMode;
   format?: EnvelopeFormat;
   key?: string;
-  concurrency: string;
+  concurrency: number;
   sseCKeyFile?: string;
   versions?: boolean;
 }
@@ -59,6 +58,32 @@ async function problemWith(
   return head.serverSideEncryption ? undefined : 'unencrypted';
 }
 
+/**
+ * `--key K` without `--mode`: the object must be protected under K, by any means. Server-side that
+ * is SSE-KMS or DSSE-KMS with K's ARN; SSE-S3 and SSE-C are under keys K is not. A client-side
+ * envelope must unwrap under K, which `problemWith`'s envelope rule checks with KMS.
+ */
+export function serverSideKeyProblem(head: ObjectHead, keyArn: string): string | undefined {
+  const sse = head.serverSideEncryption;
+  if (
+    !head.sseCustomerAlgorithm &&
+    (sse === 'aws:kms' || sse === 'aws:kms:dsse') &&
+    head.kmsKeyArn === keyArn
+  )
+    return undefined;
+  return `not protected under ${keyArn} (${describe(head)})`;
+}
+
+async function problemUnderKey(
+  head: ObjectHead,
+  keyArn: string,
+  kms: ReturnType<typeof cliRuntime>['clients']['kms'],
+): Promise<string | undefined> {
+  return classifyClientSide(head.metadata).kind !== 'none' && !head.sseCustomerAlgorithm
+    ? problemWith(head, { mode: 'envelope', keyArn }, kms)
+    : serverSideKeyProblem(head, keyArn);
+}
+
 function describeSseCustomer(head: ObjectHead): string {
   if (head.sseCustomerKeyMatches === true) {
     return 'SSE-C (customer-provided key; the given key opens it: encrypt --sse-c-key-file migrates it)';
@@ -73,8 +98,9 @@ function describe(head: ObjectHead): string {
   return head.kmsKeyArn ? `${head.serverSideEncryption} under ${head.kmsKeyArn}` : head.serverSideEncryption;
 }
 
-async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
+export async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
+  if (options.mode === 'sse-s3' && options.key) throw new ConfigError('--key is not used with --mode sse-s3');
   const customerKey = options.sseCKeyFile ? await loadSseCustomerKeyFile(options.sseCKeyFile) : undefined;
   try {
     return await verifyObjects(bucket, prefix, options, customerKey);
@@ -98,7 +124,10 @@ async function verifyObjects(
         format: options.format,
       }
     : undefined;
-  const concurrency = Number(options.concurrency);
+  const keyOnly = !options.mode && options.key ? await resolveUsableKey(clients.kms, options.key) : undefined;
+  const problemOf = (head: ObjectHead) =>
+    keyOnly ? problemUnderKey(head, keyOnly, clients.kms) : problemWith(head, policy, clients.kms);
+  const concurrency = options.concurrency;
   let checked = 0;
   let problems = 0;
   let gone = 0;
@@ -111,7 +140,7 @@ async function verifyObjects(
           try {
             const listed = await headListedObject(clients.s3, bucket, key, { sseCustomerKey: customerKey });
             if (listed.state === 'found') {
-              const problem = await problemWith(listed.head, policy, clients.kms);
+              const problem = await problemOf(listed.head);
               return { key, problem, sseC: Boolean(listed.head.sseCustomerAlgorithm) };
             }
             // Never compliant: a listed key HEAD cannot reach is a problem; a deleted one is named.
@@ -150,39 +179,4 @@ async function verifyObjects(
   const left = await reportVersionsLeft(clients.s3, { bucket, prefix }, { list: options.versions === true });
   if (options.versions) problems += left.plaintext.length;
   return problems > 0 ? 1 : 0;
-}
-
-export function registerVerify(program: Command): void {
-  program
-    .command('verify')
-    .description('report every object that is not protected, or whose envelope data key does not unwrap')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
-    .addOption(
-      new Option('--mode <mode>', 'require this protection mode (default: any protection)').choices(
-        PROTECTION_MODES,
-      ),
-    )
-    .option('--key <key>', 'with --mode: require this KMS key')
-    .addOption(
-      new Option(
-        '--format <format>',
-        'with --mode envelope: require this S3EC format (v3 after an upgrade)',
-      ).choices(ENVELOPE_FORMATS),
-    )
-    .option('--concurrency <n>', 'objects checked at once', '16')
-    .option(
-      '--sse-c-key-file <file>',
-      'also tell which SSE-C objects this customer key (raw or base64) opens',
-    )
-    .option(
-      '--versions',
-      'versioned buckets: list every plaintext noncurrent version, and count them as not compliant',
-    )
-    .addHelpText(
-      'after',
-      '\nExits 1 if any object is not compliant. In a versioned bucket it also counts the plaintext\nnoncurrent versions s3-seal leaves (it never deletes versions); --versions lists them.',
-    )
-    .action(async (uri: string, options: VerifyOptions) => {
-      process.exitCode = await verifyCommand(uri, options);
-    });
 }

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { faultsFor } from '../../shared/faults.js';
 import { loadSseCustomerKeyFile } from '../../shared/s3/sse-c-key.js';
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
@@ -7,10 +6,10 @@ import { type PollerStats, startPollers } from '../pollers.js';
 import { cliRuntime } from '../runtime.js';
 
 interface WorkerOptions {
-  concurrency: string;
+  concurrency: number;
   untilIdle?: boolean;
-  idleSeconds: string;
-  visibilitySeconds: string;
+  idleSeconds: number;
+  visibilitySeconds: number;
   sseCKeyFile?: string;
 }
 
@@ -20,7 +19,7 @@ interface WorkerOptions {
  * SIGTERM stops receiving, lets in-flight batches finish, then exits: no message is lost, because a
  * message is deleted only after its handler succeeded.
  */
-async function workerCommand(options: WorkerOptions): Promise<number> {
+export async function workerCommand(options: WorkerOptions): Promise<number> {
   const { config, clients, queues } = cliRuntime();
   const faults = faultsFor(config.faults);
   // Runs started with this key's fingerprint migrate SSE-C objects here; the key stays in memory.
@@ -37,7 +36,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
-  const concurrency = Number(options.concurrency);
+  const concurrency = options.concurrency;
   console.error(
     `worker: serving scan, encrypt, events and rewrap queues (${concurrency} pollers each but scan)`,
   );
@@ -47,7 +46,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
     concurrency,
     signal: controller.signal,
     stats,
-    visibilitySeconds: Number(options.visibilitySeconds),
+    visibilitySeconds: options.visibilitySeconds,
     faults,
   });
   const report = setInterval(() => {
@@ -62,7 +61,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
     const depth = await queueDepth(clients.sqs, [work.scan, work.encrypt, work.events, work.rewrap]);
     if (depth > 0) idleSince = undefined;
     else if (idleSince === undefined) idleSince = Date.now();
-    else if (Date.now() - idleSince >= Number(options.idleSeconds) * 1000) stop('queues idle');
+    else if (Date.now() - idleSince >= options.idleSeconds * 1000) stop('queues idle');
   }
   await running;
   clearInterval(report);
@@ -70,18 +69,4 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   console.error(`worker: stopped after ${stats.messages} messages, ${stats.failed} failed`);
   if (faults.enabled) console.error(`fault-stats ${JSON.stringify(faults.injected)}`);
   return 0;
-}
-
-export function registerWorker(program: Command): void {
-  program
-    .command('worker')
-    .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
-    .option('--concurrency <n>', 'pollers each for the encrypt and events queues (ten messages each)', '4')
-    .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
-    .option('--idle-seconds <s>', 'with --until-idle', '5')
-    .option('--visibility-seconds <s>', 'how long a received batch stays hidden from other workers', '300')
-    .option('--sse-c-key-file <file>', 'the customer key (raw or base64) for runs that migrate SSE-C objects')
-    .action(async (options: WorkerOptions) => {
-      process.exitCode = await workerCommand(options);
-    });
 }

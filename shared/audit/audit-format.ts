@@ -22,11 +22,23 @@ export const CSV_COLUMNS = [
   'actor',
 ] as const satisfies ReadonlyArray<keyof AuditRecord>;
 
-/** RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled. */
+/**
+ * A cell a spreadsheet would read as a formula: OWASP "CSV Injection" lists these leading
+ * characters (an object key such as `=HYPERLINK(...)` or `@SUM(...)` is any user's to choose).
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell: RFC 4180 quoting (fields with a comma, quote or line break are quoted, quotes
+ * doubled), and a cell that would start a formula is prefixed with `'` and quoted, as OWASP
+ * advises, so spreadsheets show it as text. JSON lines keep every value exact.
+ */
 export function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
-  const text = Array.isArray(value) ? value.join(' ') : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  const raw = Array.isArray(value) ? value.join(' ') : String(value);
+  const formula = FORMULA_START.test(raw);
+  const text = formula ? `'${raw}` : raw;
+  return formula || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 export function csvHeader(): string {

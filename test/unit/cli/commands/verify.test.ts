@@ -1,6 +1,5 @@
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerVerify } from '../../../../cli/commands/verify.js';
+import { createProgram } from '../../../../cli/program.js';
 import { answeringS3, listBucketResult, type SentRequest } from '../../../helpers/answering-s3.js';
 
 // verify builds its clients through the CLI runtime: hand it an S3 client that answers locally.
@@ -31,8 +30,7 @@ function bucket(listed: string[], present: string[], stillListed: string[]) {
 async function verify(): Promise<{ exitCode: number | undefined; lines: string[] }> {
   const lines: string[] = [];
   vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-  const program = new Command().exitOverride();
-  registerVerify(program);
+  const program = createProgram();
   process.exitCode = undefined;
   await program.parseAsync(['node', 's3-seal', 'verify', 's3://bkt']);
   const exitCode = process.exitCode as number | undefined;

@@ -25,6 +25,31 @@ describe('audit export formats', () => {
     expect(csvField(true)).toBe('true');
   });
 
+  it.each([
+    ["=cmd|' /C calc'!A0", `"'=cmd|' /C calc'!A0"`],
+    ['+1', `"'+1"`],
+    ['-1', `"'-1"`],
+    ['@SUM(1)', `"'@SUM(1)"`],
+    ['\tx', `"'\tx"`],
+    ['\rx', `"'\rx"`],
+    ['=A1,"b"', `"'=A1,""b"""`],
+  ])('neutralises a formula-leading cell %j: a leading quote, the cell quoted (OWASP CSV Injection)', (value, cell) => {
+    expect(csvField(value)).toBe(cell);
+  });
+
+  it('leaves cells alone that start a formula only further in', () => {
+    expect(csvField('a=1')).toBe('a=1');
+    expect(csvField('data/-1')).toBe('data/-1');
+    expect(csvField(' =1')).toBe(' =1');
+    expect(csvField("'quoted")).toBe("'quoted");
+  });
+
+  it('neutralises every column, not just the key', () => {
+    const row = csvRow({ ...record, key: '@k', reason: '-r', error: '+e' });
+    expect(row).toContain(`,"'@k",`);
+    expect(row).toContain(`,"'-r","'+e",`);
+  });
+
   it('writes one CSV row per record, in the header order', () => {
     const header = csvHeader().trimEnd().split(',');
     expect(header).toEqual([...CSV_COLUMNS]);

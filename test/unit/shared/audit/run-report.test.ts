@@ -51,10 +51,14 @@ describe('the run report', () => {
       record(0, 'encrypted'),
       record(1, 'skipped', 'x<y', 'archived'),
       record(2, 'failed', 'z', 'KMS key is Disabled'),
+      record(3, 'skipped', '<script>alert(1)</script>', '<img src=x onerror=alert(2)>'),
     ]);
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('s3://b/&#60;script&#62;alert(1)&#60;/script&#62;');
     expect(html).toContain('<tr><th>failed</th><td>1</td></tr>');
     expect(html).toContain('<td><code>s3://b/x&#60;y</code></td><td>archived</td>');
     expect(html).toContain('KMS key is Disabled');
-    expect(html).toContain('Skipped, superseded and failed objects (2)');
+    expect(html).toContain('Skipped, superseded and failed objects (3)');
   });
 });

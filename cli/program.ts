@@ -1,0 +1,280 @@
+import { Command, Option } from 'commander';
+import { ENVELOPE_FORMATS } from '../shared/envelope/format.js';
+import { PROTECTION_MODES } from '../shared/policy.js';
+import { QUEUES } from '../shared/queue-names.js';
+import {
+  integerIn,
+  parseConcurrency,
+  parseIsoTime,
+  parseVisibilitySeconds,
+  secondsIn,
+} from './option-parsers.js';
+
+/** An action that imports its command's implementation when, and only when, the command runs. */
+function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<unknown>>) {
+  return async (...args: A) => {
+    const command = await load();
+    const code = await command(...args);
+    if (typeof code === 'number') process.exitCode = code;
+  };
+}
+
+const PROCESS_LOCALLY = 'also process the run in this process with the Lambda handlers, and wait for it';
+
+/**
+ * The s3-seal command line: every command with its arguments, options and help. Each command's
+ * implementation (cli/commands/) is imported only when that command runs: the AWS SDK, the
+ * handlers and their dependencies take most of a second to load, and `--help`, `--version` or a
+ * refused option need none of it (test/deploy/cli-package.test.ts checks). Keep this module free of
+ * imports that reach the SDK.
+ */
+export function createProgram(): Command {
+  const program = new Command()
+    .name('s3-seal')
+    .description(
+      'Bring existing S3 data under encryption (SSE-KMS, SSE-S3 or S3EC V3/V2 client-side envelope) and keep it there.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  program
+    .command('setup')
+    .description('create, idempotently, the queues (with DLQs) and tables; optionally watch a bucket')
+    .option('--watch <s3-uri>', 'encrypt new objects under s3://BUCKET[/PREFIX] as they arrive')
+    .option('--unwatch <s3-uri>', 'stop watching (removes only s3-seal’s notification entry)')
+    .addOption(new Option('--mode <mode>', 'with --watch: protection mode').choices(PROTECTION_MODES))
+    .option('--key <key>', 'with --watch: KMS key id, ARN or alias (envelope and sse-kms)')
+    .addOption(
+      new Option('--format <format>', 'with --watch --mode envelope: S3EC format (default v3)').choices(
+        ENVELOPE_FORMATS,
+      ),
+    )
+    .option('--suffix <suffix>', 'with --watch/--unwatch: only keys ending with this', '')
+    .addHelpText('after', '\nSafe to run any number of times; prints what exists.')
+    .action(lazy(async () => (await import('./commands/setup.js')).setupCommand));
+
+  program
+    .command('encrypt')
+    .description('bring every object under s3://BUCKET[/PREFIX] under the chosen protection')
+    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .addOption(new Option('--mode <mode>', 'protection mode').choices(PROTECTION_MODES).makeOptionMandatory())
+    .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
+    .addOption(
+      new Option(
+        '--format <format>',
+        "envelope mode: S3EC format to write (v3: key-committing, read by today's official clients by default; v2: for readers older than Java 3.6 / Go 3.2)",
+      ).choices(ENVELOPE_FORMATS),
+    )
+    .option(
+      '--upgrade-format',
+      'envelope mode: re-encrypt S3EC V2 objects to V3 (streamed, conditional on the ETag, metadata and tags kept); without it a V2 object under the key stays compliant',
+    )
+    .option(
+      '--keep-acl',
+      "re-apply each rewritten object's ACL grants with PutObjectAcl (S3 gives a rewritten object a private ACL; without this flag lost grants are reported per object as acl-not-carried)",
+    )
+    .option(
+      '--sse-c-key-file <file>',
+      'migrate SSE-C objects written with the customer key in FILE (32 bytes, raw or base64) to sse-kms or envelope',
+    )
+    .option('--local', PROCESS_LOCALLY)
+    .option(
+      '--concurrency <n>',
+      'with --local: encrypt pollers, each working ten objects at a time',
+      parseConcurrency,
+      4,
+    )
+    .option('--no-progress', 'with --local: no progress bar')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exits 0 only when every object ended encrypted, already compliant, or skipped with a reason.',
+        'SSE-C objects are skipped (reason sse-c) unless --sse-c-key-file names their key; the key never',
+        'goes into a queue message or a log, only its MD5 fingerprint does.',
+      ].join('\n'),
+    )
+    .action(lazy(async () => (await import('./commands/encrypt.js')).encryptCommand));
+
+  program
+    .command('decrypt')
+    .description('read a client-side encrypted (S3EC V3 or V2, KMS) object back to plaintext')
+    .argument('<s3-uri>', 's3://BUCKET/KEY')
+    .option('-o, --output <file>', 'write the plaintext here (default: stdout, once authenticated)')
+    .option('--version-id <id>', 'a specific object version')
+    .addHelpText(
+      'after',
+      '\nNothing is written to FILE or stdout until the whole object has been authenticated.',
+    )
+    .action(lazy(async () => (await import('./commands/decrypt.js')).decryptCommand));
+
+  program
+    .command('verify')
+    .description('report every object that is not protected, or whose envelope data key does not unwrap')
+    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .addOption(
+      new Option('--mode <mode>', 'require this protection mode (default: any protection)').choices(
+        PROTECTION_MODES,
+      ),
+    )
+    .option(
+      '--key <key>',
+      'require this KMS key: with --mode, that mode under it; alone, SSE-KMS, DSSE-KMS or an envelope under it',
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'with --mode envelope: require this S3EC format (v3 after an upgrade)',
+      ).choices(ENVELOPE_FORMATS),
+    )
+    .option('--concurrency <n>', 'objects checked at once', parseConcurrency, 16)
+    .option(
+      '--sse-c-key-file <file>',
+      'also tell which SSE-C objects this customer key (raw or base64) opens',
+    )
+    .option(
+      '--versions',
+      'versioned buckets: list every plaintext noncurrent version, and count them as not compliant',
+    )
+    .addHelpText(
+      'after',
+      '\nExits 1 if any object is not compliant. In a versioned bucket it also counts the plaintext\nnoncurrent versions s3-seal leaves (it never deletes versions); --versions lists them.',
+    )
+    .action(lazy(async () => (await import('./commands/verify.js')).verifyCommand));
+
+  program
+    .command('rewrap')
+    .description('re-wrap data keys (envelope) or re-encrypt (SSE-KMS) objects from one KMS key to another')
+    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .requiredOption('--from <key>', 'the key the objects are protected under now (id, ARN or alias)')
+    .requiredOption('--to <key>', 'the key to move them to (id, ARN or alias; must be enabled)')
+    .option('--wrapped-before <iso-time>', 'only data keys wrapped before this time (ISO 8601)', parseIsoTime)
+    .option(
+      '--scan',
+      'list the bucket instead of querying the ledger index (finds objects protected before the index existed)',
+    )
+    .option('--local', PROCESS_LOCALLY)
+    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
+    .option('--no-progress', 'with --local: no progress bar')
+    .addHelpText(
+      'after',
+      '\nObjects are found through the ledger index by wrapping key; envelope ciphertext is never rewritten\nand the plaintext data key never leaves KMS (KMS ReEncrypt).',
+    )
+    .action(lazy(async () => (await import('./commands/rewrap.js')).rewrapCommand));
+
+  program
+    .command('keys')
+    .description('list the KMS keys protecting objects, with object counts and oldest wrap time')
+    .action(lazy(async () => (await import('./commands/rewrap.js')).keysCommand));
+
+  program
+    .command('rotate')
+    .description(
+      're-wrap what a KMS key wrapped before its latest rotation, or apply the rotation policies once',
+    )
+    .option(
+      '--key <key>',
+      'the rotated key (id, ARN or alias); objects stay under it, with fresh key material',
+    )
+    .option('--on-demand', 'with --key: first rotate the key material now (KMS RotateKeyOnDemand)')
+    .option('--before <iso-time>', 'with --key: the rotation time, ISO 8601 (default: now)', parseIsoTime)
+    .option(
+      '--policies',
+      'evaluate S3SEAL_ROTATION_MAX_KEY_AGE_DAYS and S3SEAL_ROTATION_ALIASES, as the schedule does',
+    )
+    .option('--local', 'also process the runs in this process with the Lambda handlers, and wait for them')
+    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
+    .option('--no-progress', 'with --local: no progress bar')
+    .addHelpText(
+      'after',
+      '\nKMS keeps every rotated key material, so reading never needs this; it is for policies that\nwant no data key wrapped under old material (or older than N days).',
+    )
+    .action(lazy(async () => (await import('./commands/rotate.js')).rotateCommand));
+
+  program
+    .command('status')
+    .description('where a run stands: counts by outcome, rate, ETA (the latest run by default)')
+    .argument('[run-id]', 'a run id, as `encrypt`, `rewrap` or `rotate` printed it')
+    .option('--watch', 'refresh until the run is done')
+    .option('--interval <seconds>', 'with --watch: seconds between refreshes', secondsIn(0.1, 3600), 2)
+    .option('--json', 'one JSON object per refresh: the run record and its status')
+    .option('--list [n]', 'the n most recent runs, one line each (default 10)', integerIn(1, 1000))
+    .action(lazy(async () => (await import('./commands/status.js')).statusCommand));
+
+  const audit = program
+    .command('audit')
+    .description('the audit trail: every decision s3-seal took or declined');
+  audit
+    .command('export')
+    .description('stream audit records of a run or a bucket as JSON lines or CSV')
+    .option('--run <id>', 'the records of one run')
+    .option('--bucket <name>', 'every record about objects in this bucket (reads the whole table)')
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+    .option('-o, --output <file>', 'write to FILE (default: stdout)')
+    .addHelpText(
+      'after',
+      '\nCSV cells starting with = + - @ tab or CR are written as "\'..." so spreadsheets do not run them\nas formulas; JSON lines keep every value exact.',
+    )
+    .action(lazy(async () => (await import('./commands/audit.js')).exportCommand));
+  audit
+    .command('verify')
+    .description('recompute the hash chains and run digests; name every altered, removed or inserted record')
+    .option('--run <id>', 'the objects of one run, and its digest (default: the latest run)')
+    .option('--bucket <name>', 'every object in this bucket with audit records or an anchor')
+    .addHelpText(
+      'after',
+      '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see README).',
+    )
+    .action(lazy(async () => (await import('./commands/audit.js')).verifyCommand));
+
+  program
+    .command('report')
+    .description(
+      'write a self-contained HTML page for a run: totals, throughput chart, skipped and failed objects',
+    )
+    .argument('<run-id>', 'the run')
+    .requiredOption('--html <file>', 'where to write the page')
+    .action(lazy(async () => (await import('./commands/report.js')).reportCommand));
+
+  program
+    .command('worker')
+    .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
+    .option(
+      '--concurrency <n>',
+      'pollers each for the encrypt and events queues (ten messages each)',
+      parseConcurrency,
+      4,
+    )
+    .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
+    .option('--idle-seconds <s>', 'with --until-idle', secondsIn(0, 86_400), 5)
+    .option(
+      '--visibility-seconds <s>',
+      'how long a received batch stays hidden from other workers',
+      parseVisibilitySeconds,
+      300,
+    )
+    .option('--sse-c-key-file <file>', 'the customer key (raw or base64) for runs that migrate SSE-C objects')
+    .action(lazy(async () => (await import('./commands/worker.js')).workerCommand));
+
+  const dlq = program.command('dlq').description('inspect and redrive the dead-letter queues');
+  const queueOption = () => new Option('--queue <queue>', 'only this queue').choices(QUEUES);
+  dlq
+    .command('list')
+    .description('show the messages in the dead-letter queues and why they failed')
+    .addOption(queueOption())
+    .action(lazy(async () => (await import('./commands/dlq.js')).listCommand));
+  dlq
+    .command('redrive')
+    .description('move dead-lettered messages back to their queues')
+    .addOption(queueOption())
+    .action(lazy(async () => (await import('./commands/dlq.js')).redriveCommand));
+
+  program
+    .command('demo')
+    .description('seed a bucket on the local stack, encrypt it in envelope mode, verify it (npm run demo)')
+    .option('--objects <n>', 'objects to seed', integerIn(1, 1_000_000), 1000)
+    .action(lazy(async () => (await import('./commands/demo.js')).demoCommand));
+
+  return program;
+}
