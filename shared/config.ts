@@ -90,6 +90,8 @@ export interface Config {
   s3ForcePathStyle: boolean;
   /** Who acts, for audit records: the Lambda function name, or a worker identity. */
   actor: string;
+  /** In a Lambda execution environment (not a local process whose claims can be proven dead). */
+  onLambda: boolean;
   rotation: RotationPolicy;
   faults?: FaultSpec;
 }
@@ -127,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       (e.S3SEAL_UPDATE_OBJECT_ENCRYPTION === 'auto' && !customS3Endpoint),
     s3ForcePathStyle: e.S3SEAL_S3_FORCE_PATH_STYLE,
     actor: e.S3SEAL_ACTOR ?? e.AWS_LAMBDA_FUNCTION_NAME ?? `worker:${process.pid}`,
+    onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
     faults: e.S3SEAL_FAULTS,
     rotation: { maxKeyAgeDays: e.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS, aliases: e.S3SEAL_ROTATION_ALIASES },
   };
