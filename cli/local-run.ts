@@ -1,10 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { recordsOfRun } from '../shared/audit/audit-records.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
+import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { recountFromAudit } from '../shared/runs/recount.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
+import { localClaims } from '../shared/worker/local-claims.js';
+import { Interrupt, type StopSignal } from './interrupt.js';
+import { printInterrupted } from './interrupted-report.js';
 import { startPollers } from './pollers.js';
 import { createRunProgress } from './progress.js';
 import { printSummary } from './summary.js';
@@ -19,12 +24,18 @@ export interface LocalRunOptions {
   onProgress?: (run: Run) => void;
   /** Stop when the queues have been empty this long without the run completing (a stuck run). */
   idleMs?: number;
+  /** How long a received batch stays hidden from other pollers (default 120 s). */
+  visibilitySeconds?: number;
+  /** SIGINT/SIGTERM: stop taking work, let (or, once forced, stop letting) in-flight jobs finish. */
+  interrupt?: Interrupt;
 }
 
 export interface LocalRunResult {
   run: Run;
   /** Objects discovered whose job never settled (their messages went to a DLQ). */
   unsettled: number;
+  /** Set when a signal stopped the run: which, and how many in-flight claims were given back. */
+  interrupted?: { signal: StopSignal; released: number };
 }
 
 /** Messages waiting or in flight across `queueUrls`. */
@@ -52,15 +63,24 @@ export async function queueDepth(sqs: SQSClient, queueUrls: string[]): Promise<n
  * without that happening, which means some jobs ended in a dead-letter queue).
  */
 export async function runLocally(options: LocalRunOptions): Promise<LocalRunResult> {
-  const { sqs, runs, queues, runId } = options;
+  const { sqs, runs, queues, runId, interrupt } = options;
   const controller = new AbortController();
-  const pollers = startPollers({ sqs, queues, concurrency: options.concurrency, signal: controller.signal });
+  const abandon = new AbortController();
+  const pollers = startPollers({
+    sqs,
+    queues,
+    concurrency: options.concurrency,
+    signal: controller.signal,
+    abandon: abandon.signal,
+    visibilitySeconds: options.visibilitySeconds,
+  });
   let run: Run | undefined;
   let idleSince: number | undefined;
   let recountedOnce = false;
   try {
     for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250, undefined, { signal: interrupt?.stop }).catch(() => undefined);
+      if (interrupt?.stop.aborted) break;
       run = await runs.get(runId);
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
@@ -85,14 +105,25 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     }
   } finally {
     controller.abort();
+    // In-flight jobs finish unless the interrupt is forced (a second signal, or its grace period
+    // ran out): then their messages go back to the queues and their claims are released below.
+    if (interrupt && (await Promise.race([pollers, interrupt.forced().then(() => 'forced')])) === 'forced')
+      abandon.abort();
     await pollers;
+  }
+  let interrupted: LocalRunResult['interrupted'];
+  if (interrupt?.received) {
+    const { config, clients } = handlerRuntime();
+    const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
+    const released = await localClaims().releaseAll(ledger, `interrupted by ${interrupt.received}`);
+    interrupted = { signal: interrupt.received, released };
   }
   const final = (await runs.get(runId)) ?? run!;
   // Close the run with its audit digest if the handlers' last batch did not already.
   const { config, clients } = handlerRuntime();
   await new RunCloser(clients.dynamo, config.auditTable, runs).closeIfComplete(final);
   options.onProgress?.(final);
-  return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)) };
+  return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)), interrupted };
 }
 
 /**
@@ -108,6 +139,16 @@ export async function followRunLocally(
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const progress = options.progress === false ? undefined : createRunProgress(options.label);
   const started = Date.now();
+  const interrupt = new Interrupt({
+    onStop: (signal, graceMs) => {
+      progress?.stop();
+      console.error(
+        `\ns3-seal: ${signal}: taking no new work; letting in-flight jobs finish (up to ${graceMs / 1000} s, ` +
+          `${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to stop them now)`,
+      );
+    },
+    onForce: () => console.error('s3-seal: stopping in-flight jobs and releasing their claims'),
+  }).install();
   let result: LocalRunResult;
   try {
     result = await runLocally({
@@ -116,10 +157,19 @@ export async function followRunLocally(
       queues: work,
       runId: run.runId,
       concurrency: Number(options.concurrency),
-      onProgress: (r) => progress?.update(r),
+      visibilitySeconds: config.localVisibilitySeconds,
+      onProgress: (r) => {
+        if (!interrupt.received) progress?.update(r);
+      },
+      interrupt,
     });
   } finally {
     progress?.stop();
+    interrupt.dispose();
+  }
+  if (result.interrupted) {
+    printInterrupted(result.run, result.interrupted.released);
+    return interrupt.exitCode!;
   }
   const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
   if (result.run.counts.failed > 0) await printFailures(run.runId);

@@ -29,6 +29,9 @@ const ConfigSchema = z.object({
   }),
   S3SEAL_COPY_PART_SIZE_BYTES: bytes(512 * MiB, 5 * MiB),
   S3SEAL_LEASE_SECONDS: z.coerce.number().int().min(5).default(900),
+  // How long a batch a local run (`encrypt --local`, `resume`) received stays hidden from other
+  // pollers: after the process is killed, its batches in hand come back to the queues after this.
+  S3SEAL_LOCAL_VISIBILITY_SECONDS: z.coerce.number().int().min(5).max(43_200).default(120),
   S3SEAL_SCAN_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
   // UpdateObjectEncryption changes SSE-S3 to SSE-KMS without moving data. Emulators that do not know
   // the operation can route it as a PutObject and overwrite the object with the request's XML body
@@ -85,6 +88,7 @@ export interface Config {
   copyMultipartThresholdBytes: number;
   copyPartSizeBytes: number;
   leaseSeconds: number;
+  localVisibilitySeconds: number;
   scanPageSize: number;
   useUpdateObjectEncryption: boolean;
   s3ForcePathStyle: boolean;
@@ -123,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     copyMultipartThresholdBytes: e.S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES,
     copyPartSizeBytes: e.S3SEAL_COPY_PART_SIZE_BYTES,
     leaseSeconds: e.S3SEAL_LEASE_SECONDS,
+    localVisibilitySeconds: e.S3SEAL_LOCAL_VISIBILITY_SECONDS,
     scanPageSize: e.S3SEAL_SCAN_PAGE_SIZE,
     useUpdateObjectEncryption:
       e.S3SEAL_UPDATE_OBJECT_ENCRYPTION === 'on' ||

@@ -9,6 +9,7 @@ import {
   planForRotation,
   planScheduledRotations,
 } from '../../shared/rewrap/rotation-planner.js';
+import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
 import { cliRuntime } from '../runtime.js';
 
@@ -70,6 +71,8 @@ async function rotateCommand(options: RotateOptions): Promise<number> {
       progress: options.progress,
     });
     exitCode = Math.max(exitCode, code);
+    // Interrupted: stop here, leaving the remaining plans alone (the printed hint resumes this run).
+    if (Object.values(INTERRUPTED_EXIT).includes(code)) return code;
   }
   return exitCode;
 }
