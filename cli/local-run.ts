@@ -6,6 +6,7 @@ import { handlerRuntime } from '../shared/handler-runtime.js';
 import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { recountFromAudit } from '../shared/runs/recount.js';
+import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { localClaims } from '../shared/worker/local-claims.js';
 import { Interrupt, type StopSignal } from './interrupt.js';
@@ -74,6 +75,9 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     abandon: abandon.signal,
     visibilitySeconds: options.visibilitySeconds,
   });
+  const { config, clients } = handlerRuntime();
+  // Who holds this run's claims, for `status`: this process reports its own as it works.
+  const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let run: Run | undefined;
   let idleSince: number | undefined;
   let recountedOnce = false;
@@ -81,6 +85,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     for (;;) {
       await sleep(250, undefined, { signal: interrupt?.stop }).catch(() => undefined);
       if (interrupt?.stop.aborted) break;
+      await reporter.tick();
       run = await runs.get(runId);
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
@@ -93,7 +98,6 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       } else if (Date.now() - idleSince > (options.idleMs ?? 5000)) {
         // Quiet but short of settled: counters can fall short after a worker died mid-batch.
         // The audit trail has the true tally; if it settles the run, the run is done.
-        const { config, clients } = handlerRuntime();
         const recounted = await recountFromAudit(clients.dynamo, config.auditTable, runs, runId);
         if (recounted && settled(recounted.counts) > settled(run.counts) && !recountedOnce) {
           recountedOnce = true;
@@ -113,14 +117,13 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   }
   let interrupted: LocalRunResult['interrupted'];
   if (interrupt?.received) {
-    const { config, clients } = handlerRuntime();
     const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
     const released = await localClaims().releaseAll(ledger, `interrupted by ${interrupt.received}`);
     interrupted = { signal: interrupt.received, released };
   }
+  await reporter.flush().catch(() => undefined);
   const final = (await runs.get(runId)) ?? run!;
   // Close the run with its audit digest if the handlers' last batch did not already.
-  const { config, clients } = handlerRuntime();
   await new RunCloser(clients.dynamo, config.auditTable, runs).closeIfComplete(final);
   options.onProgress?.(final);
   return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)), interrupted };
@@ -173,6 +176,11 @@ export async function followRunLocally(
   }
   const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
   if (result.run.counts.failed > 0) await printFailures(run.runId);
+  if (!result.run.scanComplete) {
+    // Its count of objects is not final: a scan page job went to a dead-letter queue or was lost.
+    console.log('  scan unfinished: not every page was listed (see `s3-seal dlq list`)');
+    return 1;
+  }
   return exitCode;
 }
 

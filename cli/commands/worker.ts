@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { faultsFor } from '../../shared/faults.js';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
+import { ClaimsReporter, RunHolders } from '../../shared/runs/run-holders.js';
 import { localClaims } from '../../shared/worker/local-claims.js';
 import { Interrupt } from '../interrupt.js';
 import { queueDepth } from '../local-run.js';
@@ -63,9 +64,11 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
       `worker: ${stats.messages} messages in ${stats.batches} batches, ${stats.failed} failed (will retry)`,
     );
   }, 5000);
+  const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let idleSince: number | undefined;
   while (!controller.signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    await reporter.tick();
     if (!options.untilIdle || controller.signal.aborted) continue;
     const depth = await queueDepth(clients.sqs, [work.scan, work.encrypt, work.events, work.rewrap]);
     if (depth > 0) idleSince = undefined;
@@ -79,6 +82,7 @@ async function workerCommand(options: WorkerOptions): Promise<number> {
   const released = abandon.signal.aborted
     ? await localClaims().releaseAll(new DynamoDbLedger(clients.dynamo, config.ledgerTable), 'worker stopped')
     : 0;
+  await reporter.flush().catch(() => undefined);
   console.error(
     `worker: stopped after ${stats.messages} messages, ${stats.failed} failed` +
       (released > 0 ? `; released ${released} claim(s) of jobs stopped in flight` : ''),

@@ -5,6 +5,14 @@ export interface HeldClaim {
   ref: ObjectRef;
   owner: string;
   runId: string;
+  /** Epoch milliseconds the claim's lease runs until. */
+  leaseUntil: number;
+}
+
+/** The claims held for one run: how many, and until when the longest lease runs. */
+export interface RunClaims {
+  claims: number;
+  leaseUntil?: number;
 }
 
 const refOf = ({ bucket, key, operation }: ObjectRef): ObjectRef => ({ bucket, key, operation });
@@ -46,6 +54,18 @@ export class LocalClaims {
     return [...this.held.values()];
   }
 
+  /** The claims held now, per run. */
+  byRun(): Map<string, RunClaims> {
+    const runs = new Map<string, RunClaims>();
+    for (const { runId, leaseUntil } of this.held.values()) {
+      const entry = runs.get(runId) ?? { claims: 0 };
+      entry.claims++;
+      entry.leaseUntil = Math.max(entry.leaseUntil ?? 0, leaseUntil);
+      runs.set(runId, entry);
+    }
+    return runs;
+  }
+
   /** `ledger`, keeping this registry up to date with the claims taken and ended through it. */
   track(ledger: Ledger): Ledger {
     const ended = async <T>(ref: ObjectRef, owner: string | undefined, ending: Promise<T>): Promise<T> => {
@@ -59,7 +79,10 @@ export class LocalClaims {
       get: (ref) => ledger.get(ref),
       claim: async (input, now) => {
         const result = await ledger.claim(input, now);
-        if (result.claimed) this.add({ ref: refOf(input), owner: input.owner, runId: input.runId });
+        if (result.claimed) {
+          const leaseUntil = (now ?? new Date()).getTime() + input.leaseSeconds * 1000;
+          this.add({ ref: refOf(input), owner: input.owner, runId: input.runId, leaseUntil });
+        }
         return result;
       },
       finish: (ref, owner, outcome, now) => ended(ref, owner, ledger.finish(ref, owner, outcome, now)),

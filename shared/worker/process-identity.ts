@@ -70,6 +70,12 @@ export function localOwnerToken(identity: ProcessIdentity = currentProcess()): s
   return [PREFIX, encodeURIComponent(host), pid, started, randomBytes(6).toString('hex')].join(':');
 }
 
+/** A token naming this process itself (not one attempt), in the owner token's format. */
+export function processToken(identity: ProcessIdentity = currentProcess()): string {
+  const { host, pid, started } = identity;
+  return [PREFIX, encodeURIComponent(host), pid, started, 'process'].join(':');
+}
+
 /** The process a claim owner token names, when a local process wrote it. */
 export function parseOwner(owner: string | undefined): ProcessIdentity | undefined {
   const parts = owner?.split(':') ?? [];
