@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { recordsOfRun } from '../shared/audit/audit-records.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
@@ -9,6 +9,7 @@ import { recountFromAudit } from '../shared/runs/recount.js';
 import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { localClaims } from '../shared/worker/local-claims.js';
+import { queueCounts } from '../shared/worker/queue-counts.js';
 import { Interrupt, type StopSignal } from './interrupt.js';
 import { printInterrupted } from './interrupted-report.js';
 import { startPollers } from './pollers.js';
@@ -41,21 +42,8 @@ export interface LocalRunResult {
 
 /** Messages waiting or in flight across `queueUrls`. */
 export async function queueDepth(sqs: SQSClient, queueUrls: string[]): Promise<number> {
-  const depths = await Promise.all(
-    queueUrls.map(async (QueueUrl) => {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const a = out.Attributes ?? {};
-      return (
-        Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
-      );
-    }),
-  );
-  return depths.reduce((sum, n) => sum + n, 0);
+  const { queued, inFlight } = await queueCounts(sqs, queueUrls);
+  return queued + inFlight;
 }
 
 /**
@@ -170,7 +158,8 @@ export async function followRunLocally(
     progress?.stop();
     interrupt.dispose();
   }
-  if (result.interrupted) {
+  // A signal that came as the last job settled interrupted nothing: report the run as complete.
+  if (result.interrupted && !(result.run.scanComplete && result.unsettled === 0)) {
     printInterrupted(result.run, result.interrupted.released);
     return interrupt.exitCode!;
   }

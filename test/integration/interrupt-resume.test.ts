@@ -183,6 +183,7 @@ describe('interrupting encrypt --local', () => {
     expect(await exited).toBe(130);
     expect(output.stderr).toContain('SIGINT: taking no new work');
     expect(output.stdout).toContain(`run ${runId} interrupted at `);
+    expect(output.stdout).toMatch(/released \d+ claim\(s\) of jobs stopped in flight/);
     expect(output.stdout).toContain(`resume with: s3-seal resume ${runId}`);
     // Mid-run: some objects done, some not, none claimed, none damaged.
     expect(await claimsInProgress(runId)).toEqual([]);
