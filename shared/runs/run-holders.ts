@@ -11,6 +11,7 @@ export interface RunHolder extends RunClaims {
 }
 
 const HOLDER_PREFIX = 'holder#';
+const REPORT_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
  * Per run, the claims each local process holds, as that process last reported them: one small item
@@ -28,7 +29,13 @@ export class RunHolders {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: `run#${runId}`, sk: `${HOLDER_PREFIX}${holder.owner}`, ...holder },
+        // Reports are only useful while a run is in progress: the table's TTL removes them later.
+        Item: {
+          pk: `run#${runId}`,
+          sk: `${HOLDER_PREFIX}${holder.owner}`,
+          ...holder,
+          expiresAt: Math.floor(Date.now() / 1000) + REPORT_TTL_SECONDS,
+        },
       }),
     );
   }
