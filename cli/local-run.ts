@@ -1,11 +1,18 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { recordsOfRun } from '../shared/audit/audit-records.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
+import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { recountFromAudit } from '../shared/runs/recount.js';
+import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { displayS3Uri } from '../shared/s3-uri.js';
+import { localClaims } from '../shared/worker/local-claims.js';
+import { queueCounts } from '../shared/worker/queue-counts.js';
+import { Interrupt, type StopSignal } from './interrupt.js';
+import { printInterrupted } from './interrupted-report.js';
 import { startPollers } from './pollers.js';
 import { createRunProgress } from './progress.js';
 import { printSummary } from './summary.js';
@@ -21,31 +28,24 @@ export interface LocalRunOptions {
   onProgress?: (run: Run) => void;
   /** Stop when the queues have been empty this long without the run completing (a stuck run). */
   idleMs?: number;
+  /** How long a received batch stays hidden from other pollers (default 120 s). */
+  visibilitySeconds?: number;
+  /** SIGINT/SIGTERM: stop taking work, let (or, once forced, stop letting) in-flight jobs finish. */
+  interrupt?: Interrupt;
 }
 
 export interface LocalRunResult {
   run: Run;
   /** Objects discovered whose job never settled (their messages went to a DLQ). */
   unsettled: number;
+  /** Set when a signal stopped the run: which, and how many in-flight claims were given back. */
+  interrupted?: { signal: StopSignal; released: number };
 }
 
 /** Messages waiting or in flight across `queueUrls`. */
 export async function queueDepth(sqs: SQSClient, queueUrls: string[]): Promise<number> {
-  const depths = await Promise.all(
-    queueUrls.map(async (QueueUrl) => {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const a = out.Attributes ?? {};
-      return (
-        Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
-      );
-    }),
-  );
-  return depths.reduce((sum, n) => sum + n, 0);
+  const { queued, inFlight } = await queueCounts(sqs, queueUrls);
+  return queued + inFlight;
 }
 
 /**
@@ -54,15 +54,28 @@ export async function queueDepth(sqs: SQSClient, queueUrls: string[]): Promise<n
  * without that happening, which means some jobs ended in a dead-letter queue).
  */
 export async function runLocally(options: LocalRunOptions): Promise<LocalRunResult> {
-  const { sqs, runs, queues, runId } = options;
+  const { sqs, runs, queues, runId, interrupt } = options;
   const controller = new AbortController();
-  const pollers = startPollers({ sqs, queues, concurrency: options.concurrency, signal: controller.signal });
+  const abandon = new AbortController();
+  const pollers = startPollers({
+    sqs,
+    queues,
+    concurrency: options.concurrency,
+    signal: controller.signal,
+    abandon: abandon.signal,
+    visibilitySeconds: options.visibilitySeconds,
+  });
+  const { config, clients } = handlerRuntime();
+  // Who holds this run's claims, for `status`: this process reports its own as it works.
+  const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let run: Run | undefined;
   let idleSince: number | undefined;
   let recountedOnce = false;
   try {
     for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250, undefined, { signal: interrupt?.stop }).catch(() => undefined);
+      if (interrupt?.stop.aborted) break;
+      await reporter.tick();
       run = await runs.get(runId);
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
@@ -75,7 +88,6 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       } else if (Date.now() - idleSince > (options.idleMs ?? 5000)) {
         // Quiet but short of settled: counters can fall short after a worker died mid-batch.
         // The audit trail has the true tally; if it settles the run, the run is done.
-        const { config, clients } = handlerRuntime();
         const recounted = await recountFromAudit(clients.dynamo, config.auditTable, runs, runId);
         if (recounted && settled(recounted.counts) > settled(run.counts) && !recountedOnce) {
           recountedOnce = true;
@@ -87,14 +99,24 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     }
   } finally {
     controller.abort();
+    // In-flight jobs finish unless the interrupt is forced (a second signal, or its grace period
+    // ran out): then their messages go back to the queues and their claims are released below.
+    if (interrupt && (await Promise.race([pollers, interrupt.forced().then(() => 'forced')])) === 'forced')
+      abandon.abort();
     await pollers;
   }
+  let interrupted: LocalRunResult['interrupted'];
+  if (interrupt?.received) {
+    const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
+    const released = await localClaims().releaseAll(ledger, `interrupted by ${interrupt.received}`);
+    interrupted = { signal: interrupt.received, released };
+  }
+  await reporter.flush().catch(() => undefined);
   const final = (await runs.get(runId)) ?? run!;
   // Close the run with its audit digest if the handlers' last batch did not already.
-  const { config, clients } = handlerRuntime();
   await new RunCloser(clients.dynamo, config.auditTable, runs).closeIfComplete(final);
   options.onProgress?.(final);
-  return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)) };
+  return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)), interrupted };
 }
 
 /**
@@ -110,6 +132,16 @@ export async function followRunLocally(
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const progress = options.progress === false ? undefined : createRunProgress(options.label);
   const started = Date.now();
+  const interrupt = new Interrupt({
+    onStop: (signal, graceMs) => {
+      progress?.stop();
+      console.error(
+        `\ns3-seal: ${signal}: taking no new work; letting in-flight jobs finish (up to ${graceMs / 1000} s, ` +
+          `${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to stop them now)`,
+      );
+    },
+    onForce: () => console.error('s3-seal: stopping in-flight jobs and releasing their claims'),
+  }).install();
   let result: LocalRunResult;
   try {
     result = await runLocally({
@@ -118,14 +150,29 @@ export async function followRunLocally(
       queues: work,
       runId: run.runId,
       concurrency: Number(options.concurrency),
-      onProgress: (r) => progress?.update(r),
+      visibilitySeconds: config.localVisibilitySeconds,
+      onProgress: (r) => {
+        if (!interrupt.received) progress?.update(r);
+      },
+      interrupt,
     });
   } finally {
     progress?.stop();
+    interrupt.dispose();
+  }
+  // A signal that came as the last job settled interrupted nothing: report the run as complete.
+  if (result.interrupted && !(result.run.scanComplete && result.unsettled === 0)) {
+    printInterrupted(result.run, result.interrupted.released);
+    return interrupt.exitCode!;
   }
   const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
   if (result.run.counts.failed > 0) await printFailures(run.runId);
   if (run.mode !== 'rewrap') await reportVersionsLeft(clients.s3, run, { list: false, limit: 10_000 });
+  if (!result.run.scanComplete) {
+    // Its count of objects is not final: a scan page job went to a dead-letter queue or was lost.
+    console.log('  scan unfinished: not every page was listed (see `s3-seal dlq list`)');
+    return 1;
+  }
   return exitCode;
 }
 

@@ -16,13 +16,15 @@ export interface PollerStats {
 /**
  * Starts pollers on every pipeline queue, each running the same handler its Lambda runs: one for
  * scan pages (short), `concurrency` each for encrypt jobs, object events and rewrap jobs. Resolves when
- * `signal` aborts and every poller has finished the batch in hand.
+ * `signal` aborts and every poller has finished the batch in hand (or given it up, once `abandon` aborts).
  */
 export function startPollers(options: {
   sqs: SQSClient;
   queues: QueueUrls;
   concurrency: number;
   signal: AbortSignal;
+  /** Give up the batches in hand at once, returning their messages to the queues. */
+  abandon?: AbortSignal;
   visibilitySeconds?: number;
   stats?: PollerStats;
   faults?: Faults;
@@ -35,6 +37,7 @@ export function startPollers(options: {
       handler: handler as SqsHandler,
       functionName,
       signal,
+      abandon: options.abandon,
       visibilitySeconds: options.visibilitySeconds ?? 120,
       faults: options.faults,
       onBatch: (received, failed) => {

@@ -194,7 +194,9 @@ export function createProgram(): Command {
 
   program
     .command('status')
-    .description('where a run stands: counts by outcome, rate, ETA (the latest run by default)')
+    .description(
+      'where a run stands: counts by outcome, rate, ETA, and what an unfinished run waits for (the latest run by default)',
+    )
     .argument('[run-id]', 'a run id, as `encrypt`, `rewrap` or `rotate` printed it')
     .option('--watch', 'refresh until the run is done')
     .option('--interval <seconds>', 'with --watch: seconds between refreshes', secondsIn(0.1, 3600), 2)
@@ -236,6 +238,25 @@ export function createProgram(): Command {
     .argument('<run-id>', 'the run')
     .requiredOption('--html <file>', 'where to write the page')
     .action(lazy(async () => (await import('./commands/report.js')).reportCommand));
+
+  program
+    .command('resume')
+    .description('complete a run whose local worker was interrupted or died, processing it in this process')
+    .argument('<run-id>', 'the run to complete, as `encrypt`, `rewrap`, `rotate` or `status` printed it')
+    .option('--concurrency <n>', 'pollers per queue, each working ten objects at a time', parseConcurrency, 4)
+    .option('--no-progress', 'no progress bar')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Serves the pipeline queues here until the run completes, then prints its summary, like',
+        '`encrypt --local`. Claims held by a local process that is gone (same host, pid no longer',
+        'running) are taken over at once; objects are re-checked against S3 before any write.',
+        'Exits 0 only when every object ended encrypted, already compliant, or skipped with a reason;',
+        '130/143 when interrupted again (resume again to continue).',
+      ].join('\n'),
+    )
+    .action(lazy(async () => (await import('./commands/resume.js')).resumeCommand));
 
   program
     .command('worker')

@@ -7,6 +7,7 @@ import type { QueueName } from '../shared/queues.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { AclInspector } from '../shared/s3/object-acl.js';
 import { FailureLog } from '../shared/worker/dead-letters.js';
+import { localClaims } from '../shared/worker/local-claims.js';
 
 /**
  * What every per-object handler (encrypt, rewrap, events) is built from on Lambda or a worker:
@@ -16,11 +17,15 @@ export async function objectJobDeps(queue: QueueName) {
   const { config, clients, queues } = handlerRuntime();
   const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
+  // A local process names itself in its claims and keeps them, to release them when interrupted.
+  const local = config.onLambda ? undefined : localClaims();
   return {
     s3: clients.s3,
     kms: clients.kms,
     acl: new AclInspector(clients.s3),
-    ledger: new DynamoDbLedger(clients.dynamo, config.ledgerTable),
+    ledger: local ? local.track(ledger) : ledger,
+    local,
     audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
     runs,
     closer: new RunCloser(clients.dynamo, config.auditTable, runs),

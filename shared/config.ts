@@ -29,6 +29,9 @@ const ConfigSchema = z.object({
   }),
   S3SEAL_COPY_PART_SIZE_BYTES: bytes(512 * MiB, 5 * MiB),
   S3SEAL_LEASE_SECONDS: z.coerce.number().int().min(5).default(900),
+  // How long a batch a local run (`encrypt --local`, `resume`) received stays hidden from other
+  // pollers: after the process is killed, its batches in hand come back to the queues after this.
+  S3SEAL_LOCAL_VISIBILITY_SECONDS: z.coerce.number().int().min(5).max(43_200).default(120),
   S3SEAL_SCAN_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
   // UpdateObjectEncryption changes SSE-S3 to SSE-KMS without moving data. Emulators that do not know
   // the operation can route it as a PutObject and overwrite the object with the request's XML body
@@ -91,11 +94,14 @@ export interface Config {
   copyMultipartThresholdBytes: number;
   copyPartSizeBytes: number;
   leaseSeconds: number;
+  localVisibilitySeconds: number;
   scanPageSize: number;
   useUpdateObjectEncryption: boolean;
   s3ForcePathStyle: boolean;
   /** Who acts, for audit records: the Lambda function name, or a worker identity. */
   actor: string;
+  /** In a Lambda execution environment (not a local process whose claims can be proven dead). */
+  onLambda: boolean;
   rotation: RotationPolicy;
   faults?: FaultSpec;
   /** Base64 KMS ciphertext of the SSE-C migration key workers use (never the key itself). */
@@ -129,12 +135,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     copyMultipartThresholdBytes: e.S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES,
     copyPartSizeBytes: e.S3SEAL_COPY_PART_SIZE_BYTES,
     leaseSeconds: e.S3SEAL_LEASE_SECONDS,
+    localVisibilitySeconds: e.S3SEAL_LOCAL_VISIBILITY_SECONDS,
     scanPageSize: e.S3SEAL_SCAN_PAGE_SIZE,
     useUpdateObjectEncryption:
       e.S3SEAL_UPDATE_OBJECT_ENCRYPTION === 'on' ||
       (e.S3SEAL_UPDATE_OBJECT_ENCRYPTION === 'auto' && !customS3Endpoint),
     s3ForcePathStyle: e.S3SEAL_S3_FORCE_PATH_STYLE,
     actor: e.S3SEAL_ACTOR ?? e.AWS_LAMBDA_FUNCTION_NAME ?? `worker:${process.pid}`,
+    onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
     faults: e.S3SEAL_FAULTS,
     sseCustomerKeyCiphertext: e.S3SEAL_SSE_C_KEY_CIPHERTEXT,
     rotation: { maxKeyAgeDays: e.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS, aliases: e.S3SEAL_ROTATION_ALIASES },

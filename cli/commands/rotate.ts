@@ -8,6 +8,7 @@ import {
   planForRotation,
   planScheduledRotations,
 } from '../../shared/rewrap/rotation-planner.js';
+import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
 import { cliRuntime } from '../runtime.js';
 
@@ -69,6 +70,8 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
       progress: options.progress,
     });
     exitCode = Math.max(exitCode, code);
+    // Interrupted: stop here, leaving the remaining plans alone (the printed hint resumes this run).
+    if (Object.values(INTERRUPTED_EXIT).includes(code)) return code;
   }
   return exitCode;
 }

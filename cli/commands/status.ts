@@ -1,6 +1,10 @@
 import { ConfigError } from '../../shared/errors.js';
+import { RunHolders } from '../../shared/runs/run-holders.js';
 import { type RunStatus, runStatus } from '../../shared/runs/run-status.js';
 import { type Run, RunStore } from '../../shared/runs/run-store.js';
+import { type RunWaiting, runWaiting } from '../../shared/runs/run-waiting.js';
+import { ownerGone } from '../../shared/worker/process-identity.js';
+import { queueCounts } from '../../shared/worker/queue-counts.js';
 import { cliRuntime } from '../runtime.js';
 
 interface StatusOptions {
@@ -18,18 +22,32 @@ const duration = (seconds: number) =>
       : `${(seconds / 3600).toFixed(1)} h`;
 
 /** The lines `status` prints for one run. */
-export function formatStatus(run: Run, status: RunStatus): string[] {
+export function formatStatus(run: Run, status: RunStatus, waiting?: RunWaiting): string[] {
   const c = run.counts;
   const reasons = Object.entries(c.reasons).map(([reason, n]) => `${reason} ${n}`);
+  const state = waiting?.stalled ? 'stalled' : status.state;
   return [
     `run ${run.runId}  ${run.mode}${run.keyArn ? ` -> ${run.keyArn}` : ''}  s3://${run.bucket}/${run.prefix}`,
     `  started ${run.startedAt}${run.trigger ? ` by ${run.trigger}` : ''}`,
-    `  ${status.state.padEnd(8)} ${status.settled}/${run.discovered}${run.scanComplete ? '' : '+'} objects (${(status.fraction * 100).toFixed(1)}%)` +
+    `  ${state.padEnd(8)} ${status.settled}/${run.discovered}${run.scanComplete ? '' : '+'} objects (${(status.fraction * 100).toFixed(1)}%)` +
       (status.ratePerSecond ? `  ${status.ratePerSecond.toFixed(1)} objects/s` : '') +
       (status.etaSeconds !== undefined ? `  ETA ${duration(status.etaSeconds)}` : ''),
     `  ${run.mode === 'rewrap' ? 're-wrapped' : 'encrypted'} ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · superseded ${c.superseded} · failed ${c.failed}`,
     ...(reasons.length > 0 ? [`  reasons: ${reasons.join(', ')}`] : []),
+    ...(waiting?.lines.map((line) => `  ${line}`) ?? []),
   ];
+}
+
+/** What an unfinished run waits for: the pipeline queues' depth and the claims local processes hold. */
+async function waitingFor(run: Run, status: RunStatus): Promise<RunWaiting | undefined> {
+  if (status.state === 'done') return undefined;
+  const { config, clients, queues } = cliRuntime();
+  const { work } = await queues();
+  const [counts, holders] = await Promise.all([
+    queueCounts(clients.sqs, [work.scan, work.encrypt, work.rewrap]),
+    new RunHolders(clients.dynamo, config.ledgerTable).list(run.runId),
+  ]);
+  return runWaiting(run, status, counts, holders, (owner) => ownerGone(owner));
 }
 
 export async function statusCommand(runId: string | undefined, options: StatusOptions): Promise<number> {
@@ -51,10 +69,11 @@ export async function statusCommand(runId: string | undefined, options: StatusOp
     const run = await runs.get(id);
     if (!run) throw new ConfigError(`run ${id} not found`);
     const status = runStatus(run);
+    const waiting = await waitingFor(run, status);
     if (options.json) {
-      console.log(JSON.stringify({ ...run, status }));
+      console.log(JSON.stringify({ ...run, status, ...(waiting ? { waiting } : {}) }));
     } else {
-      const lines = formatStatus(run, status);
+      const lines = formatStatus(run, status, waiting);
       // Redraw in place on a terminal; elsewhere (logs, CI) print each refresh below the last.
       if (printed > 0 && process.stdout.isTTY) process.stdout.write(`\x1b[${printed}A\x1b[0J`);
       console.log(lines.join('\n'));

@@ -1,6 +1,10 @@
 import { faultsFor } from '../../shared/faults.js';
+import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
+import { ClaimsReporter, RunHolders } from '../../shared/runs/run-holders.js';
 import { loadSseCustomerKeyFile } from '../../shared/s3/sse-c-key.js';
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
+import { localClaims } from '../../shared/worker/local-claims.js';
+import { Interrupt } from '../interrupt.js';
 import { queueDepth } from '../local-run.js';
 import { type PollerStats, startPollers } from '../pollers.js';
 import { cliRuntime } from '../runtime.js';
@@ -16,8 +20,10 @@ interface WorkerOptions {
 /**
  * Serves every pipeline queue with the Lambda handlers, with Lambda's SQS semantics: batches of up
  * to ten, partial batch failure, visibility timeout, redelivery, DLQ after max receives. SIGINT or
- * SIGTERM stops receiving, lets in-flight batches finish, then exits: no message is lost, because a
- * message is deleted only after its handler succeeded.
+ * SIGTERM stops receiving, lets in-flight batches finish, then exits 0: no message is lost, because a
+ * message is deleted only after its handler succeeded. A second signal, or the end of the grace
+ * period, gives up the batches in hand (their messages return to the queues at once), releases their
+ * ledger claims and exits 130 (SIGINT) or 143 (SIGTERM).
  */
 export async function workerCommand(options: WorkerOptions): Promise<number> {
   const { config, clients, queues } = cliRuntime();
@@ -28,13 +34,22 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
   if (customerKey) console.error(`worker: migrating SSE-C objects of runs with the key ${customerKey.md5}`);
   const { work } = await queues();
   const controller = new AbortController();
+  const abandon = new AbortController();
   const stop = (signal: string) => {
     if (controller.signal.aborted) return;
     console.error(`worker: ${signal}: finishing in-flight batches, then exiting`);
     controller.abort();
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  const interrupt = new Interrupt({
+    onStop: (signal, graceMs) => {
+      stop(signal);
+      console.error(`worker: up to ${graceMs / 1000} s; ${signal} again to stop in-flight jobs now`);
+    },
+    onForce: () => {
+      console.error('worker: stopping in-flight jobs: their messages go back to the queues');
+      abandon.abort();
+    },
+  }).install();
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
   const concurrency = options.concurrency;
   console.error(
@@ -45,6 +60,7 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
     queues: work,
     concurrency,
     signal: controller.signal,
+    abandon: abandon.signal,
     stats,
     visibilitySeconds: options.visibilitySeconds,
     faults,
@@ -54,9 +70,11 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
       `worker: ${stats.messages} messages in ${stats.batches} batches, ${stats.failed} failed (will retry)`,
     );
   }, 5000);
+  const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let idleSince: number | undefined;
   while (!controller.signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    await reporter.tick();
     if (!options.untilIdle || controller.signal.aborted) continue;
     const depth = await queueDepth(clients.sqs, [work.scan, work.encrypt, work.events, work.rewrap]);
     if (depth > 0) idleSince = undefined;
@@ -64,9 +82,19 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
     else if (Date.now() - idleSince >= options.idleSeconds * 1000) stop('queues idle');
   }
   await running;
+  interrupt.dispose();
   clearInterval(report);
   customerKey?.destroy();
-  console.error(`worker: stopped after ${stats.messages} messages, ${stats.failed} failed`);
+  // Jobs given up in flight leave claims behind: release them, so no one waits out their lease.
+  const released = abandon.signal.aborted
+    ? await localClaims().releaseAll(new DynamoDbLedger(clients.dynamo, config.ledgerTable), 'worker stopped')
+    : 0;
+  await reporter.flush().catch(() => undefined);
+  console.error(
+    `worker: stopped after ${stats.messages} messages, ${stats.failed} failed` +
+      (released > 0 ? `; released ${released} claim(s) of jobs stopped in flight` : ''),
+  );
   if (faults.enabled) console.error(`fault-stats ${JSON.stringify(faults.injected)}`);
-  return 0;
+  // A graceful stop (every batch in hand finished) is a worker's normal end; a forced one is not.
+  return abandon.signal.aborted ? (interrupt.exitCode ?? 1) : 0;
 }

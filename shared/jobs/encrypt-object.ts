@@ -15,6 +15,7 @@ import type { Outcome } from '../runs/run-store.js';
 import type { AclInspector, ExtraGrants } from '../s3/object-acl.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
 import type { SseCustomerKey } from '../s3/sse-c-key.js';
+import type { LocalClaims } from '../worker/local-claims.js';
 import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
 import type { EncryptJob } from './messages.js';
@@ -44,6 +45,11 @@ export interface EncryptDeps {
   sseCustomerKey?: SseCustomerKey;
   /** Identifies this attempt in the ledger's claim (defaults to actor + a random suffix). */
   owner?: string;
+  /**
+   * In a local process: claims name the process and are tracked, so an interrupt can release them,
+   * and a claim held by a local process proven dead is taken over instead of waited out.
+   */
+  local?: LocalClaims;
   faults?: Faults;
   now?: () => Date;
 }
@@ -115,14 +121,28 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       if (reconciled) return reconciled;
       likelyNewChain = existing === undefined;
     }
-    const recorded = await deps.ledger.recordDecision(
-      { ...ref, state, runId: job.runId, jobId: job.jobId, mode: job.mode, currentEtag: head?.etag, reason },
-      now(),
-    );
+    const record = () =>
+      deps.ledger.recordDecision(
+        {
+          ...ref,
+          state,
+          runId: job.runId,
+          jobId: job.jobId,
+          mode: job.mode,
+          currentEtag: head?.etag,
+          reason,
+        },
+        now(),
+      );
+    let recorded = await record();
+    let existing = recorded ? undefined : await deps.ledger.get(ref);
+    if (!recorded && (await releaseIfOwnerGone(existing))) {
+      recorded = await record();
+      existing = recorded ? undefined : await deps.ledger.get(ref);
+    }
     if (!recorded) {
       // Another delivery holds or already finished this job. If it was this very decision, its
       // audit append may have died with that delivery: append it (a no-op if it is there).
-      const existing = await deps.ledger.get(ref);
       if (existing?.runId === job.runId && existing.jobId === job.jobId && existing.state === state) {
         await audit(outcome, {
           reason,
@@ -187,22 +207,26 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   // job without writing again. A format upgrade always writes V3.
   const writesV3 = decision.method === 'upgrade-format' || (policy.format ?? 'v3') === 'v3';
   const iv = sealsEnvelope ? randomBytes(writesV3 ? MESSAGE_ID_LENGTH_BYTES : IV_LENGTH_BYTES) : undefined;
-  const owner = deps.owner ?? `${deps.config.actor}:${randomBytes(6).toString('hex')}`;
-  const claim = await deps.ledger.claim(
-    {
-      ...ref,
-      runId: job.runId,
-      jobId: job.jobId,
-      owner,
-      leaseSeconds: deps.config.leaseSeconds,
-      sourceEtag: head.etag,
-      sourceVersionId: head.versionId,
-      mode: job.mode,
-      method: decision.method,
-      envelopeIv: iv?.toString('base64'),
-    },
-    now(),
-  );
+  const owner =
+    deps.owner ?? deps.local?.newOwner() ?? `${deps.config.actor}:${randomBytes(6).toString('hex')}`;
+  const claimInput = {
+    ...ref,
+    runId: job.runId,
+    jobId: job.jobId,
+    owner,
+    leaseSeconds: deps.config.leaseSeconds,
+    sourceEtag: head.etag,
+    sourceVersionId: head.versionId,
+    mode: job.mode,
+    method: decision.method,
+    envelopeIv: iv?.toString('base64'),
+  };
+  let claim = await deps.ledger.claim(claimInput, now());
+  // A claim whose owner is proven dead is taken over now: the HEAD above is what S3 shows after
+  // that owner, and the write below is conditional on its ETag, as after an expired lease.
+  if (!claim.claimed && (await releaseIfOwnerGone(claim.existing))) {
+    claim = await deps.ledger.claim(claimInput, now());
+  }
   if (!claim.claimed) {
     const held = claim.existing;
     if (held?.state === 'IN_PROGRESS' && (held.leaseExpiresAt ?? 0) > now().getTime()) {
@@ -319,6 +343,12 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
       now(),
     );
     return closed ? { outcome: 'encrypted', detail: 'reconciled after a crash' } : { outcome: 'duplicate' };
+  }
+
+  /** Gives back a claim held by a local process proven dead (see LocalClaims); true if it did. */
+  async function releaseIfOwnerGone(held: LedgerItem | undefined): Promise<boolean> {
+    if (held?.state !== 'IN_PROGRESS' || !deps.local?.ownerGone(held.owner)) return false;
+    return deps.ledger.release(ref, held.owner ?? '', 'owner process gone', now());
   }
 
   async function hasInstructionFile(current: ObjectHead): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
@@ -23,6 +24,11 @@ export interface PollerOptions {
   /** How long a received batch stays invisible to other pollers while the handler runs. */
   visibilitySeconds?: number;
   signal: AbortSignal;
+  /**
+   * Gives up the batch in hand without waiting for its handler (an interrupt's grace period ran
+   * out): its messages go back to the queue at once, none deleted, and this poller returns.
+   */
+  abandon?: AbortSignal;
   onBatch?: (received: number, failed: number) => void;
   /** Soak only: deliver some messages twice, crash before deleting a batch. */
   faults?: Faults;
@@ -96,14 +102,25 @@ export async function pollQueue(options: PollerOptions): Promise<void> {
       continue;
     }
     if (messages.length === 0) continue;
+    if (signal.aborted) {
+      // Stopped while this receive was waiting: take no new work, give the messages straight back.
+      await returnToQueue(sqs, queueUrl, messages);
+      return;
+    }
     if (options.faults?.enabled) await duplicateSome(options.faults, sqs, queueUrl, messages);
     const records = messages.map((m) => toRecord(m, queueUrl, region));
     let failedIds: Set<string>;
     try {
-      const response = await options.handler(
+      const handled = options.handler(
         { Records: records },
         lambdaContext(options.functionName, visibilitySeconds * 1000),
       );
+      const response = await untilAbandoned(handled, options.abandon);
+      if (response === ABANDONED) {
+        handled.catch(() => undefined);
+        await returnToQueue(sqs, queueUrl, messages);
+        return;
+      }
       failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (error) {
       logger.error('handler failed the whole batch', { queueUrl, error: String(error) });
@@ -113,6 +130,41 @@ export async function pollQueue(options: PollerOptions): Promise<void> {
     await deleteSucceeded(sqs, queueUrl, records, failedIds);
     options.onBatch?.(records.length, failedIds.size);
   }
+}
+
+const ABANDONED = Symbol('abandoned');
+
+/** The handler's response, or ABANDONED as soon as `abandon` aborts (at once if it has). */
+function untilAbandoned<T>(handled: Promise<T>, abandon: AbortSignal | undefined) {
+  if (!abandon) return handled;
+  return Promise.race([
+    handled,
+    new Promise<typeof ABANDONED>((resolve) => {
+      if (abandon.aborted) resolve(ABANDONED);
+      abandon.addEventListener('abort', () => resolve(ABANDONED), { once: true });
+    }),
+  ]);
+}
+
+/**
+ * Makes messages visible again now (visibility timeout 0) instead of at the end of their timeout,
+ * so whoever resumes gets them at once. Best effort: otherwise they come back when it ends.
+ */
+async function returnToQueue(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
+  await sqs
+    .send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({
+          Id: String(i),
+          ReceiptHandle: m.ReceiptHandle!,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    )
+    .catch((error) =>
+      logger.warn('could not return messages to the queue', { queueUrl, error: String(error) }),
+    );
 }
 
 /** A duplicate delivery, as SQS's at-least-once delivery can produce: the same body sent again. */

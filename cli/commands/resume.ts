@@ -1,0 +1,32 @@
+import { ConfigError } from '../../shared/errors.js';
+import { runStatus } from '../../shared/runs/run-status.js';
+import { RunStore } from '../../shared/runs/run-store.js';
+import { followRunLocally } from '../local-run.js';
+import { cliRuntime } from '../runtime.js';
+
+interface ResumeOptions {
+  concurrency: number;
+  progress?: boolean;
+}
+
+/**
+ * Completes a run whose local worker was interrupted or died: serves the queues here, as
+ * `encrypt --local` does after starting, until the run completes. Jobs the dead process held are
+ * taken over once its process is proven gone (docs: README, "Interrupting and resuming").
+ */
+export async function resumeCommand(runId: string, options: ResumeOptions): Promise<number> {
+  const { config, clients } = cliRuntime();
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  const run = await runs.get(runId);
+  if (!run) throw new ConfigError(`run ${runId} not found (\`s3-seal status --list\` shows recent runs)`);
+  const status = runStatus(run);
+  console.error(
+    `run ${run.runId}: ${run.mode} for s3://${run.bucket}/${run.prefix}: ${status.state}, ` +
+      `${status.settled}/${run.discovered}${run.scanComplete ? '' : '+'} objects settled`,
+  );
+  return followRunLocally(run, {
+    label: run.mode === 'rewrap' ? 're-wrapping' : 'encrypting',
+    concurrency: options.concurrency,
+    progress: options.progress,
+  });
+}

@@ -1,0 +1,18 @@
+import { runStatus } from '../shared/runs/run-status.js';
+import type { Run } from '../shared/runs/run-store.js';
+
+/** Where an interrupted run stands, what remains, and the exact command that completes it. */
+export function printInterrupted(run: Run, releasedClaims: number): void {
+  const status = runStatus(run);
+  const c = run.counts;
+  const total = `${run.discovered}${run.scanComplete ? '' : '+'}`;
+  console.log(
+    [
+      `run ${run.runId} interrupted at ${status.settled}/${total} objects`,
+      `  ${run.mode === 'rewrap' ? 're-wrapped' : 'encrypted'} ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · superseded ${c.superseded} · failed ${c.failed}`,
+      `  remaining ${status.remaining}${run.scanComplete ? '' : ' so far (the scan is not finished)'}: their jobs stay queued, and a job stopped mid-way is checked against S3 before any write`,
+      ...(releasedClaims > 0 ? [`  released ${releasedClaims} claim(s) of jobs stopped in flight`] : []),
+      `resume with: s3-seal resume ${run.runId}`,
+    ].join('\n'),
+  );
+}

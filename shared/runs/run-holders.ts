@@ -1,0 +1,97 @@
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { LocalClaims, RunClaims } from '../worker/local-claims.js';
+import { processToken } from '../worker/process-identity.js';
+
+/** What a local process last reported about the ledger claims it holds for a run. */
+export interface RunHolder extends RunClaims {
+  /** The process, as a claim owner token names it (see process-identity). */
+  owner: string;
+  /** When it reported. */
+  at: string;
+}
+
+const HOLDER_PREFIX = 'holder#';
+const REPORT_TTL_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Per run, the claims each local process holds, as that process last reported them: one small item
+ * per (run, process) beside the run record. Claims themselves are per object, with no index by run;
+ * these reports let `status` say who holds a run's work, and whether that process is gone, without
+ * reading the ledger.
+ */
+export class RunHolders {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async report(runId: string, holder: RunHolder): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        // Reports are only useful while a run is in progress: the table's TTL removes them later.
+        Item: {
+          pk: `run#${runId}`,
+          sk: `${HOLDER_PREFIX}${holder.owner}`,
+          ...holder,
+          expiresAt: Math.floor(Date.now() / 1000) + REPORT_TTL_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async list(runId: string): Promise<RunHolder[]> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `run#${runId}`, ':prefix': HOLDER_PREFIX },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(({ owner, claims, leaseUntil, at }) => ({
+      owner: String(owner),
+      claims: Number(claims),
+      leaseUntil: leaseUntil === undefined ? undefined : Number(leaseUntil),
+      at: String(at),
+    }));
+  }
+}
+
+/**
+ * Reports this process's claims per run every `everyMs` while it works, and a last time (zero for
+ * runs it no longer holds anything of) when it stops; a process killed outright leaves its last
+ * report standing, which `status` shows with the news that the process is gone.
+ */
+export class ClaimsReporter {
+  private last = 0;
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly claims: LocalClaims,
+    private readonly holders: RunHolders,
+    private readonly everyMs = 2000,
+    private readonly owner = processToken(),
+  ) {}
+
+  /** Reports if the last report is older than `everyMs`. Never throws: a report is advisory. */
+  async tick(now = Date.now()): Promise<void> {
+    if (now - this.last < this.everyMs) return;
+    this.last = now;
+    await this.flush().catch(() => undefined);
+  }
+
+  async flush(): Promise<void> {
+    const current = this.claims.byRun();
+    const runs = new Set([...this.reported, ...current.keys()]);
+    const at = new Date().toISOString();
+    await Promise.all(
+      [...runs].map(async (runId) => {
+        const held = current.get(runId) ?? { claims: 0 };
+        await this.holders.report(runId, { owner: this.owner, ...held, at });
+        if (held.claims === 0) this.reported.delete(runId);
+        else this.reported.add(runId);
+      }),
+    );
+  }
+}
