@@ -1,7 +1,8 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,8 +17,9 @@ const sourceDir = join(repoRoot, 'test/interop/s3ec-go');
 const sourceFiles = ['go.mod', 'go.sum', 'main.go'];
 // Under .stack/ (ignored by git), beside the local stack's own state.
 const binDir = join(repoRoot, '.stack/bin');
-// A cold build downloads about 20 modules and compiles the AWS SDK: a minute or two on a slow machine.
-const buildTimeoutMs = 280_000;
+// A cold build downloads about 20 modules (16 MB, seconds) and compiles the AWS SDK for Go: about 70 s
+// of CPU, so under a minute on an idle 2-core machine, several on a loaded one.
+const buildTimeoutMs = 420_000;
 
 const exec = promisify(execFile);
 let built: Promise<string> | undefined;
@@ -104,4 +106,66 @@ export function runS3ecChecker(args: string[], timeoutMs = 60_000) {
   });
   if (result.error && (result.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Formats the official clients write: V3 by the v4 module's defaults, V2 by the v3 module's. */
+export type S3ecFormat = 'v3' | 'v2';
+/** The v4 client's commitment policies; require-require is its default and reads only V3. */
+export type CommitmentPolicyName = 'require-require' | 'require-allow' | 'forbid-allow';
+
+let scratch: string | undefined;
+function scratchFile(name: string): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 's3ec-check-'));
+  return join(scratch, `${name}-${randomUUID()}`);
+}
+
+/** Writes `bytes` with the official client (throws with its error on failure). */
+export function officialPut(put: {
+  format: S3ecFormat;
+  bucket: string;
+  key: string;
+  kmsKey: string;
+  bytes: Uint8Array;
+  metadata?: Record<string, string>;
+}): void {
+  const input = scratchFile('in');
+  writeFileSync(input, put.bytes);
+  try {
+    const meta = Object.entries(put.metadata ?? {}).flatMap(([name, value]) => [
+      '--meta',
+      `${name}=${value}`,
+    ]);
+    const { status, stderr } = runS3ecChecker([
+      'put',
+      ...['--format', put.format, '--bucket', put.bucket, '--key', put.key],
+      ...['--kms-key', put.kmsKey, '--in', input, ...meta],
+    ]);
+    if (status !== 0) throw new Error(`official ${put.format} put of ${put.key} failed: ${stderr}`);
+  } finally {
+    rmSync(input, { force: true });
+  }
+}
+
+/**
+ * Reads an object with the official v4 client under a commitment policy (its default unless
+ * given), unwrapping under `kmsKey` only when one is named. `bytes` is set only on success.
+ */
+export function officialGet(get: {
+  bucket: string;
+  key: string;
+  policy?: CommitmentPolicyName;
+  kmsKey?: string;
+}): { status: number | null; stderr: string; bytes?: Buffer } {
+  const output = scratchFile('out');
+  try {
+    const { status, stderr } = runS3ecChecker([
+      'get',
+      ...['--bucket', get.bucket, '--key', get.key, '--out', output],
+      ...(get.policy ? ['--policy', get.policy] : []),
+      ...(get.kmsKey ? ['--kms-key', get.kmsKey] : []),
+    ]);
+    return status === 0 ? { status, stderr, bytes: readFileSync(output) } : { status, stderr };
+  } finally {
+    rmSync(output, { force: true });
+  }
 }
