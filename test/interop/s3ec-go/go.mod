@@ -1,3 +1,9 @@
+// The interop checker for s3-seal's integration tests (test/integration/s3ec-interop.test.ts).
+// Versions are pinned exactly: the Go module proxy does not answer @latest for the S3EC modules.
+// v3.2.0 and v4.0.0 are the same release (repository tag commit 73a676b); their go.sum hashes were
+// recorded when sum.golang.org had no entry reachable for v4.0.0, and the downloaded module trees
+// were compared file by file with that tag's v3/ and v4/ directories. The AWS SDK versions are the
+// ones the client's own migration examples use (they have BaseEndpoint, which the checker needs).
 module s3seal.test/s3ec-check
 
 go 1.24
