@@ -46,7 +46,7 @@ describe('verify --key K without --mode', () => {
     ]);
     expect(out.stdout).toContain(`bad/sse-kms-other  not protected under ${key} (aws:kms under ${otherKey})`);
     expect(out.stdout).toContain(
-      `bad/envelope-other  envelope data key is wrapped under ${otherKey}, not ${key}`,
+      `bad/envelope-other  S3EC v3 data key is wrapped under ${otherKey}, not ${key}`,
     );
     expect(out.stdout).toContain('verified 6 objects');
     expect(out.stdout).toContain('2 compliant, 4 not');
