@@ -5,6 +5,7 @@ import { registerDecrypt } from './commands/decrypt.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerEncrypt } from './commands/encrypt.js';
+import { registerPlan } from './commands/plan.js';
 import { registerReport } from './commands/report.js';
 import { registerRewrap } from './commands/rewrap.js';
 import { registerRotate } from './commands/rotate.js';
@@ -24,6 +25,7 @@ const program = new Command()
 
 registerSetup(program);
 registerEncrypt(program);
+registerPlan(program);
 registerDecrypt(program);
 registerVerify(program);
 registerRewrap(program);

@@ -82,10 +82,10 @@ function toText(value: unknown): string | undefined {
 }
 
 /**
- * CSV reports URL-encode keys (form encoding, as S3 event records do: `+` for a space, `%2B` for a
- * plus). Decoding anything else would change the key: a literal `%` in a Parquet key is a `%`.
+ * CSV reports, and listings asked for with `EncodingType=url`, URL-encode keys form-style (as S3
+ * event records do: `+` for a space, `%2B` for a plus). Decoding anything else would change the key: a literal `%` in a Parquet key is a `%`.
  */
-export function decodeCsvKey(encoded: string): string {
+export function decodeUrlEncodedKey(encoded: string): string {
   try {
     return decodeURIComponent(encoded.replace(/\+/g, ' '));
   } catch {
@@ -113,7 +113,7 @@ export function toInventoryRow(
   }
   return {
     bucket,
-    key: options.urlEncodedKeys ? decodeCsvKey(key) : key,
+    key: options.urlEncodedKeys ? decodeUrlEncodedKey(key) : key,
     versionId: toText(raw.versionId),
     // A report of current versions only has no IsLatest column: every row is the current version.
     isLatest: raw.isLatest === undefined ? true : toBoolean(raw.isLatest),
