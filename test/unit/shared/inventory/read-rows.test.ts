@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InventoryError } from '../../../../shared/inventory/errors.js';
 import { parseManifest, readManifest, schemaColumns } from '../../../../shared/inventory/manifest.js';
 import { readInventoryRows } from '../../../../shared/inventory/read-rows.js';
-import { decodeCsvKey, objectStateOf } from '../../../../shared/inventory/row.js';
+import { decodeUrlEncodedKey, objectStateOf } from '../../../../shared/inventory/row.js';
 import { buildInventory, type InventoryEntry, memoryS3 } from '../../../helpers/inventory.js';
 
 const entries: InventoryEntry[] = [
@@ -126,8 +126,8 @@ describe('the manifest', () => {
 
 describe('rows', () => {
   it('decode CSV keys form-style: + is a space, %2B a plus', () => {
-    expect(decodeCsvKey('a+b%2Bc%2Fd')).toBe('a b+c/d');
-    expect(() => decodeCsvKey('bad%E0%A4')).toThrow(/URL encoding/);
+    expect(decodeUrlEncodedKey('a+b%2Bc%2Fd')).toBe('a b+c/d');
+    expect(() => decodeUrlEncodedKey('bad%E0%A4')).toThrow(/URL encoding/);
   });
 
   it('map EncryptionStatus to what a HEAD shows', () => {
