@@ -5,6 +5,7 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../shared/clients.js';
@@ -108,10 +109,9 @@ async function uploadInventory(format: 'CSV' | 'Parquet', tamper = false): Promi
 async function planCounting(request: Partial<PlanRequest>): Promise<{ plan: Plan; sent: string[] }> {
   const counted = createClients(config);
   const sent: string[] = [];
-  for (const [service, client] of [
-    ['s3', counted.s3],
-    ['kms', counted.kms],
-  ] as const) {
+  // Every SDK v3 client has the same middleware stack shape; typed through S3Client's.
+  const watched = Object.entries({ s3: counted.s3, kms: counted.kms }) as Array<[string, S3Client]>;
+  for (const [service, client] of watched) {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         sent.push(`${service}.${String(context.commandName).replace(/Command$/, '')}`);
