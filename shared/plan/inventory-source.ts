@@ -61,7 +61,11 @@ export async function tallyInventory(
       `the inventory lists bucket ${manifest.sourceBucket}, not ${scope.bucket}: name the inventory of the bucket you plan for`,
     );
   }
-  const reservoirs = new Map(SAMPLED_STATES.map((state) => [state, new Reservoir<InventoryRow>(sampleSize)]));
+  // The key of an SSE-KMS row matters only when the policy asks for a particular key.
+  const sampled = SAMPLED_STATES.filter(
+    (state) => state !== 'sse-kms-key-unknown' || scope.policy.mode === 'sse-kms',
+  );
+  const reservoirs = new Map(sampled.map((state) => [state, new Reservoir<InventoryRow>(sampleSize)]));
   let rows = 0;
   for await (const row of readInventoryRows(scope.s3, manifest)) {
     rows += 1;

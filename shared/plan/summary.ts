@@ -60,7 +60,7 @@ export function summarise(input: {
   const notes: string[] = [];
   if (inventory) {
     notes.push(
-      'An inventory shows no user metadata, so NOT-SSE rows may include client-side envelopes: a run HEADs every object it would write; the sample below estimates how many are envelopes.',
+      'An inventory shows no user metadata, so NOT-SSE rows may include client-side envelopes: a run HEADs every object it would write; the HEAD sample above estimates how many are envelopes.',
       'Inventory rows are as of the report: objects written since are not counted.',
       '`encrypt --inventory` is not built yet: the inventory figures model that run (compliant and skipped rows settled from the row, without a request).',
     );
