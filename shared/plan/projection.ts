@@ -50,10 +50,16 @@ export function projectDuration(input: {
   queued: number;
   /** Objects the run would write under a KMS key (each lands in the byWrappingKey index). */
   keyedWrites: number;
+  /** Keys the listing returns, or rows the inventory holds. */
   listedKeys: number;
   inventoryFiles: number;
   lambdaConcurrency: number;
   prefixPartitions: number;
+  /**
+   * Inventory runs: rows one reader turns into jobs per second (bench/projection.ts measures it).
+   * Data files are read in parallel, one per function, up to the concurrency.
+   */
+  inventoryRowsPerSecondPerFile?: number;
 }): Projection {
   const perObject =
     input.mode === 'envelope' ? LAMBDA_SECONDS_PER_OBJECT.envelope : LAMBDA_SECONDS_PER_OBJECT.other;
@@ -92,7 +98,8 @@ export function projectDuration(input: {
     ),
     component(
       'dynamodb run item',
-      input.queued * 0.1 + Math.ceil(input.listedKeys / 1000),
+      input.queued * 0.1 +
+        (input.source === 'listing' ? Math.ceil(input.listedKeys / 1000) : input.inventoryFiles),
       LIMITS.dynamoWritesPerSecondPerPartition,
       "one partition key takes the run's counters (once per batch of ten) and page markers",
     ),
@@ -110,6 +117,17 @@ export function projectDuration(input: {
         input.listedKeys,
         LIMITS.listingObjectsPerSecondPerChain,
         'one sequential chain of ListObjectsV2 pages',
+      ),
+    );
+  }
+  if (input.source === 'inventory' && input.inventoryRowsPerSecondPerFile) {
+    const readers = Math.max(1, Math.min(input.inventoryFiles, input.lambdaConcurrency));
+    components.push(
+      component(
+        'enumeration (inventory, files in parallel)',
+        input.listedKeys,
+        input.inventoryRowsPerSecondPerFile * readers,
+        `${readers} data files read at once, ${input.inventoryRowsPerSecondPerFile} rows/s each (measured)`,
       ),
     );
   }

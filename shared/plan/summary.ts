@@ -52,7 +52,7 @@ export function summarise(input: {
     requests: run.requests,
     queued: run.queued,
     keyedWrites: keyedWrites(tally, policy),
-    listedKeys: input.listedKeys,
+    listedKeys: inventory ? inventory.rows : input.listedKeys,
     inventoryFiles: inventory?.files ?? 0,
     lambdaConcurrency: request.lambdaConcurrency,
     prefixPartitions: request.prefixPartitions,

@@ -27,6 +27,8 @@ export interface InventoryLayout {
   entries: InventoryEntry[];
   /** Rows per data file (one data file by default). */
   rowsPerFile?: number;
+  /** Parquet rows per row group (hyparquet-writer's default when absent); small in tests. */
+  rowGroupSize?: number;
 }
 
 const CSV_SCHEMA =
@@ -69,7 +71,7 @@ function csvFile(bucket: string, entries: InventoryEntry[]): Uint8Array {
   return gzipSync(`${lines.join('\n')}\n`);
 }
 
-function parquetFile(bucket: string, entries: InventoryEntry[]): Uint8Array {
+function parquetFile(bucket: string, entries: InventoryEntry[], rowGroupSize?: number): Uint8Array {
   const column = <T>(pick: (e: InventoryEntry) => T) => entries.map(pick);
   const buffer = parquetWriteBuffer({
     columnData: [
@@ -89,8 +91,7 @@ function parquetFile(bucket: string, entries: InventoryEntry[]): Uint8Array {
       { name: 'encryption_status', data: column((e) => e.encryptionStatus), type: 'STRING' },
       { name: 'bucket_key_status', data: column((e) => e.bucketKeyStatus ?? 'DISABLED'), type: 'STRING' },
     ],
-    // Small row groups so tests cross row-group boundaries.
-    rowGroupSize: 3,
+    rowGroupSize,
   });
   return new Uint8Array(buffer);
 }
@@ -115,7 +116,9 @@ export function buildInventory(layout: InventoryLayout): {
     const ext = layout.format === 'CSV' ? 'csv.gz' : 'parquet';
     const key = `${base}/data/part-${files.length}.${ext}`;
     const bytes =
-      layout.format === 'CSV' ? csvFile(layout.sourceBucket, chunk) : parquetFile(layout.sourceBucket, chunk);
+      layout.format === 'CSV'
+        ? csvFile(layout.sourceBucket, chunk)
+        : parquetFile(layout.sourceBucket, chunk, layout.rowGroupSize);
     objects.set(key, bytes);
     files.push({ key, size: bytes.length, MD5checksum: md5(bytes) });
   }

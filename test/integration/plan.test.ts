@@ -97,6 +97,7 @@ async function uploadInventory(format: 'CSV' | 'Parquet', tamper = false): Promi
     format,
     entries,
     rowsPerFile: 5,
+    rowGroupSize: 2,
   });
   for (const [key, bytes] of objects) {
     const body = tamper && key.endsWith('part-1.csv.gz') ? Buffer.from(bytes).reverse() : bytes;

@@ -26,12 +26,14 @@ function uriOf(manifestKey: string) {
 }
 
 describe.each(['CSV', 'Parquet'] as const)('a %s inventory', (format) => {
+  // Row groups of three rows: a Parquet file's rows cross row-group boundaries.
   const layout = {
     sourceBucket: 'data-bucket',
     destinationBucket: 'inventory-dest',
     prefix: 'inv',
     format,
     entries,
+    rowGroupSize: 3,
   };
 
   it('yields one typed row per entry, across data files, with exact keys', async () => {
