@@ -13,6 +13,7 @@ export interface EncryptOptions {
   key?: string;
   format?: string;
   upgradeFormat?: boolean;
+  inventory?: string;
   local?: boolean;
   concurrency: string;
   progress?: boolean;
@@ -33,6 +34,7 @@ export async function encryptCommand(uri: string, options: EncryptOptions): Prom
       key: options.key,
       format: options.format,
       upgradeFormat: options.upgradeFormat,
+      inventory: options.inventory,
     },
   );
   console.error(
@@ -66,6 +68,10 @@ export function registerEncrypt(program: Command): void {
     .option(
       '--upgrade-format',
       'envelope mode: re-encrypt S3EC V2 objects to V3 (streamed, conditional on the ETag, metadata and tags kept); without it a V2 object under the key stays compliant',
+    )
+    .option(
+      '--inventory <manifest>',
+      'enumerate from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet; checked against its MD5s first) instead of listing: one scan message per data file',
     )
     .option('--local', 'also process the run in this process with the Lambda handlers, and wait for it')
     .option('--concurrency <n>', 'with --local: encrypt pollers, each working ten objects at a time', '4')

@@ -50,14 +50,6 @@ export const LAMBDA_SECONDS_PER_OBJECT = { envelope: 0.2664, other: 0.1176 } as 
 export const LAMBDA_MEMORY_GB = 0.5;
 export const OBJECTS_PER_INVOCATION = 10;
 
-/** True when an inventory-driven run settles the object from its row alone, without any request. */
-export function settledByRow(source: InputSource, action: string): boolean {
-  // Inventories carry no user metadata, so a NOT-SSE row may be a client-side envelope: every
-  // object a run would write is HEADed first (docs/large-buckets.md). Compliant and skipped rows
-  // are counted, never sent.
-  return source === 'inventory' && (action === 'compliant' || action.startsWith('skip:'));
-}
-
 export function requestsForAction(action: string): RequestCounts {
   return PER_ACTION[action] ?? PER_ACTION[action.startsWith('skip:') ? 'skip' : 'protect:copy-in-place']!;
 }
@@ -72,8 +64,8 @@ export interface RunRequests {
 
 /**
  * The requests a run would make: per object by action, plus enumeration (listing: one LIST, one
- * scan message and one page transaction per 1,000 keys; inventory: the manifest, its checksum and
- * one GET per data file).
+ * scan message and one page transaction per 1,000 keys; inventory: per data file, as
+ * `encrypt --inventory` does it).
  */
 export function modelRun(input: {
   source: InputSource;
@@ -87,8 +79,10 @@ export function modelRun(input: {
     for (const [op, n] of Object.entries(mix)) requests[op] = (requests[op] ?? 0) + n * times;
   };
   let queued = 0;
+  // Both sources send every current object to the encrypt handler, which HEADs it: an inventory
+  // shows no user metadata (a NOT-SSE row may be a client-side envelope), and every decision gets
+  // its ledger item and audit record. An inventory saves the listing, not the per-object requests.
   for (const [action, { count }] of Object.entries(input.byAction)) {
-    if (settledByRow(input.source, action)) continue;
     queued += count;
     add(requestsForAction(action), count);
     add(QUEUED, count);
@@ -105,7 +99,19 @@ export function modelRun(input: {
       pages,
     );
   } else {
-    add({ 's3.GetObject': 1 }, input.inventoryFiles + 2);
+    // The manifest and its checksum; each data file read twice (the MD5 check before the run
+    // starts, then its scan message), its message sent and received, its page recorded.
+    add({ 's3.GetObject': 2 }, 1);
+    add(
+      {
+        's3.GetObject': 2,
+        'sqs.SendMessageBatch': 0.1,
+        'sqs.ReceiveMessage': 1,
+        'dynamo.TransactWriteItems': 1,
+        'dynamo.UpdateItem': 1,
+      },
+      input.inventoryFiles,
+    );
   }
   const seconds =
     input.mode === 'envelope' ? LAMBDA_SECONDS_PER_OBJECT.envelope : LAMBDA_SECONDS_PER_OBJECT.other;

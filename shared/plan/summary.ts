@@ -62,7 +62,7 @@ export function summarise(input: {
     notes.push(
       'An inventory shows no user metadata, so NOT-SSE rows may include client-side envelopes: a run HEADs every object it would write; the HEAD sample above estimates how many are envelopes.',
       'Inventory rows are as of the report: objects written since are not counted.',
-      '`encrypt --inventory` is not built yet: the inventory figures model that run (compliant and skipped rows settled from the row, without a request).',
+      '`encrypt --inventory` reads the report instead of listing (one scan message per data file, read in parallel); it still sends every current object to the encrypt handler, which HEADs it and records its decision.',
     );
   }
   if (tally.plaintextVersions.count > 0) {

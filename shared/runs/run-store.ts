@@ -247,6 +247,27 @@ export class RunStore {
     }
   }
 
+  /**
+   * Marks the scan complete once `pages` pages are recorded: for scans whose pages finish in any
+   * order (one per inventory data file), where no page knows it is the last. Every page calls it
+   * after recording; only the one that finds all pages counted sets the flag. Idempotent.
+   */
+  async completeScanAt(runId: string, pages: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: 'SET scanComplete = :true',
+          ConditionExpression: 'pagesScanned >= :pages',
+          ExpressionAttributeValues: { ':true': true, ':pages': pages },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+
   /** Adds a page to the counters without a page marker (a rewrap plan, recorded whole). */
   async addPage(runId: string, discovered: number, last: boolean): Promise<void> {
     await this.client.send(

@@ -205,8 +205,8 @@ describe('s3-seal plan', () => {
     expect(sent.filter((op) => op === 's3.HeadObject')).toHaveLength(7);
     expect(sent.filter((op) => op === 's3.GetObject')).toHaveLength(5);
     expect(sent.some((op) => op.startsWith('s3.List'))).toBe(false);
-    // Compliant and skipped rows cost no request in an inventory-driven run.
-    expect(plan.requests.queuedObjects).toBe(8);
+    // An inventory-driven run still sends every current object to the handler's HEAD.
+    expect(plan.requests.queuedObjects).toBe(10);
   });
 
   it('the CLI prints the listing plan as JSON and exits 0', () => {

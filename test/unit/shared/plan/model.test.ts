@@ -38,7 +38,7 @@ describe('modelRun', () => {
     expect(run.lambdaInvocations).toBe(102);
   });
 
-  it('an inventory run settles compliant and skipped rows without a request, and reads each data file once', () => {
+  it('an inventory run lists nothing, reads each data file twice (check, then scan) and HEADs every object', () => {
     const run = modelRun({
       source: 'inventory',
       mode: 'sse-kms',
@@ -46,11 +46,11 @@ describe('modelRun', () => {
       listedKeys: 0,
       inventoryFiles: 4,
     });
-    expect(run.queued).toBe(1000);
-    expect(run.requests['s3.HeadObject']).toBe(1000);
-    expect(run.requests['s3.GetObject']).toBe(6);
+    expect(run.queued).toBe(1015);
+    expect(run.requests['s3.HeadObject']).toBe(1015);
+    expect(run.requests['s3.GetObject']).toBe(2 + 8);
     expect(run.requests['s3.ListObjectsV2']).toBeUndefined();
-    expect(byService(run.requests)).toMatchObject({ s3: 2006, kms: 0 });
+    expect(byService(run.requests)).toMatchObject({ s3: 1015 + 1000 + 10, kms: 0 });
   });
 
   it('an envelope protect asks KMS for a data key per object', () => {
