@@ -11,6 +11,7 @@ import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { type InventoryFileMessage, parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { headObject } from '../../shared/s3/object-head.js';
+import { runCli } from '../helpers/cli.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
 import { buildInventory, type InventoryEntry } from '../helpers/inventory.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
@@ -168,6 +169,11 @@ describe('encrypt --inventory', () => {
     ).rejects.toThrow(/inventory data file .*part-1\.csv\.gz does not match its manifest/);
     expect(await pipeline.runs.recent(1)).toEqual(before);
     expect(await scanQueueDepth()).toBe(0);
+    // The CLI says so and exits 1.
+    const out = runCli(['encrypt', `s3://${bucket}`, '--mode', 'sse-s3', '--inventory', manifest]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/error: inventory data file .*part-1\.csv\.gz does not match its manifest/);
+    expect(await pipeline.runs.recent(1)).toEqual(before);
   });
 });
 
