@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../../shared/errors.js';
 import { planRun } from '../../shared/plan/plan-run.js';
 import { PRICES_AS_OF } from '../../shared/plan/prices.js';
 import { PROTECTION_MODES, type ProtectionMode } from '../../shared/policy.js';
@@ -31,6 +32,9 @@ function wholeNumber(min: number, max: number) {
 
 async function planCommand(uri: string, options: PlanOptions): Promise<number> {
   const location = parseS3Uri(uri);
+  if (options.prefix !== undefined && location.key !== '' && options.prefix !== location.key) {
+    throw new ConfigError(`give the prefix once: ${uri} and --prefix ${options.prefix} differ`);
+  }
   const { config, clients } = cliRuntime();
   const plan = await planRun(clients, {
     bucket: location.bucket,

@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse';
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { describeError } from '../errors.js';
 import { InventoryError } from './errors.js';
 import { assertDataFileIntact, type InventoryDataFile, type InventoryManifest } from './manifest.js';
 import { type InventoryRow, toInventoryRow } from './row.js';
@@ -49,8 +50,19 @@ async function* csvRows(path: string, columns: string[]): AsyncGenerator<Invento
   const records = createReadStream(path)
     .pipe(createGunzip())
     .pipe(parse({ columns, relax_quotes: false }));
-  for await (const record of records) {
-    yield toInventoryRow(record as Record<string, string>, { urlEncodedKeys: true });
+  try {
+    for await (const record of records) {
+      yield toInventoryRow(record as Record<string, string>, { urlEncodedKeys: true });
+    }
+  } catch (error) {
+    if (error instanceof InventoryError) throw error;
+    // csv-parse names the line; say which file and that the schema decides the columns.
+    throw new InventoryError(
+      `inventory data file does not parse as the manifest's CSV schema: ${describeError(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -2,6 +2,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../errors.js';
 import { readManifest } from '../inventory/manifest.js';
+import { assertBucketReachable } from '../jobs/start-run.js';
 import { resolveUsableKey } from '../kms/key-service.js';
 import { needsKey, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
 import { tallyInventory } from './inventory-source.js';
@@ -51,6 +52,7 @@ export async function planRun(deps: PlanDeps, request: PlanRequest) {
     useUpdateObjectEncryption: request.useUpdateObjectEncryption,
     concurrency: request.concurrency,
   };
+  await assertBucketReachable(deps.s3, request.bucket);
   const tally = emptyTally();
   let inventory: InventorySummary | undefined;
   let listedKeys = 0;

@@ -140,7 +140,7 @@ const counts = (amounts: Record<string, { count: number }>) =>
   Object.fromEntries(Object.entries(amounts).map(([name, a]) => [name, a.count]));
 
 const READS =
-  /^(s3\.(ListObjectsV2|ListObjectVersions|HeadObject|GetObject|GetBucketVersioning)|kms\.DescribeKey)$/;
+  /^(s3\.(HeadBucket|ListObjectsV2|ListObjectVersions|HeadObject|GetObject|GetBucketVersioning)|kms\.DescribeKey)$/;
 
 describe('s3-seal plan', () => {
   it('by listing: counts every object by state, storage class and action, and old plaintext versions, with reads only', async () => {
@@ -234,6 +234,12 @@ describe('s3-seal plan', () => {
     const bad = runCli(['plan', `s3://${bucket}`, '--mode', 'sse-s3', '--lambda-concurrency', '0']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--lambda-concurrency.*expected a whole number from 1/);
+    const missing = runCli(['plan', 's3://it-plan-no-such-bucket-4711', '--mode', 'sse-s3']);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain('bucket it-plan-no-such-bucket-4711 does not exist');
+    const twice = runCli(['plan', `s3://${bucket}/a/`, '--prefix', 'b/', '--mode', 'sse-s3']);
+    expect(twice.status).not.toBe(0);
+    expect(twice.stderr).toContain('give the prefix once');
     const keyless = runCli(['plan', `s3://${bucket}`, '--mode', 'sse-kms']);
     expect(keyless.status).not.toBe(0);
     expect(keyless.stderr).toContain('--mode sse-kms needs --key');

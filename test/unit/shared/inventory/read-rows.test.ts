@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InventoryError } from '../../../../shared/inventory/errors.js';
 import { parseManifest, readManifest, schemaColumns } from '../../../../shared/inventory/manifest.js';
-import { readInventoryRows } from '../../../../shared/inventory/read-rows.js';
+import { readDataFileRows, readInventoryRows } from '../../../../shared/inventory/read-rows.js';
 import { decodeUrlEncodedKey, objectStateOf } from '../../../../shared/inventory/row.js';
 import { buildInventory, type InventoryEntry, memoryS3 } from '../../../helpers/inventory.js';
 
@@ -123,6 +125,26 @@ describe('the manifest', () => {
       'key',
       'size',
     ]);
+  });
+});
+
+describe('a CSV data file that does not fit its schema', () => {
+  it('is an InventoryError naming the problem', async () => {
+    const bytes = gzipSync('"b","k","1"\n"b","k2"\n');
+    const file = {
+      key: 'inv/data/bad.csv.gz',
+      size: bytes.length,
+      MD5checksum: createHash('md5').update(bytes).digest('hex'),
+    };
+    const s3 = memoryS3(new Map([[file.key, new Uint8Array(bytes)]]));
+    const manifest = {
+      filesBucket: 'inventory-dest',
+      fileFormat: 'CSV' as const,
+      columns: ['Bucket', 'Key', 'Size'],
+    };
+    await expect(collect(readDataFileRows(s3, manifest, file))).rejects.toThrow(
+      /does not parse as the manifest's CSV schema/,
+    );
   });
 });
 
