@@ -44,14 +44,17 @@ async function fetchVerified(
   return path;
 }
 
-async function* csvRows(path: string, columns: string[]): AsyncGenerator<InventoryRow> {
+async function* csvRows(path: string, columns: string[], rowStart: number): AsyncGenerator<InventoryRow> {
   // S3 Inventory CSV files are gzip-compressed, quoted, without a header row; the manifest's
   // fileSchema names the columns.
   const records = createReadStream(path)
     .pipe(createGunzip())
     .pipe(parse({ columns, relax_quotes: false }));
+  let index = 0;
   try {
+    // A gzip stream cannot be entered in the middle: rows before rowStart are parsed and dropped.
     for await (const record of records) {
+      if (index++ < rowStart) continue;
       yield toInventoryRow(record as Record<string, string>, { urlEncodedKeys: true });
     }
   } catch (error) {
@@ -81,7 +84,7 @@ async function fileBuffer(path: string): Promise<{ buffer: AsyncBuffer; close: (
   return { buffer, close: () => handle.close() };
 }
 
-async function* parquetRows(path: string): AsyncGenerator<InventoryRow> {
+async function* parquetRows(path: string, firstRow: number): AsyncGenerator<InventoryRow> {
   const { buffer, close } = await fileBuffer(path);
   try {
     const metadata = await parquetMetadataAsync(buffer);
@@ -89,7 +92,17 @@ async function* parquetRows(path: string): AsyncGenerator<InventoryRow> {
     // One row group at a time: an inventory file may hold millions of rows.
     for (const group of metadata.row_groups) {
       const rowEnd = rowStart + Number(group.num_rows);
-      const rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd });
+      if (rowEnd <= firstRow) {
+        // Row groups before the first row asked for are never read.
+        rowStart = rowEnd;
+        continue;
+      }
+      const rows = await parquetReadObjects({
+        file: buffer,
+        metadata,
+        rowStart: Math.max(rowStart, firstRow),
+        rowEnd,
+      });
       for (const record of rows) yield toInventoryRow(record, { urlEncodedKeys: false });
       rowStart = rowEnd;
     }
@@ -98,11 +111,12 @@ async function* parquetRows(path: string): AsyncGenerator<InventoryRow> {
   }
 }
 
-/** The rows of one data file of `manifest`, after its MD5 matched. */
+/** The rows of one data file of `manifest` from row `rowStart` (0-based) on, after its MD5 matched. */
 export async function* readDataFileRows(
   s3: S3Client,
   manifest: Pick<InventoryManifest, 'filesBucket' | 'fileFormat' | 'columns'>,
   file: InventoryDataFile,
+  rowStart = 0,
 ): AsyncGenerator<InventoryRow> {
   if (manifest.fileFormat === 'ORC') {
     throw new InventoryError(
@@ -112,7 +126,9 @@ export async function* readDataFileRows(
   const dir = await mkdtemp(join(tmpdir(), 's3-seal-inventory-'));
   try {
     const path = await fetchVerified(s3, manifest.filesBucket, file, dir);
-    yield* manifest.fileFormat === 'CSV' ? csvRows(path, manifest.columns) : parquetRows(path);
+    yield* manifest.fileFormat === 'CSV'
+      ? csvRows(path, manifest.columns, rowStart)
+      : parquetRows(path, rowStart);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -46,6 +46,9 @@ export const InventoryFileMessageSchema = z
     fileFormat: z.enum(['CSV', 'Parquet']),
     columns: z.array(z.string()).min(1),
     file: z.object({ key: z.string().min(1), size: z.number().int().min(0), MD5checksum: z.string() }),
+    /** A large file is read in chunks, one message each: the first row (0-based) and chunk number. */
+    rowStart: z.number().int().min(0).default(0),
+    chunk: z.number().int().min(1).default(1),
   })
   .refine(keyRequiredForKmsModes, keyIssue);
 export type InventoryFileMessage = z.infer<typeof InventoryFileMessageSchema>;

@@ -96,6 +96,8 @@ export async function startRun(
       fileFormat: manifest.fileFormat as 'CSV' | 'Parquet',
       columns: manifest.columns,
       file,
+      rowStart: 0,
+      chunk: 1,
     }));
     await sendInBatches(deps.sqs, deps.queues.scan, messages);
     return run;

@@ -223,7 +223,14 @@ export class RunStore {
    * leave a page marked done but uncounted (its run would then never complete). Returns false when
    * an earlier delivery already recorded the page.
    */
-  async recordPage(runId: string, page: number, discovered: number, last: boolean): Promise<boolean> {
+  async recordPage(
+    runId: string,
+    page: number,
+    discovered: number,
+    last: boolean,
+    /** Inventory runs: this page finished a data file (counted in `filesScanned`). */
+    options: { fileDone?: boolean } = {},
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -235,7 +242,13 @@ export class RunStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            { Update: { TableName: this.tableName, Key: runKey(runId), ...pageCounters(discovered, last) } },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: runKey(runId),
+                ...pageCounters(discovered, last, options.fileDone),
+              },
+            },
           ],
         }),
       );
@@ -248,19 +261,19 @@ export class RunStore {
   }
 
   /**
-   * Marks the scan complete once `pages` pages are recorded: for scans whose pages finish in any
-   * order (one per inventory data file), where no page knows it is the last. Every page calls it
-   * after recording; only the one that finds all pages counted sets the flag. Idempotent.
+   * Marks the scan complete once `files` inventory data files are recorded whole: their pages
+   * finish in any order, so no page knows it is the last. Every file's last page calls it after
+   * recording; only the one that finds all files counted sets the flag. Idempotent.
    */
-  async completeScanAt(runId: string, pages: number): Promise<void> {
+  async completeScanAt(runId: string, files: number): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: runKey(runId),
           UpdateExpression: 'SET scanComplete = :true',
-          ConditionExpression: 'pagesScanned >= :pages',
-          ExpressionAttributeValues: { ':true': true, ':pages': pages },
+          ConditionExpression: 'filesScanned >= :files',
+          ExpressionAttributeValues: { ':true': true, ':files': files },
         }),
       );
     } catch (error) {
@@ -328,11 +341,10 @@ function fromItem(item: Record<string, unknown>): Run {
 }
 
 /** The run update for one scanned page: its objects, the page count, and completion on the last. */
-function pageCounters(discovered: number, last: boolean) {
+function pageCounters(discovered: number, last: boolean, fileDone = false) {
+  const adds = `ADD discovered :n, pagesScanned :one${fileDone ? ', filesScanned :one' : ''}`;
   return {
-    UpdateExpression: last
-      ? 'ADD discovered :n, pagesScanned :one SET scanComplete = :true'
-      : 'ADD discovered :n, pagesScanned :one',
+    UpdateExpression: last ? `${adds} SET scanComplete = :true` : adds,
     ExpressionAttributeValues: last
       ? { ':n': discovered, ':one': 1, ':true': true }
       : { ':n': discovered, ':one': 1 },

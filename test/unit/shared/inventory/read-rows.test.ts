@@ -58,6 +58,14 @@ describe.each(['CSV', 'Parquet'] as const)('a %s inventory', (format) => {
     expect(typeof rows[0]!.size).toBe('number');
   });
 
+  it('reads a data file from a given row on (a later chunk)', async () => {
+    const { objects, manifestKey } = buildInventory(layout);
+    const s3 = memoryS3(objects);
+    const manifest = await readManifest(s3, uriOf(manifestKey));
+    const rows = await collect(readDataFileRows(s3, manifest, manifest.files[0]!, 4));
+    expect(rows.map((r) => r.key)).toEqual(entries.slice(4).map((e) => e.key));
+  });
+
   it('reads nothing from a data file whose MD5 differs from the manifest', async () => {
     const { objects, manifestKey } = buildInventory(layout);
     const dataKey = [...objects.keys()].find((k) => k.includes('/data/'))!;
