@@ -1,3 +1,4 @@
+import { INVENTORY_ROWS_PER_MESSAGE } from '../jobs/inventory-file.js';
 import type { ProtectionMode } from '../policy.js';
 import type { RequestCounts } from './prices.js';
 
@@ -71,6 +72,7 @@ export function modelRun(input: {
   source: InputSource;
   mode: ProtectionMode;
   byAction: Record<string, { count: number }>;
+  /** Keys the listing returns, or rows the inventory holds. */
   listedKeys: number;
   inventoryFiles: number;
 }): RunRequests {
@@ -99,19 +101,16 @@ export function modelRun(input: {
       pages,
     );
   } else {
-    // The manifest and its checksum; each data file read twice (the MD5 check before the run
-    // starts, then its scan message), its message sent and received, its page recorded.
-    add({ 's3.GetObject': 2 }, 1);
+    // The manifest and its checksum; each data file read once for the MD5 check before the run
+    // starts, then once per chunk message (INVENTORY_ROWS_PER_MESSAGE rows each); each chunk's
+    // message received and its page recorded, each file's completion checked.
+    const chunks = Math.max(input.inventoryFiles, Math.ceil(input.listedKeys / INVENTORY_ROWS_PER_MESSAGE));
+    add({ 's3.GetObject': 2 + input.inventoryFiles, 'sqs.SendMessageBatch': input.inventoryFiles / 10 }, 1);
     add(
-      {
-        's3.GetObject': 2,
-        'sqs.SendMessageBatch': 0.1,
-        'sqs.ReceiveMessage': 1,
-        'dynamo.TransactWriteItems': 1,
-        'dynamo.UpdateItem': 1,
-      },
-      input.inventoryFiles,
+      { 's3.GetObject': 1, 'sqs.SendMessage': 1, 'sqs.ReceiveMessage': 1, 'dynamo.TransactWriteItems': 1 },
+      chunks,
     );
+    add({ 'dynamo.UpdateItem': 1 }, input.inventoryFiles);
   }
   const seconds =
     input.mode === 'envelope' ? LAMBDA_SECONDS_PER_OBJECT.envelope : LAMBDA_SECONDS_PER_OBJECT.other;

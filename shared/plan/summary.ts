@@ -38,7 +38,7 @@ export function summarise(input: {
     source,
     mode: policy.mode,
     byAction: tally.byAction,
-    listedKeys: input.listedKeys,
+    listedKeys: inventory ? inventory.rows : input.listedKeys,
     inventoryFiles: inventory?.files ?? 0,
   });
   const cost = costOf(run.requests, { gbSeconds: run.lambdaGbSeconds, invocations: run.lambdaInvocations });
