@@ -1,23 +1,8 @@
+import { PRICES } from '../shared/plan/prices.js';
 import type { RequestCounts } from './request-counter.js';
 
-/**
- * AWS list prices, us-east-1, as published on the services' pricing pages (aws.amazon.com/s3/pricing,
- * /kms/pricing, /sqs/pricing, /dynamodb/pricing, /lambda/pricing, S3 Batch Operations on the S3 page),
- * read 2025-06. USD. Free tiers ignored. Re-check before quoting.
- */
-export const PRICES = {
-  asOf: '2025-06',
-  s3PutCopyListPer1k: 0.005,
-  s3GetHeadPer1k: 0.0004,
-  kmsPer10k: 0.03,
-  sqsPerMillion: 0.4,
-  dynamoWritePerMillion: 0.625,
-  dynamoReadPerMillion: 0.125,
-  lambdaRequestPerMillion: 0.2,
-  lambdaArmGbSecond: 0.0000133334,
-  batchOperationsPerJob: 0.25,
-  batchOperationsPerMillionObjects: 1.0,
-} as const;
+// The one dated price table (shared/plan/prices.ts), shared with `s3-seal plan`.
+export { PRICES };
 
 const S3_WRITE_CLASS =
   /^s3\.(PutObject|CopyObject|CreateMultipartUpload|UploadPart|UploadPartCopy|CompleteMultipartUpload|ListObjectsV2|PutObjectTagging|UpdateObjectEncryption)$/;

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { ENVELOPE_FORMATS } from '../shared/envelope/format.js';
+import { PRICES_AS_OF } from '../shared/plan/prices.js';
 import { PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
 import {
@@ -78,6 +79,10 @@ export function createProgram(): Command {
       '--sse-c-key-file <file>',
       'migrate SSE-C objects written with the customer key in FILE (32 bytes, raw or base64) to sse-kms or envelope',
     )
+    .option(
+      '--inventory <manifest>',
+      'enumerate from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet; checked against its MD5s first) instead of listing: one scan message per data file',
+    )
     .option('--local', PROCESS_LOCALLY)
     .option(
       '--concurrency <n>',
@@ -96,6 +101,58 @@ export function createProgram(): Command {
       ].join('\n'),
     )
     .action(lazy(async () => (await import('./commands/encrypt.js')).encryptCommand));
+
+  program
+    .command('plan')
+    .description(
+      'show what a run would do, request by request, what it would cost and how long it would take; writes nothing',
+    )
+    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .addOption(
+      new Option('--mode <mode>', 'protection mode the run would use')
+        .choices(PROTECTION_MODES)
+        .makeOptionMandatory(),
+    )
+    .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
+    .option('--prefix <prefix>', 'only keys under this prefix (instead of s3://BUCKET/PREFIX)')
+    .option(
+      '--inventory <manifest>',
+      'plan from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet) instead of listing and HEADing every object',
+    )
+    .option('--json', 'print the plan as JSON')
+    .option(
+      '--lambda-concurrency <n>',
+      'concurrent encrypt functions to project the duration at',
+      integerIn(1, 100_000),
+      1000,
+    )
+    .option(
+      '--prefix-partitions <n>',
+      'S3 prefix partitions the bucket has (each takes 3,500 writes/s)',
+      integerIn(1, 100_000),
+      1,
+    )
+    .option(
+      '--sample <n>',
+      'with --inventory: rows HEADed per state the inventory cannot settle (NOT-SSE, SSE-KMS without a key column)',
+      integerIn(0, 100_000),
+      100,
+    )
+    .option('--concurrency <n>', 'HEADs in flight at once', integerIn(1, 256), 16)
+    .addHelpText(
+      'after',
+      `
+Reads only: ListObjectsV2 / ListObjectVersions and a HEAD per object (without --inventory), or the
+inventory's manifest and data files (MD5-checked against the manifest) plus a HEAD sample; KMS
+DescribeKey for --key. Sends no PUT, COPY, DynamoDB write or SQS message.
+
+Reports objects by state (unencrypted, SSE-S3, SSE-KMS under the key or another, DSSE-KMS, S3EC
+V2/V3 envelopes, other client-side formats, SSE-C, archived), by storage class and by planned
+action (from the same decision table a run uses), plaintext noncurrent versions, requests by
+service, the modelled cost at us-east-1 list prices as of ${PRICES_AS_OF}, and the projected
+duration at --lambda-concurrency with the limiting component named (docs in README, "Large buckets").`,
+    )
+    .action(lazy(async () => (await import('./commands/plan.js')).planCommand));
 
   program
     .command('decrypt')

@@ -111,6 +111,19 @@ const DeployConfigSchema = z
         kmsKeyArn: keyArn,
       })
       .optional(),
+    /**
+     * Where S3 Inventory reports for `encrypt --inventory` live: the scan function reads their data
+     * files (docs/large-buckets.md). `kmsKeyArn` when the reports are encrypted with SSE-KMS.
+     */
+    inventoryReports: z
+      .array(
+        z.strictObject({
+          bucket: z.string().regex(BUCKET_NAME, 'expected a bucket name'),
+          prefix: z.string().default(''),
+          kmsKeyArn: keyArn.optional(),
+        }),
+      )
+      .default([]),
     /** An SNS topic the dead-letter alarms notify; without it they only change state. */
     alarmTopicArn: z
       .string()

@@ -132,6 +132,31 @@ const listBuckets = (config: DeployConfig): Statement => ({
   Resource: config.buckets.map(bucketArn),
 });
 
+/** An inventory-driven scan reads the configured reports' data files, and nothing else there. */
+function inventoryReads(config: DeployConfig): Statement[] {
+  const reports = config.inventoryReports;
+  if (reports.length === 0) return [];
+  const statements: Statement[] = [
+    {
+      Sid: 'ReadInventoryReports',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: reports.map((r) => `arn:aws:s3:::${r.bucket}/${r.prefix}*`),
+    },
+  ];
+  const keys = reports.flatMap((r) => (r.kmsKeyArn ? [r.kmsKeyArn] : []));
+  if (keys.length > 0) {
+    statements.push({
+      Sid: 'DecryptInventoryReports',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: keys,
+      Condition: VIA_S3,
+    });
+  }
+  return statements;
+}
+
 function objectStatements(config: DeployConfig): Statement[] {
   const statements: Statement[] = [
     {
@@ -293,6 +318,7 @@ export function functionStatements(
         // Page markers, run counters, failure records.
         ledger(['GetItem', 'PutItem', 'UpdateItem']),
         listBuckets(config),
+        ...inventoryReads(config),
       ];
     case 'encrypt':
     case 'events':

@@ -13,6 +13,7 @@ export interface EncryptOptions {
   format?: string;
   upgradeFormat?: boolean;
   keepAcl?: boolean;
+  inventory?: string;
   local?: boolean;
   concurrency: number;
   progress?: boolean;
@@ -50,6 +51,7 @@ async function startAndFollow(
       upgradeFormat: options.upgradeFormat,
       keepAcl: options.keepAcl,
       sseCustomerKeyMd5: customerKey?.md5,
+      inventory: options.inventory,
     },
   );
   console.error(

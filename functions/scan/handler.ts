@@ -2,14 +2,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
-import { parseMessage, ScanMessageSchema } from '../../shared/jobs/messages.js';
+import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
+import { parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { processSqsBatch } from '../sqs-batch.js';
 
-/** Scan queue consumer: one page per message (DESIGN.md, "Flow"). */
+/** Scan queue consumer: one listing page or one inventory data file per message (DESIGN.md, "Flow"). */
 async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const { config, clients, queues } = handlerRuntime();
   const { work, deadLetter } = await queues();
@@ -18,8 +19,12 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
     event,
     context,
     async (record) => {
-      const message = parseMessage(ScanMessageSchema, record.body);
-      const result = await scanPage(message, { ...clients, runs, queues: work, config });
+      const message = parseScanQueueMessage(record.body);
+      const deps = { ...clients, runs, queues: work, config };
+      const result =
+        message.type === 'inventory-file'
+          ? await inventoryFilePage(message, deps)
+          : await scanPage(message, deps);
       logger.info('scanned page', { runId: message.runId, page: message.page, ...result });
       return result;
     },

@@ -40,6 +40,29 @@ export const ScanMessageSchema = z
   .refine(keyRequiredForKmsModes, keyIssue);
 export type ScanMessage = z.infer<typeof ScanMessageSchema>;
 
+/**
+ * Scan queue message of an inventory-driven run: turn one S3 Inventory data file into encrypt jobs
+ * (docs/large-buckets.md). One message per data file, so files are read in parallel.
+ */
+export const InventoryFileMessageSchema = z
+  .object({
+    type: z.literal('inventory-file'),
+    ...base,
+    prefix: z.string().default(''),
+    /** This file's number (1..files): its page marker, so a redelivery is counted once. */
+    page: z.number().int().min(1),
+    files: z.number().int().min(1),
+    filesBucket: z.string().min(3).max(63),
+    fileFormat: z.enum(['CSV', 'Parquet']),
+    columns: z.array(z.string()).min(1),
+    file: z.object({ key: z.string().min(1), size: z.number().int().min(0), MD5checksum: z.string() }),
+    /** A large file is read in chunks, one message each: the first row (0-based) and chunk number. */
+    rowStart: z.number().int().min(0).default(0),
+    chunk: z.number().int().min(1).default(1),
+  })
+  .refine(keyRequiredForKmsModes, keyIssue);
+export type InventoryFileMessage = z.infer<typeof InventoryFileMessageSchema>;
+
 /** Encrypt queue message: bring one object under the run's protection. */
 export const EncryptJobSchema = z
   .object({
@@ -96,4 +119,10 @@ export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
  */
 export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError';
+}
+
+/** Parses a scan queue message: a listing page, or (by its `type`) an inventory data file. */
+export function parseScanQueueMessage(body: string): ScanMessage | InventoryFileMessage {
+  const inventory = /"type"\s*:\s*"inventory-file"/.test(body);
+  return inventory ? parseMessage(InventoryFileMessageSchema, body) : parseMessage(ScanMessageSchema, body);
 }

@@ -4,12 +4,15 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { httpStatus } from '../aws-errors.js';
 import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/format.js';
 import { ConfigError } from '../errors.js';
+import { type InventoryManifest, readManifest } from '../inventory/manifest.js';
+import { verifyDataFiles } from '../inventory/read-rows.js';
 import { resolveUsableKey } from '../kms/key-service.js';
 import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
 import type { QueueUrls } from '../queues.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { queueBody } from '../sqs-text.js';
-import type { ScanMessage } from './messages.js';
+import type { InventoryFileMessage, ScanMessage } from './messages.js';
+import { sendInBatches } from './scan-page.js';
 
 export interface StartRunInput {
   bucket: string;
@@ -24,6 +27,8 @@ export interface StartRunInput {
   keepAcl?: boolean;
   /** Migrate SSE-C objects written with the customer key of this fingerprint (workers hold the key). */
   sseCustomerKeyMd5?: string;
+  /** `s3://BUCKET/PATH/manifest.json`: enumerate from this S3 Inventory report instead of listing. */
+  inventory?: string;
 }
 
 /** Checks the envelope options against the mode; returns the format to record (envelope only). */
@@ -70,6 +75,9 @@ export async function startRun(
   }
   const keyArn = input.key ? await resolveUsableKey(deps.kms, input.key) : undefined;
   await assertBucketReachable(deps.s3, input.bucket);
+  const manifest = input.inventory
+    ? await readRunInventory(deps.s3, input.inventory, input.bucket)
+    : undefined;
 
   const run = await deps.runs.create({
     runId: newRunId(),
@@ -82,6 +90,30 @@ export async function startRun(
     sseCustomerKeyMd5: input.sseCustomerKeyMd5,
     startedAt: new Date().toISOString(),
   });
+  if (manifest) {
+    // One message per data file: files are read in parallel (docs/large-buckets.md).
+    const messages: InventoryFileMessage[] = manifest.files.map((file, i) => ({
+      type: 'inventory-file',
+      runId: run.runId,
+      bucket: run.bucket,
+      prefix: run.prefix,
+      mode,
+      keyArn,
+      ...envelope,
+      ...(input.keepAcl ? { keepAcl: true } : {}),
+      sseCustomerKeyMd5: input.sseCustomerKeyMd5,
+      page: i + 1,
+      files: manifest.files.length,
+      filesBucket: manifest.filesBucket,
+      fileFormat: manifest.fileFormat as 'CSV' | 'Parquet',
+      columns: manifest.columns,
+      file,
+      rowStart: 0,
+      chunk: 1,
+    }));
+    await sendInBatches(deps.sqs, deps.queues.scan, messages);
+    return run;
+  }
   const first: ScanMessage = {
     type: 'scan',
     runId: run.runId,
@@ -96,6 +128,25 @@ export async function startRun(
   };
   await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));
   return run;
+}
+
+/**
+ * Reads and checks a run's inventory before anything is recorded: the manifest (and its checksum),
+ * the bucket it lists, a format s3-seal reads, at least one data file.
+ */
+async function readRunInventory(s3: S3Client, uri: string, bucket: string): Promise<InventoryManifest> {
+  const manifest = await readManifest(s3, uri);
+  if (manifest.sourceBucket !== bucket) {
+    throw new ConfigError(`the inventory lists bucket ${manifest.sourceBucket}, not ${bucket}`);
+  }
+  if (manifest.fileFormat === 'ORC') {
+    throw new ConfigError(
+      'ORC inventory reports are not supported: configure the inventory as CSV or Parquet',
+    );
+  }
+  if (manifest.files.length === 0) throw new ConfigError(`the inventory at ${uri} lists no data files`);
+  await verifyDataFiles(s3, manifest);
+  return manifest;
 }
 
 /** Checks a mode and key as the user typed them and resolves the key to its ARN. */

@@ -230,7 +230,14 @@ export class RunStore {
    * leave a page marked done but uncounted (its run would then never complete). Returns false when
    * an earlier delivery already recorded the page.
    */
-  async recordPage(runId: string, page: number, discovered: number, last: boolean): Promise<boolean> {
+  async recordPage(
+    runId: string,
+    page: number,
+    discovered: number,
+    last: boolean,
+    /** Inventory runs: this page finished a data file (counted in `filesScanned`). */
+    options: { fileDone?: boolean } = {},
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -242,7 +249,13 @@ export class RunStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            { Update: { TableName: this.tableName, Key: runKey(runId), ...pageCounters(discovered, last) } },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: runKey(runId),
+                ...pageCounters(discovered, last, options.fileDone),
+              },
+            },
           ],
         }),
       );
@@ -251,6 +264,27 @@ export class RunStore {
       // The page marker exists: an earlier delivery recorded this page.
       if (transactionCancellation(error)?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw error;
+    }
+  }
+
+  /**
+   * Marks the scan complete once `files` inventory data files are recorded whole: their pages
+   * finish in any order, so no page knows it is the last. Every file's last page calls it after
+   * recording; only the one that finds all files counted sets the flag. Idempotent.
+   */
+  async completeScanAt(runId: string, files: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: 'SET scanComplete = :true',
+          ConditionExpression: 'filesScanned >= :files',
+          ExpressionAttributeValues: { ':true': true, ':files': files },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
     }
   }
 
@@ -314,11 +348,10 @@ function fromItem(item: Record<string, unknown>): Run {
 }
 
 /** The run update for one scanned page: its objects, the page count, and completion on the last. */
-function pageCounters(discovered: number, last: boolean) {
+function pageCounters(discovered: number, last: boolean, fileDone = false) {
+  const adds = `ADD discovered :n, pagesScanned :one${fileDone ? ', filesScanned :one' : ''}`;
   return {
-    UpdateExpression: last
-      ? 'ADD discovered :n, pagesScanned :one SET scanComplete = :true'
-      : 'ADD discovered :n, pagesScanned :one',
+    UpdateExpression: last ? `${adds} SET scanComplete = :true` : adds,
     ExpressionAttributeValues: last
       ? { ':n': discovered, ':one': 1, ':true': true }
       : { ':n': discovered, ':one': 1 },

@@ -32,6 +32,28 @@ describe('functionStatements', () => {
     ).toEqual([]);
   });
 
+  it('lets scan read configured inventory reports, only there, decrypting through S3', () => {
+    const REPORT_KEY = 'arn:aws:kms:us-east-1:111122223333:key/44444444-4444-4444-8444-444444444444';
+    const withReports = parseDeployConfig(
+      {
+        buckets: [{ name: 'logs', mode: 'sse-s3' }],
+        inventoryReports: [{ bucket: 'reports', prefix: 'inv/logs/', kmsKeyArn: REPORT_KEY }],
+      },
+      { region: 'us-east-1', source: 'test' },
+    );
+    const scan = functionStatements('scan', withReports, 's3-seal-prod-scan');
+    expect(scan.filter((s) => s.Action.includes('s3:GetObject'))).toEqual([
+      expect.objectContaining({ Resource: ['arn:aws:s3:::reports/inv/logs/*'] }),
+    ]);
+    expect(scan.find((s) => s.Action.includes('kms:Decrypt'))).toMatchObject({
+      Resource: [REPORT_KEY],
+      Condition: { StringEquals: { 'kms:ViaService': expect.anything() } },
+    });
+    expect(
+      functionStatements('encrypt', withReports, 'e').some((s) => s.Sid === 'ReadInventoryReports'),
+    ).toBe(false);
+  });
+
   it('lets encrypt generate envelope data keys only under the S3 Encryption Client context', () => {
     expect(kmsOn('encrypt', ENVELOPE_KEY)).toContainEqual({
       actions: ['kms:GenerateDataKey'],

@@ -1,0 +1,141 @@
+import type { ProtectionMode } from '../policy.js';
+import type { RequestCounts } from './prices.js';
+import { type InputSource, LAMBDA_SECONDS_PER_OBJECT, OBJECTS_PER_INVOCATION } from './request-model.js';
+
+/**
+ * Published limits a run runs into (AWS documentation, as named per field). The S3 figures are per
+ * prefix partition: S3 adds partitions under sustained load, so more distinct prefixes (or time)
+ * raise them; the plan assumes the partitions the key space has today.
+ */
+export const LIMITS = {
+  /** S3 User Guide, "Best practices design patterns: optimizing Amazon S3 performance". */
+  s3WritesPerSecondPerPartition: 3500,
+  s3ReadsPerSecondPerPartition: 5500,
+  /** AWS KMS Developer Guide, "Request quotas": shared symmetric cryptographic operations, us-east-1. */
+  kmsRequestsPerSecond: 50_000,
+  /** DynamoDB Developer Guide, "Partitions and data distribution": per partition key value. */
+  dynamoWritesPerSecondPerPartition: 1000,
+  /** Issue 15's estimate for one chain of ListObjectsV2 pages ("about 1–2 k objects/s at best"). */
+  listingObjectsPerSecondPerChain: 1000,
+} as const;
+
+export interface ComponentLoad {
+  component: string;
+  /** Requests (or objects) the component must take. */
+  load: number;
+  perSecond: number;
+  seconds: number;
+  basis: string;
+}
+
+export interface Projection {
+  lambdaConcurrency: number;
+  seconds: number;
+  limitingComponent: string;
+  components: ComponentLoad[];
+}
+
+const sumOf = (requests: RequestCounts, pattern: RegExp) =>
+  Object.entries(requests).reduce((total, [op, n]) => (pattern.test(op) ? total + n : total), 0);
+
+/**
+ * How long a run would take: each component's load over its capacity; the slowest names the
+ * limit. Lambda capacity is the concurrency times ten objects in flight per invocation at the
+ * bench's per-object p50 (bench/RESULTS.md); the other capacities are the published limits above.
+ */
+export function projectDuration(input: {
+  source: InputSource;
+  mode: ProtectionMode;
+  requests: RequestCounts;
+  queued: number;
+  /** Objects the run would write under a KMS key (each lands in the byWrappingKey index). */
+  keyedWrites: number;
+  /** Keys the listing returns, or rows the inventory holds. */
+  listedKeys: number;
+  inventoryFiles: number;
+  lambdaConcurrency: number;
+  prefixPartitions: number;
+  /**
+   * Inventory runs: rows one reader turns into jobs per second (bench/projection.ts measures it).
+   * Data files are read in parallel, one per function, up to the concurrency.
+   */
+  inventoryRowsPerSecondPerFile?: number;
+}): Projection {
+  const perObject =
+    input.mode === 'envelope' ? LAMBDA_SECONDS_PER_OBJECT.envelope : LAMBDA_SECONDS_PER_OBJECT.other;
+  const partitions = Math.max(1, input.prefixPartitions);
+  const component = (name: string, load: number, perSecond: number, basis: string): ComponentLoad => ({
+    component: name,
+    load: Math.round(load),
+    perSecond: Math.round(perSecond),
+    seconds: perSecond > 0 ? load / perSecond : 0,
+    basis,
+  });
+  const components = [
+    component(
+      'lambda',
+      input.queued,
+      (input.lambdaConcurrency * OBJECTS_PER_INVOCATION) / perObject,
+      `${input.lambdaConcurrency} functions x ${OBJECTS_PER_INVOCATION} objects in flight at ${perObject}s each (bench p50)`,
+    ),
+    component(
+      's3 writes',
+      sumOf(input.requests, /^s3\.(PutObject|CopyObject|UpdateObjectEncryption|UploadPart|UploadPartCopy)$/),
+      LIMITS.s3WritesPerSecondPerPartition * partitions,
+      `${LIMITS.s3WritesPerSecondPerPartition}/s per prefix partition x ${partitions}`,
+    ),
+    component(
+      's3 reads',
+      sumOf(input.requests, /^s3\.(HeadObject|GetObject|GetObjectTagging)$/),
+      LIMITS.s3ReadsPerSecondPerPartition * partitions,
+      `${LIMITS.s3ReadsPerSecondPerPartition}/s per prefix partition x ${partitions}`,
+    ),
+    component(
+      'kms',
+      sumOf(input.requests, /^kms\./),
+      LIMITS.kmsRequestsPerSecond,
+      'shared symmetric request quota',
+    ),
+    component(
+      'dynamodb run item',
+      input.queued * 0.1 +
+        (input.source === 'listing' ? Math.ceil(input.listedKeys / 1000) : input.inventoryFiles),
+      LIMITS.dynamoWritesPerSecondPerPartition,
+      "one partition key takes the run's counters (once per batch of ten) and page markers",
+    ),
+    component(
+      'dynamodb byWrappingKey index',
+      input.keyedWrites,
+      LIMITS.dynamoWritesPerSecondPerPartition,
+      "one partition key per wrapping key: every protected object's finish lands there (issue 15, point 4)",
+    ),
+  ];
+  if (input.source === 'listing') {
+    components.push(
+      component(
+        'enumeration (listing, one chain)',
+        input.listedKeys,
+        LIMITS.listingObjectsPerSecondPerChain,
+        'one sequential chain of ListObjectsV2 pages',
+      ),
+    );
+  }
+  if (input.source === 'inventory' && input.inventoryRowsPerSecondPerFile) {
+    const readers = Math.max(1, Math.min(input.inventoryFiles, input.lambdaConcurrency));
+    components.push(
+      component(
+        'enumeration (inventory, files in parallel)',
+        input.listedKeys,
+        input.inventoryRowsPerSecondPerFile * readers,
+        `${readers} data files read at once, ${input.inventoryRowsPerSecondPerFile} rows/s each (measured)`,
+      ),
+    );
+  }
+  const slowest = components.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+  return {
+    lambdaConcurrency: input.lambdaConcurrency,
+    seconds: slowest.seconds,
+    limitingComponent: slowest.component,
+    components,
+  };
+}

@@ -1,0 +1,134 @@
+import { INVENTORY_ROWS_PER_MESSAGE } from '../jobs/inventory-file.js';
+import type { ProtectionMode } from '../policy.js';
+import type { RequestCounts } from './prices.js';
+
+/** Where a run's object list comes from. */
+export type InputSource = 'listing' | 'inventory';
+
+/**
+ * Requests per object by what the run does with it, from the current code and the per-object
+ * figures measured by SDK middleware in bench/RESULTS.md (run of 2026-11-23, second session):
+ * sse-kms s3 2.001, dynamo 3.12 (UpdateItem 2.1, TransactWriteItems 1.001, GetItem 0.018);
+ * envelope s3 4.144, kms 1, dynamo 3.131. The split of envelope's S3 requests (object and
+ * instruction-file HEAD, GET, PUT, tags when the object has some) is read from the code.
+ */
+const LEDGER_AND_AUDIT = {
+  'dynamo.UpdateItem': 2.1,
+  'dynamo.TransactWriteItems': 1,
+  'dynamo.GetItem': 0.018,
+};
+const PER_ACTION: Record<string, RequestCounts> = {
+  // A decision without a write: HEAD, ledger read (compliant only), decision record, audit append.
+  compliant: {
+    's3.HeadObject': 1,
+    'dynamo.GetItem': 1,
+    'dynamo.UpdateItem': 1,
+    'dynamo.TransactWriteItems': 1,
+  },
+  skip: { 's3.HeadObject': 1, 'dynamo.UpdateItem': 1, 'dynamo.TransactWriteItems': 1 },
+  'protect:copy-in-place': { 's3.HeadObject': 1, 's3.CopyObject': 1, ...LEDGER_AND_AUDIT },
+  'protect:update-encryption': { 's3.HeadObject': 1, 's3.UpdateObjectEncryption': 1, ...LEDGER_AND_AUDIT },
+  'protect:envelope': {
+    's3.HeadObject': 2,
+    's3.GetObject': 1,
+    's3.PutObject': 1,
+    's3.GetObjectTagging': 0.144,
+    'kms.GenerateDataKey': 1,
+    ...LEDGER_AND_AUDIT,
+  },
+};
+PER_ACTION['protect:upgrade-format'] = PER_ACTION['protect:envelope']!;
+PER_ACTION['protect:sse-c-migration'] = PER_ACTION['protect:copy-in-place']!;
+// The run's HEAD decides; modelled at its dearer outcome, a copy.
+PER_ACTION['head-decides'] = PER_ACTION['protect:copy-in-place']!;
+
+// Each object that reaches the encrypt queue: one tenth of a SendMessageBatch, and on Lambda the
+// event source mapping's ReceiveMessage and DeleteMessageBatch for batches of ten.
+const QUEUED = { 'sqs.SendMessageBatch': 0.1, 'sqs.ReceiveMessage': 0.1, 'sqs.DeleteMessageBatch': 0.1 };
+
+/** Seconds of Lambda time per object: the bench's p50 (512 MB, ten objects in flight per invocation). */
+export const LAMBDA_SECONDS_PER_OBJECT = { envelope: 0.2664, other: 0.1176 } as const;
+export const LAMBDA_MEMORY_GB = 0.5;
+export const OBJECTS_PER_INVOCATION = 10;
+
+export function requestsForAction(action: string): RequestCounts {
+  return PER_ACTION[action] ?? PER_ACTION[action.startsWith('skip:') ? 'skip' : 'protect:copy-in-place']!;
+}
+
+export interface RunRequests {
+  requests: RequestCounts;
+  /** Objects that reach the encrypt queue (and a Lambda invocation). */
+  queued: number;
+  lambdaGbSeconds: number;
+  lambdaInvocations: number;
+}
+
+/**
+ * The requests a run would make: per object by action, plus enumeration (listing: one LIST, one
+ * scan message and one page transaction per 1,000 keys; inventory: per data file, as
+ * `encrypt --inventory` does it).
+ */
+export function modelRun(input: {
+  source: InputSource;
+  mode: ProtectionMode;
+  byAction: Record<string, { count: number }>;
+  /** Keys the listing returns, or rows the inventory holds. */
+  listedKeys: number;
+  inventoryFiles: number;
+}): RunRequests {
+  const requests: RequestCounts = {};
+  const add = (mix: RequestCounts, times: number) => {
+    for (const [op, n] of Object.entries(mix)) requests[op] = (requests[op] ?? 0) + n * times;
+  };
+  let queued = 0;
+  // Both sources send every current object to the encrypt handler, which HEADs it: an inventory
+  // shows no user metadata (a NOT-SSE row may be a client-side envelope), and every decision gets
+  // its ledger item and audit record. An inventory saves the listing, not the per-object requests.
+  for (const [action, { count }] of Object.entries(input.byAction)) {
+    queued += count;
+    add(requestsForAction(action), count);
+    add(QUEUED, count);
+  }
+  if (input.source === 'listing') {
+    const pages = Math.ceil(input.listedKeys / 1000);
+    add(
+      {
+        's3.ListObjectsV2': 1,
+        'sqs.SendMessage': 1,
+        'sqs.ReceiveMessage': 1,
+        'dynamo.TransactWriteItems': 1,
+      },
+      pages,
+    );
+  } else {
+    // The manifest and its checksum; each data file read once for the MD5 check before the run
+    // starts, then once per chunk message (INVENTORY_ROWS_PER_MESSAGE rows each); each chunk's
+    // message received and its page recorded, each file's completion checked.
+    const chunks = Math.max(input.inventoryFiles, Math.ceil(input.listedKeys / INVENTORY_ROWS_PER_MESSAGE));
+    add({ 's3.GetObject': 2 + input.inventoryFiles, 'sqs.SendMessageBatch': input.inventoryFiles / 10 }, 1);
+    add(
+      { 's3.GetObject': 1, 'sqs.SendMessage': 1, 'sqs.ReceiveMessage': 1, 'dynamo.TransactWriteItems': 1 },
+      chunks,
+    );
+    add({ 'dynamo.UpdateItem': 1 }, input.inventoryFiles);
+  }
+  const seconds =
+    input.mode === 'envelope' ? LAMBDA_SECONDS_PER_OBJECT.envelope : LAMBDA_SECONDS_PER_OBJECT.other;
+  const rounded = Object.fromEntries(Object.entries(requests).map(([op, n]) => [op, Math.round(n)]));
+  return {
+    requests: rounded,
+    queued,
+    lambdaGbSeconds: queued * seconds * LAMBDA_MEMORY_GB,
+    lambdaInvocations: Math.ceil(queued / OBJECTS_PER_INVOCATION),
+  };
+}
+
+/** Requests summed by service: `s3`, `kms`, `dynamo`, `sqs`. */
+export function byService(requests: RequestCounts): Record<string, number> {
+  const out: Record<string, number> = { s3: 0, kms: 0, dynamo: 0, sqs: 0 };
+  for (const [op, n] of Object.entries(requests)) {
+    const service = op.split('.')[0]!;
+    out[service] = (out[service] ?? 0) + n;
+  }
+  return out;
+}

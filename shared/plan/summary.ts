@@ -1,0 +1,107 @@
+import type { InventoryFormat } from '../inventory/manifest.js';
+import type { ProtectionPolicy } from '../policy.js';
+import type { SampleResult } from './inventory-source.js';
+import type { PlanRequest } from './plan-run.js';
+import { costOf, PRICES, PRICES_AS_OF } from './prices.js';
+import { projectDuration } from './projection.js';
+import { byService, modelRun } from './request-model.js';
+import type { PlanTally } from './tally.js';
+
+export interface InventorySummary {
+  manifest: string;
+  format: InventoryFormat;
+  files: number;
+  rows: number;
+}
+
+/** Objects a run would write under a KMS key: each one's finish lands in the byWrappingKey index. */
+function keyedWrites(tally: PlanTally, policy: ProtectionPolicy): number {
+  if (!policy.keyArn) return 0;
+  return Object.entries(tally.byAction)
+    .filter(([action]) => action.startsWith('protect:') || action === 'head-decides')
+    .reduce((total, [, amount]) => total + amount.count, 0);
+}
+
+/** The plan as `--json` prints it: counts, modelled requests and cost, projected duration, notes. */
+export function summarise(input: {
+  request: PlanRequest;
+  policy: ProtectionPolicy;
+  tally: PlanTally;
+  samples: SampleResult[];
+  inventory?: InventorySummary;
+  listedKeys: number;
+  versioned?: boolean;
+}) {
+  const { request, policy, tally, inventory } = input;
+  const source = inventory ? 'inventory' : 'listing';
+  const run = modelRun({
+    source,
+    mode: policy.mode,
+    byAction: tally.byAction,
+    listedKeys: inventory ? inventory.rows : input.listedKeys,
+    inventoryFiles: inventory?.files ?? 0,
+  });
+  const cost = costOf(run.requests, { gbSeconds: run.lambdaGbSeconds, invocations: run.lambdaInvocations });
+  // S3 Inventory bills per object listed in the report, whatever the run does with the rows.
+  const inventoryReport = inventory
+    ? +((inventory.rows * PRICES.s3InventoryPerMillionObjects) / 1e6).toFixed(4)
+    : 0;
+  const projection = projectDuration({
+    source,
+    mode: policy.mode,
+    requests: run.requests,
+    queued: run.queued,
+    keyedWrites: keyedWrites(tally, policy),
+    listedKeys: inventory ? inventory.rows : input.listedKeys,
+    inventoryFiles: inventory?.files ?? 0,
+    lambdaConcurrency: request.lambdaConcurrency,
+    prefixPartitions: request.prefixPartitions,
+  });
+  const notes: string[] = [];
+  if (inventory) {
+    notes.push(
+      'An inventory shows no user metadata, so NOT-SSE rows may include client-side envelopes: a run HEADs every object it would write; the HEAD sample above estimates how many are envelopes.',
+      'Inventory rows are as of the report: objects written since are not counted.',
+      '`encrypt --inventory` reads the report instead of listing (one scan message per data file, read in parallel); it still sends every current object to the encrypt handler, which HEADs it and records its decision.',
+    );
+  }
+  if (tally.plaintextVersions.count > 0) {
+    notes.push(
+      `${tally.plaintextVersions.count} noncurrent versions stay plaintext: a run protects current versions and never deletes old ones.`,
+    );
+  }
+  if (tally.headFailures.count > 0) {
+    notes.push(
+      `${tally.headFailures.count} HEADs failed and are counted nowhere else (first: ${tally.headFailures.example}).`,
+    );
+  }
+  return {
+    bucket: request.bucket,
+    prefix: request.prefix,
+    source,
+    mode: policy.mode,
+    keyArn: policy.keyArn,
+    inventory,
+    versioned: input.versioned,
+    objects: tally.objects,
+    byState: tally.byState,
+    byStorageClass: tally.byStorageClass,
+    byAction: tally.byAction,
+    deleteMarkers: tally.deleteMarkers,
+    noncurrentVersions: tally.noncurrentVersions,
+    plaintextVersions: tally.plaintextVersions,
+    headFailures: tally.headFailures,
+    samples: input.samples,
+    requests: { byService: byService(run.requests), byOperation: run.requests, queuedObjects: run.queued },
+    cost: {
+      currency: 'USD',
+      pricesAsOf: PRICES_AS_OF,
+      region: 'us-east-1',
+      ...cost,
+      inventoryReport,
+      total: +(cost.total + inventoryReport).toFixed(4),
+    },
+    projection,
+    notes,
+  };
+}

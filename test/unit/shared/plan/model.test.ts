@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { costOf } from '../../../../shared/plan/prices.js';
+import { projectDuration } from '../../../../shared/plan/projection.js';
+import { byService, modelRun } from '../../../../shared/plan/request-model.js';
+
+describe('costOf', () => {
+  it('prices requests at the dated list prices, a two-item transaction as four write units', () => {
+    expect(costOf({ 's3.CopyObject': 1e6 }).s3).toBe(5);
+    expect(costOf({ 's3.HeadObject': 1e6 }).s3).toBe(0.4);
+    expect(costOf({ 'dynamo.TransactWriteItems': 1e6 }).dynamodb).toBe(2.5);
+    expect(costOf({ 'dynamo.GetItem': 1e6 }).dynamodb).toBe(0.125);
+    expect(costOf({ 'kms.GenerateDataKey': 1e4 }).kms).toBe(0.03);
+    expect(costOf({ 'sqs.SendMessageBatch': 1e6 }).sqs).toBe(0.4);
+    expect(costOf({}, { gbSeconds: 1e6, invocations: 1e6 }).lambda).toBe(13.5334);
+    expect(costOf({ 's3.CopyObject': 1e6, 'kms.Decrypt': 1e4 }).total).toBe(5.03);
+  });
+});
+
+describe('modelRun', () => {
+  const byAction = {
+    compliant: { count: 10 },
+    'protect:copy-in-place': { count: 1000 },
+    'skip:archived': { count: 5 },
+  };
+
+  it('a listing run HEADs every object and lists a page per 1,000 keys', () => {
+    const run = modelRun({
+      source: 'listing',
+      mode: 'sse-kms',
+      byAction,
+      listedKeys: 1015,
+      inventoryFiles: 0,
+    });
+    expect(run.queued).toBe(1015);
+    expect(run.requests['s3.HeadObject']).toBe(1015);
+    expect(run.requests['s3.CopyObject']).toBe(1000);
+    expect(run.requests['s3.ListObjectsV2']).toBe(2);
+    expect(run.lambdaInvocations).toBe(102);
+  });
+
+  it('an inventory run lists nothing, reads each data file twice (check, then scan) and HEADs every object', () => {
+    const run = modelRun({
+      source: 'inventory',
+      mode: 'sse-kms',
+      byAction,
+      listedKeys: 0,
+      inventoryFiles: 4,
+    });
+    expect(run.queued).toBe(1015);
+    expect(run.requests['s3.HeadObject']).toBe(1015);
+    expect(run.requests['s3.GetObject']).toBe(2 + 8);
+    expect(run.requests['s3.ListObjectsV2']).toBeUndefined();
+    expect(byService(run.requests)).toMatchObject({ s3: 1015 + 1000 + 10, kms: 0 });
+  });
+
+  it('an envelope protect asks KMS for a data key per object', () => {
+    const run = modelRun({
+      source: 'inventory',
+      mode: 'envelope',
+      byAction: { 'protect:envelope': { count: 100 } },
+      listedKeys: 0,
+      inventoryFiles: 1,
+    });
+    expect(run.requests['kms.GenerateDataKey']).toBe(100);
+    expect(run.requests['s3.PutObject']).toBe(100);
+  });
+});
+
+describe('projectDuration', () => {
+  const billion = 1e9;
+  const base = {
+    source: 'inventory' as const,
+    mode: 'sse-kms' as const,
+    requests: { 's3.HeadObject': billion, 's3.CopyObject': billion },
+    queued: billion,
+    listedKeys: 0,
+    inventoryFiles: 1000,
+    lambdaConcurrency: 1000,
+  };
+
+  it('names the wrapping-key index as the limit of a single-key sse-kms run (one partition key, 1,000 writes/s)', () => {
+    const p = projectDuration({ ...base, keyedWrites: billion, prefixPartitions: 1000 });
+    expect(p.limitingComponent).toBe('dynamodb byWrappingKey index');
+    expect(p.seconds).toBe(1e6);
+  });
+
+  it('without a key, one prefix partition limits S3 writes to 3,500/s', () => {
+    const p = projectDuration({ ...base, mode: 'sse-s3', keyedWrites: 0, prefixPartitions: 1 });
+    expect(p.limitingComponent).toBe('s3 writes');
+    expect(p.seconds).toBeCloseTo(billion / 3500, 0);
+  });
+
+  it("with many partitions the run item's counters limit, then Lambda concurrency", () => {
+    const counters = projectDuration({ ...base, mode: 'sse-s3', keyedWrites: 0, prefixPartitions: 1000 });
+    expect(counters.limitingComponent).toBe('dynamodb run item');
+    // A counter update per batch of ten objects, and a page marker per data file.
+    expect(counters.seconds).toBe((1e8 + 1000) / 1000);
+    const lambda = projectDuration({
+      ...base,
+      mode: 'sse-s3',
+      keyedWrites: 0,
+      prefixPartitions: 1000,
+      queued: 1e6,
+      lambdaConcurrency: 1,
+    });
+    expect(lambda.limitingComponent).toBe('lambda');
+    expect(lambda.seconds).toBeCloseTo((1e6 * 0.1176) / 10, 0);
+  });
+
+  it('a listing run adds its single enumeration chain', () => {
+    const p = projectDuration({
+      ...base,
+      source: 'listing',
+      mode: 'sse-s3',
+      keyedWrites: 0,
+      prefixPartitions: 1e5,
+      requests: {},
+      queued: 0,
+      listedKeys: billion,
+    });
+    expect(p.limitingComponent).toBe('enumeration (listing, one chain)');
+    expect(p.seconds).toBe(1e6);
+  });
+});
