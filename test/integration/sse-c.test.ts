@@ -89,6 +89,22 @@ async function newBucket(label: string) {
   return bucket;
 }
 
+describe('plan counts SSE-C objects', () => {
+  it('names them as their own state, without a key and without an error', async () => {
+    const bucket = uniqueBucket('ssec-plan');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 0 });
+    await putSseC(bucket, 'secret.bin', Buffer.from('customer secret'), customerKey().key);
+    await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain.txt', Body: 'plain' }));
+    const out = runCli(['plan', `s3://${bucket}`, '--mode', 'sse-kms', '--key', keyArn, '--json']);
+    expect(out.status, out.stderr).toBe(0);
+    const plan = JSON.parse(out.stdout);
+    expect(plan.byState['sse-c'].count).toBe(1);
+    expect(plan.byState.unencrypted.count).toBe(1);
+    expect(plan.byAction['skip:sse-c'].count).toBe(1);
+    expect(plan.headFailures.count).toBe(0);
+  });
+});
+
 describe('SSE-C objects without their key', () => {
   it('are skipped at once as sse-c, untouched, while the rest of the bucket is encrypted', async () => {
     const bucket = await newBucket('ssec-skip');
