@@ -26,7 +26,8 @@ export type SkipReason =
   | 'unreadable-client-side-format'
   | 'malformed-envelope'
   | 'dsse-other-key'
-  | 'wrapped-under-another-key';
+  | 'wrapped-under-another-key'
+  | 'envelope-key-unusable';
 
 export type ProtectMethod =
   | 'copy-in-place'

@@ -35,8 +35,14 @@ export async function verifyEnvelopeKey(
     return {
       compliant: false,
       reason: 'malformed-envelope',
-      detail:
-        'KMS refuses the data key or its encryption context (altered metadata, or a key this role may not use)',
+      detail: 'KMS refuses the data key or its encryption context (altered metadata)',
+    };
+  }
+  if (verdict === 'unusable') {
+    return {
+      compliant: false,
+      reason: 'envelope-key-unusable',
+      detail: `KMS will not use ${keyArn} to check this data key (access denied, disabled or deleted)`,
     };
   }
   // The data key was wrapped when the object was last written: the rotation index's wrap time.

@@ -137,14 +137,15 @@ export async function reEncryptDataKey(
  * Which key wraps an envelope's data key, asked of KMS without trusting the object: Decrypt naming
  * `keyArn` succeeds only when that key wrapped it, and answers IncorrectKeyException for another
  * key. The unwrapped data key is zeroed at once. `undecryptable`: KMS refuses the blob or its
- * context (altered metadata, or a key this role may not use).
+ * context (altered metadata). `unusable`: this role may not use the key, or the key is disabled,
+ * pending deletion or gone.
  */
 export async function wrappingKeyCheck(
   kms: KMSClient,
   wrapped: Uint8Array,
   encryptionContext: Record<string, string>,
   keyArn: string,
-): Promise<'match' | 'other-key' | 'undecryptable'> {
+): Promise<'match' | 'other-key' | 'undecryptable' | 'unusable'> {
   try {
     const out = await kms.send(
       new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: encryptionContext, KeyId: keyArn }),
@@ -154,7 +155,16 @@ export async function wrappingKeyCheck(
   } catch (error) {
     const name = errorName(error);
     if (name === 'IncorrectKeyException') return 'other-key';
-    if (name === 'InvalidCiphertextException' || name === 'AccessDeniedException') return 'undecryptable';
+    if (name === 'InvalidCiphertextException') return 'undecryptable';
+    if (
+      [
+        'AccessDeniedException',
+        'DisabledException',
+        'KMSInvalidStateException',
+        'NotFoundException',
+      ].includes(name)
+    )
+      return 'unusable';
     throw classifyAwsError(error, 'KMS Decrypt of the data key failed');
   }
 }

@@ -210,7 +210,7 @@ describe('IAM', () => {
       if (actions.length === 1 && actions[0] === 'kms:DescribeKey') continue; // carries no context
       const conditions = statement.Condition?.StringEquals ?? {};
       expect(
-        conditions['kms:EncryptionContext:aws:x-amz-cek-alg'] === 'AES/GCM/NoPadding' ||
+        asList(conditions['kms:EncryptionContext:aws:x-amz-cek-alg'] ?? []).includes('115') ||
           'kms:ViaService' in conditions,
         `${statement.roleId} ${statement.Sid}`,
       ).toBe(true);
@@ -223,6 +223,10 @@ describe('IAM', () => {
         s.Condition?.StringEquals?.['kms:EncryptionContext:aws:x-amz-cek-alg'],
     );
     expect(ownGenerate?.Action).toEqual(['kms:GenerateDataKey']);
+    expect(ownGenerate?.Condition?.StringEquals?.['kms:EncryptionContext:aws:x-amz-cek-alg']).toEqual([
+      '115',
+      'AES/GCM/NoPadding',
+    ]);
   });
 
   it('scopes S3 object actions to the configured buckets', () => {

@@ -65,6 +65,24 @@ describe('functionStatements', () => {
     }
   });
 
+  it('binds envelope grants to both S3EC contexts (V3 115, V2 AES/GCM/NoPadding) and lets encrypt read envelopes', () => {
+    const envelopeGrants = [...statements('encrypt'), ...statements('rewrap')].filter(
+      (s) => s.Condition?.StringEquals?.['kms:EncryptionContext:aws:x-amz-cek-alg'],
+    );
+    expect(envelopeGrants.length).toBeGreaterThan(0);
+    for (const grant of envelopeGrants) {
+      expect(grant.Condition?.StringEquals?.['kms:EncryptionContext:aws:x-amz-cek-alg']).toEqual([
+        '115',
+        'AES/GCM/NoPadding',
+      ]);
+    }
+    // Confirming the key of a client-written envelope and upgrading V2 objects both unwrap data keys.
+    expect(kmsOn('encrypt', ENVELOPE_KEY)).toContainEqual({
+      actions: ['kms:Decrypt'],
+      condition: 'kms:EncryptionContext:aws:x-amz-cek-alg',
+    });
+  });
+
   it('lets a previous SSE-KMS key only be read from, through S3', () => {
     expect(kmsOn('encrypt', OLD_KEY)).toEqual([{ actions: ['kms:Decrypt'], condition: 'kms:ViaService' }]);
     expect(kmsOn('rewrap', OLD_KEY)).toEqual([
