@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { eventOfOwnWrite } from '../../shared/events/own-writes.js';
 import { parseS3Message } from '../../shared/events/s3-event.js';
 import { jobForEvent } from '../../shared/events/watch-jobs.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
@@ -21,8 +22,9 @@ export type EventsHandlerDeps = EncryptDeps & {
 
 /**
  * The object-events queue consumer: S3 ObjectCreated notifications for watched buckets. Test
- * events are dropped; each created object goes through the same encrypt path as a backfill, whose
- * compliance check turns the events of our own writes into no-ops (no loops). Events arrive at
+ * events are dropped; the echo of our own write is recognised from the ledger and needs no
+ * decision; each other created object goes through the same encrypt path as a backfill, whose
+ * compliance check makes any echo the ledger cannot prove a no-op too (no loops). Events arrive at
  * least once and unordered, which is harmless: every job starts from a fresh HEAD, and the ledger
  * admits one write per object version.
  */
@@ -41,6 +43,13 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
         }
         const outcomes: Array<{ runId: string; result: JobResult }> = [];
         for (const created of parsed.objects) {
+          if (await eventOfOwnWrite(resolved.ledger, created)) {
+            logger.debug('event of our own write: nothing to decide', {
+              bucket: created.bucket,
+              key: created.key,
+            });
+            continue;
+          }
           const job = jobForEvent(created, await resolved.policies.forBucket(created.bucket), now());
           const result = await encryptObject(job, resolved);
           logger.info('event handled', {

@@ -34,6 +34,8 @@ export interface ObjectCreated {
   key: string;
   eventName: string;
   eTag?: string;
+  /** Versioned buckets: the version the event is about. */
+  versionId?: string;
   size?: number;
   sequencer?: string;
 }
@@ -92,6 +94,7 @@ export function parseS3Message(body: string): ParsedS3Message {
       key,
       eventName: r.eventName,
       eTag: r.s3.object.eTag,
+      versionId: r.s3.object.versionId,
       size: r.s3.object.size,
       sequencer: r.s3.object.sequencer,
     });
