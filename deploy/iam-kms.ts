@@ -17,8 +17,8 @@ const ENVELOPE_CONTEXT = {
   StringEquals: { 'kms:EncryptionContext:aws:x-amz-cek-alg': ['115', 'AES/GCM/NoPadding'] },
 };
 /** Only requests S3 makes for us, in this region (SSE-KMS reads and writes). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, not JS
 export const VIA_S3 = {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, not JS
   StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } },
 };
 
