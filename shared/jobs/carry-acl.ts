@@ -17,11 +17,20 @@ export async function settleAcl(
   inspector: AclInspector | undefined,
   grants: ExtraGrants | undefined,
   keep: boolean,
-  written: { bucket: string; key: string; versionId?: string },
+  written: { bucket: string; key: string; versionId?: string; etag: string },
 ): Promise<AclOutcome> {
   if (!inspector || !grants) return {};
   if (!keep) return { warning: 'acl-not-carried', acl: `${grants.extra} grant(s) not carried` };
   try {
+    // PutObjectAcl takes no condition: without a version id to pin, check first that the key still
+    // holds our write, so the old grants never land on an object a user wrote meanwhile. (A write in
+    // the instant between the check and the put remains possible; versioned buckets are exact.)
+    if (!written.versionId && !(await inspector.stillCurrent(written.bucket, written.key, written.etag))) {
+      return {
+        warning: 'acl-reapply-failed',
+        acl: `the object changed after our write: ${grants.extra} grant(s) not re-applied to it`,
+      };
+    }
     await inspector.reapply(written.bucket, written.key, written.versionId, grants);
     return { acl: `${grants.extra} grant(s) re-applied` };
   } catch (error) {

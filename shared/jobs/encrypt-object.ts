@@ -295,6 +295,7 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
     bucket: head.bucket,
     key: head.key,
     versionId: written.versionId,
+    etag: written.etag,
   });
   const wrappedAt = now().toISOString();
   const keyArn = written.keyArn ?? policy.keyArn;

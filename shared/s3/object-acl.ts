@@ -2,6 +2,7 @@ import {
   GetBucketOwnershipControlsCommand,
   GetObjectAclCommand,
   type Grant,
+  HeadObjectCommand,
   type Owner,
   PutObjectAclCommand,
   type S3Client,
@@ -40,6 +41,12 @@ export class AclInspector {
       (grant) => !(grant.Permission === 'FULL_CONTROL' && grant.Grantee?.ID && grant.Grantee.ID === ownerId),
     ).length;
     return extra > 0 ? { owner: acl.Owner, grants, extra } : undefined;
+  }
+
+  /** Whether the key still holds the object with this ETag (nobody wrote it since). */
+  async stillCurrent(bucket: string, key: string, etag: string): Promise<boolean> {
+    const out = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return out.ETag === etag;
   }
 
   /** Puts the grants back on the object this run wrote (its version, where the bucket has them). */
