@@ -91,6 +91,12 @@ const services = (r: Record<string, number>) =>
     .filter(([k]) => !k.includes('.'))
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+/** Measured DynamoDB write units per object: table + indexes (see request-counter.ts). */
+const writeUnits = (r: Record<string, number>) => {
+  const table = r['dynamo.wcu.table'] ?? 0;
+  const index = r['dynamo.wcu.index'] ?? 0;
+  return `${(table + index).toFixed(2)} (table ${table.toFixed(2)}, indexes ${index.toFixed(2)})`;
+};
 
 if (!values['no-objects']) {
   // 1. Ceiling: find the best concurrency on small buckets, then run it on a full one.
@@ -165,7 +171,7 @@ if (!values['no-objects']) {
       fmt(run.ops_per_s),
       fmt(run.p50_ms),
       fmt(run.p99_ms),
-      services(requests[mode]),
+      `${services(requests[mode])}; DynamoDB write units ${writeUnits(requests[mode])}`,
       fmt(run.peak_rss_mb),
     ]);
     result[`${mode.replace('-', '')}_ops_per_s`] = run.ops_per_s;
