@@ -148,7 +148,9 @@ export class RunStore {
       ),
       readTally(this.client, this.tableName, runId),
     ]);
-    return out.Item ? { run: fromItem(out.Item, tally), tally } : undefined;
+    // A watch run (live enforcement) has no run item: its decisions are all there is of it.
+    if (!out.Item && tally.shards === 0) return undefined;
+    return { run: fromItem(out.Item ?? { runId }, tally), tally };
   }
 
   /**
