@@ -5,7 +5,6 @@ import { RunCloser } from '../shared/audit/run-digest.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import type { QueueUrls } from '../shared/queues.js';
-import { recountFromAudit } from '../shared/runs/recount.js';
 import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { displayS3Uri } from '../shared/s3-uri.js';
@@ -70,7 +69,6 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let run: Run | undefined;
   let idleSince: number | undefined;
-  let recountedOnce = false;
   try {
     for (;;) {
       await sleep(250, undefined, { signal: interrupt?.stop }).catch(() => undefined);
@@ -86,14 +84,8 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       } else if (idleSince === undefined) {
         idleSince = Date.now();
       } else if (Date.now() - idleSince > (options.idleMs ?? 5000)) {
-        // Quiet but short of settled: counters can fall short after a worker died mid-batch.
-        // The audit trail has the true tally; if it settles the run, the run is done.
-        const recounted = await recountFromAudit(clients.dynamo, config.auditTable, runs, runId);
-        if (recounted && settled(recounted.counts) > settled(run.counts) && !recountedOnce) {
-          recountedOnce = true;
-          idleSince = undefined;
-          continue;
-        }
+        // Quiet but short of settled: counts are exact (each audit append counts its record), so
+        // the jobs missing ended in a dead-letter queue.
         break;
       }
     }
@@ -112,9 +104,10 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     interrupted = { signal: interrupt.received, released };
   }
   await reporter.flush().catch(() => undefined);
-  const final = (await runs.get(runId)) ?? run!;
-  // Close the run with its audit digest if the handlers' last batch did not already.
-  await new RunCloser(clients.dynamo, config.auditTable, runs).closeIfComplete(final);
+  let final = (await runs.get(runId)) ?? run!;
+  // Close the run with its tally's digest if the handlers' last batch did not already.
+  if ((await new RunCloser(runs).closeIfComplete(runId)) === 'closed')
+    final = (await runs.get(runId)) ?? final;
   options.onProgress?.(final);
   return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)), interrupted };
 }

@@ -281,6 +281,11 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
     .description('recompute the hash chains and run digests; name every altered, removed or inserted record')
     .option('--run <id>', 'the objects of one run, and its digest (default: the latest run)')
     .option('--bucket <name>', 'every object in this bucket with audit records or an anchor')
+    .option(
+      '--all',
+      "the whole trail: every object's chain and every closed run's digest and count, in one streaming pass",
+    )
+    .option('--segments <n>', 'with --all: parallel Scan segments', parseConcurrency, 4)
     .addHelpText(
       'after',
       '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see README).',

@@ -82,16 +82,12 @@ const ledger = (actions: string[]): Statement => ({
 
 /**
  * Audit trail: append-only (a conditional Put inside the transaction that moves the object's chain
- * anchor on the ledger; never Update or Delete), and the run index, read to close a finished run.
+ * anchor and counts the record in its run's tally shard, both on the ledger; never Update or
+ * Delete). Closing a run reads its tally shards, not the audit records (docs/architecture.md,
+ * "Counting and closing runs").
  */
 const audit: Statement[] = [
   { Sid: 'AuditAppend', Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [arnOf('AuditTable')] },
-  {
-    Sid: 'AuditRunIndex',
-    Effect: 'Allow',
-    Action: ['dynamodb:Query'],
-    Resource: [indexOf('AuditTable', 'byRun')],
-  },
 ];
 
 /**
@@ -199,8 +195,8 @@ export function functionStatements(
           Action: ['sqs:SendMessage'],
           Resource: [queue('Scan'), queue('Encrypt'), deadLetter('Scan')],
         },
-        // Page markers, run counters, failure records.
-        ledger(['GetItem', 'PutItem', 'UpdateItem']),
+        // Page markers, run counters, failure records; a run's tally shards (Query) to close it.
+        ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
         listBuckets(config),
         ...inventoryReads(config),
       ];
@@ -212,9 +208,10 @@ export function functionStatements(
         ...common,
         consume(name),
         { Sid: 'DeadLetter', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [deadLetter(name)] },
-        // Claims, decisions, wrap index, audit anchors (in the audit transaction), run counters,
-        // failure records; the events handler also reads watch policies (Query by bucket).
-        ledger(['GetItem', 'PutItem', 'UpdateItem', ...(fn === 'events' ? ['Query'] : [])]),
+        // Claims, decisions, wrap index, audit anchors and run tally shards (in the audit
+        // transaction), failure records; a run's tally shards (Query) to close it, and the events
+        // handler's watch policies (Query by bucket).
+        ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
         ...audit,
         listBuckets(config),
         ...objectStatements(config),

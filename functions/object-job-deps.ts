@@ -26,9 +26,11 @@ export async function objectJobDeps(queue: QueueName) {
     acl: new AclInspector(clients.s3),
     ledger: local ? local.track(ledger) : ledger,
     local,
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable),
+    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, {
+      shards: config.tallyShards,
+    }),
     runs,
-    closer: new RunCloser(clients.dynamo, config.auditTable, runs),
+    closer: new RunCloser(runs),
     faults: faultsFor(config.faults),
     config,
     batch: {

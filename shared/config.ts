@@ -57,6 +57,12 @@ const ConfigSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().regex(/^alias\/[a-zA-Z0-9/_-]+$/, 'each entry must be alias/NAME'))),
+  // Tally shards per run: how many items a run's counts and digest spread over (docs/architecture.md,
+  // "Counting and closing runs"); readers sum whatever shards exist, so it can change any time.
+  S3SEAL_TALLY_SHARDS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(100).default(32),
+  ),
   // Fault injection for the soak and tests only (README, "Reliability"); empty means off.
   S3SEAL_FAULTS: z
     .string()
@@ -104,6 +110,8 @@ export interface Config {
   onLambda: boolean;
   rotation: RotationPolicy;
   faults?: FaultSpec;
+  /** Tally shards each process spreads a run's counts over (1 to 100). */
+  tallyShards: number;
   /** Base64 KMS ciphertext of the SSE-C migration key workers use (never the key itself). */
   sseCustomerKeyCiphertext?: string;
 }
@@ -144,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     actor: e.S3SEAL_ACTOR ?? e.AWS_LAMBDA_FUNCTION_NAME ?? `worker:${process.pid}`,
     onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
     faults: e.S3SEAL_FAULTS,
+    tallyShards: e.S3SEAL_TALLY_SHARDS,
     sseCustomerKeyCiphertext: e.S3SEAL_SSE_C_KEY_CIPHERTEXT,
     rotation: { maxKeyAgeDays: e.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS, aliases: e.S3SEAL_ROTATION_ALIASES },
   };

@@ -13,19 +13,24 @@ export type FaultPoint = (typeof FAULT_POINTS)[number];
 /**
  * What `S3SEAL_FAULTS` arms, e.g. `crash=0.02,duplicate=0.1,throttle=0.05,slow=0.01`: the chance
  * that a job crashes the process (spread over the crash points), that a received message is
- * delivered a second time, that a KMS or S3 call is throttled, or that a call is slowed by 2 s.
+ * delivered a second time, that a KMS or S3 call is throttled, that a call is slowed by 2 s, or
+ * (`batchretry`) that a handler's after-batch step fails once its records are done, so the whole
+ * batch is retried as Lambda retries a batch whose invocation failed.
  */
 export interface FaultSpec {
   crash: number;
   duplicate: number;
   throttle: number;
   slow: number;
+  batchretry: number;
 }
+
+export const NO_FAULTS: Readonly<FaultSpec> = { crash: 0, duplicate: 0, throttle: 0, slow: 0, batchretry: 0 };
 
 export type FaultKind = keyof FaultSpec;
 
 export function parseFaultSpec(spec: string): FaultSpec {
-  const parsed: FaultSpec = { crash: 0, duplicate: 0, throttle: 0, slow: 0 };
+  const parsed: FaultSpec = { ...NO_FAULTS };
   for (const part of spec
     .split(',')
     .map((p) => p.trim())
@@ -48,12 +53,12 @@ export function parseFaultSpec(spec: string): FaultSpec {
  * crashes end the process on the spot, as a Lambda timeout or an OOM kill would.
  */
 export class Faults {
-  readonly injected: Record<FaultKind, number> = { crash: 0, duplicate: 0, throttle: 0, slow: 0 };
+  readonly injected: Record<FaultKind, number> = { ...NO_FAULTS };
 
   constructor(
     private readonly armed: Partial<Record<FaultPoint, number>> = {},
     private readonly random: () => number = Math.random,
-    private readonly spec: FaultSpec = { crash: 0, duplicate: 0, throttle: 0, slow: 0 },
+    private readonly spec: FaultSpec = { ...NO_FAULTS },
     private readonly onCrash: 'throw' | 'exit' = 'throw',
   ) {}
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { FaultKind } from '../../shared/faults.js';
+import { type FaultKind, NO_FAULTS } from '../../shared/faults.js';
 
 export interface SupervisorStats {
   restarts: number;
@@ -17,7 +17,7 @@ export function superviseWorkers(options: {
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
 }) {
-  const stats: SupervisorStats = { restarts: 0, faults: { crash: 0, duplicate: 0, throttle: 0, slow: 0 } };
+  const stats: SupervisorStats = { restarts: 0, faults: { ...NO_FAULTS } };
   const children = new Set<ChildProcess>();
   let stopping = false;
 

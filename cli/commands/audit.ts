@@ -4,6 +4,7 @@ import { rename } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { csvHeader, csvRow, jsonLine } from '../../shared/audit/audit-format.js';
 import { recordsOfBucket, recordsOfRun } from '../../shared/audit/audit-records.js';
+import { verifyAll } from '../../shared/audit/verify-all.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
 import { ConfigError } from '../../shared/errors.js';
 import { RunStore } from '../../shared/runs/run-store.js';
@@ -68,12 +69,16 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
 interface VerifyOptions {
   run?: string;
   bucket?: string;
+  all?: boolean;
+  segments?: number;
 }
 
 export async function verifyCommand(options: VerifyOptions): Promise<number> {
   const { config, clients } = cliRuntime();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  if (options.run && options.bucket) throw new ConfigError('give one of --run ID or --bucket B');
+  if ([options.run, options.bucket, options.all].filter(Boolean).length > 1)
+    throw new ConfigError('give one of --run ID, --bucket B or --all');
+  if (options.all) return verifyAllCommand(runs, options.segments ?? 4);
   const runId = options.bucket ? undefined : (options.run ?? (await runs.recent(1))[0]);
   if (!runId && !options.bucket) throw new ConfigError('no runs yet: nothing to verify');
   const result = await verifyAudit(
@@ -94,6 +99,33 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
     `${scope}: ${result.records} audit record(s) of ${result.objects} object(s) checked` +
       (result.digest ? `; run digest ${result.digest}` : '') +
       `; ${result.findings.length === 0 ? 'no problems' : `${result.findings.length} problem(s)`}`,
+  );
+  return result.findings.length === 0 ? 0 : 1;
+}
+
+/** `audit verify --all`: the whole trail, streamed; progress on stderr, problems on stdout. */
+async function verifyAllCommand(runs: RunStore, segments: number): Promise<number> {
+  const { config, clients } = cliRuntime();
+  let shownAt = 0;
+  const result = await verifyAll(
+    { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable, runs },
+    {
+      segments,
+      onProgress: ({ records, objects }) => {
+        if (Date.now() - shownAt < 2000) return;
+        shownAt = Date.now();
+        console.error(`audit verify --all: ${records} record(s) of ${objects} object(s) so far`);
+      },
+    },
+  );
+  for (const finding of result.findings)
+    console.log(`${finding.subject}: ${finding.record}: ${finding.problem}`);
+  for (const runId of result.legacyRuns)
+    console.error(`run ${runId}: closed before multiset digests; its digest is checked by --run ${runId}`);
+  console.error(
+    `whole trail: ${result.records} audit record(s) of ${result.objects} object(s) and ` +
+      `${result.runsChecked} closed run(s) checked; ` +
+      `${result.findings.length === 0 ? 'no problems' : `${result.findings.length} problem(s)`}`,
   );
   return result.findings.length === 0 ? 0 : 1;
 }

@@ -9,7 +9,7 @@ import type { RunStore } from '../../shared/runs/run-store.js';
 import { workerSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
 import { once } from '../lazy.js';
 import { objectJobDeps } from '../object-job-deps.js';
-import { countOutcomes } from '../outcome-counter.js';
+import { settleBatchRuns } from '../run-epilogue.js';
 import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
 
 export type EncryptHandlerDeps = EncryptDeps & { runs: RunStore; batch?: BatchOptions; closer?: RunCloser };
@@ -39,10 +39,11 @@ export function createEncryptHandler(deps: () => Promise<EncryptHandlerDeps> | E
       },
       resolved.batch,
     );
-    await countOutcomes(
-      resolved.runs,
-      results.map(({ result }) => result),
+    // Outcomes are counted by each record's audit append; close the runs this batch completed.
+    await settleBatchRuns(
       resolved.closer,
+      results.map(({ result }) => result.runId),
+      resolved.faults,
     );
     return response;
   };

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { RunCloser } from '../../shared/audit/run-digest.js';
 import { eventOfOwnWrite } from '../../shared/events/own-writes.js';
 import { parseS3Message } from '../../shared/events/s3-event.js';
 import { jobForEvent } from '../../shared/events/watch-jobs.js';
@@ -11,12 +12,13 @@ import type { RunStore } from '../../shared/runs/run-store.js';
 import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { once } from '../lazy.js';
 import { objectJobDeps } from '../object-job-deps.js';
-import { countOutcomes } from '../outcome-counter.js';
+import { settleBatchRuns } from '../run-epilogue.js';
 import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
 
 export type EventsHandlerDeps = EncryptDeps & {
   runs: RunStore;
   policies: WatchPolicyStore;
+  closer?: RunCloser;
   batch?: BatchOptions;
 };
 
@@ -65,9 +67,11 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
       },
       resolved.batch,
     );
-    await countOutcomes(
-      resolved.runs,
-      results.flatMap(({ result }) => result),
+    // Outcomes are counted by each record's audit append; close the runs this batch completed.
+    await settleBatchRuns(
+      resolved.closer,
+      results.flatMap(({ result }) => result.map(({ runId }) => runId)),
+      resolved.faults,
     );
     return response;
   };

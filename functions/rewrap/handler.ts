@@ -2,16 +2,22 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { RunCloser } from '../../shared/audit/run-digest.js';
+import type { Faults } from '../../shared/faults.js';
 import { parseMessage, RewrapJobSchema } from '../../shared/jobs/messages.js';
 import { logger } from '../../shared/logger.js';
 import { type RewrapDeps, rewrapObject } from '../../shared/rewrap/rewrap-object.js';
 import type { RunStore } from '../../shared/runs/run-store.js';
 import { once } from '../lazy.js';
 import { objectJobDeps } from '../object-job-deps.js';
-import { countOutcomes } from '../outcome-counter.js';
+import { settleBatchRuns } from '../run-epilogue.js';
 import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
 
-export type RewrapHandlerDeps = RewrapDeps & { runs: RunStore; batch?: BatchOptions; closer?: RunCloser };
+export type RewrapHandlerDeps = RewrapDeps & {
+  runs: RunStore;
+  batch?: BatchOptions;
+  closer?: RunCloser;
+  faults?: Faults;
+};
 
 /** The rewrap queue consumer: one object's data key re-wrapped per record. */
 export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | RewrapHandlerDeps) {
@@ -34,10 +40,11 @@ export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | Rew
       },
       resolved.batch,
     );
-    await countOutcomes(
-      resolved.runs,
-      results.map(({ result }) => result),
+    // Outcomes are counted by each record's audit append; close the runs this batch completed.
+    await settleBatchRuns(
       resolved.closer,
+      results.map(({ result }) => result.runId),
+      resolved.faults,
     );
     return response;
   };

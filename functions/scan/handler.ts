@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { RunCloser } from '../../shared/audit/run-digest.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { parseScanQueueMessage } from '../../shared/jobs/messages.js';
@@ -8,6 +9,7 @@ import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
+import { settleBatchRuns } from '../run-epilogue.js';
 import { processSqsBatch } from '../sqs-batch.js';
 
 /** Scan queue consumer: one listing page or one inventory data file per message (DESIGN.md, "Flow"). */
@@ -15,7 +17,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   const { config, clients, queues } = handlerRuntime();
   const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  const { response } = await processSqsBatch(
+  const { response, results } = await processSqsBatch(
     event,
     context,
     async (record) => {
@@ -26,13 +28,18 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
           ? await inventoryFilePage(message, deps)
           : await scanPage(message, deps);
       logger.info('scanned page', { runId: message.runId, page: message.page, ...result });
-      return result;
+      return message.runId;
     },
     {
       deadLetter: { sqs: clients.sqs, url: deadLetter.scan, queue: 'scan' },
       failures: new FailureLog(clients.dynamo, config.ledgerTable),
       retry: { sqs: clients.sqs, queueUrl: work.scan },
     },
+  );
+  // A run whose jobs all finished before its scan did (or that has no objects) closes here.
+  await settleBatchRuns(
+    new RunCloser(runs),
+    results.map(({ result }) => result),
   );
   return response;
 }

@@ -1,31 +1,43 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Run, type RunStore, settled } from '../runs/run-store.js';
-import { recordsOfRun } from './audit-records.js';
-import { type ChainedRecord, runDigest } from './hash-chain.js';
+import { settled } from '../runs/run-counts.js';
+import type { Run, RunStore } from '../runs/run-store.js';
+import type { RunTally } from '../runs/tally-shards.js';
+import { MULTISET_HASH_ALGORITHM } from './multiset-hash.js';
 
-export function isComplete(run: Run): boolean {
-  return run.scanComplete && settled(run.counts) >= run.discovered;
+/** Every discovered object's outcome is counted, and the scan has discovered them all. */
+export function isComplete(run: Run, tally: RunTally): boolean {
+  return run.scanComplete && settled(tally.counts) >= run.discovered;
 }
 
+export type CloseResult = 'closed' | 'already closed' | 'open' | 'not found';
+
 /**
- * Closes a finished run with the digest over its audit records: whoever counts the last outcome
- * (a handler's batch, or the CLI's local run) calls this; the first close wins.
+ * Closes finished runs with the digest of their tally shards (docs/architecture.md, "Counting and
+ * closing runs"): one consistent Query of the shards, never the audit records, so a run of any
+ * size closes in one small step. Every handler checks the runs of its whole batch, duplicates
+ * included, and fails the batch if a check fails, so the batch is retried until the check is
+ * made; the first close wins, later ones change nothing.
  */
 export class RunCloser {
-  constructor(
-    private readonly dynamo: DynamoDBDocumentClient,
-    private readonly auditTable: string,
-    private readonly runs: RunStore,
-  ) {}
+  constructor(private readonly runs: RunStore) {}
 
-  async closeIfComplete(run: Run | undefined): Promise<boolean> {
-    if (!run || run.auditDigest || !isComplete(run)) return false;
-    const records: ChainedRecord[] = [];
-    for await (const record of recordsOfRun(this.dynamo, this.auditTable, run.runId)) {
-      records.push(record as ChainedRecord);
-    }
-    // Counters are a fast estimate; close only when every discovered job has its record.
-    if (records.length < run.discovered) return false;
-    return this.runs.close(run.runId, runDigest(records), records.length);
+  async closeIfComplete(runId: string): Promise<CloseResult> {
+    const found = await this.runs.getWithTally(runId);
+    if (!found) return 'not found';
+    const { run, tally } = found;
+    if (run.auditDigest) return 'already closed';
+    if (!isComplete(run, tally)) return 'open';
+    const closed = await this.runs.close(runId, {
+      digest: tally.digest,
+      records: tally.records,
+      algorithm: MULTISET_HASH_ALGORITHM,
+    });
+    return closed ? 'closed' : 'already closed';
+  }
+
+  /** Checks each run once (in parallel); throws if any check fails, for the batch to be retried. */
+  async settle(runIds: Iterable<string>): Promise<Map<string, CloseResult>> {
+    const unique = [...new Set(runIds)];
+    const results = await Promise.all(unique.map((runId) => this.closeIfComplete(runId)));
+    return new Map(unique.map((runId, i) => [runId, results[i]!]));
   }
 }

@@ -3,7 +3,8 @@ import type { RunStore } from '../runs/run-store.js';
 import { displayS3Uri } from '../s3-uri.js';
 import { auditPartitionKey, readAnchor } from './audit-log.js';
 import { recordsOfBucket, recordsOfRun } from './audit-records.js';
-import { type ChainedRecord, runDigest, verifyChain } from './hash-chain.js';
+import { type ChainedRecord, recordHash, runDigest, verifyChain } from './hash-chain.js';
+import { MULTISET_HASH_ALGORITHM, MultisetAccumulator, multisetDigest } from './multiset-hash.js';
 
 export interface AuditFinding {
   /** s3://bucket/key, or `run ID` for a finding about the run's digest. */
@@ -69,7 +70,10 @@ export async function verifyAudit(
       findings.push({ subject: `run ${scope.runId}`, record: 'run', problem: 'not found' });
     } else if (!run.auditDigest) {
       digest = 'run not closed';
-    } else if (runDigest(runRecords) === run.auditDigest && runRecords.length === run.auditRecords) {
+    } else if (
+      recomputedDigest(run.digestAlgorithm, runRecords) === run.auditDigest &&
+      runRecords.length === run.auditRecords
+    ) {
       digest = 'matches';
     } else {
       digest = 'differs';
@@ -81,6 +85,19 @@ export async function verifyAudit(
     }
   }
   return { objects: objects.size, records, findings, digest };
+}
+
+/**
+ * A run's digest recomputed from its records, by the algorithm it was closed with: the multiset
+ * hash of the records' hashes (recomputed from their content, so an altered record changes it),
+ * or for runs closed before it, SHA-256 over the sorted hashes.
+ */
+export function recomputedDigest(algorithm: string | undefined, records: ChainedRecord[]): string {
+  if (algorithm === undefined) return runDigest(records);
+  if (algorithm !== MULTISET_HASH_ALGORITHM) throw new Error(`unknown run digest algorithm ${algorithm}`);
+  const accumulator = new MultisetAccumulator();
+  for (const record of records) accumulator.add(recordHash(record));
+  return multisetDigest(accumulator.value);
 }
 
 async function objectRecords(deps: VerifyDeps, bucket: string, key: string): Promise<ChainedRecord[]> {

@@ -241,8 +241,13 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   const before = { etagBefore: head.etag, versionIdBefore: head.versionId, method: decision.method };
   // A first claim for this object: its audit chain is almost surely new (skip reading the anchor).
   const hints = { likelyNewChain: claim.firstClaim === true };
-  const finish = async (decisionName: AuditDecision, outcome: FinishInput, fields: Partial<AuditRecord>) => {
-    await audit(decisionName, { ...before, ...fields }, hints);
+  const finish = async (
+    decisionName: AuditDecision,
+    outcome: FinishInput,
+    fields: Partial<AuditRecord>,
+    countReason?: string,
+  ) => {
+    await audit(decisionName, { ...before, ...fields }, { ...hints, countReason });
     return deps.ledger.finish(ref, owner, outcome, now());
   };
 
@@ -277,13 +282,14 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
         'skipped',
         { state: 'SKIPPED', reason: 'missing' },
         { reason: 'deleted during processing' },
+        'missing',
       );
       return { outcome: 'skipped', reason: 'missing' };
     }
     const classified = classifyAwsError(error, `${decision.method} failed`, ref);
     if (classified instanceof PermanentError) {
       const message = describeError(classified);
-      await finish('failed', { state: 'FAILED', error: message }, { error: message });
+      await finish('failed', { state: 'FAILED', error: message }, { error: message }, classified.name);
       return { outcome: 'failed', reason: classified.name, detail: message };
     }
     await deps.ledger.release(ref, owner, describeError(classified), now());

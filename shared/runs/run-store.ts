@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -10,20 +11,18 @@ import {
 import { transactionCancellation } from '../aws-errors.js';
 import type { EnvelopeFormat } from '../envelope/format.js';
 import type { ProtectionMode } from '../policy.js';
+import { emptyCounts, OUTCOMES, type Outcome, type OutcomeCounts } from './run-counts.js';
+import { COUNT_PREFIX, REASON_PREFIX, type RunTally, readTally } from './tally-shards.js';
 
-/** Outcomes a run counts; each object's job ends in exactly one of them. */
-export const OUTCOMES = ['encrypted', 'compliant', 'skipped', 'superseded', 'failed'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-
-export interface OutcomeCounts {
-  encrypted: number;
-  compliant: number;
-  skipped: number;
-  superseded: number;
-  failed: number;
-  /** Skips and failures by reason, for the summary. */
-  reasons: Record<string, number>;
-}
+export {
+  counterReason,
+  emptyCounts,
+  OUTCOMES,
+  type Outcome,
+  type OutcomeCounts,
+  settled,
+  WARNING_REASONS,
+} from './run-counts.js';
 
 export interface Run {
   runId: string;
@@ -43,8 +42,12 @@ export interface Run {
   trigger?: string;
   /** When outcomes were last counted: with startedAt, the run's rate. */
   lastProgressAt?: string;
-  /** Set once the run finished: SHA-256 over its audit records' hashes (see audit verify). */
+  /**
+   * Set once the run finished: the digest over its audit records' hashes (see audit verify), by
+   * `digestAlgorithm` (absent on runs closed before it: SHA-256 over the sorted hashes).
+   */
   auditDigest?: string;
+  digestAlgorithm?: string;
   auditRecords?: number;
   closedAt?: string;
   /** Objects the scan has enqueued so far. */
@@ -58,39 +61,8 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
 }
 
-export function emptyCounts(): OutcomeCounts {
-  return { encrypted: 0, compliant: 0, skipped: 0, superseded: 0, failed: 0, reasons: {} };
-}
-
-/** A reason as a counter name: DynamoDB attribute-safe and short. */
-/** Reasons an encrypted object can carry: warnings, shown beside the encrypted count. */
-export const WARNING_REASONS: ReadonlySet<string> = new Set(['acl-not-carried', 'acl-reapply-failed']);
-
-export function counterReason(reason: string): string {
-  return reason.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60);
-}
-
-/** Adds one batch's outcomes together, so a batch costs one counter write, not one per object. */
-export function tally(outcomes: Array<{ outcome: Outcome; reason?: string }>): OutcomeCounts {
-  const counts = emptyCounts();
-  for (const { outcome, reason } of outcomes) {
-    counts[outcome] += 1;
-    // Encrypted objects carry a reason only as a warning (what the rewrite did not carry).
-    if (reason && (outcome === 'skipped' || outcome === 'failed' || outcome === 'encrypted')) {
-      counts.reasons[reason] = (counts.reasons[reason] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-export function settled(counts: OutcomeCounts): number {
-  return OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
-}
-
 const RUN_SK = 'run';
 const RUN_LIST_PK = 'runs';
-const COUNT_PREFIX = 'count_';
-const REASON_PREFIX = 'reason_';
 const runKey = (runId: string) => ({ pk: `run#${runId}`, sk: RUN_SK });
 const pageKey = (runId: string, page: number) => ({
   pk: `run#${runId}`,
@@ -98,9 +70,9 @@ const pageKey = (runId: string, page: number) => ({
 });
 
 /**
- * Run records and their counters, in the ledger table. Counters are added per batch (one
- * UpdateItem for up to ten objects), which keeps one run's item far from DynamoDB's per-item write
- * limit at the concurrency Lambda runs this at.
+ * Run records in the ledger table. Their outcome counters live in the run's tally shards, written
+ * by each audit append (docs/architecture.md, "Counting and closing runs"): reading a run sums
+ * them, so the run item itself takes one write per scan page, never one per object.
  */
 export class RunStore {
   constructor(
@@ -149,64 +121,60 @@ export class RunStore {
     return (out.Items ?? []).map((item) => item.sk as string);
   }
 
-  async get(runId: string): Promise<Run | undefined> {
-    const out = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
-    );
-    return out.Item ? fromItem(out.Item) : undefined;
+  /** Every run's id, oldest first, page by page. */
+  async *allRunIds(): AsyncGenerator<string> {
+    for await (const page of paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': RUN_LIST_PK },
+      },
+    )) {
+      for (const item of page.Items ?? []) yield item.sk as string;
+    }
   }
 
-  /**
-   * Sets a run's counters once and for all from a complete tally (the audit trail's, see
-   * recountFromAudit) and freezes them: batches that count afterwards are ignored, since every job
-   * they could count is already in the tally.
-   */
-  async finalizeCounts(runId: string, counts: OutcomeCounts): Promise<Run | undefined> {
-    const names: Record<string, string> = {};
-    const values: Record<string, number | boolean> = { ':true': true };
-    const sets: string[] = ['countsFinal = :true'];
-    OUTCOMES.forEach((outcome, i) => {
-      names[`#c${i}`] = `${COUNT_PREFIX}${outcome}`;
-      values[`:c${i}`] = counts[outcome];
-      sets.push(`#c${i} = :c${i}`);
-    });
-    Object.entries(counts.reasons).forEach(([reason, n], i) => {
-      names[`#r${i}`] = `${REASON_PREFIX}${reason}`;
-      values[`:r${i}`] = n;
-      sets.push(`#r${i} = :r${i}`);
-    });
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: runKey(runId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(countsFinal)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return this.get(runId);
-      throw error;
-    }
+  /** The run with its counts summed from its tally shards (one Get and one Query, both consistent). */
+  async get(runId: string): Promise<Run | undefined> {
+    return (await this.getWithTally(runId))?.run;
+  }
+
+  /** The run and its tally (counts, records counted, digest so far). */
+  async getWithTally(runId: string): Promise<{ run: Run; tally: RunTally } | undefined> {
+    const [out, tally] = await Promise.all([
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
+      ),
+      readTally(this.client, this.tableName, runId),
+    ]);
+    // A watch run (live enforcement) has no run item: its decisions are all there is of it.
+    if (!out.Item && tally.shards === 0) return undefined;
+    return { run: fromItem(out.Item ?? { runId }, tally), tally };
   }
 
   /**
    * Closes a finished run with the digest over its audit records, once (the first closer wins;
    * later ones find it closed and change nothing).
    */
-  async close(runId: string, digest: string, records: number): Promise<boolean> {
+  async close(
+    runId: string,
+    closing: { digest: string; records: number; algorithm: string },
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: runKey(runId),
-          UpdateExpression: 'SET auditDigest = :digest, auditRecords = :n, closedAt = :now',
+          UpdateExpression:
+            'SET auditDigest = :digest, auditRecords = :n, digestAlgorithm = :algorithm, closedAt = :now',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(auditDigest)',
-          ExpressionAttributeValues: { ':digest': digest, ':n': records, ':now': new Date().toISOString() },
+          ExpressionAttributeValues: {
+            ':digest': closing.digest,
+            ':n': closing.records,
+            ':algorithm': closing.algorithm,
+            ':now': new Date().toISOString(),
+          },
         }),
       );
       return true;
@@ -294,56 +262,26 @@ export class RunStore {
       new UpdateCommand({ TableName: this.tableName, Key: runKey(runId), ...pageCounters(discovered, last) }),
     );
   }
-
-  /**
-   * Adds a batch's outcomes. Counters are top-level attributes (`count_encrypted`, `reason_missing`)
-   * because ADD creates a missing top-level attribute but not a path inside a missing map.
-   */
-  async addOutcomes(runId: string, counts: OutcomeCounts): Promise<Run | undefined> {
-    const values: Record<string, number> = {};
-    const adds: string[] = [];
-    for (const outcome of OUTCOMES) {
-      if (counts[outcome] === 0) continue;
-      values[`:${outcome}`] = counts[outcome];
-      adds.push(`${COUNT_PREFIX}${outcome} :${outcome}`);
-    }
-    const names: Record<string, string> = {};
-    Object.entries(counts.reasons).forEach(([reason, n], i) => {
-      names[`#r${i}`] = `${REASON_PREFIX}${reason}`;
-      values[`:r${i}`] = n;
-      adds.push(`#r${i} :r${i}`);
-    });
-    if (adds.length === 0) return undefined;
-    let out: { Attributes?: Record<string, unknown> };
-    try {
-      out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: runKey(runId),
-          UpdateExpression: `ADD ${adds.join(', ')} SET lastProgressAt = :now`,
-          // Counters frozen from the audit trail already hold every job this batch could count.
-          ConditionExpression: 'attribute_not_exists(countsFinal)',
-          ReturnValues: 'ALL_NEW',
-          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-          ExpressionAttributeValues: { ...values, ':now': new Date().toISOString() },
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
-    }
-    return out.Attributes ? fromItem(out.Attributes) : undefined;
-  }
 }
 
-function fromItem(item: Record<string, unknown>): Run {
+/**
+ * A run from its item and its tally. Runs counted before tally shards kept their counters on the
+ * run item (`count_*`, `reason_*`): those still add in, so old runs read as they did.
+ */
+function fromItem(item: Record<string, unknown>, tally: RunTally): Run {
   const counts = emptyCounts();
+  for (const outcome of OUTCOMES) counts[outcome] = tally.counts[outcome];
+  Object.assign(counts.reasons, tally.counts.reasons);
   const run: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith(COUNT_PREFIX)) counts[name.slice(COUNT_PREFIX.length) as Outcome] = Number(value);
-    else if (name.startsWith(REASON_PREFIX)) counts.reasons[name.slice(REASON_PREFIX.length)] = Number(value);
-    else if (name !== 'pk' && name !== 'sk') run[name] = value;
+    if (name.startsWith(COUNT_PREFIX)) counts[name.slice(COUNT_PREFIX.length) as Outcome] += Number(value);
+    else if (name.startsWith(REASON_PREFIX)) {
+      const reason = name.slice(REASON_PREFIX.length);
+      counts.reasons[reason] = (counts.reasons[reason] ?? 0) + Number(value);
+    } else if (name !== 'pk' && name !== 'sk' && name !== 'countsFinal') run[name] = value;
   }
+  if (tally.lastAt && !(typeof run.lastProgressAt === 'string' && run.lastProgressAt > tally.lastAt))
+    run.lastProgressAt = tally.lastAt;
   return { discovered: 0, pagesScanned: 0, scanComplete: false, ...run, counts } as Run;
 }
 

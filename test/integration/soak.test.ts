@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The reduced chaos soak (the full one is `npm run soak`): about a thousand objects under every
- * fault kind at once, then the soak's own independent check. It is a test because it can fail: a
+ * fault kind at once (failed after-batch steps included), then the soak's own independent check. It is a test because it can fail: a
  * lost or doubly-encrypted object, a stuck claim, an audit gap or a stray dead letter exits 1.
  */
 describe('reduced chaos soak', () => {
@@ -26,6 +26,8 @@ describe('reduced chaos soak', () => {
         '0.005',
         '--overwrite-rate',
         '0.02',
+        '--batch-retry-rate',
+        '0.03',
         '--timeout-minutes',
         '7',
       ],
@@ -44,6 +46,10 @@ describe('reduced chaos soak', () => {
     expect(figures.faults.crash).toBeGreaterThan(0);
     expect(figures.faults.duplicate).toBeGreaterThan(0);
     expect(figures.faults.throttle).toBeGreaterThan(0);
+    // Batches whose after-batch step failed came back whole: counts stayed exact, the run closed.
+    expect(figures.faults.batchretry).toBeGreaterThan(0);
+    const { encrypted, compliant, skipped, superseded, failed } = figures.counts;
+    expect(encrypted + compliant + skipped + superseded + failed).toBe(1000);
     expect(figures.restarts).toBe(figures.faults.crash);
     expect(figures.overwritten).toBeGreaterThan(0);
     expect(figures.audit_records).toBe(1000);

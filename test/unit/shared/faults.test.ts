@@ -9,7 +9,9 @@ describe('fault injection', () => {
       duplicate: 0.1,
       throttle: 0.05,
       slow: 0,
+      batchretry: 0,
     });
+    expect(parseFaultSpec('batchretry=0.2').batchretry).toBe(0.2);
     expect(() => parseFaultSpec('explode=0.1')).toThrow(/unknown fault "explode"/);
     expect(() => parseFaultSpec('crash=2')).toThrow(/crash: rate must be between 0 and 1/);
   });
@@ -19,7 +21,7 @@ describe('fault injection', () => {
     expect(faults.enabled).toBe(false);
     for (const point of FAULT_POINTS) faults.check(point);
     expect(faults.roll('duplicate')).toBe(false);
-    expect(faults.injected).toEqual({ crash: 0, duplicate: 0, throttle: 0, slow: 0 });
+    expect(faults.injected).toEqual({ crash: 0, duplicate: 0, throttle: 0, slow: 0, batchretry: 0 });
   });
 
   it('spreads the crash rate over the crash points and counts what it injects', () => {
@@ -28,7 +30,7 @@ describe('fault injection', () => {
     expect(() => faults.check('after-s3-write')).toThrow(InjectedCrashError);
     expect(faults.roll('duplicate')).toBe(true);
     expect(faults.roll('throttle')).toBe(false);
-    expect(faults.injected).toEqual({ crash: 1, duplicate: 1, throttle: 0, slow: 0 });
+    expect(faults.injected).toEqual({ crash: 1, duplicate: 1, throttle: 0, slow: 0, batchretry: 0 });
     const rarely = Faults.fromSpec(parseFaultSpec('crash=0.02'), 'throw', () => 0.005);
     expect(() => rarely.check('after-claim')).not.toThrow();
   });

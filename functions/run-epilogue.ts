@@ -1,0 +1,18 @@
+import type { RunCloser } from '../shared/audit/run-digest.js';
+import { InjectedCrashError } from '../shared/errors.js';
+import type { Faults } from '../shared/faults.js';
+
+/**
+ * After a batch: checks whether the runs of all its records (duplicates included) are complete,
+ * and closes those that are (docs/architecture.md, "Counting and closing runs"). Outcomes are
+ * already counted, by each record's audit append; if this check fails, it throws, so the whole
+ * batch is retried (as duplicates, which change nothing) and the check made again.
+ */
+export async function settleBatchRuns(
+  closer: RunCloser | undefined,
+  runIds: Iterable<string>,
+  faults?: Faults,
+): Promise<void> {
+  if (faults?.roll('batchretry')) throw new InjectedCrashError('after-batch');
+  await closer?.settle(runIds);
+}

@@ -1,0 +1,165 @@
+import {
+  type DynamoDBDocumentClient,
+  paginateQuery,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { AuditDecision } from '../audit/audit-log.js';
+import {
+  addToMultiset,
+  combineMultisets,
+  EMPTY_MULTISET,
+  type MultisetValue,
+  multisetDigest,
+} from '../audit/multiset-hash.js';
+import { counterReason, emptyCounts, OUTCOMES, type Outcome, type OutcomeCounts } from './run-counts.js';
+
+/**
+ * A run's outcomes are counted in tally shards on the ledger table (`pk run#<runId>`,
+ * `sk tally#<NN>`), by the same transaction that appends the audit record: counted exactly once
+ * whatever retries (docs/architecture.md, "Counting and closing runs"). Each shard holds outcome
+ * and reason counters, its record count (`ver`, also its version) and the multiset hash of its
+ * records' hashes.
+ */
+export const TALLY_PREFIX = 'tally#';
+export const COUNT_PREFIX = 'count_';
+export const REASON_PREFIX = 'reason_';
+export const DEFAULT_TALLY_SHARDS = 32;
+
+export const tallyKey = (runId: string, shard: number) => ({
+  pk: `run#${runId}`,
+  sk: `${TALLY_PREFIX}${String(shard).padStart(2, '0')}`,
+});
+
+/** What this process last knew of a shard: its version (= records) and multiset hash. */
+export interface ShardState {
+  ver: number;
+  digest: MultisetValue;
+}
+
+const OUTCOME_OF: Record<AuditDecision, Outcome> = {
+  encrypted: 'encrypted',
+  rewrapped: 'encrypted',
+  compliant: 'compliant',
+  skipped: 'skipped',
+  superseded: 'superseded',
+  failed: 'failed',
+};
+
+/** The counters one audit record adds: its outcome and, for some outcomes, its reason. */
+export function countersOf(decision: AuditDecision, reason?: string): { outcome: Outcome; reason?: string } {
+  const outcome = OUTCOME_OF[decision];
+  // Encrypted objects carry a reason only as a warning (what the rewrite did not carry).
+  const counted = outcome === 'skipped' || outcome === 'failed' || outcome === 'encrypted';
+  return { outcome, reason: counted && reason ? counterReason(reason) : undefined };
+}
+
+/**
+ * The shard update for one record, as a TransactWriteItems Update: conditional on the version
+ * this process last saw (absent: a new shard), so the multiset hash it computed from that state is
+ * the one it replaces. On a failed condition DynamoDB returns the shard (ALL_OLD): no extra read.
+ */
+export function shardUpdate(
+  table: string,
+  runId: string,
+  shard: number,
+  known: ShardState | undefined,
+  record: { hash: string; decision: AuditDecision; at: string },
+  reason: string | undefined,
+): { update: ShardUpdate; next: ShardState } {
+  const counters = countersOf(record.decision, reason);
+  const next: ShardState = {
+    ver: (known?.ver ?? 0) + 1,
+    digest: addToMultiset(known?.digest ?? EMPTY_MULTISET, record.hash),
+  };
+  const names: Record<string, string> = { '#o': `${COUNT_PREFIX}${counters.outcome}` };
+  const adds = ['#o :one'];
+  if (counters.reason) {
+    names['#r'] = `${REASON_PREFIX}${counters.reason}`;
+    adds.push('#r :one');
+  }
+  return {
+    next,
+    update: {
+      TableName: table,
+      Key: tallyKey(runId, shard),
+      UpdateExpression: `SET digest = :digest, ver = :ver, lastAt = :at ADD ${adds.join(', ')}`,
+      ConditionExpression: known ? 'ver = :prev' : 'attribute_not_exists(ver)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: {
+        ':digest': next.digest,
+        ':ver': next.ver,
+        ':at': record.at,
+        ':one': 1,
+        ...(known ? { ':prev': known.ver } : {}),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+type ShardUpdate = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
+
+/** A shard's state from its item (as ALL_OLD or a Query returns it); undefined if it has none. */
+export function shardStateOf(item: Record<string, unknown> | undefined): ShardState | undefined {
+  if (!item || item.ver === undefined) return undefined;
+  return { ver: Number(item.ver), digest: String(item.digest ?? EMPTY_MULTISET) };
+}
+
+/** A run's tally: the sum of its shards. */
+export interface RunTally {
+  counts: OutcomeCounts;
+  /** Audit records counted (Σ shard versions). */
+  records: number;
+  /** The run's multiset hash over its records' hashes, and its short digest. */
+  multiset: MultisetValue;
+  digest: string;
+  lastAt?: string;
+  shards: number;
+}
+
+export function sumShards(items: Array<Record<string, unknown>>): RunTally {
+  const counts = emptyCounts();
+  let records = 0;
+  let lastAt: string | undefined;
+  const digests: MultisetValue[] = [];
+  for (const item of items) {
+    for (const [name, value] of Object.entries(item)) {
+      if (name.startsWith(COUNT_PREFIX)) {
+        const outcome = name.slice(COUNT_PREFIX.length) as Outcome;
+        if ((OUTCOMES as readonly string[]).includes(outcome)) counts[outcome] += Number(value);
+      } else if (name.startsWith(REASON_PREFIX)) {
+        const reason = name.slice(REASON_PREFIX.length);
+        counts.reasons[reason] = (counts.reasons[reason] ?? 0) + Number(value);
+      }
+    }
+    const state = shardStateOf(item);
+    if (state) {
+      records += state.ver;
+      digests.push(state.digest);
+    }
+    if (typeof item.lastAt === 'string' && (!lastAt || item.lastAt > lastAt)) lastAt = item.lastAt;
+  }
+  const multiset = combineMultisets(digests);
+  return { counts, records, multiset, digest: multisetDigest(multiset), lastAt, shards: items.length };
+}
+
+/** Reads a run's shards with one consistent Query (one page up to 1 MB: any sane shard count). */
+export async function readTally(
+  client: DynamoDBDocumentClient,
+  table: string,
+  runId: string,
+): Promise<RunTally> {
+  const items: Array<Record<string, unknown>> = [];
+  for await (const page of paginateQuery(
+    { client },
+    {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `run#${runId}`, ':prefix': TALLY_PREFIX },
+      ConsistentRead: true,
+    },
+  )) {
+    items.push(...(page.Items ?? []));
+  }
+  return sumShards(items);
+}
