@@ -4,7 +4,7 @@ import { KeyUnusableError } from '../../shared/errors.js';
 import { parseKeyReference } from '../../shared/kms/key-reference.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { wrappingKeysInUse } from '../../shared/rewrap/key-usage.js';
-import { planRewrap } from '../../shared/rewrap/plan-rewrap.js';
+import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
@@ -55,7 +55,7 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
     trigger: 'cli rewrap',
   });
   console.error(
-    `run ${run.runId}: re-wrapping ${run.discovered} object(s) under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
+    `run ${run.runId}: ${describePlanned(run)} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
   );
   if (!options.local) {
     console.log(run.runId);
