@@ -13,10 +13,17 @@ const DYNAMO_READ = /^dynamo\.(GetItem|Query)$/;
 /**
  * Cost per million objects from measured requests per object (by operation). DynamoDB items here
  * are under 1 KB, so one request is one write or read unit (a TransactWriteItems of two items, the
- * audit append, is four). `lambdaSecondsPerObject` adds Lambda
+ * audit append, is four). Measured counts include each protected object's key-summary UpdateItem
+ * (one per wrap, one more on a rewrap to uncount the old wrap; docs/architecture.md, "Wrapping-key
+ * index"); `wrapIndexWrites` adds the GSI's own write per wrapped object, which no request shows
+ * (keys only: one write unit; a rewrap to another key moves the entry, two). `lambdaSecondsPerObject` adds Lambda
  * compute at 512 MB when given.
  */
-export function costPerMillion(perObject: RequestCounts, lambdaSecondsPerObject?: number) {
+export function costPerMillion(
+  perObject: RequestCounts,
+  lambdaSecondsPerObject?: number,
+  options: { wrapIndexWrites?: number } = {},
+) {
   const sum = (pattern: RegExp) =>
     Object.entries(perObject).reduce((total, [op, n]) => (pattern.test(op) ? total + n : total), 0);
   const m = 1_000_000;
@@ -27,7 +34,7 @@ export function costPerMillion(perObject: RequestCounts, lambdaSecondsPerObject?
   const sqs = (sum(/^sqs\./) * m * PRICES.sqsPerMillion) / m;
   // A transactional write is billed two write units per item; the audit append writes two items.
   const dynamo =
-    (sum(DYNAMO_WRITE) * m * PRICES.dynamoWritePerMillion) / m +
+    ((sum(DYNAMO_WRITE) + (options.wrapIndexWrites ?? 0)) * m * PRICES.dynamoWritePerMillion) / m +
     (sum(/^dynamo\.TransactWriteItems$/) * 4 * m * PRICES.dynamoWritePerMillion) / m +
     (sum(DYNAMO_READ) * m * PRICES.dynamoReadPerMillion) / m;
   const lambda =
