@@ -8,6 +8,8 @@ import { KeySummaries, objectsUpTo } from '../../shared/ledger/key-summaries.js'
 import { wrapKeyOf, wrapShardOf } from '../../shared/ledger/wrap-key.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { planRewrap, shardsToPlan } from '../../shared/rewrap/plan-rewrap.js';
+import { PlanPages } from '../../shared/runs/plan-pages.js';
+import { newRunId } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
@@ -123,6 +125,41 @@ describe('the sharded wrapping-key index', () => {
         { skipEmpty: true },
       ),
     ).toBeUndefined();
+  });
+
+  it("completes the run when a chain's last page was counted but the process died before completing it", async () => {
+    const runId = newRunId();
+    await pipeline.runs.create({
+      runId,
+      bucket,
+      prefix: '',
+      mode: 'rewrap',
+      keyArn: keyB,
+      startedAt: new Date().toISOString(),
+    });
+    // The dead delivery counted the chain's only page, then stopped.
+    expect(
+      await new PlanPages(pipeline.clients.dynamo, pipeline.config.ledgerTable).record(runId, 3, 1, 0, true),
+    ).toBe(true);
+    expect((await pipeline.runs.get(runId))!.scanComplete).toBe(false);
+    const redelivered: RewrapPlanPageMessage = {
+      type: 'rewrap-plan',
+      runId,
+      bucket,
+      prefix: '',
+      fromKeyArn: keyA,
+      toKeyArn: keyB,
+      shard: 3,
+      chains: 1,
+      page: 1,
+    };
+    const deps = { ...pipeline.clients, queues: pipeline.queues, config: pipeline.config };
+    expect(await rewrapPlanPage(redelivered, deps)).toMatchObject({ duplicate: true, enqueued: 0 });
+    expect(await pipeline.runs.get(runId)).toMatchObject({
+      scanComplete: true,
+      discovered: 0,
+      pagesScanned: 1,
+    });
   });
 
   it('backfills the index key and summary of items written before the sharded index', async () => {
