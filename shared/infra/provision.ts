@@ -14,6 +14,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Config } from '../config.js';
+import { RetryableError } from '../errors.js';
 import { WRAP_KEY_ATTRIBUTE, WRAP_KEY_INDEX } from '../ledger/wrap-key.js';
 import { QUEUES, type QueueName, queueName } from '../queues.js';
 
@@ -210,7 +211,7 @@ async function waitForIndex(dynamo: DynamoDBClient, table: string, index: string
     if (status === 'ACTIVE' && out.Table?.TableStatus === 'ACTIVE') return;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  throw new Error(`index ${index} of ${table} did not become active in 10 minutes`);
+  throw new RetryableError(`index ${index} of ${table} did not become active in 10 minutes`);
 }
 
 async function ownedByStack(dynamo: DynamoDBClient, arn: string): Promise<boolean> {
