@@ -13,10 +13,16 @@ const DYNAMO_READ = /^dynamo\.(GetItem|Query)$/;
 /**
  * Cost per million objects from measured requests per object (by operation) and measured DynamoDB
  * write units (table and index writes, transactional billing included). Reads are under 4 KB, so
- * one read request is one read unit. `lambdaSecondsPerObject` adds Lambda compute at 512 MB when
- * given.
+ * one read request is one read unit. Measured counts include each protected object's key-summary
+ * UpdateItem (docs/architecture.md, "Wrapping-key index"). For runs recorded before write units
+ * were measured, `wrapIndexWrites` adds the GSI's own write per wrapped object, which no request
+ * shows. `lambdaSecondsPerObject` adds Lambda compute at 512 MB when given.
  */
-export function costPerMillion(perObject: RequestCounts, lambdaSecondsPerObject?: number) {
+export function costPerMillion(
+  perObject: RequestCounts,
+  lambdaSecondsPerObject?: number,
+  options: { wrapIndexWrites?: number } = {},
+) {
   const sum = (pattern: RegExp) =>
     Object.entries(perObject).reduce((total, [op, n]) => (pattern.test(op) ? total + n : total), 0);
   const m = 1_000_000;
@@ -32,7 +38,7 @@ export function costPerMillion(perObject: RequestCounts, lambdaSecondsPerObject?
   const writeUnits =
     measuredUnits !== undefined
       ? measuredUnits + (perObject['dynamo.wcu.index'] ?? 0)
-      : sum(DYNAMO_WRITE) + sum(/^dynamo\.TransactWriteItems$/) * 4;
+      : sum(DYNAMO_WRITE) + (options.wrapIndexWrites ?? 0) + sum(/^dynamo\.TransactWriteItems$/) * 4;
   const dynamo =
     (writeUnits * m * PRICES.dynamoWritePerMillion) / m +
     (sum(DYNAMO_READ) * m * PRICES.dynamoReadPerMillion) / m;

@@ -223,6 +223,10 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
   program
     .command('keys')
     .description('list the KMS keys protecting objects, with object counts and oldest wrap time')
+    .option(
+      '--backfill-index',
+      'first index objects protected before the sharded wrap index (one-time upgrade; docs/large-buckets.md)',
+    )
     .action(lazy(async () => (await import('./commands/rewrap.js')).keysCommand));
 
   program

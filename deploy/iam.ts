@@ -188,15 +188,23 @@ export function functionStatements(
       return [
         ...common,
         consume('Scan'),
-        // The page's objects, the next page, and malformed messages straight to the DLQ.
+        // The page's objects (encrypt jobs, or rewrap jobs of a rewrap plan page), the next page, and
+        // malformed messages straight to the DLQ.
         {
           Sid: 'EnqueuePages',
           Effect: 'Allow',
           Action: ['sqs:SendMessage'],
-          Resource: [queue('Scan'), queue('Encrypt'), deadLetter('Scan')],
+          Resource: [queue('Scan'), queue('Encrypt'), queue('Rewrap'), deadLetter('Scan')],
         },
         // Page markers, run counters, failure records; a run's tally shards (Query) to close it.
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
+        // Rewrap plan pages query one shard of the wrap index each.
+        {
+          Sid: 'WrapIndex',
+          Effect: 'Allow',
+          Action: ['dynamodb:Query'],
+          Resource: [indexOf('LedgerTable', 'byWrapKey')],
+        },
         listBuckets(config),
         ...inventoryReads(config),
       ];
@@ -222,20 +230,23 @@ export function functionStatements(
     case 'rewrap-planner':
       return [
         ...common,
-        // Rewrap jobs; its own DLQ is the destination of failed asynchronous invocations.
+        // Rewrap jobs (scan-fallback plans), the first page of each index shard's plan chain (on the
+        // scan queue); its own DLQ is the destination of failed asynchronous invocations.
         {
           Sid: 'EnqueueRewraps',
           Effect: 'Allow',
           Action: ['sqs:SendMessage'],
-          Resource: [queue('Rewrap'), deadLetter('RewrapPlanner')],
+          Resource: [queue('Rewrap'), queue('Scan'), deadLetter('RewrapPlanner')],
         },
-        // Runs, alias targets; the wrap index is queried per key and scanned for keys in use.
-        ledger(['GetItem', 'PutItem', 'UpdateItem']),
+        // Runs, alias targets, and the per-key summaries (read by query per shard, or by batch for
+        // one key): no scan of the table or the index.
+        ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem']),
+        // One-item queries that confirm which shards of a key hold objects to re-wrap.
         {
           Sid: 'WrapIndex',
           Effect: 'Allow',
-          Action: ['dynamodb:Query', 'dynamodb:Scan'],
-          Resource: [indexOf('LedgerTable', 'byWrappingKey')],
+          Action: ['dynamodb:Query'],
+          Resource: [indexOf('LedgerTable', 'byWrapKey')],
         },
         // Scan-fallback plans list the bucket instead of querying the index.
         listBuckets(config),

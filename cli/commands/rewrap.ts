@@ -3,8 +3,9 @@ import { classifyAwsError } from '../../shared/aws-errors.js';
 import { KeyUnusableError } from '../../shared/errors.js';
 import { parseKeyReference } from '../../shared/kms/key-reference.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
+import { backfillWrapKeys } from '../../shared/ledger/backfill-wrap-keys.js';
 import { wrappingKeysInUse } from '../../shared/rewrap/key-usage.js';
-import { planRewrap } from '../../shared/rewrap/plan-rewrap.js';
+import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
@@ -55,7 +56,7 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
     trigger: 'cli rewrap',
   });
   console.error(
-    `run ${run.runId}: re-wrapping ${run.discovered} object(s) under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
+    `run ${run.runId}: ${describePlanned(run)} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
   );
   if (!options.local) {
     console.log(run.runId);
@@ -68,11 +69,19 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
   });
 }
 
-export async function keysCommand(): Promise<number> {
+export async function keysCommand(options: { backfillIndex?: boolean } = {}): Promise<number> {
   const { config, clients } = cliRuntime();
+  if (options.backfillIndex) {
+    const done = await backfillWrapKeys(clients.dynamo, config.ledgerTable);
+    console.error(
+      `indexed ${done.indexed} object(s) recorded before the sharded wrap index` +
+        (done.raced > 0 ? `; ${done.raced} changed meanwhile, left to their writer` : ''),
+    );
+  }
   const usage = await wrappingKeysInUse(clients.dynamo, config.ledgerTable);
   if (usage.length === 0) console.log('no objects recorded as protected by a KMS key yet');
   for (const key of usage) {
+    // Counts are upper bounds and wraps are by month (docs/architecture.md, "Wrapping-key index").
     console.log(
       `${key.keyArn}  ${String(key.objects).padStart(8)} object(s)  oldest wrap ${key.oldestWrap}  newest ${key.newestWrap}`,
     );

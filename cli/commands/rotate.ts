@@ -2,6 +2,7 @@ import { RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
 import { classifyAwsError } from '../../shared/aws-errors.js';
 import { ConfigError } from '../../shared/errors.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
+import { describePlanned } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import {
   type PlannedRewrap,
@@ -59,7 +60,7 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
       console.error(`${what}: nothing to re-wrap`);
       continue;
     }
-    console.error(`run ${plan.run.runId}: ${what}: re-wrapping ${plan.run.discovered} object(s)`);
+    console.error(`run ${plan.run.runId}: ${what}: ${describePlanned(plan.run)}`);
     if (!options.local) {
       console.log(plan.run.runId);
       continue;

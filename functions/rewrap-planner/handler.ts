@@ -18,7 +18,12 @@ import { once } from '../lazy.js';
 export type PlannerDeps = RotationPlannerDeps & { policy: RotationPolicy };
 
 export interface PlannerResult {
-  plans: Array<Omit<PlannedRewrap, 'run'> & { runId?: string; objects: number }>;
+  /**
+   * `chains`: index shards whose page chains (on the scan queue) enqueue the run's jobs;
+   * `objects`: objects enqueued by the time the planner returned (0 while chains are pending; the
+   * run's `discovered` counts them as they go).
+   */
+  plans: Array<Omit<PlannedRewrap, 'run'> & { runId?: string; objects: number; chains: number }>;
 }
 
 /**
@@ -41,7 +46,12 @@ export function createPlannerHandler(deps: () => Promise<PlannerDeps> | PlannerD
       );
     }
     const result: PlannerResult = {
-      plans: plans.map(({ run, ...plan }) => ({ ...plan, runId: run?.runId, objects: run?.discovered ?? 0 })),
+      plans: plans.map(({ run, ...plan }) => ({
+        ...plan,
+        runId: run?.runId,
+        objects: run?.discovered ?? 0,
+        chains: run?.chains ?? 0,
+      })),
     };
     for (const plan of result.plans) {
       if (plan.error) logger.error('rewrap plan failed', { ...plan });

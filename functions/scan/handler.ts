@@ -7,12 +7,16 @@ import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
+import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { settleBatchRuns } from '../run-epilogue.js';
 import { processSqsBatch } from '../sqs-batch.js';
 
-/** Scan queue consumer: one listing page or one inventory data file per message (DESIGN.md, "Flow"). */
+/**
+ * Scan queue consumer: one listing page, one inventory data file or one rewrap plan page per message
+ * (docs/architecture.md, "Flow").
+ */
 async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const { config, clients, queues } = handlerRuntime();
   const { work, deadLetter } = await queues();
@@ -24,9 +28,11 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
       const message = parseScanQueueMessage(record.body);
       const deps = { ...clients, runs, queues: work, config };
       const result =
-        message.type === 'inventory-file'
-          ? await inventoryFilePage(message, deps)
-          : await scanPage(message, deps);
+        message.type === 'rewrap-plan'
+          ? await rewrapPlanPage(message, deps)
+          : message.type === 'inventory-file'
+            ? await inventoryFilePage(message, deps)
+            : await scanPage(message, deps);
       logger.info('scanned page', { runId: message.runId, page: message.page, ...result });
       return message.runId;
     },

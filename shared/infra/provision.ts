@@ -3,6 +3,8 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  ListTagsOfResourceCommand,
+  UpdateTableCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -12,6 +14,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Config } from '../config.js';
+import { RetryableError } from '../errors.js';
+import { WRAP_KEY_ATTRIBUTE, WRAP_KEY_INDEX } from '../ledger/wrap-key.js';
 import { QUEUES, type QueueName, queueName } from '../queues.js';
 
 /**
@@ -104,18 +108,21 @@ export function tableDefinitions(
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'keyArn', AttributeType: 'S' },
+        { AttributeName: WRAP_KEY_ATTRIBUTE, AttributeType: 'S' },
         { AttributeName: 'wrappedAt', AttributeType: 'S' },
       ],
-      // Rotation finds the objects wrapped under a key (and when) with a query, not a bucket listing.
+      // Rotation finds the objects wrapped under a key (and when) with a query per shard, not a
+      // bucket listing. Sharded so no partition key takes more than 1/WRAP_KEY_SHARDS of a key's
+      // wraps; keys only, since the planner reads nothing but the object's pk (docs/architecture.md,
+      // "Wrapping-key index").
       GlobalSecondaryIndexes: [
         {
-          IndexName: 'byWrappingKey',
+          IndexName: WRAP_KEY_INDEX,
           KeySchema: [
-            { AttributeName: 'keyArn', KeyType: 'HASH' },
+            { AttributeName: WRAP_KEY_ATTRIBUTE, KeyType: 'HASH' },
             { AttributeName: 'wrappedAt', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
     },
@@ -163,9 +170,58 @@ export async function ensureTables(
     // Also when it exists: another setup may have created it a moment ago.
     await waitUntilTableExists({ client: dynamo, maxWaitTime: 60 }, { TableName: name });
     arn ??= (await describeTableArn(dynamo, name)) ?? name;
+    if (status === 'exists') await addMissingIndexes(dynamo, definition);
     resources.push({ kind: 'table', name, id: arn, status });
   }
   return resources;
+}
+
+/**
+ * A table an earlier version created lacks the indexes added since (the sharded wrap index): add
+ * them, one per UpdateTable (DynamoDB creates at most one index per call), and wait until they are
+ * active. A table CloudFormation owns is left to the stack's deploy, which adds them itself.
+ */
+async function addMissingIndexes(dynamo: DynamoDBClient, definition: CreateTableCommandInput) {
+  const name = definition.TableName!;
+  const table = (await dynamo.send(new DescribeTableCommand({ TableName: name }))).Table;
+  const present = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = (definition.GlobalSecondaryIndexes ?? []).filter((index) => !present.has(index.IndexName));
+  if (missing.length === 0 || (table?.TableArn && (await ownedByStack(dynamo, table.TableArn)))) return;
+  for (const index of missing) {
+    const attributes = new Set(index.KeySchema?.map((key) => key.AttributeName));
+    await dynamo.send(
+      new UpdateTableCommand({
+        TableName: name,
+        AttributeDefinitions: definition.AttributeDefinitions?.filter((a) => attributes.has(a.AttributeName)),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection },
+          },
+        ],
+      }),
+    );
+    await waitForIndex(dynamo, name, index.IndexName!);
+  }
+}
+
+async function waitForIndex(dynamo: DynamoDBClient, table: string, index: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const out = await dynamo.send(new DescribeTableCommand({ TableName: table }));
+    const status = out.Table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === index)?.IndexStatus;
+    if (status === 'ACTIVE' && out.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new RetryableError(`index ${index} of ${table} did not become active in 10 minutes`);
+}
+
+async function ownedByStack(dynamo: DynamoDBClient, arn: string): Promise<boolean> {
+  try {
+    const out = await dynamo.send(new ListTagsOfResourceCommand({ ResourceArn: arn }));
+    return (out.Tags ?? []).some((tag) => tag.Key === 'aws:cloudformation:stack-name');
+  } catch {
+    // No tag access (or an endpoint without tags): treat the table as ours, as setup created it.
+    return false;
+  }
 }
 
 async function describeTableArn(dynamo: DynamoDBClient, name: string): Promise<string | undefined> {

@@ -95,6 +95,29 @@ export const RewrapJobSchema = z.object({
 });
 export type RewrapJob = z.infer<typeof RewrapJobSchema>;
 
+/**
+ * Scan queue message of a rewrap plan: one page of one wrap-index shard (docs/large-buckets.md,
+ * "Chained rewrap plans"). Each page enqueues its rewrap jobs and then the shard's next page, like a
+ * listing chain, so a plan of any size is a chain of short invocations. `page` counts from 1 within
+ * the shard; `cursor` is the index query's LastEvaluatedKey, as JSON.
+ */
+export const RewrapPlanPageMessageSchema = z.object({
+  type: z.literal('rewrap-plan'),
+  runId: z.string().min(1),
+  /** Only objects of this bucket and prefix (absent bucket: every bucket). */
+  bucket: z.string().min(3).max(63).optional(),
+  prefix: z.string().default(''),
+  fromKeyArn: z.string().startsWith('arn:'),
+  toKeyArn: z.string().startsWith('arn:'),
+  wrappedBefore: z.string().datetime().optional(),
+  shard: z.number().int().min(0),
+  /** Shard chains in the plan: the run's scan is complete once this many chains finished. */
+  chains: z.number().int().min(1),
+  page: z.number().int().min(1),
+  cursor: z.string().optional(),
+});
+export type RewrapPlanPageMessage = z.infer<typeof RewrapPlanPageMessageSchema>;
+
 /** Parses a queue message body, naming the first problem: not JSON, or not this schema. */
 export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
   let json: unknown;
@@ -121,8 +144,14 @@ export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError';
 }
 
-/** Parses a scan queue message: a listing page, or (by its `type`) an inventory data file. */
-export function parseScanQueueMessage(body: string): ScanMessage | InventoryFileMessage {
+/**
+ * Parses a scan queue message: a listing page, or (by its `type`) an inventory data file or a
+ * rewrap plan page.
+ */
+export function parseScanQueueMessage(
+  body: string,
+): ScanMessage | InventoryFileMessage | RewrapPlanPageMessage {
+  if (/"type"\s*:\s*"rewrap-plan"/.test(body)) return parseMessage(RewrapPlanPageMessageSchema, body);
   const inventory = /"type"\s*:\s*"inventory-file"/.test(body);
   return inventory ? parseMessage(InventoryFileMessageSchema, body) : parseMessage(ScanMessageSchema, body);
 }

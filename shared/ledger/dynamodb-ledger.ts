@@ -10,6 +10,7 @@ import type {
   LedgerItem,
   ObjectRef,
 } from './ledger.js';
+import { type IndexedWrap, WrapIndexWriter } from './wrap-index-writer.js';
 
 /** Partition key of an object's items; the sort key is the operation. */
 export function objectPartitionKey(bucket: string, key: string): string {
@@ -84,10 +85,15 @@ function usedOnly(expressions: string, names: Record<string, string>, values: Re
 
 /** {@link Ledger} on one DynamoDB table (pk, sk), shared with run records. */
 export class DynamoDbLedger implements Ledger {
+  /** Keeps the sharded wrap index key and the per-key summaries with every wrap written here. */
+  private readonly wraps: WrapIndexWriter;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.wraps = new WrapIndexWriter(client, tableName);
+  }
 
   async get(ref: ObjectRef): Promise<LedgerItem | undefined> {
     const out = await this.client.send(
@@ -152,12 +158,14 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async finish(ref: ObjectRef, owner: string, outcome: FinishInput, now = new Date()): Promise<boolean> {
-    return this.transition(
-      ref,
-      { ...outcome, updatedAt: now.toISOString() },
-      '#state = :inProgress AND #owner = :owner',
-      { ':inProgress': 'IN_PROGRESS', ':owner': owner },
-      'REMOVE #owner, #leaseExpiresAt',
+    return this.wraps.around(ref, outcome, (wrap) =>
+      this.transitionReturningOld(
+        ref,
+        { ...outcome, ...wrap, updatedAt: now.toISOString() },
+        '#state = :inProgress AND #owner = :owner',
+        { ':inProgress': 'IN_PROGRESS', ':owner': owner },
+        'REMOVE #owner, #leaseExpiresAt',
+      ),
     );
   }
 
@@ -200,24 +208,29 @@ export class DynamoDbLedger implements Ledger {
     wrap: { keyArn: string; wrappedAt: string; resultEtag: string },
     now = new Date(),
   ): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keyOf(ref),
-        UpdateExpression:
-          'SET #bucket = :bucket, #key = :key, #operation = :operation, keyArn = :keyArn, wrappedAt = :wrappedAt, resultEtag = :resultEtag, currentEtag = :resultEtag, updatedAt = :now REMOVE pendingWrap',
-        ExpressionAttributeNames: { '#bucket': 'bucket', '#key': 'key', '#operation': 'operation' },
-        ExpressionAttributeValues: {
-          ':bucket': ref.bucket,
-          ':key': ref.key,
-          ':operation': ref.operation,
-          ':keyArn': wrap.keyArn,
-          ':wrappedAt': wrap.wrappedAt,
-          ':resultEtag': wrap.resultEtag,
-          ':now': now.toISOString(),
-        },
-      }),
-    );
+    await this.wraps.around(ref, wrap, async (indexed) => {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(ref),
+          UpdateExpression: `SET #bucket = :bucket, #key = :key, #operation = :operation, keyArn = :keyArn, wrappedAt = :wrappedAt, resultEtag = :resultEtag, currentEtag = :resultEtag, updatedAt = :now${indexed.wrapKey ? ', wrapKey = :wrapKey' : ''} REMOVE pendingWrap`,
+          ExpressionAttributeNames: { '#bucket': 'bucket', '#key': 'key', '#operation': 'operation' },
+          ExpressionAttributeValues: {
+            ':bucket': ref.bucket,
+            ':key': ref.key,
+            ':operation': ref.operation,
+            ':keyArn': wrap.keyArn,
+            ':wrappedAt': wrap.wrappedAt,
+            ':resultEtag': wrap.resultEtag,
+            ':now': now.toISOString(),
+            ...(indexed.wrapKey ? { ':wrapKey': indexed.wrapKey } : {}),
+          },
+          // The wrap this one replaces, to take it off its key's summary.
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return { written: true, old: out.Attributes };
+    });
   }
 
   async recordPendingWrap(ref: ObjectRef, digest: string, now = new Date()): Promise<void> {
@@ -232,12 +245,14 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async reconcile(existing: LedgerItem, outcome: FinishInput, now = new Date()): Promise<boolean> {
-    return this.transition(
-      existing,
-      { ...outcome, reconciled: true, updatedAt: now.toISOString() },
-      '#state = :inProgress AND #owner = :owner',
-      { ':inProgress': 'IN_PROGRESS', ':owner': existing.owner ?? '' },
-      'REMOVE #owner, #leaseExpiresAt',
+    return this.wraps.around(existing, outcome, (wrap) =>
+      this.transitionReturningOld(
+        existing,
+        { ...outcome, ...wrap, reconciled: true, updatedAt: now.toISOString() },
+        '#state = :inProgress AND #owner = :owner',
+        { ':inProgress': 'IN_PROGRESS', ':owner': existing.owner ?? '' },
+        'REMOVE #owner, #leaseExpiresAt',
+      ),
     );
   }
 
@@ -249,6 +264,19 @@ export class DynamoDbLedger implements Ledger {
     tail: string,
     tailValues: Record<string, unknown> = {},
   ): Promise<boolean> {
+    return (await this.transitionReturningOld(ref, fields, condition, conditionValues, tail, tailValues))
+      .written;
+  }
+
+  /** A conditional transition that also returns the old values of the attributes it changed. */
+  private async transitionReturningOld(
+    ref: ObjectRef,
+    fields: Record<string, unknown>,
+    condition: string,
+    conditionValues: Record<string, unknown>,
+    tail: string,
+    tailValues: Record<string, unknown> = {},
+  ): Promise<IndexedWrap> {
     const set = setClause(fields);
     const names: Record<string, string> = { ...set.names };
     for (const name of [
@@ -263,12 +291,13 @@ export class DynamoDbLedger implements Ledger {
       names[`#${name}`] = name;
     const UpdateExpression = `${set.expression} ${tail}`;
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keyOf(ref),
           UpdateExpression,
           ConditionExpression: condition,
+          ReturnValues: 'UPDATED_OLD',
           ...usedOnly(`${UpdateExpression} ${condition}`, names, {
             ...set.values,
             ...conditionValues,
@@ -276,9 +305,9 @@ export class DynamoDbLedger implements Ledger {
           }),
         }),
       );
-      return true;
+      return { written: true, old: out.Attributes };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return { written: false };
       throw error;
     }
   }

@@ -1,3 +1,4 @@
+import { WRAP_KEY_BUSIEST_SHARE, WRAP_KEY_SHARDS } from '../ledger/wrap-key.js';
 import type { ProtectionMode } from '../policy.js';
 import type { RequestCounts } from './prices.js';
 import { type InputSource, LAMBDA_SECONDS_PER_OBJECT, OBJECTS_PER_INVOCATION } from './request-model.js';
@@ -48,7 +49,7 @@ export function projectDuration(input: {
   mode: ProtectionMode;
   requests: RequestCounts;
   queued: number;
-  /** Objects the run would write under a KMS key (each lands in the byWrappingKey index). */
+  /** Objects the run would write under a KMS key (each lands in the wrap index and its key's summary). */
   keyedWrites: number;
   /** Keys the listing returns, or rows the inventory holds. */
   listedKeys: number;
@@ -103,11 +104,19 @@ export function projectDuration(input: {
       LIMITS.dynamoWritesPerSecondPerPartition,
       "one partition key takes the run's counters (once per batch of ten) and page markers",
     ),
+    // The index and the summaries are sharded alike: the busiest partition key takes at most
+    // WRAP_KEY_BUSIEST_SHARE of a single-key run's wraps (docs/large-buckets.md, "Partition keys").
     component(
-      'dynamodb byWrappingKey index',
-      input.keyedWrites,
+      'dynamodb wrap index (sharded)',
+      input.keyedWrites * WRAP_KEY_BUSIEST_SHARE,
       LIMITS.dynamoWritesPerSecondPerPartition,
-      "one partition key per wrapping key: every protected object's finish lands there (issue 15, point 4)",
+      `busiest of ${WRAP_KEY_SHARDS} partition keys per wrapping key (<keyArn>#<shard>) takes at most 1.25/${WRAP_KEY_SHARDS} of the wraps`,
+    ),
+    component(
+      'dynamodb key summaries',
+      input.keyedWrites * WRAP_KEY_BUSIEST_SHARE,
+      LIMITS.dynamoWritesPerSecondPerPartition,
+      `one counter update per wrap on keysum#<shard>: busiest of ${WRAP_KEY_SHARDS} takes at most 1.25/${WRAP_KEY_SHARDS}`,
     ),
   ];
   if (input.source === 'listing') {

@@ -14,7 +14,7 @@ export interface InventorySummary {
   rows: number;
 }
 
-/** Objects a run would write under a KMS key: each one's finish lands in the byWrappingKey index. */
+/** Objects a run would write under a KMS key: each one's finish lands in the sharded wrap index. */
 function keyedWrites(tally: PlanTally, policy: ProtectionPolicy): number {
   if (!policy.keyArn) return 0;
   return Object.entries(tally.byAction)

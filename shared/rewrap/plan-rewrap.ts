@@ -1,13 +1,16 @@
-import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import type { RewrapJob } from '../jobs/messages.js';
-import { sendInBatches } from '../jobs/scan-page.js';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { RewrapJob, RewrapPlanPageMessage } from '../jobs/messages.js';
+import { jobIdFor, sendInBatches } from '../jobs/scan-page.js';
+import { KeySummaries, objectsUpTo, wrapMonth } from '../ledger/key-summaries.js';
+import { WRAP_KEY_INDEX, wrapKeyOf } from '../ledger/wrap-key.js';
+import { PlanPages } from '../runs/plan-pages.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { listObjectPages } from '../s3/list-objects.js';
 
-export const WRAPPING_KEY_INDEX = 'byWrappingKey';
+/** The sharded rotation index (docs/architecture.md, "Wrapping-key index"). */
+export const WRAPPING_KEY_INDEX = WRAP_KEY_INDEX;
 
 export interface RewrapPlanInput {
   bucket?: string;
@@ -33,34 +36,50 @@ export interface PlanDeps {
   runs: RunStore;
   ledgerTable: string;
   rewrapQueueUrl: string;
+  /** Index plans chain their pages through the scan queue, as listings do. */
+  scanQueueUrl: string;
   now?: () => Date;
 }
+
+/** A planned run; `chains`: the index shards whose page chains will find its objects. */
+export type PlannedRun = Run & { chains: number };
 
 type Target = { bucket: string; key: string };
 
 /**
- * Plans a re-wrap as a run: one rewrap job per object, enqueued in batches, with the run's
- * counters showing progress. Objects come from the ledger's index by wrapping key and wrap time
- * (a query, not a bucket listing, touching exactly the objects `fromKeyArn` wrapped), or with
- * `scan` from listing the bucket. With `skipEmpty`, a plan that finds nothing creates no run.
+ * What a plan has enqueued, for the CLI: the count once known, or the shard chains still finding
+ * objects (the run's `discovered` grows as they go).
  */
-export async function planRewrap(deps: PlanDeps, input: RewrapPlanInput): Promise<Run>;
+export function describePlanned(run: PlannedRun): string {
+  return run.scanComplete
+    ? `re-wrapping ${run.discovered} object(s)`
+    : `re-wrapping the objects ${run.chains} index shard chain(s) find`;
+}
+
+/**
+ * Plans a re-wrap as a run. From the index (the default): the key's summaries name the shards that
+ * hold objects wrapped under `fromKeyArn` (before `wrappedBefore`), a one-item query confirms each,
+ * and each confirmed shard gets a chain of plan pages on the scan queue that enqueue the rewrap jobs
+ * (see rewrapPlanPage), so a plan of any size survives any one invocation's timeout; the run's scan
+ * completes when every chain has. With `scan`, the bucket is listed here instead. With
+ * `skipEmpty`, a plan that finds nothing creates no run.
+ */
+export async function planRewrap(deps: PlanDeps, input: RewrapPlanInput): Promise<PlannedRun>;
 export async function planRewrap(
   deps: PlanDeps,
   input: RewrapPlanInput,
   options: { skipEmpty: boolean },
-): Promise<Run | undefined>;
+): Promise<PlannedRun | undefined>;
 export async function planRewrap(
   deps: PlanDeps,
   input: RewrapPlanInput,
   options: { skipEmpty?: boolean } = {},
-): Promise<Run | undefined> {
+): Promise<PlannedRun | undefined> {
   const now = deps.now ?? (() => new Date());
   const runId = newRunId();
   const wrappedBefore = input.wrappedBefore && new Date(input.wrappedBefore).toISOString();
-  let run: Run | undefined;
-  const ensureRun = async () => {
-    run ??= await deps.runs.create({
+  const createRun = () =>
+    deps.runs.create({
       runId,
       bucket: input.bucket ?? '*',
       prefix: input.prefix,
@@ -69,20 +88,84 @@ export async function planRewrap(
       startedAt: now().toISOString(),
       ...(input.trigger ? { trigger: input.trigger } : {}),
     });
-    return run;
-  };
-  if (!options.skipEmpty) await ensureRun();
+  if (input.scan) return planByListing(deps, input, runId, createRun, options.skipEmpty === true);
+  const shards = await shardsToPlan(deps, input.fromKeyArn, wrappedBefore);
+  if (shards.length === 0 && options.skipEmpty) return undefined;
+  const run = await createRun();
+  const pages = new PlanPages(deps.dynamo, deps.ledgerTable);
+  if (shards.length === 0) {
+    await pages.completeAt(runId, 0);
+    return { ...run, scanComplete: true, chains: 0 };
+  }
+  const heads: RewrapPlanPageMessage[] = shards.map((shard) => ({
+    type: 'rewrap-plan',
+    runId,
+    ...(input.bucket ? { bucket: input.bucket } : {}),
+    prefix: input.prefix,
+    fromKeyArn: input.fromKeyArn,
+    toKeyArn: input.toKeyArn,
+    ...(wrappedBefore ? { wrappedBefore } : {}),
+    shard,
+    chains: shards.length,
+    page: 1,
+  }));
+  await sendInBatches(deps.sqs, deps.scanQueueUrl, heads);
+  return { ...run, chains: shards.length };
+}
+
+/**
+ * The shards of `keyArn` that hold an object wrapped before `wrappedBefore`: the summaries say
+ * which may (counts are upper bounds, by month), a one-item query of each says which do. At most
+ * WRAP_KEY_SHARDS small queries, never a scan.
+ */
+export async function shardsToPlan(
+  deps: Pick<PlanDeps, 'dynamo' | 'ledgerTable'>,
+  keyArn: string,
+  wrappedBefore?: string,
+): Promise<number[]> {
+  const lastMonth = wrappedBefore ? wrapMonth(wrappedBefore) : undefined;
+  const summaries = await new KeySummaries(deps.dynamo, deps.ledgerTable).forKey(keyArn);
+  const candidates = summaries.filter((s) => objectsUpTo(s, lastMonth) > 0).map((s) => s.shard);
+  const confirmed = await Promise.all(
+    candidates.map(async (shard) => {
+      const out = await deps.dynamo.send(
+        new QueryCommand({
+          TableName: deps.ledgerTable,
+          IndexName: WRAP_KEY_INDEX,
+          KeyConditionExpression: wrappedBefore
+            ? 'wrapKey = :wrapKey AND wrappedAt < :before'
+            : 'wrapKey = :wrapKey',
+          ExpressionAttributeValues: {
+            ':wrapKey': wrapKeyOf(keyArn, shard),
+            ...(wrappedBefore ? { ':before': wrappedBefore } : {}),
+          },
+          Limit: 1,
+        }),
+      );
+      return (out.Items ?? []).length > 0 ? shard : undefined;
+    }),
+  );
+  return confirmed.filter((shard): shard is number => shard !== undefined);
+}
+
+/** The `--scan` fallback: lists the bucket here and enqueues a job per object, recorded whole. */
+async function planByListing(
+  deps: PlanDeps,
+  input: RewrapPlanInput,
+  runId: string,
+  createRun: () => Promise<Run>,
+  skipEmpty: boolean,
+): Promise<PlannedRun | undefined> {
+  const wrappedBefore = input.wrappedBefore && new Date(input.wrappedBefore).toISOString();
+  let run: Run | undefined = skipEmpty ? undefined : await createRun();
   let planned = 0;
-  for await (const targets of input.scan ? listBucket(deps, input) : queryIndex(deps, input)) {
+  for await (const targets of listBucket(deps, input)) {
     if (targets.length === 0) continue;
-    await ensureRun();
+    run ??= await createRun();
     const jobs: RewrapJob[] = targets.map((target) => ({
       type: 'rewrap',
       runId,
-      jobId: createHash('sha256')
-        .update(`${runId}\0${target.bucket}\0${target.key}`)
-        .digest('hex')
-        .slice(0, 24),
+      jobId: jobIdFor(runId, target.bucket, target.key),
       bucket: target.bucket,
       key: target.key,
       fromKeyArn: input.fromKeyArn,
@@ -94,31 +177,7 @@ export async function planRewrap(
   }
   if (!run) return undefined;
   await deps.runs.addPage(runId, planned, true);
-  return { ...run, discovered: planned, scanComplete: true };
-}
-
-async function* queryIndex(deps: PlanDeps, input: RewrapPlanInput): AsyncGenerator<Target[]> {
-  const before = input.wrappedBefore && new Date(input.wrappedBefore).toISOString();
-  const pages = paginateQuery(
-    { client: deps.dynamo },
-    {
-      TableName: deps.ledgerTable,
-      IndexName: WRAPPING_KEY_INDEX,
-      KeyConditionExpression: before ? 'keyArn = :from AND wrappedAt < :before' : 'keyArn = :from',
-      ExpressionAttributeValues: before
-        ? { ':from': input.fromKeyArn, ':before': before }
-        : { ':from': input.fromKeyArn },
-    },
-  );
-  for await (const page of pages) {
-    yield (page.Items ?? [])
-      .filter((item) => item.operation === 'encrypt')
-      .filter(
-        (item) =>
-          (!input.bucket || item.bucket === input.bucket) && String(item.key).startsWith(input.prefix),
-      )
-      .map((item) => ({ bucket: item.bucket as string, key: item.key as string }));
-  }
+  return { ...run, discovered: planned, scanComplete: true, chains: 0 };
 }
 
 async function* listBucket(deps: PlanDeps, input: RewrapPlanInput): AsyncGenerator<Target[]> {

@@ -16,6 +16,7 @@ export async function plannerDeps(): Promise<RotationPlannerDeps> {
     aliases: new AliasTargets(clients.dynamo, config.ledgerTable),
     ledgerTable: config.ledgerTable,
     rewrapQueueUrl: work.rewrap,
+    scanQueueUrl: work.scan,
     now: () => new Date(),
   };
 }

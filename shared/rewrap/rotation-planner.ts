@@ -2,11 +2,11 @@ import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { RotationPolicy } from '../config.js';
 import { describeError } from '../errors.js';
 import { resolveUsableKey } from '../kms/key-service.js';
-import type { Run } from '../runs/run-store.js';
+import { wrapMonth } from '../ledger/key-summaries.js';
 import type { AliasTargets } from './alias-targets.js';
 import { wrappingKeysInUse } from './key-usage.js';
 import type { RotatedKey } from './kms-rotation-event.js';
-import { type PlanDeps, planRewrap } from './plan-rewrap.js';
+import { type PlanDeps, type PlannedRun, planRewrap } from './plan-rewrap.js';
 
 export interface RotationPlannerDeps extends PlanDeps {
   kms: KMSClient;
@@ -19,7 +19,7 @@ export interface PlannedRewrap {
   fromKeyArn: string;
   toKeyArn: string;
   wrappedBefore?: string;
-  run?: Run;
+  run?: PlannedRun;
   /** Why this plan could not run (e.g. the target key is disabled); nothing was enqueued. */
   error?: string;
 }
@@ -65,8 +65,10 @@ export async function planScheduledRotations(
   }
   if (policy.maxKeyAgeDays) {
     const cutOff = new Date(deps.now().getTime() - policy.maxKeyAgeDays * DAY_MS).toISOString();
+    // The summaries say which keys may hold a wrap older than the cut-off (by month); the plan's
+    // one-item queries per shard then say which do, so a key that holds none creates no run.
     for (const usage of await wrappingKeysInUse(deps.dynamo, deps.ledgerTable)) {
-      if (usage.oldestWrap >= cutOff) continue;
+      if (usage.oldestWrap > wrapMonth(cutOff)) continue;
       plans.push(
         await plan(deps, {
           trigger: `max-key-age ${policy.maxKeyAgeDays}d`,

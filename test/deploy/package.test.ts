@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tableDefinitions } from '../../shared/infra/provision.js';
 import {
   type Json,
   readTemplate,
@@ -144,6 +145,23 @@ describe('tables', () => {
       AttributeName: 'expiresAt',
       Enabled: true,
     });
+  });
+
+  it('indexes the ledger as setup does: byWrapKey on the sharded wrapKey and wrap time, keys only', () => {
+    const ledger = template.Resources.LedgerTable!;
+    const [local] = tableDefinitions({ ledgerTable: 'ledger', auditTable: 'audit' });
+    expect(ledger.Properties.GlobalSecondaryIndexes).toEqual(local!.GlobalSecondaryIndexes);
+    expect(ledger.Properties.AttributeDefinitions).toEqual(local!.AttributeDefinitions);
+    expect(ledger.Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'byWrapKey',
+        KeySchema: [
+          { AttributeName: 'wrapKey', KeyType: 'HASH' },
+          { AttributeName: 'wrappedAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
   });
 
   it('protects the audit trail from deletion: deletion protection, retained on stack removal, no TTL', () => {

@@ -67,6 +67,7 @@ export async function startPipeline(name: string) {
         aliases: new AliasTargets(clients.dynamo, config.ledgerTable),
         ledgerTable: config.ledgerTable,
         rewrapQueueUrl: queues.rewrap,
+        scanQueueUrl: queues.scan,
         now,
       };
     },

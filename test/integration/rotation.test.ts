@@ -54,14 +54,22 @@ async function wrappingKey(bucket: string, key: string) {
   );
 }
 
-/** Sets an object's recorded wrap time (or removes its index entry), as time or history would. */
+/**
+ * Sets an object's recorded wrap time, as time would (through the ledger, so the key's summary
+ * follows), or removes its index entry, as an item written before the index existed lacks it.
+ */
 async function setIndexEntry(bucket: string, key: string, wrappedAt: string | undefined) {
+  const ref = { bucket, key, operation: 'encrypt' as const };
+  if (wrappedAt) {
+    const item = (await pipeline.ledger.get(ref))!;
+    await pipeline.ledger.recordWrap(ref, { keyArn: item.keyArn!, wrappedAt, resultEtag: item.resultEtag! });
+    return;
+  }
   await pipeline.clients.dynamo.send(
     new UpdateCommand({
       TableName: pipeline.config.ledgerTable,
       Key: { pk: objectPartitionKey(bucket, key), sk: 'encrypt' },
-      UpdateExpression: wrappedAt ? 'SET wrappedAt = :at' : 'REMOVE wrappedAt, keyArn',
-      ...(wrappedAt ? { ExpressionAttributeValues: { ':at': wrappedAt } } : {}),
+      UpdateExpression: 'REMOVE wrappedAt, keyArn, wrapKey',
     }),
   );
 }
@@ -88,8 +96,10 @@ describe('the rewrap planner', () => {
       detail: { 'key-id': keyA.split('/').pop() },
     });
     expect(result.plans).toHaveLength(1);
-    expect(result.plans[0]).toMatchObject({ fromKeyArn: keyA, toKeyArn: keyA, objects: 6 });
+    expect(result.plans[0]).toMatchObject({ fromKeyArn: keyA, toKeyArn: keyA });
     const { run } = await pipeline.process(result.plans[0]!.runId!);
+    // The plan's shard chains found exactly the six objects wrapped before the rotation.
+    expect(run.discovered).toBe(6);
     expect(run.counts.encrypted).toBe(6);
 
     for (const [key, was] of await snapshot(before).then((now) =>
@@ -130,8 +140,8 @@ describe('the rewrap planner', () => {
     const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' });
     const ours = result.plans.filter((p) => p.fromKeyArn === key);
     expect(ours).toHaveLength(1);
-    expect(ours[0]).toMatchObject({ toKeyArn: key, objects: 3, wrappedBefore: '2026-01-30T00:00:00.000Z' });
-    await pipeline.process(ours[0]!.runId!);
+    expect(ours[0]).toMatchObject({ toKeyArn: key, wrappedBefore: '2026-01-30T00:00:00.000Z' });
+    expect((await pipeline.process(ours[0]!.runId!)).run.discovered).toBe(3);
 
     const now = await snapshot(bucket);
     for (const k of keys) {
@@ -157,8 +167,8 @@ describe('the rewrap planner', () => {
     await pipeline.clients.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: keyId(keyF) }));
     const second = await handler({ source: 'aws.events' });
     expect(second.plans).toHaveLength(1);
-    expect(second.plans[0]).toMatchObject({ fromKeyArn: keyE, toKeyArn: keyF, objects: 4 });
-    await pipeline.process(second.plans[0]!.runId!);
+    expect(second.plans[0]).toMatchObject({ fromKeyArn: keyE, toKeyArn: keyF });
+    expect((await pipeline.process(second.plans[0]!.runId!)).run.discovered).toBe(4);
     for (const key of await listKeys(pipeline.clients.s3, bucket))
       expect(await wrappingKey(bucket, key)).toBe(keyF);
     const third = await handler({ source: 'aws.events' });

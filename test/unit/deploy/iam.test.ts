@@ -103,10 +103,18 @@ describe('functionStatements', () => {
   it('keeps the planner to DescribeKey, its queue and the wrap index', () => {
     expect(actions('rewrap-planner').filter((a) => a.startsWith('kms:'))).toEqual(['kms:DescribeKey']);
     expect(actions('rewrap-planner')).not.toContain('s3:GetObject');
-    expect(statements('rewrap-planner').find((s) => s.Sid === 'WrapIndex')?.Action).toEqual([
-      'dynamodb:Query',
-      'dynamodb:Scan',
-    ]);
+    const index = statements('rewrap-planner').find((s) => s.Sid === 'WrapIndex');
+    expect(index?.Action).toEqual(['dynamodb:Query']);
+    expect(JSON.stringify(index?.Resource)).toContain('byWrapKey');
+    // Summaries replace scans: nothing in any role scans the ledger or its index.
+    for (const fn of FUNCTIONS) expect(actions(fn)).not.toContain('dynamodb:Scan');
+  });
+
+  it('lets scan pages query the wrap index and enqueue rewrap jobs (chained rewrap plans)', () => {
+    expect(statements('scan').find((s) => s.Sid === 'WrapIndex')?.Action).toEqual(['dynamodb:Query']);
+    expect(JSON.stringify(statements('scan').find((s) => s.Sid === 'EnqueuePages')?.Resource)).toContain(
+      'RewrapQueue',
+    );
   });
 
   it('never grants deletes or wildcards, and gives every statement a unique Sid', () => {

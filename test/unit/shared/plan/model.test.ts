@@ -78,10 +78,14 @@ describe('projectDuration', () => {
     lambdaConcurrency: 1000,
   };
 
-  it('names the wrapping-key index as the limit of a single-key sse-kms run (one partition key, 1,000 writes/s)', () => {
+  it('spreads a single-key sse-kms run over the sharded wrap index: the run item limits, not the index', () => {
     const p = projectDuration({ ...base, keyedWrites: billion, prefixPartitions: 1000 });
-    expect(p.limitingComponent).toBe('dynamodb byWrappingKey index');
-    expect(p.seconds).toBe(1e6);
+    const index = p.components.find((c) => c.component === 'dynamodb wrap index (sharded)')!;
+    // 1.25/64 of 10^9 wraps on the busiest partition key at 1,000 writes/s: about 5.4 h (was 277.8 h).
+    expect(index.seconds).toBeCloseTo((billion * 1.25) / 64 / 1000, 0);
+    expect(index.seconds / 3600).toBeLessThan(24);
+    expect(p.components.find((c) => c.component === 'dynamodb key summaries')!.seconds).toBe(index.seconds);
+    expect(p.limitingComponent).toBe('dynamodb run item');
   });
 
   it('without a key, one prefix partition limits S3 writes to 3,500/s', () => {

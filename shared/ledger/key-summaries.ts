@@ -1,0 +1,116 @@
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  paginateQuery,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { RetryableError } from '../errors.js';
+import { allWrapShards } from './wrap-key.js';
+
+/**
+ * What one shard of one wrapping key holds: objects by the month (UTC, `YYYY-MM`) their data key
+ * was wrapped. Counts are upper bounds: a wrap is counted before its ledger write and uncounted only
+ * after the write that replaced it, so a crash in between over-counts and never hides an object
+ * from the planner (docs/architecture.md, "Wrapping-key index").
+ */
+export interface KeyShardSummary {
+  keyArn: string;
+  shard: number;
+  months: Record<string, number>;
+}
+
+const PREFIX = 'keysum#';
+const MONTH_ATTRIBUTE = /^m(\d{4})_(\d{2})$/;
+const summaryPk = (shard: number) => `${PREFIX}${String(shard).padStart(2, '0')}`;
+
+/** The month bucket of an ISO time; months keep a summary item small (one write unit). */
+export function wrapMonth(wrappedAt: string): string {
+  return new Date(wrappedAt).toISOString().slice(0, 7);
+}
+
+const monthAttribute = (month: string) => `m${month.replace('-', '_')}`;
+
+function fromItem(item: Record<string, unknown>): KeyShardSummary {
+  const months: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    const match = MONTH_ATTRIBUTE.exec(name);
+    if (match) months[`${match[1]}-${match[2]}`] = Number(value);
+  }
+  return { keyArn: item.sk as string, shard: Number(String(item.pk).slice(PREFIX.length)), months };
+}
+
+/**
+ * Per-key summaries on the ledger table: item (`keysum#<shard>`, keyArn). The partition key is the
+ * object's shard, not the key, so summary writes spread over WRAP_KEY_SHARDS partition keys like the
+ * index's, and the scheduled planner reads every key in use with WRAP_KEY_SHARDS small queries
+ * instead of scanning the index.
+ */
+export class KeySummaries {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Adds `delta` objects to a key's shard in the month of `wrappedAt`. */
+  async add(keyArn: string, shard: number, wrappedAt: string, delta: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: summaryPk(shard), sk: keyArn },
+        UpdateExpression: 'ADD #month :delta',
+        ExpressionAttributeNames: { '#month': monthAttribute(wrapMonth(wrappedAt)) },
+        ExpressionAttributeValues: { ':delta': delta },
+      }),
+    );
+  }
+
+  /** Every key's shard summaries: one query per shard. */
+  async all(): Promise<KeyShardSummary[]> {
+    const shards = await Promise.all(
+      allWrapShards().map(async (shard) => {
+        const found: KeyShardSummary[] = [];
+        for await (const page of paginateQuery(
+          { client: this.client },
+          {
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': summaryPk(shard) },
+          },
+        )) {
+          for (const item of page.Items ?? []) found.push(fromItem(item));
+        }
+        return found;
+      }),
+    );
+    return shards.flat();
+  }
+
+  /** One key's shard summaries (shards that never held it are absent). */
+  async forKey(keyArn: string): Promise<KeyShardSummary[]> {
+    let keys: Array<Record<string, unknown>> = allWrapShards().map((shard) => ({
+      pk: summaryPk(shard),
+      sk: keyArn,
+    }));
+    const found: KeyShardSummary[] = [];
+    // BatchGetItem may hand back part of a request as UnprocessedKeys under load: ask again.
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      const out = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[this.tableName] ?? []) found.push(fromItem(item));
+      keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      if (attempt > 10 && keys.length > 0)
+        throw new RetryableError('DynamoDB left key summaries unprocessed');
+    }
+    return found.sort((a, b) => a.shard - b.shard);
+  }
+}
+
+/** Objects a shard summary counts in months up to and including `lastMonth` (all months without). */
+export function objectsUpTo(summary: KeyShardSummary, lastMonth?: string): number {
+  return Object.entries(summary.months).reduce(
+    (sum, [month, n]) => (lastMonth === undefined || month <= lastMonth ? sum + Math.max(0, n) : sum),
+    0,
+  );
+}
