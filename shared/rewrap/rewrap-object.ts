@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
-import { errorName } from '../aws-errors.js';
 import type { Config } from '../config.js';
 import { classifyClientSide, type Envelope, wrappedKeyName } from '../envelope/format.js';
 import type { RewrapJob } from '../jobs/messages.js';
-import { reEncryptDataKey } from '../kms/key-service.js';
 import type { LedgerItem, ObjectRef } from '../ledger/ledger.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
 import type { JobResult } from '../lifecycle/job-result.js';
@@ -20,6 +18,7 @@ import { runObjectJob } from '../lifecycle/run-object-job.js';
 import { copyInPlace } from '../s3/copy-in-place.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
 import { moveToKmsKey } from '../s3/update-encryption.js';
+import { type DataKeyRewrap, rewrapDataKey } from './rewrap-data-key.js';
 
 export interface RewrapDeps extends LifecycleDeps {
   s3: S3Client;
@@ -37,7 +36,7 @@ export interface RewrapDeps extends LifecycleDeps {
 /** What a claimed re-wrap did: wrote the object, or found on KMS that no write was needed. */
 type Rewrapped =
   | { kind: 'written'; etag: string; fromKeyArn: string; kmsRequestId?: string }
-  | { kind: 'settled'; state: 'COMPLIANT' | 'SKIPPED'; reason: string };
+  | Extract<DataKeyRewrap, { kind: 'settled' }>;
 
 /**
  * Re-wraps one object to `job.toKeyArn` (docs/architecture.md, "Re-wrap and upgrade"), claimed on
@@ -110,24 +109,9 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       estimateMs: estimateWorkMs(head.size, 'copy'),
       audit: { keyArn: job.toKeyArn },
       write: async () => {
-        let rewrapped: Awaited<ReturnType<typeof reEncryptDataKey>>;
-        try {
-          rewrapped = await reEncryptDataKey(
-            deps.kms,
-            envelope.wrappedKey,
-            envelope.encryptionContext,
-            job.fromKeyArn,
-            job.toKeyArn,
-          );
-        } catch (error) {
-          if (errorName(unwrapCause(error)) !== 'IncorrectKeyException') throw error;
-          // Not wrapped under the source key: already under the target, or under some third key
-          // that this job must not touch.
-          return (await isWrappedUnder(envelope, job.toKeyArn))
-            ? { kind: 'settled', state: 'COMPLIANT', reason: 'already wrapped under the target key' }
-            : { kind: 'settled', state: 'SKIPPED', reason: 'wrapped-under-another-key' };
-        }
-        const wrappedKey = Buffer.from(rewrapped.wrapped).toString('base64');
+        const rewrapped = await rewrapDataKey(deps.kms, envelope, job.fromKeyArn, job.toKeyArn);
+        if (rewrapped.kind === 'settled') return rewrapped;
+        const { wrappedKey } = rewrapped;
         await deps.ledger.recordPendingWrap(indexRef, digestOf(wrappedKey), now());
         const written = await copyInPlace(deps.s3, head, sameServerSideEncryption(head), {
           ...copyOptions,
@@ -142,17 +126,6 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       },
       complete: async (done) => completion(head, done),
     };
-  }
-
-  /** ReEncrypt to the same key succeeds only if that key wrapped the data key; nothing is kept. */
-  async function isWrappedUnder(envelope: Envelope, keyArn: string) {
-    try {
-      await reEncryptDataKey(deps.kms, envelope.wrappedKey, envelope.encryptionContext, keyArn, keyArn);
-      return true;
-    } catch (error) {
-      if (errorName(unwrapCause(error)) === 'IncorrectKeyException') return false;
-      throw error;
-    }
   }
 
   /** A rotation job (source = target) for an object the ledger shows wrapped after the cut-off. */
@@ -259,9 +232,4 @@ function digestOf(value: string | undefined): string {
   return createHash('sha256')
     .update(value ?? '')
     .digest('hex');
-}
-
-/** The SDK error behind a classified one. */
-function unwrapCause(error: unknown): unknown {
-  return error instanceof Error && error.cause ? error.cause : error;
 }
