@@ -192,7 +192,9 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
   ): Completion {
     return {
       decision: 'rewrapped',
-      finish: { state: 'DONE', resultEtag: etagAfter, keyArn: job.toKeyArn, wrappedAt: now().toISOString() },
+      // No keyArn or wrappedAt here: the key index reads them from `encrypt` items (recordWrap) only,
+      // and would count the object twice.
+      finish: { state: 'DONE', resultEtag: etagAfter },
       audit: { etagAfter, keyArn: job.toKeyArn, reason: `from ${fromKeyArn}`, kmsRequestIds },
       result: { outcome: 'encrypted', detail },
       beforeFinish: recordWrap(etagAfter),

@@ -317,6 +317,8 @@ describe('rewrapping one object', () => {
     expect(await versions(bucket)).toBe(3);
     const item = await pipeline.ledger.get({ bucket, key: 'k', operation: 'rewrap' });
     expect(item).toMatchObject({ state: 'DONE', reconciled: true });
+    // Only the object's `encrypt` item indexes its key: the rewrap item must not count it again.
+    expect(item?.keyArn).toBeUndefined();
     const index = await pipeline.ledger.get({ bucket, key: 'k', operation: 'encrypt' });
     expect(index).toMatchObject({ keyArn: keyB });
     expect(index?.pendingWrap).toBeUndefined();
