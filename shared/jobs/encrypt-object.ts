@@ -82,9 +82,6 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     const keyProblem = sseCustomerKeyProblem(job, deps.sseCustomerKey, head);
     if (keyProblem) return decided('FAILED', keyProblem.reason, keyProblem.detail);
 
-    // A route elsewhere (for example objects too large for one invocation) is decided here, after
-    // the HEAD and before any claim: return { action: 'handed-off', result }.
-
     const decision = decideCompliance(head, policy, deps.config);
     if (decision.action === 'skip') return decided('SKIPPED', decision.reason);
     if (decision.action === 'compliant') {
@@ -108,6 +105,9 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     // In envelope mode every write seals an envelope, an SSE-C migration included.
     const sealsEnvelope = policy.mode === 'envelope';
     if (sealsEnvelope && (await hasInstructionFile(head))) return decided('SKIPPED', 'has-instruction-file');
+    // Route elsewhere: a job this process should not write (an object too large for one Lambda
+    // invocation, say) is handed to another queue here, once its size and write method are known
+    // and before any claim: return { action: 'handed-off', result }.
     return protectPlan(head, decision.method, sealsEnvelope);
   }
 
