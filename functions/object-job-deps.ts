@@ -33,6 +33,15 @@ export async function objectJobDeps(queue: QueueName) {
     closer: new RunCloser(runs),
     faults: faultsFor(config.faults),
     config,
+    // Lambda stops an invocation at its timeout; a worker has no such deadline (it serves the
+    // objects too large for Lambda), so only Lambda refuses work it cannot finish in time.
+    lambdaDeadline: config.onLambda
+      ? {
+          marginMs: config.deadlineMarginSeconds * 1000,
+          functionTimeoutMs:
+            config.functionTimeoutSeconds === undefined ? undefined : config.functionTimeoutSeconds * 1000,
+        }
+      : undefined,
     batch: {
       deadLetter: { sqs: clients.sqs, url: deadLetter[queue], queue },
       failures: new FailureLog(clients.dynamo, config.ledgerTable),

@@ -3,6 +3,7 @@ import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, LeaseHeldError } from '../shared/errors.js';
 import { MalformedMessageError } from '../shared/jobs/messages.js';
+import { DeadlineReachedError } from '../shared/lifecycle/deadline.js';
 import { logger } from '../shared/logger.js';
 import { type FailureLog, sendToDeadLetter } from '../shared/worker/dead-letters.js';
 
@@ -29,6 +30,8 @@ export interface BatchOptions {
  * ten receives span more than the 15-minute lease and the retry takes the claim over.
  */
 export function retryDelaySeconds(error: unknown, receiveCount: number): number {
+  // Not started for this invocation's deadline: a fresh invocation can take it at once.
+  if (error instanceof DeadlineReachedError) return 0;
   const backoff = Math.min(900, 2 ** Math.min(Math.max(receiveCount, 1), 10));
   if (error instanceof LeaseHeldError) return Math.min(backoff, error.retryAfterSeconds + 1);
   return backoff;
@@ -77,10 +80,18 @@ export async function processSqsBatch<T>(
         logger.warn('malformed message dead-lettered', { messageId: record.messageId, reason });
         return DEAD_LETTERED;
       }
-      logger.warn('record failed; it will be retried', { messageId: record.messageId, reason });
-      await options.failures
-        ?.record(record.messageId, options.deadLetter?.queue ?? '', reason)
-        .catch(() => undefined);
+      if (error instanceof DeadlineReachedError) {
+        // Nothing was claimed or written: not a failure to keep for `dlq list`, just not now.
+        logger.info('record not started before the deadline; it comes back', {
+          messageId: record.messageId,
+          reason,
+        });
+      } else {
+        logger.warn('record failed; it will be retried', { messageId: record.messageId, reason });
+        await options.failures
+          ?.record(record.messageId, options.deadLetter?.queue ?? '', reason)
+          .catch(() => undefined);
+      }
       if (options.retry) await setRetryVisibility(options.retry, record, error);
       throw error;
     }

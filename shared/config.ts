@@ -5,6 +5,20 @@ import { type FaultSpec, parseFaultSpec } from './faults.js';
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
+/** An optional integer variable; empty counts as unset. */
+const optionalInt = (min: number, max: number) =>
+  z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(min).max(max).optional());
+
+/**
+ * How much longer than the function's timeout a claim's lease runs. Lambda stops an invocation at
+ * its timeout, but a request it already sent (a CopyObject, a CompleteMultipartUpload) can still
+ * complete at S3 after that: a claim is taken over only once no write of its owner can land.
+ */
+export const LEASE_MARGIN_SECONDS = 60;
+
+/** The lease when neither it nor a function timeout is configured (local workers). */
+const DEFAULT_LEASE_SECONDS = 900;
+
 const bytes = (fallback: number, minimum: number) => z.coerce.number().int().min(minimum).default(fallback);
 
 /**
@@ -28,7 +42,15 @@ const ConfigSchema = z.object({
     message: 'must be at most 5 GiB (the CopyObject limit)',
   }),
   S3SEAL_COPY_PART_SIZE_BYTES: bytes(512 * MiB, 5 * MiB),
-  S3SEAL_LEASE_SECONDS: z.coerce.number().int().min(5).default(900),
+  // The ledger's claim lease (docs/architecture.md, "Deadlines and leases"). Unset, it follows the
+  // function's timeout where one is given (timeout + LEASE_MARGIN_SECONDS), else 15 minutes.
+  S3SEAL_LEASE_SECONDS: optionalInt(5, 43_200),
+  // The Lambda function's timeout, from the value serverless.yml sets it to: Lambda does not tell
+  // the function its own timeout, and the lease must outlast it.
+  S3SEAL_FUNCTION_TIMEOUT_SECONDS: optionalInt(1, 900),
+  // Kept free at the end of each invocation (audit, ledger finish, counters, the batch response):
+  // an object whose estimated work does not fit before that is not started (it comes back).
+  S3SEAL_DEADLINE_MARGIN_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
   // How long a batch a local run (`encrypt --local`, `resume`) received stays hidden from other
   // pollers: after the process is killed, its batches in hand come back to the queues after this.
   S3SEAL_LOCAL_VISIBILITY_SECONDS: z.coerce.number().int().min(5).max(43_200).default(120),
@@ -99,7 +121,12 @@ export interface Config {
   multipartThresholdBytes: number;
   copyMultipartThresholdBytes: number;
   copyPartSizeBytes: number;
+  /** Claim lease: at least the function timeout + {@link LEASE_MARGIN_SECONDS} on Lambda. */
   leaseSeconds: number;
+  /** The Lambda function's timeout, when the deployment passes it (S3SEAL_FUNCTION_TIMEOUT_SECONDS). */
+  functionTimeoutSeconds?: number;
+  /** Time kept free at the end of an invocation; objects that cannot finish before it wait. */
+  deadlineMarginSeconds: number;
   localVisibilitySeconds: number;
   scanPageSize: number;
   useUpdateObjectEncryption: boolean;
@@ -130,6 +157,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
+  const timeout = e.S3SEAL_FUNCTION_TIMEOUT_SECONDS;
+  if (e.S3SEAL_LEASE_SECONDS !== undefined && timeout !== undefined) {
+    const least = timeout + LEASE_MARGIN_SECONDS;
+    if (e.S3SEAL_LEASE_SECONDS < least) {
+      throw new ConfigError(
+        `invalid configuration: S3SEAL_LEASE_SECONDS: must be at least the function timeout + ${LEASE_MARGIN_SECONDS} s (${least}), got ${e.S3SEAL_LEASE_SECONDS}`,
+      );
+    }
+  }
   const customS3Endpoint = Boolean(e.AWS_ENDPOINT_URL_S3 || e.AWS_ENDPOINT_URL);
   return {
     ledgerTable: e.S3SEAL_LEDGER_TABLE,
@@ -142,7 +178,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     multipartThresholdBytes: e.S3SEAL_MULTIPART_THRESHOLD_BYTES,
     copyMultipartThresholdBytes: e.S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES,
     copyPartSizeBytes: e.S3SEAL_COPY_PART_SIZE_BYTES,
-    leaseSeconds: e.S3SEAL_LEASE_SECONDS,
+    leaseSeconds:
+      e.S3SEAL_LEASE_SECONDS ??
+      (timeout !== undefined ? timeout + LEASE_MARGIN_SECONDS : DEFAULT_LEASE_SECONDS),
+    functionTimeoutSeconds: timeout,
+    deadlineMarginSeconds: e.S3SEAL_DEADLINE_MARGIN_SECONDS,
     localVisibilitySeconds: e.S3SEAL_LOCAL_VISIBILITY_SECONDS,
     scanPageSize: e.S3SEAL_SCAN_PAGE_SIZE,
     useUpdateObjectEncryption:

@@ -4,6 +4,9 @@ import type { ProtectionMode } from '../policy.js';
 /** `encrypt` items are also the index of what protects each object; `rewrap` items count re-wraps. */
 export type Operation = 'encrypt' | 'rewrap';
 
+/** How a `rewrap` claim re-wraps: KMS ReEncrypt of an envelope's data key, or an SSE-KMS key move. */
+export type RewrapMethod = 'reencrypt-data-key' | 'move-kms-key';
+
 /**
  * Where one (object, operation) stands. IN_PROGRESS holds a lease; RETRY gives the work back after
  * a passing failure; the rest are terminal for the run that wrote them.
@@ -28,8 +31,8 @@ export interface LedgerItem extends ObjectRef {
   sourceVersionId?: string;
   /** The ETag of the last HEAD that decided this item (for COMPLIANT/SKIPPED). */
   currentEtag?: string;
-  mode: ProtectionMode;
-  method?: ProtectMethod;
+  mode: ProtectionMode | 'rewrap';
+  method?: ProtectMethod | RewrapMethod;
   /** Envelope mode: the IV chosen at claim time; finding it on the object proves our write landed. */
   envelopeIv?: string;
   resultEtag?: string;
@@ -56,8 +59,8 @@ export interface ClaimInput extends ObjectRef {
   leaseSeconds: number;
   sourceEtag: string;
   sourceVersionId?: string;
-  mode: ProtectionMode;
-  method: ProtectMethod;
+  mode: ProtectionMode | 'rewrap';
+  method: ProtectMethod | RewrapMethod;
   envelopeIv?: string;
 }
 
@@ -66,7 +69,8 @@ export type ClaimResult =
   { claimed: true; firstClaim?: boolean } | { claimed: false; existing?: LedgerItem };
 
 export interface FinishInput {
-  state: 'DONE' | 'SUPERSEDED' | 'SKIPPED' | 'FAILED';
+  /** COMPLIANT: the claimed work found the object already as the job wants it (no write). */
+  state: 'DONE' | 'COMPLIANT' | 'SUPERSEDED' | 'SKIPPED' | 'FAILED';
   resultEtag?: string;
   resultVersionId?: string;
   keyArn?: string;

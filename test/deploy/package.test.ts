@@ -191,6 +191,13 @@ describe('rotation triggers', () => {
     expect(patterns).toEqual([{ source: ['aws.kms'], 'detail-type': ['KMS CMK Rotation'] }]);
   });
 
+  it('tells each object handler its own timeout, which its claim lease follows', () => {
+    for (const name of ['Encrypt', 'Events', 'Rewrap']) {
+      const fn = template.Resources[`${name}LambdaFunction`]!.Properties;
+      expect(fn.Environment.Variables.S3SEAL_FUNCTION_TIMEOUT_SECONDS, name).toBe(String(fn.Timeout));
+    }
+  });
+
   it('gives the planner its rotation policy and a dead-letter queue for failed invocations', () => {
     const planner = template.Resources.RewrapDashplannerLambdaFunction!.Properties;
     expect(planner.Environment.Variables.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS).toBe('365');

@@ -51,6 +51,8 @@ export async function startPipeline(name: string) {
     clients,
     /** A separate S3 client, so a test can add middleware (count or race writes) to one path only. */
     newS3Client: () => createClients(config).s3,
+    /** A separate KMS client, to count (or fail) one path's KMS calls. */
+    newKmsClient: () => createClients(config).kms,
     queues,
     runs,
     ledger,
@@ -87,6 +89,20 @@ export async function startPipeline(name: string) {
       return runLocally({ sqs: clients.sqs, runs, queues, runId: run.runId, concurrency: 4 });
     },
   };
+}
+
+/** The commands a client sends whose names match `pattern`, in order: proves what did (not) happen. */
+export function countCommands(client: S3Client | KMSClient, pattern: RegExp): string[] {
+  const sent: string[] = [];
+  (client as S3Client).middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName);
+      if (pattern.test(name)) sent.push(name);
+      return next(args);
+    },
+    { step: 'initialize', name: `countCommands-${randomUUID()}` },
+  );
+  return sent;
 }
 
 export function uniqueBucket(label: string): string {

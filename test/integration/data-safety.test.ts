@@ -126,6 +126,36 @@ describe.each<ProtectionMode>(['envelope', 'sse-kms'])('in %s mode', (mode) => {
     expect(await readPlaintext(pipeline.clients, object.bucket, object.key)).toEqual(object.bytes);
   });
 
+  it('reconciles a write that landed before a passing error gave the claim back, without writing again', async () => {
+    const object = await seededObject(`lost-reply-${mode}`);
+    const job = jobFor(object, mode);
+    // The write lands at S3, but its reply is lost (a timeout, a reset): the attempt releases its claim.
+    const lossy = pipeline.newS3Client();
+    lossy.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (/^(PutObject|CopyObject)Command$/.test(String(context.commandName))) {
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'loseReply' },
+    );
+    await expect(encryptObject(job, pipeline.encryptDeps({ s3: lossy }))).rejects.toThrow('socket hang up');
+    expect((await pipeline.ledger.get({ ...object, operation: 'encrypt' }))?.state).toBe('RETRY');
+    const landed = await describeObject(pipeline.clients.s3, object.bucket, object.key);
+
+    const s3 = pipeline.newS3Client();
+    const writes = countWrites(s3);
+    const retried = await encryptObject(job, pipeline.encryptDeps({ s3 }));
+    // Counted as the encryption it was, and indexed under its key for rotations.
+    expect(retried).toMatchObject({ outcome: 'encrypted', detail: 'reconciled after a crash' });
+    expect(writes).toEqual([]);
+    const item = await pipeline.ledger.get({ ...object, operation: 'encrypt' });
+    expect(item).toMatchObject({ state: 'DONE', reconciled: true, resultEtag: landed.etag, keyArn });
+    expect(await readPlaintext(pipeline.clients, object.bucket, object.key)).toEqual(object.bytes);
+  });
+
   it('processes duplicate deliveries of one job once, even within one batch', async () => {
     const object = await seededObject(`dup-${mode}`);
     const job = jobFor(object, mode);

@@ -5,15 +5,19 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
+import { createRewrapHandler } from '../../functions/rewrap/handler.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
+import { Faults } from '../../shared/faults.js';
 import { rewrapObject } from '../../shared/rewrap/rewrap-object.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
 import {
+  countCommands,
   createKmsKey,
   describeObject,
   listKeys,
@@ -251,5 +255,73 @@ describe('rewrapping one object', () => {
     expect(records.map((r) => [r.key, r.decision])).toEqual([['k', 'rewrapped']]);
     const after = (await headObject(pipeline.clients.s3, bucket, 'k'))!;
     expect(await checkDataKeyUnwraps(pipeline.clients.kms, after.metadata)).toBe(keyB);
+  });
+
+  it('two concurrent deliveries of one job: one ReEncrypt, one write, one audit record, one count', async () => {
+    const bucket = await envelopeObject('rw-race');
+    const runJob = job(bucket);
+    await pipeline.runs.create({
+      runId: runJob.runId,
+      bucket,
+      prefix: '',
+      mode: 'rewrap',
+      keyArn: keyB,
+      startedAt: new Date().toISOString(),
+    });
+    const s3 = pipeline.newS3Client();
+    const kms = pipeline.newKmsClient();
+    const writes = countCommands(s3, /^(PutObject|CopyObject|UploadPartCopy|UpdateObjectEncryption)/);
+    const reEncrypts = countCommands(kms, /^ReEncrypt/);
+    const handler = createRewrapHandler(() => ({
+      ...pipeline.encryptDeps({ s3, kms }),
+      runs: pipeline.runs,
+    }));
+    const event = (ids: string[]): SQSEvent => ({
+      Records: ids.map((id) => ({ messageId: id, receiptHandle: id, body: JSON.stringify(runJob) }) as never),
+    });
+    // Both deliveries in one batch run in parallel: one claims the rewrap item, the other finds its
+    // lease live and is handed back; its retry finds the job done.
+    const first = await handler(event(['a', 'b']), {} as never);
+    expect(first.batchItemFailures).toHaveLength(1);
+    const again = await handler(event(first.batchItemFailures.map((f) => f.itemIdentifier)), {} as never);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(reEncrypts).toEqual(['ReEncryptCommand']);
+    expect(writes).toEqual(['CopyObjectCommand']);
+    expect(await versions(bucket)).toBe(3);
+    const records = [];
+    for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runJob.runId))
+      records.push(r);
+    expect(records.map((r) => r.decision)).toEqual(['rewrapped']);
+    expect((await pipeline.runs.get(runJob.runId))?.counts.encrypted).toBe(1);
+    const after = (await headObject(pipeline.clients.s3, bucket, 'k'))!;
+    expect(await checkDataKeyUnwraps(pipeline.clients.kms, after.metadata)).toBe(keyB);
+    expect((await readPlaintext(pipeline.clients, bucket, 'k')).toString()).toBe('secret bytes');
+  });
+
+  it('a crash between the metadata write and the finish is reconciled: no second ReEncrypt or write', async () => {
+    const bucket = await envelopeObject('rw-finish-crash');
+    const runJob = job(bucket);
+    const crashing = pipeline.encryptDeps({ faults: new Faults({ 'before-ledger-finish': 1 }) });
+    await expect(rewrapObject(runJob, crashing)).rejects.toThrow('injected crash');
+    const claim = await pipeline.ledger.get({ bucket, key: 'k', operation: 'rewrap' });
+    expect(claim?.state).toBe('IN_PROGRESS');
+    // The redelivery, while the crashed attempt's lease is still live: S3 proves the write landed.
+    const s3 = pipeline.newS3Client();
+    const kms = pipeline.newKmsClient();
+    const writes = countCommands(s3, /^(PutObject|CopyObject|UploadPartCopy)/);
+    const reEncrypts = countCommands(kms, /^ReEncrypt/);
+    const retried = await rewrapObject(runJob, pipeline.encryptDeps({ s3, kms }));
+    expect(retried.outcome).toBe('encrypted');
+    expect(writes).toEqual([]);
+    expect(reEncrypts).toEqual([]);
+    expect(await versions(bucket)).toBe(3);
+    const item = await pipeline.ledger.get({ bucket, key: 'k', operation: 'rewrap' });
+    expect(item).toMatchObject({ state: 'DONE', reconciled: true });
+    // Only the object's `encrypt` item indexes its key: the rewrap item must not count it again.
+    expect(item?.keyArn).toBeUndefined();
+    const index = await pipeline.ledger.get({ bucket, key: 'k', operation: 'encrypt' });
+    expect(index).toMatchObject({ keyArn: keyB });
+    expect(index?.pendingWrap).toBeUndefined();
+    expect((await rewrapObject(runJob, pipeline.encryptDeps())).outcome).toBe('duplicate');
   });
 });

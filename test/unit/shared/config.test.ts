@@ -18,6 +18,26 @@ describe('loadConfig', () => {
     });
   });
 
+  it('makes the claim lease follow the function timeout, with a minute of margin', () => {
+    expect(loadConfig({ S3SEAL_FUNCTION_TIMEOUT_SECONDS: '300' })).toMatchObject({
+      leaseSeconds: 360,
+      functionTimeoutSeconds: 300,
+      deadlineMarginSeconds: 15,
+    });
+    expect(
+      loadConfig({ S3SEAL_FUNCTION_TIMEOUT_SECONDS: '300', S3SEAL_LEASE_SECONDS: '900' }).leaseSeconds,
+    ).toBe(900);
+    expect(loadConfig({ S3SEAL_LEASE_SECONDS: '10' }).leaseSeconds).toBe(10);
+    expect(loadConfig({ S3SEAL_LEASE_SECONDS: '' }).leaseSeconds).toBe(900);
+  });
+
+  it('refuses a lease shorter than the function timeout plus its margin', () => {
+    expect(() => loadConfig({ S3SEAL_FUNCTION_TIMEOUT_SECONDS: '300', S3SEAL_LEASE_SECONDS: '300' })).toThrow(
+      /S3SEAL_LEASE_SECONDS: must be at least the function timeout \+ 60 s \(360\)/,
+    );
+    expect(() => loadConfig({ S3SEAL_FUNCTION_TIMEOUT_SECONDS: '901' })).toThrow(ConfigError);
+  });
+
   it('keeps UpdateObjectEncryption off against a custom endpoint unless forced on', () => {
     expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).useUpdateObjectEncryption).toBe(false);
     expect(loadConfig({ AWS_ENDPOINT_URL_S3: 'http://x' }).useUpdateObjectEncryption).toBe(false);
