@@ -10,6 +10,7 @@ import { describeError, InjectedCrashError, LeaseHeldError, PermanentError } fro
 import { Faults } from '../faults.js';
 import { recordJobDuration } from '../job-timings.js';
 import type { FinishInput, Ledger, LedgerItem, ObjectRef } from '../ledger/ledger.js';
+import type { RecordedUpload, UploadLedger } from '../ledger/upload-state.js';
 import type { ProtectionPolicy } from '../policy.js';
 import type { Outcome } from '../runs/run-store.js';
 import type { AclInspector, ExtraGrants } from '../s3/object-acl.js';
@@ -18,9 +19,11 @@ import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import type { LocalClaims } from '../worker/local-claims.js';
 import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
+import { type LargeObjectRole, routeLargeObject } from './large-object-route.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject } from './protect-object.js';
 import { migrationKeyFor, sseCustomerKeyProblem } from './sse-c-job.js';
+import { encryptUploadTracker } from './upload-tracker.js';
 
 export interface EncryptDeps {
   s3: S3Client;
@@ -52,6 +55,11 @@ export interface EncryptDeps {
   local?: LocalClaims;
   faults?: Faults;
   now?: () => Date;
+  /** Lambda handlers route large objects to the large-object queue; its worker serves them. */
+  largeObjects?: LargeObjectRole;
+  /** Multipart uploads' ids and progress on the claim's ledger item (resumed or aborted later). */
+  uploads?: UploadLedger;
+  onUploadProgress?: (ref: ObjectRef, upload: RecordedUpload) => void;
 }
 
 /** What happened to one job. `duplicate`: another delivery owns or already counted it. */
@@ -168,6 +176,8 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
     return { outcome, reason, detail: error };
   };
 
+  const routed = await routeLargeObject(job, deps.largeObjects);
+  if (routed) return routed;
   // The run's customer key opens SSE-C objects at HEAD (README, "SSE-C objects").
   const customerKey = migrationKeyFor(job, deps.sseCustomerKey);
   const head = await headObject(deps.s3, job.bucket, job.key, { sseCustomerKey: customerKey }).catch(
@@ -196,6 +206,8 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
     return decided('COMPLIANT', decision.detail, head, { existing });
   }
 
+  const routedNow = await routeLargeObject(job, deps.largeObjects, head, decision.method);
+  if (routedNow) return routedNow;
   // In envelope mode every write seals an envelope, an SSE-C migration included.
   const sealsEnvelope = policy.mode === 'envelope';
   if (sealsEnvelope && (await hasInstructionFile(head))) {
@@ -251,8 +263,12 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   try {
     // Read before the write: the rewrite replaces the object's ACL with a private one.
     grants = await deps.acl?.extraGrants(head.bucket, head.key, head.versionId);
+    const multipart = encryptUploadTracker(deps.uploads, {
+      ...{ ref, owner, head, policy, leaseSeconds: deps.config.leaseSeconds },
+      onProgress: deps.onUploadProgress,
+    });
     written = await protectObject(
-      { ...deps, sseCustomerKey: customerKey },
+      { ...deps, sseCustomerKey: customerKey, multipart },
       head,
       policy,
       decision.method,
