@@ -28,10 +28,10 @@ export function roleLogicalId(fn: FunctionName): string {
 
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const indexOf = (table: string, index: string) => ({ 'Fn::Join': ['/', [arnOf(table), 'index', index]] });
-const queue = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap') => arnOf(`${name}Queue`);
-const deadLetter = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'RewrapPlanner') =>
+const queue = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'Large') => arnOf(`${name}Queue`);
+const deadLetter = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'Large' | 'RewrapPlanner') =>
   arnOf(`${name}DeadLetterQueue`);
-const ALL_DEAD_LETTERS = (['Scan', 'Encrypt', 'Events', 'Rewrap'] as const).map(deadLetter);
+const ALL_DEAD_LETTERS = (['Scan', 'Encrypt', 'Events', 'Rewrap', 'Large'] as const).map(deadLetter);
 
 /**
  * Reads and rewrites objects in place. Version variants because reads and copies pin the version
@@ -95,7 +95,7 @@ const audit: Statement[] = [
 ];
 
 /**
- * Every handler resolves the four dead-letter queue URLs by name at cold start (shared/queues.ts):
+ * Every handler resolves the five dead-letter queue URLs by name at cold start (shared/queues.ts):
  * GetQueueUrl on the DLQs only; work queue URLs come from the environment.
  */
 const resolveDeadLetters: Statement = {
@@ -192,12 +192,13 @@ export function functionStatements(
       return [
         ...common,
         consume('Scan'),
-        // The page's objects, the next page, and malformed messages straight to the DLQ.
+        // The page's objects (large ones to the large-object queue), the next page, and malformed
+        // messages straight to the DLQ.
         {
           Sid: 'EnqueuePages',
           Effect: 'Allow',
           Action: ['sqs:SendMessage'],
-          Resource: [queue('Scan'), queue('Encrypt'), deadLetter('Scan')],
+          Resource: [queue('Scan'), queue('Encrypt'), queue('Large'), deadLetter('Scan')],
         },
         // Page markers, run counters, failure records.
         ledger(['GetItem', 'PutItem', 'UpdateItem']),
@@ -212,6 +213,17 @@ export function functionStatements(
         ...common,
         consume(name),
         { Sid: 'DeadLetter', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [deadLetter(name)] },
+        // An object too large for this function's time budget is handed to the worker's queue.
+        ...(fn === 'rewrap'
+          ? []
+          : [
+              {
+                Sid: 'HandOffLargeObjects',
+                Effect: 'Allow' as const,
+                Action: ['sqs:SendMessage'],
+                Resource: [queue('Large')],
+              },
+            ]),
         // Claims, decisions, wrap index, audit anchors (in the audit transaction), run counters,
         // failure records; the events handler also reads watch policies (Query by bucket).
         ledger(['GetItem', 'PutItem', 'UpdateItem', ...(fn === 'events' ? ['Query'] : [])]),
