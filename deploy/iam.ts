@@ -51,6 +51,8 @@ const OBJECT_ACTIONS = [
   's3:PutObjectRetention',
   's3:PutObjectLegalHold',
   's3:AbortMultipartUpload',
+  // ListParts: a take-over resumes a crashed server-side copy's multipart upload from its parts.
+  's3:ListMultipartUploadParts',
   // A rewrite drops ACL grants: they are read first, and put back with `--keep-acl` (README,
   // "What a rewrite carries").
   's3:GetObjectAcl',
