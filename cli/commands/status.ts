@@ -44,7 +44,7 @@ async function waitingFor(run: Run, status: RunStatus): Promise<RunWaiting | und
   const { config, clients, queues } = cliRuntime();
   const { work } = await queues();
   const [counts, holders] = await Promise.all([
-    queueCounts(clients.sqs, [work.scan, work.encrypt, work.rewrap]),
+    queueCounts(clients.sqs, [work.scan, work.encrypt, work.rewrap, work.large]),
     new RunHolders(clients.dynamo, config.ledgerTable).list(run.runId),
   ]);
   return runWaiting(run, status, counts, holders, (owner) => ownerGone(owner));
