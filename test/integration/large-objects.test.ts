@@ -257,3 +257,45 @@ describe.each(['envelope', 'sse-kms'] as const)('a crashed %s attempt of a large
     expect(sha256(await readPlaintext(pipeline.clients, bucket, 'big.bin'))).toBe(sha256(body));
   });
 });
+
+describe.each(['envelope', 'sse-kms'] as const)('a %s multipart write that loses to a user write', (mode) => {
+  it('is aborted, recorded in the ledger, and the user bytes stay', async () => {
+    const bucket = await bucketWith(`lost-${mode}`, { 'big.bin': randomBytes(12 * MiB) });
+    const newer = Buffer.from(`the user's newer bytes ${Date.now()}`);
+    // Just before our CompleteMultipartUpload (If-Match the ETag read) a user overwrites the key.
+    const raced = pipeline.newS3Client();
+    raced.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        if (ctx.commandName === 'CompleteMultipartUploadCommand') {
+          await pipeline.clients.s3.send(
+            new PutObjectCommand({ Bucket: bucket, Key: 'big.bin', Body: newer }),
+          );
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'userWrite' },
+    );
+    const job: EncryptJob = {
+      type: 'encrypt',
+      runId: newRunId(),
+      jobId: `job-${randomUUID()}`,
+      bucket,
+      key: 'big.bin',
+      mode,
+      keyArn,
+      large: true,
+    };
+    const result = await encryptObject(
+      job,
+      pipeline.encryptDeps({ s3: raced, largeObjects: { serves: true }, uploads }),
+    );
+    expect(result.outcome).toBe('superseded');
+    expect(await uploadsLeft(bucket)).toBe(0);
+    const item = (await pipeline.ledger.get({ bucket, key: 'big.bin', operation: 'encrypt' }))!;
+    expect(item.state).toBe('SUPERSEDED');
+    expect(item.upload).toBeUndefined();
+    expect(item.abortedUploads).toHaveLength(1);
+    expect(item.lastUpload).toMatchObject({ uploadId: item.abortedUploads![0], how: 'aborted' });
+    expect(await readPlaintext(pipeline.clients, bucket, 'big.bin')).toEqual(newer);
+  });
+});
