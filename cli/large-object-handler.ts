@@ -3,36 +3,31 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createEncryptHandler, type EncryptHandlerDeps } from '../functions/encrypt/handler.js';
 import { once } from '../functions/lazy.js';
 import { objectJobDeps } from '../functions/object-job-deps.js';
-import type { ObjectRef } from '../shared/ledger/ledger.js';
-import type { RecordedUpload } from '../shared/ledger/upload-state.js';
+import { handlerRuntime } from '../shared/handler-runtime.js';
 import { logger } from '../shared/logger.js';
+import { describeLargeObject, LargeObjectProgress } from '../shared/runs/large-object-progress.js';
 import { workerSseCustomerKey } from '../shared/s3/sse-c-key-source.js';
-
-const MiB = 1024 * 1024;
-
-/** One line per recorded step of a large object's upload, on the worker's stderr. */
-export function describeUploadProgress(ref: ObjectRef, upload: RecordedUpload): string {
-  const percent = upload.totalBytes > 0 ? Math.floor((100 * upload.bytesDone) / upload.totalBytes) : 100;
-  return (
-    `worker: large object s3://${ref.bucket}/${ref.key}: ${upload.partsDone} parts, ` +
-    `${(upload.bytesDone / MiB).toFixed(1)} of ${(upload.totalBytes / MiB).toFixed(1)} MiB (${percent}%), ` +
-    `upload ${upload.uploadId.slice(0, 16)}`
-  );
-}
 
 /**
  * The large-object queue's consumer (docs/large-buckets.md, "The large-object route"): the encrypt
  * job logic with the role of serving large objects, run only by `s3-seal worker` and local runs,
- * never deployed as a Lambda. Its progress goes to the worker's output as parts land.
+ * never deployed as a Lambda. Its progress goes to the worker's output as parts land, and beside
+ * the run record for `s3-seal status`.
  */
 export const largeObjectJobHandler = createEncryptHandler(
   once(async (): Promise<EncryptHandlerDeps> => {
     const deps = await objectJobDeps('large');
+    const { clients, config } = handlerRuntime();
+    const progress = new LargeObjectProgress(clients.dynamo, config.ledgerTable);
     return {
       ...deps,
       sseCustomerKey: await workerSseCustomerKey(deps.config, deps.kms),
       largeObjects: { serves: true },
-      onUploadProgress: (ref, upload) => console.error(describeUploadProgress(ref, upload)),
+      onUploadProgress: (ref, upload) => {
+        console.error(`worker: ${describeLargeObject({ ...ref, ...upload })}`);
+        // Advisory, for `s3-seal status`: a lost report never fails the job.
+        void progress.report(ref, upload).catch(() => undefined);
+      },
     };
   }),
 );

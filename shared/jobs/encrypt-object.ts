@@ -263,10 +263,17 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   try {
     // Read before the write: the rewrite replaces the object's ACL with a private one.
     grants = await deps.acl?.extraGrants(head.bucket, head.key, head.versionId);
-    const multipart = encryptUploadTracker(deps.uploads, {
-      ...{ ref, owner, head, policy, leaseSeconds: deps.config.leaseSeconds },
+    const { leaseSeconds } = deps.config;
+    const tracked = {
+      ref,
+      owner,
+      head,
+      policy,
+      leaseSeconds,
+      runId: job.runId,
       onProgress: deps.onUploadProgress,
-    });
+    };
+    const multipart = encryptUploadTracker(deps.uploads, tracked);
     written = await protectObject(
       { ...deps, sseCustomerKey: customerKey, multipart },
       head,

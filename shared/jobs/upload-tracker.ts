@@ -11,6 +11,7 @@ import {
 export interface UploadClaim {
   ref: ObjectRef;
   owner: string;
+  runId?: string;
   leaseSeconds: number;
   sourceEtag: string;
   sourceVersionId?: string;
@@ -59,6 +60,7 @@ export function uploadTracker(
         ...progress,
         kind: claim.kind,
         owner: claim.owner,
+        ...(claim.runId ? { runId: claim.runId } : {}),
         sourceEtag: claim.sourceEtag,
         ...(claim.sourceVersionId ? { sourceVersionId: claim.sourceVersionId } : {}),
         target: claim.target,
@@ -88,6 +90,7 @@ export function encryptUploadTracker(
   job: {
     ref: ObjectRef;
     owner: string;
+    runId: string;
     leaseSeconds: number;
     head: { etag: string; versionId?: string };
     policy: { mode: string; keyArn?: string };
@@ -100,6 +103,7 @@ export function encryptUploadTracker(
     {
       ref: job.ref,
       owner: job.owner,
+      runId: job.runId,
       leaseSeconds: job.leaseSeconds,
       sourceEtag: job.head.etag,
       sourceVersionId: job.head.versionId,

@@ -13,6 +13,8 @@ export interface RecordedUpload {
   /** `copy`: UploadPartCopy (resumable); `envelope`: a GCM stream (aborted, never resumed). */
   kind: 'copy' | 'envelope';
   owner: string;
+  /** The run whose job writes it. */
+  runId?: string;
   sourceEtag: string;
   sourceVersionId?: string;
   /** What the upload writes (mode and key): a take-over resumes only an upload of the same target. */

@@ -17,6 +17,7 @@ import { encryptObject } from '../../shared/jobs/encrypt-object.js';
 import type { EncryptJob } from '../../shared/jobs/messages.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { DynamoDbUploadLedger } from '../../shared/ledger/upload-state.js';
+import { LargeObjectProgress } from '../../shared/runs/large-object-progress.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 import { listUploadedParts } from '../../shared/s3/multipart-tracker.js';
 import { headObject } from '../../shared/s3/object-head.js';
@@ -157,6 +158,12 @@ describe('the large-object route', () => {
       records.push(r);
     }
     expect(records.filter((r) => r.key === 'data/big.bin').map((r) => r.decision)).toEqual(['encrypted']);
+    // The worker reported its progress beside the run, for `s3-seal status`.
+    const progress = new LargeObjectProgress(pipeline.clients.dynamo, pipeline.config.ledgerTable);
+    const [entry] = await progress.list(run.runId);
+    expect(entry).toMatchObject({ bucket, key: 'data/big.bin' });
+    expect(entry!.totalBytes).toBeGreaterThan(big.length);
+    expect(entry!.bytesDone).toBe(entry!.totalBytes);
     const finished = (await pipeline.runs.get(run.runId))!;
     expect(finished.counts.encrypted).toBe(2);
     expect(await uploadsLeft(bucket)).toBe(0);
