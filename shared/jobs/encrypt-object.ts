@@ -10,7 +10,6 @@ import { describeError, InjectedCrashError, LeaseHeldError, PermanentError } fro
 import { Faults } from '../faults.js';
 import { recordJobDuration } from '../job-timings.js';
 import type { FinishInput, Ledger, LedgerItem, ObjectRef } from '../ledger/ledger.js';
-import type { RecordedUpload, UploadLedger } from '../ledger/upload-state.js';
 import type { ProtectionPolicy } from '../policy.js';
 import type { Outcome } from '../runs/run-store.js';
 import type { AclInspector, ExtraGrants } from '../s3/object-acl.js';
@@ -19,13 +18,13 @@ import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import type { LocalClaims } from '../worker/local-claims.js';
 import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
-import { type LargeObjectRole, routeLargeObject } from './large-object-route.js';
+import { type LargeObjectDeps, routeLargeObject } from './large-object-route.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject } from './protect-object.js';
 import { migrationKeyFor, sseCustomerKeyProblem } from './sse-c-job.js';
 import { encryptUploadTracker } from './upload-tracker.js';
 
-export interface EncryptDeps {
+export interface EncryptDeps extends LargeObjectDeps {
   s3: S3Client;
   kms: KMSClient;
   ledger: Ledger;
@@ -55,11 +54,6 @@ export interface EncryptDeps {
   local?: LocalClaims;
   faults?: Faults;
   now?: () => Date;
-  /** Lambda handlers route large objects to the large-object queue; its worker serves them. */
-  largeObjects?: LargeObjectRole;
-  /** Multipart uploads' ids and progress on the claim's ledger item (resumed or aborted later). */
-  uploads?: UploadLedger;
-  onUploadProgress?: (ref: ObjectRef, upload: RecordedUpload) => void;
 }
 
 /** What happened to one job. `duplicate`: another delivery owns or already counted it. */
@@ -263,17 +257,7 @@ async function encryptObjectOnce(job: EncryptJob, deps: EncryptDeps): Promise<Jo
   try {
     // Read before the write: the rewrite replaces the object's ACL with a private one.
     grants = await deps.acl?.extraGrants(head.bucket, head.key, head.versionId);
-    const { leaseSeconds } = deps.config;
-    const tracked = {
-      ref,
-      owner,
-      head,
-      policy,
-      leaseSeconds,
-      runId: job.runId,
-      onProgress: deps.onUploadProgress,
-    };
-    const multipart = encryptUploadTracker(deps.uploads, tracked);
+    const multipart = encryptUploadTracker(deps, { ref, owner, head, policy, runId: job.runId });
     written = await protectObject(
       { ...deps, sseCustomerKey: customerKey, multipart },
       head,

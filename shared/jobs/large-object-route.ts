@@ -1,5 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ProtectMethod } from '../compliance.js';
+import type { ObjectRef } from '../ledger/ledger.js';
+import type { RecordedUpload, UploadLedger } from '../ledger/upload-state.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { queueBody } from '../sqs-text.js';
 import type { JobResult } from './encrypt-object.js';
@@ -13,6 +15,15 @@ import type { EncryptJob } from './messages.js';
 export type LargeObjectRole =
   | { serves: false; thresholdBytes: number; sqs: SQSClient; queueUrl: string }
   | { serves: true };
+
+/** What the encrypt job takes for large objects (docs/architecture.md, "Large objects"). */
+export interface LargeObjectDeps {
+  /** Lambda handlers route large objects to the large-object queue; its worker serves them. */
+  largeObjects?: LargeObjectRole;
+  /** Multipart uploads' ids and progress on the claim's ledger item (resumed or aborted later). */
+  uploads?: UploadLedger;
+  onUploadProgress?: (ref: ObjectRef, upload: RecordedUpload) => void;
+}
 
 /** The routing role of a handler that is not the large-object queue's worker. */
 export function largeObjectRouting(

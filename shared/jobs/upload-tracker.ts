@@ -86,30 +86,32 @@ export function uploadTracker(
  * other protection is a server-side copy.
  */
 export function encryptUploadTracker(
-  uploads: UploadLedger | undefined,
+  deps: {
+    uploads?: UploadLedger;
+    onUploadProgress?: (ref: ObjectRef, upload: RecordedUpload) => void;
+    config: { leaseSeconds: number };
+  },
   job: {
     ref: ObjectRef;
     owner: string;
     runId: string;
-    leaseSeconds: number;
     head: { etag: string; versionId?: string };
     policy: { mode: string; keyArn?: string };
-    onProgress?: (ref: ObjectRef, upload: RecordedUpload) => void;
   },
 ): MultipartTracker | undefined {
-  if (!uploads) return undefined;
+  if (!deps.uploads) return undefined;
   return uploadTracker(
-    uploads,
+    deps.uploads,
     {
       ref: job.ref,
       owner: job.owner,
       runId: job.runId,
-      leaseSeconds: job.leaseSeconds,
+      leaseSeconds: deps.config.leaseSeconds,
       sourceEtag: job.head.etag,
       sourceVersionId: job.head.versionId,
       kind: job.policy.mode === 'envelope' ? 'envelope' : 'copy',
       target: `${job.policy.mode}:${job.policy.keyArn ?? ''}`,
     },
-    { onProgress: job.onProgress },
+    { onProgress: deps.onUploadProgress },
   );
 }
