@@ -1,6 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { type ChecksumAlgorithm, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type ChecksumAlgorithm,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { generateDataKey } from '../kms/key-service.js';
 import { checksumAlgorithmOf } from '../s3/checksum-algorithm.js';
@@ -113,8 +118,14 @@ export async function sealObjectInPlace(
     if (leftover) await abortUpload(s3, head, leftover.uploadId, tracker);
     body.on('error', (error) => cipher.destroy(error));
     body.pipe(cipher);
+    const first = {
+      partSizeBytes: options.partSizeBytes,
+      totalBytes: contentLength,
+      partsDone: 0,
+      bytesDone: 0,
+    };
     const upload = new Upload({
-      client: s3,
+      client: tracker ? recordingCreation(s3, tracker, head, first) : s3,
       queueSize: options.queueSize ?? 4,
       partSize: options.partSizeBytes,
       leavePartsOnError: false,
@@ -229,4 +240,36 @@ function trackProgress(upload: Upload, tracker: MultipartTracker, partSizeBytes:
       while (writing) await writing;
     },
   };
+}
+
+/**
+ * `s3` whose CreateMultipartUpload records the new upload in the ledger before lib-storage sends
+ * any part, so no upload of ours exists unrecorded for longer than that one write. An upload that
+ * cannot be recorded (the claim was lost) is aborted at once: lib-storage does not know it yet.
+ */
+function recordingCreation(
+  s3: S3Client,
+  tracker: MultipartTracker,
+  target: { bucket: string; key: string },
+  first: Omit<Parameters<MultipartTracker['progress']>[0], 'uploadId'>,
+): S3Client {
+  return new Proxy(s3, {
+    get(client, property, receiver) {
+      if (property !== 'send') return Reflect.get(client, property, receiver);
+      return async (command: Parameters<S3Client['send']>[0]) => {
+        const out = await client.send(command);
+        const created = command instanceof CreateMultipartUploadCommand;
+        const uploadId = created ? (out as { UploadId?: string }).UploadId : undefined;
+        if (uploadId) {
+          try {
+            await tracker.progress({ uploadId, ...first });
+          } catch (error) {
+            await abortUpload(client, target, uploadId, undefined).catch(() => undefined);
+            throw error;
+          }
+        }
+        return out;
+      };
+    },
+  });
 }

@@ -232,9 +232,10 @@ describe.each(['envelope', 'sse-kms'] as const)('a crashed %s attempt of a large
       large: true,
     };
     const serves = { largeObjects: { serves: true as const }, uploads };
-    // The first attempt dies after its first part: UploadPart (envelope) or UploadPartCopy (copy).
+    // The first attempt dies at its first UploadPart (envelope: the upload is recorded before any
+    // part is sent), or after two of its three UploadPartCopy (copy).
     const partCommand = mode === 'envelope' ? 'UploadPartCommand' : 'UploadPartCopyCommand';
-    const dying = dyingAfter(pipeline.newS3Client(), partCommand, mode === 'envelope' ? 1 : 2);
+    const dying = dyingAfter(pipeline.newS3Client(), partCommand, mode === 'envelope' ? 0 : 2);
     void encryptObject(job, pipeline.encryptDeps({ ...serves, s3: dying })).catch(() => undefined);
     const left = await untilUploadRecorded(bucket, 'big.bin');
     expect(left.kind).toBe(mode === 'envelope' ? 'envelope' : 'copy');
