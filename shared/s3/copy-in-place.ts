@@ -124,6 +124,8 @@ async function multipartCopyInPlace(
   const kept = leftover?.resumable ? await listUploadedParts(s3, head, leftover.uploadId) : undefined;
   if (leftover && !kept) await abortUpload(s3, head, leftover.uploadId, tracker);
   const uploadId = kept ? leftover!.uploadId : await createUpload(s3, head, target, options);
+  // Once the ledger knows the upload, an attempt that takes the claim over owns it.
+  let recorded = kept !== undefined;
   try {
     const ranges: Array<{ partNumber: number; first: number; last: number }> = [];
     for (let first = 0, partNumber = 1; first < head.size; first += partSize, partNumber++) {
@@ -146,6 +148,7 @@ async function multipartCopyInPlace(
         bytesDone: Math.min(head.size, parts.length * partSize),
       });
     await progress();
+    recorded = true;
     const concurrency = options.partConcurrency ?? 4;
     for (let i = 0; i < missing.length; i += concurrency) {
       const done = await Promise.all(
@@ -182,7 +185,7 @@ async function multipartCopyInPlace(
     return { etag: out.ETag ?? '', versionId: out.VersionId };
   } catch (error) {
     // Leave no orphaned parts behind (they are billed until aborted).
-    if (!(error instanceof UploadTakenOverError)) {
+    if (!(error instanceof UploadTakenOverError && recorded)) {
       await abortUpload(s3, head, uploadId, tracker).catch(() => undefined);
     }
     throw error;
