@@ -78,7 +78,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
       if (run.scanComplete && settled(run.counts) >= run.discovered) break;
-      const depth = await queueDepth(sqs, [queues.scan, queues.encrypt, queues.rewrap]);
+      const depth = await queueDepth(sqs, [queues.scan, queues.encrypt, queues.rewrap, queues.large]);
       if (depth > 0) {
         idleSince = undefined;
       } else if (idleSince === undefined) {

@@ -6,6 +6,7 @@ import { handler as scanHandler } from '../functions/scan/handler.js';
 import type { Faults } from '../shared/faults.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
+import { keepingMessagesHidden, largeObjectJobHandler } from './large-object-handler.js';
 
 export interface PollerStats {
   batches: number;
@@ -15,7 +16,8 @@ export interface PollerStats {
 
 /**
  * Starts pollers on every pipeline queue, each running the same handler its Lambda runs: one for
- * scan pages (short), `concurrency` each for encrypt jobs, object events and rewrap jobs. Resolves when
+ * scan pages (short), `concurrency` each for encrypt jobs, object events and rewrap jobs; and
+ * pollers for the large-object queue, which no Lambda serves. Resolves when
  * `signal` aborts and every poller has finished the batch in hand (or given it up, once `abandon` aborts).
  */
 export function startPollers(options: {
@@ -28,17 +30,21 @@ export function startPollers(options: {
   visibilitySeconds?: number;
   stats?: PollerStats;
   faults?: Faults;
+  /** Pollers on the large-object queue (default `concurrency`), one object each. */
+  largeConcurrency?: number;
 }): Promise<void> {
   const { sqs, queues, signal } = options;
-  const poll = (queueUrl: string, handler: unknown, functionName: string) =>
+  const visibility = options.visibilitySeconds ?? 120;
+  const poll = (queueUrl: string, handler: unknown, functionName: string, batchSize?: number) =>
     pollQueue({
+      batchSize,
       sqs,
       queueUrl,
       handler: handler as SqsHandler,
       functionName,
       signal,
       abandon: options.abandon,
-      visibilitySeconds: options.visibilitySeconds ?? 120,
+      visibilitySeconds: visibility,
       faults: options.faults,
       onBatch: (received, failed) => {
         if (!options.stats) return;
@@ -53,5 +59,9 @@ export function startPollers(options: {
     ...Array.from({ length: n }, () => poll(queues.encrypt, encryptHandler, 's3-seal-encrypt')),
     ...Array.from({ length: n }, () => poll(queues.events, eventsHandler, 's3-seal-events')),
     ...Array.from({ length: n }, () => poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap')),
+    // Large objects one at a time per poller: each streams gigabytes (docs/large-buckets.md).
+    ...Array.from({ length: options.largeConcurrency ?? n }, () =>
+      poll(queues.large, keepingMessagesHidden(largeObjectJobHandler, sqs, visibility), 's3-seal-large', 1),
+    ),
   ]).then(() => undefined);
 }

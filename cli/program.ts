@@ -329,7 +329,7 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
     .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
     .option(
       '--concurrency <n>',
-      'pollers each for the encrypt and events queues (ten messages each)',
+      'pollers each for the encrypt, events and rewrap queues (ten messages each) and the large-object queue (one object each)',
       parseConcurrency,
       4,
     )

@@ -28,10 +28,10 @@ export function roleLogicalId(fn: FunctionName): string {
 
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const indexOf = (table: string, index: string) => ({ 'Fn::Join': ['/', [arnOf(table), 'index', index]] });
-const queue = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap') => arnOf(`${name}Queue`);
-const deadLetter = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'RewrapPlanner') =>
+const queue = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'Large') => arnOf(`${name}Queue`);
+const deadLetter = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'Large' | 'RewrapPlanner') =>
   arnOf(`${name}DeadLetterQueue`);
-const ALL_DEAD_LETTERS = (['Scan', 'Encrypt', 'Events', 'Rewrap'] as const).map(deadLetter);
+const ALL_DEAD_LETTERS = (['Scan', 'Encrypt', 'Events', 'Rewrap', 'Large'] as const).map(deadLetter);
 
 /**
  * Reads and rewrites objects in place. Version variants because reads and copies pin the version
@@ -51,6 +51,8 @@ const OBJECT_ACTIONS = [
   's3:PutObjectRetention',
   's3:PutObjectLegalHold',
   's3:AbortMultipartUpload',
+  // ListParts: a take-over resumes a crashed server-side copy's multipart upload from its parts.
+  's3:ListMultipartUploadParts',
   // A rewrite drops ACL grants: they are read first, and put back with `--keep-acl` (README,
   // "What a rewrite carries").
   's3:GetObjectAcl',
@@ -91,7 +93,7 @@ const audit: Statement[] = [
 ];
 
 /**
- * Every handler resolves the four dead-letter queue URLs by name at cold start (shared/queues.ts):
+ * Every handler resolves the five dead-letter queue URLs by name at cold start (shared/queues.ts):
  * GetQueueUrl on the DLQs only; work queue URLs come from the environment.
  */
 const resolveDeadLetters: Statement = {
@@ -188,13 +190,13 @@ export function functionStatements(
       return [
         ...common,
         consume('Scan'),
-        // The page's objects (encrypt jobs, or rewrap jobs of a rewrap plan page), the next page, and
-        // malformed messages straight to the DLQ.
+        // The page's objects (encrypt jobs, large ones to the large-object queue, or rewrap jobs of a
+        // rewrap plan page), the next page, and malformed messages straight to the DLQ.
         {
           Sid: 'EnqueuePages',
           Effect: 'Allow',
           Action: ['sqs:SendMessage'],
-          Resource: [queue('Scan'), queue('Encrypt'), queue('Rewrap'), deadLetter('Scan')],
+          Resource: [queue('Scan'), queue('Encrypt'), queue('Rewrap'), queue('Large'), deadLetter('Scan')],
         },
         // Page markers, run counters, failure records; a run's tally shards (Query) to close it.
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
@@ -216,9 +218,20 @@ export function functionStatements(
         ...common,
         consume(name),
         { Sid: 'DeadLetter', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [deadLetter(name)] },
+        // An object too large for this function's time budget is handed to the worker's queue.
+        ...(fn === 'rewrap'
+          ? []
+          : [
+              {
+                Sid: 'HandOffLargeObjects',
+                Effect: 'Allow' as const,
+                Action: ['sqs:SendMessage'],
+                Resource: [queue('Large')],
+              },
+            ]),
         // Claims, decisions, wrap index, audit anchors and run tally shards (in the audit
-        // transaction), failure records; a run's tally shards (Query) to close it, and the events
-        // handler's watch policies (Query by bucket).
+        // transaction), failure records, multipart upload state; a run's tally shards (Query) to
+        // close it, and the events handler's watch policies (Query by bucket).
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
         ...audit,
         listBuckets(config),

@@ -2,7 +2,9 @@ import { DynamoDbAuditLog } from '../shared/audit/audit-log.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
 import { faultsFor } from '../shared/faults.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
+import { largeObjectRouting } from '../shared/jobs/large-object-route.js';
 import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
+import { DynamoDbUploadLedger } from '../shared/ledger/upload-state.js';
 import type { QueueName } from '../shared/queues.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { AclInspector } from '../shared/s3/object-acl.js';
@@ -42,6 +44,9 @@ export async function objectJobDeps(queue: QueueName) {
             config.functionTimeoutSeconds === undefined ? undefined : config.functionTimeoutSeconds * 1000,
         }
       : undefined,
+    // Large objects go to the large-object queue; only its worker overrides this (docs/large-buckets.md).
+    largeObjects: largeObjectRouting(config, clients.sqs, work.large),
+    uploads: new DynamoDbUploadLedger(clients.dynamo, config.ledgerTable),
     batch: {
       deadLetter: { sqs: clients.sqs, url: deadLetter[queue], queue },
       failures: new FailureLog(clients.dynamo, config.ledgerTable),

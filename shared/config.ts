@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { type FaultSpec, parseFaultSpec } from './faults.js';
+import { largeObjectThresholdBytes } from './jobs/time-budget.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -33,6 +34,24 @@ const ConfigSchema = z.object({
   S3SEAL_ENCRYPT_QUEUE_URL: z.url().optional(),
   S3SEAL_EVENTS_QUEUE_URL: z.url().optional(),
   S3SEAL_REWRAP_QUEUE_URL: z.url().optional(),
+  S3SEAL_LARGE_QUEUE_URL: z.url().optional(),
+  // The large-object route (docs/large-buckets.md): an object whose copy or seal cannot finish in the
+  // function's time budget at this throughput goes to the large-object queue `s3-seal worker` serves.
+  // The default throughput is a conservative per-object figure for a 1-2 GB Lambda.
+  S3SEAL_LAMBDA_BYTES_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50 * MiB),
+  // The encrypt function's timeout (every function needs it to route, the scan function included,
+  // whose own timeout is shorter), and the part of it kept back.
+  S3SEAL_ENCRYPT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(900).default(300),
+  S3SEAL_LARGE_OBJECT_MARGIN_SECONDS: z.coerce.number().int().min(0).default(60),
+  // Overrides the derived threshold (tests lower it to a few MiB); empty means derived.
+  S3SEAL_LARGE_OBJECT_BYTES: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(0).optional(),
+  ),
   // Envelope mode streams objects up to this size with one PutObject; larger ones go multipart in
   // parts of this size (lib-storage), so memory stays near partSize x queue size whatever the object.
   // S3 needs parts of at least 5 MiB (S3 User Guide, "Amazon S3 multipart upload limits").
@@ -118,6 +137,9 @@ export interface Config {
   encryptQueueUrl?: string;
   eventsQueueUrl?: string;
   rewrapQueueUrl?: string;
+  largeQueueUrl?: string;
+  /** Objects larger than this go to the large-object queue, never through Lambda. */
+  largeObjectBytes: number;
   multipartThresholdBytes: number;
   copyMultipartThresholdBytes: number;
   copyPartSizeBytes: number;
@@ -175,6 +197,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptQueueUrl: e.S3SEAL_ENCRYPT_QUEUE_URL,
     eventsQueueUrl: e.S3SEAL_EVENTS_QUEUE_URL,
     rewrapQueueUrl: e.S3SEAL_REWRAP_QUEUE_URL,
+    largeQueueUrl: e.S3SEAL_LARGE_QUEUE_URL,
+    largeObjectBytes:
+      e.S3SEAL_LARGE_OBJECT_BYTES ??
+      largeObjectThresholdBytes({
+        bytesPerSecond: e.S3SEAL_LAMBDA_BYTES_PER_SECOND,
+        timeoutSeconds: e.S3SEAL_ENCRYPT_TIMEOUT_SECONDS,
+        marginSeconds: e.S3SEAL_LARGE_OBJECT_MARGIN_SECONDS,
+      }),
     multipartThresholdBytes: e.S3SEAL_MULTIPART_THRESHOLD_BYTES,
     copyMultipartThresholdBytes: e.S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES,
     copyPartSizeBytes: e.S3SEAL_COPY_PART_SIZE_BYTES,

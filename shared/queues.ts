@@ -18,7 +18,7 @@ export async function resolveQueueUrls(
   sqs: SQSClient,
   config: Pick<
     Config,
-    'queuePrefix' | 'scanQueueUrl' | 'encryptQueueUrl' | 'eventsQueueUrl' | 'rewrapQueueUrl'
+    'queuePrefix' | 'scanQueueUrl' | 'encryptQueueUrl' | 'eventsQueueUrl' | 'rewrapQueueUrl' | 'largeQueueUrl'
   >,
   suffix: '' | '-dlq' = '',
 ): Promise<QueueUrls> {
@@ -29,6 +29,7 @@ export async function resolveQueueUrls(
           encrypt: config.encryptQueueUrl,
           events: config.eventsQueueUrl,
           rewrap: config.rewrapQueueUrl,
+          large: config.largeQueueUrl,
         }
       : {};
   const entries = await Promise.all(

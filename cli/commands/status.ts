@@ -1,4 +1,5 @@
 import { ConfigError } from '../../shared/errors.js';
+import { describeLargeObject, LargeObjectProgress } from '../../shared/runs/large-object-progress.js';
 import { RunHolders } from '../../shared/runs/run-holders.js';
 import { type RunStatus, runStatus } from '../../shared/runs/run-status.js';
 import { type Run, RunStore } from '../../shared/runs/run-store.js';
@@ -43,11 +44,16 @@ async function waitingFor(run: Run, status: RunStatus): Promise<RunWaiting | und
   if (status.state === 'done') return undefined;
   const { config, clients, queues } = cliRuntime();
   const { work } = await queues();
-  const [counts, holders] = await Promise.all([
-    queueCounts(clients.sqs, [work.scan, work.encrypt, work.rewrap]),
+  const [counts, holders, large] = await Promise.all([
+    queueCounts(clients.sqs, [work.scan, work.encrypt, work.rewrap, work.large]),
     new RunHolders(clients.dynamo, config.ledgerTable).list(run.runId),
+    new LargeObjectProgress(clients.dynamo, config.ledgerTable).list(run.runId),
   ]);
-  return runWaiting(run, status, counts, holders, (owner) => ownerGone(owner));
+  const waiting = runWaiting(run, status, counts, holders, (owner) => ownerGone(owner));
+  // Large objects the worker is writing (docs/large-buckets.md): how far each has got.
+  const inProgress = large.filter((entry) => entry.bytesDone < entry.totalBytes);
+  if (!waiting || inProgress.length === 0) return waiting;
+  return { ...waiting, lines: [...waiting.lines, ...inProgress.map(describeLargeObject)] };
 }
 
 export async function statusCommand(runId: string | undefined, options: StatusOptions): Promise<number> {

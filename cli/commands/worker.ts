@@ -53,7 +53,7 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
   const concurrency = options.concurrency;
   console.error(
-    `worker: serving scan, encrypt, events and rewrap queues (${concurrency} pollers each but scan)`,
+    `worker: serving scan, encrypt, events, rewrap and large-object queues (${concurrency} pollers each but scan)`,
   );
   const running = startPollers({
     sqs: clients.sqs,
@@ -76,7 +76,13 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await reporter.tick();
     if (!options.untilIdle || controller.signal.aborted) continue;
-    const depth = await queueDepth(clients.sqs, [work.scan, work.encrypt, work.events, work.rewrap]);
+    const depth = await queueDepth(clients.sqs, [
+      work.scan,
+      work.encrypt,
+      work.events,
+      work.rewrap,
+      work.large,
+    ]);
     if (depth > 0) idleSince = undefined;
     else if (idleSince === undefined) idleSince = Date.now();
     else if (Date.now() - idleSince >= options.idleSeconds * 1000) stop('queues idle');

@@ -1,9 +1,15 @@
 import type { Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { type ChecksumAlgorithm, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type ChecksumAlgorithm,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { generateDataKey } from '../kms/key-service.js';
 import { checksumAlgorithmOf } from '../s3/checksum-algorithm.js';
+import { abortUpload, type MultipartTracker, UploadTakenOverError } from '../s3/multipart-tracker.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { readTagging } from '../s3/object-tags.js';
 import type { SseCustomerKey } from '../s3/sse-c-key.js';
@@ -40,6 +46,12 @@ export interface SealOptions {
   afterDataKey?: () => Promise<void> | void;
   /** The source is SSE-C: the GET names this customer key (the new object is not SSE-C). */
   sourceSseCustomerKey?: SseCustomerKey;
+  /**
+   * Keeps a multipart seal's upload id and progress in the ledger. A GCM stream cannot continue
+   * mid-way in a later attempt (its cipher state died with the process), so an upload an earlier
+   * attempt left is aborted before this one starts (docs/architecture.md, "Large objects").
+   */
+  multipart?: MultipartTracker;
 }
 
 export interface SealResult {
@@ -100,10 +112,20 @@ export async function sealObjectInPlace(
   try {
     const tagging =
       source.tagCount > 0 ? await readTagging(s3, head.bucket, head.key, head.versionId) : undefined;
+    const contentLength = encryptedLength(source.plaintextLength);
+    const tracker = contentLength > options.partSizeBytes ? options.multipart : undefined;
+    const leftover = await tracker?.leftover(options.partSizeBytes);
+    if (leftover) await abortUpload(s3, head, leftover.uploadId, tracker);
     body.on('error', (error) => cipher.destroy(error));
     body.pipe(cipher);
+    const first = {
+      partSizeBytes: options.partSizeBytes,
+      totalBytes: contentLength,
+      partsDone: 0,
+      bytesDone: 0,
+    };
     const upload = new Upload({
-      client: s3,
+      client: tracker ? recordingCreation(s3, tracker, head, first) : s3,
       queueSize: options.queueSize ?? 4,
       partSize: options.partSizeBytes,
       leavePartsOnError: false,
@@ -111,7 +133,7 @@ export async function sealObjectInPlace(
         Bucket: head.bucket,
         Key: head.key,
         Body: cipher,
-        ContentLength: encryptedLength(source.plaintextLength),
+        ContentLength: contentLength,
         IfMatch: head.etag,
         // The owner chose this checksum algorithm (say SHA-256 for an integrity policy); S3 would
         // otherwise record the SDK's default (CRC32) for the new bytes.
@@ -126,7 +148,20 @@ export async function sealObjectInPlace(
           : undefined,
       },
     });
-    const out = await upload.done();
+    const progress = tracker && trackProgress(upload, tracker, options.partSizeBytes, contentLength);
+    let out: Awaited<ReturnType<Upload['done']>>;
+    try {
+      out = await upload.done();
+    } catch (error) {
+      const takenOver = progress?.takenOver();
+      // lib-storage aborts a failed upload; aborting again is harmless and records it in the ledger.
+      if (upload.uploadId && !takenOver) {
+        await abortUpload(s3, head, upload.uploadId, tracker).catch(() => undefined);
+      }
+      throw takenOver ?? error;
+    }
+    await progress?.settled();
+    if (upload.uploadId) await tracker?.ended(upload.uploadId, 'completed').catch(() => undefined);
     return {
       etag: out.ETag ?? '',
       versionId: out.VersionId,
@@ -161,4 +196,80 @@ async function openPlaintext(
     tagCount: got.TagCount ?? 0,
     checksumAlgorithm: checksumAlgorithmOf(got),
   };
+}
+
+/**
+ * Feeds lib-storage's progress events to the tracker, one record at a time (a record that is still
+ * being written is followed by the latest progress only). Losing the claim stops the upload.
+ */
+function trackProgress(upload: Upload, tracker: MultipartTracker, partSizeBytes: number, totalBytes: number) {
+  let lostClaim: UploadTakenOverError | undefined;
+  let writing: Promise<void> | undefined;
+  let latest: number | undefined;
+  const write = (bytesDone: number): Promise<void> =>
+    tracker
+      .progress({
+        uploadId: upload.uploadId!,
+        partSizeBytes,
+        totalBytes,
+        partsDone: Math.floor(bytesDone / partSizeBytes),
+        bytesDone,
+      })
+      .catch((error) => {
+        if (error instanceof UploadTakenOverError) {
+          lostClaim = error;
+          void upload.abort();
+        }
+      })
+      .then(() => {
+        const next = latest;
+        latest = undefined;
+        writing = next === undefined ? undefined : write(next);
+        return writing;
+      });
+  upload.on('httpUploadProgress', (progress) => {
+    if (!upload.uploadId || lostClaim) return;
+    const bytesDone = progress.loaded ?? 0;
+    if (writing) latest = bytesDone;
+    else writing = write(bytesDone);
+  });
+  return {
+    takenOver: () => lostClaim,
+    /** Waits for the records in flight, so none lands after the upload is closed. */
+    settled: async () => {
+      while (writing) await writing;
+    },
+  };
+}
+
+/**
+ * `s3` whose CreateMultipartUpload records the new upload in the ledger before lib-storage sends
+ * any part, so no upload of ours exists unrecorded for longer than that one write. An upload that
+ * cannot be recorded (the claim was lost) is aborted at once: lib-storage does not know it yet.
+ */
+function recordingCreation(
+  s3: S3Client,
+  tracker: MultipartTracker,
+  target: { bucket: string; key: string },
+  first: Omit<Parameters<MultipartTracker['progress']>[0], 'uploadId'>,
+): S3Client {
+  return new Proxy(s3, {
+    get(client, property, receiver) {
+      if (property !== 'send') return Reflect.get(client, property, receiver);
+      return async (command: Parameters<S3Client['send']>[0]) => {
+        const out = await client.send(command);
+        const created = command instanceof CreateMultipartUploadCommand;
+        const uploadId = created ? (out as { UploadId?: string }).UploadId : undefined;
+        if (uploadId) {
+          try {
+            await tracker.progress({ uploadId, ...first });
+          } catch (error) {
+            await abortUpload(client, target, uploadId, undefined).catch(() => undefined);
+            throw error;
+          }
+        }
+        return out;
+      };
+    },
+  });
 }

@@ -30,6 +30,8 @@ export function jobForEvent(event: ObjectCreated, policies: WatchPolicy[], now: 
       .slice(0, 24),
     bucket: event.bucket,
     key: event.key,
+    // The event's size routes a large object to the worker before any HEAD (large-object-route.ts).
+    ...(event.size !== undefined ? { size: event.size } : {}),
     mode: policy.mode,
     keyArn: policy.keyArn,
     ...(policy.format ? { format: policy.format } : {}),

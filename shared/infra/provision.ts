@@ -27,6 +27,9 @@ const VISIBILITY_SECONDS: Record<QueueName, number> = {
   encrypt: 1800,
   events: 1800,
   rewrap: 1800,
+  // Served by `s3-seal worker` only, which keeps a job's message hidden while it works on it
+  // (cli/large-object-handler.ts); this is the default a receive without its own timeout gets.
+  large: 1800,
 };
 /**
  * After this many receives a message goes to its dead-letter queue. Ten backed-off retries span more

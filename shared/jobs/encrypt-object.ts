@@ -17,13 +17,15 @@ import { headObject, type ObjectHead } from '../s3/object-head.js';
 import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
+import { type LargeObjectDeps, routeLargeObject } from './large-object-route.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject, type WriteResult } from './protect-object.js';
 import { migrationKeyFor, sseCustomerKeyProblem } from './sse-c-job.js';
+import { encryptUploadTracker } from './upload-tracker.js';
 
 export type { JobResult } from '../lifecycle/job-result.js';
 
-export interface EncryptDeps extends LifecycleDeps {
+export interface EncryptDeps extends LifecycleDeps, LargeObjectDeps {
   s3: S3Client;
   kms: KMSClient;
   config: Pick<
@@ -54,6 +56,10 @@ type Written = { write: WriteResult; grants: ExtraGrants | undefined };
  * Format upgrades and SSE-C migrations run through here too.
  */
 export async function encryptObject(job: EncryptJob, deps: EncryptDeps): Promise<JobResult> {
+  // A job the message already marks as too large for this function goes to the large-object queue
+  // before any request (docs/architecture.md, "Large objects").
+  const routed = await routeLargeObject(job, deps.largeObjects);
+  if (routed) return routed;
   return runObjectJob(encryptOperation(job, deps), deps);
 }
 
@@ -105,9 +111,10 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     // In envelope mode every write seals an envelope, an SSE-C migration included.
     const sealsEnvelope = policy.mode === 'envelope';
     if (sealsEnvelope && (await hasInstructionFile(head))) return decided('SKIPPED', 'has-instruction-file');
-    // Route elsewhere: a job this process should not write (an object too large for one Lambda
-    // invocation, say) is handed to another queue here, once its size and write method are known
-    // and before any claim: return { action: 'handed-off', result }.
+    // An object too large for one Lambda invocation, now that its size and write method are known,
+    // is handed to the large-object queue before any claim (docs/architecture.md, "Large objects").
+    const routedNow = await routeLargeObject(job, deps.largeObjects, head, decision.method);
+    if (routedNow) return { action: 'handed-off', result: routedNow };
     return protectPlan(head, decision.method, sealsEnvelope);
   }
 
@@ -124,11 +131,13 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
       envelopeIv: iv?.toString('base64'),
       // Envelope writes pass every byte through this process; the others are server-side copies.
       estimateMs: estimateWorkMs(head.size, sealsEnvelope ? 'stream' : 'copy'),
-      write: async () => {
+      write: async ({ owner }) => {
         // Read before the write: the rewrite replaces the object's ACL with a private one.
         const grants = await deps.acl?.extraGrants(head.bucket, head.key, head.versionId);
+        // Multipart writes keep their upload in the claim's ledger item (resumed or aborted later).
+        const multipart = encryptUploadTracker(deps, { ref, owner, head, policy, runId: job.runId });
         const write = await protectObject(
-          { ...deps, sseCustomerKey: customerKey },
+          { ...deps, sseCustomerKey: customerKey, multipart },
           head,
           policy,
           method,

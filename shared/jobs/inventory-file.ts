@@ -2,6 +2,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { InventoryError } from '../inventory/errors.js';
 import { readDataFileRows } from '../inventory/read-rows.js';
 import { queueBody } from '../sqs-text.js';
+import { splitLargeJobs } from './large-object-route.js';
 import type { EncryptJob, InventoryFileMessage } from './messages.js';
 import { jobIdFor, type ScanDeps, type ScanResult, sendInBatches } from './scan-page.js';
 
@@ -47,7 +48,9 @@ export async function inventoryFilePage(
   let pending: EncryptJob[] = [];
   let enqueued = 0;
   const flush = async () => {
-    await sendInBatches(deps.sqs, deps.queues.encrypt, pending);
+    const { small, large } = splitLargeJobs(pending, deps.config.largeObjectBytes);
+    await sendInBatches(deps.sqs, deps.queues.encrypt, small);
+    await sendInBatches(deps.sqs, deps.queues.large, large);
     enqueued += pending.length;
     pending = [];
   };

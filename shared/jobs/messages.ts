@@ -73,6 +73,11 @@ export const EncryptJobSchema = z
     /** The ETag the listing showed; informational, the handler decides on its own HEAD. */
     etag: z.string().optional(),
     size: z.number().int().min(0).optional(),
+    /**
+     * Routed to the large-object queue (docs/large-buckets.md): only `s3-seal worker` does this job;
+     * an encrypt Lambda that receives it hands it back there untouched.
+     */
+    large: z.literal(true).optional(),
   })
   .refine(keyRequiredForKmsModes, keyIssue);
 export type EncryptJob = z.infer<typeof EncryptJobSchema>;

@@ -6,6 +6,7 @@ import { openObject } from '../envelope/open-object.js';
 import { sealObjectInPlace } from '../envelope/seal-object.js';
 import type { ProtectionPolicy } from '../policy.js';
 import { copyInPlace, type ServerSideTarget } from '../s3/copy-in-place.js';
+import type { MultipartTracker } from '../s3/multipart-tracker.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { moveToKmsKey } from '../s3/update-encryption.js';
@@ -24,7 +25,14 @@ type ProtectConfig = Pick<
 
 /** Applies the protection a decision chose. Every path writes conditionally on `head.etag`. */
 export async function protectObject(
-  deps: { s3: S3Client; kms: KMSClient; config: ProtectConfig; sseCustomerKey?: SseCustomerKey },
+  deps: {
+    s3: S3Client;
+    kms: KMSClient;
+    config: ProtectConfig;
+    sseCustomerKey?: SseCustomerKey;
+    /** Keeps a multipart write's upload in the ledger (docs/architecture.md, "Large objects"). */
+    multipart?: MultipartTracker;
+  },
   head: ObjectHead,
   policy: ProtectionPolicy,
   method: ProtectMethod,
@@ -35,6 +43,7 @@ export async function protectObject(
   const copyOptions = {
     multipartThresholdBytes: config.copyMultipartThresholdBytes,
     partSizeBytes: config.copyPartSizeBytes,
+    multipart: deps.multipart,
   };
   const seal = async (sourceSseCustomerKey?: SseCustomerKey): Promise<WriteResult> => {
     const sealed = await sealObjectInPlace({ s3, kms }, head, policy.keyArn!, iv!, {
@@ -42,6 +51,7 @@ export async function protectObject(
       partSizeBytes: config.multipartThresholdBytes,
       afterDataKey,
       sourceSseCustomerKey,
+      multipart: deps.multipart,
     });
     return { ...sealed, kmsRequestIds: sealed.kmsRequestId ? [sealed.kmsRequestId] : [] };
   };
@@ -70,6 +80,7 @@ export async function protectObject(
         format: 'v3',
         partSizeBytes: config.multipartThresholdBytes,
         afterDataKey,
+        multipart: deps.multipart,
         openSource: async () => {
           const opened = await openObject({ s3, kms }, head.bucket, head.key, {
             ifMatch: head.etag,

@@ -8,6 +8,7 @@ import type { QueueUrls } from '../queues.js';
 import type { RunStore } from '../runs/run-store.js';
 import { listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
+import { splitLargeJobs } from './large-object-route.js';
 import type { EncryptJob, ScanMessage } from './messages.js';
 
 export interface ScanDeps {
@@ -15,7 +16,7 @@ export interface ScanDeps {
   sqs: SQSClient;
   runs: RunStore;
   queues: QueueUrls;
-  config: Pick<Config, 'scanPageSize'>;
+  config: Pick<Config, 'scanPageSize'> & Partial<Pick<Config, 'largeObjectBytes'>>;
 }
 
 export interface ScanResult {
@@ -66,7 +67,9 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     keepAcl: message.keepAcl,
     sseCustomerKeyMd5: message.sseCustomerKeyMd5,
   }));
-  await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
+  const { small, large } = splitLargeJobs(jobs, deps.config.largeObjectBytes);
+  await sendInBatches(deps.sqs, deps.queues.encrypt, small);
+  await sendInBatches(deps.sqs, deps.queues.large, large);
 
   const hasNextPage = page.nextContinuationToken !== undefined;
   if (hasNextPage) {

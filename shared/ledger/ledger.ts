@@ -1,5 +1,6 @@
 import type { ProtectMethod } from '../compliance.js';
 import type { ProtectionMode } from '../policy.js';
+import type { RecordedUpload } from './upload-state.js';
 
 /** `encrypt` items are also the index of what protects each object; `rewrap` items count re-wraps. */
 export type Operation = 'encrypt' | 'rewrap';
@@ -49,6 +50,12 @@ export interface LedgerItem extends ObjectRef {
   reason?: string;
   error?: string;
   reconciled?: boolean;
+  /** A multipart upload the claim is writing, and how far it got (upload-state.ts). */
+  upload?: RecordedUpload;
+  /** The last upload that ended, and how. */
+  lastUpload?: { uploadId: string; how: 'completed' | 'aborted'; at: string };
+  /** Upload ids of ours that were aborted (parts no longer billed). */
+  abortedUploads?: string[];
   updatedAt: string;
 }
 

@@ -53,7 +53,7 @@ export async function runClaimedWrite<W>(ctx: JobContext<W>, plan: ClaimedWrite<
 
   let written: W;
   try {
-    written = await plan.write();
+    written = await plan.write({ owner });
   } catch (error) {
     if (error instanceof InjectedCrashError) throw error;
     if (isPreconditionFailed(error)) {

@@ -69,8 +69,8 @@ export interface ClaimedWrite<W> {
   estimateMs: number;
   /** Fields every audit record of this attempt carries. */
   audit?: Partial<AuditRecord>;
-  /** The conditional S3 write. Its errors are classified by the lifecycle. */
-  write(): Promise<W>;
+  /** The conditional S3 write, under the claim `owner` holds. Its errors are classified by the lifecycle. */
+  write(claim: { owner: string }): Promise<W>;
   /** After the write landed: what to audit and how to finish. */
   complete(written: W): Promise<Completion>;
 }

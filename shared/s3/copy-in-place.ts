@@ -1,5 +1,4 @@
 import {
-  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
@@ -7,6 +6,12 @@ import {
   type ServerSideEncryption,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import {
+  abortUpload,
+  listUploadedParts,
+  type MultipartTracker,
+  UploadTakenOverError,
+} from './multipart-tracker.js';
 import { copySource, type ObjectHead } from './object-head.js';
 import { readTagging } from './object-tags.js';
 import type { SseCustomerKey } from './sse-c-key.js';
@@ -35,6 +40,8 @@ export interface CopyOptions {
   replaceMetadata?: Record<string, string>;
   /** The source is SSE-C: S3 reads it with this customer key (copy-source SSE-C parameters). */
   sourceSseCustomerKey?: SseCustomerKey;
+  /** Keeps a multipart copy's upload id and progress in the ledger, to resume or abort it. */
+  multipart?: MultipartTracker;
 }
 
 function encryptionParams(target: ServerSideTarget) {
@@ -99,6 +106,11 @@ export async function copyInPlace(
  * CopyObject stops at 5 GiB; above that, UploadPartCopy in ranges. A multipart upload starts
  * empty, so metadata, headers and tags are set explicitly, and CompleteMultipartUpload carries
  * IfMatch so the result lands only if nobody wrote the key meanwhile.
+ *
+ * With a tracker (docs/architecture.md, "Large objects") the upload id and progress go to the
+ * ledger as parts land; an attempt that takes over a crashed one continues its upload when it
+ * copies the same source bytes to the same target (ListParts, then the missing ranges), and aborts
+ * it otherwise. Every failure aborts the upload, except losing the claim: the new owner has it.
  */
 async function multipartCopyInPlace(
   s3: S3Client,
@@ -106,28 +118,41 @@ async function multipartCopyInPlace(
   target: ServerSideTarget,
   options: CopyOptions,
 ): Promise<CopyResult> {
-  const tagging = await readTagging(s3, head.bucket, head.key, head.versionId);
-  const created = await s3.send(
-    new CreateMultipartUploadCommand({
-      Bucket: head.bucket,
-      Key: head.key,
-      Metadata: options.replaceMetadata ?? head.metadata,
-      Tagging: tagging,
-      ...head.headers,
-      ...encryptionParams(target),
-    }),
-  );
-  const uploadId = created.UploadId!;
+  const tracker = options.multipart;
+  const partSize = options.partSizeBytes;
+  const leftover = await tracker?.leftover(partSize);
+  const kept = leftover?.resumable ? await listUploadedParts(s3, head, leftover.uploadId) : undefined;
+  if (leftover && !kept) await abortUpload(s3, head, leftover.uploadId, tracker);
+  const uploadId = kept ? leftover!.uploadId : await createUpload(s3, head, target, options);
+  // Once the ledger knows the upload, an attempt that takes the claim over owns it.
+  let recorded = kept !== undefined;
   try {
     const ranges: Array<{ partNumber: number; first: number; last: number }> = [];
-    for (let first = 0, partNumber = 1; first < head.size; first += options.partSizeBytes, partNumber++) {
-      ranges.push({ partNumber, first, last: Math.min(first + options.partSizeBytes, head.size) - 1 });
+    for (let first = 0, partNumber = 1; first < head.size; first += partSize, partNumber++) {
+      ranges.push({ partNumber, first, last: Math.min(first + partSize, head.size) - 1 });
     }
     const parts: Array<{ PartNumber: number; ETag: string }> = [];
+    const missing = ranges.filter(({ partNumber, first, last }) => {
+      const part = kept?.get(partNumber);
+      // A part of the right length is the same range of the same bytes: CopySourceIfMatch pinned it.
+      if (part?.size !== last - first + 1) return true;
+      parts.push({ PartNumber: partNumber, ETag: part.etag });
+      return false;
+    });
+    const progress = () =>
+      tracker?.progress({
+        uploadId,
+        partSizeBytes: partSize,
+        totalBytes: head.size,
+        partsDone: parts.length,
+        bytesDone: Math.min(head.size, parts.length * partSize),
+      });
+    await progress();
+    recorded = true;
     const concurrency = options.partConcurrency ?? 4;
-    for (let i = 0; i < ranges.length; i += concurrency) {
+    for (let i = 0; i < missing.length; i += concurrency) {
       const done = await Promise.all(
-        ranges.slice(i, i + concurrency).map(async ({ partNumber, first, last }) => {
+        missing.slice(i, i + concurrency).map(async ({ partNumber, first, last }) => {
           const out = await s3.send(
             new UploadPartCopyCommand({
               Bucket: head.bucket,
@@ -144,7 +169,9 @@ async function multipartCopyInPlace(
         }),
       );
       parts.push(...done);
+      await progress();
     }
+    parts.sort((a, b) => a.PartNumber - b.PartNumber);
     const out = await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: head.bucket,
@@ -154,12 +181,33 @@ async function multipartCopyInPlace(
         MultipartUpload: { Parts: parts },
       }),
     );
+    await tracker?.ended(uploadId, 'completed').catch(() => undefined);
     return { etag: out.ETag ?? '', versionId: out.VersionId };
   } catch (error) {
     // Leave no orphaned parts behind (they are billed until aborted).
-    await s3
-      .send(new AbortMultipartUploadCommand({ Bucket: head.bucket, Key: head.key, UploadId: uploadId }))
-      .catch(() => undefined);
+    if (!(error instanceof UploadTakenOverError && recorded)) {
+      await abortUpload(s3, head, uploadId, tracker).catch(() => undefined);
+    }
     throw error;
   }
+}
+
+async function createUpload(
+  s3: S3Client,
+  head: ObjectHead,
+  target: ServerSideTarget,
+  options: CopyOptions,
+): Promise<string> {
+  const tagging = await readTagging(s3, head.bucket, head.key, head.versionId);
+  const created = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: head.bucket,
+      Key: head.key,
+      Metadata: options.replaceMetadata ?? head.metadata,
+      Tagging: tagging,
+      ...head.headers,
+      ...encryptionParams(target),
+    }),
+  );
+  return created.UploadId!;
 }

@@ -119,8 +119,20 @@ describe('queues', () => {
     const deadLetterQueues = resourcesOfType(template, 'AWS::SQS::Queue')
       .filter(([, q]) => q.Properties.QueueName.endsWith('-dlq'))
       .map(([id]) => id);
-    expect(deadLetterQueues).toHaveLength(5); // four work queues + the planner's failed invocations
+    // five work queues (the large-object one served by `s3-seal worker`) + the planner's failures
+    expect(deadLetterQueues).toHaveLength(6);
     expect(alarmed.sort()).toEqual(deadLetterQueues.sort());
+  });
+
+  it('leaves the large-object queue to s3-seal worker: no Lambda reads it; scan, encrypt and events hand jobs to it', () => {
+    expect(mappings().map((m) => logicalIdOf(m.EventSourceArn))).not.toContain('LargeQueue');
+    const large = template.Resources.LargeQueue!.Properties;
+    expect(logicalIdOf(large.RedrivePolicy.deadLetterTargetArn)).toBe('LargeDeadLetterQueue');
+    const senders = roleStatements()
+      .filter((s) => asList(s.Action).includes('sqs:SendMessage'))
+      .filter((s) => asList(s.Resource).some((r: Json) => logicalIdOf(r) === 'LargeQueue'))
+      .map((s) => s.roleId);
+    expect(senders.sort()).toEqual(['EncryptRole', 'EventsRole', 'ScanRole']);
   });
 
   it('lets only the configured buckets, in this account, send notifications to the events queue', () => {

@@ -28,16 +28,17 @@ function setup(prefix: string) {
 const statusOf = (lines: string[]) => lines.map((line) => line.split(/\s+/)[2]);
 
 describe('setup', () => {
-  it('creates the four queues, their DLQs and both tables once, then finds them', () => {
+  it('creates the five queues (the large-object one included), their DLQs and both tables once, then finds them', () => {
     const prefix = `it-setup-${randomUUID().slice(0, 6)}`;
     const first = setup(prefix);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.lines).toHaveLength(10);
-    expect(statusOf(first.lines)).toEqual(Array(10).fill('created'));
+    expect(first.lines).toHaveLength(12);
+    expect(first.lines.some((line) => line.includes(`${prefix}-large `))).toBe(true);
+    expect(statusOf(first.lines)).toEqual(Array(12).fill('created'));
     const second = setup(prefix);
     expect(second.status).toBe(0);
-    expect(statusOf(second.lines)).toEqual(Array(10).fill('ok'));
+    expect(statusOf(second.lines)).toEqual(Array(12).fill('ok'));
   });
 
   it('uses a queue that exists with other attributes as it is, instead of failing or changing it', async () => {

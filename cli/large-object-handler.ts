@@ -1,0 +1,68 @@
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createEncryptHandler, type EncryptHandlerDeps } from '../functions/encrypt/handler.js';
+import { once } from '../functions/lazy.js';
+import { objectJobDeps } from '../functions/object-job-deps.js';
+import { handlerRuntime } from '../shared/handler-runtime.js';
+import { logger } from '../shared/logger.js';
+import { describeLargeObject, LargeObjectProgress } from '../shared/runs/large-object-progress.js';
+import { workerSseCustomerKey } from '../shared/s3/sse-c-key-source.js';
+
+/**
+ * The large-object queue's consumer (docs/large-buckets.md, "The large-object route"): the encrypt
+ * job logic with the role of serving large objects, run only by `s3-seal worker` and local runs,
+ * never deployed as a Lambda. Its progress goes to the worker's output as parts land, and beside
+ * the run record for `s3-seal status`.
+ */
+export const largeObjectJobHandler = createEncryptHandler(
+  once(async (): Promise<EncryptHandlerDeps> => {
+    const deps = await objectJobDeps('large');
+    const { clients, config } = handlerRuntime();
+    const progress = new LargeObjectProgress(clients.dynamo, config.ledgerTable);
+    return {
+      ...deps,
+      sseCustomerKey: await workerSseCustomerKey(deps.config, deps.kms),
+      largeObjects: { serves: true },
+      onUploadProgress: (ref, upload) => {
+        console.error(`worker: ${describeLargeObject({ ...ref, ...upload })}`);
+        // Advisory, for `s3-seal status`: a lost report never fails the job.
+        void progress.report(ref, upload).catch(() => undefined);
+      },
+    };
+  }),
+);
+
+/**
+ * Keeps a batch's messages hidden while its handler runs: a large object may take longer than any
+ * fixed visibility timeout, and a message that reappears mid-job would only meet the live claim and
+ * count a receive towards the dead-letter queue. Stops with the handler; a dead worker stops
+ * extending, so its message comes back within `visibilitySeconds`.
+ */
+export function keepingMessagesHidden(
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+  sqs: SQSClient,
+  visibilitySeconds: number,
+) {
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const extend = () =>
+      Promise.all(
+        event.Records.map((record) =>
+          sqs
+            .send(
+              new ChangeMessageVisibilityCommand({
+                QueueUrl: record.eventSourceARN,
+                ReceiptHandle: record.receiptHandle,
+                VisibilityTimeout: visibilitySeconds,
+              }),
+            )
+            .catch((error) => logger.warn('could not extend visibility', { error: String(error) })),
+        ),
+      );
+    const timer = setInterval(() => void extend(), Math.max(1000, (visibilitySeconds * 1000) / 3));
+    try {
+      return await handler(event, context);
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}

@@ -1,0 +1,117 @@
+import type { ObjectRef } from '../ledger/ledger.js';
+import type { RecordedUpload, UploadLedger } from '../ledger/upload-state.js';
+import {
+  type LeftoverUpload,
+  type MultipartProgress,
+  type MultipartTracker,
+  UploadTakenOverError,
+} from '../s3/multipart-tracker.js';
+
+/** The claim a multipart write runs under. */
+export interface UploadClaim {
+  ref: ObjectRef;
+  owner: string;
+  runId?: string;
+  leaseSeconds: number;
+  sourceEtag: string;
+  sourceVersionId?: string;
+  kind: RecordedUpload['kind'];
+  /** Mode and key of what is written: an upload is resumed only towards the same target. */
+  target: string;
+}
+
+/** Records at most this often while parts land (the first record and the last always go). */
+const RECORD_EVERY_MS = 5000;
+
+/**
+ * A {@link MultipartTracker} over the ledger for one claim (docs/architecture.md, "Large objects").
+ * Each record renews the claim's lease, so an upload longer than a lease keeps its claim as long as
+ * it makes progress, and a worker that died stops renewing it: its upload is then taken over.
+ */
+export function uploadTracker(
+  uploads: UploadLedger,
+  claim: UploadClaim,
+  options: { now?: () => Date; onProgress?: (ref: ObjectRef, upload: RecordedUpload) => void } = {},
+): MultipartTracker {
+  const now = options.now ?? (() => new Date());
+  let startedAt: string | undefined;
+  let lastRecordMs = 0;
+  return {
+    async leftover(partSizeBytes: number): Promise<LeftoverUpload | undefined> {
+      const recorded = await uploads.recorded(claim.ref);
+      if (!recorded) return undefined;
+      const resumable =
+        claim.kind === 'copy' &&
+        recorded.kind === 'copy' &&
+        recorded.sourceEtag === claim.sourceEtag &&
+        recorded.sourceVersionId === claim.sourceVersionId &&
+        recorded.target === claim.target &&
+        recorded.partSizeBytes === partSizeBytes;
+      return { uploadId: recorded.uploadId, resumable };
+    },
+    async progress(progress: MultipartProgress): Promise<void> {
+      const at = now();
+      const first = startedAt === undefined;
+      const last = progress.bytesDone >= progress.totalBytes;
+      if (!first && !last && at.getTime() - lastRecordMs < RECORD_EVERY_MS) return;
+      startedAt ??= at.toISOString();
+      lastRecordMs = at.getTime();
+      const upload: RecordedUpload = {
+        ...progress,
+        kind: claim.kind,
+        owner: claim.owner,
+        ...(claim.runId ? { runId: claim.runId } : {}),
+        sourceEtag: claim.sourceEtag,
+        ...(claim.sourceVersionId ? { sourceVersionId: claim.sourceVersionId } : {}),
+        target: claim.target,
+        startedAt,
+        updatedAt: at.toISOString(),
+      };
+      if (!(await uploads.record(claim.ref, upload, claim.leaseSeconds, at))) {
+        throw new UploadTakenOverError(`claim of upload ${progress.uploadId} was taken over`, {
+          context: { bucket: claim.ref.bucket, key: claim.ref.key },
+        });
+      }
+      options.onProgress?.(claim.ref, upload);
+    },
+    async ended(uploadId, how) {
+      await uploads.close(claim.ref, uploadId, how, now());
+    },
+  };
+}
+
+/**
+ * The tracker of one encrypt claim's multipart write, or undefined without upload state. Envelope
+ * writes (a seal, a format upgrade, an SSE-C migration in envelope mode) stream through GCM; every
+ * other protection is a server-side copy.
+ */
+export function encryptUploadTracker(
+  deps: {
+    uploads?: UploadLedger;
+    onUploadProgress?: (ref: ObjectRef, upload: RecordedUpload) => void;
+    config: { leaseSeconds: number };
+  },
+  job: {
+    ref: ObjectRef;
+    owner: string;
+    runId: string;
+    head: { etag: string; versionId?: string };
+    policy: { mode: string; keyArn?: string };
+  },
+): MultipartTracker | undefined {
+  if (!deps.uploads) return undefined;
+  return uploadTracker(
+    deps.uploads,
+    {
+      ref: job.ref,
+      owner: job.owner,
+      runId: job.runId,
+      leaseSeconds: deps.config.leaseSeconds,
+      sourceEtag: job.head.etag,
+      sourceVersionId: job.head.versionId,
+      kind: job.policy.mode === 'envelope' ? 'envelope' : 'copy',
+      target: `${job.policy.mode}:${job.policy.keyArn ?? ''}`,
+    },
+    { onProgress: deps.onUploadProgress },
+  );
+}

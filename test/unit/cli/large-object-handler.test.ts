@@ -1,0 +1,51 @@
+import type { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { keepingMessagesHidden } from '../../../cli/large-object-handler.js';
+
+const event = {
+  Records: [{ messageId: 'm1', receiptHandle: 'r1', eventSourceARN: 'http://sqs.local/000000000000/large' }],
+} as unknown as SQSEvent;
+
+describe('keepingMessagesHidden', () => {
+  let extended: ChangeMessageVisibilityCommand[];
+  const sqs = {
+    send: async (command: ChangeMessageVisibilityCommand) => {
+      extended.push(command);
+      return {};
+    },
+  } as unknown as SQSClient;
+
+  beforeEach(() => {
+    extended = [];
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('extends the batch every third of the visibility timeout while the job runs, then stops', async () => {
+    let finish: () => void = () => undefined;
+    const job = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const handler = keepingMessagesHidden(
+      async () => {
+        await job;
+        return { batchItemFailures: [] };
+      },
+      sqs,
+      300,
+    );
+    const running = handler(event, {} as Context);
+    await vi.advanceTimersByTimeAsync(250_000);
+    expect(extended).toHaveLength(2);
+    expect(extended[0]!.input).toEqual({
+      QueueUrl: 'http://sqs.local/000000000000/large',
+      ReceiptHandle: 'r1',
+      VisibilityTimeout: 300,
+    });
+    finish();
+    await running;
+    await vi.advanceTimersByTimeAsync(1_000_000);
+    expect(extended).toHaveLength(2);
+  });
+});
