@@ -1,5 +1,6 @@
 import { WRAP_KEY_BUSIEST_SHARE, WRAP_KEY_SHARDS } from '../ledger/wrap-key.js';
 import type { ProtectionMode } from '../policy.js';
+import { DEFAULT_TALLY_SHARDS } from '../runs/tally-shards.js';
 import type { RequestCounts } from './prices.js';
 import { type InputSource, LAMBDA_SECONDS_PER_OBJECT, OBJECTS_PER_INVOCATION } from './request-model.js';
 
@@ -55,6 +56,8 @@ export function projectDuration(input: {
   listedKeys: number;
   inventoryFiles: number;
   lambdaConcurrency: number;
+  /** The run's tally shards (S3SEAL_TALLY_SHARDS; default {@link DEFAULT_TALLY_SHARDS}). */
+  tallyShards?: number;
   prefixPartitions: number;
   /**
    * Inventory runs: rows one reader turns into jobs per second (bench/projection.ts measures it).
@@ -99,10 +102,18 @@ export function projectDuration(input: {
     ),
     component(
       'dynamodb run item',
-      input.queued * 0.1 +
-        (input.source === 'listing' ? Math.ceil(input.listedKeys / 1000) : input.inventoryFiles),
+      input.source === 'listing' ? Math.ceil(input.listedKeys / 1000) : input.inventoryFiles,
       LIMITS.dynamoWritesPerSecondPerPartition,
-      "one partition key takes the run's counters (once per batch of ten) and page markers",
+      "one partition key takes the run's page markers and page counters (one per page or chunk)",
+    ),
+    // Outcomes are counted in each audit append's transaction on one of the run's tally shards
+    // (docs/architecture.md, "Counting and closing runs"): two write units per object, spread
+    // over the shards; processes pick shards at random, so the busiest takes about 1.25/shards.
+    component(
+      'dynamodb tally shards',
+      (input.queued * 2 * 1.25) / Math.max(1, input.tallyShards ?? DEFAULT_TALLY_SHARDS),
+      LIMITS.dynamoWritesPerSecondPerPartition,
+      `one transactional write (2 units) per object on one of ${input.tallyShards ?? DEFAULT_TALLY_SHARDS} shards; the busiest takes about 1.25/${input.tallyShards ?? DEFAULT_TALLY_SHARDS}`,
     ),
     // The index and the summaries are sharded alike: the busiest partition key takes at most
     // WRAP_KEY_BUSIEST_SHARE of a single-key run's wraps (docs/large-buckets.md, "Partition keys").
