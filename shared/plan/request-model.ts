@@ -63,6 +63,8 @@ export interface RunRequests {
   requests: RequestCounts;
   /** Objects that reach the encrypt queue (and a Lambda invocation). */
   queued: number;
+  /** Inventory rows settled from the report: an audit append each, no job. */
+  settled: number;
   lambdaGbSeconds: number;
   lambdaInvocations: number;
 }
@@ -87,6 +89,7 @@ export function modelRun(input: {
     for (const [op, n] of Object.entries(mix)) requests[op] = (requests[op] ?? 0) + n * times;
   };
   let queued = 0;
+  let settledRows = 0;
   // A listing run sends every current object to the encrypt handler, which HEADs it. An inventory
   // run settles the rows the report alone decides (compliant under sse-s3, SSE-C without a key)
   // with an audit append each, and sends the rest: an inventory shows no user metadata (a NOT-SSE
@@ -95,6 +98,7 @@ export function modelRun(input: {
     const settled =
       input.source === 'inventory' ? Math.min(count, input.settledFromInventory?.[action]?.count ?? 0) : 0;
     add(SETTLED_FROM_INVENTORY, settled);
+    settledRows += settled;
     queued += count - settled;
     add(requestsForAction(action), count - settled);
     add(QUEUED, count - settled);
@@ -128,6 +132,7 @@ export function modelRun(input: {
   return {
     requests: rounded,
     queued,
+    settled: settledRows,
     lambdaGbSeconds: queued * seconds * LAMBDA_MEMORY_GB,
     lambdaInvocations: Math.ceil(queued / OBJECTS_PER_INVOCATION),
   };

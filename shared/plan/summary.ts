@@ -52,6 +52,7 @@ export function summarise(input: {
     mode: policy.mode,
     requests: run.requests,
     queued: run.queued,
+    settled: run.settled,
     keyedWrites: keyedWrites(tally, policy),
     listedKeys: inventory ? inventory.rows : input.listedKeys,
     inventoryFiles: inventory?.files ?? 0,
@@ -94,7 +95,12 @@ export function summarise(input: {
     plaintextVersions: tally.plaintextVersions,
     headFailures: tally.headFailures,
     samples: input.samples,
-    requests: { byService: byService(run.requests), byOperation: run.requests, queuedObjects: run.queued },
+    requests: {
+      byService: byService(run.requests),
+      byOperation: run.requests,
+      queuedObjects: run.queued,
+      ...(inventory ? { settledObjects: run.settled } : {}),
+    },
     cost: {
       currency: 'USD',
       pricesAsOf: PRICES_AS_OF,

@@ -115,14 +115,16 @@ describe('projectDuration', () => {
     lambdaConcurrency: 1000,
   };
 
-  it('spreads a single-key sse-kms run over the sharded wrap index: the run item limits, not the index', () => {
+  it('spreads a single-key sse-kms run over the sharded wrap index: the tally shards limit, not the index', () => {
     const p = projectDuration({ ...base, keyedWrites: billion, prefixPartitions: 1000 });
     const index = p.components.find((c) => c.component === 'dynamodb wrap index (sharded)')!;
     // 1.25/64 of 10^9 wraps on the busiest partition key at 1,000 writes/s: about 5.4 h (was 277.8 h).
     expect(index.seconds).toBeCloseTo((billion * 1.25) / 64 / 1000, 0);
     expect(index.seconds / 3600).toBeLessThan(24);
     expect(p.components.find((c) => c.component === 'dynamodb key summaries')!.seconds).toBe(index.seconds);
-    expect(p.limitingComponent).toBe('dynamodb run item');
+    // Two write units per object on the busiest of 32 tally shards (about 1.25/32): about 21.7 h.
+    expect(p.limitingComponent).toBe('dynamodb tally shards');
+    expect(p.seconds).toBeCloseTo((billion * 2 * 1.25) / 32 / 1000, 0);
   });
 
   it('without a key, one prefix partition limits S3 writes to 3,500/s', () => {
@@ -131,11 +133,23 @@ describe('projectDuration', () => {
     expect(p.seconds).toBeCloseTo(billion / 3500, 0);
   });
 
-  it("with many partitions the run item's counters limit, then Lambda concurrency", () => {
+  it("with many partitions the run's tally shards limit, then Lambda concurrency", () => {
     const counters = projectDuration({ ...base, mode: 'sse-s3', keyedWrites: 0, prefixPartitions: 1000 });
-    expect(counters.limitingComponent).toBe('dynamodb run item');
-    // A counter update per batch of ten objects, and a page marker per data file.
-    expect(counters.seconds).toBe((1e8 + 1000) / 1000);
+    expect(counters.limitingComponent).toBe('dynamodb tally shards');
+    expect(counters.seconds).toBeCloseTo((billion * 2 * 1.25) / 32 / 1000, 0);
+    // The run item takes only a page marker per data file.
+    expect(counters.components.find((c) => c.component === 'dynamodb run item')!.load).toBe(1000);
+    // Rows settled from an inventory are tallied too, though no job runs for them.
+    const settled = projectDuration({
+      ...base,
+      mode: 'sse-s3',
+      keyedWrites: 0,
+      prefixPartitions: 1000,
+      queued: billion / 2,
+      settled: billion / 2,
+    });
+    expect(settled.seconds).toBe(counters.seconds);
+    expect(settled.components.find((c) => c.component === 'lambda')!.load).toBe(billion / 2);
     const lambda = projectDuration({
       ...base,
       mode: 'sse-s3',
