@@ -178,6 +178,27 @@ describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', (
     expect(verified.status).toBe(0);
     expect(verified.stdout + verified.stderr).toMatch(/10 audit record\(s\) of 10 object\(s\).*no problems/);
   });
+
+  it('settles the same rows through the scan handler, whose records name its actor', async () => {
+    const { manifest } = await inventoryOfBucket();
+    requestsByKey.clear();
+    const run = await startRun(
+      { ...pipeline.clients, runs: pipeline.runs, queues: pipeline.queues },
+      { bucket, prefix: '', mode: 'sse-s3', inventory: manifest },
+    );
+    const { run: done, unsettled } = await pipeline.process(run.runId);
+    expect(unsettled).toBe(0);
+    // The plain objects are SSE-S3 now, their rows say so: only the envelope's row needs a HEAD.
+    expect(done).toMatchObject({ discovered: 10, scanComplete: true, auditRecords: 10 });
+    expect(done.counts).toMatchObject({ encrypted: 0, compliant: 9, skipped: 1, failed: 0 });
+    for (const key of [...settledKeys, ...plainKeys]) expect(requestsByKey.get(key), key).toBeUndefined();
+    expect(requestsByKey.get('env/v3')).toContain('HeadObjectCommand');
+    const actors = new Set<string>();
+    for await (const record of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, run.runId)) {
+      if (record.key !== 'env/v3') actors.add(record.actor);
+    }
+    expect([...actors]).toEqual([pipeline.config.actor]);
+  });
 });
 
 /** Takes the run's one scan message off the queue (the test delivers it itself). */
