@@ -2,8 +2,12 @@ import type { AuditLog, AuditRecord } from '../audit/audit-log.js';
 import type { ProtectionMode } from '../policy.js';
 import type { RowDecision } from './row-decision.js';
 
-/** Audit appends in flight at once while settling rows (each is one DynamoDB transaction). */
-export const SETTLE_CONCURRENCY = 16;
+/**
+ * Audit appends in flight at once while settling rows (each is one DynamoDB transaction). Each
+ * append in flight holds one of the run's tally shards in this process (32 by default), so more
+ * would only wait for a shard.
+ */
+export const SETTLE_CONCURRENCY = 32;
 
 /** A current row the inventory decided, with the job id its encrypt job would have had. */
 export interface SettledRow {
