@@ -23,6 +23,20 @@ const base = {
     .optional(),
 };
 
+/** What every message of a run carries: the run, its scope and its protection. */
+export type RunMessageFields = Pick<
+  ScanMessage,
+  | 'runId'
+  | 'bucket'
+  | 'prefix'
+  | 'mode'
+  | 'keyArn'
+  | 'format'
+  | 'upgradeFormat'
+  | 'keepAcl'
+  | 'sseCustomerKeyMd5'
+>;
+
 function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {
   return message.mode === 'sse-s3' || Boolean(message.keyArn);
 }

@@ -11,7 +11,7 @@ import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy 
 import type { QueueUrls } from '../queues.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { queueBody } from '../sqs-text.js';
-import type { InventoryFileMessage, ScanMessage } from './messages.js';
+import type { InventoryFileMessage, RunMessageFields, ScanMessage } from './messages.js';
 import { sendInBatches } from './scan-page.js';
 
 export interface StartRunInput {
@@ -90,18 +90,12 @@ export async function startRun(
     sseCustomerKeyMd5: input.sseCustomerKeyMd5,
     startedAt: new Date().toISOString(),
   });
+  const fields = runMessageFields(run, mode);
   if (manifest) {
     // One message per data file: files are read in parallel (docs/large-buckets.md).
     const messages: InventoryFileMessage[] = manifest.files.map((file, i) => ({
       type: 'inventory-file',
-      runId: run.runId,
-      bucket: run.bucket,
-      prefix: run.prefix,
-      mode,
-      keyArn,
-      ...envelope,
-      ...(input.keepAcl ? { keepAcl: true } : {}),
-      sseCustomerKeyMd5: input.sseCustomerKeyMd5,
+      ...fields,
       page: i + 1,
       files: manifest.files.length,
       filesBucket: manifest.filesBucket,
@@ -114,20 +108,24 @@ export async function startRun(
     await sendInBatches(deps.sqs, deps.queues.scan, messages);
     return run;
   }
-  const first: ScanMessage = {
-    type: 'scan',
+  const first: ScanMessage = { type: 'scan', ...fields, page: 1 };
+  await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));
+  return run;
+}
+
+/** The fields every scan-queue message of a run carries: what to protect, and how. */
+export function runMessageFields(run: Run, mode: ProtectionMode): RunMessageFields {
+  return {
     runId: run.runId,
     bucket: run.bucket,
     prefix: run.prefix,
     mode,
-    keyArn,
-    ...envelope,
-    ...(input.keepAcl ? { keepAcl: true } : {}),
-    sseCustomerKeyMd5: input.sseCustomerKeyMd5,
-    page: 1,
+    keyArn: run.keyArn,
+    ...(run.format ? { format: run.format } : {}),
+    ...(run.upgradeFormat ? { upgradeFormat: true } : {}),
+    ...(run.keepAcl ? { keepAcl: true } : {}),
+    sseCustomerKeyMd5: run.sseCustomerKeyMd5,
   };
-  await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));
-  return run;
 }
 
 /**
