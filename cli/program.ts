@@ -83,6 +83,11 @@ export function createProgram(): Command {
       '--inventory <manifest>',
       'enumerate from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet; checked against its MD5s first) instead of listing: one scan message per data file',
     )
+    .option(
+      '--scan-chains <n>',
+      'list the bucket in up to N parallel chains (1-1024; default S3SEAL_SCAN_CHAINS, else 4): a chain that keeps finding full pages splits the rest of its key range with a new chain, so small buckets stay one chain',
+      integerIn(1, 1024),
+    )
     .option('--local', PROCESS_LOCALLY)
     .option(
       '--concurrency <n>',

@@ -42,7 +42,30 @@ function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boo
 }
 const keyIssue = { message: 'keyArn is required for the envelope and sse-kms modes', path: ['keyArn'] };
 
-/** Scan queue message: list one page of the run's bucket and prefix, then enqueue the next page. */
+/**
+ * One listing chain's share of a run (docs/large-buckets.md, "Listing chains"): keys k under the
+ * prefix with `after` < k ≤ `until`, in S3's order. `credit` is the part of the run's scan credit
+ * this message holds (the scan is complete when all of it is returned); `budget` is how many
+ * chains this one may still become by splitting.
+ */
+export const ScanChainSchema = z.object({
+  id: z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be dotted page numbers'),
+  after: z.string().optional(),
+  until: z.string().optional(),
+  credit: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 52),
+  budget: z.number().int().min(1),
+});
+export type ScanChain = z.infer<typeof ScanChainSchema>;
+
+/**
+ * Scan queue message: list one page of the run's bucket and prefix, then enqueue the next page.
+ * With `chain`, the page belongs to one of the run's listing chains and `page` counts within it;
+ * without, it is a run's only chain, continued by continuation token (runs started before chains).
+ */
 export const ScanMessageSchema = z
   .object({
     type: z.literal('scan'),
@@ -50,6 +73,7 @@ export const ScanMessageSchema = z
     prefix: z.string().default(''),
     page: z.number().int().min(1),
     continuationToken: z.string().optional(),
+    chain: ScanChainSchema.optional(),
   })
   .refine(keyRequiredForKmsModes, keyIssue);
 export type ScanMessage = z.infer<typeof ScanMessageSchema>;

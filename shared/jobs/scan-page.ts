@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { RetryableError } from '../errors.js';
 import type { QueueUrls } from '../queues.js';
 import type { RunStore } from '../runs/run-store.js';
-import { listObjectsPage } from '../s3/list-objects.js';
+import { type ListedObject, listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
 import type { EncryptJob, ScanMessage } from './messages.js';
 
@@ -51,7 +51,28 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     });
   });
 
-  const jobs: EncryptJob[] = page.objects.map((object) => ({
+  const enqueued = await enqueueObjects(message, page.objects, deps);
+
+  const hasNextPage = page.nextContinuationToken !== undefined;
+  if (hasNextPage) {
+    const next: ScanMessage = {
+      ...message,
+      page: message.page + 1,
+      continuationToken: page.nextContinuationToken,
+    };
+    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
+  }
+  await deps.runs.recordPage(message.runId, message.page, enqueued, !hasNextPage);
+  return { enqueued, hasNextPage, duplicate: false };
+}
+
+/** Queues one encrypt job per listed object of a listing page; returns how many. */
+export async function enqueueObjects(
+  message: ScanMessage,
+  objects: ListedObject[],
+  deps: Pick<ScanDeps, 'sqs' | 'queues'>,
+): Promise<number> {
+  const jobs: EncryptJob[] = objects.map((object) => ({
     type: 'encrypt',
     runId: message.runId,
     jobId: jobIdFor(message.runId, message.bucket, object.key),
@@ -67,18 +88,7 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     sseCustomerKeyMd5: message.sseCustomerKeyMd5,
   }));
   await sendInBatches(deps.sqs, deps.queues.encrypt, jobs);
-
-  const hasNextPage = page.nextContinuationToken !== undefined;
-  if (hasNextPage) {
-    const next: ScanMessage = {
-      ...message,
-      page: message.page + 1,
-      continuationToken: page.nextContinuationToken,
-    };
-    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
-  }
-  await deps.runs.recordPage(message.runId, message.page, jobs.length, !hasNextPage);
-  return { enqueued: jobs.length, hasNextPage, duplicate: false };
+  return jobs.length;
 }
 
 /** SendMessageBatch takes ten entries; a page of 1000 is 100 requests, sent ten at a time. */
