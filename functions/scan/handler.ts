@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
+import { chainIdOf } from '../../shared/jobs/chain-plan.js';
 import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { scanChainPage } from '../../shared/jobs/scan-chain.js';
@@ -32,7 +33,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
             : await scanPage(message, deps);
       logger.info('scanned page', {
         runId: message.runId,
-        chain: message.type === 'scan' ? message.chain?.id : undefined,
+        chain: message.type === 'scan' && message.chain ? chainIdOf(message.chain.prefix) : undefined,
         page: message.page,
         ...result,
       });

@@ -1,69 +1,47 @@
-import { PermanentError } from '../errors.js';
-import { inRange } from '../s3/key-range.js';
+import { createHash } from 'node:crypto';
+import type { ListedPage } from '../s3/list-objects.js';
 import type { ScanChain } from './messages.js';
 
-/** What one listed page of a chain queues next, decided once (docs/large-buckets.md, "Listing chains"). */
-export interface ChainPagePlan {
-  /** The last key this page covers; absent when the page ends its chain (it covers the rest). */
-  lastKey?: string;
-  /** The chain's next page: the rest of its range, or the lower part when it splits. */
-  next?: ScanChain;
-  /** A new chain: the upper part of the rest of the range. */
-  split?: ScanChain;
-  /** The credit the page gives back when it is recorded. */
-  returned: number;
-}
+/** The delimiter a delimited chain lists with: S3's conventional folder separator. */
+export const CHAIN_DELIMITER = '/';
 
-/** One page as listed from the chain's `after`: keys in S3's order, and whether more follow. */
-export interface ListedKeys {
-  keys: string[];
-  truncated: boolean;
+/** What one listed page of a chain queues, decided once (docs/large-buckets.md, "Listing chains"). */
+export interface ChainPagePlan {
+  /** The chain's next page, when the listing goes on. */
+  nextToken?: string;
+  /** A chain of its own for each common prefix of a delimited page. */
+  children: ScanChain[];
 }
 
 /**
- * Plans a chain's page from its listing. A page that reaches the end of the listing or passes the
- * chain's `until` ends the chain and returns all its credit. Otherwise the page keeps one unit of
- * credit and passes the rest on; while the chain's budget allows, it also splits the rest of its
- * range at the point `findSplit` finds, giving the upper part and half its credit and budget to a
- * new chain. The two parts meet exactly at that point, so no key is in both and none in neither.
+ * A chain's identity in page markers: the same prefix always has the same id, so a prefix queued
+ * twice (a redelivered page) is still listed once. Hashed: a key of 1,024 bytes would not fit a
+ * DynamoDB sort key beside the page number.
  */
-export async function planChainPage(
+export function chainIdOf(prefix: string): string {
+  return createHash('sha256').update(prefix).digest('hex').slice(0, 20);
+}
+
+/** The run's first chain: its whole prefix, fanned out by delimiter when more than one chain is wanted. */
+export function firstChain(prefix: string, budget: number): ScanChain {
+  return { prefix, delimited: budget > 1, budget };
+}
+
+/**
+ * Plans a chain's page from its listing. Common prefixes partition the keys below a delimited
+ * chain's level, so giving each its own chain lists every key exactly once, with no key range
+ * arithmetic (S3 and emulators agree on prefixes and continuation tokens; an emulator may compare
+ * `StartAfter` with URL-encoded keys). A child fans out further while its share of the budget is
+ * at least two; otherwise it lists its prefix whole, page after page.
+ */
+export function planChainPage(
   chain: ScanChain,
-  page: number,
-  listed: ListedKeys,
-  findSplit: (last: string) => Promise<string | undefined>,
-): Promise<ChainPagePlan> {
-  const covered = listed.keys.filter((key) => inRange(key, chain));
-  const passedEnd = covered.length < listed.keys.length;
-  const last = covered.at(-1);
-  if (!listed.truncated || passedEnd || last === undefined) return { returned: chain.credit };
-
-  const credit = chain.credit - 1;
-  if (credit < 1) {
-    // 2^52 credit split at most log2(budget) times lasts far beyond any bucket S3 can hold.
-    throw new PermanentError(`chain ${chain.id} ran out of scan credit at page ${page}`);
-  }
-  const point = chain.budget > 1 && credit >= 2 ? await findSplit(last) : undefined;
-  if (point === undefined) return { lastKey: last, next: { ...chain, after: last, credit }, returned: 1 };
-
-  const childBudget = Math.floor(chain.budget / 2);
-  const childCredit = Math.floor(credit / 2);
+  listed: Pick<ListedPage, 'commonPrefixes' | 'nextContinuationToken'>,
+): ChainPagePlan {
+  const prefixes = chain.delimited ? listed.commonPrefixes : [];
+  const share = Math.max(1, Math.floor(chain.budget / Math.max(1, prefixes.length)));
   return {
-    lastKey: last,
-    next: {
-      id: chain.id,
-      after: last,
-      until: point,
-      credit: credit - childCredit,
-      budget: chain.budget - childBudget,
-    },
-    split: {
-      id: `${chain.id}.${page}`,
-      after: point,
-      ...(chain.until !== undefined ? { until: chain.until } : {}),
-      credit: childCredit,
-      budget: childBudget,
-    },
-    returned: 1,
+    ...(listed.nextContinuationToken !== undefined ? { nextToken: listed.nextContinuationToken } : {}),
+    children: prefixes.map((prefix) => ({ prefix, delimited: share > 1, budget: share })),
   };
 }

@@ -43,20 +43,14 @@ function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boo
 const keyIssue = { message: 'keyArn is required for the envelope and sse-kms modes', path: ['keyArn'] };
 
 /**
- * One listing chain's share of a run (docs/large-buckets.md, "Listing chains"): keys k under the
- * prefix with `after` < k ≤ `until`, in S3's order. `credit` is the part of the run's scan credit
- * this message holds (the scan is complete when all of it is returned); `budget` is how many
- * chains this one may still become by splitting.
+ * One listing chain of a run (docs/large-buckets.md, "Listing chains"): every key under `prefix`
+ * (which starts with the run's prefix). A `delimited` chain lists with the delimiter `/`: it
+ * enqueues the keys directly under its prefix and gives each common prefix a chain of its own,
+ * sharing its `budget` (the chains it may still fan out into) among them.
  */
 export const ScanChainSchema = z.object({
-  id: z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be dotted page numbers'),
-  after: z.string().optional(),
-  until: z.string().optional(),
-  credit: z
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 52),
+  prefix: z.string(),
+  delimited: z.boolean(),
   budget: z.number().int().min(1),
 });
 export type ScanChain = z.infer<typeof ScanChainSchema>;

@@ -1,11 +1,13 @@
 import { classifyAwsError } from '../aws-errors.js';
 import type { ScanChains } from '../runs/scan-chains.js';
-import { compareKeys, findSplitPoint, inRange } from '../s3/key-range.js';
-import { type ListedObject, listObjectsPage } from '../s3/list-objects.js';
+import { listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
-import { type ChainPagePlan, planChainPage } from './chain-plan.js';
-import type { ScanChain, ScanMessage } from './messages.js';
+import { CHAIN_DELIMITER, type ChainPagePlan, chainIdOf, planChainPage } from './chain-plan.js';
+import type { ScanMessage } from './messages.js';
 import { enqueueObjects, type ScanDeps, type ScanResult, sendInBatches } from './scan-page.js';
+
+/** How long a delivery waits for another delivery of the same page to record it (pages take ~1 s). */
+const DUPLICATE_WAIT_MS = 5_000;
 
 export interface ChainScanDeps extends ScanDeps {
   chains: ScanChains;
@@ -13,96 +15,67 @@ export interface ChainScanDeps extends ScanDeps {
 
 /**
  * Lists one page of one of a run's listing chains (docs/large-buckets.md, "Listing chains"):
- * enqueues its objects, then the chain's next page and, when the chain splits, a new chain's first
- * page. The plan of what to queue is stored before anything is queued, so a redelivery queues the
- * same pages; the page is recorded with the run's counters and its returned credit in one
- * transaction, and the page that returns the run's last credit marks the scan complete.
+ * enqueues its objects, then the chain's next page and a first page for each new chain. What to
+ * queue is stored, and counted as pending, before anything is queued, so a redelivery queues the
+ * same pages and the run's count of pending pages never misses one in flight; the page is
+ * recorded with the run's counters in one transaction, and the page that leaves nothing pending
+ * marks the scan complete.
  */
 export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): Promise<ScanResult> {
   const chain = message.chain!;
-  const { runId, page } = { runId: message.runId, page: message.page };
-  const stored = await deps.chains.page(runId, chain.id, page);
+  const { runId, page } = message;
+  const id = chainIdOf(chain.prefix);
+  let stored = await deps.chains.page(runId, id, page);
+  // A plan without its record: another delivery of this page is at work, or died. Waiting for the
+  // first case keeps its copies of the next pages from being worked twice, and theirs, and so on.
+  if (stored && !stored.done) stored = await deps.chains.awaitDone(runId, id, page, DUPLICATE_WAIT_MS);
   if (stored?.done) {
-    await deps.chains.completeIfCredited(runId);
+    await deps.chains.completeIfNothingPending(runId);
     return { enqueued: 0, hasNextPage: false, duplicate: true };
   }
-  const storedPlan = stored?.plan === undefined ? undefined : (JSON.parse(stored.plan) as ChainPagePlan);
-  const listed = await listing(message, chain, deps, storedPlan?.lastKey);
+  const listed = await listObjectsPage(deps.s3, {
+    bucket: message.bucket,
+    prefix: chain.prefix,
+    delimiter: chain.delimited ? CHAIN_DELIMITER : undefined,
+    maxKeys: deps.config.scanPageSize,
+    continuationToken: message.continuationToken,
+  }).catch((error) => {
+    throw classifyAwsError(error, `listing s3://${message.bucket}/${chain.prefix} failed`, {
+      bucket: message.bucket,
+      runId,
+    });
+  });
 
-  let plan = storedPlan;
-  if (!plan) {
-    plan = await planChainPage(
-      chain,
-      page,
-      { keys: listed.objects.map((o) => o.key), truncated: listed.truncated },
-      (last) => findSplitPoint(keysAfter(message, chain, deps), last, message.prefix),
-    );
-    // A chain that cannot split queues the same range whatever its listing shows: no plan to keep.
-    if (chain.budget > 1)
-      plan = JSON.parse(await deps.chains.savePlan(runId, chain.id, page, queueBody(plan)));
+  let plan: ChainPagePlan;
+  if (stored?.plan !== undefined) {
+    plan = JSON.parse(stored.plan);
+  } else {
+    plan = planChainPage(chain, listed);
+    // The run's first page was queued by startRun, not by a page: it counts itself as pending.
+    const first = page === 1 && chain.prefix === message.prefix;
+    const queued = pagesOf(message, plan).length + (first ? 1 : 0);
+    const saved = await deps.chains.savePlan(runId, id, page, queueBody(plan), queued);
+    if (!saved.won) {
+      // Another delivery planned the page between our read and our write: give it time to finish.
+      const now = await deps.chains.awaitDone(runId, id, page, DUPLICATE_WAIT_MS);
+      if (now?.done) return { enqueued: 0, hasNextPage: false, duplicate: true };
+    }
+    plan = JSON.parse(saved.plan);
   }
-  const covered = { after: chain.after, until: plan!.lastKey ?? chain.until };
-  const enqueued = await enqueueObjects(
-    message,
-    listed.objects.filter((o) => inRange(o.key, covered)),
-    deps,
-  );
+  const enqueued = await enqueueObjects(message, listed.objects, deps);
+  await sendInBatches(deps.sqs, deps.queues.scan, pagesOf(message, plan));
+  await deps.chains.recordPage(runId, id, page, enqueued);
+  await deps.chains.completeIfNothingPending(runId);
+  return { enqueued, hasNextPage: plan.nextToken !== undefined, duplicate: false };
+}
+
+/** The scan messages a plan queues: the chain's next page, then each new chain's first page. */
+function pagesOf(message: ScanMessage, plan: ChainPagePlan): ScanMessage[] {
+  const { continuationToken: _token, ...fields } = message;
   const pages: ScanMessage[] = [];
-  if (plan!.next) pages.push({ ...message, page: page + 1, chain: plan!.next });
-  if (plan!.split) pages.push({ ...message, page: 1, chain: plan!.split });
-  await sendInBatches(deps.sqs, deps.queues.scan, pages);
-  await deps.chains.recordPage(runId, chain.id, page, { discovered: enqueued, credit: plan!.returned });
-  await deps.chains.completeIfCredited(runId);
-  return { enqueued, hasNextPage: plan!.next !== undefined, duplicate: false };
-}
-
-/**
- * One page from the chain's `after`. A redelivery whose stored plan ends at `lastKey` lists on
- * until it has passed that key, in case keys were added since the first delivery listed.
- */
-async function listing(
-  message: ScanMessage,
-  chain: ScanChain,
-  deps: ChainScanDeps,
-  lastKey?: string,
-): Promise<{ objects: ListedObject[]; truncated: boolean }> {
-  const objects: ListedObject[] = [];
-  let startAfter = chain.after;
-  let truncated: boolean;
-  do {
-    const page = await listObjectsPage(deps.s3, {
-      bucket: message.bucket,
-      prefix: message.prefix,
-      maxKeys: deps.config.scanPageSize,
-      startAfter,
-    }).catch((error) => {
-      throw classifyAwsError(error, `listing s3://${message.bucket}/${message.prefix} failed`, {
-        bucket: message.bucket,
-        runId: message.runId,
-      });
-    });
-    objects.push(...page.objects);
-    truncated = page.nextContinuationToken !== undefined;
-    startAfter = page.objects.at(-1)?.key;
-  } while (
-    lastKey !== undefined &&
-    truncated &&
-    startAfter !== undefined &&
-    compareKeys(startAfter, lastKey) < 0
-  );
-  return { objects, truncated };
-}
-
-/** Whether a key lies after a point within the chain's range: one LIST of one key. */
-function keysAfter(message: ScanMessage, chain: ScanChain, deps: ChainScanDeps) {
-  return async (startAfter: string): Promise<boolean> => {
-    const page = await listObjectsPage(deps.s3, {
-      bucket: message.bucket,
-      prefix: message.prefix,
-      maxKeys: 1,
-      startAfter,
-    });
-    const first = page.objects[0]?.key;
-    return first !== undefined && inRange(first, { until: chain.until });
-  };
+  if (plan.nextToken !== undefined) {
+    pages.push({ ...fields, page: message.page + 1, continuationToken: plan.nextToken });
+  }
+  for (const chain of plan.children) pages.push({ ...fields, page: 1, chain });
+  return pages;
 }

@@ -11,8 +11,8 @@ import { resolveUsableKey } from '../kms/key-service.js';
 import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
 import type { QueueUrls } from '../queues.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
-import { SCAN_CREDIT } from '../runs/scan-chains.js';
 import { queueBody } from '../sqs-text.js';
+import { firstChain } from './chain-plan.js';
 import type { InventoryFileMessage, RunMessageFields, ScanMessage } from './messages.js';
 import { sendInBatches } from './scan-page.js';
 
@@ -121,13 +121,8 @@ export async function startRun(
     await sendInBatches(deps.sqs, deps.queues.scan, messages);
     return run;
   }
-  // The first page of the run's first chain holds the whole range, credit and budget.
-  const first: ScanMessage = {
-    type: 'scan',
-    ...fields,
-    page: 1,
-    chain: { id: '0', credit: SCAN_CREDIT, budget: scanChains },
-  };
+  // The first page of the run's first chain: the whole prefix and budget (docs/large-buckets.md).
+  const first: ScanMessage = { type: 'scan', ...fields, page: 1, chain: firstChain(run.prefix, scanChains) };
   await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));
   return run;
 }

@@ -1,21 +1,14 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
 import { runItemKey } from './run-store.js';
 
-/**
- * The scan credit of a run: its first listing page holds all of it, every page passes its credit
- * on to the pages it queues, keeping one unit that it returns when it is recorded, and a chain's
- * last page returns all it holds. Credit is conserved, so the run has it all back exactly when
- * every page ever queued is recorded, whatever order they finish in (termination detection by
- * credit recovery; docs/large-buckets.md, "Listing chains"). 2^52 keeps every sum an exact
- * integer in JavaScript and DynamoDB.
- */
-export const SCAN_CREDIT = 2 ** 52;
-
-/** What a page of a chain does, decided once by its first delivery (see {@link ScanChains.savePlan}). */
+/** A chain's page as stored: its plan (what it queues), and whether it is recorded. */
 export interface StoredPage {
-  /** The page's plan, as {@link ScanChains.savePlan} stored it. */
   plan?: string;
   done: boolean;
 }
@@ -25,10 +18,15 @@ const chainPageKey = (runId: string, chain: string, page: number) => ({
   sk: `page#${chain}#${String(page).padStart(8, '0')}`,
 });
 
+const isConditionFailure = (error: unknown) =>
+  (error as { name?: string }).name === 'ConditionalCheckFailedException';
+
 /**
- * Page markers and the scan credit of a run listed by chains, in the ledger table beside the run
- * item. A marker is written before the page queues anything (its plan) and marked done together
- * with the run's counters, in one transaction, so every page counts exactly once.
+ * Page markers and the pending-page count of a run listed by chains, in the ledger table beside
+ * the run item (docs/large-buckets.md, "Listing chains"). The run counts a page as pending when
+ * the page that queues it stores its plan (before queueing it; the run's first page counts itself
+ * with its plan, as nothing queued it) and stops counting it when the page is recorded, so the count reaches zero exactly when every page ever queued is recorded,
+ * whatever order pages finish in.
  */
 export class ScanChains {
   constructor(
@@ -45,44 +43,75 @@ export class ScanChains {
       }),
     );
     if (!out.Item) return undefined;
-    return { plan: out.Item.plan as string | undefined, done: out.Item.done === true };
+    return { plan: out.Item.pagePlan as string | undefined, done: out.Item.done === true };
+  }
+
+  /** Reads a page until it is recorded, or `timeoutMs` passed; returns what it read last. */
+  async awaitDone(
+    runId: string,
+    chain: string,
+    page: number,
+    timeoutMs: number,
+  ): Promise<StoredPage | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    let stored = await this.page(runId, chain, page);
+    while (!stored?.done && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      stored = await this.page(runId, chain, page);
+    }
+    return stored;
   }
 
   /**
-   * Stores a page's plan unless a delivery stored one first, and returns the plan that holds: a
-   * redelivery re-lists the page, but must queue the same next pages, or two deliveries could
-   * split a range at two points and leave keys between them to no chain.
+   * Stores a page's plan and counts the `queued` pages it will queue as pending, in one
+   * transaction, unless a delivery stored one first; returns the plan that holds, and whether it is
+   * this delivery's. A redelivery
+   * re-lists its page but queues what the first plan says, so each page is queued and counted
+   * once even if the bucket changed in between.
    */
-  async savePlan(runId: string, chain: string, page: number, plan: string): Promise<string> {
+  async savePlan(
+    runId: string,
+    chain: string,
+    page: number,
+    plan: string,
+    queued: number,
+  ): Promise<{ plan: string; won: boolean }> {
     try {
       await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...chainPageKey(runId, chain, page), plan, at: new Date().toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...chainPageKey(runId, chain, page), pagePlan: plan, at: new Date().toISOString() },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: runItemKey(runId),
+                UpdateExpression: 'ADD scanPending :queued',
+                ExpressionAttributeValues: { ':queued': queued },
+              },
+            },
+          ],
         }),
       );
-      return plan;
+      return { plan, won: true };
     } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      if (transactionCancellation(error)?.[0]?.Code !== 'ConditionalCheckFailed') throw error;
       const stored = await this.page(runId, chain, page);
       if (stored?.plan === undefined) throw error;
-      return stored.plan;
+      return { plan: stored.plan, won: false };
     }
   }
 
   /**
-   * Records a finished page once: its marker turns done and the run's counters move in one
-   * transaction. `credit` is what the page returns; `firstOfChain` counts a chain in `scanChains`.
-   * Returns false when an earlier delivery recorded the page.
+   * Records a planned page once: its marker turns done, and the run counts its objects and one
+   * page less pending, in one transaction. Returns false when an earlier delivery recorded it.
    */
-  async recordPage(
-    runId: string,
-    chain: string,
-    page: number,
-    counts: { discovered: number; credit: number },
-  ): Promise<boolean> {
-    const marker = chainPageKey(runId, chain, page);
+  async recordPage(runId: string, chain: string, page: number, discovered: number): Promise<boolean> {
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -90,9 +119,9 @@ export class ScanChains {
             {
               Update: {
                 TableName: this.tableName,
-                Key: marker,
+                Key: chainPageKey(runId, chain, page),
                 UpdateExpression: 'SET done = :true, doneAt = :now',
-                ConditionExpression: 'attribute_not_exists(done)',
+                ConditionExpression: 'attribute_exists(pagePlan) AND attribute_not_exists(done)',
                 ExpressionAttributeValues: { ':true': true, ':now': new Date().toISOString() },
               },
             },
@@ -100,8 +129,8 @@ export class ScanChains {
               Update: {
                 TableName: this.tableName,
                 Key: runItemKey(runId),
-                UpdateExpression: `ADD discovered :n, pagesScanned :one, scanCredit :credit${page === 1 ? ', scanChains :one' : ''}`,
-                ExpressionAttributeValues: { ':n': counts.discovered, ':one': 1, ':credit': counts.credit },
+                UpdateExpression: `ADD discovered :n, pagesScanned :one, scanPending :minus${page === 1 ? ', scanChains :one' : ''}`,
+                ExpressionAttributeValues: { ':n': discovered, ':one': 1, ':minus': -1 },
               },
             },
           ],
@@ -115,33 +144,32 @@ export class ScanChains {
   }
 
   /**
-   * Marks the scan complete once the run has its whole credit back: every page recorded. Any page
-   * may be the last to record, so each checks; only a run with all credit back is changed.
-   * Idempotent. Returns whether the scan is complete.
+   * Marks the scan complete once no page is pending. Any page may be the last to record, so each
+   * checks (a consistent read; a write only at the end). Idempotent; returns whether it is complete.
    */
-  async completeIfCredited(runId: string): Promise<boolean> {
+  async completeIfNothingPending(runId: string): Promise<boolean> {
     const out = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
         Key: runItemKey(runId),
         ConsistentRead: true,
-        ProjectionExpression: 'scanCredit, scanComplete',
+        ProjectionExpression: 'scanPending, scanComplete',
       }),
     );
     if (out.Item?.scanComplete === true) return true;
-    if (Number(out.Item?.scanCredit ?? 0) !== SCAN_CREDIT) return false;
+    if (out.Item?.scanPending === undefined || Number(out.Item.scanPending) !== 0) return false;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: runItemKey(runId),
           UpdateExpression: 'SET scanComplete = :true',
-          ConditionExpression: 'scanCredit = :all',
-          ExpressionAttributeValues: { ':true': true, ':all': SCAN_CREDIT },
+          ConditionExpression: 'scanPending = :zero',
+          ExpressionAttributeValues: { ':true': true, ':zero': 0 },
         }),
       );
     } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailure(error)) throw error;
     }
     return true;
   }

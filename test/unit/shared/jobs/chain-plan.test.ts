@@ -1,114 +1,110 @@
 import { describe, expect, it } from 'vitest';
-import { planChainPage } from '../../../../shared/jobs/chain-plan.js';
+import { chainIdOf, firstChain, planChainPage } from '../../../../shared/jobs/chain-plan.js';
 import type { ScanChain } from '../../../../shared/jobs/messages.js';
-import { SCAN_CREDIT } from '../../../../shared/runs/scan-chains.js';
-import { compareKeys, findSplitPoint, inRange } from '../../../../shared/s3/key-range.js';
-import { keySpace, ODD_KEYS } from '../../../helpers/key-space.js';
+import { assortedKeys, keySpace, ODD_KEYS, sortedKeys } from '../../../helpers/key-space.js';
 
 /**
- * Runs a whole listing by chains over an in-memory key space, taking queued pages in a random
- * order (as SQS delivers them), and returns every key each page covered.
+ * Runs a whole listing by chains over an in-memory bucket, taking queued pages in a random order
+ * (as SQS delivers them), counting pending pages as the run store does, and returns every key
+ * listed and every chain used.
  */
-async function enumerate(
+function enumerate(
   keys: string[],
   options: { budget: number; pageSize: number; prefix?: string; seed?: number },
 ) {
   const prefix = options.prefix ?? '';
-  const space = keySpace(keys, prefix);
+  const space = keySpace(keys);
   let seed = options.seed ?? 1;
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed / 2 ** 31;
   };
-  const queue: Array<{ chain: ScanChain; page: number }> = [
-    { chain: { id: '0', credit: SCAN_CREDIT, budget: options.budget }, page: 1 },
+  const queue: Array<{ chain: ScanChain; page: number; token?: string }> = [
+    { chain: firstChain(prefix, options.budget), page: 1 },
   ];
-  const covered: string[] = [];
+  const listed: string[] = [];
   const chains = new Set<string>();
-  let returned = 0;
-  let pages = 0;
+  let pending = 0;
   while (queue.length > 0) {
-    const { chain, page } = queue.splice(Math.floor(random() * queue.length), 1)[0]!;
-    chains.add(chain.id);
-    pages += 1;
-    const listed = space.list(chain.after, options.pageSize);
-    const probe = async (startAfter: string) => {
-      const first = space.list(startAfter, 1).keys[0];
-      return first !== undefined && inRange(first, { until: chain.until });
-    };
-    const plan = await planChainPage(chain, page, listed, (last) => findSplitPoint(probe, last, prefix));
-    const range = { after: chain.after, until: plan.lastKey ?? chain.until };
-    covered.push(...listed.keys.filter((k) => inRange(k, range)));
-    returned += plan.returned;
-    if (plan.next) queue.push({ chain: plan.next, page: page + 1 });
-    if (plan.split) queue.push({ chain: plan.split, page: 1 });
+    expect(pending === 0 && chains.size > 0).toBe(false);
+    const { chain, page, token } = queue.splice(Math.floor(random() * queue.length), 1)[0]!;
+    chains.add(chainIdOf(chain.prefix));
+    const out = space.list({
+      prefix: chain.prefix,
+      delimiter: chain.delimited ? '/' : undefined,
+      maxKeys: options.pageSize,
+      continuationToken: token,
+    });
+    const plan = planChainPage(chain, out);
+    const first = page === 1 && chain.prefix === prefix;
+    pending += (plan.nextToken ? 1 : 0) + plan.children.length + (first ? 1 : 0);
+    listed.push(...out.objects.map((o) => o.key));
+    if (plan.nextToken) queue.push({ chain, page: page + 1, token: plan.nextToken });
+    for (const child of plan.children) queue.push({ chain: child, page: 1 });
+    pending -= 1;
   }
-  return { space, covered, chains, returned, pages };
-}
-
-function assorted(n: number): string[] {
-  const keys: string[] = [...ODD_KEYS];
-  const tops = ['alpha/', 'beta/deep/er/', 'logs/2024-', 'z/', '', 'Ünï/'];
-  for (let i = 0; i < n; i++) {
-    const top = tops[i % tops.length];
-    keys.push(`${top}${String((i * 7919) % n).padStart(5, '0')}${i % 11 === 0 ? ' ' : ''}`);
-  }
-  return keys;
+  expect(pending).toBe(0);
+  return { expected: space.sorted.filter((k) => k.startsWith(prefix)), listed, chains };
 }
 
 describe('listing chains', () => {
-  it('enumerate every key exactly once, in any order of pages, and give back all the credit', async () => {
-    for (const seed of [1, 2, 3, 4, 5]) {
-      for (const budget of [1, 4, 16]) {
-        const { space, covered, returned, chains } = await enumerate(assorted(2000), {
-          budget,
-          pageSize: 37,
-          seed,
-        });
-        expect([...covered].sort(compareKeys)).toEqual(space.sorted);
-        expect(returned).toBe(SCAN_CREDIT);
-        expect(chains.size).toBeLessThanOrEqual(budget);
+  it('list every key exactly once, in any order of pages, with odd keys and prefixes', () => {
+    for (const seed of [1, 2, 3]) {
+      for (const budget of [1, 4, 16, 1024]) {
+        const { expected, listed, chains } = enumerate(assortedKeys(1500), { budget, pageSize: 37, seed });
+        expect(sortedKeys(listed)).toEqual(expected);
+        if (budget === 1) expect(chains.size).toBe(1);
+        else expect(chains.size).toBeGreaterThan(1);
       }
     }
   });
 
-  it('grow with the bucket: a bucket of one page stays one chain, a large one uses the budget', async () => {
-    expect((await enumerate(assorted(20), { budget: 16, pageSize: 100 })).chains.size).toBe(1);
-    const large = await enumerate(assorted(5000), { budget: 16, pageSize: 50 });
-    expect(large.chains.size).toBeGreaterThanOrEqual(8);
+  it('stay under the run prefix', () => {
+    const keys = [...assortedKeys(300), ...ODD_KEYS.map((k) => `p/${k}`), 'p', 'p/', 'q/x', 'p0'];
+    const { expected, listed } = enumerate(keys, { budget: 8, pageSize: 7, prefix: 'p/' });
+    expect(expected).toContain('p/');
+    expect(sortedKeys(listed)).toEqual(expected);
   });
 
-  it('stay under the run prefix, odd keys included', async () => {
-    const keys = [...assorted(500), ...ODD_KEYS.map((k) => `p/${k}`), 'p', 'p/', 'q/x'];
-    const { space, covered, returned } = await enumerate(keys, { budget: 8, pageSize: 7, prefix: 'p/' });
-    expect(space.sorted).toContain('p/');
-    expect([...covered].sort(compareKeys)).toEqual(space.sorted);
-    expect(covered.every((k) => k.startsWith('p/'))).toBe(true);
-    expect(returned).toBe(SCAN_CREDIT);
+  it('grow with the bucket: a flat bucket is one chain, one with more folders has more chains', () => {
+    expect(
+      enumerate(
+        Array.from({ length: 500 }, (_, i) => `flat-${i}`),
+        { budget: 16, pageSize: 50 },
+      ).chains.size,
+    ).toBe(1);
+    const small = enumerate(assortedKeys(200), { budget: 64, pageSize: 50 }).chains.size;
+    const folders = (n: number) => Array.from({ length: n }, (_, i) => `f${i % 40}/g${i % 7}/k${i}`);
+    const large = enumerate(folders(4000), { budget: 64, pageSize: 50 }).chains.size;
+    expect(large).toBeGreaterThan(small);
+    expect(large).toBeGreaterThanOrEqual(40);
   });
 
-  it('a page past the end of its range ends the chain and returns all its credit', async () => {
-    const plan = await planChainPage(
-      { id: '0.3', after: 'b', until: 'd', credit: 40, budget: 2 },
-      2,
-      { keys: ['c', 'd', 'e'], truncated: true },
-      async () => 'never',
-    );
-    expect(plan).toEqual({ returned: 40 });
-  });
-
-  it('a split hands the upper part, half the credit and half the budget to a new chain', async () => {
-    const plan = await planChainPage(
-      { id: '0', credit: 101, budget: 5 },
-      3,
-      { keys: ['a', 'b'], truncated: true },
-      async (last) => (last === 'b' ? 'm' : undefined),
+  it('shares the budget among common prefixes: a child fans out further only with a share of two or more', () => {
+    const plan = planChainPage(
+      { prefix: 'p/', delimited: true, budget: 5 },
+      { commonPrefixes: ['p/a/', 'p/b/'], nextContinuationToken: 't' },
     );
     expect(plan).toEqual({
-      lastKey: 'b',
-      next: { id: '0', after: 'b', until: 'm', credit: 50, budget: 3 },
-      split: { id: '0.3', after: 'm', credit: 50, budget: 2 },
-      returned: 1,
+      nextToken: 't',
+      children: [
+        { prefix: 'p/a/', delimited: true, budget: 2 },
+        { prefix: 'p/b/', delimited: true, budget: 2 },
+      ],
     });
+    const many = planChainPage(
+      { prefix: '', delimited: true, budget: 4 },
+      { commonPrefixes: ['a/', 'b/', 'c/', 'd/', 'e/'] },
+    );
+    expect(many.children.every((c) => !c.delimited && c.budget === 1)).toBe(true);
+    expect(planChainPage({ prefix: '', delimited: false, budget: 1 }, { commonPrefixes: [] })).toEqual({
+      children: [],
+    });
+  });
+
+  it('names a chain by its prefix, so the same prefix queued twice is listed once', () => {
+    expect(chainIdOf('a\r/')).toBe(chainIdOf('a\r/'));
+    expect(chainIdOf('a\r/')).not.toBe(chainIdOf('a\n/'));
+    expect(chainIdOf('x'.repeat(1024))).toHaveLength(20);
   });
 });
