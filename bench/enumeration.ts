@@ -1,6 +1,6 @@
 /**
  * Listing enumeration rate on the local stack (issue 15: "listing with 1, 4, 16 chains"):
- *   bash localstack/with-local-env.sh node --import tsx bench/enumeration.ts [-- --objects N --pollers P]
+ *   bash localstack/with-local-env.sh node --import tsx bench/enumeration.ts [-- --objects N --pollers P --bucket B]
  * Seeds one bucket of N small objects in 16 folders two levels deep (p0/q0/ … p3/q3/), then runs
  * the listing of a backfill with --scan-chains 1, 4 and 16, and the listing as it was before
  * chains (one chain continued by continuation token): the real scan handler serves the SQS scan
@@ -23,6 +23,7 @@ import type { ScanMessage } from '../shared/jobs/messages.js';
 import { runMessageFields, startRun } from '../shared/jobs/start-run.js';
 import { resolveQueueUrls } from '../shared/queues.js';
 import { newRunId, RunStore, runItemKey } from '../shared/runs/run-store.js';
+import { listObjectPages } from '../shared/s3/list-objects.js';
 import { queueBody } from '../shared/sqs-text.js';
 import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
 
@@ -30,6 +31,8 @@ const { values } = parseArgs({
   options: {
     objects: { type: 'string', default: '16000' },
     pollers: { type: 'string', default: '16' },
+    /** A bucket an earlier run seeded (the same layout): no seeding. */
+    bucket: { type: 'string' },
   },
 });
 const objects = Number(values.objects);
@@ -45,7 +48,7 @@ const queues = await resolveQueueUrls(clients.sqs, config);
 const runs = new RunStore(clients.dynamo, config.ledgerTable);
 
 // "Listing alone": the encrypt queue's batches are acknowledged here, never sent.
-const dropJobs = false;
+let dropJobs = false;
 clients.sqs.middlewareStack.add(
   (next) => async (args) => {
     const input = args.input as { QueueUrl?: string; Entries?: Array<{ Id?: string }> };
@@ -58,19 +61,21 @@ clients.sqs.middlewareStack.add(
   { step: 'initialize', name: 'benchDropJobs' },
 );
 
-const bucket = `bench-enum-${Date.now()}`;
-await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-log(`seeding s3://${bucket}: ${objects} objects in 16 folders`);
-const keys = Array.from(
-  { length: objects },
-  (_, i) => `p${i % 4}/q${Math.floor(i / 4) % 4}/object-${String(i).padStart(8, '0')}.json`,
-);
-for (let i = 0; i < keys.length; i += 64) {
-  await Promise.all(
-    keys
-      .slice(i, i + 64)
-      .map((Key) => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: '{}' }))),
+const bucket = values.bucket ?? `bench-enum-${Date.now()}`;
+if (!values.bucket) {
+  await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  log(`seeding s3://${bucket}: ${objects} objects in 16 folders`);
+  const keys = Array.from(
+    { length: objects },
+    (_, i) => `p${i % 4}/q${Math.floor(i / 4) % 4}/object-${String(i).padStart(8, '0')}.json`,
   );
+  for (let i = 0; i < keys.length; i += 64) {
+    await Promise.all(
+      keys
+        .slice(i, i + 64)
+        .map((Key) => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: '{}' }))),
+    );
+  }
 }
 
 /** Serves the scan queue with the real handler until the run's scan completes; returns seconds. */
@@ -139,20 +144,53 @@ async function measure(label: string, scanChains: number | 'before') {
   return result;
 }
 
-const results = [
-  await measure('before chains (1 chain, continuation tokens)', 'before'),
-  await measure('--scan-chains 1', 1),
-  await measure('--scan-chains 4', 4),
-  await measure('--scan-chains 16', 16),
-];
-const base = results[0]!.objectsPerSecond;
-console.log(
-  `\nListing enumeration on the local stack (${objects} objects, 16 folders, ${pollers} scan pollers):`,
-);
-console.log('  listing                                        chains  pages  objects/s  vs before');
-for (const r of results) {
-  console.log(
-    `  ${r.label.padEnd(45)}  ${String(r.chains).padStart(6)}  ${String(r.pages).padStart(5)}  ${String(r.objectsPerSecond).padStart(9)}  ${(r.objectsPerSecond / base).toFixed(2).padStart(8)}x`,
-  );
+async function series(title: string) {
+  log(title);
+  const results = [
+    await measure('before chains (1 chain, continuation tokens)', 'before'),
+    await measure('--scan-chains 1', 1),
+    await measure('--scan-chains 4', 4),
+    await measure('--scan-chains 16', 16),
+  ];
+  const base = results[0]!.objectsPerSecond;
+  console.log(`\n${title} (${objects} objects, 16 folders, ${pollers} scan pollers):`);
+  console.log('  listing                                        chains  pages  objects/s  vs before');
+  for (const r of results) {
+    console.log(
+      `  ${r.label.padEnd(45)}  ${String(r.chains).padStart(6)}  ${String(r.pages).padStart(5)}  ${String(r.objectsPerSecond).padStart(9)}  ${(r.objectsPerSecond / base).toFixed(2).padStart(8)}x`,
+    );
+  }
+  return results;
 }
-console.log(JSON.stringify({ objects, pollers, scanPageSize: config.scanPageSize, results }));
+
+/**
+ * The emulator's own ceiling: the 16 leaf folders' pages listed by the SDK alone, one folder after
+ * another and all at once. When all at once is no faster, parallel chains cannot be either.
+ */
+async function listCeiling() {
+  const folders = Array.from({ length: 16 }, (_, i) => `p${i % 4}/q${Math.floor(i / 4)}/`);
+  const listFolder = async (prefix: string) => {
+    let n = 0;
+    for await (const page of listObjectPages(clients.s3, { bucket, prefix })) n += page.objects.length;
+    return n;
+  };
+  let started = performance.now();
+  let n = 0;
+  for (const folder of folders) n += await listFolder(folder);
+  const oneAtATime = Math.round(n / ((performance.now() - started) / 1000));
+  started = performance.now();
+  n = (await Promise.all(folders.map(listFolder))).reduce((a, b) => a + b, 0);
+  const allAtOnce = Math.round(n / ((performance.now() - started) / 1000));
+  console.log(
+    `\nListObjectsV2 alone, 16 folders: ${oneAtATime} keys/s one at a time, ${allAtOnce} keys/s all at once`,
+  );
+  return { oneAtATime, allAtOnce };
+}
+
+const ceiling = await listCeiling();
+const queueing = await series('Enumeration, encrypt jobs queued');
+dropJobs = true;
+const listingAlone = await series('Enumeration, listing alone (encrypt batches answered locally)');
+console.log(
+  JSON.stringify({ objects, pollers, scanPageSize: config.scanPageSize, ceiling, queueing, listingAlone }),
+);
