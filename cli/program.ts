@@ -85,7 +85,7 @@ export function createProgram(): Command {
     )
     .option(
       '--scan-chains <n>',
-      'list the bucket in up to N parallel chains (1-1024; default S3SEAL_SCAN_CHAINS, else 4): a chain that keeps finding full pages splits the rest of its key range with a new chain, so small buckets stay one chain',
+      "list in parallel chains, one per folder (common prefix of delimiter /), fanning out while a chain's share of N is 2 or more (1-1024; default S3SEAL_SCAN_CHAINS, else 4; 1: one chain). A flat bucket stays one chain",
       integerIn(1, 1024),
     )
     .option('--local', PROCESS_LOCALLY)
