@@ -78,14 +78,17 @@ describe('projectDuration', () => {
     lambdaConcurrency: 1000,
   };
 
-  it('spreads a single-key sse-kms run over the sharded wrap index: the run item limits, not the index', () => {
+  it('spreads a single-key sse-kms run over the sharded wrap index: the tally shards limit, not the index', () => {
     const p = projectDuration({ ...base, keyedWrites: billion, prefixPartitions: 1000 });
     const index = p.components.find((c) => c.component === 'dynamodb wrap index (sharded)')!;
     // 1.25/64 of 10^9 wraps on the busiest partition key at 1,000 writes/s: about 5.4 h (was 277.8 h).
     expect(index.seconds).toBeCloseTo((billion * 1.25) / 64 / 1000, 0);
     expect(index.seconds / 3600).toBeLessThan(24);
     expect(p.components.find((c) => c.component === 'dynamodb key summaries')!.seconds).toBe(index.seconds);
-    expect(p.limitingComponent).toBe('dynamodb run item');
+    // Two transactional units per object over 32 tally shards, the busiest taking 1.25/32: 21.7 h.
+    expect(p.limitingComponent).toBe('dynamodb tally shards');
+    expect(p.seconds).toBeCloseTo((1e8 * 10 * 2 * 1.25) / 32 / 1000, 0);
+    expect(p.seconds / 3600).toBeLessThan(24);
   });
 
   it('without a key, one prefix partition limits S3 writes to 3,500/s', () => {
@@ -94,11 +97,20 @@ describe('projectDuration', () => {
     expect(p.seconds).toBeCloseTo(billion / 3500, 0);
   });
 
-  it("with many partitions the run item's counters limit, then Lambda concurrency", () => {
+  it('with many partitions the tally shards limit, then Lambda concurrency', () => {
     const counters = projectDuration({ ...base, mode: 'sse-s3', keyedWrites: 0, prefixPartitions: 1000 });
-    expect(counters.limitingComponent).toBe('dynamodb run item');
-    // A counter update per batch of ten objects, and a page marker per data file.
-    expect(counters.seconds).toBe((1e8 + 1000) / 1000);
+    expect(counters.limitingComponent).toBe('dynamodb tally shards');
+    expect(counters.seconds).toBeCloseTo((base.queued * 2 * 1.25) / 32 / 1000, 3);
+    // The run item takes only a page marker per data file now; more shards, less time.
+    expect(counters.components.find((c) => c.component === 'dynamodb run item')!.seconds).toBe(1000 / 1000);
+    const more = projectDuration({
+      ...base,
+      mode: 'sse-s3',
+      keyedWrites: 0,
+      prefixPartitions: 1000,
+      tallyShards: 64,
+    });
+    expect(more.seconds).toBeCloseTo(counters.seconds / 2, 3);
     const lambda = projectDuration({
       ...base,
       mode: 'sse-s3',
@@ -124,5 +136,19 @@ describe('projectDuration', () => {
     });
     expect(p.limitingComponent).toBe('enumeration (listing, one chain)');
     expect(p.seconds).toBe(1e6);
+    // A bucket whose folders give the run 16 chains lists 16 times as fast.
+    const chained = projectDuration({
+      ...base,
+      source: 'listing',
+      mode: 'sse-s3',
+      keyedWrites: 0,
+      prefixPartitions: 1e5,
+      requests: {},
+      queued: 0,
+      listedKeys: billion,
+      listingChains: 16,
+    });
+    expect(chained.limitingComponent).toBe('enumeration (listing, 16 chains)');
+    expect(chained.seconds).toBe(1e6 / 16);
   });
 });
