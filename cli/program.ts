@@ -83,6 +83,11 @@ export function createProgram(): Command {
       '--inventory <manifest>',
       'enumerate from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet; checked against its MD5s first) instead of listing: one scan message per data file',
     )
+    .option(
+      '--scan-chains <n>',
+      "list in parallel chains, one per folder (common prefix of delimiter /), fanning out while a chain's share of N is 2 or more (1-1024; default S3SEAL_SCAN_CHAINS, else 4; 1: one chain). A flat bucket stays one chain",
+      integerIn(1, 1024),
+    )
     .option('--local', PROCESS_LOCALLY)
     .option(
       '--concurrency <n>',

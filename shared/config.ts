@@ -20,6 +20,10 @@ export const LEASE_MARGIN_SECONDS = 60;
 /** The lease when neither it nor a function timeout is configured (local workers). */
 const DEFAULT_LEASE_SECONDS = 900;
 
+/** Listing chains per run unless `--scan-chains` or S3SEAL_SCAN_CHAINS says otherwise. */
+export const DEFAULT_SCAN_CHAINS = 4;
+export const MAX_SCAN_CHAINS = 1024;
+
 const bytes = (fallback: number, minimum: number) => z.coerce.number().int().min(minimum).default(fallback);
 
 /**
@@ -74,6 +78,8 @@ const ConfigSchema = z.object({
   // pollers: after the process is killed, its batches in hand come back to the queues after this.
   S3SEAL_LOCAL_VISIBILITY_SECONDS: z.coerce.number().int().min(5).max(43_200).default(120),
   S3SEAL_SCAN_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
+  // The most listing chains a run's listing splits into (docs/large-buckets.md, "Listing chains").
+  S3SEAL_SCAN_CHAINS: z.coerce.number().int().min(1).max(MAX_SCAN_CHAINS).default(DEFAULT_SCAN_CHAINS),
   // UpdateObjectEncryption changes SSE-S3 to SSE-KMS without moving data. Emulators that do not know
   // the operation can route it as a PutObject and overwrite the object with the request's XML body
   // (seen on LocalStack 4.10), so `auto` uses it only against AWS's own endpoints.
@@ -151,6 +157,8 @@ export interface Config {
   deadlineMarginSeconds: number;
   localVisibilitySeconds: number;
   scanPageSize: number;
+  /** The most listing chains a run's listing splits into. */
+  scanChains: number;
   useUpdateObjectEncryption: boolean;
   s3ForcePathStyle: boolean;
   /** Who acts, for audit records: the Lambda function name, or a worker identity. */
@@ -215,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deadlineMarginSeconds: e.S3SEAL_DEADLINE_MARGIN_SECONDS,
     localVisibilitySeconds: e.S3SEAL_LOCAL_VISIBILITY_SECONDS,
     scanPageSize: e.S3SEAL_SCAN_PAGE_SIZE,
+    scanChains: e.S3SEAL_SCAN_CHAINS,
     useUpdateObjectEncryption:
       e.S3SEAL_UPDATE_OBJECT_ENCRYPTION === 'on' ||
       (e.S3SEAL_UPDATE_OBJECT_ENCRYPTION === 'auto' && !customS3Endpoint),

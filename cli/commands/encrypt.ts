@@ -14,6 +14,7 @@ export interface EncryptOptions {
   upgradeFormat?: boolean;
   keepAcl?: boolean;
   inventory?: string;
+  scanChains?: number;
   local?: boolean;
   concurrency: number;
   progress?: boolean;
@@ -52,6 +53,8 @@ async function startAndFollow(
       keepAcl: options.keepAcl,
       sseCustomerKeyMd5: customerKey?.md5,
       inventory: options.inventory,
+      // Inventory runs read data files, not listings: chains apply to listing runs only.
+      scanChains: options.scanChains ?? (options.inventory ? undefined : config.scanChains),
     },
   );
   console.error(

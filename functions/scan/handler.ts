@@ -4,12 +4,15 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
+import { chainIdOf } from '../../shared/jobs/chain-plan.js';
 import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { parseScanQueueMessage } from '../../shared/jobs/messages.js';
+import { scanChainPage } from '../../shared/jobs/scan-chain.js';
 import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { ScanChains } from '../../shared/runs/scan-chains.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { settleBatchRuns } from '../run-epilogue.js';
 import { processSqsBatch } from '../sqs-batch.js';
@@ -22,6 +25,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   const { config, clients, queues } = handlerRuntime();
   const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  const chains = new ScanChains(clients.dynamo, config.ledgerTable);
   // Inventory rows settled without a job are audited here (docs/large-buckets.md).
   const audit = new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, {
     shards: config.tallyShards,
@@ -31,14 +35,21 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
     context,
     async (record) => {
       const message = parseScanQueueMessage(record.body);
-      const deps = { ...clients, runs, queues: work, config };
+      const deps = { ...clients, runs, chains, queues: work, config };
       const result =
         message.type === 'rewrap-plan'
           ? await rewrapPlanPage(message, deps)
           : message.type === 'inventory-file'
             ? await inventoryFilePage(message, { ...deps, audit, actor: config.actor })
-            : await scanPage(message, deps);
-      logger.info('scanned page', { runId: message.runId, page: message.page, ...result });
+            : message.chain
+              ? await scanChainPage(message, deps)
+              : await scanPage(message, deps);
+      logger.info('scanned page', {
+        runId: message.runId,
+        chain: message.type === 'scan' && message.chain ? chainIdOf(message.chain.prefix) : undefined,
+        page: message.page,
+        ...result,
+      });
       return message.runId;
     },
     {

@@ -23,12 +23,43 @@ const base = {
     .optional(),
 };
 
+/** What every message of a run carries: the run, its scope and its protection. */
+export type RunMessageFields = Pick<
+  ScanMessage,
+  | 'runId'
+  | 'bucket'
+  | 'prefix'
+  | 'mode'
+  | 'keyArn'
+  | 'format'
+  | 'upgradeFormat'
+  | 'keepAcl'
+  | 'sseCustomerKeyMd5'
+>;
+
 function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {
   return message.mode === 'sse-s3' || Boolean(message.keyArn);
 }
 const keyIssue = { message: 'keyArn is required for the envelope and sse-kms modes', path: ['keyArn'] };
 
-/** Scan queue message: list one page of the run's bucket and prefix, then enqueue the next page. */
+/**
+ * One listing chain of a run (docs/large-buckets.md, "Listing chains"): every key under `prefix`
+ * (which starts with the run's prefix). A `delimited` chain lists with the delimiter `/`: it
+ * enqueues the keys directly under its prefix and gives each common prefix a chain of its own,
+ * sharing its `budget` (the chains it may still fan out into) among them.
+ */
+export const ScanChainSchema = z.object({
+  prefix: z.string(),
+  delimited: z.boolean(),
+  budget: z.number().int().min(1),
+});
+export type ScanChain = z.infer<typeof ScanChainSchema>;
+
+/**
+ * Scan queue message: list one page of the run's bucket and prefix, then enqueue the next page.
+ * With `chain`, the page belongs to one of the run's listing chains and `page` counts within it;
+ * without, it is a run's only chain, continued by continuation token (runs started before chains).
+ */
 export const ScanMessageSchema = z
   .object({
     type: z.literal('scan'),
@@ -36,6 +67,7 @@ export const ScanMessageSchema = z
     prefix: z.string().default(''),
     page: z.number().int().min(1),
     continuationToken: z.string().optional(),
+    chain: ScanChainSchema.optional(),
   })
   .refine(keyRequiredForKmsModes, keyIssue);
 export type ScanMessage = z.infer<typeof ScanMessageSchema>;

@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { RetryableError } from '../errors.js';
 import type { QueueUrls } from '../queues.js';
 import type { RunStore } from '../runs/run-store.js';
-import { listObjectsPage } from '../s3/list-objects.js';
+import { type ListedObject, listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
 import { splitLargeJobs } from './large-object-route.js';
 import type { EncryptJob, ScanMessage } from './messages.js';
@@ -52,7 +52,28 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     });
   });
 
-  const jobs: EncryptJob[] = page.objects.map((object) => ({
+  const enqueued = await enqueueObjects(message, page.objects, deps);
+
+  const hasNextPage = page.nextContinuationToken !== undefined;
+  if (hasNextPage) {
+    const next: ScanMessage = {
+      ...message,
+      page: message.page + 1,
+      continuationToken: page.nextContinuationToken,
+    };
+    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
+  }
+  await deps.runs.recordPage(message.runId, message.page, enqueued, !hasNextPage);
+  return { enqueued, hasNextPage, duplicate: false };
+}
+
+/** Queues one encrypt job per listed object of a listing page; returns how many. */
+export async function enqueueObjects(
+  message: ScanMessage,
+  objects: ListedObject[],
+  deps: Pick<ScanDeps, 'sqs' | 'queues' | 'config'>,
+): Promise<number> {
+  const jobs: EncryptJob[] = objects.map((object) => ({
     type: 'encrypt',
     runId: message.runId,
     jobId: jobIdFor(message.runId, message.bucket, object.key),
@@ -67,21 +88,12 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     keepAcl: message.keepAcl,
     sseCustomerKeyMd5: message.sseCustomerKeyMd5,
   }));
+  // Objects too large for one Lambda invocation go to the large-object queue (docs/architecture.md,
+  // "Large objects").
   const { small, large } = splitLargeJobs(jobs, deps.config.largeObjectBytes);
   await sendInBatches(deps.sqs, deps.queues.encrypt, small);
   await sendInBatches(deps.sqs, deps.queues.large, large);
-
-  const hasNextPage = page.nextContinuationToken !== undefined;
-  if (hasNextPage) {
-    const next: ScanMessage = {
-      ...message,
-      page: message.page + 1,
-      continuationToken: page.nextContinuationToken,
-    };
-    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
-  }
-  await deps.runs.recordPage(message.runId, message.page, jobs.length, !hasNextPage);
-  return { enqueued: jobs.length, hasNextPage, duplicate: false };
+  return jobs.length;
 }
 
 /** SendMessageBatch takes ten entries; a page of 1000 is 100 requests, sent ten at a time. */

@@ -2,6 +2,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { httpStatus } from '../aws-errors.js';
+import { DEFAULT_SCAN_CHAINS, MAX_SCAN_CHAINS } from '../config.js';
 import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/format.js';
 import { ConfigError } from '../errors.js';
 import { type InventoryManifest, readManifest } from '../inventory/manifest.js';
@@ -11,7 +12,8 @@ import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy 
 import type { QueueUrls } from '../queues.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { queueBody } from '../sqs-text.js';
-import type { InventoryFileMessage, ScanMessage } from './messages.js';
+import { firstChain } from './chain-plan.js';
+import type { InventoryFileMessage, RunMessageFields, ScanMessage } from './messages.js';
 import { sendInBatches } from './scan-page.js';
 
 export interface StartRunInput {
@@ -29,6 +31,8 @@ export interface StartRunInput {
   sseCustomerKeyMd5?: string;
   /** `s3://BUCKET/PATH/manifest.json`: enumerate from this S3 Inventory report instead of listing. */
   inventory?: string;
+  /** The most listing chains the listing splits into (docs/large-buckets.md, "Listing chains"). */
+  scanChains?: number;
 }
 
 /** Checks the envelope options against the mode; returns the format to record (envelope only). */
@@ -70,6 +74,15 @@ export async function startRun(
   if (!needsKey(mode) && input.key)
     throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
   const envelope = envelopeOptions(mode, input);
+  const scanChains = input.scanChains ?? DEFAULT_SCAN_CHAINS;
+  if (!Number.isInteger(scanChains) || scanChains < 1 || scanChains > MAX_SCAN_CHAINS) {
+    throw new ConfigError(`--scan-chains must be a whole number from 1 to ${MAX_SCAN_CHAINS}`);
+  }
+  if (input.inventory && input.scanChains !== undefined && scanChains > 1) {
+    throw new ConfigError(
+      '--scan-chains splits a listing; an --inventory run reads one data file per message',
+    );
+  }
   if (input.sseCustomerKeyMd5 && mode === 'sse-s3') {
     throw new ConfigError('SSE-C objects migrate only to --mode sse-kms or envelope');
   }
@@ -90,18 +103,12 @@ export async function startRun(
     sseCustomerKeyMd5: input.sseCustomerKeyMd5,
     startedAt: new Date().toISOString(),
   });
+  const fields = runMessageFields(run, mode);
   if (manifest) {
     // One message per data file: files are read in parallel (docs/large-buckets.md).
     const messages: InventoryFileMessage[] = manifest.files.map((file, i) => ({
       type: 'inventory-file',
-      runId: run.runId,
-      bucket: run.bucket,
-      prefix: run.prefix,
-      mode,
-      keyArn,
-      ...envelope,
-      ...(input.keepAcl ? { keepAcl: true } : {}),
-      sseCustomerKeyMd5: input.sseCustomerKeyMd5,
+      ...fields,
       page: i + 1,
       files: manifest.files.length,
       filesBucket: manifest.filesBucket,
@@ -114,20 +121,25 @@ export async function startRun(
     await sendInBatches(deps.sqs, deps.queues.scan, messages);
     return run;
   }
-  const first: ScanMessage = {
-    type: 'scan',
+  // The first page of the run's first chain: the whole prefix and budget (docs/large-buckets.md).
+  const first: ScanMessage = { type: 'scan', ...fields, page: 1, chain: firstChain(run.prefix, scanChains) };
+  await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));
+  return run;
+}
+
+/** The fields every scan-queue message of a run carries: what to protect, and how. */
+export function runMessageFields(run: Run, mode: ProtectionMode): RunMessageFields {
+  return {
     runId: run.runId,
     bucket: run.bucket,
     prefix: run.prefix,
     mode,
-    keyArn,
-    ...envelope,
-    ...(input.keepAcl ? { keepAcl: true } : {}),
-    sseCustomerKeyMd5: input.sseCustomerKeyMd5,
-    page: 1,
+    keyArn: run.keyArn,
+    ...(run.format ? { format: run.format } : {}),
+    ...(run.upgradeFormat ? { upgradeFormat: true } : {}),
+    ...(run.keepAcl ? { keepAcl: true } : {}),
+    sseCustomerKeyMd5: run.sseCustomerKeyMd5,
   };
-  await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));
-  return run;
 }
 
 /**

@@ -1,10 +1,10 @@
-import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { isNotFound } from '../aws-errors.js';
 import { classifyClientSide } from '../envelope/format.js';
 import { describeError } from '../errors.js';
 import type { ProtectionPolicy } from '../policy.js';
-import { decodeFormEncodedKey } from '../s3/key-encoding.js';
-import { listObjectsPage } from '../s3/list-objects.js';
+import { listObjectPages } from '../s3/list-objects.js';
+import { type ListedVersion, listVersionPages } from '../s3/list-versions.js';
 import { bucketKeepsVersions } from '../s3/noncurrent-versions.js';
 import { headObject } from '../s3/object-head.js';
 import { actionOf, countNoncurrent, countObject, type PlanTally, stateOf } from './tally.js';
@@ -19,70 +19,22 @@ export interface PlanScope {
   concurrency: number;
 }
 
-interface Listed {
-  key: string;
-  versionId?: string;
-  isLatest: boolean;
-  isDeleteMarker: boolean;
-  size: number;
-}
+type Listed = ListedVersion;
 
-/**
- * Every key (and, in a bucket that keeps versions, every version and delete marker) under the
- * prefix, with exact keys: the listing asks for URL-encoded keys, since an XML parser turns a raw
- * `\r` in a key into `\n` (S3 API, ListObjectsV2, "EncodingType").
- */
+/** Every key (and, in a bucket that keeps versions, every version and delete marker) under the prefix. */
 async function* listPages(
   s3: S3Client,
   bucket: string,
   prefix: string,
   versioned: boolean,
 ): AsyncGenerator<Listed[]> {
-  let token: string | undefined;
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  do {
-    if (!versioned) {
-      const page = await listObjectsPage(s3, { bucket, prefix, continuationToken: token });
-      yield page.objects.map((o) => ({
-        key: o.key,
-        isLatest: true,
-        isDeleteMarker: false,
-        size: o.size ?? 0,
-      }));
-      token = page.nextContinuationToken;
-      continue;
-    }
-    const out = await s3.send(
-      new ListObjectVersionsCommand({
-        Bucket: bucket,
-        Prefix: prefix || undefined,
-        KeyMarker: keyMarker,
-        VersionIdMarker: versionIdMarker,
-        EncodingType: 'url',
-      }),
-    );
-    const decode = out.EncodingType === 'url' ? decodeFormEncodedKey : (raw: string) => raw;
-    const versions = (out.Versions ?? []).map((v) => ({
-      key: decode(v.Key!),
-      versionId: v.VersionId,
-      isLatest: v.IsLatest === true,
-      isDeleteMarker: false,
-      size: v.Size ?? 0,
-    }));
-    const markers = (out.DeleteMarkers ?? []).map((m) => ({
-      key: decode(m.Key!),
-      versionId: m.VersionId,
-      isLatest: m.IsLatest === true,
-      isDeleteMarker: true,
-      size: 0,
-    }));
-    yield [...versions, ...markers];
-    // The markers go back as S3 sent them: its own encoding of where the page ended.
-    keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
-    versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
-    token = keyMarker;
-  } while (token);
+  if (versioned) {
+    yield* listVersionPages(s3, bucket, prefix);
+    return;
+  }
+  for await (const page of listObjectPages(s3, { bucket, prefix })) {
+    yield page.objects.map((o) => ({ key: o.key, isLatest: true, isDeleteMarker: false, size: o.size ?? 0 }));
+  }
 }
 
 async function countOne(scope: PlanScope, tally: PlanTally, item: Listed): Promise<void> {

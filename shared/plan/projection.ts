@@ -58,6 +58,8 @@ export function projectDuration(input: {
   listedKeys: number;
   inventoryFiles: number;
   lambdaConcurrency: number;
+  /** Listing runs: chains listing at once (folders the budget reaches; 1 for a flat key space). */
+  listingChains?: number;
   /** The run's tally shards (S3SEAL_TALLY_SHARDS; default {@link DEFAULT_TALLY_SHARDS}). */
   tallyShards?: number;
   prefixPartitions: number;
@@ -134,12 +136,17 @@ export function projectDuration(input: {
     ),
   ];
   if (input.source === 'listing') {
+    // Listing chains fan out by folder (docs/large-buckets.md, "Listing chains"): a flat key space
+    // stays one chain whatever the budget, so one chain is the default, the worst case.
+    const chains = Math.max(1, input.listingChains ?? 1);
     components.push(
       component(
-        'enumeration (listing, one chain)',
+        chains === 1 ? 'enumeration (listing, one chain)' : `enumeration (listing, ${chains} chains)`,
         input.listedKeys,
-        LIMITS.listingObjectsPerSecondPerChain,
-        'one sequential chain of ListObjectsV2 pages',
+        LIMITS.listingObjectsPerSecondPerChain * chains,
+        chains === 1
+          ? 'one sequential chain of ListObjectsV2 pages (a flat key space, or --scan-chains 1)'
+          : `${chains} chains of ListObjectsV2 pages in parallel (one per folder)`,
       ),
     );
   }

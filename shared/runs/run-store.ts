@@ -295,3 +295,6 @@ function pageCounters(discovered: number, last: boolean, fileDone = false) {
       : { ':n': discovered, ':one': 1 },
   };
 }
+
+/** The run item's key, for stores that keep more of a run's state beside it (scan chains). */
+export { runKey as runItemKey };

@@ -8,6 +8,8 @@ export interface ListRequest {
   delimiter?: string;
   maxKeys?: number;
   continuationToken?: string;
+  /** Only keys after this one (S3 ignores it when a continuation token is given). */
+  startAfter?: string;
 }
 
 /** One listed object, its key exactly as stored. */
@@ -42,6 +44,7 @@ export async function listObjectsPage(s3: S3Client, request: ListRequest): Promi
       Delimiter: request.delimiter || undefined,
       MaxKeys: request.maxKeys,
       ContinuationToken: request.continuationToken,
+      StartAfter: request.startAfter,
       EncodingType: 'url',
     }),
   );

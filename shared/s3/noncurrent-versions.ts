@@ -1,6 +1,6 @@
-import { GetBucketVersioningCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { classifyClientSide } from '../envelope/format.js';
-import { decodeFormEncodedKey } from './key-encoding.js';
+import { listVersionPages } from './list-versions.js';
 import { headObject } from './object-head.js';
 
 /** An older version of an object: s3-seal protects current versions and never deletes old ones. */
@@ -26,40 +26,18 @@ export async function bucketKeepsVersions(s3: S3Client, bucket: string): Promise
   return out.Status === 'Enabled' || out.Status === 'Suspended';
 }
 
-/**
- * Every noncurrent version under a prefix (delete markers aside), with exact keys: the listing asks
- * for URL-encoded keys, as every listing here does (an XML parser turns a raw `\r` into `\n`).
- */
+/** Every noncurrent version under a prefix (delete markers aside), with exact keys. */
 export async function* noncurrentVersions(
   s3: S3Client,
   bucket: string,
   prefix: string,
 ): AsyncGenerator<NoncurrentVersion> {
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  do {
-    const out = await s3.send(
-      new ListObjectVersionsCommand({
-        Bucket: bucket,
-        Prefix: prefix || undefined,
-        KeyMarker: keyMarker,
-        VersionIdMarker: versionIdMarker,
-        EncodingType: 'url',
-      }),
-    );
-    const decode = out.EncodingType === 'url' ? decodeFormEncodedKey : (raw: string) => raw;
-    for (const version of out.Versions ?? []) {
-      if (version.IsLatest || !version.VersionId) continue;
-      yield {
-        key: decode(version.Key ?? ''),
-        versionId: version.VersionId,
-        lastModified: version.LastModified,
-      };
+  for await (const page of listVersionPages(s3, bucket, prefix)) {
+    for (const version of page) {
+      if (version.isLatest || version.isDeleteMarker || !version.versionId) continue;
+      yield { key: version.key, versionId: version.versionId, lastModified: version.lastModified };
     }
-    // The markers go back as S3 sent them: they are its own encoding of where the page ended.
-    keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
-    versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
-  } while (keyMarker);
+  }
 }
 
 /**

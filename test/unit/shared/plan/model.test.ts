@@ -122,9 +122,10 @@ describe('projectDuration', () => {
     expect(index.seconds).toBeCloseTo((billion * 1.25) / 64 / 1000, 0);
     expect(index.seconds / 3600).toBeLessThan(24);
     expect(p.components.find((c) => c.component === 'dynamodb key summaries')!.seconds).toBe(index.seconds);
-    // Two write units per object on the busiest of 32 tally shards (about 1.25/32): about 21.7 h.
+    // Two transactional units per object over 32 tally shards, the busiest taking 1.25/32: 21.7 h.
     expect(p.limitingComponent).toBe('dynamodb tally shards');
-    expect(p.seconds).toBeCloseTo((billion * 2 * 1.25) / 32 / 1000, 0);
+    expect(p.seconds).toBeCloseTo((1e8 * 10 * 2 * 1.25) / 32 / 1000, 0);
+    expect(p.seconds / 3600).toBeLessThan(24);
   });
 
   it('without a key, one prefix partition limits S3 writes to 3,500/s', () => {
@@ -133,12 +134,20 @@ describe('projectDuration', () => {
     expect(p.seconds).toBeCloseTo(billion / 3500, 0);
   });
 
-  it("with many partitions the run's tally shards limit, then Lambda concurrency", () => {
+  it('with many partitions the tally shards limit, then Lambda concurrency', () => {
     const counters = projectDuration({ ...base, mode: 'sse-s3', keyedWrites: 0, prefixPartitions: 1000 });
     expect(counters.limitingComponent).toBe('dynamodb tally shards');
-    expect(counters.seconds).toBeCloseTo((billion * 2 * 1.25) / 32 / 1000, 0);
-    // The run item takes only a page marker per data file.
-    expect(counters.components.find((c) => c.component === 'dynamodb run item')!.load).toBe(1000);
+    expect(counters.seconds).toBeCloseTo((base.queued * 2 * 1.25) / 32 / 1000, 3);
+    // The run item takes only a page marker per data file now; more shards, less time.
+    expect(counters.components.find((c) => c.component === 'dynamodb run item')!.seconds).toBe(1000 / 1000);
+    const more = projectDuration({
+      ...base,
+      mode: 'sse-s3',
+      keyedWrites: 0,
+      prefixPartitions: 1000,
+      tallyShards: 64,
+    });
+    expect(more.seconds).toBeCloseTo(counters.seconds / 2, 3);
     // Rows settled from an inventory are tallied too, though no job runs for them.
     const settled = projectDuration({
       ...base,
@@ -148,7 +157,7 @@ describe('projectDuration', () => {
       queued: billion / 2,
       settled: billion / 2,
     });
-    expect(settled.seconds).toBe(counters.seconds);
+    expect(settled.seconds).toBeCloseTo(counters.seconds, 3);
     expect(settled.components.find((c) => c.component === 'lambda')!.load).toBe(billion / 2);
     const lambda = projectDuration({
       ...base,
@@ -175,5 +184,19 @@ describe('projectDuration', () => {
     });
     expect(p.limitingComponent).toBe('enumeration (listing, one chain)');
     expect(p.seconds).toBe(1e6);
+    // A bucket whose folders give the run 16 chains lists 16 times as fast.
+    const chained = projectDuration({
+      ...base,
+      source: 'listing',
+      mode: 'sse-s3',
+      keyedWrites: 0,
+      prefixPartitions: 1e5,
+      requests: {},
+      queued: 0,
+      listedKeys: billion,
+      listingChains: 16,
+    });
+    expect(chained.limitingComponent).toBe('enumeration (listing, 16 chains)');
+    expect(chained.seconds).toBe(1e6 / 16);
   });
 });

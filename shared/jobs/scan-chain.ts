@@ -1,0 +1,81 @@
+import { classifyAwsError } from '../aws-errors.js';
+import type { ScanChains } from '../runs/scan-chains.js';
+import { listObjectsPage } from '../s3/list-objects.js';
+import { queueBody } from '../sqs-text.js';
+import { CHAIN_DELIMITER, type ChainPagePlan, chainIdOf, planChainPage } from './chain-plan.js';
+import type { ScanMessage } from './messages.js';
+import { enqueueObjects, type ScanDeps, type ScanResult, sendInBatches } from './scan-page.js';
+
+/** How long a delivery waits for another delivery of the same page to record it (pages take ~1 s). */
+const DUPLICATE_WAIT_MS = 5_000;
+
+export interface ChainScanDeps extends ScanDeps {
+  chains: ScanChains;
+}
+
+/**
+ * Lists one page of one of a run's listing chains (docs/large-buckets.md, "Listing chains"):
+ * enqueues its objects, then the chain's next page and a first page for each new chain. What to
+ * queue is stored, and counted as pending, before anything is queued, so a redelivery queues the
+ * same pages and the run's count of pending pages never misses one in flight; the page is
+ * recorded with the run's counters in one transaction, and the page that leaves nothing pending
+ * marks the scan complete.
+ */
+export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): Promise<ScanResult> {
+  const chain = message.chain!;
+  const { runId, page } = message;
+  const id = chainIdOf(chain.prefix);
+  let stored = await deps.chains.page(runId, id, page);
+  // A plan without its record: another delivery of this page is at work, or died. Waiting for the
+  // first case keeps its copies of the next pages from being worked twice, and theirs, and so on.
+  if (stored && !stored.done) stored = await deps.chains.awaitDone(runId, id, page, DUPLICATE_WAIT_MS);
+  if (stored?.done) {
+    await deps.chains.completeIfNothingPending(runId);
+    return { enqueued: 0, hasNextPage: false, duplicate: true };
+  }
+  const listed = await listObjectsPage(deps.s3, {
+    bucket: message.bucket,
+    prefix: chain.prefix,
+    delimiter: chain.delimited ? CHAIN_DELIMITER : undefined,
+    maxKeys: deps.config.scanPageSize,
+    continuationToken: message.continuationToken,
+  }).catch((error) => {
+    throw classifyAwsError(error, `listing s3://${message.bucket}/${chain.prefix} failed`, {
+      bucket: message.bucket,
+      runId,
+    });
+  });
+
+  let plan: ChainPagePlan;
+  if (stored?.plan !== undefined) {
+    plan = JSON.parse(stored.plan);
+  } else {
+    plan = planChainPage(chain, listed);
+    // The run's first page was queued by startRun, not by a page: it counts itself as pending.
+    const first = page === 1 && chain.prefix === message.prefix;
+    const queued = pagesOf(message, plan).length + (first ? 1 : 0);
+    const saved = await deps.chains.savePlan(runId, id, page, queueBody(plan), queued);
+    if (!saved.won) {
+      // Another delivery planned the page between our read and our write: give it time to finish.
+      const now = await deps.chains.awaitDone(runId, id, page, DUPLICATE_WAIT_MS);
+      if (now?.done) return { enqueued: 0, hasNextPage: false, duplicate: true };
+    }
+    plan = JSON.parse(saved.plan);
+  }
+  const enqueued = await enqueueObjects(message, listed.objects, deps);
+  await sendInBatches(deps.sqs, deps.queues.scan, pagesOf(message, plan));
+  await deps.chains.recordPage(runId, id, page, enqueued);
+  await deps.chains.completeIfNothingPending(runId);
+  return { enqueued, hasNextPage: plan.nextToken !== undefined, duplicate: false };
+}
+
+/** The scan messages a plan queues: the chain's next page, then each new chain's first page. */
+function pagesOf(message: ScanMessage, plan: ChainPagePlan): ScanMessage[] {
+  const { continuationToken: _token, ...fields } = message;
+  const pages: ScanMessage[] = [];
+  if (plan.nextToken !== undefined) {
+    pages.push({ ...fields, page: message.page + 1, continuationToken: plan.nextToken });
+  }
+  for (const chain of plan.children) pages.push({ ...fields, page: 1, chain });
+  return pages;
+}

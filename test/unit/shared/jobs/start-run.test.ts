@@ -1,0 +1,72 @@
+import { describe, expect, it, vi } from 'vitest';
+import { runMessageFields, startRun } from '../../../../shared/jobs/start-run.js';
+import type { Run, RunStore } from '../../../../shared/runs/run-store.js';
+
+const run: Run = {
+  runId: 'r1',
+  bucket: 'bucket',
+  prefix: 'p/',
+  mode: 'envelope',
+  keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
+  format: 'v3',
+  upgradeFormat: true,
+  keepAcl: true,
+  startedAt: '2026-11-23T00:00:00.000Z',
+  discovered: 0,
+  pagesScanned: 0,
+  scanComplete: false,
+  counts: { encrypted: 0, compliant: 0, skipped: 0, superseded: 0, failed: 0, reasons: {} },
+};
+
+describe('runMessageFields', () => {
+  it('carries what the run protects and how, for every scan-queue message', () => {
+    expect(runMessageFields(run, 'envelope')).toEqual({
+      runId: 'r1',
+      bucket: 'bucket',
+      prefix: 'p/',
+      mode: 'envelope',
+      keyArn: run.keyArn,
+      format: 'v3',
+      upgradeFormat: true,
+      keepAcl: true,
+      sseCustomerKeyMd5: undefined,
+    });
+    const plain = runMessageFields(
+      {
+        ...run,
+        mode: 'sse-s3',
+        keyArn: undefined,
+        format: undefined,
+        upgradeFormat: undefined,
+        keepAcl: undefined,
+      },
+      'sse-s3',
+    );
+    expect(plain).not.toHaveProperty('format');
+    expect(plain).not.toHaveProperty('keepAcl');
+  });
+});
+
+describe('startRun --scan-chains', () => {
+  it.each([
+    0, 1025, 2.5,
+  ])('refuses %s before any request: nothing is recorded or queued', async (scanChains) => {
+    const send = vi.fn();
+    const client = { send } as never;
+    const create = vi.fn();
+    await expect(
+      startRun(
+        {
+          s3: client,
+          kms: client,
+          sqs: client,
+          runs: { create } as unknown as RunStore,
+          queues: {} as never,
+        },
+        { bucket: 'bucket', prefix: '', mode: 'sse-s3', scanChains },
+      ),
+    ).rejects.toThrow('--scan-chains must be a whole number from 1 to 1024');
+    expect(send).not.toHaveBeenCalled();
+    expect(create).not.toHaveBeenCalled();
+  });
+});
