@@ -52,6 +52,11 @@ export function formatPlan(plan: Plan): string[] {
     ...amounts('By storage class', 'storage class', plan.byStorageClass),
     ...amounts('What the run would do', 'action', plan.byAction),
   ];
+  // Part of the above: settled from the report alone, with no S3 request (docs/large-buckets.md).
+  if (plan.settledFromInventory && Object.keys(plan.settledFromInventory).length > 0)
+    lines.push(
+      ...amounts('Settled from the inventory rows (no S3 request)', 'action', plan.settledFromInventory),
+    );
   const versions = [
     ['delete markers', count(plan.deleteMarkers), ''],
     ['noncurrent versions', count(plan.noncurrentVersions.count), bytes(plan.noncurrentVersions.bytes)],

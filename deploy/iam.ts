@@ -124,7 +124,10 @@ const listBuckets = (config: DeployConfig): Statement => ({
   Resource: config.buckets.map(bucketArn),
 });
 
-/** An inventory-driven scan reads the configured reports' data files, and nothing else there. */
+/**
+ * An inventory-driven scan reads the configured reports' data files, and nothing else there, and
+ * appends the audit records of rows it settles from the report (docs/large-buckets.md).
+ */
 function inventoryReads(config: DeployConfig): Statement[] {
   const reports = config.inventoryReports;
   if (reports.length === 0) return [];
@@ -135,6 +138,7 @@ function inventoryReads(config: DeployConfig): Statement[] {
       Action: ['s3:GetObject'],
       Resource: reports.map((r) => `arn:aws:s3:::${r.bucket}/${r.prefix}*`),
     },
+    ...audit,
   ];
   const keys = reports.flatMap((r) => (r.kmsKeyArn ? [r.kmsKeyArn] : []));
   if (keys.length > 0) {

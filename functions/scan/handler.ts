@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { chainIdOf } from '../../shared/jobs/chain-plan.js';
@@ -25,6 +26,10 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chains = new ScanChains(clients.dynamo, config.ledgerTable);
+  // Inventory rows settled without a job are audited here (docs/large-buckets.md).
+  const audit = new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, {
+    shards: config.tallyShards,
+  });
   const { response, results } = await processSqsBatch(
     event,
     context,
@@ -35,7 +40,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
         message.type === 'rewrap-plan'
           ? await rewrapPlanPage(message, deps)
           : message.type === 'inventory-file'
-            ? await inventoryFilePage(message, deps)
+            ? await inventoryFilePage(message, { ...deps, audit, actor: config.actor })
             : message.chain
               ? await scanChainPage(message, deps)
               : await scanPage(message, deps);

@@ -1,6 +1,8 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { InventoryError } from '../inventory/errors.js';
 import { readDataFileRows } from '../inventory/read-rows.js';
+import { decideRow, type RowRun } from '../inventory/row-decision.js';
+import { type SettleDeps, type SettledRow, settleRows } from '../inventory/settle-rows.js';
 import { queueBody } from '../sqs-text.js';
 import { splitLargeJobs } from './large-object-route.js';
 import type { EncryptJob, InventoryFileMessage } from './messages.js';
@@ -16,48 +18,75 @@ const SEND_EVERY = 1000;
  */
 export const INVENTORY_ROWS_PER_MESSAGE = 50_000;
 
+/**
+ * Rows one message settles from the inventory (one audit transaction each, {@link settleRows}'s
+ * concurrency at a time): a chunk ends at whichever limit comes first, so a file of compliant rows
+ * stays well inside the scan function's 60 s.
+ */
+export const INVENTORY_SETTLED_PER_MESSAGE = 10_000;
+
+/** A scan of an inventory data file also appends the audit records of rows it settles. */
+export type InventoryFileDeps = ScanDeps & SettleDeps;
+
 /** Page marker of one chunk: distinct per (file, chunk) and never shared with another file. */
 const CHUNKS_PER_FILE = 1_000_000;
 const markerOf = (message: InventoryFileMessage) => message.page * CHUNKS_PER_FILE + (message.chunk - 1);
 
+export interface InventoryFileResult extends ScanResult {
+  /** Rows settled from the inventory, without a job (compliant or skipped). */
+  settled: number;
+}
+
 /**
- * Turns one S3 Inventory data file into encrypt jobs (docs/large-buckets.md): its MD5 is checked
- * against the manifest before any row is used, and every current object under the run's prefix
- * becomes a job carrying the inventory's ETag and size. The encrypt handler still HEADs each
- * object and writes only on the ETag it read: a stale row meets a fresh HEAD, never a blind write,
- * and an inventory's NOT-SSE row that is really a client-side envelope is recognised there.
- * Rows the inventory shows compliant are sent too, so every object gets its ledger decision and
- * audit record (the run's counters are recounted from the audit trail at the end).
+ * Turns one S3 Inventory data file into audit records and encrypt jobs (docs/large-buckets.md):
+ * its MD5 is checked against the manifest before any row is used. A current row under the run's
+ * prefix that the row alone decides ({@link decideRow}: compliant under sse-s3, SSE-C without the
+ * run's key) is settled here with one audit append and no S3 request; every other one becomes a
+ * job carrying the inventory's ETag and size, and the encrypt handler HEADs it and writes only on
+ * the ETag it read: a stale row meets a fresh HEAD, never a blind write, and an inventory's NOT-SSE
+ * row that is really a client-side envelope is recognised there.
  *
- * A file of more than {@link INVENTORY_ROWS_PER_MESSAGE} rows continues in a next message for
- * the same file. Each chunk records its page once; files finish in any order, and the one whose
- * last chunk finds every file recorded marks the scan complete. A redelivery before the page was
- * recorded sends the same job ids again, which the ledger makes harmless.
+ * A file of more than {@link INVENTORY_ROWS_PER_MESSAGE} rows (or {@link
+ * INVENTORY_SETTLED_PER_MESSAGE} settled ones) continues in a next message for the same file.
+ * Each chunk records its page once, counting settled rows and jobs as discovered after both were
+ * appended and sent; files finish in any order, and the one whose last chunk finds every file
+ * recorded marks the scan complete. A redelivery before the page was recorded appends and sends
+ * the same job ids again, which the audit trail and the ledger make harmless.
  */
 export async function inventoryFilePage(
   message: InventoryFileMessage,
-  deps: ScanDeps,
-  options: { rowsPerMessage?: number } = {},
-): Promise<ScanResult> {
+  deps: InventoryFileDeps,
+  options: { rowsPerMessage?: number; settledPerMessage?: number } = {},
+): Promise<InventoryFileResult> {
   const rowsPerMessage = options.rowsPerMessage ?? INVENTORY_ROWS_PER_MESSAGE;
+  const settledPerMessage = options.settledPerMessage ?? INVENTORY_SETTLED_PER_MESSAGE;
   const marker = markerOf(message);
   if (await deps.runs.isPageDone(message.runId, marker)) {
     await deps.runs.completeScanAt(message.runId, message.files);
-    return { enqueued: 0, hasNextPage: false, duplicate: true };
+    return { enqueued: 0, settled: 0, hasNextPage: false, duplicate: true };
   }
+  const run: RowRun = {
+    policy: { mode: message.mode, keyArn: message.keyArn },
+    sseCustomerKeyMd5: message.sseCustomerKeyMd5,
+  };
   let pending: EncryptJob[] = [];
+  let toSettle: SettledRow[] = [];
   let enqueued = 0;
+  let settled = 0;
   const flush = async () => {
     const { small, large } = splitLargeJobs(pending, deps.config.largeObjectBytes);
     await sendInBatches(deps.sqs, deps.queues.encrypt, small);
     await sendInBatches(deps.sqs, deps.queues.large, large);
+    await settleRows(toSettle, { runId: message.runId, mode: message.mode }, deps);
     enqueued += pending.length;
+    settled += toSettle.length;
     pending = [];
+    toSettle = [];
   };
   let rowsRead = 0;
   let hasNextPage = false;
   for await (const row of readDataFileRows(deps.s3, message, message.file, message.rowStart)) {
-    if (rowsRead === rowsPerMessage) {
+    if (rowsRead === rowsPerMessage || settled + toSettle.length === settledPerMessage) {
       hasNextPage = true;
       break;
     }
@@ -68,10 +97,24 @@ export async function inventoryFilePage(
       );
     }
     if (!row.isLatest || row.isDeleteMarker || !row.key.startsWith(message.prefix)) continue;
+    const jobId = jobIdFor(message.runId, message.bucket, row.key);
+    const decision = decideRow(row, run);
+    if (decision.action !== 'job') {
+      toSettle.push({
+        bucket: message.bucket,
+        key: row.key,
+        jobId,
+        etag: row.etag,
+        versionId: row.versionId,
+        decision,
+      });
+      if (toSettle.length >= SEND_EVERY) await flush();
+      continue;
+    }
     pending.push({
       type: 'encrypt',
       runId: message.runId,
-      jobId: jobIdFor(message.runId, message.bucket, row.key),
+      jobId,
       bucket: message.bucket,
       key: row.key,
       etag: row.etag,
@@ -94,7 +137,8 @@ export async function inventoryFilePage(
     };
     await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
   }
-  await deps.runs.recordPage(message.runId, marker, enqueued, false, { fileDone: !hasNextPage });
+  // Recorded after the appends and sends: a crash before this line redoes both, counted once.
+  await deps.runs.recordPage(message.runId, marker, enqueued + settled, false, { fileDone: !hasNextPage });
   if (!hasNextPage) await deps.runs.completeScanAt(message.runId, message.files);
-  return { enqueued, hasNextPage, duplicate: false };
+  return { enqueued, settled, hasNextPage, duplicate: false };
 }

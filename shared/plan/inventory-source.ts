@@ -3,12 +3,14 @@ import { InventoryError } from '../inventory/errors.js';
 import type { InventoryManifest } from '../inventory/manifest.js';
 import { readInventoryRows } from '../inventory/read-rows.js';
 import { type InventoryRow, objectStateOf } from '../inventory/row.js';
+import { decideRow } from '../inventory/row-decision.js';
 import { headObject } from '../s3/object-head.js';
 import type { PlanScope } from './listing-source.js';
 import {
   actionOf,
   countNoncurrent,
   countObject,
+  countSettled,
   type ObjectStateName,
   type PlanTally,
   stateOf,
@@ -48,7 +50,7 @@ class Reservoir<T> {
 
 /**
  * Counts every row of the inventory under the scope's prefix into `tally` without a request per
- * object, then HEADs up to `sampleSize` rows of each state a row cannot settle.
+ * object (and, apart, the rows a run would settle from the report alone), then HEADs up to `sampleSize` rows of each state a row cannot settle.
  */
 export async function tallyInventory(
   scope: PlanScope,
@@ -80,12 +82,17 @@ export async function tallyInventory(
     }
     const object = objectStateOf(row);
     const state = stateOf(object, scope.policy);
-    countObject(tally, {
-      state,
-      action: actionOf(object, state, scope.policy, scope.useUpdateObjectEncryption),
-      size: row.size ?? 0,
-      storageClass: row.storageClass,
-    });
+    const action = actionOf(object, state, scope.policy, scope.useUpdateObjectEncryption);
+    countObject(tally, { state, action, size: row.size ?? 0, storageClass: row.storageClass });
+    // What `encrypt --inventory` settles from the row itself (a plan names no SSE-C key).
+    const decided = decideRow(row, { policy: scope.policy });
+    if (decided.action !== 'job') {
+      countSettled(
+        tally,
+        decided.action === 'compliant' ? 'compliant' : `skip:${decided.reason}`,
+        row.size ?? 0,
+      );
+    }
     reservoirs.get(state)?.offer(row);
   }
   const samples: SampleResult[] = [];

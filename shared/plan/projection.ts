@@ -50,6 +50,8 @@ export function projectDuration(input: {
   mode: ProtectionMode;
   requests: RequestCounts;
   queued: number;
+  /** Inventory rows the run settles from the report: audited (and tallied) without a job. */
+  settled?: number;
   /** Objects the run would write under a KMS key (each lands in the wrap index and its key's summary). */
   keyedWrites: number;
   /** Keys the listing returns, or rows the inventory holds. */
@@ -113,7 +115,8 @@ export function projectDuration(input: {
     // over the shards; processes pick shards at random, so the busiest takes about 1.25/shards.
     component(
       'dynamodb tally shards',
-      (input.queued * 2 * 1.25) / Math.max(1, input.tallyShards ?? DEFAULT_TALLY_SHARDS),
+      ((input.queued + (input.settled ?? 0)) * 2 * 1.25) /
+        Math.max(1, input.tallyShards ?? DEFAULT_TALLY_SHARDS),
       LIMITS.dynamoWritesPerSecondPerPartition,
       `one transactional write (2 units) per object on one of ${input.tallyShards ?? DEFAULT_TALLY_SHARDS} shards; the busiest takes about 1.25/${input.tallyShards ?? DEFAULT_TALLY_SHARDS}`,
     ),

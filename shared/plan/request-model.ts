@@ -42,6 +42,10 @@ PER_ACTION['protect:sse-c-migration'] = PER_ACTION['protect:copy-in-place']!;
 // The run's HEAD decides; modelled at its dearer outcome, a copy.
 PER_ACTION['head-decides'] = PER_ACTION['protect:copy-in-place']!;
 
+// A row `encrypt --inventory` settles from the report alone: no S3 request, no message, only its
+// audit append (the chain anchor read and the transaction; docs/large-buckets.md).
+const SETTLED_FROM_INVENTORY = { 'dynamo.GetItem': 1, 'dynamo.TransactWriteItems': 1 };
+
 // Each object that reaches the encrypt queue: one tenth of a SendMessageBatch, and on Lambda the
 // event source mapping's ReceiveMessage and DeleteMessageBatch for batches of ten.
 const QUEUED = { 'sqs.SendMessageBatch': 0.1, 'sqs.ReceiveMessage': 0.1, 'sqs.DeleteMessageBatch': 0.1 };
@@ -59,6 +63,8 @@ export interface RunRequests {
   requests: RequestCounts;
   /** Objects that reach the encrypt queue (and a Lambda invocation). */
   queued: number;
+  /** Inventory rows settled from the report: an audit append each, no job. */
+  settled: number;
   lambdaGbSeconds: number;
   lambdaInvocations: number;
 }
@@ -72,6 +78,8 @@ export function modelRun(input: {
   source: InputSource;
   mode: ProtectionMode;
   byAction: Record<string, { count: number }>;
+  /** Inventory runs: the part of `byAction` settled from the rows alone (no job, no S3 request). */
+  settledFromInventory?: Record<string, { count: number }>;
   /** Keys the listing returns, or rows the inventory holds. */
   listedKeys: number;
   inventoryFiles: number;
@@ -81,13 +89,19 @@ export function modelRun(input: {
     for (const [op, n] of Object.entries(mix)) requests[op] = (requests[op] ?? 0) + n * times;
   };
   let queued = 0;
-  // Both sources send every current object to the encrypt handler, which HEADs it: an inventory
-  // shows no user metadata (a NOT-SSE row may be a client-side envelope), and every decision gets
-  // its ledger item and audit record. An inventory saves the listing, not the per-object requests.
+  let settledRows = 0;
+  // A listing run sends every current object to the encrypt handler, which HEADs it. An inventory
+  // run settles the rows the report alone decides (compliant under sse-s3, SSE-C without a key)
+  // with an audit append each, and sends the rest: an inventory shows no user metadata (a NOT-SSE
+  // row may be a client-side envelope, which only a HEAD shows), nor an SSE-KMS row's key.
   for (const [action, { count }] of Object.entries(input.byAction)) {
-    queued += count;
-    add(requestsForAction(action), count);
-    add(QUEUED, count);
+    const settled =
+      input.source === 'inventory' ? Math.min(count, input.settledFromInventory?.[action]?.count ?? 0) : 0;
+    add(SETTLED_FROM_INVENTORY, settled);
+    settledRows += settled;
+    queued += count - settled;
+    add(requestsForAction(action), count - settled);
+    add(QUEUED, count - settled);
   }
   if (input.source === 'listing') {
     const pages = Math.ceil(input.listedKeys / 1000);
@@ -118,6 +132,7 @@ export function modelRun(input: {
   return {
     requests: rounded,
     queued,
+    settled: settledRows,
     lambdaGbSeconds: queued * seconds * LAMBDA_MEMORY_GB,
     lambdaInvocations: Math.ceil(queued / OBJECTS_PER_INVOCATION),
   };

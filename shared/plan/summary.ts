@@ -38,6 +38,7 @@ export function summarise(input: {
     source,
     mode: policy.mode,
     byAction: tally.byAction,
+    settledFromInventory: tally.settledFromInventory,
     listedKeys: inventory ? inventory.rows : input.listedKeys,
     inventoryFiles: inventory?.files ?? 0,
   });
@@ -51,6 +52,7 @@ export function summarise(input: {
     mode: policy.mode,
     requests: run.requests,
     queued: run.queued,
+    settled: run.settled,
     keyedWrites: keyedWrites(tally, policy),
     listedKeys: inventory ? inventory.rows : input.listedKeys,
     inventoryFiles: inventory?.files ?? 0,
@@ -62,7 +64,7 @@ export function summarise(input: {
     notes.push(
       'An inventory shows no user metadata, so NOT-SSE rows may include client-side envelopes: a run HEADs every object it would write; the HEAD sample above estimates how many are envelopes.',
       'Inventory rows are as of the report: objects written since are not counted.',
-      '`encrypt --inventory` reads the report instead of listing (one scan message per data file, read in parallel); it still sends every current object to the encrypt handler, which HEADs it and records its decision.',
+      '`encrypt --inventory` reads the report instead of listing (one scan message per data file, read in parallel); rows the report alone decides (compliant under sse-s3, SSE-C) are settled with an audit record and no S3 request (settledFromInventory), every other current object goes to the encrypt handler, which HEADs it and records its decision.',
     );
   }
   if (tally.plaintextVersions.count > 0) {
@@ -87,12 +89,18 @@ export function summarise(input: {
     byState: tally.byState,
     byStorageClass: tally.byStorageClass,
     byAction: tally.byAction,
+    ...(inventory ? { settledFromInventory: tally.settledFromInventory } : {}),
     deleteMarkers: tally.deleteMarkers,
     noncurrentVersions: tally.noncurrentVersions,
     plaintextVersions: tally.plaintextVersions,
     headFailures: tally.headFailures,
     samples: input.samples,
-    requests: { byService: byService(run.requests), byOperation: run.requests, queuedObjects: run.queued },
+    requests: {
+      byService: byService(run.requests),
+      byOperation: run.requests,
+      queuedObjects: run.queued,
+      ...(inventory ? { settledObjects: run.settled } : {}),
+    },
     cost: {
       currency: 'USD',
       pricesAsOf: PRICES_AS_OF,

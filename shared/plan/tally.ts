@@ -76,6 +76,11 @@ export interface PlanTally {
   byState: Record<string, Amount>;
   byStorageClass: Record<string, Amount>;
   byAction: Record<string, Amount>;
+  /**
+   * Inventory plans: the part of `byAction` a run settles from the rows alone, with no S3 request
+   * and no job (docs/large-buckets.md, "Rows settled from the inventory").
+   */
+  settledFromInventory: Record<string, Amount>;
   deleteMarkers: number;
   /** Older versions (versioned buckets): s3-seal protects current versions and never deletes old ones. */
   noncurrentVersions: Amount;
@@ -91,6 +96,7 @@ export function emptyTally(): PlanTally {
     byState: {},
     byStorageClass: {},
     byAction: {},
+    settledFromInventory: {},
     deleteMarkers: 0,
     noncurrentVersions: { count: 0, bytes: 0 },
     plaintextVersions: { count: 0, bytes: 0 },
@@ -115,6 +121,11 @@ export function countObject(
   add(tally.byState, entry.state, entry.size);
   add(tally.byStorageClass, entry.storageClass ?? 'STANDARD', entry.size);
   add(tally.byAction, entry.action, entry.size);
+}
+
+/** Notes that the run would settle one counted object from its inventory row, under `action`. */
+export function countSettled(tally: PlanTally, action: string, size: number): void {
+  add(tally.settledFromInventory, action, size);
 }
 
 /** Counts one noncurrent version; `plaintext` when it carries no protection at all. */

@@ -205,8 +205,22 @@ describe('s3-seal plan', () => {
     expect(sent.filter((op) => op === 's3.HeadObject')).toHaveLength(7);
     expect(sent.filter((op) => op === 's3.GetObject')).toHaveLength(5);
     expect(sent.some((op) => op.startsWith('s3.List'))).toBe(false);
-    // An inventory-driven run still sends every current object to the handler's HEAD.
-    expect(plan.requests.queuedObjects).toBe(10);
+    // An inventory-driven sse-kms run settles only the SSE-C row from the report (no key to move
+    // it with); every other current object goes to the handler's HEAD.
+    expect(plan.settledFromInventory).toEqual({ 'skip:sse-c': { count: 1, bytes: expect.any(Number) } });
+    expect(plan.requests.queuedObjects).toBe(9);
+    expect(plan.requests.byOperation['s3.HeadObject']).toBe(9);
+  });
+
+  it('from an inventory under sse-s3: SSE-S3 and SSE-KMS rows are settled from the report, with no S3 request in the model', async () => {
+    const manifest = await uploadInventory('CSV');
+    const { plan } = await planCounting({ inventory: manifest, mode: 'sse-s3', key: undefined });
+    // SSE-S3 (1) and SSE-KMS (2) rows compliant, the SSE-C row skipped; NOT-SSE rows (an envelope
+    // among them) and the archived one are left to a HEAD.
+    expect(counts(plan.settledFromInventory ?? {})).toEqual({ compliant: 3, 'skip:sse-c': 1 });
+    expect(plan.requests.queuedObjects).toBe(plan.objects.count - 4);
+    expect(plan.requests.byOperation['s3.HeadObject']).toBe(plan.objects.count - 4);
+    expect(plan.notes.join(' ')).toMatch(/settled with an audit record and no S3 request/);
   });
 
   it('the CLI prints the listing plan as JSON and exits 0', () => {

@@ -54,6 +54,20 @@ describe('functionStatements', () => {
     ).toBe(false);
   });
 
+  it('lets scan append audit records only when inventory reports are configured (rows settled from them)', () => {
+    const withReports = parseDeployConfig(
+      {
+        buckets: [{ name: 'logs', mode: 'sse-s3' }],
+        inventoryReports: [{ bucket: 'reports', prefix: 'inv/' }],
+      },
+      { region: 'us-east-1', source: 'test' },
+    );
+    expect(functionStatements('scan', withReports, 's').find((s) => s.Sid === 'AuditAppend')?.Action).toEqual(
+      ['dynamodb:PutItem'],
+    );
+    expect(statements('scan').some((s) => s.Sid === 'AuditAppend')).toBe(false);
+  });
+
   it('lets encrypt generate envelope data keys only under the S3 Encryption Client context', () => {
     expect(kmsOn('encrypt', ENVELOPE_KEY)).toContainEqual({
       actions: ['kms:GenerateDataKey'],

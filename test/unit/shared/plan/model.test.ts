@@ -53,6 +53,43 @@ describe('modelRun', () => {
     expect(byService(run.requests)).toMatchObject({ s3: 1015 + 1000 + 10, kms: 0 });
   });
 
+  it('an inventory run settles the rows the report decides with an audit append each: no S3 request, no message', () => {
+    const run = modelRun({
+      source: 'inventory',
+      mode: 'sse-s3',
+      byAction,
+      settledFromInventory: { compliant: { count: 10 }, 'skip:archived': { count: 0 } },
+      listedKeys: 0,
+      inventoryFiles: 4,
+    });
+    expect(run.queued).toBe(1005);
+    expect(run.requests['s3.HeadObject']).toBe(1005);
+    // One anchor read and one audit transaction per settled row, besides the queued objects' own.
+    const queuedOnly = modelRun({
+      source: 'inventory',
+      mode: 'sse-s3',
+      byAction: { 'protect:copy-in-place': { count: 1000 }, 'skip:archived': { count: 5 } },
+      listedKeys: 0,
+      inventoryFiles: 4,
+    });
+    expect(
+      run.requests['dynamo.TransactWriteItems']! - queuedOnly.requests['dynamo.TransactWriteItems']!,
+    ).toBe(10);
+    expect(run.requests['dynamo.GetItem']! - queuedOnly.requests['dynamo.GetItem']!).toBe(10);
+    expect(run.requests['sqs.SendMessageBatch']).toBe(queuedOnly.requests['sqs.SendMessageBatch']);
+    // A listing run has no report to settle from.
+    expect(
+      modelRun({
+        source: 'listing',
+        mode: 'sse-s3',
+        byAction,
+        settledFromInventory: { compliant: { count: 10 } },
+        listedKeys: 1015,
+        inventoryFiles: 0,
+      }).queued,
+    ).toBe(1015);
+  });
+
   it('an envelope protect asks KMS for a data key per object', () => {
     const run = modelRun({
       source: 'inventory',
@@ -111,6 +148,17 @@ describe('projectDuration', () => {
       tallyShards: 64,
     });
     expect(more.seconds).toBeCloseTo(counters.seconds / 2, 3);
+    // Rows settled from an inventory are tallied too, though no job runs for them.
+    const settled = projectDuration({
+      ...base,
+      mode: 'sse-s3',
+      keyedWrites: 0,
+      prefixPartitions: 1000,
+      queued: billion / 2,
+      settled: billion / 2,
+    });
+    expect(settled.seconds).toBeCloseTo(counters.seconds, 3);
+    expect(settled.components.find((c) => c.component === 'lambda')!.load).toBe(billion / 2);
     const lambda = projectDuration({
       ...base,
       mode: 'sse-s3',
