@@ -8,6 +8,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { MESSAGE_ID_LENGTH_BYTES } from '../../shared/envelope/format.js';
 import { sealObjectInPlace } from '../../shared/envelope/seal-object.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { headObject } from '../../shared/s3/object-head.js';
@@ -19,7 +20,8 @@ const head = (await headObject(clients.s3, bucket!, key!))!;
 const mb = head.size / 1024 / 1024;
 
 let t = performance.now();
-const sealed = await sealObjectInPlace(clients, head, keyArn!, randomBytes(12), {
+// V3 (the default format) takes a 28-byte message id as its nonce, where V2 took a 12-byte IV.
+const sealed = await sealObjectInPlace(clients, head, keyArn!, randomBytes(MESSAGE_ID_LENGTH_BYTES), {
   partSizeBytes: config.multipartThresholdBytes,
 });
 const sealSeconds = (performance.now() - t) / 1000;
