@@ -51,13 +51,16 @@ export interface CostByService {
 }
 
 /**
- * USD for `requests` (whole counts, not per object). DynamoDB items here are under 1 KB, so one
- * request is one unit; a TransactWriteItems of two items (the audit append) is four write units.
- * `lambdaGbSeconds` and `lambdaInvocations` add Lambda compute when given.
+ * USD for `requests` (whole counts, not per object). Reads are under 4 KB, so one read request is
+ * one unit. DynamoDB writes: `writeUnits` when the caller models them (table and index writes,
+ * transactional billing: `shared/plan/request-model.ts`, from the bench's measured units); else one
+ * unit per plain write and six per TransactWriteItems (the audit append: record, chain anchor and
+ * run tally shard, two units each). `lambda` adds Lambda compute when given.
  */
 export function costOf(
   requests: RequestCounts,
   lambda: { gbSeconds: number; invocations: number } = { gbSeconds: 0, invocations: 0 },
+  writeUnits?: number,
 ): CostByService {
   const sum = (pattern: RegExp) =>
     Object.entries(requests).reduce((total, [op, n]) => (pattern.test(op) ? total + n : total), 0);
@@ -66,9 +69,9 @@ export function costOf(
     (sum(S3_READ_CLASS) * PRICES.s3GetHeadPer1k) / 1000;
   const kms = (sum(/^kms\./) * PRICES.kmsPer10k) / 10_000;
   const sqs = (sum(/^sqs\./) * PRICES.sqsPerMillion) / 1e6;
+  const units = writeUnits ?? sum(DYNAMO_WRITE) + 6 * sum(/^dynamo\.TransactWriteItems$/);
   const dynamodb =
-    ((sum(DYNAMO_WRITE) + 4 * sum(/^dynamo\.TransactWriteItems$/)) * PRICES.dynamoWritePerMillion) / 1e6 +
-    (sum(DYNAMO_READ) * PRICES.dynamoReadPerMillion) / 1e6;
+    (units * PRICES.dynamoWritePerMillion) / 1e6 + (sum(DYNAMO_READ) * PRICES.dynamoReadPerMillion) / 1e6;
   const compute =
     lambda.gbSeconds * PRICES.lambdaArmGbSecond + (lambda.invocations * PRICES.lambdaRequestPerMillion) / 1e6;
   const round = (n: number) => +n.toFixed(4);

@@ -1,12 +1,6 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { transactionCancellation } from '../aws-errors.js';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { putMarkerOnce, runItemKey as runKey } from './marker-once.js';
 
-const runKey = (runId: string) => ({ pk: `run#${runId}`, sk: 'run' });
 const markerKey = (runId: string, shard: number, page: number) => ({
   pk: `run#${runId}`,
   sk: `plan#${String(shard).padStart(2, '0')}#${String(page).padStart(8, '0')}`,
@@ -41,33 +35,16 @@ export class PlanPages {
     discovered: number,
     chainDone: boolean,
   ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...markerKey(runId, shard, page), chainDone, at: new Date().toISOString() },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: runKey(runId),
-                UpdateExpression: `ADD discovered :n, pagesScanned :one${chainDone ? ', chainsDone :one' : ''}`,
-                ExpressionAttributeValues: { ':n': discovered, ':one': 1 },
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (transactionCancellation(error)?.[0]?.Code === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+    return putMarkerOnce(
+      this.client,
+      this.tableName,
+      { ...markerKey(runId, shard, page), chainDone, at: new Date().toISOString() },
+      {
+        runId,
+        UpdateExpression: `ADD discovered :n, pagesScanned :one${chainDone ? ', chainsDone :one' : ''}`,
+        ExpressionAttributeValues: { ':n': discovered, ':one': 1 },
+      },
+    );
   }
 
   /**

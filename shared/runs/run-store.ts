@@ -5,12 +5,11 @@ import {
   PutCommand,
   paginateQuery,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { transactionCancellation } from '../aws-errors.js';
 import type { EnvelopeFormat } from '../envelope/format.js';
 import type { ProtectionMode } from '../policy.js';
+import { putMarkerOnce, runItemKey } from './marker-once.js';
 import { emptyCounts, OUTCOMES, type Outcome, type OutcomeCounts } from './run-counts.js';
 import { COUNT_PREFIX, REASON_PREFIX, type RunTally, readTally } from './tally-shards.js';
 
@@ -61,9 +60,8 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
 }
 
-const RUN_SK = 'run';
 const RUN_LIST_PK = 'runs';
-const runKey = (runId: string) => ({ pk: `run#${runId}`, sk: RUN_SK });
+const runKey = runItemKey;
 const pageKey = (runId: string, page: number) => ({
   pk: `run#${runId}`,
   sk: `page#${String(page).padStart(8, '0')}`,
@@ -206,33 +204,12 @@ export class RunStore {
     /** Inventory runs: this page finished a data file (counted in `filesScanned`). */
     options: { fileDone?: boolean } = {},
   ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...pageKey(runId, page), at: new Date().toISOString() },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: runKey(runId),
-                ...pageCounters(discovered, last, options.fileDone),
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      // The page marker exists: an earlier delivery recorded this page.
-      if (transactionCancellation(error)?.[0]?.Code === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+    return putMarkerOnce(
+      this.client,
+      this.tableName,
+      { ...pageKey(runId, page), at: new Date().toISOString() },
+      { runId, ...pageCounters(discovered, last, options.fileDone) },
+    );
   }
 
   /**
@@ -297,4 +274,4 @@ function pageCounters(discovered: number, last: boolean, fileDone = false) {
 }
 
 /** The run item's key, for stores that keep more of a run's state beside it (scan chains). */
-export { runKey as runItemKey };
+export { runItemKey };

@@ -5,7 +5,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
-import { runItemKey } from './run-store.js';
+import { putMarkerOnce, runItemKey } from './marker-once.js';
 
 /** A chain's page as stored: its plan (what it queues), and whether it is recorded. */
 export interface StoredPage {
@@ -76,35 +76,21 @@ export class ScanChains {
     plan: string,
     queued: number,
   ): Promise<{ plan: string; won: boolean }> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...chainPageKey(runId, chain, page), pagePlan: plan, at: new Date().toISOString() },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: runItemKey(runId),
-                UpdateExpression: 'ADD scanPending :queued',
-                ExpressionAttributeValues: { ':queued': queued },
-              },
-            },
-          ],
-        }),
-      );
-      return { plan, won: true };
-    } catch (error) {
-      if (transactionCancellation(error)?.[0]?.Code !== 'ConditionalCheckFailed') throw error;
-      const stored = await this.page(runId, chain, page);
-      if (stored?.plan === undefined) throw error;
-      return { plan: stored.plan, won: false };
-    }
+    const won = await putMarkerOnce(
+      this.client,
+      this.tableName,
+      { ...chainPageKey(runId, chain, page), pagePlan: plan, at: new Date().toISOString() },
+      {
+        runId,
+        UpdateExpression: 'ADD scanPending :queued',
+        ExpressionAttributeValues: { ':queued': queued },
+      },
+    );
+    if (won) return { plan, won: true };
+    const stored = await this.page(runId, chain, page);
+    if (stored?.plan === undefined)
+      throw new Error(`page ${page} of chain ${chain} has a marker but no plan`);
+    return { plan: stored.plan, won: false };
   }
 
   /**

@@ -4,10 +4,12 @@ import { projectDuration } from '../../../../shared/plan/projection.js';
 import { byService, modelRun } from '../../../../shared/plan/request-model.js';
 
 describe('costOf', () => {
-  it('prices requests at the dated list prices, a two-item transaction as four write units', () => {
+  it('prices requests at the dated list prices, the audit transaction as six write units', () => {
     expect(costOf({ 's3.CopyObject': 1e6 }).s3).toBe(5);
     expect(costOf({ 's3.HeadObject': 1e6 }).s3).toBe(0.4);
-    expect(costOf({ 'dynamo.TransactWriteItems': 1e6 }).dynamodb).toBe(2.5);
+    // Record, chain anchor and run tally shard, two units each, unless the caller models the units.
+    expect(costOf({ 'dynamo.TransactWriteItems': 1e6 }).dynamodb).toBe(3.75);
+    expect(costOf({ 'dynamo.TransactWriteItems': 1e6 }, undefined, 8e6).dynamodb).toBe(5);
     expect(costOf({ 'dynamo.GetItem': 1e6 }).dynamodb).toBe(0.125);
     expect(costOf({ 'kms.GenerateDataKey': 1e4 }).kms).toBe(0.03);
     expect(costOf({ 'sqs.SendMessageBatch': 1e6 }).sqs).toBe(0.4);
