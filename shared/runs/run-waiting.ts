@@ -41,7 +41,7 @@ export function runWaiting(
   if (stalled) {
     lines.unshift(
       `stalled: no jobs queued or in flight and ${unaccounted} object(s) unaccounted: run \`s3-seal resume ${run.runId}\`` +
-        ' (it recounts from the audit trail); jobs that went to a dead-letter queue: `s3-seal dlq list`, `s3-seal dlq redrive`',
+        " (it serves the run's queues here and takes over the claims of a process that is gone); jobs that went to a dead-letter queue: `s3-seal dlq list`, `s3-seal dlq redrive`",
     );
   } else {
     const hint = held.some((h) => h.gone)
