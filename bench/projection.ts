@@ -109,10 +109,11 @@ for (const mode of ['sse-kms', 'sse-s3', 'envelope'] as const) {
         prefixPartitions: partitions,
         inventoryRowsPerSecondPerFile: perFile,
       });
-      const cost = costOf(run.requests, {
-        gbSeconds: run.lambdaGbSeconds,
-        invocations: run.lambdaInvocations,
-      });
+      const cost = costOf(
+        run.requests,
+        { gbSeconds: run.lambdaGbSeconds, invocations: run.lambdaInvocations },
+        run.dynamoWriteUnits,
+      );
       const hours = p.seconds / 3600;
       console.log(
         `  ${mode.padEnd(8)}  ${source.padEnd(9)}  ${String(partitions).padStart(10)}  ${`${hours.toFixed(1)} h`.padStart(10)}    ${p.limitingComponent.padEnd(38)}  ${(cost.total / 1000).toFixed(2).padStart(8)}`,

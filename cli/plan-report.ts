@@ -79,6 +79,7 @@ export function formatPlan(plan: Plan): string[] {
     );
   }
   const ops = Object.entries(plan.requests.byOperation).map(([op, n]) => [op, count(n)]);
+  ops.push(['DynamoDB write units (table and indexes)', count(plan.requests.dynamoWriteUnits)]);
   lines.push(
     ...table(
       `Requests the run would make (${count(plan.requests.queuedObjects)} objects queued)`,

@@ -7,16 +7,26 @@ export type InputSource = 'listing' | 'inventory';
 
 /**
  * Requests per object by what the run does with it, from the current code and the per-object
- * figures measured by SDK middleware in bench/RESULTS.md (run of 2026-11-23, second session):
- * sse-kms s3 2.001, dynamo 3.12 (UpdateItem 2.1, TransactWriteItems 1.001, GetItem 0.018);
- * envelope s3 4.144, kms 1, dynamo 3.131. The split of envelope's S3 requests (object and
- * instruction-file HEAD, GET, PUT, tags when the object has some) is read from the code.
+ * figures measured by SDK middleware in bench/RESULTS.md (run of 2026-11-23, fourth session):
+ * sse-kms s3 2.003, dynamo 4.3 (UpdateItem 3.0: claim, finish, key summary; TransactWriteItems
+ * 1.005: the audit append with its run tally shard; GetItem 0.146 and Query 0.141: the batch's
+ * closing check); envelope s3 4.146, kms 1, dynamo 4.339. The split of envelope's S3 requests
+ * (object and instruction-file HEAD, GET, PUT, tags when the object has some) is read from the code.
  */
 const LEDGER_AND_AUDIT = {
-  'dynamo.UpdateItem': 2.1,
+  'dynamo.UpdateItem': 3,
   'dynamo.TransactWriteItems': 1,
-  'dynamo.GetItem': 0.018,
+  'dynamo.GetItem': 0.146,
+  'dynamo.Query': 0.141,
 };
+
+/**
+ * DynamoDB write units per object (table and index writes, transactions at two units per item),
+ * as the bench measures them for a protected object (11.02: table 7.02, indexes 4.0); decisions
+ * and settled rows from the same parts: a ledger decision (1), the audit transaction (record,
+ * chain anchor, tally shard: 6) and the record's run index entry (1).
+ */
+const WRITE_UNITS = { protect: 11.02, decision: 8, settled: 7, page: 8, chunk: 4 } as const;
 const PER_ACTION: Record<string, RequestCounts> = {
   // A decision without a write: HEAD, ledger read (compliant only), decision record, audit append.
   compliant: {
@@ -61,6 +71,8 @@ export function requestsForAction(action: string): RequestCounts {
 
 export interface RunRequests {
   requests: RequestCounts;
+  /** DynamoDB write units the run would consume (see {@link WRITE_UNITS}). */
+  dynamoWriteUnits: number;
   /** Objects that reach the encrypt queue (and a Lambda invocation). */
   queued: number;
   /** Inventory rows settled from the report: an audit append each, no job. */
@@ -90,6 +102,7 @@ export function modelRun(input: {
   };
   let queued = 0;
   let settledRows = 0;
+  let writeUnits = 0;
   // A listing run sends every current object to the encrypt handler, which HEADs it. An inventory
   // run settles the rows the report alone decides (compliant under sse-s3, SSE-C without a key)
   // with an audit append each, and sends the rest: an inventory shows no user metadata (a NOT-SSE
@@ -99,6 +112,9 @@ export function modelRun(input: {
       input.source === 'inventory' ? Math.min(count, input.settledFromInventory?.[action]?.count ?? 0) : 0;
     add(SETTLED_FROM_INVENTORY, settled);
     settledRows += settled;
+    const jobUnits =
+      action.startsWith('protect:') || action === 'head-decides' ? WRITE_UNITS.protect : WRITE_UNITS.decision;
+    writeUnits += settled * WRITE_UNITS.settled + (count - settled) * jobUnits;
     queued += count - settled;
     add(requestsForAction(action), count - settled);
     add(QUEUED, count - settled);
@@ -114,6 +130,7 @@ export function modelRun(input: {
       },
       pages,
     );
+    writeUnits += pages * WRITE_UNITS.page;
   } else {
     // The manifest and its checksum; each data file read once for the MD5 check before the run
     // starts, then once per chunk message (INVENTORY_ROWS_PER_MESSAGE rows each); each chunk's
@@ -125,12 +142,14 @@ export function modelRun(input: {
       chunks,
     );
     add({ 'dynamo.UpdateItem': 1 }, input.inventoryFiles);
+    writeUnits += chunks * WRITE_UNITS.chunk + input.inventoryFiles;
   }
   const seconds =
     input.mode === 'envelope' ? LAMBDA_SECONDS_PER_OBJECT.envelope : LAMBDA_SECONDS_PER_OBJECT.other;
   const rounded = Object.fromEntries(Object.entries(requests).map(([op, n]) => [op, Math.round(n)]));
   return {
     requests: rounded,
+    dynamoWriteUnits: Math.round(writeUnits),
     queued,
     settled: settledRows,
     lambdaGbSeconds: queued * seconds * LAMBDA_MEMORY_GB,

@@ -42,7 +42,11 @@ export function summarise(input: {
     listedKeys: inventory ? inventory.rows : input.listedKeys,
     inventoryFiles: inventory?.files ?? 0,
   });
-  const cost = costOf(run.requests, { gbSeconds: run.lambdaGbSeconds, invocations: run.lambdaInvocations });
+  const cost = costOf(
+    run.requests,
+    { gbSeconds: run.lambdaGbSeconds, invocations: run.lambdaInvocations },
+    run.dynamoWriteUnits,
+  );
   // S3 Inventory bills per object listed in the report, whatever the run does with the rows.
   const inventoryReport = inventory
     ? +((inventory.rows * PRICES.s3InventoryPerMillionObjects) / 1e6).toFixed(4)
@@ -100,6 +104,8 @@ export function summarise(input: {
       byOperation: run.requests,
       queuedObjects: run.queued,
       ...(inventory ? { settledObjects: run.settled } : {}),
+      /** DynamoDB write units, table and index writes, transactions at two units per item. */
+      dynamoWriteUnits: run.dynamoWriteUnits,
     },
     cost: {
       currency: 'USD',
