@@ -84,10 +84,16 @@ console.log(
   `\nProjection for ${billion.toExponential()} objects, every one needing protection, 1,000 concurrent functions:`,
 );
 console.log(
-  '  mode      source     partitions  duration      limit                                   USD per million',
+  '  mode      source (chains)  partitions  duration      limit                                   USD per million',
 );
 for (const mode of ['sse-kms', 'sse-s3', 'envelope'] as const) {
-  for (const source of ['inventory', 'listing'] as const) {
+  // A listing fans out by folder: a flat key space is one chain; a bucket with 64 folders under
+  // the prefix lists as 64 chains with --scan-chains 64 (docs/large-buckets.md, "Listing chains").
+  for (const [source, chains] of [
+    ['inventory', 1],
+    ['listing', 1],
+    ['listing', 64],
+  ] as const) {
     for (const partitions of [1, 100]) {
       const action = mode === 'envelope' ? 'protect:envelope' : 'protect:copy-in-place';
       const run = modelRun({
@@ -108,6 +114,7 @@ for (const mode of ['sse-kms', 'sse-s3', 'envelope'] as const) {
         lambdaConcurrency: 1000,
         prefixPartitions: partitions,
         inventoryRowsPerSecondPerFile: perFile,
+        listingChains: chains,
       });
       const cost = costOf(
         run.requests,
@@ -116,7 +123,7 @@ for (const mode of ['sse-kms', 'sse-s3', 'envelope'] as const) {
       );
       const hours = p.seconds / 3600;
       console.log(
-        `  ${mode.padEnd(8)}  ${source.padEnd(9)}  ${String(partitions).padStart(10)}  ${`${hours.toFixed(1)} h`.padStart(10)}    ${p.limitingComponent.padEnd(38)}  ${(cost.total / 1000).toFixed(2).padStart(8)}`,
+        `  ${mode.padEnd(8)}  ${(source === 'listing' ? `listing/${chains}` : source).padEnd(15)}  ${String(partitions).padStart(10)}  ${`${hours.toFixed(1)} h`.padStart(10)}    ${p.limitingComponent.padEnd(38)}  ${(cost.total / 1000).toFixed(2).padStart(8)}`,
       );
     }
   }
