@@ -22,11 +22,12 @@ const LEDGER_AND_AUDIT = {
 
 /**
  * DynamoDB write units per object (table and index writes, transactions at two units per item),
- * as the bench measures them for a protected object (11.02: table 7.02, indexes 4.0); decisions
- * and settled rows from the same parts: a ledger decision (1), the audit transaction (record,
- * chain anchor, tally shard: 6) and the record's run index entry (1).
+ * as the bench measures them for a protected object (12: table 9 — claim, finish, key summary, and
+ * the audit transaction's record, chain anchor and tally shard at two each — and indexes 3);
+ * decisions and settled rows from the same parts: a ledger decision (1), the audit transaction (6)
+ * and the record's run index entry (1).
  */
-const WRITE_UNITS = { protect: 11.02, decision: 8, settled: 7, page: 8, chunk: 4 } as const;
+const WRITE_UNITS = { protect: 12, decision: 8, settled: 7, page: 8, chunk: 4 } as const;
 const PER_ACTION: Record<string, RequestCounts> = {
   // A decision without a write: HEAD, ledger read (compliant only), decision record, audit append.
   compliant: {
