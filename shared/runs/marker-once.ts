@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
 
 /** The run item every page counter lives on (docs/architecture.md, "Flow"). */
@@ -35,6 +35,36 @@ export async function putMarkerOnce(
     return true;
   } catch (error) {
     if (transactionCancellation(error)?.[0]?.Code === 'ConditionalCheckFailed') return false;
+    throw error;
+  }
+}
+
+/**
+ * Marks a run's scan complete when `condition` holds on its run item (all data files, all plan
+ * chains, no page pending): pages finish in any order, so each one that might be the last asks,
+ * and only the one that finds the condition true sets the flag. Idempotent; returns whether this
+ * call set it (false also when the condition did not hold yet).
+ */
+export async function completeScanWhen(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  runId: string,
+  condition: string,
+  values: Record<string, unknown> = {},
+): Promise<boolean> {
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: runItemKey(runId),
+        UpdateExpression: 'SET scanComplete = :true',
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ':true': true, ...values },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
 }

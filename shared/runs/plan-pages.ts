@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { putMarkerOnce, runItemKey as runKey } from './marker-once.js';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { completeScanWhen, putMarkerOnce } from './marker-once.js';
 
 const markerKey = (runId: string, shard: number, page: number) => ({
   pk: `run#${runId}`,
@@ -52,18 +52,12 @@ export class PlanPages {
    * it; only the call that finds them all done sets it). `chains` 0: a plan that found nothing.
    */
   async completeAt(runId: string, chains: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: runKey(runId),
-          UpdateExpression: 'SET scanComplete = :true',
-          ConditionExpression: chains > 0 ? 'chainsDone >= :chains' : 'attribute_exists(pk)',
-          ExpressionAttributeValues: chains > 0 ? { ':true': true, ':chains': chains } : { ':true': true },
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-    }
+    await completeScanWhen(
+      this.client,
+      this.tableName,
+      runId,
+      chains > 0 ? 'chainsDone >= :chains' : 'attribute_exists(pk)',
+      chains > 0 ? { ':chains': chains } : {},
+    );
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { EnvelopeFormat } from '../envelope/format.js';
 import type { ProtectionMode } from '../policy.js';
-import { putMarkerOnce, runItemKey } from './marker-once.js';
+import { completeScanWhen, putMarkerOnce, runItemKey } from './marker-once.js';
 import { emptyCounts, OUTCOMES, type Outcome, type OutcomeCounts } from './run-counts.js';
 import { COUNT_PREFIX, REASON_PREFIX, type RunTally, readTally } from './tally-shards.js';
 
@@ -218,19 +218,7 @@ export class RunStore {
    * recording; only the one that finds all files counted sets the flag. Idempotent.
    */
   async completeScanAt(runId: string, files: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: runKey(runId),
-          UpdateExpression: 'SET scanComplete = :true',
-          ConditionExpression: 'filesScanned >= :files',
-          ExpressionAttributeValues: { ':true': true, ':files': files },
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-    }
+    await completeScanWhen(this.client, this.tableName, runId, 'filesScanned >= :files', { ':files': files });
   }
 
   /** Adds a page to the counters without a page marker (a rewrap plan, recorded whole). */

@@ -1,11 +1,6 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
-import { putMarkerOnce, runItemKey } from './marker-once.js';
+import { completeScanWhen, putMarkerOnce, runItemKey } from './marker-once.js';
 
 /** A chain's page as stored: its plan (what it queues), and whether it is recorded. */
 export interface StoredPage {
@@ -17,9 +12,6 @@ const chainPageKey = (runId: string, chain: string, page: number) => ({
   pk: `run#${runId}`,
   sk: `page#${chain}#${String(page).padStart(8, '0')}`,
 });
-
-const isConditionFailure = (error: unknown) =>
-  (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 /**
  * Page markers and the pending-page count of a run listed by chains, in the ledger table beside
@@ -144,19 +136,7 @@ export class ScanChains {
     );
     if (out.Item?.scanComplete === true) return true;
     if (out.Item?.scanPending === undefined || Number(out.Item.scanPending) !== 0) return false;
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: runItemKey(runId),
-          UpdateExpression: 'SET scanComplete = :true',
-          ConditionExpression: 'scanPending = :zero',
-          ExpressionAttributeValues: { ':true': true, ':zero': 0 },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await completeScanWhen(this.client, this.tableName, runId, 'scanPending = :zero', { ':zero': 0 });
     return true;
   }
 }
