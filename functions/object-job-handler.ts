@@ -27,6 +27,8 @@ export interface ObjectJobHandlerDeps {
 export interface ObjectJobKind<J extends { runId: string; jobId: string; bucket: string; key: string }, D> {
   /** For logs: `encrypt`, `rewrap`. */
   name: string;
+  /** The log message of a finished record (`job done`, `rewrap done`: log queries depend on it). */
+  doneMessage: string;
   schema: z.ZodType<J>;
   run: (job: J, deps: D & { deadline?: JobDeadline }) => Promise<JobResult>;
   /** The object's size when the message carries it: checked against the deadline before starting. */
@@ -56,7 +58,7 @@ export function createObjectJobHandler<
         const size = kind.sizeOf?.(job);
         deadline?.assertCanFinish(estimateWorkMs(size, 'copy'), `${kind.name} of ${job.key}`);
         const result = await kind.run(job, jobDeps);
-        logger.info(`${kind.name} done`, {
+        logger.info(kind.doneMessage, {
           runId: job.runId,
           jobId: job.jobId,
           bucket: job.bucket,

@@ -17,7 +17,13 @@ export type EncryptHandlerDeps = EncryptDeps & ObjectJobHandlerDeps;
  */
 export function createEncryptHandler(deps: () => Promise<EncryptHandlerDeps> | EncryptHandlerDeps) {
   return createObjectJobHandler(
-    { name: 'encrypt', schema: EncryptJobSchema, run: encryptObject, sizeOf: (job) => job.size },
+    {
+      name: 'encrypt',
+      doneMessage: 'job done',
+      schema: EncryptJobSchema,
+      run: encryptObject,
+      sizeOf: (job) => job.size,
+    },
     deps,
   );
 }

@@ -11,7 +11,10 @@ export type RewrapHandlerDeps = RewrapDeps & ObjectJobHandlerDeps;
 
 /** The rewrap queue consumer: one object's data key re-wrapped per record. */
 export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | RewrapHandlerDeps) {
-  return createObjectJobHandler({ name: 'rewrap', schema: RewrapJobSchema, run: rewrapObject }, deps);
+  return createObjectJobHandler(
+    { name: 'rewrap', doneMessage: 'rewrap done', schema: RewrapJobSchema, run: rewrapObject },
+    deps,
+  );
 }
 
 async function defaultDeps(): Promise<RewrapHandlerDeps> {
