@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { GroupCommit, GroupStage } from '../lifecycle/group-commit.js';
+import { claimTogether } from './claim-together.js';
 import type {
   ClaimInput,
   ClaimResult,
@@ -10,89 +10,44 @@ import type {
   LedgerItem,
   ObjectRef,
 } from './ledger.js';
+import {
+  claimUpdate,
+  decisionUpdate,
+  finishUpdate,
+  HELD_BY_OWNER,
+  isConditionFailure,
+  ledgerKey,
+  transitionUpdate,
+  unmarshallItem,
+} from './ledger-updates.js';
 import { type IndexedWrap, WrapIndexWriter } from './wrap-index-writer.js';
 
-/** Partition key of an object's items; the sort key is the operation. */
-export function objectPartitionKey(bucket: string, key: string): string {
-  return `obj#${bucket}/${key}`;
-}
+export { objectPartitionKey } from './ledger-updates.js';
 
-/**
- * When work on an object may (re)start: no item yet; handed back for retry; a crashed owner's
- * lease has run out; or a finished item from another run or for other object bytes (new ETag).
- */
-const CLAIMABLE = [
-  'attribute_not_exists(pk)',
-  '#state = :retry',
-  '(#state = :inProgress AND #leaseExpiresAt < :nowMs)',
-  // A decision recorded without a claim (an object missing at the time) has no sourceEtag; a
-  // comparison with a missing attribute is false in DynamoDB, so test for it explicitly.
-  '(#state <> :inProgress AND (#runId <> :runId OR attribute_not_exists(#sourceEtag) OR #sourceEtag <> :sourceEtag))',
-].join(' OR ');
+const keyOf = ledgerKey;
 
-/**
- * When a no-claim decision (compliant, skipped) may be recorded: as CLAIMABLE, except that within
- * one run a finished item only yields to object bytes it has not seen yet, neither as its source
- * nor as its own result (a redelivered job after our own write must not count twice).
- */
-const DECIDABLE = [
-  'attribute_not_exists(pk)',
-  '#state = :retry',
-  '(#state = :inProgress AND #leaseExpiresAt < :nowMs)',
-  '(#state <> :inProgress AND #runId <> :runId)',
-  '(#state <> :inProgress AND #sourceEtag <> :currentEtag' +
-    ' AND (attribute_not_exists(#resultEtag) OR #resultEtag <> :currentEtag)' +
-    ' AND (attribute_not_exists(#currentEtag) OR #currentEtag <> :currentEtag))',
-].join(' OR ');
-
-function keyOf(ref: ObjectRef) {
-  return { pk: objectPartitionKey(ref.bucket, ref.key), sk: ref.operation };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as { name?: string })?.name === 'ConditionalCheckFailedException'
-  );
-}
-
-function unmarshallItem(raw: ConditionalCheckFailedException['Item']): LedgerItem | undefined {
-  return raw ? (unmarshall(raw) as LedgerItem) : undefined;
-}
-
-/** Builds `SET a = :a, b = :b` from an object, skipping undefined values. */
-function setClause(values: Record<string, unknown>) {
-  const names: Record<string, string> = {};
-  const vals: Record<string, unknown> = {};
-  const parts: string[] = [];
-  for (const [name, value] of Object.entries(values)) {
-    if (value === undefined) continue;
-    names[`#${name}`] = name;
-    vals[`:${name}`] = value;
-    parts.push(`#${name} = :${name}`);
-  }
-  return { expression: `SET ${parts.join(', ')}`, names, values: vals };
-}
-
-/** Keeps only the names and values an expression uses: DynamoDB rejects unused ones. */
-function usedOnly(expressions: string, names: Record<string, string>, values: Record<string, unknown>) {
-  const used = (token: string) => new RegExp(`${token}(?![A-Za-z0-9_])`).test(expressions);
-  return {
-    ExpressionAttributeNames: Object.fromEntries(Object.entries(names).filter(([n]) => used(n))),
-    ExpressionAttributeValues: Object.fromEntries(Object.entries(values).filter(([v]) => used(v))),
-  };
-}
+/** Claims sent in one transaction at most (DynamoDB allows 100 items; a batch is 10). */
+const MAX_CLAIMS_TOGETHER = 25;
 
 /** {@link Ledger} on one DynamoDB table (pk, sk), shared with run records. */
 export class DynamoDbLedger implements Ledger {
   /** Keeps the sharded wrap index key and the per-key summaries with every wrap written here. */
   private readonly wraps: WrapIndexWriter;
 
+  /** Claims of jobs in flight together, sent as one transaction (absent: one request each). */
+  private readonly claims?: GroupStage<{ input: ClaimInput; now: Date }, ClaimResult>;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    options: { group?: GroupCommit } = {},
   ) {
     this.wraps = new WrapIndexWriter(client, tableName);
+    this.claims = options.group?.stage(
+      (claims) =>
+        claimTogether(client, tableName, claims, (claim) => this.claimAlone(claim.input, claim.now)),
+      { maxItems: MAX_CLAIMS_TOGETHER },
+    );
   }
 
   async get(ref: ObjectRef): Promise<LedgerItem | undefined> {
@@ -103,55 +58,25 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async claim(input: ClaimInput, now = new Date()): Promise<ClaimResult> {
-    const set = setClause({
-      bucket: input.bucket,
-      key: input.key,
-      operation: input.operation,
-      state: 'IN_PROGRESS',
-      runId: input.runId,
-      jobId: input.jobId,
-      owner: input.owner,
-      leaseExpiresAt: now.getTime() + input.leaseSeconds * 1000,
-      sourceEtag: input.sourceEtag,
-      sourceVersionId: input.sourceVersionId,
-      mode: input.mode,
-      method: input.method,
-      envelopeIv: input.envelopeIv,
-      updatedAt: now.toISOString(),
-    });
-    const UpdateExpression = `${set.expression} ADD attempts :one REMOVE #reason, #error, reconciled`;
-    const ConditionExpression = CLAIMABLE;
+    return this.claims ? this.claims.submit({ input, now }) : this.claimAlone(input, now);
+  }
+
+  /** One claim in its own request: it alone learns whether the item is new (see firstClaim). */
+  private async claimAlone(input: ClaimInput, now: Date): Promise<ClaimResult> {
     try {
       const out = await this.client.send(
         new UpdateCommand({
-          TableName: this.tableName,
-          Key: keyOf(input),
-          UpdateExpression,
-          ConditionExpression,
+          ...claimUpdate(this.tableName, input, now),
           // No old values means a new item: the audit append can skip reading the object's anchor.
           ReturnValues: 'UPDATED_OLD',
-          ...usedOnly(
-            `${UpdateExpression} ${ConditionExpression}`,
-            { ...set.names, '#reason': 'reason', '#error': 'error' },
-            {
-              ...set.values,
-              ':one': 1,
-              ':retry': 'RETRY',
-              ':inProgress': 'IN_PROGRESS',
-              ':nowMs': now.getTime(),
-            },
-          ),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { claimed: true, firstClaim: Object.keys(out.Attributes ?? {}).length === 0 };
     } catch (error) {
       if (isConditionFailure(error)) {
-        return {
-          claimed: false,
-          // The document client does not unmarshall the item returned with a condition failure.
-          existing: unmarshallItem((error as ConditionalCheckFailedException).Item),
-        };
+        // The document client does not unmarshall the item returned with a condition failure.
+        return { claimed: false, existing: unmarshallItem((error as { Item?: never }).Item) };
       }
       throw error;
     }
@@ -159,48 +84,23 @@ export class DynamoDbLedger implements Ledger {
 
   async finish(ref: ObjectRef, owner: string, outcome: FinishInput, now = new Date()): Promise<boolean> {
     return this.wraps.around(ref, outcome, (wrap) =>
-      this.transitionReturningOld(
-        ref,
-        { ...outcome, ...wrap, updatedAt: now.toISOString() },
-        '#state = :inProgress AND #owner = :owner',
-        { ':inProgress': 'IN_PROGRESS', ':owner': owner },
-        'REMOVE #owner, #leaseExpiresAt',
+      this.send(
+        finishUpdate(this.tableName, ref, owner, { ...outcome, ...wrap, updatedAt: now.toISOString() }),
       ),
     );
   }
 
   async release(ref: ObjectRef, owner: string, error: string, now = new Date()): Promise<boolean> {
-    return this.transition(
-      ref,
-      { state: 'RETRY', error, updatedAt: now.toISOString() },
-      '#state = :inProgress AND #owner = :owner',
-      { ':inProgress': 'IN_PROGRESS', ':owner': owner },
-      'REMOVE #owner, #leaseExpiresAt',
-    );
+    const fields = { state: 'RETRY', error, updatedAt: now.toISOString() };
+    const values = { ':inProgress': 'IN_PROGRESS', ':owner': owner };
+    const tail = 'REMOVE #owner, #leaseExpiresAt';
+    return (await this.send(transitionUpdate(this.tableName, ref, fields, HELD_BY_OWNER, values, tail)))
+      .written;
   }
 
   async recordDecision(input: DecisionInput, now = new Date()): Promise<boolean> {
-    // Protection fields (keyArn, wrappedAt, resultEtag) are left as they are: a compliant object
-    // we protected earlier stays in the rotation index.
-    return this.transition(
-      input,
-      {
-        bucket: input.bucket,
-        key: input.key,
-        operation: input.operation,
-        state: input.state,
-        runId: input.runId,
-        jobId: input.jobId,
-        mode: input.mode,
-        currentEtag: input.currentEtag ?? '',
-        reason: input.reason,
-        updatedAt: now.toISOString(),
-      },
-      DECIDABLE,
-      { ':retry': 'RETRY', ':inProgress': 'IN_PROGRESS', ':nowMs': now.getTime() },
-      'ADD attempts :zero REMOVE #owner, #leaseExpiresAt',
-      { ':zero': 0 },
-    );
+    const update = decisionUpdate(this.tableName, input, now);
+    return (await this.send(update)).written;
   }
 
   async recordWrap(
@@ -246,65 +146,21 @@ export class DynamoDbLedger implements Ledger {
 
   async reconcile(existing: LedgerItem, outcome: FinishInput, now = new Date()): Promise<boolean> {
     return this.wraps.around(existing, outcome, (wrap) =>
-      this.transitionReturningOld(
-        existing,
-        { ...outcome, ...wrap, reconciled: true, updatedAt: now.toISOString() },
-        '#state = :inProgress AND #owner = :owner',
-        { ':inProgress': 'IN_PROGRESS', ':owner': existing.owner ?? '' },
-        'REMOVE #owner, #leaseExpiresAt',
+      this.send(
+        finishUpdate(this.tableName, existing, existing.owner ?? '', {
+          ...outcome,
+          ...wrap,
+          reconciled: true,
+          updatedAt: now.toISOString(),
+        }),
       ),
     );
   }
 
-  private async transition(
-    ref: ObjectRef,
-    fields: Record<string, unknown>,
-    condition: string,
-    conditionValues: Record<string, unknown>,
-    tail: string,
-    tailValues: Record<string, unknown> = {},
-  ): Promise<boolean> {
-    return (await this.transitionReturningOld(ref, fields, condition, conditionValues, tail, tailValues))
-      .written;
-  }
-
-  /** A conditional transition that also returns the old values of the attributes it changed. */
-  private async transitionReturningOld(
-    ref: ObjectRef,
-    fields: Record<string, unknown>,
-    condition: string,
-    conditionValues: Record<string, unknown>,
-    tail: string,
-    tailValues: Record<string, unknown> = {},
-  ): Promise<IndexedWrap> {
-    const set = setClause(fields);
-    const names: Record<string, string> = { ...set.names };
-    for (const name of [
-      'state',
-      'owner',
-      'leaseExpiresAt',
-      'runId',
-      'sourceEtag',
-      'resultEtag',
-      'currentEtag',
-    ])
-      names[`#${name}`] = name;
-    const UpdateExpression = `${set.expression} ${tail}`;
+  /** A conditional transition; on success also the old values of the attributes it changed. */
+  private async send(update: ReturnType<typeof transitionUpdate>): Promise<IndexedWrap> {
     try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keyOf(ref),
-          UpdateExpression,
-          ConditionExpression: condition,
-          ReturnValues: 'UPDATED_OLD',
-          ...usedOnly(`${UpdateExpression} ${condition}`, names, {
-            ...set.values,
-            ...conditionValues,
-            ...tailValues,
-          }),
-        }),
-      );
+      const out = await this.client.send(new UpdateCommand({ ...update, ReturnValues: 'UPDATED_OLD' }));
       return { written: true, old: out.Attributes };
     } catch (error) {
       if (isConditionFailure(error)) return { written: false };
