@@ -1,12 +1,15 @@
 import { DynamoDbAuditLog } from '../shared/audit/audit-log.js';
+import { DynamoDbJobCloser } from '../shared/audit/close-together.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
 import { faultsFor } from '../shared/faults.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { largeObjectRouting } from '../shared/jobs/large-object-route.js';
 import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import { DynamoDbUploadLedger } from '../shared/ledger/upload-state.js';
+import { processGroupCommit } from '../shared/lifecycle/group-commit.js';
 import type { QueueName } from '../shared/queues.js';
 import { RunStore } from '../shared/runs/run-store.js';
+import { processShardPool } from '../shared/runs/shard-pool.js';
 import { AclInspector } from '../shared/s3/object-acl.js';
 import { FailureLog } from '../shared/worker/dead-letters.js';
 import { localClaims } from '../shared/worker/local-claims.js';
@@ -19,7 +22,10 @@ export async function objectJobDeps(queue: QueueName) {
   const { config, clients, queues } = handlerRuntime();
   const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
+  // The jobs this process has in flight share their claim and close transactions.
+  const group = config.batchWrites.enabled ? processGroupCommit(config.batchWrites.windowMs) : undefined;
+  const shards = processShardPool(config.tallyShards);
+  const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable, { group });
   // A local process names itself in its claims and keeps them, to release them when interrupted.
   const local = config.onLambda ? undefined : localClaims();
   return {
@@ -28,9 +34,10 @@ export async function objectJobDeps(queue: QueueName) {
     acl: new AclInspector(clients.s3),
     ledger: local ? local.track(ledger) : ledger,
     local,
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, {
-      shards: config.tallyShards,
-    }),
+    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, { shards }),
+    group,
+    jobCloser:
+      group && new DynamoDbJobCloser(clients.dynamo, config.auditTable, config.ledgerTable, shards, group),
     runs,
     closer: new RunCloser(runs),
     faults: faultsFor(config.faults),

@@ -4,6 +4,7 @@ import type { RunCloser } from '../shared/audit/run-digest.js';
 import type { Faults } from '../shared/faults.js';
 import { parseMessage } from '../shared/jobs/messages.js';
 import { type DeadlineOptions, estimateWorkMs, JobDeadline } from '../shared/lifecycle/deadline.js';
+import type { GroupCommit } from '../shared/lifecycle/group-commit.js';
 import type { JobResult } from '../shared/lifecycle/job-result.js';
 import { logger } from '../shared/logger.js';
 import type { RunStore } from '../shared/runs/run-store.js';
@@ -21,6 +22,8 @@ export interface ObjectJobHandlerDeps {
    * the deadline (docs/architecture.md, "Deadlines and leases"). Absent: no deadline (a worker).
    */
   lambdaDeadline?: DeadlineOptions;
+  /** The jobs in flight whose writes share transactions: each record runs as one of them. */
+  group?: GroupCommit;
 }
 
 /** One kind of object job: its message schema and the core function that runs one job. */
@@ -57,7 +60,8 @@ export function createObjectJobHandler<
         // checked again after the HEAD (the lifecycle), against the write path's own speed.
         const size = kind.sizeOf?.(job);
         deadline?.assertCanFinish(estimateWorkMs(size, 'copy'), `${kind.name} of ${job.key}`);
-        const result = await kind.run(job, jobDeps);
+        const run = () => kind.run(job, jobDeps);
+        const result = await (resolved.group ? resolved.group.run(run) : run());
         logger.info(kind.doneMessage, {
           runId: job.runId,
           jobId: job.jobId,

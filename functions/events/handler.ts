@@ -7,6 +7,7 @@ import { parseS3Message } from '../../shared/events/s3-event.js';
 import { jobForEvent } from '../../shared/events/watch-jobs.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { type EncryptDeps, encryptObject, type JobResult } from '../../shared/jobs/encrypt-object.js';
+import type { GroupCommit } from '../../shared/lifecycle/group-commit.js';
 import { logger } from '../../shared/logger.js';
 import type { RunStore } from '../../shared/runs/run-store.js';
 import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
@@ -20,6 +21,8 @@ export type EventsHandlerDeps = EncryptDeps & {
   policies: WatchPolicyStore;
   closer?: RunCloser;
   batch?: BatchOptions;
+  /** The jobs in flight whose writes share transactions: each created object runs as one. */
+  group?: GroupCommit;
 };
 
 /**
@@ -53,7 +56,8 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
             continue;
           }
           const job = jobForEvent(created, await resolved.policies.forBucket(created.bucket), now());
-          const result = await encryptObject(job, resolved);
+          const run = () => encryptObject(job, resolved);
+          const result = await (resolved.group ? resolved.group.run(run) : run());
           logger.info('event handled', {
             runId: job.runId,
             jobId: job.jobId,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
-import { objectPartitionKey } from '../ledger/dynamodb-ledger.js';
+import { objectPartitionKey } from '../ledger/ledger-updates.js';
 import { processShardPool, type ShardPool } from '../runs/shard-pool.js';
 import { DEFAULT_TALLY_SHARDS, type ShardState, shardStateOf, shardUpdate } from '../runs/tally-shards.js';
 import { type ChainAnchor, chain } from './hash-chain.js';
@@ -105,10 +105,7 @@ export class DynamoDbAuditLog implements AuditLog {
     shard: number,
     shardKnown: ShardState | undefined,
   ): Promise<ShardState | undefined> {
-    const reason =
-      hints.countReason ??
-      (record.decision === 'encrypted' ? record.warnings?.[0] : undefined) ??
-      record.reason;
+    const reason = countReasonOf(record, hints);
     let shardState = shardKnown;
     // The anchor to link onto, when known without reading it: absent for a likely new chain, or
     // the one a failed attempt's condition check returned.
@@ -121,7 +118,7 @@ export class DynamoDbAuditLog implements AuditLog {
         : await readAnchor(this.client, this.ledgerTable, record.bucket, record.key);
       known = undefined;
       const chained = chain(record, anchor);
-      const tally = shardUpdate(this.ledgerTable, record.runId, shard, shardState, chained, reason);
+      const tally = shardUpdate(this.ledgerTable, record.runId, shard, shardState, [{ ...chained, reason }]);
       try {
         await this.client.send(
           new TransactWriteCommand({
@@ -191,10 +188,20 @@ export class DynamoDbAuditLog implements AuditLog {
   }
 }
 
+/** The reason the run counts a record under (see AppendHints.countReason). */
+export function countReasonOf(record: AuditRecord, hints: AppendHints = {}): string | undefined {
+  return (
+    hints.countReason ?? (record.decision === 'encrypted' ? record.warnings?.[0] : undefined) ?? record.reason
+  );
+}
+
 export const auditPartitionKey = (bucket: string, key: string) => `obj#${bucket}/${key}`;
-const auditSortKey = (record: Pick<AuditRecord, 'runId' | 'jobId'>) =>
+export const auditSortKey = (record: Pick<AuditRecord, 'runId' | 'jobId'>) =>
   `run#${record.runId}#job#${record.jobId}`;
-const anchorKey = (bucket: string, key: string) => ({ pk: objectPartitionKey(bucket, key), sk: 'audit' });
+export const anchorKey = (bucket: string, key: string) => ({
+  pk: objectPartitionKey(bucket, key),
+  sk: 'audit',
+});
 
 /** The head of an object's audit chain, as the ledger anchors it. */
 export async function readAnchor(

@@ -21,14 +21,14 @@ export interface KeyShardSummary {
 
 const PREFIX = 'keysum#';
 const MONTH_ATTRIBUTE = /^m(\d{4})_(\d{2})$/;
-const summaryPk = (shard: number) => `${PREFIX}${String(shard).padStart(2, '0')}`;
+export const summaryPk = (shard: number) => `${PREFIX}${String(shard).padStart(2, '0')}`;
 
 /** The month bucket of an ISO time; months keep a summary item small (one write unit). */
 export function wrapMonth(wrappedAt: string): string {
   return new Date(wrappedAt).toISOString().slice(0, 7);
 }
 
-const monthAttribute = (month: string) => `m${month.replace('-', '_')}`;
+export const monthAttribute = (month: string) => `m${month.replace('-', '_')}`;
 
 function fromItem(item: Record<string, unknown>): KeyShardSummary {
   const months: Record<string, number> = {};

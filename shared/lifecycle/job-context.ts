@@ -29,8 +29,25 @@ export class JobContext<W> {
     hints: AppendHints,
   ): Promise<JobResult> {
     // The run counts the job's reason as its result names it (the audit record may say it longer).
-    const countReason = completion.result.reason;
-    await this.audit(completion.decision, { ...before, ...completion.audit }, { ...hints, countReason });
+    const appendHints = { ...hints, countReason: completion.result.reason };
+    const record = this.record(completion.decision, { ...before, ...completion.audit });
+    // With the jobs in flight beside it, in one transaction (docs/architecture.md, "Batch-first
+    // storage"); a step before the finish (beforeFinish) needs the steps one by one.
+    const { jobCloser, local } = this.deps;
+    if (jobCloser && !completion.beforeFinish) {
+      const request = {
+        record,
+        hints: appendHints,
+        ref: this.ref,
+        ledger: { owner, finish: completion.finish },
+        now: this.now(),
+      };
+      if ((await jobCloser.close(request)) === 'closed') {
+        local?.remove(this.ref, owner);
+        return completion.result;
+      }
+    }
+    await this.deps.audit.append(record, appendHints);
     await completion.beforeFinish?.();
     const finished = await this.deps.ledger.finish(this.ref, owner, completion.finish, this.now());
     // Refused only when a slow attempt's claim was taken over: the attempt that took over counts it.
@@ -54,20 +71,22 @@ export class JobContext<W> {
   }
 
   audit(decision: AuditDecision, fields: Partial<AuditRecord>, hints?: AppendHints) {
+    return this.deps.audit.append(this.record(decision, fields), hints);
+  }
+
+  /** This job's audit record of `decision`, stamped now. */
+  record(decision: AuditDecision, fields: Partial<AuditRecord>): AuditRecord {
     const { job } = this.op;
-    return this.deps.audit.append(
-      {
-        decision,
-        runId: job.runId,
-        jobId: job.jobId,
-        actor: this.deps.config.actor,
-        bucket: job.bucket,
-        key: job.key,
-        mode: job.mode,
-        at: this.now().toISOString(),
-        ...fields,
-      },
-      hints,
-    );
+    return {
+      decision,
+      runId: job.runId,
+      jobId: job.jobId,
+      actor: this.deps.config.actor,
+      bucket: job.bucket,
+      key: job.key,
+      mode: job.mode,
+      at: this.now().toISOString(),
+      ...fields,
+    };
   }
 }

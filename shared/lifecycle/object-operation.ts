@@ -5,6 +5,7 @@ import type { ClaimInput, FinishInput, Ledger, LedgerItem, ObjectRef } from '../
 import type { ObjectHead } from '../s3/object-head.js';
 import type { LocalClaims } from '../worker/local-claims.js';
 import type { JobDeadline } from './deadline.js';
+import type { JobCloser } from './job-closer.js';
 import type { JobResult } from './job-result.js';
 
 /** What the job lifecycle needs, whatever the operation (docs/architecture.md, "The job lifecycle"). */
@@ -20,6 +21,11 @@ export interface LifecycleDeps {
    */
   local?: LocalClaims;
   faults?: Faults;
+  /**
+   * Closes claimed jobs together with the others in flight (one transaction for their records,
+   * finishes and tally); absent, each job appends and finishes on its own.
+   */
+  jobCloser?: JobCloser;
   /** The invocation's deadline: work that cannot finish before it is not started. */
   deadline?: JobDeadline;
   now?: () => Date;

@@ -23,25 +23,15 @@ export async function settleDecision<W>(ctx: JobContext<W>, plan: Decision): Pro
   }
   await plan.before?.();
   const { job } = ctx.op;
-  const record = () =>
-    ctx.deps.ledger.recordDecision(
-      {
-        ...ctx.ref,
-        state,
-        runId: job.runId,
-        jobId: job.jobId,
-        mode: job.mode,
-        currentEtag: head?.etag,
-        reason,
-      },
-      ctx.now(),
-    );
-  let recorded = await record();
-  let existing = recorded ? undefined : await ctx.deps.ledger.get(ctx.ref);
-  if (!recorded && (await ctx.releaseIfOwnerGone(existing))) {
-    recorded = await record();
-    existing = recorded ? undefined : await ctx.deps.ledger.get(ctx.ref);
-  }
+  const decision = {
+    ...ctx.ref,
+    state,
+    runId: job.runId,
+    jobId: job.jobId,
+    mode: job.mode,
+    currentEtag: head?.etag,
+    reason,
+  };
   const fields = {
     reason,
     error: plan.error,
@@ -49,6 +39,27 @@ export async function settleDecision<W>(ctx: JobContext<W>, plan: Decision): Pro
     versionIdBefore: head?.versionId,
     ...plan.audit,
   };
+  // With the jobs in flight beside it, decision and record in one transaction (docs/architecture.md,
+  // "Batch-first storage"); `apart` (the decision's condition failed, or the record is there):
+  // the steps one by one below, which tell a duplicate from a crashed earlier delivery.
+  if (ctx.deps.jobCloser) {
+    const request = {
+      record: ctx.record(outcome, fields),
+      hints: { likelyNewChain },
+      ref: ctx.ref,
+      ledger: { decision },
+      now: ctx.now(),
+    };
+    if ((await ctx.deps.jobCloser.close(request)) === 'closed')
+      return { outcome, reason, detail: plan.error };
+  }
+  const record = () => ctx.deps.ledger.recordDecision(decision, ctx.now());
+  let recorded = await record();
+  let existing = recorded ? undefined : await ctx.deps.ledger.get(ctx.ref);
+  if (!recorded && (await ctx.releaseIfOwnerGone(existing))) {
+    recorded = await record();
+    existing = recorded ? undefined : await ctx.deps.ledger.get(ctx.ref);
+  }
   if (!recorded) {
     // Another delivery holds or already finished this job. If it was this very decision, its
     // audit append may have died with that delivery: append it (a no-op if it is there).

@@ -53,43 +53,59 @@ export function countersOf(decision: AuditDecision, reason?: string): { outcome:
   return { outcome, reason: counted && reason ? counterReason(reason) : undefined };
 }
 
+/** One audit record as its shard counts it: hash for the multiset, outcome and reason counters. */
+export interface CountedRecord {
+  hash: string;
+  decision: AuditDecision;
+  at: string;
+  reason?: string;
+}
+
 /**
- * The shard update for one record, as a TransactWriteItems Update: conditional on the version
- * this process last saw (absent: a new shard), so the multiset hash it computed from that state is
- * the one it replaces. On a failed condition DynamoDB returns the shard (ALL_OLD): no extra read.
+ * The shard update for one or more records, as a TransactWriteItems Update: conditional on the
+ * version this process last saw (absent: a new shard), so the multiset hash it computed from that
+ * state is the one it replaces. On a failed condition DynamoDB returns the shard (ALL_OLD): no
+ * extra read. Several records (the jobs of one batch) make one update: one write per batch.
  */
 export function shardUpdate(
   table: string,
   runId: string,
   shard: number,
   known: ShardState | undefined,
-  record: { hash: string; decision: AuditDecision; at: string },
-  reason: string | undefined,
+  records: CountedRecord[],
 ): { update: ShardUpdate; next: ShardState } {
-  const counters = countersOf(record.decision, reason);
   const next: ShardState = {
-    ver: (known?.ver ?? 0) + 1,
-    digest: addToMultiset(known?.digest ?? EMPTY_MULTISET, record.hash),
+    ver: (known?.ver ?? 0) + records.length,
+    digest: addToMultiset(known?.digest ?? EMPTY_MULTISET, ...records.map((r) => r.hash)),
   };
-  const names: Record<string, string> = { '#o': `${COUNT_PREFIX}${counters.outcome}` };
-  const adds = ['#o :one'];
-  if (counters.reason) {
-    names['#r'] = `${REASON_PREFIX}${counters.reason}`;
-    adds.push('#r :one');
+  const adds = new Map<string, number>();
+  for (const record of records) {
+    const counters = countersOf(record.decision, record.reason);
+    const names = [`${COUNT_PREFIX}${counters.outcome}`];
+    if (counters.reason) names.push(`${REASON_PREFIX}${counters.reason}`);
+    for (const name of names) adds.set(name, (adds.get(name) ?? 0) + 1);
   }
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const clauses = [...adds].map(([name, n], i) => {
+    names[`#c${i}`] = name;
+    values[`:c${i}`] = n;
+    return `#c${i} :c${i}`;
+  });
+  const lastAt = records.map((r) => r.at).reduce((a, b) => (a > b ? a : b));
   return {
     next,
     update: {
       TableName: table,
       Key: tallyKey(runId, shard),
-      UpdateExpression: `SET digest = :digest, ver = :ver, lastAt = :at ADD ${adds.join(', ')}`,
+      UpdateExpression: `SET digest = :digest, ver = :ver, lastAt = :at ADD ${clauses.join(', ')}`,
       ConditionExpression: known ? 'ver = :prev' : 'attribute_not_exists(ver)',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: {
         ':digest': next.digest,
         ':ver': next.ver,
-        ':at': record.at,
-        ':one': 1,
+        ':at': lastAt,
+        ...values,
         ...(known ? { ':prev': known.ver } : {}),
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -63,8 +63,8 @@ describe('DynamoDbAuditLog tally shard', () => {
     expect(shard!.Update!.Key).toEqual({ pk: 'run#run-1', sk: 'tally#00' });
     expect(shard!.Update!.ConditionExpression).toBe('attribute_not_exists(ver)');
     expect(shard!.Update!.ExpressionAttributeNames).toEqual({
-      '#o': 'count_skipped',
-      '#r': 'reason_missing',
+      '#c0': 'count_skipped',
+      '#c1': 'reason_missing',
     });
     const second = sent[1]![2]!.Update!;
     expect(second.ConditionExpression).toBe('ver = :prev');

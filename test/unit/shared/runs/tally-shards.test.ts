@@ -25,22 +25,47 @@ describe('tally shards', () => {
   });
 
   it('creates a new shard only if absent, and moves a known one only from the version it saw', () => {
-    const fresh = shardUpdate('ledger', 'run-1', 7, undefined, record('h1', 'skipped'), 'missing');
+    const fresh = shardUpdate('ledger', 'run-1', 7, undefined, [
+      { ...record('h1', 'skipped'), reason: 'missing' },
+    ]);
     expect(fresh.update.Key).toEqual(tallyKey('run-1', 7));
     expect(fresh.update.Key).toEqual({ pk: 'run#run-1', sk: 'tally#07' });
     expect(fresh.update.ConditionExpression).toBe('attribute_not_exists(ver)');
     expect(fresh.update.UpdateExpression).toBe(
-      'SET digest = :digest, ver = :ver, lastAt = :at ADD #o :one, #r :one',
+      'SET digest = :digest, ver = :ver, lastAt = :at ADD #c0 :c0, #c1 :c1',
     );
-    expect(fresh.update.ExpressionAttributeNames).toEqual({ '#o': 'count_skipped', '#r': 'reason_missing' });
+    expect(fresh.update.ExpressionAttributeNames).toEqual({
+      '#c0': 'count_skipped',
+      '#c1': 'reason_missing',
+    });
+    expect(fresh.update.ExpressionAttributeValues).toMatchObject({ ':c0': 1, ':c1': 1 });
     expect(fresh.update.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
     expect(fresh.next).toEqual({ ver: 1, digest: addToMultiset(EMPTY_MULTISET, 'h1') });
 
-    const next = shardUpdate('ledger', 'run-1', 7, fresh.next, record('h2', 'rewrapped'), undefined);
+    const next = shardUpdate('ledger', 'run-1', 7, fresh.next, [record('h2', 'rewrapped')]);
     expect(next.update.ConditionExpression).toBe('ver = :prev');
     expect(next.update.ExpressionAttributeValues).toMatchObject({ ':prev': 1, ':ver': 2 });
-    expect(next.update.ExpressionAttributeNames).toEqual({ '#o': 'count_encrypted' });
+    expect(next.update.ExpressionAttributeNames).toEqual({ '#c0': 'count_encrypted' });
     expect(next.next.digest).toBe(addToMultiset(EMPTY_MULTISET, 'h2', 'h1'));
+  });
+
+  it('counts the records of one batch in one update: each outcome and reason by how many', () => {
+    const batch = shardUpdate('ledger', 'run-1', 3, { ver: 4, digest: EMPTY_MULTISET }, [
+      record('h1'),
+      { ...record('h2', 'skipped'), reason: 'missing' },
+      { ...record('h3', 'skipped'), reason: 'missing', at: '2026-11-23T10:00:05.000Z' },
+      record('h4', 'compliant'),
+    ]);
+    expect(batch.next.ver).toBe(8);
+    expect(batch.next.digest).toBe(addToMultiset(EMPTY_MULTISET, 'h4', 'h3', 'h2', 'h1'));
+    const names = batch.update.ExpressionAttributeNames as Record<string, string>;
+    const values = batch.update.ExpressionAttributeValues as Record<string, unknown>;
+    const added = Object.fromEntries(
+      Object.entries(names).map(([n, attr]) => [attr, values[n.replace('#', ':')]]),
+    );
+    expect(added).toEqual({ count_encrypted: 1, count_skipped: 2, reason_missing: 2, count_compliant: 1 });
+    expect(values[':at']).toBe('2026-11-23T10:00:05.000Z');
+    expect(values[':prev']).toBe(4);
   });
 
   it('sums shards into counts, records and the digest of the union', () => {

@@ -1,0 +1,31 @@
+import type { AppendHints, AuditRecord } from '../audit/audit-log.js';
+import type { DecisionInput, FinishInput, ObjectRef } from '../ledger/ledger.js';
+
+/**
+ * A job's last step: its audit record (counted in its run) and its ledger write — the finish of
+ * the claim `owner` holds, or a decision that needed no claim.
+ */
+export interface CloseRequest {
+  record: AuditRecord;
+  hints: AppendHints;
+  ref: ObjectRef;
+  ledger: { owner: string; finish: FinishInput } | { decision: DecisionInput };
+  now: Date;
+}
+
+/**
+ * `closed`: the record was appended and counted and the ledger written, in one atomic write.
+ * `apart`: nothing was written; the lifecycle takes the steps one by one, each with its own rule
+ * (a record an earlier delivery appended, a claim another attempt took over, a decision already
+ * recorded, a wrap to replace).
+ */
+export type CloseOutcome = 'closed' | 'apart';
+
+/**
+ * Closes claimed jobs together (docs/architecture.md, "Batch-first storage"): the jobs of one batch
+ * share one DynamoDB transaction for their records, chain anchors, finishes and a single update of
+ * their run's tally shard.
+ */
+export interface JobCloser {
+  close(request: CloseRequest): Promise<CloseOutcome>;
+}

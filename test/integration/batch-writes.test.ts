@@ -1,0 +1,249 @@
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seedBucket } from '../../cli/seed-bucket.js';
+import { createEncryptHandler } from '../../functions/encrypt/handler.js';
+import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
+import { recordsOfRun } from '../../shared/audit/audit-records.js';
+import { DynamoDbJobCloser } from '../../shared/audit/close-together.js';
+import { RunCloser } from '../../shared/audit/run-digest.js';
+import { verifyAudit } from '../../shared/audit/verify-audit.js';
+import { createClients } from '../../shared/clients.js';
+import type { EncryptJob } from '../../shared/jobs/messages.js';
+import { jobIdFor } from '../../shared/jobs/scan-page.js';
+import { DynamoDbLedger, objectPartitionKey } from '../../shared/ledger/dynamodb-ledger.js';
+import { GroupCommit } from '../../shared/lifecycle/group-commit.js';
+import { newRunId, RunStore } from '../../shared/runs/run-store.js';
+import { ShardPool } from '../../shared/runs/shard-pool.js';
+import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+
+type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+let pipeline: Pipeline;
+let keyArn: string;
+
+beforeAll(async () => {
+  pipeline = await startPipeline('batch-writes');
+  keyArn = await createKmsKey(pipeline.clients.kms);
+});
+
+/** Encrypt handler dependencies whose DynamoDB writes share transactions, with a request count. */
+function batchedDeps(options: { s3?: Pipeline['clients']['s3'] } = {}) {
+  const { config } = pipeline;
+  const dynamo = createClients(config).dynamo;
+  const requests: string[] = [];
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      requests.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  const group = new GroupCommit({ windowMs: 200 });
+  const shards = new ShardPool(4);
+  const runs = new RunStore(dynamo, config.ledgerTable);
+  const deps = {
+    ...pipeline.encryptDeps({
+      s3: options.s3 ?? pipeline.clients.s3,
+      ledger: new DynamoDbLedger(dynamo, config.ledgerTable, { group }),
+      audit: new DynamoDbAuditLog(dynamo, config.auditTable, config.ledgerTable, { shards }),
+      jobCloser: new DynamoDbJobCloser(dynamo, config.auditTable, config.ledgerTable, shards, group),
+    }),
+    runs,
+    closer: new RunCloser(runs),
+    group,
+  };
+  return { deps, requests, dynamo };
+}
+
+async function plannedRun(bucket: string): Promise<{ runId: string; jobs: EncryptJob[] }> {
+  const runId = newRunId();
+  await pipeline.runs.create({
+    runId,
+    bucket,
+    prefix: '',
+    mode: 'sse-kms',
+    keyArn,
+    startedAt: new Date().toISOString(),
+  });
+  const keys = await listKeys(pipeline.clients.s3, bucket);
+  await pipeline.runs.recordPage(runId, 1, keys.length, true);
+  const jobs = keys.map(
+    (key): EncryptJob => ({
+      type: 'encrypt',
+      runId,
+      jobId: jobIdFor(runId, bucket, key),
+      bucket,
+      key,
+      mode: 'sse-kms',
+      keyArn,
+    }),
+  );
+  return { runId, jobs };
+}
+
+const batchOf = (jobs: EncryptJob[]): SQSEvent => ({
+  Records: jobs.map(
+    (job, i) =>
+      ({ messageId: `${job.jobId}-${i}`, receiptHandle: `${i}`, body: JSON.stringify(job) }) as never,
+  ),
+});
+
+async function encryptedUnderKey(bucket: string, key: string): Promise<boolean> {
+  const head = await pipeline.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  return head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === keyArn;
+}
+
+const verify = (runId: string) =>
+  verifyAudit(
+    {
+      dynamo: pipeline.clients.dynamo,
+      auditTable: pipeline.config.auditTable,
+      ledgerTable: pipeline.config.ledgerTable,
+      runs: pipeline.runs,
+    },
+    { runId },
+  );
+
+describe('batch-first storage on DynamoDB Local', () => {
+  it('claims a batch in one transaction and closes it in one, counting every object once', async () => {
+    const bucket = uniqueBucket('bw-ten');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 10, maxObjectBytes: 512 });
+    const { runId, jobs } = await plannedRun(bucket);
+    const { deps, requests } = batchedDeps();
+    const handler = createEncryptHandler(() => deps);
+    expect((await handler(batchOf(jobs), {} as never)).batchItemFailures).toEqual([]);
+
+    for (const job of jobs) expect(await encryptedUnderKey(bucket, job.key)).toBe(true);
+    // Claims and closes: one transaction each for the ten, no per-object ledger or audit write.
+    expect(
+      requests.filter((r) => r === 'TransactWriteItems'),
+      requests.join(),
+    ).toHaveLength(2);
+    // Plain writes: only the run's close (one UpdateItem), none per object.
+    expect(requests.filter((r) => r === 'UpdateItem' || r === 'PutItem')).toHaveLength(1);
+    expect(requests.length / jobs.length).toBeLessThanOrEqual(0.6);
+    const run = (await pipeline.runs.get(runId))!;
+    expect(run.counts).toMatchObject({ encrypted: 10, compliant: 0, skipped: 0, failed: 0 });
+    expect(run.auditRecords).toBe(10);
+    expect(run.closedAt).toBeDefined();
+    expect(await verify(runId)).toMatchObject({ digest: 'matches', records: 10, findings: [] });
+    const item = await pipeline.ledger.get({ bucket, key: jobs[0]!.key, operation: 'encrypt' });
+    expect(item).toMatchObject({ state: 'DONE', runId, keyArn });
+    expect(item?.owner).toBeUndefined();
+
+    // Lambda retries the whole batch: every job is a duplicate and nothing is counted again.
+    expect((await handler(batchOf(jobs), {} as never)).batchItemFailures).toEqual([]);
+    expect((await pipeline.runs.get(runId))!.counts).toMatchObject({ encrypted: 10, compliant: 0 });
+  });
+
+  it('settles a mixed batch item by item: a duplicate message, a live lease elsewhere, a deleted object', async () => {
+    const bucket = uniqueBucket('bw-mixed');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 6, maxObjectBytes: 512 });
+    const { runId, jobs } = await plannedRun(bucket);
+    const [held, gone] = [jobs[0]!, jobs[1]!];
+    // Another worker holds the first object's claim, with a live lease.
+    await pipeline.ledger.claim({
+      bucket,
+      key: held.key,
+      operation: 'encrypt',
+      runId,
+      jobId: held.jobId,
+      owner: 'someone-else',
+      leaseSeconds: 600,
+      sourceEtag: '"whatever"',
+      mode: 'sse-kms',
+      method: 'copy-in-place',
+    });
+    await pipeline.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: gone.key }));
+    const { deps } = batchedDeps();
+    const writes: string[] = [];
+    const s3 = pipeline.newS3Client();
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'CopyObjectCommand') writes.push((args.input as { Key: string }).Key);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCopies' },
+    );
+    const handler = createEncryptHandler(() => ({ ...deps, s3 }));
+    const batch = batchOf([...jobs, jobs[3]!]); // the fourth object's message twice
+    const { batchItemFailures } = await handler(batch, {} as never);
+
+    // The held object comes back (after the lease), and so does the second copy of the duplicated
+    // message, which met the first copy's claim; every other object settled once.
+    const failed = batchItemFailures.map((f) => f.itemIdentifier);
+    expect(failed).toHaveLength(2);
+    expect(failed).toContain(`${held.jobId}-0`);
+    expect([`${jobs[3]!.jobId}-3`, `${jobs[3]!.jobId}-${jobs.length}`]).toContain(
+      failed.find((f) => f !== `${held.jobId}-0`),
+    );
+    expect(writes.sort()).toEqual(
+      jobs
+        .slice(2)
+        .map((j) => j.key)
+        .sort(),
+    );
+    const run = (await pipeline.runs.get(runId))!;
+    expect(run.counts).toMatchObject({ encrypted: 4, skipped: 1, compliant: 0, failed: 0 });
+    expect(run.counts.reasons).toMatchObject({ missing: 1 });
+    let records = 0;
+    for await (const _ of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runId)) records++;
+    expect(records).toBe(5);
+    expect(run.closedAt).toBeUndefined();
+    expect(await pipeline.ledger.get({ bucket, key: gone.key, operation: 'encrypt' })).toMatchObject({
+      state: 'SKIPPED',
+      reason: 'missing',
+    });
+  });
+
+  it('takes a job whose finish is refused apart: its record is appended and counted once, the rest close together', async () => {
+    const bucket = uniqueBucket('bw-apart');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 5, maxObjectBytes: 512 });
+    const { runId, jobs } = await plannedRun(bucket);
+    const taken = jobs[2]!;
+    const { deps } = batchedDeps();
+    const raw = DynamoDBDocumentClient.from(createClients(pipeline.config).dynamo);
+    // Right after its copy lands, another attempt takes the claim over (its lease had run out).
+    const s3 = pipeline.newS3Client();
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (
+          context.commandName === 'CopyObjectCommand' &&
+          (args.input as { Key: string }).Key === taken.key
+        ) {
+          await raw.send(
+            new UpdateCommand({
+              TableName: pipeline.config.ledgerTable,
+              Key: { pk: objectPartitionKey(bucket, taken.key), sk: 'encrypt' },
+              UpdateExpression: 'SET #owner = :other',
+              ExpressionAttributeNames: { '#owner': 'owner' },
+              ExpressionAttributeValues: { ':other': 'the-taker' },
+            }),
+          );
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'takeOver' },
+    );
+    const handler = createEncryptHandler(() => ({ ...deps, s3 }));
+    expect((await handler(batchOf(jobs), {} as never)).batchItemFailures).toEqual([]);
+
+    const run = (await pipeline.runs.get(runId))!;
+    // The slow attempt's record is the job's record (one per run and job), counted once.
+    expect(run.counts).toMatchObject({ encrypted: 5, compliant: 0 });
+    expect(run.auditRecords).toBe(5);
+    // Its finish was refused: the claim stays with the attempt that took it over.
+    expect(await pipeline.ledger.get({ bucket, key: taken.key, operation: 'encrypt' })).toMatchObject({
+      state: 'IN_PROGRESS',
+      owner: 'the-taker',
+    });
+    for (const job of jobs.filter((j) => j !== taken)) {
+      expect(await pipeline.ledger.get({ bucket, key: job.key, operation: 'encrypt' })).toMatchObject({
+        state: 'DONE',
+      });
+    }
+    expect(await verify(runId)).toMatchObject({ records: 5, findings: [] });
+  });
+});
