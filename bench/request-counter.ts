@@ -39,7 +39,11 @@ interface Capacity {
 
 interface TransactItem {
   Put?: { TableName: string; Item: Record<string, unknown> };
-  Update?: { TableName: string };
+  Update?: {
+    TableName: string;
+    UpdateExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+  };
   Delete?: { TableName: string };
   ConditionCheck?: { TableName: string };
 }
@@ -51,9 +55,19 @@ interface TransactItem {
  * DynamoDB Local's figures for transactions do not (one Put is reported as four units, three items
  * as four or eight), so a transaction is counted by AWS's documented rule instead: two units per
  * item written (items here are under 1 KB), plus one index write for each Put whose item carries
- * an index key of its table (tables described once). Updates inside a transaction are taken not to
- * touch an index key (true of the audit append's chain anchor and tally shard).
+ * an index key of its table, and for each Update that sets one (the ledger finish that writes an
+ * object's `wrapKey`; tables described once).
  */
+/** Whether an Update's SET clause writes an attribute that keys one of its table's indexes. */
+function setsIndexKey(update: NonNullable<TransactItem['Update']>, keys: Set<string>): boolean {
+  const set = /^SET (.*?)(?: (?:ADD|REMOVE|DELETE) |$)/.exec(update.UpdateExpression ?? '')?.[1] ?? '';
+  const names = update.ExpressionAttributeNames ?? {};
+  return set
+    .split(',')
+    .map((assignment) => assignment.split('=')[0]!.trim())
+    .some((target) => keys.has(names[target] ?? target));
+}
+
 function countWriteUnits(client: S3Client, counts: RequestCounts) {
   counts['dynamo.wcu.table'] = 0;
   counts['dynamo.wcu.index'] = 0;
@@ -87,9 +101,13 @@ function countWriteUnits(client: S3Client, counts: RequestCounts) {
         const result = await next(args);
         let indexWrites = 0;
         for (const item of items) {
-          if (!item.Put) continue;
-          const keys = await indexKeysOf(item.Put.TableName);
-          if (Object.keys(item.Put.Item).some((name) => keys.has(name))) indexWrites += 1;
+          if (item.Put) {
+            const keys = await indexKeysOf(item.Put.TableName);
+            if (Object.keys(item.Put.Item).some((name) => keys.has(name))) indexWrites += 1;
+          } else if (item.Update) {
+            const keys = await indexKeysOf(item.Update.TableName);
+            if (setsIndexKey(item.Update, keys)) indexWrites += 1;
+          }
         }
         add(2 * items.length, indexWrites);
         return result;

@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
+import { DynamoDbJobCloser } from '../../shared/audit/close-together.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { chainIdOf } from '../../shared/jobs/chain-plan.js';
@@ -13,6 +14,7 @@ import { logger } from '../../shared/logger.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { ScanChains } from '../../shared/runs/scan-chains.js';
+import { processShardPool } from '../../shared/runs/shard-pool.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { settleBatchRuns } from '../run-epilogue.js';
 import { processSqsBatch } from '../sqs-batch.js';
@@ -27,9 +29,12 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chains = new ScanChains(clients.dynamo, config.ledgerTable);
   // Inventory rows settled without a job are audited here (docs/large-buckets.md).
-  const audit = new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, {
-    shards: config.tallyShards,
-  });
+  const shards = processShardPool(config.tallyShards);
+  const audit = new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, { shards });
+  // Rows of one chunk share their transactions (docs/architecture.md, "Batch-first storage").
+  const jobCloser = config.batchWrites.enabled
+    ? new DynamoDbJobCloser(clients.dynamo, config.auditTable, config.ledgerTable, shards)
+    : undefined;
   const { response, results } = await processSqsBatch(
     event,
     context,
@@ -40,7 +45,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
         message.type === 'rewrap-plan'
           ? await rewrapPlanPage(message, deps)
           : message.type === 'inventory-file'
-            ? await inventoryFilePage(message, { ...deps, audit, actor: config.actor })
+            ? await inventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
             : message.chain
               ? await scanChainPage(message, deps)
               : await scanPage(message, deps);

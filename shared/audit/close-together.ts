@@ -34,20 +34,28 @@ type ItemRole = { role: 'record' | 'anchor' | 'ledger'; close: number } | { role
  * record already there or a refused ledger write sends that job `apart`, to the one-by-one path.
  */
 export class DynamoDbJobCloser implements JobCloser {
-  private readonly stage: GroupStage<CloseRequest, CloseOutcome>;
+  private readonly stage?: GroupStage<CloseRequest, CloseOutcome>;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly auditTable: string,
     private readonly ledgerTable: string,
     private readonly shards: ShardPool,
-    group: GroupCommit,
+    group?: GroupCommit,
   ) {
-    this.stage = group.stage((closes) => this.closeTogether(closes), { maxItems: MAX_CLOSES_TOGETHER });
+    this.stage = group?.stage((closes) => this.closeTogether(closes), { maxItems: MAX_CLOSES_TOGETHER });
   }
 
   close(request: CloseRequest): Promise<CloseOutcome> {
-    return this.stage.submit(request);
+    return this.stage ? this.stage.submit(request) : this.closeTogether([request]).then(([o]) => o!);
+  }
+
+  async closeAll(requests: CloseRequest[]): Promise<CloseOutcome[]> {
+    const outcomes: CloseOutcome[] = [];
+    for (let at = 0; at < requests.length; at += MAX_CLOSES_TOGETHER) {
+      outcomes.push(...(await this.closeTogether(requests.slice(at, at + MAX_CLOSES_TOGETHER))));
+    }
+    return outcomes;
   }
 
   private async closeTogether(closes: CloseRequest[]): Promise<CloseOutcome[]> {
@@ -120,9 +128,10 @@ export class DynamoDbJobCloser implements JobCloser {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         });
-        if ('decision' in ledger) {
+        // An inventory row settled without a ledger item has no ledger write: record, anchor, count.
+        if (ledger && 'decision' in ledger) {
           items.push({ Update: decisionUpdate(this.ledgerTable, ledger.decision, now) });
-        } else {
+        } else if (ledger) {
           const wrap = wrapOf(ref, ledger.finish);
           if (wrap) summaries.set(wrap.summary, [...(summaries.get(wrap.summary) ?? []), wrap]);
           const fields = { ...ledger.finish, wrapKey: wrap?.wrapKey, updatedAt: now.toISOString() };
@@ -131,7 +140,8 @@ export class DynamoDbJobCloser implements JobCloser {
           const options = { replacesNoWrap: wrap !== undefined };
           items.push({ Update: finishUpdate(this.ledgerTable, ref, ledger.owner, fields, options) });
         }
-        roles.push({ role: 'record', close: i }, { role: 'anchor', close: i }, { role: 'ledger', close: i });
+        roles.push({ role: 'record', close: i }, { role: 'anchor', close: i });
+        if (ledger) roles.push({ role: 'ledger', close: i });
         const reason = countReasonOf(record, hints);
         counted.set(record.runId, [...(counted.get(record.runId) ?? []), { ...chained, reason }]);
       }

@@ -1,4 +1,5 @@
-import type { AuditLog, AuditRecord } from '../audit/audit-log.js';
+import type { AppendHints, AuditLog, AuditRecord } from '../audit/audit-log.js';
+import type { JobCloser } from '../lifecycle/job-closer.js';
 import type { ProtectionMode } from '../policy.js';
 import type { RowDecision } from './row-decision.js';
 
@@ -21,6 +22,11 @@ export interface SettledRow {
 
 export interface SettleDeps {
   audit: AuditLog;
+  /**
+   * Appends a chunk's records in as few transactions, each counting its records with one
+   * tally-shard update (docs/architecture.md, "Batch-first storage"); absent, one append each.
+   */
+  jobCloser?: Pick<JobCloser, 'closeAll'>;
   /** Who the records name (the scan function, or a local worker). */
   actor: string;
   now?: () => Date;
@@ -44,7 +50,7 @@ export async function settleRows(
   deps: SettleDeps,
 ): Promise<void> {
   const now = deps.now ?? (() => new Date());
-  const append = (row: SettledRow) => {
+  const settled = rows.map((row) => {
     const record: AuditRecord = {
       decision: row.decision.action === 'compliant' ? 'compliant' : 'skipped',
       runId: run.runId,
@@ -58,16 +64,31 @@ export async function settleRows(
       reason: `${row.decision.reason} (from the inventory row)`,
       at: now().toISOString(),
     };
-    return deps.audit.append(record, {
+    const hints: AppendHints = {
       countReason: row.decision.action === 'skip' ? row.decision.reason : undefined,
-    });
-  };
+    };
+    return { row, record, hints };
+  });
+  // Together first; a row sent apart (its record is there: a redelivered chunk) appends alone,
+  // which is a no-op for a record already there.
+  let alone = settled;
+  if (deps.jobCloser) {
+    const outcomes = await deps.jobCloser.closeAll(
+      settled.map(({ row, record, hints }) => ({
+        record,
+        hints,
+        ref: { bucket: row.bucket, key: row.key, operation: 'encrypt' as const },
+        now: now(),
+      })),
+    );
+    alone = settled.filter((_, i) => outcomes[i] !== 'closed');
+  }
   let next = 0;
   const worker = async () => {
-    while (next < rows.length) {
-      const row = rows[next++]!;
-      await append(row);
+    while (next < alone.length) {
+      const { record, hints } = alone[next++]!;
+      await deps.audit.append(record, hints);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, rows.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, alone.length) }, worker));
 }

@@ -3,13 +3,14 @@ import type { DecisionInput, FinishInput, ObjectRef } from '../ledger/ledger.js'
 
 /**
  * A job's last step: its audit record (counted in its run) and its ledger write — the finish of
- * the claim `owner` holds, or a decision that needed no claim.
+ * the claim `owner` holds, or a decision that needed no claim; none for an inventory row settled
+ * without a ledger item.
  */
 export interface CloseRequest {
   record: AuditRecord;
   hints: AppendHints;
   ref: ObjectRef;
-  ledger: { owner: string; finish: FinishInput } | { decision: DecisionInput };
+  ledger?: { owner: string; finish: FinishInput } | { decision: DecisionInput };
   now: Date;
 }
 
@@ -27,5 +28,8 @@ export type CloseOutcome = 'closed' | 'apart';
  * their run's tally shard.
  */
 export interface JobCloser {
+  /** Closes one job together with the others in flight. */
   close(request: CloseRequest): Promise<CloseOutcome>;
+  /** Closes a list of jobs at hand (the rows of one inventory chunk), in as few transactions. */
+  closeAll(requests: CloseRequest[]): Promise<CloseOutcome[]>;
 }

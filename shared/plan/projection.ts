@@ -2,7 +2,13 @@ import { WRAP_KEY_BUSIEST_SHARE, WRAP_KEY_SHARDS } from '../ledger/wrap-key.js';
 import type { ProtectionMode } from '../policy.js';
 import { DEFAULT_TALLY_SHARDS } from '../runs/tally-shards.js';
 import type { RequestCounts } from './prices.js';
-import { type InputSource, LAMBDA_SECONDS_PER_OBJECT, OBJECTS_PER_INVOCATION } from './request-model.js';
+import {
+  type InputSource,
+  JOBS_PER_GROUP,
+  LAMBDA_SECONDS_PER_OBJECT,
+  OBJECTS_PER_INVOCATION,
+  SETTLED_ROWS_PER_TRANSACTION,
+} from './request-model.js';
 
 /**
  * Published limits a run runs into (AWS documentation, as named per field). The S3 figures are per
@@ -110,15 +116,16 @@ export function projectDuration(input: {
       LIMITS.dynamoWritesPerSecondPerPartition,
       "one partition key takes the run's page markers and page counters (one per page or chunk)",
     ),
-    // Outcomes are counted in each audit append's transaction on one of the run's tally shards
-    // (docs/architecture.md, "Counting and closing runs"): two write units per object, spread
-    // over the shards; processes pick shards at random, so the busiest takes about 1.25/shards.
+    // Outcomes are counted in the close transaction of each group of jobs on one of the run's
+    // tally shards (docs/architecture.md, "Counting and closing runs", "Batch-first storage"): one
+    // transactional write (2 units) per group, a row settled from an inventory one per row; the
+    // processes pick shards at random, so the busiest takes about 1.25/shards.
     component(
       'dynamodb tally shards',
-      ((input.queued + (input.settled ?? 0)) * 2 * 1.25) /
+      ((input.queued / JOBS_PER_GROUP + (input.settled ?? 0) / SETTLED_ROWS_PER_TRANSACTION) * 2 * 1.25) /
         Math.max(1, input.tallyShards ?? DEFAULT_TALLY_SHARDS),
       LIMITS.dynamoWritesPerSecondPerPartition,
-      `one transactional write (2 units) per object on one of ${input.tallyShards ?? DEFAULT_TALLY_SHARDS} shards; the busiest takes about 1.25/${input.tallyShards ?? DEFAULT_TALLY_SHARDS}`,
+      `one transactional write (2 units) per group of ${JOBS_PER_GROUP} jobs (of ${SETTLED_ROWS_PER_TRANSACTION} settled inventory rows) on one of ${input.tallyShards ?? DEFAULT_TALLY_SHARDS} shards; the busiest takes about 1.25/${input.tallyShards ?? DEFAULT_TALLY_SHARDS}`,
     ),
     // The index and the summaries are sharded alike: the busiest partition key takes at most
     // WRAP_KEY_BUSIEST_SHARE of a single-key run's wraps (docs/large-buckets.md, "Partition keys").
@@ -130,9 +137,9 @@ export function projectDuration(input: {
     ),
     component(
       'dynamodb key summaries',
-      input.keyedWrites * WRAP_KEY_BUSIEST_SHARE,
+      input.keyedWrites * WRAP_KEY_BUSIEST_SHARE * 2,
       LIMITS.dynamoWritesPerSecondPerPartition,
-      `one counter update per wrap on keysum#<shard>: busiest of ${WRAP_KEY_SHARDS} takes at most 1.25/${WRAP_KEY_SHARDS}`,
+      `one counter update (2 units, in the close transaction) per wrap on keysum#<shard>: busiest of ${WRAP_KEY_SHARDS} takes at most 1.25/${WRAP_KEY_SHARDS}`,
     ),
   ];
   if (input.source === 'listing') {

@@ -6,37 +6,53 @@ import type { RequestCounts } from './prices.js';
 export type InputSource = 'listing' | 'inventory';
 
 /**
+ * Jobs that share one claim transaction and one close transaction (docs/architecture.md,
+ * "Batch-first storage"): on Lambda at most an SQS batch (10); the bench's worker groups averaged
+ * about 8 (fifth session), which the model uses.
+ */
+export const JOBS_PER_GROUP = 8;
+
+/** Inventory rows settled from the report share a transaction by twenty (close-together.ts). */
+export const SETTLED_ROWS_PER_TRANSACTION = 20;
+
+/**
  * Requests per object by what the run does with it, from the current code and the per-object
- * figures measured by SDK middleware in bench/RESULTS.md (run of 2026-11-23, fourth session):
- * sse-kms s3 2.003, dynamo 4.3 (UpdateItem 3.0: claim, finish, key summary; TransactWriteItems
- * 1.005: the audit append with its run tally shard; GetItem 0.146 and Query 0.141: the batch's
- * closing check); envelope s3 4.146, kms 1, dynamo 4.339. The split of envelope's S3 requests
- * (object and instruction-file HEAD, GET, PUT, tags when the object has some) is read from the code.
+ * figures measured by SDK middleware in bench/RESULTS.md (run of 2026-11-23, fifth session):
+ * sse-kms s3 2.01, dynamo 0.67 (TransactWriteItems 0.24: a group's claims and its close;
+ * BatchGetItem 0.11: the group's chain anchors; GetItem 0.16 and Query 0.14: the batch's closing
+ * check); envelope s3 4.15, kms 1, dynamo 0.93. The split of envelope's S3 requests (object and
+ * instruction-file HEAD, GET, PUT, tags when the object has some) is read from the code.
  */
 const LEDGER_AND_AUDIT = {
-  'dynamo.UpdateItem': 3,
-  'dynamo.TransactWriteItems': 1,
-  'dynamo.GetItem': 0.146,
-  'dynamo.Query': 0.141,
+  'dynamo.TransactWriteItems': 2 / JOBS_PER_GROUP,
+  'dynamo.BatchGetItem': 1 / JOBS_PER_GROUP,
+  'dynamo.GetItem': 0.158,
+  'dynamo.Query': 0.142,
 };
 
 /**
  * DynamoDB write units per object (table and index writes, transactions at two units per item),
- * as the bench measures them for a protected object (12: table 9 — claim, finish, key summary, and
- * the audit transaction's record, chain anchor and tally shard at two each — and indexes 3);
- * decisions and settled rows from the same parts: a ledger decision (1), the audit transaction (6)
- * and the record's run index entry (1).
+ * as the bench measures them for a protected object (12: table 10 — claim, record, chain anchor,
+ * finish and key summary at two each, and a share of the group's tally-shard update — and indexes
+ * 2: the record's run index entry and the finish's wrap index entry); a decision: the ledger
+ * decision, record and anchor at two each, the group's tally share, the run index entry (7); a
+ * row settled from an inventory: record and anchor at two each, its run index entry, and a
+ * twentieth of a tally-shard update (5).
  */
-const WRITE_UNITS = { protect: 12, decision: 8, settled: 7, page: 8, chunk: 4 } as const;
+const WRITE_UNITS = { protect: 12, decision: 7, settled: 5, page: 8, chunk: 4 } as const;
 const PER_ACTION: Record<string, RequestCounts> = {
-  // A decision without a write: HEAD, ledger read (compliant only), decision record, audit append.
+  // A decision without a write: HEAD, ledger read (compliant only), the group's close transaction
+  // (decision and record together), the anchor read when the chain is not known to be new.
   compliant: {
     's3.HeadObject': 1,
     'dynamo.GetItem': 1,
-    'dynamo.UpdateItem': 1,
-    'dynamo.TransactWriteItems': 1,
+    'dynamo.TransactWriteItems': 1 / JOBS_PER_GROUP,
   },
-  skip: { 's3.HeadObject': 1, 'dynamo.UpdateItem': 1, 'dynamo.TransactWriteItems': 1 },
+  skip: {
+    's3.HeadObject': 1,
+    'dynamo.TransactWriteItems': 1 / JOBS_PER_GROUP,
+    'dynamo.BatchGetItem': 1 / JOBS_PER_GROUP,
+  },
   'protect:copy-in-place': { 's3.HeadObject': 1, 's3.CopyObject': 1, ...LEDGER_AND_AUDIT },
   'protect:update-encryption': { 's3.HeadObject': 1, 's3.UpdateObjectEncryption': 1, ...LEDGER_AND_AUDIT },
   'protect:envelope': {
@@ -54,8 +70,11 @@ PER_ACTION['protect:sse-c-migration'] = PER_ACTION['protect:copy-in-place']!;
 PER_ACTION['head-decides'] = PER_ACTION['protect:copy-in-place']!;
 
 // A row `encrypt --inventory` settles from the report alone: no S3 request, no message, only its
-// audit append (the chain anchor read and the transaction; docs/large-buckets.md).
-const SETTLED_FROM_INVENTORY = { 'dynamo.GetItem': 1, 'dynamo.TransactWriteItems': 1 };
+// audit append, twenty rows to a transaction and to an anchor read (docs/large-buckets.md).
+const SETTLED_FROM_INVENTORY = {
+  'dynamo.BatchGetItem': 1 / SETTLED_ROWS_PER_TRANSACTION,
+  'dynamo.TransactWriteItems': 1 / SETTLED_ROWS_PER_TRANSACTION,
+};
 
 // Each object that reaches the encrypt queue: one tenth of a SendMessageBatch, and on Lambda the
 // event source mapping's ReceiveMessage and DeleteMessageBatch for batches of ten.

@@ -157,4 +157,13 @@ describe('DynamoDbJobCloser', () => {
     expect(outcomes).toEqual(['closed', 'closed']);
     expect(sent).toHaveLength(2);
   });
+
+  it('appends rows settled without a ledger item in one transaction per twenty, outside any group', async () => {
+    const { client, sent } = fakeTransactions(['ok', 'ok']);
+    const jobCloser = new DynamoDbJobCloser(client, 'audit', 'ledger', new ShardPool(1, () => 0));
+    const rows = Array.from({ length: 25 }, (_, i) => ({ ...closeOf(`r${i}`), ledger: undefined }));
+    expect(await jobCloser.closeAll(rows)).toEqual(rows.map(() => 'closed'));
+    expect(sent.map((items) => items.length)).toEqual([20 * 2 + 1, 5 * 2 + 1]);
+    expect(sent.flat().some((i) => roleOf(i) === 'ledger')).toBe(false);
+  });
 });

@@ -79,4 +79,21 @@ describe('settleRows', () => {
       settleRows([compliant('a', 'e')], { runId: 'r', mode: 'sse-s3' }, { audit, actor: 'scan' }),
     ).rejects.toThrow('throttled');
   });
+
+  it('settles the rows together when it can, and appends alone only the rows sent apart', async () => {
+    const { audit, appended } = recordingAudit();
+    const together: string[][] = [];
+    const jobCloser = {
+      async closeAll(requests: Array<{ record: AuditRecord; ref: { operation: string }; ledger?: unknown }>) {
+        together.push(requests.map((r) => r.record.key));
+        expect(requests.every((r) => r.ledger === undefined && r.ref.operation === 'encrypt')).toBe(true);
+        // The second row's record is there already (a redelivered chunk): apart.
+        return requests.map((r) => (r.record.key === 'k1' ? ('apart' as const) : ('closed' as const)));
+      },
+    };
+    const rows = Array.from({ length: 5 }, (_, i) => compliant(`k${i}`, 'e'));
+    await settleRows(rows, { runId: 'r', mode: 'sse-s3' }, { audit, jobCloser, actor: 'scan' });
+    expect(together).toEqual([['k0', 'k1', 'k2', 'k3', 'k4']]);
+    expect(appended.map((a) => a.record.key)).toEqual(['k1']);
+  });
 });

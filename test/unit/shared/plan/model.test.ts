@@ -66,7 +66,6 @@ describe('modelRun', () => {
     });
     expect(run.queued).toBe(1005);
     expect(run.requests['s3.HeadObject']).toBe(1005);
-    // One anchor read and one audit transaction per settled row, besides the queued objects' own.
     const queuedOnly = modelRun({
       source: 'inventory',
       mode: 'sse-s3',
@@ -74,10 +73,20 @@ describe('modelRun', () => {
       listedKeys: 0,
       inventoryFiles: 4,
     });
-    expect(
-      run.requests['dynamo.TransactWriteItems']! - queuedOnly.requests['dynamo.TransactWriteItems']!,
-    ).toBe(10);
-    expect(run.requests['dynamo.GetItem']! - queuedOnly.requests['dynamo.GetItem']!).toBe(10);
+    // Settled rows share their audit transactions and anchor reads, twenty rows to each.
+    const settledOnly = modelRun({
+      source: 'inventory',
+      mode: 'sse-s3',
+      byAction: { compliant: { count: 1000 } },
+      settledFromInventory: { compliant: { count: 1000 } },
+      listedKeys: 0,
+      inventoryFiles: 1,
+    });
+    expect(settledOnly.queued).toBe(0);
+    expect(settledOnly.requests['s3.HeadObject'] ?? 0).toBe(0);
+    expect(settledOnly.requests['dynamo.BatchGetItem']).toBe(50);
+    expect(settledOnly.requests['dynamo.TransactWriteItems']).toBe(50 + 1);
+    expect(settledOnly.dynamoWriteUnits).toBe(1000 * 5 + 4 + 1);
     expect(run.requests['sqs.SendMessageBatch']).toBe(queuedOnly.requests['sqs.SendMessageBatch']);
     // A listing run has no report to settle from.
     expect(
@@ -117,17 +126,21 @@ describe('projectDuration', () => {
     lambdaConcurrency: 1000,
   };
 
-  it('spreads a single-key sse-kms run over the sharded wrap index: the tally shards limit, not the index', () => {
+  it('spreads a single-key sse-kms run over the sharded wrap index: its key summaries limit, inside 24 h', () => {
     const p = projectDuration({ ...base, keyedWrites: billion, prefixPartitions: 1000 });
     const index = p.components.find((c) => c.component === 'dynamodb wrap index (sharded)')!;
     // 1.25/64 of 10^9 wraps on the busiest partition key at 1,000 writes/s: about 5.4 h (was 277.8 h).
     expect(index.seconds).toBeCloseTo((billion * 1.25) / 64 / 1000, 0);
     expect(index.seconds / 3600).toBeLessThan(24);
-    expect(p.components.find((c) => c.component === 'dynamodb key summaries')!.seconds).toBe(index.seconds);
-    // Two transactional units per object over 32 tally shards, the busiest taking 1.25/32: 21.7 h.
-    expect(p.limitingComponent).toBe('dynamodb tally shards');
-    expect(p.seconds).toBeCloseTo((1e8 * 10 * 2 * 1.25) / 32 / 1000, 0);
+    // Summaries are counted in the close transaction: two units per wrap on the busiest shard, 10.9 h.
+    const summaries = p.components.find((c) => c.component === 'dynamodb key summaries')!;
+    expect(summaries.seconds).toBe(index.seconds * 2);
+    expect(p.limitingComponent).toBe('dynamodb key summaries');
+    expect(p.seconds).toBeCloseTo((billion * 1.25 * 2) / 64 / 1000, 0);
     expect(p.seconds / 3600).toBeLessThan(24);
+    // Tally shards take one transactional write per group of jobs (8), not per object: 2.7 h.
+    const tally = p.components.find((c) => c.component === 'dynamodb tally shards')!;
+    expect(tally.seconds).toBeCloseTo(((billion / 8) * 2 * 1.25) / 32 / 1000, 0);
   });
 
   it('without a key, one prefix partition limits S3 writes to 3,500/s', () => {
@@ -136,12 +149,14 @@ describe('projectDuration', () => {
     expect(p.seconds).toBeCloseTo(billion / 3500, 0);
   });
 
-  it('with many partitions the tally shards limit, then Lambda concurrency', () => {
-    const counters = projectDuration({ ...base, mode: 'sse-s3', keyedWrites: 0, prefixPartitions: 1000 });
-    expect(counters.limitingComponent).toBe('dynamodb tally shards');
-    expect(counters.seconds).toBeCloseTo((base.queued * 2 * 1.25) / 32 / 1000, 3);
+  it('with many partitions Lambda concurrency limits; tally shards take a write per group', () => {
+    const run = projectDuration({ ...base, mode: 'sse-s3', keyedWrites: 0, prefixPartitions: 1000 });
+    expect(run.limitingComponent).toBe('lambda');
+    expect(run.seconds).toBeCloseTo((billion * 0.1176) / (1000 * 10), 0);
+    const counters = run.components.find((c) => c.component === 'dynamodb tally shards')!;
+    expect(counters.seconds).toBeCloseTo(((base.queued / 8) * 2 * 1.25) / 32 / 1000, 3);
     // The run item takes only a page marker per data file now; more shards, less time.
-    expect(counters.components.find((c) => c.component === 'dynamodb run item')!.seconds).toBe(1000 / 1000);
+    expect(run.components.find((c) => c.component === 'dynamodb run item')!.seconds).toBe(1000 / 1000);
     const more = projectDuration({
       ...base,
       mode: 'sse-s3',
@@ -149,8 +164,9 @@ describe('projectDuration', () => {
       prefixPartitions: 1000,
       tallyShards: 64,
     });
-    expect(more.seconds).toBeCloseTo(counters.seconds / 2, 3);
-    // Rows settled from an inventory are tallied too, though no job runs for them.
+    const tallyOf = (p: typeof run) => p.components.find((c) => c.component === 'dynamodb tally shards')!;
+    expect(tallyOf(more).seconds).toBeCloseTo(counters.seconds / 2, 3);
+    // Rows settled from an inventory are tallied too, twenty to a write, though no job runs.
     const settled = projectDuration({
       ...base,
       mode: 'sse-s3',
@@ -159,7 +175,11 @@ describe('projectDuration', () => {
       queued: billion / 2,
       settled: billion / 2,
     });
-    expect(settled.seconds).toBeCloseTo(counters.seconds, 3);
+    expect(tallyOf(settled).seconds).toBeCloseTo(
+      ((billion / 2 / 8 + billion / 2 / 20) * 2 * 1.25) / 32 / 1000,
+      3,
+    );
+    expect(settled.limitingComponent).toBe('dynamodb tally shards');
     expect(settled.components.find((c) => c.component === 'lambda')!.load).toBe(billion / 2);
     const lambda = projectDuration({
       ...base,
