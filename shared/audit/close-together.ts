@@ -159,8 +159,13 @@ export class DynamoDbJobCloser implements JobCloser {
       } catch (error) {
         const reasons = transactionCancellation(error);
         if (!reasons) {
+          // Anything but a cancellation (throttling past the SDK's retries, a lost reply): each job
+          // goes apart, and fails alone if the error persists. Whether this transaction landed is
+          // unknown, so the shards are read again next time; if it did land, each record is there
+          // and each finish done, which the one-by-one path sees (duplicates, counted once).
           for (const runId of runs) learned.set(runId, undefined);
-          throw error;
+          for (const i of indexes) outcomes[i] = 'apart';
+          return false;
         }
         return this.learnFrom(reasons, roles, anchors, outcomes, learned);
       }

@@ -166,4 +166,13 @@ describe('DynamoDbJobCloser', () => {
     expect(sent.map((items) => items.length)).toEqual([20 * 2 + 1, 5 * 2 + 1]);
     expect(sent.flat().some((i) => roleOf(i) === 'ledger')).toBe(false);
   });
+
+  it('sends the whole group apart when the transaction fails for another reason than a cancellation', async () => {
+    const client = {
+      send: async () => {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      },
+    } as unknown as ConstructorParameters<typeof DynamoDbJobCloser>[0];
+    expect(await closer(client).closeAll([closeOf('a'), closeOf('b')])).toEqual(['apart', 'apart']);
+  });
 });
