@@ -10,6 +10,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Faults } from '../faults.js';
 import { logger } from '../logger.js';
+import type { QueuePacing } from './queue-pacing.js';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
@@ -32,6 +33,11 @@ export interface PollerOptions {
   onBatch?: (received: number, failed: number) => void;
   /** Soak only: deliver some messages twice, crash before deleting a batch. */
   faults?: Faults;
+  /**
+   * Shared by the pollers of one queue: parks pollers the queue does not need and spaces an idle
+   * queue's receives. Without it, every empty receive is followed at once by the next.
+   */
+  pacing?: QueuePacing;
 }
 
 function toRecord(message: Message, queueUrl: string, region: string): SQSRecord {
@@ -79,7 +85,17 @@ function lambdaContext(functionName: string, timeoutMs: number): Context {
  * maxReceiveCount. Runs until `signal` aborts, finishing the batch in hand first.
  */
 export async function pollQueue(options: PollerOptions): Promise<void> {
-  const { sqs, queueUrl, signal } = options;
+  const { pacing } = options;
+  pacing?.join();
+  try {
+    await serveQueue(options);
+  } finally {
+    pacing?.leave();
+  }
+}
+
+async function serveQueue(options: PollerOptions): Promise<void> {
+  const { sqs, queueUrl, signal, pacing } = options;
   const region = (await sqs.config.region()) ?? 'local';
   const visibilitySeconds = options.visibilitySeconds ?? 300;
   while (!signal.aborted) {
@@ -101,12 +117,16 @@ export async function pollQueue(options: PollerOptions): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       continue;
     }
-    if (messages.length === 0) continue;
+    if (messages.length === 0) {
+      await pacing?.idle(signal);
+      continue;
+    }
     if (signal.aborted) {
       // Stopped while this receive was waiting: take no new work, give the messages straight back.
       await returnToQueue(sqs, queueUrl, messages);
       return;
     }
+    pacing?.received(messages.length);
     if (options.faults?.enabled) await duplicateSome(options.faults, sqs, queueUrl, messages);
     const records = messages.map((m) => toRecord(m, queueUrl, region));
     let failedIds: Set<string>;
@@ -135,15 +155,22 @@ export async function pollQueue(options: PollerOptions): Promise<void> {
 const ABANDONED = Symbol('abandoned');
 
 /** The handler's response, or ABANDONED as soon as `abandon` aborts (at once if it has). */
-function untilAbandoned<T>(handled: Promise<T>, abandon: AbortSignal | undefined) {
+async function untilAbandoned<T>(handled: Promise<T>, abandon: AbortSignal | undefined) {
   if (!abandon) return handled;
-  return Promise.race([
-    handled,
-    new Promise<typeof ABANDONED>((resolve) => {
-      if (abandon.aborted) resolve(ABANDONED);
-      abandon.addEventListener('abort', () => resolve(ABANDONED), { once: true });
-    }),
-  ]);
+  let onAbort = () => {};
+  try {
+    return await Promise.race([
+      handled,
+      new Promise<typeof ABANDONED>((resolve) => {
+        onAbort = () => resolve(ABANDONED);
+        if (abandon.aborted) resolve(ABANDONED);
+        abandon.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    // One listener per batch would pile up on a worker's signal for as long as it runs.
+    abandon.removeEventListener('abort', onAbort);
+  }
 }
 
 /**

@@ -1,0 +1,129 @@
+/**
+ * How the pollers of one queue share it so that an idle queue costs few ReceiveMessage requests
+ * (each is a billed SQS request) while a busy one gets every poller: the scaling Lambda's event
+ * source mapping does for its own pollers (docs/architecture.md, "Flow": workers poll with Lambda's
+ * SQS semantics).
+ *
+ * - A poller whose receive comes back empty parks while another poller of the queue is still
+ *   receiving; the last one left keeps watching the queue (the scout).
+ * - A full batch wakes one parked poller: a backlog brings every poller back within a few receives.
+ * - The scout, after consecutive empty receives, waits between them (doubling up to `maxIdleWaitMs`).
+ *   It waits here, where a stop ends the wait at once, rather than in a longer ReceiveMessage wait:
+ *   a receive cannot be cancelled, and SQS still hands messages to an abandoned long poll, hiding
+ *   them for the whole visibility timeout.
+ * - {@link QueuePacing.wake} ends the scout's wait early: the caller knows work is coming (a scan
+ *   page just queued jobs), so the queue is picked up without waiting out the backoff.
+ */
+export interface QueuePacingOptions {
+  /** A batch of this many messages means more are waiting (the receive's MaxNumberOfMessages). */
+  fullBatch: number;
+  /** Longest wait of the idle scout between two empty receives. */
+  maxIdleWaitMs?: number;
+  /** First wait after the second empty receive in a row (the first is retried at once). */
+  firstIdleWaitMs?: number;
+}
+
+export const DEFAULT_MAX_IDLE_WAIT_MS = 2000;
+const DEFAULT_FIRST_IDLE_WAIT_MS = 250;
+
+export class QueuePacing {
+  private receiving = 0;
+  private readonly parked: Array<() => void> = [];
+  private emptyStreak = 0;
+  private endIdleWait: (() => void) | undefined;
+  private readonly waiting = new Map<() => void, AbortSignal>();
+  private readonly watched = new WeakSet<AbortSignal>();
+
+  constructor(private readonly options: QueuePacingOptions) {}
+
+  /** Pollers currently receiving (not parked), for tests and progress. */
+  get active(): number {
+    return this.receiving;
+  }
+
+  /** A poller starts serving the queue. */
+  join(): void {
+    this.receiving++;
+  }
+
+  /** A poller stops serving the queue (its signal aborted). */
+  leave(): void {
+    this.receiving--;
+  }
+
+  /** A receive brought `count` messages (at least one). */
+  received(count: number): void {
+    this.emptyStreak = 0;
+    if (count >= this.options.fullBatch) this.parked.shift()?.();
+  }
+
+  /**
+   * A receive came back empty: resolves when this poller should receive again (parked pollers when
+   * a full batch wakes them, the scout after its backoff), or at once when `signal` aborts.
+   */
+  async idle(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    if (this.receiving > 1) {
+      this.receiving--;
+      await this.until(signal, (resume) => {
+        this.parked.push(resume);
+        return () => {
+          const at = this.parked.indexOf(resume);
+          if (at >= 0) this.parked.splice(at, 1);
+        };
+      });
+      this.receiving++;
+      return;
+    }
+    this.emptyStreak++;
+    const waitMs = this.idleWaitMs();
+    if (waitMs === 0) return;
+    await this.until(signal, (resume) => {
+      const timer = setTimeout(resume, waitMs);
+      this.endIdleWait = resume;
+      return () => clearTimeout(timer);
+    });
+    this.endIdleWait = undefined;
+  }
+
+  /** Work is on its way to this queue: the scout receives now, without finishing its backoff. */
+  wake(): void {
+    this.emptyStreak = 0;
+    this.endIdleWait?.();
+  }
+
+  private idleWaitMs(): number {
+    if (this.emptyStreak < 2) return 0;
+    const first = this.options.firstIdleWaitMs ?? DEFAULT_FIRST_IDLE_WAIT_MS;
+    const max = this.options.maxIdleWaitMs ?? DEFAULT_MAX_IDLE_WAIT_MS;
+    return Math.min(max, first * 2 ** Math.min(this.emptyStreak - 2, 16));
+  }
+
+  /**
+   * Resolves when the callback `register` was given is called or `signal` aborts, whichever is
+   * first; then runs the cleanup `register` returned (no timer or parked entry outlives the wait).
+   * One abort listener per signal, not one per wait: every poller of a process shares its signal.
+   */
+  private until(signal: AbortSignal, register: (resume: () => void) => () => void): Promise<void> {
+    if (!this.watched.has(signal)) {
+      this.watched.add(signal);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const [done, of] of this.waiting) if (of === signal) done();
+        },
+        { once: true },
+      );
+    }
+    return new Promise((resolve) => {
+      let cleanup = () => {};
+      const done = () => {
+        this.waiting.delete(done);
+        cleanup();
+        resolve();
+      };
+      this.waiting.set(done, signal);
+      cleanup = register(done);
+    });
+  }
+}
