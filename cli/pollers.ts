@@ -37,12 +37,16 @@ export function startPollers(options: {
   const { sqs, queues, signal } = options;
   const visibility = options.visibilitySeconds ?? 120;
   // One pacing per queue: its idle pollers park, and its scout spaces its receives (queue-pacing.ts).
-  const pacing = {
-    scan: new QueuePacing({ fullBatch: 10 }),
+  // Scan pages (and rewrap plan pages) queue jobs and their next pages: they wake those queues.
+  const jobs = {
     encrypt: new QueuePacing({ fullBatch: 10 }),
     events: new QueuePacing({ fullBatch: 10 }),
     rewrap: new QueuePacing({ fullBatch: 10 }),
     large: new QueuePacing({ fullBatch: 1 }),
+  };
+  const pacing = {
+    ...jobs,
+    scan: new QueuePacing({ fullBatch: 10, feeds: [jobs.encrypt, jobs.rewrap, jobs.large] }),
   };
   const poll = (
     queueUrl: string,
@@ -63,8 +67,6 @@ export function startPollers(options: {
       visibilitySeconds: visibility,
       faults: options.faults,
       onBatch: (received, failed) => {
-        // A scan page (or rewrap plan page) queues jobs and its next page: pick them up at once.
-        if (queuePacing === pacing.scan) for (const next of Object.values(pacing)) next.wake();
         if (!options.stats) return;
         options.stats.batches++;
         options.stats.messages += received;

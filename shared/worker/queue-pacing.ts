@@ -11,8 +11,9 @@
  *   It waits here, where a stop ends the wait at once, rather than in a longer ReceiveMessage wait:
  *   a receive cannot be cancelled, and SQS still hands messages to an abandoned long poll, hiding
  *   them for the whole visibility timeout.
- * - {@link QueuePacing.wake} ends the scout's wait early: the caller knows work is coming (a scan
- *   page just queued jobs), so the queue is picked up without waiting out the backoff.
+ * - {@link QueuePacing.wake} ends the scout's wait early: work is coming. A queue whose handler
+ *   feeds others (a scan page queues encrypt jobs) wakes them when it receives a batch and again
+ *   when the batch is done, so jobs are picked up as they are queued, not after a backoff.
  */
 export interface QueuePacingOptions {
   /** A batch of this many messages means more are waiting (the receive's MaxNumberOfMessages). */
@@ -21,6 +22,8 @@ export interface QueuePacingOptions {
   maxIdleWaitMs?: number;
   /** First wait after the second empty receive in a row (the first is retried at once). */
   firstIdleWaitMs?: number;
+  /** Queues this queue's handler sends work to: woken when a batch arrives here and when it is done. */
+  feeds?: QueuePacing[];
 }
 
 export const DEFAULT_MAX_IDLE_WAIT_MS = 2000;
@@ -55,6 +58,12 @@ export class QueuePacing {
   received(count: number): void {
     this.emptyStreak = 0;
     if (count >= this.options.fullBatch) this.parked.shift()?.();
+    for (const fed of this.options.feeds ?? []) fed.wake();
+  }
+
+  /** A received batch was handled (and what succeeded deleted). */
+  handled(): void {
+    for (const fed of this.options.feeds ?? []) fed.wake();
   }
 
   /**

@@ -148,6 +148,7 @@ async function serveQueue(options: PollerOptions): Promise<void> {
     }
     options.faults?.check('before-sqs-delete');
     await deleteSucceeded(sqs, queueUrl, records, failedIds);
+    pacing?.handled();
     options.onBatch?.(records.length, failedIds.size);
   }
 }

@@ -88,6 +88,32 @@ describe('QueuePacing', () => {
     }
   });
 
+  it('wakes the queues it feeds when a batch arrives and when it is handled', async () => {
+    vi.useFakeTimers();
+    try {
+      const encrypt = new QueuePacing({ fullBatch: 10, firstIdleWaitMs: 60_000, maxIdleWaitMs: 60_000 });
+      const scan = new QueuePacing({ fullBatch: 10, feeds: [encrypt] });
+      const stop = new AbortController();
+      encrypt.join();
+      await encrypt.idle(stop.signal);
+      let woken = 0;
+      const first = encrypt.idle(stop.signal).then(() => woken++);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(woken).toBe(0);
+      scan.received(1);
+      await first;
+      await encrypt.idle(stop.signal); // the first empty receive after a wake is retried at once
+      const second = encrypt.idle(stop.signal).then(() => woken++);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(woken).toBe(1);
+      scan.handled();
+      await second;
+      expect(woken).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('ends a wait at once when the poller is stopped', async () => {
     const pacing = new QueuePacing({ fullBatch: 10, firstIdleWaitMs: 60_000, maxIdleWaitMs: 60_000 });
     const stop = new AbortController();
