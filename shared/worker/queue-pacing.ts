@@ -4,8 +4,9 @@
  * source mapping does for its own pollers (docs/architecture.md, "Flow": workers poll with Lambda's
  * SQS semantics).
  *
- * - A poller whose receive comes back empty parks while another poller of the queue is still
- *   receiving; the last one left keeps watching the queue (the scout).
+ * - A poller whose receive comes back empty parks while another poller of the queue is free to
+ *   receive (neither parked nor busy with a batch); the last one free keeps watching the queue
+ *   (the scout). A poller busy with a long batch (a large object) never keeps the others parked.
  * - A full batch wakes one parked poller: a backlog brings every poller back within a few receives.
  * - The scout, after consecutive empty receives, waits between them (doubling up to `maxIdleWaitMs`).
  *   It waits here, where a stop ends the wait at once, rather than in a longer ReceiveMessage wait:
@@ -30,7 +31,8 @@ export const DEFAULT_MAX_IDLE_WAIT_MS = 2000;
 const DEFAULT_FIRST_IDLE_WAIT_MS = 250;
 
 export class QueuePacing {
-  private receiving = 0;
+  /** Pollers neither parked nor busy with a batch. */
+  private free = 0;
   private readonly parked: Array<() => void> = [];
   private emptyStreak = 0;
   private endIdleWait: (() => void) | undefined;
@@ -39,30 +41,32 @@ export class QueuePacing {
 
   constructor(private readonly options: QueuePacingOptions) {}
 
-  /** Pollers currently receiving (not parked), for tests and progress. */
-  get active(): number {
-    return this.receiving;
+  /** Pollers free to receive (neither parked nor busy with a batch), for tests. */
+  get available(): number {
+    return this.free;
   }
 
   /** A poller starts serving the queue. */
   join(): void {
-    this.receiving++;
+    this.free++;
   }
 
-  /** A poller stops serving the queue (its signal aborted). */
+  /** A poller stops serving the queue (its signal aborted), between batches. */
   leave(): void {
-    this.receiving--;
+    this.free--;
   }
 
-  /** A receive brought `count` messages (at least one). */
+  /** A receive brought `count` messages (at least one): this poller is busy until {@link handled}. */
   received(count: number): void {
+    this.free--;
     this.emptyStreak = 0;
     if (count >= this.options.fullBatch) this.parked.shift()?.();
     for (const fed of this.options.feeds ?? []) fed.wake();
   }
 
-  /** A received batch was handled (and what succeeded deleted). */
+  /** The batch a poller received is done (handled, or given up): it is free again. */
   handled(): void {
+    this.free++;
     for (const fed of this.options.feeds ?? []) fed.wake();
   }
 
@@ -72,8 +76,8 @@ export class QueuePacing {
    */
   async idle(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
-    if (this.receiving > 1) {
-      this.receiving--;
+    if (this.free > 1) {
+      this.free--;
       await this.until(signal, (resume) => {
         this.parked.push(resume);
         return () => {
@@ -81,7 +85,7 @@ export class QueuePacing {
           if (at >= 0) this.parked.splice(at, 1);
         };
       });
-      this.receiving++;
+      this.free++;
       return;
     }
     this.emptyStreak++;

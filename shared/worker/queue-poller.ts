@@ -127,30 +127,50 @@ async function serveQueue(options: PollerOptions): Promise<void> {
       return;
     }
     pacing?.received(messages.length);
-    if (options.faults?.enabled) await duplicateSome(options.faults, sqs, queueUrl, messages);
-    const records = messages.map((m) => toRecord(m, queueUrl, region));
-    let failedIds: Set<string>;
+    let outcome: typeof ABANDONED | undefined;
     try {
-      const handled = options.handler(
-        { Records: records },
-        lambdaContext(options.functionName, visibilitySeconds * 1000),
-      );
-      const response = await untilAbandoned(handled, options.abandon);
-      if (response === ABANDONED) {
-        handled.catch(() => undefined);
-        await returnToQueue(sqs, queueUrl, messages);
-        return;
-      }
-      failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-    } catch (error) {
-      logger.error('handler failed the whole batch', { queueUrl, error: String(error) });
-      failedIds = new Set(records.map((r) => r.messageId));
+      outcome = await serveBatch(options, messages, region, visibilitySeconds);
+    } finally {
+      pacing?.handled();
     }
-    options.faults?.check('before-sqs-delete');
-    await deleteSucceeded(sqs, queueUrl, records, failedIds);
-    pacing?.handled();
-    options.onBatch?.(records.length, failedIds.size);
+    if (outcome === ABANDONED) return;
   }
+}
+
+/**
+ * Runs the handler over one received batch and deletes what succeeded; ABANDONED when `abandon`
+ * gave the batch back to the queue instead.
+ */
+async function serveBatch(
+  options: PollerOptions,
+  messages: Message[],
+  region: string,
+  visibilitySeconds: number,
+): Promise<typeof ABANDONED | undefined> {
+  const { sqs, queueUrl } = options;
+  if (options.faults?.enabled) await duplicateSome(options.faults, sqs, queueUrl, messages);
+  const records = messages.map((m) => toRecord(m, queueUrl, region));
+  let failedIds: Set<string>;
+  try {
+    const handled = options.handler(
+      { Records: records },
+      lambdaContext(options.functionName, visibilitySeconds * 1000),
+    );
+    const response = await untilAbandoned(handled, options.abandon);
+    if (response === ABANDONED) {
+      handled.catch(() => undefined);
+      await returnToQueue(sqs, queueUrl, messages);
+      return ABANDONED;
+    }
+    failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+  } catch (error) {
+    logger.error('handler failed the whole batch', { queueUrl, error: String(error) });
+    failedIds = new Set(records.map((r) => r.messageId));
+  }
+  options.faults?.check('before-sqs-delete');
+  await deleteSucceeded(sqs, queueUrl, records, failedIds);
+  options.onBatch?.(records.length, failedIds.size);
+  return undefined;
 }
 
 const ABANDONED = Symbol('abandoned');

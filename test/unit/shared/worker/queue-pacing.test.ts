@@ -31,10 +31,10 @@ describe('QueuePacing', () => {
     for (let i = 0; i < 4; i++) pacing.join();
     const waits = Array.from({ length: 3 }, () => pacing.idle(stop.signal));
     await tick();
-    expect(pacing.active).toBe(1);
+    expect(pacing.available).toBe(1);
     stop.abort();
     await Promise.all(waits);
-    expect(pacing.active).toBe(4);
+    expect(pacing.available).toBe(4);
   });
 
   it('wakes one parked poller per full batch, none for a partial one', async () => {
@@ -47,10 +47,12 @@ describe('QueuePacing', () => {
     pacing.received(4);
     await tick();
     expect(woken).toBe(0);
+    expect(pacing.available).toBe(0); // the scout is busy with its batch
+    pacing.handled();
     pacing.received(10);
     await tick();
     expect(woken).toBe(1);
-    expect(pacing.active).toBe(2);
+    expect(pacing.available).toBe(1); // the woken poller; the scout is busy again
     stop.abort();
     await Promise.all(waits);
   });
@@ -140,7 +142,34 @@ describe('pollQueue with a shared pacing', () => {
     // Four first receives, then one scout backing off 50, 100, 100 ms: under ten in 300 ms.
     expect(receives()).toBeGreaterThanOrEqual(4);
     expect(receives()).toBeLessThan(10);
-    expect(pacing.active).toBe(0);
+    expect(pacing.available).toBe(0);
+  });
+
+  it('keeps receiving while another poller is busy with a long batch', async () => {
+    const { client } = fakeSqs([1, 0, 0, 1]);
+    const pacing = new QueuePacing({ fullBatch: 1, firstIdleWaitMs: 10, maxIdleWaitMs: 10 });
+    const stop = new AbortController();
+    let release = () => {};
+    const longJob = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handled: string[] = [];
+    const handler = vi.fn(async (event: { Records: Array<{ messageId: string }> }) => {
+      const id = event.Records[0]!.messageId;
+      if (id === 'm1') await longJob;
+      handled.push(id);
+      return { batchItemFailures: [] };
+    });
+    const pollers = Array.from({ length: 2 }, () =>
+      pollQueue({ sqs: client, queueUrl: 'q', handler, functionName: 'f', signal: stop.signal, pacing }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The second object was served while the first (a large object, say) still runs.
+    expect(handled).toEqual(['m2']);
+    release();
+    stop.abort();
+    await Promise.all(pollers);
+    expect(handled).toEqual(['m2', 'm1']);
   });
 
   it('brings parked pollers back when full batches arrive', async () => {
@@ -160,7 +189,7 @@ describe('pollQueue with a shared pacing', () => {
       pollQueue({ sqs: client, queueUrl: 'q', handler, functionName: 'f', signal: stop.signal, pacing }),
     );
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(pacing.active).toBe(1);
+    expect(pacing.available).toBe(1);
     // A backlog: every receive from now on brings a full batch.
     client.send = vi.fn(async (command: unknown) =>
       command instanceof ReceiveMessageCommand
