@@ -8,6 +8,7 @@
  *   receive (neither parked nor busy with a batch); the last one free keeps watching the queue
  *   (the scout). A poller busy with a long batch (a large object) never keeps the others parked.
  * - A full batch wakes one parked poller: a backlog brings every poller back within a few receives.
+ *   So does a scout that becomes busy with a batch: someone free always watches the queue.
  * - The scout, after consecutive empty receives, waits between them (doubling up to `maxIdleWaitMs`).
  *   It waits here, where a stop ends the wait at once, rather than in a longer ReceiveMessage wait:
  *   a receive cannot be cancelled, and SQS still hands messages to an abandoned long poll, hiding
@@ -60,7 +61,8 @@ export class QueuePacing {
   received(count: number): void {
     this.free--;
     this.emptyStreak = 0;
-    if (count >= this.options.fullBatch) this.parked.shift()?.();
+    // A full batch means more are waiting; a busy scout leaves no one watching: either way, wake one.
+    if (count >= this.options.fullBatch || this.free === 0) this.parked.shift()?.();
     for (const fed of this.options.feeds ?? []) fed.wake();
   }
 

@@ -44,17 +44,34 @@ describe('QueuePacing', () => {
     let woken = 0;
     const waits = [pacing.idle(stop.signal), pacing.idle(stop.signal)].map((w) => w.then(() => woken++));
     await tick();
+    pacing.join(); // a fourth poller, free: the scout's partial batch leaves it watching
     pacing.received(4);
     await tick();
     expect(woken).toBe(0);
-    expect(pacing.available).toBe(0); // the scout is busy with its batch
-    pacing.handled();
-    pacing.received(10);
+    expect(pacing.available).toBe(1);
+    pacing.received(10); // the fourth one's batch is full
     await tick();
     expect(woken).toBe(1);
-    expect(pacing.available).toBe(1); // the woken poller; the scout is busy again
+    expect(pacing.available).toBe(1); // the woken poller; both others are busy
     stop.abort();
     await Promise.all(waits);
+  });
+
+  it('hands the watch to a parked poller when the scout becomes busy with a partial batch', async () => {
+    const pacing = new QueuePacing({ fullBatch: 10 });
+    const stop = new AbortController();
+    pacing.join();
+    pacing.join();
+    let woken = false;
+    const parked = pacing.idle(stop.signal).then(() => {
+      woken = true;
+    });
+    await tick();
+    expect(woken).toBe(false);
+    pacing.received(3);
+    await parked;
+    expect(woken).toBe(true);
+    expect(pacing.available).toBe(1);
   });
 
   it('spaces the idle scout’s receives, doubling up to the limit, and wake() ends the wait', async () => {
