@@ -1,6 +1,7 @@
 /**
  * Benchmarks on the local stack, each contender on a freshly seeded bucket, in one run:
  *   npm run bench [-- --objects N --size BYTES --concurrency C --large BYTES --cost --no-large]
+ *                 [-- --only sse-kms,envelope]   (contenders: ceiling, aws-cli, sse-kms, envelope, large)
  * Prints a table, then one JSON object as the last line. Figures, never assertions.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,8 +25,20 @@ const { values } = parseArgs({
     'no-large': { type: 'boolean', default: false },
     'no-objects': { type: 'boolean', default: false },
     cost: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
+const CONTENDERS = ['ceiling', 'aws-cli', 'sse-kms', 'envelope', 'large'] as const;
+const only = values.only?.split(',').map((name) => name.trim());
+const unknown = only?.filter((name) => !(CONTENDERS as readonly string[]).includes(name)) ?? [];
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench: unknown contender(s) ${unknown.join(', ')}; known: ${CONTENDERS.join(', ')}\n`,
+  );
+  process.exit(2);
+}
+/** Whether a contender runs: all by default, only those named with --only. */
+const runs = (name: (typeof CONTENDERS)[number]) => !only || only.includes(name);
 const objects = Number(values.objects);
 const size = Number(values.size);
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -98,7 +111,7 @@ const writeUnits = (r: Record<string, number>) => {
   return `${(table + index).toFixed(2)} (table ${table.toFixed(2)}, indexes ${index.toFixed(2)})`;
 };
 
-if (!values['no-objects']) {
+if (!values['no-objects'] && runs('ceiling')) {
   // 1. Ceiling: find the best concurrency on small buckets, then run it on a full one.
   let best = { concurrency: 16, opsPerS: 0 };
   for (const concurrency of [16, 32, 64, 128]) {
@@ -122,7 +135,9 @@ if (!values['no-objects']) {
     fmt(ceiling.peak_rss_mb),
   ]);
   result.ceiling_ops_per_s = ceiling.ops_per_s;
+}
 
+if (!values['no-objects'] && runs('aws-cli')) {
   // 2. The AWS CLI recipe: copy the bucket onto itself with SSE-KMS.
   const cliBucket = await seeded('cli');
   const since = isoLocal();
@@ -160,9 +175,11 @@ if (!values['no-objects']) {
     '—',
   ]);
   result.cli_ops_per_s = objects / cliSeconds;
+}
 
+if (!values['no-objects']) {
   // 3, 4. s3-seal backfills with local workers.
-  for (const mode of ['sse-kms', 'envelope'] as const) {
+  for (const mode of (['sse-kms', 'envelope'] as const).filter(runs)) {
     const run = await contender('s3-seal', [await seeded(mode), mode, keyArn, values.concurrency!]);
     if (run.failed) log(`warning: ${run.failed} objects did not end encrypted in ${mode}`);
     requests[mode] = run.requests_per_object as Record<string, number>;
@@ -180,7 +197,7 @@ if (!values['no-objects']) {
   result.requests_per_object = requests;
 }
 
-if (!values['no-large']) {
+if (!values['no-large'] && runs('large')) {
   const bytes = Number(values.large);
   const bucket = `bench-large-${stamp}`;
   log(`seeding one ${(bytes / 1024 ** 2).toFixed(0)} MiB object`);

@@ -10,9 +10,10 @@ import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { displayS3Uri } from '../shared/s3-uri.js';
 import { localClaims } from '../shared/worker/local-claims.js';
 import { queueCounts } from '../shared/worker/queue-counts.js';
+import { QueueIdleWatch } from '../shared/worker/queue-idle-watch.js';
 import { Interrupt, type StopSignal } from './interrupt.js';
 import { printInterrupted } from './interrupted-report.js';
-import { startPollers } from './pollers.js';
+import { type PollerStats, startPollers } from './pollers.js';
 import { createRunProgress } from './progress.js';
 import { printSummary } from './summary.js';
 import { reportVersionsLeft } from './versions-left.js';
@@ -56,6 +57,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const { sqs, runs, queues, runId, interrupt } = options;
   const controller = new AbortController();
   const abandon = new AbortController();
+  const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
   const pollers = startPollers({
     sqs,
     queues,
@@ -63,12 +65,16 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     signal: controller.signal,
     abandon: abandon.signal,
     visibilitySeconds: options.visibilitySeconds,
+    stats,
+  });
+  const quiet = new QueueIdleWatch({
+    depth: () => queueDepth(sqs, [queues.scan, queues.encrypt, queues.rewrap, queues.large]),
+    handled: () => stats.batches,
   });
   const { config, clients } = handlerRuntime();
   // Who holds this run's claims, for `status`: this process reports its own as it works.
   const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let run: Run | undefined;
-  let idleSince: number | undefined;
   try {
     for (;;) {
       await sleep(250, undefined, { signal: interrupt?.stop }).catch(() => undefined);
@@ -78,12 +84,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
       if (run.scanComplete && settled(run.counts) >= run.discovered) break;
-      const depth = await queueDepth(sqs, [queues.scan, queues.encrypt, queues.rewrap, queues.large]);
-      if (depth > 0) {
-        idleSince = undefined;
-      } else if (idleSince === undefined) {
-        idleSince = Date.now();
-      } else if (Date.now() - idleSince > (options.idleMs ?? 5000)) {
+      if (((await quiet.quietMs()) ?? 0) > (options.idleMs ?? 5000)) {
         // Quiet but short of settled: counts are exact (each audit append counts its record), so
         // the jobs missing ended in a dead-letter queue.
         break;

@@ -5,6 +5,7 @@ import { handler as rewrapHandler } from '../functions/rewrap/handler.js';
 import { handler as scanHandler } from '../functions/scan/handler.js';
 import type { Faults } from '../shared/faults.js';
 import type { QueueUrls } from '../shared/queues.js';
+import { QueuePacing } from '../shared/worker/queue-pacing.js';
 import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
 import { keepingMessagesHidden, largeObjectJobHandler } from './large-object-handler.js';
 
@@ -35,9 +36,28 @@ export function startPollers(options: {
 }): Promise<void> {
   const { sqs, queues, signal } = options;
   const visibility = options.visibilitySeconds ?? 120;
-  const poll = (queueUrl: string, handler: unknown, functionName: string, batchSize?: number) =>
+  // One pacing per queue: its idle pollers park, and its scout spaces its receives (queue-pacing.ts).
+  // Scan pages (and rewrap plan pages) queue jobs and their next pages: they wake those queues.
+  const jobs = {
+    encrypt: new QueuePacing({ fullBatch: 10 }),
+    events: new QueuePacing({ fullBatch: 10 }),
+    rewrap: new QueuePacing({ fullBatch: 10 }),
+    large: new QueuePacing({ fullBatch: 1 }),
+  };
+  const pacing = {
+    ...jobs,
+    scan: new QueuePacing({ fullBatch: 10, feeds: [jobs.encrypt, jobs.rewrap, jobs.large] }),
+  };
+  const poll = (
+    queueUrl: string,
+    handler: unknown,
+    functionName: string,
+    queuePacing: QueuePacing,
+    batchSize?: number,
+  ) =>
     pollQueue({
       batchSize,
+      pacing: queuePacing,
       sqs,
       queueUrl,
       handler: handler as SqsHandler,
@@ -55,13 +75,21 @@ export function startPollers(options: {
     });
   const n = options.concurrency;
   return Promise.all([
-    poll(queues.scan, scanHandler, 's3-seal-scan'),
-    ...Array.from({ length: n }, () => poll(queues.encrypt, encryptHandler, 's3-seal-encrypt')),
-    ...Array.from({ length: n }, () => poll(queues.events, eventsHandler, 's3-seal-events')),
-    ...Array.from({ length: n }, () => poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap')),
+    poll(queues.scan, scanHandler, 's3-seal-scan', pacing.scan),
+    ...Array.from({ length: n }, () =>
+      poll(queues.encrypt, encryptHandler, 's3-seal-encrypt', pacing.encrypt),
+    ),
+    ...Array.from({ length: n }, () => poll(queues.events, eventsHandler, 's3-seal-events', pacing.events)),
+    ...Array.from({ length: n }, () => poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap', pacing.rewrap)),
     // Large objects one at a time per poller: each streams gigabytes (docs/large-buckets.md).
     ...Array.from({ length: options.largeConcurrency ?? n }, () =>
-      poll(queues.large, keepingMessagesHidden(largeObjectJobHandler, sqs, visibility), 's3-seal-large', 1),
+      poll(
+        queues.large,
+        keepingMessagesHidden(largeObjectJobHandler, sqs, visibility),
+        's3-seal-large',
+        pacing.large,
+        1,
+      ),
     ),
   ]).then(() => undefined);
 }

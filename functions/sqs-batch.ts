@@ -1,5 +1,5 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeError, LeaseHeldError } from '../shared/errors.js';
 import { MalformedMessageError } from '../shared/jobs/messages.js';
@@ -39,22 +39,32 @@ export function retryDelaySeconds(error: unknown, receiveCount: number): number 
 
 const DEAD_LETTERED = Symbol('dead-lettered');
 
-async function setRetryVisibility(
-  retry: NonNullable<BatchOptions['retry']>,
-  record: SQSRecord,
-  error: unknown,
-) {
-  const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
-  await retry.sqs
-    .send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: retry.queueUrl,
-        ReceiptHandle: record.receiptHandle,
-        VisibilityTimeout: retryDelaySeconds(error, receives),
-      }),
-    )
-    // Best effort: without it the record still comes back, at the end of its visibility timeout.
-    .catch(() => undefined);
+/** A failed record and when it should come back. */
+interface RetryAt {
+  record: SQSRecord;
+  delaySeconds: number;
+}
+
+/**
+ * Sets when each failed record of a batch comes back: one ChangeMessageVisibilityBatch per ten
+ * records (its limit), not one request per record.
+ */
+async function setRetryVisibility(retry: NonNullable<BatchOptions['retry']>, failed: RetryAt[]) {
+  const requests: Array<Promise<unknown>> = [];
+  for (let i = 0; i < failed.length; i += 10) {
+    const entries = failed.slice(i, i + 10).map(({ record, delaySeconds }, n) => ({
+      Id: String(n),
+      ReceiptHandle: record.receiptHandle,
+      VisibilityTimeout: delaySeconds,
+    }));
+    requests.push(
+      retry.sqs
+        .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: retry.queueUrl, Entries: entries }))
+        // Best effort: without it the records still come back, at the end of their visibility timeout.
+        .catch(() => undefined),
+    );
+  }
+  await Promise.all(requests);
 }
 
 /**
@@ -69,6 +79,7 @@ export async function processSqsBatch<T>(
   recordHandler: (record: SQSRecord) => Promise<T>,
   options: BatchOptions = {},
 ): Promise<BatchOutcome<T>> {
+  const retries: RetryAt[] = [];
   const guarded = async (record: SQSRecord): Promise<T | typeof DEAD_LETTERED> => {
     try {
       return await recordHandler(record);
@@ -92,13 +103,16 @@ export async function processSqsBatch<T>(
           ?.record(record.messageId, options.deadLetter?.queue ?? '', reason)
           .catch(() => undefined);
       }
-      if (options.retry) await setRetryVisibility(options.retry, record, error);
+      const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+      retries.push({ record, delaySeconds: retryDelaySeconds(error, receives) });
       throw error;
     }
   };
   const processor = new BatchProcessor(EventType.SQS);
   processor.register(event.Records, guarded, { context, throwOnFullBatchFailure: false });
   const processed = await processor.process();
+  // Before the response: the failed records stay hidden until their retry time is set.
+  if (options.retry && retries.length > 0) await setRetryVisibility(options.retry, retries);
   const results: BatchOutcome<T>['results'] = [];
   for (const entry of processed) {
     if (entry[0] === 'success' && entry[1] !== DEAD_LETTERED) {

@@ -4,6 +4,7 @@ import { ClaimsReporter, RunHolders } from '../../shared/runs/run-holders.js';
 import { loadSseCustomerKeyFile } from '../../shared/s3/sse-c-key.js';
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
 import { localClaims } from '../../shared/worker/local-claims.js';
+import { QueueIdleWatch } from '../../shared/worker/queue-idle-watch.js';
 import { Interrupt } from '../interrupt.js';
 import { queueDepth } from '../local-run.js';
 import { type PollerStats, startPollers } from '../pollers.js';
@@ -71,21 +72,16 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
     );
   }, 5000);
   const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
-  let idleSince: number | undefined;
+  const quiet = new QueueIdleWatch({
+    depth: () => queueDepth(clients.sqs, [work.scan, work.encrypt, work.events, work.rewrap, work.large]),
+    handled: () => stats.batches,
+  });
   while (!controller.signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await reporter.tick();
     if (!options.untilIdle || controller.signal.aborted) continue;
-    const depth = await queueDepth(clients.sqs, [
-      work.scan,
-      work.encrypt,
-      work.events,
-      work.rewrap,
-      work.large,
-    ]);
-    if (depth > 0) idleSince = undefined;
-    else if (idleSince === undefined) idleSince = Date.now();
-    else if (Date.now() - idleSince >= options.idleSeconds * 1000) stop('queues idle');
+    const quietMs = await quiet.quietMs();
+    if (quietMs !== undefined && quietMs >= options.idleSeconds * 1000) stop('queues idle');
   }
   await running;
   interrupt.dispose();

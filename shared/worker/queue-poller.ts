@@ -10,6 +10,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Faults } from '../faults.js';
 import { logger } from '../logger.js';
+import type { QueuePacing } from './queue-pacing.js';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
@@ -32,6 +33,11 @@ export interface PollerOptions {
   onBatch?: (received: number, failed: number) => void;
   /** Soak only: deliver some messages twice, crash before deleting a batch. */
   faults?: Faults;
+  /**
+   * Shared by the pollers of one queue: parks pollers the queue does not need and spaces an idle
+   * queue's receives. Without it, every empty receive is followed at once by the next.
+   */
+  pacing?: QueuePacing;
 }
 
 function toRecord(message: Message, queueUrl: string, region: string): SQSRecord {
@@ -79,7 +85,17 @@ function lambdaContext(functionName: string, timeoutMs: number): Context {
  * maxReceiveCount. Runs until `signal` aborts, finishing the batch in hand first.
  */
 export async function pollQueue(options: PollerOptions): Promise<void> {
-  const { sqs, queueUrl, signal } = options;
+  const { pacing } = options;
+  pacing?.join();
+  try {
+    await serveQueue(options);
+  } finally {
+    pacing?.leave();
+  }
+}
+
+async function serveQueue(options: PollerOptions): Promise<void> {
+  const { sqs, queueUrl, signal, pacing } = options;
   const region = (await sqs.config.region()) ?? 'local';
   const visibilitySeconds = options.visibilitySeconds ?? 300;
   while (!signal.aborted) {
@@ -101,49 +117,81 @@ export async function pollQueue(options: PollerOptions): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       continue;
     }
-    if (messages.length === 0) continue;
+    if (messages.length === 0) {
+      await pacing?.idle(signal);
+      continue;
+    }
     if (signal.aborted) {
       // Stopped while this receive was waiting: take no new work, give the messages straight back.
       await returnToQueue(sqs, queueUrl, messages);
       return;
     }
-    if (options.faults?.enabled) await duplicateSome(options.faults, sqs, queueUrl, messages);
-    const records = messages.map((m) => toRecord(m, queueUrl, region));
-    let failedIds: Set<string>;
+    pacing?.received(messages.length);
+    let outcome: typeof ABANDONED | undefined;
     try {
-      const handled = options.handler(
-        { Records: records },
-        lambdaContext(options.functionName, visibilitySeconds * 1000),
-      );
-      const response = await untilAbandoned(handled, options.abandon);
-      if (response === ABANDONED) {
-        handled.catch(() => undefined);
-        await returnToQueue(sqs, queueUrl, messages);
-        return;
-      }
-      failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-    } catch (error) {
-      logger.error('handler failed the whole batch', { queueUrl, error: String(error) });
-      failedIds = new Set(records.map((r) => r.messageId));
+      outcome = await serveBatch(options, messages, region, visibilitySeconds);
+    } finally {
+      pacing?.handled();
     }
-    options.faults?.check('before-sqs-delete');
-    await deleteSucceeded(sqs, queueUrl, records, failedIds);
-    options.onBatch?.(records.length, failedIds.size);
+    if (outcome === ABANDONED) return;
   }
+}
+
+/**
+ * Runs the handler over one received batch and deletes what succeeded; ABANDONED when `abandon`
+ * gave the batch back to the queue instead.
+ */
+async function serveBatch(
+  options: PollerOptions,
+  messages: Message[],
+  region: string,
+  visibilitySeconds: number,
+): Promise<typeof ABANDONED | undefined> {
+  const { sqs, queueUrl } = options;
+  if (options.faults?.enabled) await duplicateSome(options.faults, sqs, queueUrl, messages);
+  const records = messages.map((m) => toRecord(m, queueUrl, region));
+  let failedIds: Set<string>;
+  try {
+    const handled = options.handler(
+      { Records: records },
+      lambdaContext(options.functionName, visibilitySeconds * 1000),
+    );
+    const response = await untilAbandoned(handled, options.abandon);
+    if (response === ABANDONED) {
+      handled.catch(() => undefined);
+      await returnToQueue(sqs, queueUrl, messages);
+      return ABANDONED;
+    }
+    failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+  } catch (error) {
+    logger.error('handler failed the whole batch', { queueUrl, error: String(error) });
+    failedIds = new Set(records.map((r) => r.messageId));
+  }
+  options.faults?.check('before-sqs-delete');
+  await deleteSucceeded(sqs, queueUrl, records, failedIds);
+  options.onBatch?.(records.length, failedIds.size);
+  return undefined;
 }
 
 const ABANDONED = Symbol('abandoned');
 
 /** The handler's response, or ABANDONED as soon as `abandon` aborts (at once if it has). */
-function untilAbandoned<T>(handled: Promise<T>, abandon: AbortSignal | undefined) {
+async function untilAbandoned<T>(handled: Promise<T>, abandon: AbortSignal | undefined) {
   if (!abandon) return handled;
-  return Promise.race([
-    handled,
-    new Promise<typeof ABANDONED>((resolve) => {
-      if (abandon.aborted) resolve(ABANDONED);
-      abandon.addEventListener('abort', () => resolve(ABANDONED), { once: true });
-    }),
-  ]);
+  let onAbort = () => {};
+  try {
+    return await Promise.race([
+      handled,
+      new Promise<typeof ABANDONED>((resolve) => {
+        onAbort = () => resolve(ABANDONED);
+        if (abandon.aborted) resolve(ABANDONED);
+        abandon.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    // One listener per batch would pile up on a worker's signal for as long as it runs.
+    abandon.removeEventListener('abort', onAbort);
+  }
 }
 
 /**

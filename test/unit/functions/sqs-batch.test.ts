@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { retryDelaySeconds } from '../../../functions/sqs-batch.js';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { describe, expect, it, vi } from 'vitest';
+import { processSqsBatch, retryDelaySeconds } from '../../../functions/sqs-batch.js';
 import { LeaseHeldError, RetryableError } from '../../../shared/errors.js';
 import { DeadlineReachedError } from '../../../shared/lifecycle/deadline.js';
 
@@ -25,5 +27,50 @@ describe('retryDelaySeconds', () => {
       retryDelaySeconds(new RetryableError('x'), i + 1),
     ).reduce((a, b) => a + b);
     expect(total).toBeGreaterThan(900);
+  });
+});
+
+function record(id: string, receives: number): SQSRecord {
+  return {
+    messageId: id,
+    receiptHandle: `rh-${id}`,
+    body: id,
+    attributes: { ApproximateReceiveCount: String(receives) },
+  } as unknown as SQSRecord;
+}
+
+describe('processSqsBatch retries', () => {
+  it('backs every failed record of a batch off with one ChangeMessageVisibilityBatch per ten', async () => {
+    const sent: unknown[] = [];
+    const sqs = { send: vi.fn(async (command: unknown) => sent.push(command)) } as unknown as SQSClient;
+    const records = Array.from({ length: 12 }, (_, i) => record(`m${i}`, i < 11 ? 1 : 3));
+    const { response } = await processSqsBatch(
+      { Records: [record('ok', 1), ...records] },
+      {} as Context,
+      async (r) => {
+        if (r.messageId === 'ok') return 'done';
+        throw r.messageId === 'm0' ? new LeaseHeldError('held', 0) : new RetryableError('throttled');
+      },
+      { retry: { sqs, queueUrl: 'q' } },
+    );
+    expect(response.batchItemFailures).toHaveLength(12);
+    expect(sent).toHaveLength(2);
+    expect(sent.every((c) => c instanceof ChangeMessageVisibilityBatchCommand)).toBe(true);
+    const entries = (sent as ChangeMessageVisibilityBatchCommand[]).flatMap((c) => c.input.Entries ?? []);
+    expect(entries.map((e) => [e.ReceiptHandle, e.VisibilityTimeout])).toEqual(
+      records.map((r, i) => [r.receiptHandle, i === 0 ? 1 : i < 11 ? 2 : 8]),
+    );
+    for (const c of sent as ChangeMessageVisibilityBatchCommand[]) {
+      const ids = (c.input.Entries ?? []).map((e) => e.Id);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+  });
+
+  it('sends nothing when every record succeeds', async () => {
+    const sqs = { send: vi.fn() } as unknown as SQSClient;
+    await processSqsBatch({ Records: [record('a', 1)] }, {} as Context, async () => 'done', {
+      retry: { sqs, queueUrl: 'q' },
+    });
+    expect(sqs.send).not.toHaveBeenCalled();
   });
 });
