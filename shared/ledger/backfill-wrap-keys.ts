@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { KeySummaries } from './key-summaries.js';
+import { summaryShardFor } from './summary-shards.js';
 import { objectOfPartitionKey, wrapKeyOf, wrapShardOf } from './wrap-key.js';
 
 export interface WrapKeyBackfill {
@@ -22,6 +23,8 @@ export async function backfillWrapKeys(
   ledgerTable: string,
   /** `keyArn`: only that key's items; `segment`/`totalSegments`: one part of a parallel scan. */
   options: { keyArn?: string; segment?: number; totalSegments?: number } = {},
+  /** The summary item a key's counts go to (this process's pick, not the object's shard). */
+  summaryShard: (keyArn: string) => number = summaryShardFor,
 ): Promise<WrapKeyBackfill> {
   const summaries = new KeySummaries(dynamo, ledgerTable);
   const result: WrapKeyBackfill = { indexed: 0, raced: 0 };
@@ -48,7 +51,7 @@ export async function backfillWrapKeys(
       const shard = wrapShardOf(object.bucket, object.key);
       const { keyArn, wrappedAt } = item as { keyArn: string; wrappedAt: string };
       // Counted first, as every wrap is (see WrapIndexWriter): a crash over-counts, never hides.
-      await summaries.add(keyArn, shard, wrappedAt, 1);
+      await summaries.add(keyArn, summaryShard(keyArn), wrappedAt, 1);
       try {
         await dynamo.send(
           new UpdateCommand({
@@ -71,7 +74,7 @@ export async function backfillWrapKeys(
           (error as { name?: string }).name !== 'ConditionalCheckFailedException'
         )
           throw error;
-        await summaries.add(keyArn, shard, wrappedAt, -1);
+        await summaries.add(keyArn, summaryShard(keyArn), wrappedAt, -1);
         result.raced++;
       }
     }

@@ -8,10 +8,13 @@ import { RetryableError } from '../errors.js';
 import { allWrapShards } from './wrap-key.js';
 
 /**
- * What one shard of one wrapping key holds: objects by the month (UTC, `YYYY-MM`) their data key
- * was wrapped. Counts are upper bounds: a wrap is counted before its ledger write and uncounted only
- * after the write that replaced it, so a crash in between over-counts and never hides an object
- * from the planner (docs/architecture.md, "Wrapping-key index").
+ * One summary item of one wrapping key: counts of objects by the month (UTC, `YYYY-MM`) their data
+ * key was wrapped. The item's shard is the one the writing process picked for the key, not the
+ * objects' index shard, and a decrement may land on another item than its increment did: only the
+ * SUM of a month over all the key's items means anything (a single item may even be negative).
+ * Sums are upper bounds: a wrap is counted before its ledger write and uncounted only after the
+ * write that replaced it, so a crash in between over-counts and never hides an object from the
+ * planner (docs/architecture.md, "Wrapping-key index").
  */
 export interface KeyShardSummary {
   keyArn: string;
@@ -40,10 +43,10 @@ function fromItem(item: Record<string, unknown>): KeyShardSummary {
 }
 
 /**
- * Per-key summaries on the ledger table: item (`keysum#<shard>`, keyArn). The partition key is the
- * object's shard, not the key, so summary writes spread over WRAP_KEY_SHARDS partition keys like the
- * index's, and the scheduled planner reads every key in use with WRAP_KEY_SHARDS small queries
- * instead of scanning the index.
+ * Per-key summaries on the ledger table: item (`keysum#<shard>`, keyArn). The shard is the one each
+ * writing process keeps for the key (summary-shards.ts), not the key alone, so the processes of a
+ * run spread a key's summary writes over WRAP_KEY_SHARDS partition keys, and the scheduled planner
+ * reads every key in use with WRAP_KEY_SHARDS small queries instead of scanning the index.
  */
 export class KeySummaries {
   constructor(
@@ -51,7 +54,7 @@ export class KeySummaries {
     private readonly tableName: string,
   ) {}
 
-  /** Adds `delta` objects to a key's shard in the month of `wrappedAt`. */
+  /** Adds `delta` objects to a key's summary item `shard` in the month of `wrappedAt`. */
   async add(keyArn: string, shard: number, wrappedAt: string, delta: number): Promise<void> {
     await this.client.send(
       new UpdateCommand({
@@ -85,7 +88,7 @@ export class KeySummaries {
     return shards.flat();
   }
 
-  /** One key's shard summaries (shards that never held it are absent). */
+  /** One key's summary items (shards no process ever counted it on are absent). */
   async forKey(keyArn: string): Promise<KeyShardSummary[]> {
     let keys: Array<Record<string, unknown>> = allWrapShards().map((shard) => ({
       pk: summaryPk(shard),
@@ -107,8 +110,20 @@ export class KeySummaries {
   }
 }
 
-/** Objects a shard summary counts in months up to and including `lastMonth` (all months without). */
-export function objectsUpTo(summary: KeyShardSummary, lastMonth?: string): number {
+/** A key's counts by month: the sums over all its summary items (the only meaningful figures). */
+export function sumOfKey(summaries: Array<Pick<KeyShardSummary, 'months'>>): Pick<KeyShardSummary, 'months'> {
+  const months: Record<string, number> = {};
+  for (const summary of summaries) {
+    for (const [month, n] of Object.entries(summary.months)) months[month] = (months[month] ?? 0) + n;
+  }
+  return { months };
+}
+
+/**
+ * Objects counted in months up to and including `lastMonth` (all months without). Give it a key's
+ * sums ({@link sumOfKey}): a month whose sum drifted below zero counts as none.
+ */
+export function objectsUpTo(summary: Pick<KeyShardSummary, 'months'>, lastMonth?: string): number {
   return Object.entries(summary.months).reduce(
     (sum, [month, n]) => (lastMonth === undefined || month <= lastMonth ? sum + Math.max(0, n) : sum),
     0,

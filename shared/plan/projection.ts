@@ -127,19 +127,23 @@ export function projectDuration(input: {
       LIMITS.dynamoWritesPerSecondPerPartition,
       `one transactional write (2 units) per group of ${JOBS_PER_GROUP} jobs (of ${SETTLED_ROWS_PER_TRANSACTION} settled inventory rows) on one of ${input.tallyShards ?? DEFAULT_TALLY_SHARDS} shards; the busiest takes about 1.25/${input.tallyShards ?? DEFAULT_TALLY_SHARDS}`,
     ),
-    // The index and the summaries are sharded alike: the busiest partition key takes at most
-    // WRAP_KEY_BUSIEST_SHARE of a single-key run's wraps (docs/large-buckets.md, "Partition keys").
+    // The index's busiest partition key takes at most WRAP_KEY_BUSIEST_SHARE of a single-key run's
+    // wraps (docs/large-buckets.md, "Partition keys").
     component(
       'dynamodb wrap index (sharded)',
       input.keyedWrites * WRAP_KEY_BUSIEST_SHARE,
       LIMITS.dynamoWritesPerSecondPerPartition,
       `busiest of ${WRAP_KEY_SHARDS} partition keys per wrapping key (<keyArn>#<shard>) takes at most 1.25/${WRAP_KEY_SHARDS} of the wraps`,
     ),
+    // A group's close transaction counts its wraps with one summary update per key, on the
+    // summary shard its process picked at random; with thousands of processes the busiest of 64
+    // takes about 1.25/64 of the groups, more with fewer processes, yet (from 64 processes, as
+    // tested) fewer units than the busiest index key (docs/architecture.md, "Wrapping-key index").
     component(
       'dynamodb key summaries',
-      input.keyedWrites * WRAP_KEY_BUSIEST_SHARE * 2,
+      (input.keyedWrites / JOBS_PER_GROUP) * 2 * WRAP_KEY_BUSIEST_SHARE,
       LIMITS.dynamoWritesPerSecondPerPartition,
-      `one counter update (2 units, in the close transaction) per wrap on keysum#<shard>: busiest of ${WRAP_KEY_SHARDS} takes at most 1.25/${WRAP_KEY_SHARDS}`,
+      `one counter update (2 units, in the close transaction) per key per group of ${JOBS_PER_GROUP} jobs on the process's keysum#<shard>: busiest of ${WRAP_KEY_SHARDS} takes about 1.25/${WRAP_KEY_SHARDS}`,
     ),
   ];
   if (input.source === 'listing') {

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type KeyShardSummary, KeySummaries, objectsUpTo } from '../ledger/key-summaries.js';
+import { type KeyShardSummary, KeySummaries, objectsUpTo, sumOfKey } from '../ledger/key-summaries.js';
 
 export interface KeyUsage {
   keyArn: string;
@@ -8,37 +8,38 @@ export interface KeyUsage {
   /** Month (UTC, `YYYY-MM`) of the oldest and newest wrap still counted. */
   oldestWrap: string;
   newestWrap: string;
-  /** The key's shard summaries, for the planner. */
+  /** The key's summary items, for the planner. */
   shards: KeyShardSummary[];
 }
 
 /**
  * Wrapping keys in use, from the per-key summaries (docs/architecture.md, "Wrapping-key index"):
- * one small query per shard, however many objects the index holds.
+ * one small query per shard, however many objects the index holds. A key's months are summed over
+ * all its items before any is judged empty: one item alone may be negative.
  */
 export async function wrappingKeysInUse(
   dynamo: DynamoDBDocumentClient,
   ledgerTable: string,
 ): Promise<KeyUsage[]> {
-  const usage = new Map<string, KeyUsage>();
+  const byKey = new Map<string, KeyShardSummary[]>();
   for (const summary of await new KeySummaries(dynamo, ledgerTable).all()) {
-    const months = Object.entries(summary.months)
+    byKey.set(summary.keyArn, [...(byKey.get(summary.keyArn) ?? []), summary]);
+  }
+  const usage: KeyUsage[] = [];
+  for (const [keyArn, shards] of byKey) {
+    const sums = sumOfKey(shards);
+    const months = Object.entries(sums.months)
       .filter(([, n]) => n > 0)
       .map(([month]) => month)
       .sort();
     if (months.length === 0) continue;
-    const found = usage.get(summary.keyArn) ?? {
-      keyArn: summary.keyArn,
-      objects: 0,
+    usage.push({
+      keyArn,
+      objects: objectsUpTo(sums),
       oldestWrap: months[0]!,
       newestWrap: months.at(-1)!,
-      shards: [],
-    };
-    found.objects += objectsUpTo(summary);
-    if (months[0]! < found.oldestWrap) found.oldestWrap = months[0]!;
-    if (months.at(-1)! > found.newestWrap) found.newestWrap = months.at(-1)!;
-    found.shards.push(summary);
-    usage.set(summary.keyArn, found);
+      shards: shards.sort((a, b) => a.shard - b.shard),
+    });
   }
-  return [...usage.values()].sort((a, b) => b.objects - a.objects);
+  return usage.sort((a, b) => b.objects - a.objects);
 }

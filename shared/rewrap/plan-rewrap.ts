@@ -3,8 +3,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RewrapJob, RewrapPlanPageMessage } from '../jobs/messages.js';
 import { jobIdFor, sendInBatches } from '../jobs/scan-page.js';
-import { KeySummaries, objectsUpTo, wrapMonth } from '../ledger/key-summaries.js';
-import { WRAP_KEY_INDEX, wrapKeyOf } from '../ledger/wrap-key.js';
+import { KeySummaries, objectsUpTo, sumOfKey, wrapMonth } from '../ledger/key-summaries.js';
+import { allWrapShards, WRAP_KEY_INDEX, wrapKeyOf } from '../ledger/wrap-key.js';
 import { PlanPages } from '../runs/plan-pages.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { listObjectPages } from '../s3/list-objects.js';
@@ -114,9 +114,11 @@ export async function planRewrap(
 }
 
 /**
- * The shards of `keyArn` that hold an object wrapped before `wrappedBefore`: the summaries say
- * which may (counts are upper bounds, by month), a one-item query of each says which do. At most
- * WRAP_KEY_SHARDS small queries, never a scan.
+ * The index shards of `keyArn` that hold an object wrapped before `wrappedBefore`. The key's
+ * summaries, summed over all its items (a summary item's shard is the writing process's, not the
+ * objects'), say whether the key may hold any such object (sums are upper bounds, by month); if so,
+ * a one-item query of each index shard says which do. At most WRAP_KEY_SHARDS small queries, never a
+ * scan (docs/architecture.md, "Wrapping-key index").
  */
 export async function shardsToPlan(
   deps: Pick<PlanDeps, 'dynamo' | 'ledgerTable'>,
@@ -125,7 +127,7 @@ export async function shardsToPlan(
 ): Promise<number[]> {
   const lastMonth = wrappedBefore ? wrapMonth(wrappedBefore) : undefined;
   const summaries = await new KeySummaries(deps.dynamo, deps.ledgerTable).forKey(keyArn);
-  const candidates = summaries.filter((s) => objectsUpTo(s, lastMonth) > 0).map((s) => s.shard);
+  const candidates = objectsUpTo(sumOfKey(summaries), lastMonth) > 0 ? allWrapShards() : [];
   const confirmed = await Promise.all(
     candidates.map(async (shard) => {
       const out = await deps.dynamo.send(

@@ -1,6 +1,6 @@
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { KeySummaries, objectsUpTo, wrapMonth } from '../../../../shared/ledger/key-summaries.js';
+import { KeySummaries, objectsUpTo, sumOfKey, wrapMonth } from '../../../../shared/ledger/key-summaries.js';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/k1';
 
@@ -66,5 +66,17 @@ describe('key summaries', () => {
     expect(objectsUpTo(summary, '2026-02')).toBe(5);
     expect(objectsUpTo(summary)).toBe(5);
     expect(wrapMonth('2026-01-31T23:59:59.999Z')).toBe('2026-01');
+  });
+
+  it("sums a key's months over its items first: only the sums mean anything", () => {
+    const items = [
+      { keyArn: KEY, shard: 4, months: { '2026-01': 2, '2026-02': -1 } },
+      { keyArn: KEY, shard: 40, months: { '2026-01': -2, '2026-02': 3 } },
+    ];
+    expect(sumOfKey(items)).toEqual({ months: { '2026-01': 0, '2026-02': 2 } });
+    expect(objectsUpTo(sumOfKey(items), '2026-01')).toBe(0);
+    expect(objectsUpTo(sumOfKey(items))).toBe(2);
+    // Judged item by item, the negative parts would be dropped and the key over-counted.
+    expect(items.reduce((sum, item) => sum + objectsUpTo(item), 0)).toBe(5);
   });
 });

@@ -8,6 +8,9 @@ const A = 'arn:aws:kms:us-east-1:111122223333:key/a';
 const B = 'arn:aws:kms:us-east-1:111122223333:key/b';
 const ref: ObjectRef = { bucket: 'bucket-1', key: 'dir/object.bin', operation: 'encrypt' };
 const shard = wrapShardOf(ref.bucket, ref.key);
+/** The summary items this process keeps per key: never the object's index shard. */
+const SUMMARY_SHARDS: Record<string, number> = { [A]: (shard + 11) % 64, [B]: (shard + 42) % 64 };
+const summaryPkOf = (keyArn: string) => `keysum#${String(SUMMARY_SHARDS[keyArn]).padStart(2, '0')}`;
 
 /** Records, in order, the summary updates and the item write the writer makes. */
 function recorder() {
@@ -26,13 +29,11 @@ function recorder() {
     steps.push(`item wrapKey=${fields.wrapKey ?? '-'}`);
     return result;
   };
-  return { steps, writer: new WrapIndexWriter(client, 'ledger'), write };
+  return { steps, writer: new WrapIndexWriter(client, 'ledger', (keyArn) => SUMMARY_SHARDS[keyArn]!), write };
 }
 
-const pk = `keysum#${String(shard).padStart(2, '0')}`;
-
 describe('WrapIndexWriter', () => {
-  it('counts the new wrap before the item write and uncounts the replaced one after it', async () => {
+  it("counts the new wrap before the item write and uncounts the replaced one after it, on each key's process-chosen summary item", async () => {
     const { steps, writer, write } = recorder();
     const old = { wrapKey: wrapKeyOf(A, shard), keyArn: A, wrappedAt: '2026-01-05T00:00:00.000Z' };
     const ok = await writer.around(
@@ -42,9 +43,9 @@ describe('WrapIndexWriter', () => {
     );
     expect(ok).toBe(true);
     expect(steps).toEqual([
-      `summary ${B} ${pk} m2026_11 1`,
+      `summary ${B} ${summaryPkOf(B)} m2026_11 1`,
       `item wrapKey=${wrapKeyOf(B, shard)}`,
-      `summary ${A} ${pk} m2026_01 -1`,
+      `summary ${A} ${summaryPkOf(A)} m2026_01 -1`,
     ]);
   });
 
@@ -57,9 +58,9 @@ describe('WrapIndexWriter', () => {
     );
     expect(ok).toBe(false);
     expect(steps).toEqual([
-      `summary ${B} ${pk} m2026_11 1`,
+      `summary ${B} ${summaryPkOf(B)} m2026_11 1`,
       `item wrapKey=${wrapKeyOf(B, shard)}`,
-      `summary ${B} ${pk} m2026_11 -1`,
+      `summary ${B} ${summaryPkOf(B)} m2026_11 -1`,
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { objectPartitionKey } from '../../../../shared/ledger/dynamodb-ledger.js';
+import { SummaryShardSelector } from '../../../../shared/ledger/summary-shards.js';
 import {
   objectOfPartitionKey,
   WRAP_KEY_BUSIEST_SHARE,
@@ -7,20 +8,46 @@ import {
   wrapKeyOf,
   wrapShardOf,
 } from '../../../../shared/ledger/wrap-key.js';
+import { JOBS_PER_GROUP } from '../../../../shared/plan/request-model.js';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 /**
- * The partition keys one object's wrap writes, as the key layout implies them: its ledger item,
- * its index entry (wrapKey) and its key's summary item (docs/architecture.md, "Wrapping-key index").
+ * The partition keys one object's wrap writes, as the key layout implies them: its ledger item and
+ * its index entry (wrapKey) (docs/architecture.md, "Wrapping-key index"). Its key's summary is
+ * counted once per group on a shard its process picks: see the summary test below.
  */
 function wrapWrites(bucket: string, key: string): Array<[kind: string, pk: string]> {
   const shard = wrapShardOf(bucket, key);
   return [
     ['item', objectPartitionKey(bucket, key)],
     ['index', wrapKeyOf(KEY, shard)],
-    ['summary', `keysum#${shard}`],
   ];
+}
+
+/** A small seeded generator, so the processes' random picks are the same every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/**
+ * Summary writes per partition key of a single-key run of `objects` wraps closed in groups of
+ * JOBS_PER_GROUP by `processes` processes taking groups in turn, each keeping the summary shard it
+ * picked for the key.
+ */
+function summaryWrites(objects: number, processes: number): Map<string, number> {
+  const random = seeded(processes);
+  const selectors = Array.from({ length: processes }, () => new SummaryShardSelector(random));
+  const writes = new Map<string, number>();
+  for (let group = 0; group * JOBS_PER_GROUP < objects; group++) {
+    const pk = `keysum#${selectors[group % processes]!.shardFor(KEY)}`;
+    writes.set(pk, (writes.get(pk) ?? 0) + 1);
+  }
+  return writes;
 }
 
 /** The layout before: the index keyed on the key ARN alone (and no summaries). */
@@ -81,9 +108,21 @@ describe('wrap index sharding', () => {
     const shares = busiestShares(wrapWrites, 64_000);
     expect(shares.item).toBe(1 / 64_000);
     expect(shares.index).toBeLessThanOrEqual(WRAP_KEY_BUSIEST_SHARE);
-    expect(shares.summary).toBeLessThanOrEqual(WRAP_KEY_BUSIEST_SHARE);
     expect(WRAP_KEY_BUSIEST_SHARE).toBe(1.25 / 64);
   }, 30_000);
+
+  it('writes a key summary once per group: its busiest item takes fewer write units than the busiest index key', () => {
+    const objects = 64_000;
+    for (const processes of [64, 1000, 10_000]) {
+      const writes = summaryWrites(objects, processes);
+      expect([...writes.values()].reduce((a, b) => a + b, 0)).toBe(objects / JOBS_PER_GROUP);
+      // Random picks are uneven with few processes (about 4/64 of the groups on the busiest item
+      // with 64, 1.7/64 with 1,000), but a group writes it once, at two units (transactional),
+      // where the busiest index key takes up to WRAP_KEY_BUSIEST_SHARE of the objects' wraps.
+      const busiestUnits = Math.max(...writes.values()) * 2;
+      expect(busiestUnits, `${processes} processes`).toBeLessThan(objects * WRAP_KEY_BUSIEST_SHARE);
+    }
+  });
 
   it('fails that bound with the unsharded layout it replaces (one partition key took every index write)', () => {
     expect(busiestShares(unshardedWrites, 10_000).index).toBe(1);

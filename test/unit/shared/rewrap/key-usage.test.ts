@@ -30,6 +30,25 @@ describe('wrappingKeysInUse', () => {
     ]);
   });
 
+  it("sums a key's months over its items before judging them: a decrement may sit on another item", async () => {
+    const client = summariesClient({
+      'keysum#03': [
+        { pk: 'keysum#03', sk: A, m2026_01: 3 },
+        { pk: 'keysum#03', sk: B, m2026_05: 1 },
+      ],
+      'keysum#58': [
+        { pk: 'keysum#58', sk: A, m2026_01: -1, m2026_02: 2 },
+        { pk: 'keysum#58', sk: B, m2026_05: -1 },
+      ],
+    });
+    const usage = await wrappingKeysInUse(client, 'ledger');
+    // B's one object moved away (counted on item 03, uncounted on 58): B is no longer in use.
+    expect(usage).toEqual([
+      expect.objectContaining({ keyArn: A, objects: 4, oldestWrap: '2026-01', newestWrap: '2026-02' }),
+    ]);
+    expect(usage[0]!.shards.map((s) => s.shard)).toEqual([3, 58]);
+  });
+
   it('leaves out keys whose counts all went back to zero (every object moved to another key)', async () => {
     const client = summariesClient({ 'keysum#07': [{ pk: 'keysum#07', sk: A, m2026_01: 0, m2026_03: -1 }] });
     expect(await wrappingKeysInUse(client, 'ledger')).toEqual([]);
