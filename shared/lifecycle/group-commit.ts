@@ -26,6 +26,7 @@ interface Parked<T, R> {
 export class GroupStage<T, R> {
   private parked: Array<Parked<T, R>> = [];
   private timer: NodeJS.Timeout | undefined;
+  private flushing = false;
 
   constructor(
     private readonly group: GroupCommit,
@@ -46,23 +47,34 @@ export class GroupStage<T, R> {
     });
   }
 
-  /** Sends what is parked as one group; each job gets its own result (or the group's error). */
+  /**
+   * Sends what is parked as one group (at most `maxItems`); each job gets its own result (or the
+   * group's error). One group is in flight per stage at a time: jobs that park meanwhile go in the
+   * next group, sent as soon as this one returns. That keeps a process's own transactions from
+   * meeting on one item (a run's tally shard, a key's summary) and makes groups larger under load.
+   */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.parked.splice(0);
-    if (batch.length === 0) return;
+    if (this.flushing || this.parked.length === 0) return;
+    const batch = this.parked.splice(0, this.maxItems);
+    this.flushing = true;
     this.group.parkedChanged(-batch.length);
-    this.flushItems(batch.map((p) => p.item)).then(
-      (results) => {
-        batch.forEach((p, i) => {
-          p.resolve(results[i] as R);
-        });
-      },
-      (error) => {
-        for (const p of batch) p.reject(error);
-      },
-    );
+    this.flushItems(batch.map((p) => p.item))
+      .then(
+        (results) => {
+          batch.forEach((p, i) => {
+            p.resolve(results[i] as R);
+          });
+        },
+        (error) => {
+          for (const p of batch) p.reject(error);
+        },
+      )
+      .finally(() => {
+        this.flushing = false;
+        this.flush();
+      });
   }
 }
 

@@ -97,4 +97,28 @@ describe('GroupCommit', () => {
     expect(flushed.sort()).toEqual(['claims:a', 'closes:b']);
     expect(performance.now() - started).toBeLessThan(500);
   });
+
+  it('keeps one group in flight per stage: jobs that park meanwhile go together in the next', async () => {
+    const group = new GroupCommit({ windowMs: 5 });
+    const flushed: number[][] = [];
+    let inFlight = 0;
+    let most = 0;
+    const stage = group.stage(
+      async (items: number[]) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        flushed.push(items);
+        await sleep(40);
+        inFlight--;
+        return items;
+      },
+      { maxItems: 3 },
+    );
+    const first = stage.submit(0);
+    await sleep(10); // the first group is in flight
+    const later = [1, 2, 3, 4, 5].map((n) => stage.submit(n));
+    await Promise.all([first, ...later]);
+    expect(most).toBe(1);
+    expect(flushed).toEqual([[0], [1, 2, 3], [4, 5]]);
+  });
 });
