@@ -18,28 +18,30 @@ export const SETTLED_ROWS_PER_TRANSACTION = 20;
 /**
  * Requests per object by what the run does with it, from the current code and the per-object
  * figures measured by SDK middleware in bench/RESULTS.md (run of 2026-11-23, fifth session):
- * sse-kms s3 2.01, dynamo 0.67 (TransactWriteItems 0.24: a group's claims and its close;
- * BatchGetItem 0.11: the group's chain anchors; GetItem 0.16 and Query 0.14: the batch's closing
- * check); envelope s3 4.15, kms 1, dynamo 0.93. The split of envelope's S3 requests (object and
- * instruction-file HEAD, GET, PUT, tags when the object has some) is read from the code.
+ * sse-kms s3 2.003, dynamo 0.542 (TransactWriteItems 0.183: a group's claims and its close, about
+ * eleven jobs a group; BatchGetItem 0.089: the group's chain anchors; GetItem 0.13 and Query
+ * 0.126: the batch's closing check); envelope s3 4.146, kms 1, dynamo 0.778. Groups are modelled at
+ * JOBS_PER_GROUP, below the bench's (Lambda groups are at most a batch of ten). The split of
+ * envelope's S3 requests (object and instruction-file HEAD, GET, PUT, tags when the object has
+ * some) is read from the code.
  */
 const LEDGER_AND_AUDIT = {
   'dynamo.TransactWriteItems': 2 / JOBS_PER_GROUP,
   'dynamo.BatchGetItem': 1 / JOBS_PER_GROUP,
-  'dynamo.GetItem': 0.158,
-  'dynamo.Query': 0.142,
+  'dynamo.GetItem': 0.13,
+  'dynamo.Query': 0.126,
 };
 
 /**
  * DynamoDB write units per object (table and index writes, transactions at two units per item),
- * as the bench measures them for a protected object (12: table 10 — claim, record, chain anchor,
- * finish and key summary at two each, and a share of the group's tally-shard update — and indexes
- * 2: the record's run index entry and the finish's wrap index entry); a decision: the ledger
- * decision, record and anchor at two each, the group's tally share, the run index entry (7); a
- * row settled from an inventory: record and anchor at two each, its run index entry, and a
- * twentieth of a tally-shard update (5).
+ * as the bench measures them for a protected object (10.4: table 8.4 — claim, record, chain
+ * anchor and finish at two each, and the group's shares of one tally-shard and one key-summary
+ * update — and indexes 2: the record's run index entry and the finish's wrap index entry); a
+ * decision: the ledger decision, record and anchor at two each, the group's tally share, the run
+ * index entry (7.3); a row settled from an inventory: record and anchor at two each, its run index
+ * entry, and a twentieth of a tally-shard update (5.1).
  */
-const WRITE_UNITS = { protect: 12, decision: 7, settled: 5, page: 8, chunk: 4 } as const;
+const WRITE_UNITS = { protect: 10.4, decision: 7.3, settled: 5.1, page: 8, chunk: 4 } as const;
 const PER_ACTION: Record<string, RequestCounts> = {
   // A decision without a write: HEAD, ledger read (compliant only), the group's close transaction
   // (decision and record together), the anchor read when the chain is not known to be new.

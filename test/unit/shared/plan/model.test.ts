@@ -86,7 +86,7 @@ describe('modelRun', () => {
     expect(settledOnly.requests['s3.HeadObject'] ?? 0).toBe(0);
     expect(settledOnly.requests['dynamo.BatchGetItem']).toBe(50);
     expect(settledOnly.requests['dynamo.TransactWriteItems']).toBe(50 + 1);
-    expect(settledOnly.dynamoWriteUnits).toBe(1000 * 5 + 4 + 1);
+    expect(settledOnly.dynamoWriteUnits).toBe(1000 * 5.1 + 4 + 1);
     expect(run.requests['sqs.SendMessageBatch']).toBe(queuedOnly.requests['sqs.SendMessageBatch']);
     // A listing run has no report to settle from.
     expect(
