@@ -5,7 +5,7 @@ import { transactionCancellation } from '../aws-errors.js';
 import { objectPartitionKey } from '../ledger/ledger-updates.js';
 import { processShardPool, type ShardPool } from '../runs/shard-pool.js';
 import { DEFAULT_TALLY_SHARDS, type ShardState, shardStateOf, shardUpdate } from '../runs/tally-shards.js';
-import { type ChainAnchor, chain } from './hash-chain.js';
+import { type ChainAnchor, type ChainedRecord, chain } from './hash-chain.js';
 
 export type AuditDecision = 'encrypted' | 'rewrapped' | 'compliant' | 'skipped' | 'superseded' | 'failed';
 
@@ -123,32 +123,7 @@ export class DynamoDbAuditLog implements AuditLog {
         await this.client.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: {
-                    pk: auditPartitionKey(record.bucket, record.key),
-                    sk: auditSortKey(record),
-                    ...chained,
-                  },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              {
-                Update: {
-                  TableName: this.ledgerTable,
-                  Key: anchorKey(record.bucket, record.key),
-                  UpdateExpression: 'SET head = :head, seq = :seq',
-                  ConditionExpression: anchor ? 'head = :prev' : 'attribute_not_exists(head)',
-                  ExpressionAttributeValues: {
-                    ':head': chained.hash,
-                    ':seq': chained.seq,
-                    ...(anchor ? { ':prev': anchor.head } : {}),
-                  },
-                  // On a moved anchor, DynamoDB returns the current one: no extra read to relink.
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                },
-              },
+              ...chainedAppend(this.tableName, this.ledgerTable, chained, anchor),
               { Update: tally.update },
             ],
           }),
@@ -186,6 +161,42 @@ export class DynamoDbAuditLog implements AuditLog {
       }
     }
   }
+}
+
+/**
+ * A chained record's two transaction items: its Put (conditional on its absence: one record per
+ * run and job) and its object's anchor moved onto it (conditional on the head it links after; on
+ * a moved anchor DynamoDB returns the current one, so relinking needs no extra read).
+ */
+export function chainedAppend(
+  auditTable: string,
+  ledgerTable: string,
+  chained: ChainedRecord,
+  anchor: ChainAnchor | undefined,
+) {
+  return [
+    {
+      Put: {
+        TableName: auditTable,
+        Item: { pk: auditPartitionKey(chained.bucket, chained.key), sk: auditSortKey(chained), ...chained },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Update: {
+        TableName: ledgerTable,
+        Key: anchorKey(chained.bucket, chained.key),
+        UpdateExpression: 'SET head = :head, seq = :seq',
+        ConditionExpression: anchor ? 'head = :prev' : 'attribute_not_exists(head)',
+        ExpressionAttributeValues: {
+          ':head': chained.hash,
+          ':seq': chained.seq,
+          ...(anchor ? { ':prev': anchor.head } : {}),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    },
+  ];
 }
 
 /** The reason the run counts a record under (see AppendHints.countReason). */

@@ -13,7 +13,7 @@ import type { GroupCommit, GroupStage } from '../lifecycle/group-commit.js';
 import type { CloseOutcome, CloseRequest, JobCloser } from '../lifecycle/job-closer.js';
 import type { ShardLease, ShardPool } from '../runs/shard-pool.js';
 import { type ShardState, shardStateOf, shardUpdate } from '../runs/tally-shards.js';
-import { anchorKey, auditPartitionKey, auditSortKey, countReasonOf } from './audit-log.js';
+import { anchorKey, chainedAppend, countReasonOf } from './audit-log.js';
 import { type ChainAnchor, chain } from './hash-chain.js';
 
 /** Closes per transaction at most: three items each, plus tally shards and summaries (limit 100). */
@@ -107,27 +107,7 @@ export class DynamoDbJobCloser implements JobCloser {
         const { record, hints, ref, ledger, now } = closes[i]!;
         const anchor = anchors.get(i);
         const chained = chain(record, anchor);
-        items.push({
-          Put: {
-            TableName: this.auditTable,
-            Item: { pk: auditPartitionKey(record.bucket, record.key), sk: auditSortKey(record), ...chained },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        });
-        items.push({
-          Update: {
-            TableName: this.ledgerTable,
-            Key: anchorKey(record.bucket, record.key),
-            UpdateExpression: 'SET head = :head, seq = :seq',
-            ConditionExpression: anchor ? 'head = :prev' : 'attribute_not_exists(head)',
-            ExpressionAttributeValues: {
-              ':head': chained.hash,
-              ':seq': chained.seq,
-              ...(anchor ? { ':prev': anchor.head } : {}),
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        });
+        items.push(...chainedAppend(this.auditTable, this.ledgerTable, chained, anchor));
         // An inventory row settled without a ledger item has no ledger write: record, anchor, count.
         if (ledger && 'decision' in ledger) {
           items.push({ Update: decisionUpdate(this.ledgerTable, ledger.decision, now) });

@@ -1,6 +1,5 @@
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { createEncryptHandler } from '../../functions/encrypt/handler.js';
@@ -10,13 +9,12 @@ import { DynamoDbJobCloser } from '../../shared/audit/close-together.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
 import { createClients } from '../../shared/clients.js';
-import type { EncryptJob } from '../../shared/jobs/messages.js';
-import { jobIdFor } from '../../shared/jobs/scan-page.js';
 import { DynamoDbLedger, objectPartitionKey } from '../../shared/ledger/dynamodb-ledger.js';
 import { GroupCommit } from '../../shared/lifecycle/group-commit.js';
-import { newRunId, RunStore } from '../../shared/runs/run-store.js';
+import { RunStore } from '../../shared/runs/run-store.js';
 import { ShardPool } from '../../shared/runs/shard-pool.js';
-import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { batchOf, plannedRun } from '../helpers/planned-run.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
@@ -56,39 +54,6 @@ function batchedDeps(options: { s3?: Pipeline['clients']['s3'] } = {}) {
   return { deps, requests, dynamo };
 }
 
-async function plannedRun(bucket: string): Promise<{ runId: string; jobs: EncryptJob[] }> {
-  const runId = newRunId();
-  await pipeline.runs.create({
-    runId,
-    bucket,
-    prefix: '',
-    mode: 'sse-kms',
-    keyArn,
-    startedAt: new Date().toISOString(),
-  });
-  const keys = await listKeys(pipeline.clients.s3, bucket);
-  await pipeline.runs.recordPage(runId, 1, keys.length, true);
-  const jobs = keys.map(
-    (key): EncryptJob => ({
-      type: 'encrypt',
-      runId,
-      jobId: jobIdFor(runId, bucket, key),
-      bucket,
-      key,
-      mode: 'sse-kms',
-      keyArn,
-    }),
-  );
-  return { runId, jobs };
-}
-
-const batchOf = (jobs: EncryptJob[]): SQSEvent => ({
-  Records: jobs.map(
-    (job, i) =>
-      ({ messageId: `${job.jobId}-${i}`, receiptHandle: `${i}`, body: JSON.stringify(job) }) as never,
-  ),
-});
-
 async function encryptedUnderKey(bucket: string, key: string): Promise<boolean> {
   const head = await pipeline.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   return head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === keyArn;
@@ -109,7 +74,7 @@ describe('batch-first storage on DynamoDB Local', () => {
   it('claims a batch in one transaction and closes it in one, counting every object once', async () => {
     const bucket = uniqueBucket('bw-ten');
     await seedBucket(pipeline.clients.s3, bucket, { objects: 10, maxObjectBytes: 512 });
-    const { runId, jobs } = await plannedRun(bucket);
+    const { runId, jobs } = await plannedRun(pipeline, bucket, keyArn);
     const { deps, requests } = batchedDeps();
     const handler = createEncryptHandler(() => deps);
     expect((await handler(batchOf(jobs), {} as never)).batchItemFailures).toEqual([]);
@@ -140,7 +105,7 @@ describe('batch-first storage on DynamoDB Local', () => {
   it('settles a mixed batch item by item: a duplicate message, a live lease elsewhere, a deleted object', async () => {
     const bucket = uniqueBucket('bw-mixed');
     await seedBucket(pipeline.clients.s3, bucket, { objects: 6, maxObjectBytes: 512 });
-    const { runId, jobs } = await plannedRun(bucket);
+    const { runId, jobs } = await plannedRun(pipeline, bucket, keyArn);
     const [held, gone] = [jobs[0]!, jobs[1]!];
     // Another worker holds the first object's claim, with a live lease.
     await pipeline.ledger.claim({
@@ -200,7 +165,7 @@ describe('batch-first storage on DynamoDB Local', () => {
   it('takes a job whose finish is refused apart: its record is appended and counted once, the rest close together', async () => {
     const bucket = uniqueBucket('bw-apart');
     await seedBucket(pipeline.clients.s3, bucket, { objects: 5, maxObjectBytes: 512 });
-    const { runId, jobs } = await plannedRun(bucket);
+    const { runId, jobs } = await plannedRun(pipeline, bucket, keyArn);
     const taken = jobs[2]!;
     const { deps } = batchedDeps();
     const raw = DynamoDBDocumentClient.from(createClients(pipeline.config).dynamo);

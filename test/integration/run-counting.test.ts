@@ -11,11 +11,10 @@ import { RunCloser } from '../../shared/audit/run-digest.js';
 import { recomputedDigest, verifyAudit } from '../../shared/audit/verify-audit.js';
 import { createClients } from '../../shared/clients.js';
 import { Faults, NO_FAULTS } from '../../shared/faults.js';
-import type { EncryptJob } from '../../shared/jobs/messages.js';
-import { jobIdFor } from '../../shared/jobs/scan-page.js';
-import { newRunId, RunStore, settled } from '../../shared/runs/run-store.js';
+import { RunStore, settled } from '../../shared/runs/run-store.js';
 import { notificationIdFor, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
-import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { batchOf, plannedRun } from '../helpers/planned-run.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
@@ -24,39 +23,6 @@ let keyArn: string;
 beforeAll(async () => {
   pipeline = await startPipeline('run-counting');
   keyArn = await createKmsKey(pipeline.clients.kms);
-});
-
-/** A run over `bucket` whose scan is recorded whole, and the encrypt jobs its scan would send. */
-async function plannedRun(bucket: string): Promise<{ runId: string; jobs: EncryptJob[] }> {
-  const runId = newRunId();
-  await pipeline.runs.create({
-    runId,
-    bucket,
-    prefix: '',
-    mode: 'sse-kms',
-    keyArn,
-    startedAt: new Date().toISOString(),
-  });
-  const keys = await listKeys(pipeline.clients.s3, bucket);
-  await pipeline.runs.recordPage(runId, 1, keys.length, true);
-  const jobs = keys.map(
-    (key): EncryptJob => ({
-      type: 'encrypt',
-      runId,
-      jobId: jobIdFor(runId, bucket, key),
-      bucket,
-      key,
-      mode: 'sse-kms',
-      keyArn,
-    }),
-  );
-  return { runId, jobs };
-}
-
-const batchOf = (jobs: EncryptJob[]): SQSEvent => ({
-  Records: jobs.map(
-    (job) => ({ messageId: job.jobId, receiptHandle: job.jobId, body: JSON.stringify(job) }) as never,
-  ),
 });
 
 /** A RunStore whose every call fails, as the after-batch step's DynamoDB calls would in an outage. */
@@ -75,7 +41,7 @@ describe('run accounting', () => {
   it('counts exactly and closes the run when the after-batch step fails and Lambda retries the batch', async () => {
     const bucket = uniqueBucket('count-retry');
     await seedBucket(pipeline.clients.s3, bucket, { objects: 7, maxObjectBytes: 512 });
-    const { runId, jobs } = await plannedRun(bucket);
+    const { runId, jobs } = await plannedRun(pipeline, bucket, keyArn);
     const event = batchOf(jobs);
 
     const broken = failingRuns();
@@ -114,7 +80,7 @@ describe('run accounting', () => {
   it('the batchretry fault fails the after-batch step: the retried batch counts nothing twice', async () => {
     const bucket = uniqueBucket('count-fault');
     await seedBucket(pipeline.clients.s3, bucket, { objects: 4, maxObjectBytes: 512 });
-    const { runId, jobs } = await plannedRun(bucket);
+    const { runId, jobs } = await plannedRun(pipeline, bucket, keyArn);
     const faults = new Faults({}, () => 0, { ...NO_FAULTS, batchretry: 1 }, 'throw');
     const deps = { ...pipeline.encryptDeps(), runs: pipeline.runs, closer: new RunCloser(pipeline.runs) };
     const failing = createEncryptHandler(() => ({ ...deps, faults }));
@@ -144,7 +110,7 @@ describe('run accounting', () => {
       notificationId: notificationIdFor('', ''),
       createdAt: new Date().toISOString(),
     });
-    const { runId, jobs } = await plannedRun(bucket);
+    const { runId, jobs } = await plannedRun(pipeline, bucket, keyArn);
     const deps = { ...pipeline.encryptDeps(), runs: pipeline.runs, closer: new RunCloser(pipeline.runs) };
     await createEncryptHandler(() => deps)(batchOf(jobs), {} as never);
     expect((await pipeline.runs.get(runId))!.counts).toMatchObject({ encrypted: 1, compliant: 0 });
