@@ -7,8 +7,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
-import { decisionUpdate, finishUpdate, objectPartitionKey } from '../ledger/ledger-updates.js';
-import { type SummaryAdds, summaryUpdates, wrapOf } from '../ledger/summary-adds.js';
+import {
+  decisionUpdate,
+  finishUpdate,
+  objectPartitionKey,
+  wrapMoveUpdate,
+} from '../ledger/ledger-updates.js';
+import { movedWrapOf, type SummaryAdds, summaryUpdates, wrapOf } from '../ledger/summary-adds.js';
 import type { GroupCommit, GroupStage } from '../lifecycle/group-commit.js';
 import type { CloseOutcome, CloseRequest, JobCloser } from '../lifecycle/job-closer.js';
 import type { ShardLease, ShardPool } from '../runs/shard-pool.js';
@@ -122,6 +127,16 @@ export class DynamoDbJobCloser implements JobCloser {
         }
         roles.push({ role: 'record', close: i }, { role: 'anchor', close: i });
         if (ledger) roles.push({ role: 'ledger', close: i });
+        const { wrapMove } = closes[i]!;
+        if (wrapMove) {
+          // A re-wrap: the rotation index moves to the new key, its summaries with it.
+          const { added, removed } = movedWrapOf(ref, wrapMove);
+          for (const wrap of removed ? [added, removed] : [added]) {
+            summaries.set(wrap.summary, [...(summaries.get(wrap.summary) ?? []), wrap]);
+          }
+          items.push({ Update: wrapMoveUpdate(this.ledgerTable, ref, wrapMove, added.wrapKey, now) });
+          roles.push({ role: 'ledger', close: i });
+        }
         const reason = countReasonOf(record, hints);
         counted.set(record.runId, [...(counted.get(record.runId) ?? []), { ...chained, reason }]);
       }

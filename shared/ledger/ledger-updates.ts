@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { WrapMove } from '../lifecycle/job-closer.js';
 import type { ClaimInput, DecisionInput, FinishInput, LedgerItem, ObjectRef } from './ledger.js';
 
 /**
@@ -145,6 +146,7 @@ export function transitionUpdate(
     'resultEtag',
     'currentEtag',
     'wrapKey',
+    'wrappedAt',
   ])
     names[`#${name}`] = name;
   const UpdateExpression = `${set.expression} ${tail}`;
@@ -203,5 +205,37 @@ export function decisionUpdate(tableName: string, input: DecisionInput, now: Dat
     DECIDABLE,
     { ':retry': 'RETRY', ':inProgress': 'IN_PROGRESS', ':nowMs': now.getTime(), ':zero': 0 },
     'ADD attempts :zero REMOVE #owner, #leaseExpiresAt',
+  );
+}
+
+/**
+ * A re-wrap's record on the object's `encrypt` item (the rotation index): the new key, its wrap
+ * time and index key, conditional on the item still indexing the wrap the job read (or none).
+ */
+export function wrapMoveUpdate(
+  tableName: string,
+  ref: ObjectRef,
+  move: WrapMove,
+  wrapKey: string,
+  now: Date,
+) {
+  const old = move.replaces;
+  return transitionUpdate(
+    tableName,
+    { ...ref, operation: 'encrypt' },
+    {
+      bucket: ref.bucket,
+      key: ref.key,
+      operation: 'encrypt',
+      keyArn: move.keyArn,
+      wrappedAt: move.wrappedAt,
+      resultEtag: move.resultEtag,
+      currentEtag: move.resultEtag,
+      wrapKey,
+      updatedAt: now.toISOString(),
+    },
+    old ? '#wrapKey = :oldWrapKey AND #wrappedAt = :oldWrappedAt' : 'attribute_not_exists(#wrapKey)',
+    old ? { ':oldWrapKey': old.wrapKey, ':oldWrappedAt': old.wrappedAt } : {},
+    'REMOVE pendingWrap',
   );
 }

@@ -42,6 +42,8 @@ export interface LedgerItem extends ObjectRef {
   keyArn?: string;
   /** ISO time the data key was wrapped: with keyArn, the rotation index. */
   wrappedAt?: string;
+  /** `encrypt` items: the sharded index key of that wrap (`<keyArn>#<shard>`; wrap-key.ts). */
+  wrapKey?: string;
   /**
    * SHA-256 of a re-wrapped `x-amz-key-v2` about to be written: finding it on the object after a
    * crash proves the metadata write landed, even when the source and target key are the same.

@@ -1,4 +1,5 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { WrapMove } from '../lifecycle/job-closer.js';
 import { monthAttribute, summaryPk, wrapMonth } from './key-summaries.js';
 import type { FinishInput, ObjectRef } from './ledger.js';
 import { summaryShardFor } from './summary-shards.js';
@@ -15,6 +16,8 @@ export interface FinishedWrap {
   summaryShard: number;
   month: string;
   wrapKey: string;
+  /** +1 for a wrap recorded, −1 for the wrap a re-wrap replaces (default +1). */
+  delta?: number;
 }
 
 /** The wraps of one transaction, by key. */
@@ -50,7 +53,7 @@ export function summaryUpdates(tableName: string, adds: SummaryAdds) {
     byKey.set(wrap.keyArn, [...(byKey.get(wrap.keyArn) ?? []), wrap]);
   return [...byKey.values()].map((wraps) => {
     const byMonth = new Map<string, number>();
-    for (const w of wraps) byMonth.set(w.month, (byMonth.get(w.month) ?? 0) + 1);
+    for (const w of wraps) byMonth.set(w.month, (byMonth.get(w.month) ?? 0) + (w.delta ?? 1));
     const months = [...byMonth];
     return {
       TableName: tableName,
@@ -60,4 +63,29 @@ export function summaryUpdates(tableName: string, adds: SummaryAdds) {
       ExpressionAttributeValues: Object.fromEntries(months.map(([, n], i) => [`:m${i}`, n])),
     } satisfies UpdateCommandInput;
   });
+}
+
+/**
+ * The summary counts a re-wrap moves (docs/architecture.md, "Wrapping-key index"): +1 for the new
+ * key in the month of its wrap, −1 for the wrap it replaces when that one was indexed.
+ */
+export function movedWrapOf(
+  ref: ObjectRef,
+  move: WrapMove,
+  shardFor: (keyArn: string) => number = summaryShardFor,
+): { added: FinishedWrap; removed?: FinishedWrap } {
+  const encryptRef = { ...ref, operation: 'encrypt' as const };
+  const added = wrapOf(
+    encryptRef,
+    { state: 'DONE', keyArn: move.keyArn, wrappedAt: move.wrappedAt },
+    shardFor,
+  )!;
+  const old = move.replaces;
+  const removed = old
+    ? {
+        ...wrapOf(encryptRef, { state: 'DONE', keyArn: old.keyArn, wrappedAt: old.wrappedAt }, shardFor)!,
+        delta: -1,
+      }
+    : undefined;
+  return { added, removed };
 }

@@ -11,7 +11,22 @@ export interface CloseRequest {
   hints: AppendHints;
   ref: ObjectRef;
   ledger?: { owner: string; finish: FinishInput } | { decision: DecisionInput };
+  /** A re-wrap: the wrap it records on the object's `encrypt` item (the rotation index). */
+  wrapMove?: WrapMove;
   now: Date;
+}
+
+/**
+ * The wrap a re-wrap records on the object's `encrypt` item, with the wrap that item indexed when
+ * the job read it (`replaces`; undefined: none). Written conditional on that wrap still being
+ * there, so the key summaries can move the count from the old key to the new one in the same
+ * transaction; a changed item sends the job apart, to the one-by-one path that reads old values.
+ */
+export interface WrapMove {
+  keyArn: string;
+  wrappedAt: string;
+  resultEtag: string;
+  replaces: { keyArn: string; wrappedAt: string; wrapKey: string } | undefined;
 }
 
 /**

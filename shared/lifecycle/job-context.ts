@@ -32,14 +32,16 @@ export class JobContext<W> {
     const appendHints = { ...hints, countReason: completion.result.reason };
     const record = this.record(completion.decision, { ...before, ...completion.audit });
     // With the jobs in flight beside it, in one transaction (docs/architecture.md, "Batch-first
-    // storage"); a step before the finish (beforeFinish) needs the steps one by one.
+    // storage"); a step before the finish (beforeFinish) needs the steps one by one unless the
+    // transaction can write it too (a re-wrap's wrapMove).
     const { jobCloser, local } = this.deps;
-    if (jobCloser && !completion.beforeFinish) {
+    if (jobCloser && (!completion.beforeFinish || completion.wrapMove)) {
       const request = {
         record,
         hints: appendHints,
         ref: this.ref,
         ledger: { owner, finish: completion.finish },
+        wrapMove: completion.wrapMove,
         now: this.now(),
       };
       if ((await jobCloser.close(request)) === 'closed') {

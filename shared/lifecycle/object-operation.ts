@@ -5,7 +5,7 @@ import type { ClaimInput, FinishInput, Ledger, LedgerItem, ObjectRef } from '../
 import type { ObjectHead } from '../s3/object-head.js';
 import type { LocalClaims } from '../worker/local-claims.js';
 import type { JobDeadline } from './deadline.js';
-import type { JobCloser } from './job-closer.js';
+import type { JobCloser, WrapMove } from './job-closer.js';
 import type { JobResult } from './job-result.js';
 
 /** What the job lifecycle needs, whatever the operation (docs/architecture.md, "The job lifecycle"). */
@@ -62,6 +62,11 @@ export interface Completion {
   result: JobResult;
   /** After the audit record, before the ledger finish (the rotation index). */
   beforeFinish?: () => Promise<void>;
+  /**
+   * What `beforeFinish` writes, as data, so a batched close can write it in its transaction; a
+   * completion with a `beforeFinish` and no `wrapMove` closes one step at a time.
+   */
+  wrapMove?: WrapMove;
 }
 
 /** Work that writes the object: claimed first, conditional on `head.etag`, then audited and finished. */

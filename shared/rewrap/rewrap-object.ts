@@ -6,6 +6,7 @@ import { classifyClientSide, type Envelope, wrappedKeyName } from '../envelope/f
 import type { RewrapJob } from '../jobs/messages.js';
 import type { LedgerItem, ObjectRef } from '../ledger/ledger.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
+import type { WrapMove } from '../lifecycle/job-closer.js';
 import type { JobResult } from '../lifecycle/job-result.js';
 import type {
   Completion,
@@ -124,7 +125,7 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
           kmsRequestId: rewrapped.requestId,
         };
       },
-      complete: async (done) => completion(head, done),
+      complete: async (done) => completion(head, done, indexed),
     };
   }
 
@@ -142,11 +143,10 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
     const rotation = job.fromKeyArn === job.toKeyArn;
     if (!rotation && head.kmsKeyArn === job.toKeyArn) return settled(head, 'already under the target key');
     if (head.kmsKeyArn !== job.fromKeyArn) return decided(head, 'SKIPPED', 'wrapped-under-another-key');
-    if (rotation) {
-      const indexed = await deps.ledger.get(indexRef);
-      if (isRewrappedSince(indexed) && indexed?.resultEtag === head.etag) {
-        return settled(head, 'already re-encrypted since the rotation');
-      }
+    // The wrap the index holds now: a rotation compares with it, and the close replaces it.
+    const indexed = await deps.ledger.get(indexRef);
+    if (rotation && isRewrappedSince(indexed) && indexed?.resultEtag === head.etag) {
+      return settled(head, 'already re-encrypted since the rotation');
     }
     const fromKeyArn = head.kmsKeyArn;
     return {
@@ -164,12 +164,30 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
         );
         return { kind: 'written', etag: written.etag, fromKeyArn };
       },
-      complete: async (done) => completion(head, done),
+      complete: async (done) => completion(head, done, indexed),
     };
   }
 
+  /**
+   * The wrap the close records on the `encrypt` item, replacing the one the job read there: in the
+   * batched close's transaction, or by `recordWrap` one step at a time.
+   */
+  const wrapMove = (resultEtag: string, indexed: LedgerItem | undefined): WrapMove => ({
+    keyArn: job.toKeyArn,
+    wrappedAt: now().toISOString(),
+    resultEtag,
+    replaces:
+      indexed?.wrapKey && indexed.keyArn && indexed.wrappedAt
+        ? { keyArn: indexed.keyArn, wrappedAt: indexed.wrappedAt, wrapKey: indexed.wrapKey }
+        : undefined,
+  });
+
   /** How a claimed re-wrap ends: re-wrapped, or settled by what KMS showed. */
-  async function completion(head: ObjectHead, done: Rewrapped): Promise<Completion> {
+  async function completion(
+    head: ObjectHead,
+    done: Rewrapped,
+    indexed: LedgerItem | undefined,
+  ): Promise<Completion> {
     if (done.kind === 'settled') {
       const outcome = done.state === 'COMPLIANT' ? 'compliant' : 'skipped';
       return {
@@ -178,9 +196,14 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
         audit: { reason: done.reason },
         result: { outcome, reason: done.reason },
         beforeFinish: done.state === 'COMPLIANT' ? recordWrap(head.etag) : undefined,
+        wrapMove: done.state === 'COMPLIANT' ? wrapMove(head.etag, indexed) : undefined,
       };
     }
-    return rewrapped(done.etag, done.fromKeyArn, done.kmsRequestId ? [done.kmsRequestId] : [], 'rewrapped');
+    const kmsRequestIds = done.kmsRequestId ? [done.kmsRequestId] : [];
+    return {
+      ...rewrapped(done.etag, done.fromKeyArn, kmsRequestIds, 'rewrapped'),
+      wrapMove: wrapMove(done.etag, indexed),
+    };
   }
 
   /** The record of a re-wrap; the index hears of it after the audit record, before the finish. */

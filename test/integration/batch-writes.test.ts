@@ -3,15 +3,18 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { createEncryptHandler } from '../../functions/encrypt/handler.js';
+import { createRewrapHandler } from '../../functions/rewrap/handler.js';
 import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { DynamoDbJobCloser } from '../../shared/audit/close-together.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
 import { createClients } from '../../shared/clients.js';
+import type { RewrapJob } from '../../shared/jobs/messages.js';
 import { DynamoDbLedger, objectPartitionKey } from '../../shared/ledger/dynamodb-ledger.js';
+import { KeySummaries, objectsUpTo, sumOfKey } from '../../shared/ledger/key-summaries.js';
 import { GroupCommit } from '../../shared/lifecycle/group-commit.js';
-import { RunStore } from '../../shared/runs/run-store.js';
+import { newRunId, RunStore } from '../../shared/runs/run-store.js';
 import { ShardPool } from '../../shared/runs/shard-pool.js';
 import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 import { batchOf, plannedRun } from '../helpers/planned-run.js';
@@ -210,5 +213,66 @@ describe('batch-first storage on DynamoDB Local', () => {
       });
     }
     expect(await verify(runId)).toMatchObject({ records: 5, findings: [] });
+  });
+
+  it('re-wraps a batch in shared transactions: the index and the key summaries move with it, exactly', async () => {
+    const bucket = uniqueBucket('bw-rewrap');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 6, maxObjectBytes: 512 });
+    const { jobs } = await plannedRun(pipeline, bucket, keyArn);
+    const encrypt = batchedDeps();
+    expect(
+      (await createEncryptHandler(() => encrypt.deps)(batchOf(jobs), {} as never)).batchItemFailures,
+    ).toEqual([]);
+    const keyB = await createKmsKey(pipeline.clients.kms);
+    const summaries = new KeySummaries(pipeline.clients.dynamo, pipeline.config.ledgerTable);
+    const counted = async (key: string) => objectsUpTo(sumOfKey(await summaries.forKey(key)));
+    const [beforeA, beforeB] = [await counted(keyArn), await counted(keyB)];
+
+    const runId = newRunId();
+    await pipeline.runs.create({
+      runId,
+      bucket,
+      prefix: '',
+      mode: 'rewrap',
+      keyArn: keyB,
+      startedAt: new Date().toISOString(),
+    });
+    await pipeline.runs.recordPage(runId, 1, jobs.length, true);
+    const rewraps: RewrapJob[] = jobs.map((j) => ({
+      type: 'rewrap',
+      runId,
+      jobId: `rw-${j.jobId}`,
+      bucket,
+      key: j.key,
+      fromKeyArn: keyArn,
+      toKeyArn: keyB,
+    }));
+    const { deps, requests } = batchedDeps();
+    const handler = createRewrapHandler(() => deps);
+    const event = {
+      Records: rewraps.map(
+        (j) => ({ messageId: j.jobId, receiptHandle: j.jobId, body: JSON.stringify(j) }) as never,
+      ),
+    };
+    expect((await handler(event, {} as never)).batchItemFailures).toEqual([]);
+
+    for (const job of rewraps) {
+      const head = await pipeline.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: job.key }));
+      expect(head.SSEKMSKeyId).toBe(keyB);
+      const item = await pipeline.ledger.get({ bucket, key: job.key, operation: 'encrypt' });
+      expect(item).toMatchObject({ keyArn: keyB, resultEtag: head.ETag });
+      expect(item?.wrapKey).toMatch(new RegExp(`^${keyB.replace(/[/]/g, '\\/')}#\\d+$`));
+    }
+    // The counts moved from A to B in the same transactions as the wraps.
+    expect(await counted(keyArn)).toBe(beforeA - 6);
+    expect(await counted(keyB)).toBe(beforeB + 6);
+    // Claims and closes shared: no per-object index or summary write.
+    expect(requests.filter((r) => r === 'TransactWriteItems').length).toBeLessThanOrEqual(3);
+    expect(requests.filter((r) => r === 'UpdateItem').length).toBeLessThanOrEqual(1);
+    const run = (await pipeline.runs.get(runId))!;
+    expect(run.counts).toMatchObject({ encrypted: 6, skipped: 0, failed: 0 });
+    expect(run.auditRecords).toBe(6);
+    expect(run.closedAt).toBeDefined();
+    expect(await verify(runId)).toMatchObject({ digest: 'matches', objects: 6, findings: [] });
   });
 });

@@ -178,4 +178,41 @@ describe('DynamoDbJobCloser', () => {
     } as unknown as ConstructorParameters<typeof DynamoDbJobCloser>[0];
     expect(await closer(client).closeAll([closeOf('a'), closeOf('b')])).toEqual(['apart', 'apart']);
   });
+
+  it('moves a re-wrap on the encrypt item in the same transaction, conditional on the wrap it replaces', async () => {
+    const { client, sent } = fakeTransactions(['ok']);
+    const keyB = 'arn:aws:kms:us-east-1:000000000000:key/k2';
+    const rewrap: CloseRequest = {
+      ...closeOf('a'),
+      ref: { bucket: 'b', key: 'a', operation: 'rewrap' },
+      ledger: { owner: 'owner-a', finish: { state: 'DONE', resultEtag: '"new-a"' } },
+      wrapMove: {
+        keyArn: keyB,
+        wrappedAt: '2026-11-23T10:00:00.000Z',
+        resultEtag: '"new-a"',
+        replaces: { keyArn: KEY_ARN, wrappedAt: '2026-10-01T00:00:00.000Z', wrapKey: `${KEY_ARN}#7` },
+      },
+    };
+    expect(await closer(client).closeAll([rewrap])).toEqual(['closed']);
+    const items = sent[0]!;
+    const encryptItem = items.find((i) => (i.Update?.Key as { sk?: string })?.sk === 'encrypt')!.Update!;
+    expect(encryptItem.ConditionExpression).toBe('#wrapKey = :oldWrapKey AND #wrappedAt = :oldWrappedAt');
+    expect(encryptItem.ExpressionAttributeValues).toMatchObject({
+      ':keyArn': keyB,
+      ':oldWrapKey': `${KEY_ARN}#7`,
+    });
+    const moved = items
+      .filter((i) => roleOf(i) === 'summary')
+      .map((i) => [
+        (i.Update!.Key as { sk: string }).sk,
+        Object.values(i.Update!.ExpressionAttributeNames as Record<string, string>)[0],
+        Object.values(i.Update!.ExpressionAttributeValues as Record<string, number>)[0],
+      ]);
+    expect(moved.sort()).toEqual(
+      [
+        [keyB, 'm2026_11', 1],
+        [KEY_ARN, 'm2026_10', -1],
+      ].sort(),
+    );
+  });
 });
