@@ -6,23 +6,33 @@ import { listKeys, type startPipeline } from './pipeline.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
+/** A run over `bucket` whose scan is recorded whole (one page of `objects`): its id. */
+export async function recordedRun(
+  pipeline: Pipeline,
+  bucket: string,
+  run: { mode: 'sse-kms' | 'rewrap'; keyArn: string; objects: number },
+): Promise<string> {
+  const runId = newRunId();
+  await pipeline.runs.create({
+    runId,
+    bucket,
+    prefix: '',
+    mode: run.mode,
+    keyArn: run.keyArn,
+    startedAt: new Date().toISOString(),
+  });
+  await pipeline.runs.recordPage(runId, 1, run.objects, true);
+  return runId;
+}
+
 /** An sse-kms run over `bucket` whose scan is recorded whole, and the encrypt jobs its scan would send. */
 export async function plannedRun(
   pipeline: Pipeline,
   bucket: string,
   keyArn: string,
 ): Promise<{ runId: string; jobs: EncryptJob[] }> {
-  const runId = newRunId();
-  await pipeline.runs.create({
-    runId,
-    bucket,
-    prefix: '',
-    mode: 'sse-kms',
-    keyArn,
-    startedAt: new Date().toISOString(),
-  });
   const keys = await listKeys(pipeline.clients.s3, bucket);
-  await pipeline.runs.recordPage(runId, 1, keys.length, true);
+  const runId = await recordedRun(pipeline, bucket, { mode: 'sse-kms', keyArn, objects: keys.length });
   const jobs = keys.map(
     (key): EncryptJob => ({
       type: 'encrypt',

@@ -14,10 +14,10 @@ import type { RewrapJob } from '../../shared/jobs/messages.js';
 import { DynamoDbLedger, objectPartitionKey } from '../../shared/ledger/dynamodb-ledger.js';
 import { KeySummaries, objectsUpTo, sumOfKey } from '../../shared/ledger/key-summaries.js';
 import { GroupCommit } from '../../shared/lifecycle/group-commit.js';
-import { newRunId, RunStore } from '../../shared/runs/run-store.js';
+import { RunStore } from '../../shared/runs/run-store.js';
 import { ShardPool } from '../../shared/runs/shard-pool.js';
 import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
-import { batchOf, plannedRun } from '../helpers/planned-run.js';
+import { batchOf, plannedRun, recordedRun } from '../helpers/planned-run.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
@@ -228,16 +228,7 @@ describe('batch-first storage on DynamoDB Local', () => {
     const counted = async (key: string) => objectsUpTo(sumOfKey(await summaries.forKey(key)));
     const [beforeA, beforeB] = [await counted(keyArn), await counted(keyB)];
 
-    const runId = newRunId();
-    await pipeline.runs.create({
-      runId,
-      bucket,
-      prefix: '',
-      mode: 'rewrap',
-      keyArn: keyB,
-      startedAt: new Date().toISOString(),
-    });
-    await pipeline.runs.recordPage(runId, 1, jobs.length, true);
+    const runId = await recordedRun(pipeline, bucket, { mode: 'rewrap', keyArn: keyB, objects: jobs.length });
     const rewraps: RewrapJob[] = jobs.map((j) => ({
       type: 'rewrap',
       runId,
