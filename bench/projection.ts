@@ -15,6 +15,7 @@ import { WRAP_KEY_BUSIEST_SHARE, WRAP_KEY_SHARDS } from '../shared/ledger/wrap-k
 import { costOf } from '../shared/plan/prices.js';
 import { LIMITS, projectDuration } from '../shared/plan/projection.js';
 import { modelRun } from '../shared/plan/request-model.js';
+import { exitAfterOutput } from '../shared/process-output.js';
 import { buildInventory, type InventoryEntry } from '../test/helpers/inventory.js';
 
 const { values } = parseArgs({
@@ -143,4 +144,4 @@ console.log(
     wrapIndex: { wrapsPerSecond, busiestPartitionKeyWritesPerSecond: busiest },
   }),
 );
-process.exit(0);
+await exitAfterOutput(0);

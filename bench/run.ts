@@ -14,6 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { seedBucket } from '../cli/seed-bucket.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
+import { exitAfterOutput } from '../shared/process-output.js';
 import { batchOperationsPerMillion, costPerMillion, PRICES } from './cost-model.js';
 
 const { values } = parseArgs({
@@ -35,7 +36,7 @@ if (unknown.length > 0) {
   process.stderr.write(
     `bench: unknown contender(s) ${unknown.join(', ')}; known: ${CONTENDERS.join(', ')}\n`,
   );
-  process.exit(2);
+  await exitAfterOutput(2);
 }
 /** Whether a contender runs: all by default, only those named with --only. */
 const runs = (name: (typeof CONTENDERS)[number]) => !only || only.includes(name);
@@ -258,4 +259,4 @@ if (values.cost && requests['sse-kms']) {
   result.cost_per_million_usd = costs;
 }
 console.log(JSON.stringify(result));
-process.exit(0);
+await exitAfterOutput(0);

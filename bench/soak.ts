@@ -15,6 +15,7 @@ import { createClients } from '../shared/clients.js';
 import { loadConfig } from '../shared/config.js';
 import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
 import { startRun } from '../shared/jobs/start-run.js';
+import { exitAfterOutput } from '../shared/process-output.js';
 import { resolveQueueUrls } from '../shared/queues.js';
 import { RunStore, settled } from '../shared/runs/run-store.js';
 import { checkSoak } from './soak/check.js';
@@ -206,4 +207,4 @@ console.log(
     problems: problems.length,
   }),
 );
-process.exit(problems.length === 0 ? 0 : 1);
+await exitAfterOutput(problems.length === 0 ? 0 : 1);

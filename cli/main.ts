@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { describeError } from '../shared/errors.js';
+import { exitAfterOutput } from '../shared/process-output.js';
 import { createProgram } from './program.js';
 
 // The AWS SDK warns at every start that its 2027 releases will need Node 22. Lambda runs 22 and
@@ -24,5 +25,6 @@ try {
     process.exitCode = 1;
   }
 }
-// Handlers keep SDK connections alive for reuse; a CLI run is over once the command returns.
-process.exit(process.exitCode ?? 0);
+// Handlers keep SDK connections alive for reuse; a CLI run is over once the command returns and
+// its output has reached the pipe it writes to.
+await exitAfterOutput(Number(process.exitCode ?? 0));

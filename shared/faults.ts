@@ -1,4 +1,5 @@
 import { InjectedCrashError } from './errors.js';
+import { writeNow } from './process-output.js';
 
 /** Named points in the encrypt path where a crash can be injected to prove recovery. */
 export const FAULT_POINTS = [
@@ -81,7 +82,7 @@ export class Faults {
     if (rate === undefined || rate <= 0 || this.random() >= rate) return;
     this.injected.crash++;
     if (this.onCrash === 'exit') {
-      process.stderr.write(`fault: crash at ${point}\nfault-stats ${JSON.stringify(this.injected)}\n`);
+      writeNow(process.stderr.fd, `fault: crash at ${point}\nfault-stats ${JSON.stringify(this.injected)}\n`);
       process.exit(70);
     }
     throw new InjectedCrashError(point);

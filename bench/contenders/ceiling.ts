@@ -7,6 +7,7 @@ import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { createClients } from '../../shared/clients.js';
 import { loadConfig } from '../../shared/config.js';
 import { percentile } from '../../shared/job-timings.js';
+import { exitAfterOutput } from '../../shared/process-output.js';
 import { listObjectPages } from '../../shared/s3/list-objects.js';
 import { copySource } from '../../shared/s3/object-head.js';
 import { countRequests, peakRssMb, perObject } from '../request-counter.js';
@@ -56,4 +57,4 @@ console.log(
     peak_rss_mb: peakRssMb(),
   }),
 );
-process.exit(0);
+await exitAfterOutput(0);

@@ -11,6 +11,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { MESSAGE_ID_LENGTH_BYTES } from '../../shared/envelope/format.js';
 import { sealObjectInPlace } from '../../shared/envelope/seal-object.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
+import { exitAfterOutput } from '../../shared/process-output.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { peakRssMb } from '../request-counter.js';
 
@@ -59,4 +60,4 @@ console.log(
     part_size_mb: config.multipartThresholdBytes / 1024 / 1024,
   }),
 );
-process.exit(0);
+await exitAfterOutput(0);

@@ -7,6 +7,7 @@ import { runLocally } from '../../cli/local-run.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { collectJobTimings, jobTimings, percentile } from '../../shared/job-timings.js';
 import { startRun } from '../../shared/jobs/start-run.js';
+import { exitAfterOutput } from '../../shared/process-output.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { countRequests, peakRssMb, perObject } from '../request-counter.js';
 
@@ -44,4 +45,4 @@ console.log(
     peak_rss_mb: peakRssMb(),
   }),
 );
-process.exit(0);
+await exitAfterOutput(0);

@@ -16,13 +16,16 @@ export function superviseWorkers(options: {
   args: string[];
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
+  /** What each worker runs (node arguments); `s3-seal worker` unless a test gives a stand-in. */
+  command?: string[];
 }) {
+  const command = options.command ?? ['bin/s3-seal.js', 'worker'];
   const stats: SupervisorStats = { restarts: 0, faults: { ...NO_FAULTS } };
   const children = new Set<ChildProcess>();
   let stopping = false;
 
   const start = (slot: number) => {
-    const child = spawn(process.execPath, ['bin/s3-seal.js', 'worker', ...options.args], {
+    const child = spawn(process.execPath, [...command, ...options.args], {
       env: options.env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -41,7 +44,9 @@ export function superviseWorkers(options: {
         }
       }
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': a child's last stderr lines (its fault-stats) may still be unread at
+    // 'exit', and a report read after stop() would then miss them.
+    child.on('close', (code, signal) => {
       children.delete(child);
       if (stopping) return;
       stats.restarts++;
@@ -55,7 +60,7 @@ export function superviseWorkers(options: {
     stats,
     async stop(): Promise<void> {
       stopping = true;
-      const exited = [...children].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      const exited = [...children].map((child) => new Promise((resolve) => child.once('close', resolve)));
       for (const child of children) child.kill('SIGTERM');
       await Promise.all(exited);
     },
