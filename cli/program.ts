@@ -216,12 +216,16 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
       '--scan',
       'list the bucket instead of querying the ledger index (finds objects protected before the index existed)',
     )
+    .option(
+      '--inventory <manifest>',
+      'like --scan, but enumerate from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet; checked against its MD5s first): one scan message per data file, read in parallel',
+    )
     .option('--local', PROCESS_LOCALLY)
     .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
     .option('--no-progress', 'with --local: no progress bar')
     .addHelpText(
       'after',
-      '\nObjects are found through the ledger index by wrapping key; envelope ciphertext is never rewritten\nand the plaintext data key never leaves KMS (KMS ReEncrypt).',
+      '\nObjects are found through the ledger index by wrapping key (or, with --scan or --inventory, every\nobject is looked at and those under other keys are skipped); envelope ciphertext is never rewritten\nand the plaintext data key never leaves KMS (KMS ReEncrypt).',
     )
     .action(lazy(async () => (await import('./commands/rewrap.js')).rewrapCommand));
 

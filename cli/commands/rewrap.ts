@@ -16,6 +16,7 @@ interface RewrapOptions {
   to: string;
   wrappedBefore?: string;
   scan?: boolean;
+  inventory?: string;
   local?: boolean;
   concurrency: number;
   progress?: boolean;
@@ -53,10 +54,11 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
     toKeyArn,
     wrappedBefore: options.wrappedBefore,
     scan: options.scan,
+    inventory: options.inventory,
     trigger: 'cli rewrap',
   });
   console.error(
-    `run ${run.runId}: ${describePlanned(run)} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
+    `run ${run.runId}: ${describePlanned(run, options.inventory ? 'inventory' : 'index')} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
   );
   if (!options.local) {
     console.log(run.runId);

@@ -11,6 +11,7 @@ import { parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { scanChainPage } from '../../shared/jobs/scan-chain.js';
 import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
+import { rewrapInventoryFilePage } from '../../shared/rewrap/inventory-file.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { ScanChains } from '../../shared/runs/scan-chains.js';
@@ -20,7 +21,8 @@ import { settleBatchRuns } from '../run-epilogue.js';
 import { processSqsBatch } from '../sqs-batch.js';
 
 /**
- * Scan queue consumer: one listing page, one inventory data file or one rewrap plan page per message
+ * Scan queue consumer: one listing page, one inventory data file (of an encrypt or a re-wrap run)
+ * or one rewrap plan page per message
  * (docs/architecture.md, "Flow").
  */
 async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
@@ -46,9 +48,11 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
           ? await rewrapPlanPage(message, deps)
           : message.type === 'inventory-file'
             ? await inventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
-            : message.chain
-              ? await scanChainPage(message, deps)
-              : await scanPage(message, deps);
+            : message.type === 'rewrap-inventory-file'
+              ? await rewrapInventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
+              : message.chain
+                ? await scanChainPage(message, deps)
+                : await scanPage(message, deps);
       logger.info('scanned page', {
         runId: message.runId,
         chain: message.type === 'scan' && message.chain ? chainIdOf(message.chain.prefix) : undefined,

@@ -1,7 +1,5 @@
 import type { AppendHints, AuditLog, AuditRecord } from '../audit/audit-log.js';
 import type { JobCloser } from '../lifecycle/job-closer.js';
-import type { ProtectionMode } from '../policy.js';
-import type { RowDecision } from './row-decision.js';
 
 /**
  * Audit appends in flight at once while settling rows (each is one DynamoDB transaction). Each
@@ -17,7 +15,8 @@ export interface SettledRow {
   jobId: string;
   etag?: string;
   versionId?: string;
-  decision: Exclude<RowDecision, { action: 'job' }>;
+  /** Settled as compliant, or skipped under the reason the HEAD path counts (`sse-c`, …). */
+  decision: { action: 'compliant'; reason: string } | { action: 'skip'; reason: string; detail?: string };
 }
 
 export interface SettleDeps {
@@ -46,7 +45,8 @@ const asHeaderEtag = (etag: string | undefined) =>
  */
 export async function settleRows(
   rows: SettledRow[],
-  run: { runId: string; mode: ProtectionMode },
+  /** The run, and how its audit records name it (its protection mode, or `rewrap`). */
+  run: { runId: string; mode: string },
   deps: SettleDeps,
 ): Promise<void> {
   const now = deps.now ?? (() => new Date());

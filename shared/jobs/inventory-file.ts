@@ -1,144 +1,65 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { InventoryError } from '../inventory/errors.js';
-import { readDataFileRows } from '../inventory/read-rows.js';
 import { decideRow, type RowRun } from '../inventory/row-decision.js';
-import { type SettleDeps, type SettledRow, settleRows } from '../inventory/settle-rows.js';
-import { queueBody } from '../sqs-text.js';
+import { type InventoryChunkDeps, type InventoryChunkResult, readInventoryChunk } from './inventory-chunk.js';
 import { splitLargeJobs } from './large-object-route.js';
 import type { EncryptJob, InventoryFileMessage } from './messages.js';
-import { jobIdFor, type ScanDeps, type ScanResult, sendInBatches } from './scan-page.js';
+import { type ScanDeps, sendInBatches } from './scan-page.js';
 
-// Jobs are sent as rows arrive, so a data file of millions of rows never sits in memory.
-const SEND_EVERY = 1000;
-
-/**
- * Rows one message turns into jobs. The scan function has 60 s (serverless.yml); sending 50,000
- * jobs is 5,000 SendMessageBatch calls, and the bench reads 20–35 k CSV rows/s: a larger data file
- * goes on in a next message for the same file, like a listing's next page.
- */
-export const INVENTORY_ROWS_PER_MESSAGE = 50_000;
-
-/**
- * Rows one message settles from the inventory (one audit transaction each, {@link settleRows}'s
- * concurrency at a time): a chunk ends at whichever limit comes first, so a file of compliant rows
- * stays well inside the scan function's 60 s.
- */
-export const INVENTORY_SETTLED_PER_MESSAGE = 10_000;
+export { INVENTORY_ROWS_PER_MESSAGE, INVENTORY_SETTLED_PER_MESSAGE } from './inventory-chunk.js';
 
 /** A scan of an inventory data file also appends the audit records of rows it settles. */
-export type InventoryFileDeps = ScanDeps & SettleDeps;
-
-/** Page marker of one chunk: distinct per (file, chunk) and never shared with another file. */
-const CHUNKS_PER_FILE = 1_000_000;
-const markerOf = (message: InventoryFileMessage) => message.page * CHUNKS_PER_FILE + (message.chunk - 1);
-
-export interface InventoryFileResult extends ScanResult {
-  /** Rows settled from the inventory, without a job (compliant or skipped). */
-  settled: number;
-}
+export type InventoryFileDeps = ScanDeps & InventoryChunkDeps;
+export type InventoryFileResult = InventoryChunkResult;
 
 /**
- * Turns one S3 Inventory data file into audit records and encrypt jobs (docs/large-buckets.md):
- * its MD5 is checked against the manifest before any row is used. A current row under the run's
- * prefix that the row alone decides ({@link decideRow}: compliant under sse-s3, SSE-C without the
- * run's key) is settled here with one audit append and no S3 request; every other one becomes a
- * job carrying the inventory's ETag and size, and the encrypt handler HEADs it and writes only on
- * the ETag it read: a stale row meets a fresh HEAD, never a blind write, and an inventory's NOT-SSE
- * row that is really a client-side envelope is recognised there.
- *
- * A file of more than {@link INVENTORY_ROWS_PER_MESSAGE} rows (or {@link
- * INVENTORY_SETTLED_PER_MESSAGE} settled ones) continues in a next message for the same file.
- * Each chunk records its page once, counting settled rows and jobs as discovered after both were
- * appended and sent; files finish in any order, and the one whose last chunk finds every file
- * recorded marks the scan complete. A redelivery before the page was recorded appends and sends
- * the same job ids again, which the audit trail and the ledger make harmless.
+ * Turns one S3 Inventory data file of an encrypt run into audit records and encrypt jobs
+ * (docs/large-buckets.md). A current row under the run's prefix that the row alone decides
+ * ({@link decideRow}: compliant under sse-s3, SSE-C without the run's key) is settled with one
+ * audit append and no S3 request; every other one becomes a job carrying the inventory's ETag and
+ * size, and the encrypt handler HEADs it and writes only on the ETag it read: a stale row meets a
+ * fresh HEAD, never a blind write, and an inventory's NOT-SSE row that is really a client-side
+ * envelope is recognised there. Chunks, page markers and redeliveries: {@link readInventoryChunk}.
  */
 export async function inventoryFilePage(
   message: InventoryFileMessage,
   deps: InventoryFileDeps,
   options: { rowsPerMessage?: number; settledPerMessage?: number } = {},
 ): Promise<InventoryFileResult> {
-  const rowsPerMessage = options.rowsPerMessage ?? INVENTORY_ROWS_PER_MESSAGE;
-  const settledPerMessage = options.settledPerMessage ?? INVENTORY_SETTLED_PER_MESSAGE;
-  const marker = markerOf(message);
-  if (await deps.runs.isPageDone(message.runId, marker)) {
-    await deps.runs.completeScanAt(message.runId, message.files);
-    return { enqueued: 0, settled: 0, hasNextPage: false, duplicate: true };
-  }
   const run: RowRun = {
     policy: { mode: message.mode, keyArn: message.keyArn },
     sseCustomerKeyMd5: message.sseCustomerKeyMd5,
   };
-  let pending: EncryptJob[] = [];
-  let toSettle: SettledRow[] = [];
-  let enqueued = 0;
-  let settled = 0;
-  const flush = async () => {
-    const { small, large } = splitLargeJobs(pending, deps.config.largeObjectBytes);
-    await sendInBatches(deps.sqs, deps.queues.encrypt, small);
-    await sendInBatches(deps.sqs, deps.queues.large, large);
-    await settleRows(toSettle, { runId: message.runId, mode: message.mode }, deps);
-    enqueued += pending.length;
-    settled += toSettle.length;
-    pending = [];
-    toSettle = [];
-  };
-  let rowsRead = 0;
-  let hasNextPage = false;
-  for await (const row of readDataFileRows(deps.s3, message, message.file, message.rowStart)) {
-    if (rowsRead === rowsPerMessage || settled + toSettle.length === settledPerMessage) {
-      hasNextPage = true;
-      break;
-    }
-    rowsRead += 1;
-    if (row.bucket !== message.bucket) {
-      throw new InventoryError(
-        `inventory data file ${message.file.key} lists bucket ${row.bucket}, not ${message.bucket}`,
-      );
-    }
-    if (!row.isLatest || row.isDeleteMarker || !row.key.startsWith(message.prefix)) continue;
-    const jobId = jobIdFor(message.runId, message.bucket, row.key);
-    const decision = decideRow(row, run);
-    if (decision.action !== 'job') {
-      toSettle.push({
-        bucket: message.bucket,
-        key: row.key,
-        jobId,
-        etag: row.etag,
-        versionId: row.versionId,
-        decision,
-      });
-      if (toSettle.length >= SEND_EVERY) await flush();
-      continue;
-    }
-    pending.push({
-      type: 'encrypt',
-      runId: message.runId,
-      jobId,
-      bucket: message.bucket,
-      key: row.key,
-      etag: row.etag,
-      size: row.size,
-      mode: message.mode,
-      keyArn: message.keyArn,
-      format: message.format,
-      upgradeFormat: message.upgradeFormat,
-      keepAcl: message.keepAcl,
-      sseCustomerKeyMd5: message.sseCustomerKeyMd5,
-    });
-    if (pending.length >= SEND_EVERY) await flush();
-  }
-  await flush();
-  if (hasNextPage) {
-    const next: InventoryFileMessage = {
-      ...message,
-      rowStart: message.rowStart + rowsRead,
-      chunk: message.chunk + 1,
-    };
-    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
-  }
-  // Recorded after the appends and sends: a crash before this line redoes both, counted once.
-  await deps.runs.recordPage(message.runId, marker, enqueued + settled, false, { fileDone: !hasNextPage });
-  if (!hasNextPage) await deps.runs.completeScanAt(message.runId, message.files);
-  return { enqueued, settled, hasNextPage, duplicate: false };
+  return readInventoryChunk<EncryptJob>(
+    message,
+    deps,
+    {
+      auditMode: message.mode,
+      fate: (row, jobId) => {
+        const decision = decideRow(row, run);
+        if (decision.action !== 'job') return { settle: decision };
+        return {
+          job: {
+            type: 'encrypt',
+            runId: message.runId,
+            jobId,
+            bucket: message.bucket,
+            key: row.key,
+            etag: row.etag,
+            size: row.size,
+            mode: message.mode,
+            keyArn: message.keyArn,
+            format: message.format,
+            upgradeFormat: message.upgradeFormat,
+            keepAcl: message.keepAcl,
+            sseCustomerKeyMd5: message.sseCustomerKeyMd5,
+          },
+        };
+      },
+      send: async (jobs) => {
+        const { small, large } = splitLargeJobs(jobs, deps.config.largeObjectBytes);
+        await sendInBatches(deps.sqs, deps.queues.encrypt, small);
+        await sendInBatches(deps.sqs, deps.queues.large, large);
+      },
+    },
+    options,
+  );
 }

@@ -73,6 +73,24 @@ export const ScanMessageSchema = z
 export type ScanMessage = z.infer<typeof ScanMessageSchema>;
 
 /**
+ * What every message about one S3 Inventory data file carries, whatever its run does with the rows
+ * (docs/large-buckets.md): the file, where its run's rows start, and how many files the run has.
+ */
+const inventoryFileFields = {
+  prefix: z.string().default(''),
+  /** This file's number (1..files): its page marker, so a redelivery is counted once. */
+  page: z.number().int().min(1),
+  files: z.number().int().min(1),
+  filesBucket: z.string().min(3).max(63),
+  fileFormat: z.enum(['CSV', 'Parquet']),
+  columns: z.array(z.string()).min(1),
+  file: z.object({ key: z.string().min(1), size: z.number().int().min(0), MD5checksum: z.string() }),
+  /** A large file is read in chunks, one message each: the first row (0-based) and chunk number. */
+  rowStart: z.number().int().min(0).default(0),
+  chunk: z.number().int().min(1).default(1),
+};
+
+/**
  * Scan queue message of an inventory-driven run: turn one S3 Inventory data file into encrypt jobs
  * (docs/large-buckets.md). One message per data file, so files are read in parallel.
  */
@@ -80,17 +98,7 @@ export const InventoryFileMessageSchema = z
   .object({
     type: z.literal('inventory-file'),
     ...base,
-    prefix: z.string().default(''),
-    /** This file's number (1..files): its page marker, so a redelivery is counted once. */
-    page: z.number().int().min(1),
-    files: z.number().int().min(1),
-    filesBucket: z.string().min(3).max(63),
-    fileFormat: z.enum(['CSV', 'Parquet']),
-    columns: z.array(z.string()).min(1),
-    file: z.object({ key: z.string().min(1), size: z.number().int().min(0), MD5checksum: z.string() }),
-    /** A large file is read in chunks, one message each: the first row (0-based) and chunk number. */
-    rowStart: z.number().int().min(0).default(0),
-    chunk: z.number().int().min(1).default(1),
+    ...inventoryFileFields,
   })
   .refine(keyRequiredForKmsModes, keyIssue);
 export type InventoryFileMessage = z.infer<typeof InventoryFileMessageSchema>;
@@ -131,6 +139,24 @@ export const RewrapJobSchema = z.object({
   wrappedBefore: z.string().datetime().optional(),
 });
 export type RewrapJob = z.infer<typeof RewrapJobSchema>;
+
+/**
+ * Scan queue message of a re-wrap run enumerated from an S3 Inventory report (`rewrap
+ * --inventory`): one data file (or one chunk of it) whose rows become rewrap jobs.
+ */
+export const RewrapInventoryFileMessageSchema = z.object({
+  type: z.literal('rewrap-inventory-file'),
+  runId: z.string().min(1),
+  bucket: z.string().min(3).max(63),
+  ...inventoryFileFields,
+  fromKeyArn: z.string().startsWith('arn:'),
+  toKeyArn: z.string().startsWith('arn:'),
+  wrappedBefore: z.string().datetime().optional(),
+});
+export type RewrapInventoryFileMessage = z.infer<typeof RewrapInventoryFileMessageSchema>;
+
+/** What reading one inventory data file chunk needs, for any kind of run. */
+export type InventoryChunkMessage = InventoryFileMessage | RewrapInventoryFileMessage;
 
 /**
  * Scan queue message of a rewrap plan: one page of one wrap-index shard (docs/large-buckets.md,
@@ -182,13 +208,16 @@ export class MalformedMessageError extends Error {
 }
 
 /**
- * Parses a scan queue message: a listing page, or (by its `type`) an inventory data file or a
- * rewrap plan page.
+ * Parses a scan queue message: a listing page, or (by its `type`) an inventory data file of an
+ * encrypt or a re-wrap run, or a rewrap plan page.
  */
 export function parseScanQueueMessage(
   body: string,
-): ScanMessage | InventoryFileMessage | RewrapPlanPageMessage {
+): ScanMessage | InventoryFileMessage | RewrapInventoryFileMessage | RewrapPlanPageMessage {
   if (/"type"\s*:\s*"rewrap-plan"/.test(body)) return parseMessage(RewrapPlanPageMessageSchema, body);
+  if (/"type"\s*:\s*"rewrap-inventory-file"/.test(body)) {
+    return parseMessage(RewrapInventoryFileMessageSchema, body);
+  }
   const inventory = /"type"\s*:\s*"inventory-file"/.test(body);
   return inventory ? parseMessage(InventoryFileMessageSchema, body) : parseMessage(ScanMessageSchema, body);
 }

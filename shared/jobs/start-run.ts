@@ -5,8 +5,7 @@ import { httpStatus } from '../aws-errors.js';
 import { DEFAULT_SCAN_CHAINS, MAX_SCAN_CHAINS } from '../config.js';
 import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/format.js';
 import { ConfigError } from '../errors.js';
-import { type InventoryManifest, readManifest } from '../inventory/manifest.js';
-import { verifyDataFiles } from '../inventory/read-rows.js';
+import { dataFileMessages, readRunInventory } from '../inventory/run-inventory.js';
 import { resolveUsableKey } from '../kms/key-service.js';
 import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
 import type { QueueUrls } from '../queues.js';
@@ -106,17 +105,10 @@ export async function startRun(
   const fields = runMessageFields(run, mode);
   if (manifest) {
     // One message per data file: files are read in parallel (docs/large-buckets.md).
-    const messages: InventoryFileMessage[] = manifest.files.map((file, i) => ({
+    const messages: InventoryFileMessage[] = dataFileMessages(manifest).map((file) => ({
       type: 'inventory-file',
       ...fields,
-      page: i + 1,
-      files: manifest.files.length,
-      filesBucket: manifest.filesBucket,
-      fileFormat: manifest.fileFormat as 'CSV' | 'Parquet',
-      columns: manifest.columns,
-      file,
-      rowStart: 0,
-      chunk: 1,
+      ...file,
     }));
     await sendInBatches(deps.sqs, deps.queues.scan, messages);
     return run;
@@ -140,25 +132,6 @@ export function runMessageFields(run: Run, mode: ProtectionMode): RunMessageFiel
     ...(run.keepAcl ? { keepAcl: true } : {}),
     sseCustomerKeyMd5: run.sseCustomerKeyMd5,
   };
-}
-
-/**
- * Reads and checks a run's inventory before anything is recorded: the manifest (and its checksum),
- * the bucket it lists, a format s3-seal reads, at least one data file.
- */
-async function readRunInventory(s3: S3Client, uri: string, bucket: string): Promise<InventoryManifest> {
-  const manifest = await readManifest(s3, uri);
-  if (manifest.sourceBucket !== bucket) {
-    throw new ConfigError(`the inventory lists bucket ${manifest.sourceBucket}, not ${bucket}`);
-  }
-  if (manifest.fileFormat === 'ORC') {
-    throw new ConfigError(
-      'ORC inventory reports are not supported: configure the inventory as CSV or Parquet',
-    );
-  }
-  if (manifest.files.length === 0) throw new ConfigError(`the inventory at ${uri} lists no data files`);
-  await verifyDataFiles(s3, manifest);
-  return manifest;
 }
 
 /** Checks a mode and key as the user typed them and resolves the key to its ARN. */

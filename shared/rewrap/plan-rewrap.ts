@@ -1,8 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { RewrapJob, RewrapPlanPageMessage } from '../jobs/messages.js';
+import { ConfigError } from '../errors.js';
+import { dataFileMessages, readRunInventory } from '../inventory/run-inventory.js';
+import type { RewrapInventoryFileMessage, RewrapJob, RewrapPlanPageMessage } from '../jobs/messages.js';
 import { jobIdFor, sendInBatches } from '../jobs/scan-page.js';
+import { assertBucketReachable } from '../jobs/start-run.js';
 import { KeySummaries, objectsUpTo, sumOfKey, wrapMonth } from '../ledger/key-summaries.js';
 import { allWrapShards, WRAP_KEY_INDEX, wrapKeyOf } from '../ledger/wrap-key.js';
 import { PlanPages } from '../runs/plan-pages.js';
@@ -25,6 +28,11 @@ export interface RewrapPlanInput {
    * existed. Every object becomes a job; the rewrap handler skips those under other keys.
    */
   scan?: boolean;
+  /**
+   * `s3://BUCKET/PATH/manifest.json`: enumerate from this S3 Inventory report instead, one scan
+   * message per data file (docs/large-buckets.md, "`rewrap --inventory`"). Needs `bucket`.
+   */
+  inventory?: string;
   /** Why this run exists (CLI, rotation event, schedule policy), kept on the run record. */
   trigger?: string;
 }
@@ -41,7 +49,7 @@ export interface PlanDeps {
   now?: () => Date;
 }
 
-/** A planned run; `chains`: the index shards whose page chains will find its objects. */
+/** A planned run; `chains`: the index shards (or inventory data files) whose messages will find its objects. */
 export type PlannedRun = Run & { chains: number };
 
 type Target = { bucket: string; key: string };
@@ -50,9 +58,10 @@ type Target = { bucket: string; key: string };
  * What a plan has enqueued, for the CLI: the count once known, or the shard chains still finding
  * objects (the run's `discovered` grows as they go).
  */
-export function describePlanned(run: PlannedRun): string {
-  return run.scanComplete
-    ? `re-wrapping ${run.discovered} object(s)`
+export function describePlanned(run: PlannedRun, source: 'index' | 'inventory' = 'index'): string {
+  if (run.scanComplete) return `re-wrapping ${run.discovered} object(s)`;
+  return source === 'inventory'
+    ? `re-wrapping the objects of ${run.chains} inventory data file(s)`
     : `re-wrapping the objects ${run.chains} index shard chain(s) find`;
 }
 
@@ -88,6 +97,10 @@ export async function planRewrap(
       startedAt: now().toISOString(),
       ...(input.trigger ? { trigger: input.trigger } : {}),
     });
+  if (input.scan && input.inventory) {
+    throw new ConfigError('--scan lists the bucket and --inventory reads a report: give one of them');
+  }
+  if (input.inventory) return planByInventory(deps, { ...input, inventory: input.inventory }, createRun);
   if (input.scan) return planByListing(deps, input, runId, createRun, options.skipEmpty === true);
   const shards = await shardsToPlan(deps, input.fromKeyArn, wrappedBefore);
   if (shards.length === 0 && options.skipEmpty) return undefined;
@@ -148,6 +161,36 @@ export async function shardsToPlan(
     }),
   );
   return confirmed.filter((shard): shard is number => shard !== undefined);
+}
+
+/**
+ * `--inventory`: the report is checked whole (manifest checksum, bucket, every data file's MD5)
+ * before the run is recorded, then one scan message per data file makes its rows rewrap jobs
+ * (rewrapInventoryFilePage), so enumeration runs in parallel and survives any one timeout.
+ */
+async function planByInventory(
+  deps: PlanDeps,
+  input: RewrapPlanInput & { inventory: string },
+  createRun: () => Promise<Run>,
+): Promise<PlannedRun> {
+  if (!deps.s3 || !input.bucket)
+    throw new ConfigError('an --inventory re-wrap needs a bucket (s3://BUCKET/…)');
+  await assertBucketReachable(deps.s3, input.bucket);
+  const manifest = await readRunInventory(deps.s3, input.inventory, input.bucket);
+  const run = await createRun();
+  const wrappedBefore = input.wrappedBefore && new Date(input.wrappedBefore).toISOString();
+  const messages: RewrapInventoryFileMessage[] = dataFileMessages(manifest).map((file) => ({
+    type: 'rewrap-inventory-file',
+    runId: run.runId,
+    bucket: input.bucket!,
+    prefix: input.prefix,
+    fromKeyArn: input.fromKeyArn,
+    toKeyArn: input.toKeyArn,
+    ...(wrappedBefore ? { wrappedBefore } : {}),
+    ...file,
+  }));
+  await sendInBatches(deps.sqs, deps.scanQueueUrl, messages);
+  return { ...run, chains: messages.length };
 }
 
 /** The `--scan` fallback: lists the bucket here and enqueues a job per object, recorded whole. */

@@ -35,4 +35,23 @@ describe('parseScanQueueMessage', () => {
       /fileFormat/,
     );
   });
+
+  it("reads a re-wrap run's inventory data file message by its type, and names what is missing", () => {
+    const { mode: _mode, type: _type, ...file } = inventoryFile;
+    const rewrap = {
+      ...file,
+      type: 'rewrap-inventory-file',
+      fromKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/a',
+      toKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/b',
+    };
+    expect(parseScanQueueMessage(JSON.stringify(rewrap))).toMatchObject({
+      type: 'rewrap-inventory-file',
+      page: 2,
+      prefix: '',
+      rowStart: 0,
+      chunk: 1,
+    });
+    const { toKeyArn: _to, ...noTarget } = rewrap;
+    expect(() => parseScanQueueMessage(JSON.stringify(noTarget))).toThrow(/toKeyArn/);
+  });
 });
