@@ -1,7 +1,7 @@
 /**
  * Benchmarks on the local stack, each contender on a freshly seeded bucket, in one run:
  *   npm run bench [-- --objects N --size BYTES --concurrency C --large BYTES --cost --no-large]
- *                 [-- --only sse-kms,envelope]   (contenders: ceiling, aws-cli, sse-kms, envelope, large)
+ *                 [-- --only sse-kms,envelope]   (contenders: ceiling, aws-cli, sse-kms, envelope, rewrap, large)
  * Prints a table, then one JSON object as the last line. Figures, never assertions.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,7 +29,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-const CONTENDERS = ['ceiling', 'aws-cli', 'sse-kms', 'envelope', 'large'] as const;
+const CONTENDERS = ['ceiling', 'aws-cli', 'sse-kms', 'envelope', 'rewrap', 'large'] as const;
 const only = values.only?.split(',').map((name) => name.trim());
 const unknown = only?.filter((name) => !(CONTENDERS as readonly string[]).includes(name)) ?? [];
 if (unknown.length > 0) {
@@ -69,7 +69,8 @@ function contender(script: string, args: string[]): Promise<Record<string, unkno
     child.stdout.on('data', (d) => {
       out += d;
     });
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the JSON line may still be unread when the process exits.
+    child.on('close', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0) reject(new Error(`${script} exited ${code}: ${last}`));
       else resolve(JSON.parse(last));
@@ -194,6 +195,34 @@ if (!values['no-objects']) {
     ]);
     result[`${mode.replace('-', '')}_ops_per_s`] = run.ops_per_s;
     result[`${mode.replace('-', '')}_p50_ms`] = run.p50_ms;
+  }
+  result.requests_per_object = requests;
+}
+
+if (!values['no-objects'] && runs('rewrap')) {
+  // 5. Re-wraps from key A to key B (the backfill under A inside the contender is not timed).
+  const keyB = (await clients.kms.send(new CreateKeyCommand({ Description: 's3-seal bench B' }))).KeyMetadata!
+    .Arn!;
+  for (const mode of ['sse-kms', 'envelope'] as const) {
+    const name = `rewrap ${mode}`;
+    const run = await contender('rewrap', [
+      await seeded(`rewrap-${mode}`),
+      mode,
+      keyArn,
+      keyB,
+      values.concurrency!,
+    ]);
+    if (run.failed) log(`warning: ${run.failed} objects were not re-wrapped in ${mode}`);
+    requests[name] = run.requests_per_object as Record<string, number>;
+    table.push([
+      `s3-seal ${name} (c=${values.concurrency}x10)`,
+      fmt(run.ops_per_s),
+      fmt(run.p50_ms),
+      fmt(run.p99_ms),
+      `${services(requests[name])}; DynamoDB write units ${writeUnits(requests[name])}`,
+      fmt(run.peak_rss_mb),
+    ]);
+    result[`rewrap_${mode.replace('-', '')}_ops_per_s`] = run.ops_per_s;
   }
   result.requests_per_object = requests;
 }
