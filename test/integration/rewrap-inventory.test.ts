@@ -190,7 +190,10 @@ describe('rewrap --inventory', () => {
     expect(requestsByKey.get('ssec/secret')).toBeUndefined();
     for (const key of ['other/kms', 'plain/1']) {
       expect(requestsByKey.get(key), key).toContain('HeadObjectCommand');
-      expect(requestsByKey.get(key)!.filter((name) => name !== 'HeadObjectCommand'), key).toEqual([]);
+      expect(
+        requestsByKey.get(key)!.filter((name) => name !== 'HeadObjectCommand'),
+        key,
+      ).toEqual([]);
     }
 
     const records = new Map<string, AuditRecord>();
