@@ -223,6 +223,7 @@ if (!values['no-objects'] && runs('rewrap')) {
       fmt(run.peak_rss_mb),
     ]);
     result[`rewrap_${mode.replace('-', '')}_ops_per_s`] = run.ops_per_s;
+    result[`rewrap_${mode.replace('-', '')}_p50_ms`] = run.p50_ms;
   }
   result.requests_per_object = requests;
 }
@@ -274,10 +275,9 @@ if (values.cost && requests['sse-kms']) {
   );
   const costs: Record<string, unknown> = {};
   for (const [name, perObject] of Object.entries(requests)) {
-    const p50 =
-      name === 'sse-kms' || name === 'envelope'
-        ? (result[`${name.replace('-', '')}_p50_ms`] as number) / 1000
-        : undefined;
+    // Lambda time per object for the contenders that run as functions (rewraps: `rewrap_…`).
+    const p50Key = `${name.replace('-', '').replace('rewrap ', 'rewrap_')}_p50_ms`;
+    const p50 = typeof result[p50Key] === 'number' ? (result[p50Key] as number) / 1000 : undefined;
     costs[name] = costPerMillion(perObject, p50);
     console.log(`  ${name.padEnd(10)} ${JSON.stringify(costs[name])}`);
   }

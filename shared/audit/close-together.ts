@@ -1,12 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
+import { batchGetItems, foundItem } from '../ledger/batch-get.js';
 import {
   decisionUpdate,
   finishUpdate,
@@ -208,30 +204,14 @@ export class DynamoDbJobCloser implements JobCloser {
   ): Promise<void> {
     const unknown = pending.filter((i) => !anchors.has(i));
     if (unknown.length === 0) return;
-    const heads = new Map<string, ChainAnchor>();
-    const keys = [
-      ...new Map(
-        unknown.map((i) => {
-          const key = anchorKey(closes[i]!.record.bucket, closes[i]!.record.key);
-          return [key.pk, key] as const;
-        }),
-      ).values(),
-    ];
-    let request: Record<string, unknown>[] | undefined = keys;
-    while (request && request.length > 0) {
-      const out: BatchGetCommandOutput = await this.client.send(
-        new BatchGetCommand({
-          RequestItems: { [this.ledgerTable]: { Keys: request, ConsistentRead: true } },
-        }),
-      );
-      for (const item of out.Responses?.[this.ledgerTable] ?? []) {
-        if (item.head) heads.set(String(item.pk), { head: String(item.head), seq: Number(item.seq) });
-      }
-      request = out.UnprocessedKeys?.[this.ledgerTable]?.Keys;
-      if (request?.length) await sleep(20);
-    }
+    const found = await batchGetItems(
+      this.client,
+      this.ledgerTable,
+      unknown.map((i) => anchorKey(closes[i]!.record.bucket, closes[i]!.record.key)),
+    );
     for (const i of unknown) {
-      anchors.set(i, heads.get(anchorKey(closes[i]!.record.bucket, closes[i]!.record.key).pk));
+      const item = foundItem(found, anchorKey(closes[i]!.record.bucket, closes[i]!.record.key));
+      anchors.set(i, item?.head ? { head: String(item.head), seq: Number(item.seq) } : undefined);
     }
   }
 }

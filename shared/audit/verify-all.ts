@@ -1,9 +1,5 @@
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  paginateScan,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateScan, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '../ledger/batch-get.js';
 import type { RunStore } from '../runs/run-store.js';
 import { displayS3Uri } from '../s3-uri.js';
 import { auditPartitionKey } from './audit-log.js';
@@ -156,14 +152,9 @@ export async function verifyAll(
 
 async function readAnchors(deps: VerifyAllDeps, firsts: ChainedRecord[]): Promise<Map<string, ChainAnchor>> {
   const anchors = new Map<string, ChainAnchor>();
-  let keys = firsts.map((r) => ({ pk: auditPartitionKey(r.bucket, r.key), sk: 'audit' }));
-  while (keys.length > 0) {
-    const out = await deps.dynamo.send(
-      new BatchGetCommand({ RequestItems: { [deps.ledgerTable]: { Keys: keys, ConsistentRead: true } } }),
-    );
-    for (const item of out.Responses?.[deps.ledgerTable] ?? [])
-      if (item.head) anchors.set(item.pk as string, { head: String(item.head), seq: Number(item.seq) });
-    keys = (out.UnprocessedKeys?.[deps.ledgerTable]?.Keys ?? []) as typeof keys;
+  const keys = firsts.map((r) => ({ pk: auditPartitionKey(r.bucket, r.key), sk: 'audit' }));
+  for (const item of (await batchGetItems(deps.dynamo, deps.ledgerTable, keys)).values()) {
+    if (item.head) anchors.set(item.pk as string, { head: String(item.head), seq: Number(item.seq) });
   }
   return anchors;
 }

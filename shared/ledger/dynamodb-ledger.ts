@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GroupCommit, GroupStage } from '../lifecycle/group-commit.js';
+import { BATCH_GET_KEYS, batchGetItems, foundItem } from './batch-get.js';
 import { claimTogether } from './claim-together.js';
 import type {
   ClaimInput,
@@ -36,6 +37,7 @@ export class DynamoDbLedger implements Ledger {
 
   /** Claims of jobs in flight together, sent as one transaction (absent: one request each). */
   private readonly claims?: GroupStage<{ input: ClaimInput; now: Date }, ClaimResult>;
+  private readonly reads?: GroupStage<ObjectRef, LedgerItem | undefined>;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -43,6 +45,9 @@ export class DynamoDbLedger implements Ledger {
     options: { group?: GroupCommit } = {},
   ) {
     this.wraps = new WrapIndexWriter(client, tableName);
+    // The items jobs of one group read (a re-wrap reads its own and the object's `encrypt` item)
+    // share BatchGetItem requests, as their claims share a transaction.
+    this.reads = options.group?.stage((refs) => this.getTogether(refs), { maxItems: BATCH_GET_KEYS });
     this.claims = options.group?.stage(
       (claims) =>
         claimTogether(client, tableName, claims, (claim) => this.claimAlone(claim.input, claim.now)),
@@ -51,10 +56,17 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async get(ref: ObjectRef): Promise<LedgerItem | undefined> {
+    if (this.reads) return this.reads.submit(ref);
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keyOf(ref), ConsistentRead: true }),
     );
     return out.Item as LedgerItem | undefined;
+  }
+
+  /** The items of a group's reads, each as strongly consistent as a lone GetItem. */
+  private async getTogether(refs: ObjectRef[]): Promise<Array<LedgerItem | undefined>> {
+    const found = await batchGetItems(this.client, this.tableName, refs.map(keyOf));
+    return refs.map((ref) => foundItem(found, keyOf(ref)) as LedgerItem | undefined);
   }
 
   async claim(input: ClaimInput, now = new Date()): Promise<ClaimResult> {

@@ -1,10 +1,5 @@
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  paginateQuery,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { RetryableError } from '../errors.js';
+import { type DynamoDBDocumentClient, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from './batch-get.js';
 import { allWrapShards } from './wrap-key.js';
 
 /**
@@ -90,22 +85,8 @@ export class KeySummaries {
 
   /** One key's summary items (shards no process ever counted it on are absent). */
   async forKey(keyArn: string): Promise<KeyShardSummary[]> {
-    let keys: Array<Record<string, unknown>> = allWrapShards().map((shard) => ({
-      pk: summaryPk(shard),
-      sk: keyArn,
-    }));
-    const found: KeyShardSummary[] = [];
-    // BatchGetItem may hand back part of a request as UnprocessedKeys under load: ask again.
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-      const out = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      for (const item of out.Responses?.[this.tableName] ?? []) found.push(fromItem(item));
-      keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      if (attempt > 10 && keys.length > 0)
-        throw new RetryableError('DynamoDB left key summaries unprocessed');
-    }
+    const keys = allWrapShards().map((shard) => ({ pk: summaryPk(shard), sk: keyArn }));
+    const found = [...(await batchGetItems(this.client, this.tableName, keys)).values()].map(fromItem);
     return found.sort((a, b) => a.shard - b.shard);
   }
 }

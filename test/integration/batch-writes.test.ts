@@ -260,6 +260,10 @@ describe('batch-first storage on DynamoDB Local', () => {
     // Claims and closes shared: no per-object index or summary write.
     expect(requests.filter((r) => r === 'TransactWriteItems').length).toBeLessThanOrEqual(3);
     expect(requests.filter((r) => r === 'UpdateItem').length).toBeLessThanOrEqual(1);
+    // Each job reads its own item and the object's `encrypt` item: read together, not one by one
+    // (the one GetItem left is the run's item, which the batch's close reads).
+    expect(requests.filter((r) => r === 'GetItem').length).toBeLessThanOrEqual(1);
+    expect(requests.filter((r) => r === 'BatchGetItem').length).toBeLessThanOrEqual(3);
     const run = (await pipeline.runs.get(runId))!;
     expect(run.counts).toMatchObject({ encrypted: 6, skipped: 0, failed: 0 });
     expect(run.auditRecords).toBe(6);
