@@ -1,8 +1,7 @@
 import { decideRow, type RowRun } from '../inventory/row-decision.js';
 import { type InventoryChunkDeps, type InventoryChunkResult, readInventoryChunk } from './inventory-chunk.js';
-import { splitLargeJobs } from './large-object-route.js';
 import type { EncryptJob, InventoryFileMessage } from './messages.js';
-import { type ScanDeps, sendInBatches } from './scan-page.js';
+import { encryptJobOf, type ScanDeps, sendEncryptJobs } from './scan-page.js';
 
 export { INVENTORY_ROWS_PER_MESSAGE, INVENTORY_SETTLED_PER_MESSAGE } from './inventory-chunk.js';
 
@@ -36,29 +35,9 @@ export async function inventoryFilePage(
       fate: (row, jobId) => {
         const decision = decideRow(row, run);
         if (decision.action !== 'job') return { settle: decision };
-        return {
-          job: {
-            type: 'encrypt',
-            runId: message.runId,
-            jobId,
-            bucket: message.bucket,
-            key: row.key,
-            etag: row.etag,
-            size: row.size,
-            mode: message.mode,
-            keyArn: message.keyArn,
-            format: message.format,
-            upgradeFormat: message.upgradeFormat,
-            keepAcl: message.keepAcl,
-            sseCustomerKeyMd5: message.sseCustomerKeyMd5,
-          },
-        };
+        return { job: encryptJobOf(message, row, jobId) };
       },
-      send: async (jobs) => {
-        const { small, large } = splitLargeJobs(jobs, deps.config.largeObjectBytes);
-        await sendInBatches(deps.sqs, deps.queues.encrypt, small);
-        await sendInBatches(deps.sqs, deps.queues.large, large);
-      },
+      send: (jobs) => sendEncryptJobs(jobs, deps),
     },
     options,
   );

@@ -9,7 +9,7 @@ import type { RunStore } from '../runs/run-store.js';
 import { type ListedObject, listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
 import { splitLargeJobs } from './large-object-route.js';
-import type { EncryptJob, ScanMessage } from './messages.js';
+import type { EncryptJob, RunMessageFields, ScanMessage } from './messages.js';
 
 export interface ScanDeps {
   s3: S3Client;
@@ -73,27 +73,47 @@ export async function enqueueObjects(
   objects: ListedObject[],
   deps: Pick<ScanDeps, 'sqs' | 'queues' | 'config'>,
 ): Promise<number> {
-  const jobs: EncryptJob[] = objects.map((object) => ({
+  const jobs = objects.map((object) =>
+    encryptJobOf(message, object, jobIdFor(message.runId, message.bucket, object.key)),
+  );
+  await sendEncryptJobs(jobs, deps);
+  return jobs.length;
+}
+
+/** The encrypt job of one object of a run, with what the listing (or inventory) showed of it. */
+export function encryptJobOf(
+  run: RunMessageFields,
+  object: { key: string; etag?: string; size?: number },
+  jobId: string,
+): EncryptJob {
+  return {
     type: 'encrypt',
-    runId: message.runId,
-    jobId: jobIdFor(message.runId, message.bucket, object.key),
-    bucket: message.bucket,
+    runId: run.runId,
+    jobId,
+    bucket: run.bucket,
     key: object.key,
     etag: object.etag,
     size: object.size,
-    mode: message.mode,
-    keyArn: message.keyArn,
-    format: message.format,
-    upgradeFormat: message.upgradeFormat,
-    keepAcl: message.keepAcl,
-    sseCustomerKeyMd5: message.sseCustomerKeyMd5,
-  }));
-  // Objects too large for one Lambda invocation go to the large-object queue (docs/architecture.md,
-  // "Large objects").
+    mode: run.mode,
+    keyArn: run.keyArn,
+    format: run.format,
+    upgradeFormat: run.upgradeFormat,
+    keepAcl: run.keepAcl,
+    sseCustomerKeyMd5: run.sseCustomerKeyMd5,
+  };
+}
+
+/**
+ * Sends encrypt jobs to their queue: objects too large for one Lambda invocation go to the
+ * large-object queue (docs/architecture.md, "Large objects").
+ */
+export async function sendEncryptJobs(
+  jobs: EncryptJob[],
+  deps: Pick<ScanDeps, 'sqs' | 'queues' | 'config'>,
+): Promise<void> {
   const { small, large } = splitLargeJobs(jobs, deps.config.largeObjectBytes);
   await sendInBatches(deps.sqs, deps.queues.encrypt, small);
   await sendInBatches(deps.sqs, deps.queues.large, large);
-  return jobs.length;
 }
 
 /** SendMessageBatch takes ten entries; a page of 1000 is 100 requests, sent ten at a time. */

@@ -13,7 +13,7 @@ import { startRun } from '../../shared/jobs/start-run.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
-import { buildInventory, type InventoryEntry } from '../helpers/inventory.js';
+import { writeReportOfBucket } from '../helpers/inventory-report.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 /**
@@ -28,31 +28,8 @@ let keyArn: string;
 const plainKeys = Array.from({ length: 10 }, (_, i) => `data/object ${i}+${i}.txt`);
 
 async function inventoryOfBucket(format: 'CSV' | 'Parquet', keys: string[], tamper = false): Promise<string> {
-  const entries: InventoryEntry[] = [];
-  for (const key of keys) {
-    const head = (await headObject(pipeline.clients.s3, bucket, key))!;
-    entries.push({
-      key,
-      size: head.size,
-      etag: head.etag.replaceAll('"', ''),
-      // What S3 Inventory shows: an envelope is NOT-SSE, its metadata is not in the report.
-      encryptionStatus: head.serverSideEncryption === 'aws:kms' ? 'SSE-KMS' : 'NOT-SSE',
-    });
-  }
-  const { objects, manifestKey } = buildInventory({
-    sourceBucket: bucket,
-    destinationBucket: inventoryBucket,
-    prefix: `${format}-${Date.now()}`,
-    format,
-    entries,
-    rowsPerFile: 5,
-  });
-  for (const [key, bytes] of objects) {
-    const body =
-      tamper && key.includes('/data/part-1') ? Buffer.concat([Buffer.from(bytes), Buffer.from('x')]) : bytes;
-    await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: inventoryBucket, Key: key, Body: body }));
-  }
-  return `s3://${inventoryBucket}/${manifestKey}`;
+  const report = { bucket, reportBucket: inventoryBucket, keys, format, rowsPerFile: 5, tamper };
+  return (await writeReportOfBucket(pipeline.clients.s3, report)).manifest;
 }
 
 async function scanQueueDepth(): Promise<number> {

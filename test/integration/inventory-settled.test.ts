@@ -15,7 +15,7 @@ import { headObject } from '../../shared/s3/object-head.js';
 import { SseCustomerKey } from '../../shared/s3/sse-c-key.js';
 import { runCli } from '../helpers/cli.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
-import { buildInventory, type InventoryEntry } from '../helpers/inventory.js';
+import { writeReportOfBucket } from '../helpers/inventory-report.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 /**
@@ -33,8 +33,6 @@ const plainKeys = ['plain/1', 'plain/2', 'plain/3'];
 const settledKeys = [...sseS3Keys, 'kms/ok', 'ssec/secret'];
 /** Every S3 request the in-process pipeline sends, by the object key it names. */
 const requestsByKey = new Map<string, string[]>();
-
-const STATUS_OF = { AES256: 'SSE-S3', 'aws:kms': 'SSE-KMS' } as const;
 
 beforeAll(async () => {
   pipeline = await startPipeline('inventory-settled');
@@ -73,34 +71,14 @@ beforeAll(async () => {
 });
 
 async function inventoryOfBucket(): Promise<{ manifest: string; etags: Map<string, string> }> {
-  const entries: InventoryEntry[] = [];
-  const etags = new Map<string, string>();
-  for (const key of [...sseS3Keys, ...plainKeys, 'kms/ok', 'env/v3']) {
-    const head = (await headObject(pipeline.clients.s3, bucket, key))!;
-    etags.set(key, head.etag);
-    const sse = head.serverSideEncryption as keyof typeof STATUS_OF | undefined;
-    entries.push({
-      key,
-      size: head.size,
-      etag: head.etag.replaceAll('"', ''),
-      // An envelope is NOT-SSE in a report: its metadata is not there.
-      encryptionStatus: sse ? STATUS_OF[sse] : 'NOT-SSE',
-    });
-  }
-  // HEAD without the customer key is refused; the report shows SSE-C anyway.
-  entries.push({ key: 'ssec/secret', size: 8, etag: 'c0ffee', encryptionStatus: 'SSE-C' });
-  etags.set('ssec/secret', '"c0ffee"');
-  const { objects, manifestKey } = buildInventory({
-    sourceBucket: bucket,
-    destinationBucket: inventoryBucket,
-    prefix: `settled-${Date.now()}`,
+  return writeReportOfBucket(pipeline.clients.s3, {
+    bucket,
+    reportBucket: inventoryBucket,
+    keys: [...sseS3Keys, ...plainKeys, 'kms/ok', 'env/v3'],
     format: 'CSV',
-    entries,
+    // HEAD without the customer key is refused; the report shows SSE-C anyway.
+    extra: [{ key: 'ssec/secret', size: 8, etag: 'c0ffee', encryptionStatus: 'SSE-C' }],
   });
-  for (const [key, bytes] of objects) {
-    await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: inventoryBucket, Key: key, Body: bytes }));
-  }
-  return { manifest: `s3://${inventoryBucket}/${manifestKey}`, etags };
 }
 
 describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', () => {

@@ -14,7 +14,7 @@ import { headObject } from '../../shared/s3/object-head.js';
 import { SseCustomerKey } from '../../shared/s3/sse-c-key.js';
 import { runCli } from '../helpers/cli.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
-import { buildInventory, type InventoryEntry } from '../helpers/inventory.js';
+import { writeReportOfBucket } from '../helpers/inventory-report.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 /**
@@ -35,7 +35,6 @@ const kmsKeys = ['app/kms 0', 'app/kms+1', 'app/kms-2', 'app/kms-3'];
 const envelopeKeys = ['app/env-0', 'app/env-1'];
 /** Every S3 request the in-process pipeline sends, by the object key it names. */
 const requestsByKey = new Map<string, string[]>();
-const STATUS_OF = { AES256: 'SSE-S3', 'aws:kms': 'SSE-KMS' } as const;
 
 const put = (input: Omit<PutObjectCommandInput, 'Bucket'>) =>
   pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, ...input }));
@@ -81,33 +80,16 @@ beforeAll(async () => {
 
 /** A report of the bucket as it is now (two data files), written where S3 would put it. */
 async function inventoryOfBucket(format: 'CSV' | 'Parquet', tamper = false): Promise<string> {
-  const entries: InventoryEntry[] = [];
-  for (const key of [...kmsKeys, ...envelopeKeys, 'other/kms', 'plain/1', 'later/stale']) {
-    const head = (await headObject(pipeline.clients.s3, bucket, key))!;
-    const sse = head.serverSideEncryption as keyof typeof STATUS_OF | undefined;
-    entries.push({
-      key,
-      size: head.size,
-      etag: head.etag.replaceAll('"', ''),
-      // An envelope is NOT-SSE in a report: its metadata is not there.
-      encryptionStatus: sse ? STATUS_OF[sse] : 'NOT-SSE',
-    });
-  }
-  entries.push({ key: 'ssec/secret', size: 8, etag: 'c0ffee', encryptionStatus: 'SSE-C' });
-  const { objects, manifestKey } = buildInventory({
-    sourceBucket: bucket,
-    destinationBucket: inventoryBucket,
-    prefix: `${format}-${Date.now()}`,
+  const { manifest } = await writeReportOfBucket(pipeline.clients.s3, {
+    bucket,
+    reportBucket: inventoryBucket,
+    keys: [...kmsKeys, ...envelopeKeys, 'other/kms', 'plain/1', 'later/stale'],
     format,
-    entries,
     rowsPerFile: 5,
+    extra: [{ key: 'ssec/secret', size: 8, etag: 'c0ffee', encryptionStatus: 'SSE-C' }],
+    tamper,
   });
-  for (const [key, bytes] of objects) {
-    const body =
-      tamper && key.includes('/data/part-1') ? Buffer.concat([Buffer.from(bytes), Buffer.from('x')]) : bytes;
-    await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: inventoryBucket, Key: key, Body: body }));
-  }
-  return `s3://${inventoryBucket}/${manifestKey}`;
+  return manifest;
 }
 
 async function scanQueueDepth(): Promise<number> {
