@@ -49,8 +49,8 @@ const markerOf = (message: InventoryChunkMessage) => message.page * CHUNKS_PER_F
 /**
  * Reads one chunk of an S3 Inventory data file for a run (docs/large-buckets.md): its MD5 is
  * checked against the manifest before any row is used; each current row under the run's prefix
- * is settled or becomes a job, as `plan` says; delete markers, noncurrent versions and other
- * prefixes are passed over.
+ * is settled or becomes a job, as the run's {@link RowPlan} says; delete markers, noncurrent
+ * versions and other prefixes are passed over.
  *
  * A file of more than {@link INVENTORY_ROWS_PER_MESSAGE} rows (or {@link
  * INVENTORY_SETTLED_PER_MESSAGE} settled ones) continues in a next message for the same file.
