@@ -47,4 +47,24 @@ describe('process output', () => {
     expect(out.stderr.length).toBe(BYTES + '\nfault-stats {}\n'.length);
     expect(out.stderr.endsWith('\nfault-stats {}\n')).toBe(true);
   }, 20_000);
+
+  it('exitAfterOutput still exits with its code when the reader has gone away (EPIPE)', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { exitAfterOutput } from ${JSON.stringify(module)};\nprocess.stdout.write('x'.repeat(${BYTES})); await exitAfterOutput(3);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(3);
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+  }, 20_000);
 });
