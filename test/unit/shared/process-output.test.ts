@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 const module = fileURLToPath(new URL('../../../shared/process-output.ts', import.meta.url));
 const BYTES = 1_000_000;
 
-/** Runs `body` in a child (tsx) and reads its stdout and stderr only after a pause, as a busy reader does. */
-async function outputOf(body: string): Promise<{ stdout: number; stderr: string; code: number | null }> {
-  const child = spawn(
+/** Starts `body` in a child (tsx) that has this module's functions, its stdout and stderr piped. */
+const childRunning = (body: string) =>
+  spawn(
     process.execPath,
     [
       '--import',
@@ -18,6 +18,10 @@ async function outputOf(body: string): Promise<{ stdout: number; stderr: string;
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+
+/** Runs `body` in a child and reads its stdout and stderr only after a pause, as a busy reader does. */
+async function outputOf(body: string): Promise<{ stdout: number; stderr: string; code: number | null }> {
+  const child = childRunning(body);
   child.stdout.pause();
   child.stderr.pause();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -49,17 +53,7 @@ describe('process output', () => {
   }, 20_000);
 
   it('exitAfterOutput still exits with its code when the reader has gone away (EPIPE)', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `import { exitAfterOutput } from ${JSON.stringify(module)};\nprocess.stdout.write('x'.repeat(${BYTES})); await exitAfterOutput(3);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = childRunning(`process.stdout.write('x'.repeat(${BYTES})); await exitAfterOutput(3);`);
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
