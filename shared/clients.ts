@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from './config.js';
-import { addFaultMiddleware } from './fault-middleware.js';
+import { addFaultMiddleware, holdCrashesDuringUploads } from './fault-middleware.js';
 import { faultsFor } from './faults.js';
 
 /** The AWS SDK clients s3-seal uses, built once per process and injected everywhere else. */
@@ -36,6 +36,7 @@ export function createClients(config: Pick<Config, 's3ForcePathStyle' | 'faults'
     const faults = faultsFor(config.faults);
     addFaultMiddleware(clients.kms, faults, { name: 'ThrottlingException', status: 400 });
     addFaultMiddleware(clients.s3, faults, { name: 'SlowDown', status: 503 });
+    holdCrashesDuringUploads(clients.s3, faults);
   }
   return clients;
 }

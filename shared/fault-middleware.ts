@@ -28,3 +28,32 @@ export function addFaultMiddleware(
     { step: 'finalizeRequest', priority: 'low', name: 'injectFaults' },
   );
 }
+
+/** S3 operations that upload an object's bytes: a process that dies during one cuts its body off. */
+const BODY_WRITES = new Set(['PutObjectCommand', 'UploadPartCommand']);
+
+/**
+ * Counts this client's uploads in flight on `faults`, so an injected crash that would end the
+ * process waits for a moment when none is: LocalStack can corrupt the object an upload was
+ * replacing when its client vanishes mid-body (its later GETs all reset the connection), which S3
+ * never does (a PutObject is atomic). A crash between requests still stands for a Lambda that
+ * dies mid-upload: on S3 that upload simply did not happen.
+ */
+export function holdCrashesDuringUploads(
+  // biome-ignore lint/suspicious/noExplicitAny: any SDK v3 client's stack
+  client: { middlewareStack: MiddlewareStack<any, any> },
+  faults: Faults,
+): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!BODY_WRITES.has(String(context.commandName))) return next(args);
+      faults.uploadsInFlight++;
+      try {
+        return await next(args);
+      } finally {
+        faults.uploadsInFlight--;
+      }
+    },
+    { step: 'initialize', name: 'holdCrashesDuringUploads' },
+  );
+}

@@ -55,6 +55,8 @@ export function parseFaultSpec(spec: string): FaultSpec {
  */
 export class Faults {
   readonly injected: Record<FaultKind, number> = { ...NO_FAULTS };
+  /** S3 uploads this process has in flight (holdCrashesDuringUploads): a crash that exits waits for none. */
+  uploadsInFlight = 0;
 
   constructor(
     private readonly armed: Partial<Record<FaultPoint, number>> = {},
@@ -80,6 +82,8 @@ export class Faults {
   check(point: FaultPoint): void {
     const rate = this.armed[point];
     if (rate === undefined || rate <= 0 || this.random() >= rate) return;
+    // Passed over, not counted: exiting now would cut an upload's body off (see holdCrashesDuringUploads).
+    if (this.onCrash === 'exit' && this.uploadsInFlight > 0) return;
     this.injected.crash++;
     if (this.onCrash === 'exit') {
       writeNow(process.stderr.fd, `fault: crash at ${point}\nfault-stats ${JSON.stringify(this.injected)}\n`);
