@@ -33,11 +33,11 @@ export function addFaultMiddleware(
 const BODY_WRITES = new Set(['PutObjectCommand', 'UploadPartCommand']);
 
 /**
- * Counts this client's uploads in flight on `faults`, so an injected crash that would end the
- * process waits for a moment when none is: LocalStack can corrupt the object an upload was
- * replacing when its client vanishes mid-body (its later GETs all reset the connection), which S3
- * never does (a PutObject is atomic). A crash between requests still stands for a Lambda that
- * dies mid-upload: on S3 that upload simply did not happen.
+ * Counts this client's uploads in flight on `faults`, so that an injected crash that would end
+ * the process while one is in flight is passed over (Faults.check). LocalStack can corrupt the
+ * object an upload was replacing when its client vanishes mid-body (its later GETs all reset the
+ * connection); S3 never does (a PutObject is atomic). Crashes between requests still stand for a
+ * Lambda that dies mid-upload: on S3 such an upload simply did not happen.
  */
 export function holdCrashesDuringUploads(
   // biome-ignore lint/suspicious/noExplicitAny: any SDK v3 client's stack
