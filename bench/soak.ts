@@ -179,7 +179,7 @@ console.log(
   `objects            ${check.objects} (${overwritten.size} overwritten by the writer during the run)`,
 );
 console.log(
-  `faults injected    crash ${workers.stats.faults.crash}, duplicate ${workers.stats.faults.duplicate}, throttle ${workers.stats.faults.throttle}, slow ${workers.stats.faults.slow}, batch retried ${workers.stats.faults.batchretry}`,
+  `faults injected    crash ${workers.stats.faults.crash}, duplicate ${workers.stats.faults.duplicate}, throttle ${workers.stats.faults.throttle}, slow ${workers.stats.faults.slow}, batch retried ${workers.stats.faults.batchretry}; ${workers.stats.crashesHeld} crash draws held (an upload mid-body)`,
 );
 console.log(`worker restarts    ${workers.stats.restarts}`);
 console.log(`outcomes           ${JSON.stringify({ ...final.counts, reasons: undefined })}`);
@@ -197,6 +197,7 @@ console.log(
     objects: check.objects,
     overwritten: overwritten.size,
     faults: workers.stats.faults,
+    crashes_held: workers.stats.crashesHeld,
     restarts: workers.stats.restarts,
     counts: final.counts,
     audit_records: check.auditRecords,

@@ -57,6 +57,8 @@ export class Faults {
   readonly injected: Record<FaultKind, number> = { ...NO_FAULTS };
   /** S3 uploads this process has in flight (holdCrashesDuringUploads): a crash that exits waits for none. */
   uploadsInFlight = 0;
+  /** Crashes drawn but passed over because an upload was mid-body: reported, so lost coverage shows. */
+  crashesHeld = 0;
 
   constructor(
     private readonly armed: Partial<Record<FaultPoint, number>> = {},
@@ -82,14 +84,22 @@ export class Faults {
   check(point: FaultPoint): void {
     const rate = this.armed[point];
     if (rate === undefined || rate <= 0 || this.random() >= rate) return;
-    // Passed over, not counted: exiting now would cut an upload's body off (see holdCrashesDuringUploads).
-    if (this.onCrash === 'exit' && this.uploadsInFlight > 0) return;
+    // Passed over: exiting now would cut an upload's body off (see holdCrashesDuringUploads).
+    if (this.onCrash === 'exit' && this.uploadsInFlight > 0) {
+      this.crashesHeld++;
+      return;
+    }
     this.injected.crash++;
     if (this.onCrash === 'exit') {
-      writeNow(process.stderr.fd, `fault: crash at ${point}\nfault-stats ${JSON.stringify(this.injected)}\n`);
+      writeNow(process.stderr.fd, `fault: crash at ${point}\n${this.report()}\n`);
       process.exit(70);
     }
     throw new InjectedCrashError(point);
+  }
+
+  /** The `fault-stats` line a process prints as it ends: what it injected, and the crashes it held. */
+  report(): string {
+    return `fault-stats ${JSON.stringify({ ...this.injected, crashHeld: this.crashesHeld })}`;
   }
 
   /** Whether to inject `kind` now (duplicate, throttle, slow); counts what it injects. */

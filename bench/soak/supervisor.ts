@@ -4,6 +4,8 @@ import { type FaultKind, NO_FAULTS } from '../../shared/faults.js';
 export interface SupervisorStats {
   restarts: number;
   faults: Record<FaultKind, number>;
+  /** Crashes the workers drew but passed over, an upload being mid-body (shared/fault-middleware.ts). */
+  crashesHeld: number;
 }
 
 /**
@@ -20,7 +22,7 @@ export function superviseWorkers(options: {
   command?: string[];
 }) {
   const command = options.command ?? ['bin/s3-seal.js', 'worker'];
-  const stats: SupervisorStats = { restarts: 0, faults: { ...NO_FAULTS } };
+  const stats: SupervisorStats = { restarts: 0, faults: { ...NO_FAULTS }, crashesHeld: 0 };
   const children = new Set<ChildProcess>();
   let stopping = false;
 
@@ -38,9 +40,12 @@ export function superviseWorkers(options: {
       for (const line of lines) {
         // Each worker reports what it injected when it exits, by crash or by SIGTERM.
         if (line.startsWith('fault-stats ')) {
-          const counts = JSON.parse(line.slice('fault-stats '.length)) as Record<FaultKind, number>;
+          const counts = JSON.parse(line.slice('fault-stats '.length)) as Partial<
+            Record<FaultKind | 'crashHeld', number>
+          >;
           for (const kind of Object.keys(stats.faults) as FaultKind[])
             stats.faults[kind] += counts[kind] ?? 0;
+          stats.crashesHeld += counts.crashHeld ?? 0;
         }
       }
     });

@@ -96,7 +96,7 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
     `worker: stopped after ${stats.messages} messages, ${stats.failed} failed` +
       (released > 0 ? `; released ${released} claim(s) of jobs stopped in flight` : ''),
   );
-  if (faults.enabled) console.error(`fault-stats ${JSON.stringify(faults.injected)}`);
+  if (faults.enabled) console.error(faults.report());
   // A graceful stop (every batch in hand finished) is a worker's normal end; a forced one is not.
   return abandon.signal.aborted ? (interrupt.exitCode ?? 1) : 0;
 }

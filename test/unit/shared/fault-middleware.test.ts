@@ -28,11 +28,16 @@ describe('holdCrashesDuringUploads', () => {
     expect(faults.uploadsInFlight).toBe(0);
   });
 
-  it('passes over (and does not count) a crash that would end the process while an upload is in flight', () => {
+  it('passes over a crash that would end the process while an upload is in flight, and reports it held', () => {
     const faults = new Faults({ 'after-s3-write': 1 }, () => 0, { ...NO_FAULTS }, 'exit');
     faults.uploadsInFlight = 1;
     expect(() => faults.check('after-s3-write')).not.toThrow();
     expect(faults.injected.crash).toBe(0);
+    expect(faults.crashesHeld).toBe(1);
+    expect(JSON.parse(faults.report().slice('fault-stats '.length))).toMatchObject({
+      crash: 0,
+      crashHeld: 1,
+    });
     // A crash that throws (in-process tests) is not held: it ends nothing but its own job.
     const throwing = new Faults({ 'after-s3-write': 1 }, () => 0, { ...NO_FAULTS }, 'throw');
     throwing.uploadsInFlight = 1;

@@ -13,7 +13,7 @@ const standIn = `
 const { writeFileSync } = require('node:fs');
 process.on('SIGTERM', () => {
   for (let i = 0; i < 300; i++) process.stderr.write('worker: a long goodbye line to fill the pipe ' + i + '\\n');
-  process.stderr.write('fault-stats ' + JSON.stringify({ batchretry: 1, duplicate: 2 }) + '\\n');
+  process.stderr.write('fault-stats ' + JSON.stringify({ batchretry: 1, duplicate: 2, crashHeld: 4 }) + '\\n');
   clearInterval(alive); // ends with its output flushed (test/unit/shared/process-output.test.ts)
 });
 const alive = setInterval(() => undefined, 1000);
@@ -41,6 +41,7 @@ describe('superviseWorkers', () => {
     await workers.stop();
     expect(workers.stats.faults.batchretry).toBe(3);
     expect(workers.stats.faults.duplicate).toBe(6);
+    expect(workers.stats.crashesHeld).toBe(12);
     expect(workers.stats.restarts).toBe(0);
   });
 });
