@@ -1,21 +1,48 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createEncryptHandler, type EncryptHandlerDeps } from '../functions/encrypt/handler.js';
+import { z } from 'zod';
+import type { EncryptHandlerDeps } from '../functions/encrypt/handler.js';
 import { once } from '../functions/lazy.js';
 import { objectJobDeps } from '../functions/object-job-deps.js';
+import { createObjectJobHandler } from '../functions/object-job-handler.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
+import { encryptObject } from '../shared/jobs/encrypt-object.js';
+import { EncryptJobSchema, RewrapJobSchema } from '../shared/jobs/messages.js';
 import { logger } from '../shared/logger.js';
+import { type RewrapDeps, rewrapObject } from '../shared/rewrap/rewrap-object.js';
 import { describeLargeObject, LargeObjectProgress } from '../shared/runs/large-object-progress.js';
 import { workerSseCustomerKey } from '../shared/s3/sse-c-key-source.js';
 
+/** A large-object queue message: an encrypt job or a rewrap job, told apart by `type`. */
+export const LargeObjectJobSchema = z.discriminatedUnion('type', [EncryptJobSchema, RewrapJobSchema]);
+export type LargeObjectJob = z.infer<typeof LargeObjectJobSchema>;
+
+type LargeObjectHandlerDeps = EncryptHandlerDeps & RewrapDeps;
+
 /**
  * The large-object queue's consumer (docs/large-buckets.md, "The large-object route"): the encrypt
- * job logic with the role of serving large objects, run only by `s3-seal worker` and local runs,
- * never deployed as a Lambda. Its progress goes to the worker's output as parts land, and beside
- * the run record for `s3-seal status`.
+ * and rewrap job logic with the role of serving large objects, run only by `s3-seal worker` and
+ * local runs, never deployed as a Lambda. Its progress goes to the worker's output as parts land,
+ * and beside the run record for `s3-seal status`.
  */
-export const largeObjectJobHandler = createEncryptHandler(
-  once(async (): Promise<EncryptHandlerDeps> => {
+export function createLargeObjectHandler(
+  deps: () => Promise<LargeObjectHandlerDeps> | LargeObjectHandlerDeps,
+) {
+  return createObjectJobHandler<LargeObjectJob, LargeObjectHandlerDeps>(
+    {
+      name: 'large object',
+      doneMessage: (job) => (job.type === 'rewrap' ? 'rewrap done' : 'job done'),
+      schema: LargeObjectJobSchema,
+      run: (job, jobDeps) =>
+        job.type === 'rewrap' ? rewrapObject(job, jobDeps) : encryptObject(job, jobDeps),
+      sizeOf: (job) => job.size,
+    },
+    deps,
+  );
+}
+
+export const largeObjectJobHandler = createLargeObjectHandler(
+  once(async (): Promise<LargeObjectHandlerDeps> => {
     const deps = await objectJobDeps('large');
     const { clients, config } = handlerRuntime();
     const progress = new LargeObjectProgress(clients.dynamo, config.ledgerTable);

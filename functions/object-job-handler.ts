@@ -30,8 +30,11 @@ export interface ObjectJobHandlerDeps {
 export interface ObjectJobKind<J extends { runId: string; jobId: string; bucket: string; key: string }, D> {
   /** For logs: `encrypt`, `rewrap`. */
   name: string;
-  /** The log message of a finished record (`job done`, `rewrap done`: log queries depend on it). */
-  doneMessage: string;
+  /**
+   * The log message of a finished record (`job done`, `rewrap done`: log queries depend on it); a
+   * queue that carries several kinds (the large-object queue) names it per job.
+   */
+  doneMessage: string | ((job: J) => string);
   schema: z.ZodType<J>;
   run: (job: J, deps: D & { deadline?: JobDeadline }) => Promise<JobResult>;
   /** The object's size when the message carries it: checked against the deadline before starting. */
@@ -62,7 +65,8 @@ export function createObjectJobHandler<
         deadline?.assertCanFinish(estimateWorkMs(size, 'copy'), `${kind.name} of ${job.key}`);
         const run = () => kind.run(job, jobDeps);
         const result = await (resolved.group ? resolved.group.run(run) : run());
-        logger.info(kind.doneMessage, {
+        const done = typeof kind.doneMessage === 'string' ? kind.doneMessage : kind.doneMessage(job);
+        logger.info(done, {
           runId: job.runId,
           jobId: job.jobId,
           bucket: job.bucket,

@@ -9,10 +9,19 @@ import { createObjectJobHandler, type ObjectJobHandlerDeps } from '../object-job
 
 export type RewrapHandlerDeps = RewrapDeps & ObjectJobHandlerDeps;
 
-/** The rewrap queue consumer: one object's data key re-wrapped per record. */
+/**
+ * The rewrap queue consumer: one object's data key re-wrapped per record; an object too large to
+ * copy within the function's time budget is handed to the large-object queue (docs/large-buckets.md).
+ */
 export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | RewrapHandlerDeps) {
   return createObjectJobHandler(
-    { name: 'rewrap', doneMessage: 'rewrap done', schema: RewrapJobSchema, run: rewrapObject },
+    {
+      name: 'rewrap',
+      doneMessage: 'rewrap done',
+      schema: RewrapJobSchema,
+      run: rewrapObject,
+      sizeOf: (job) => job.size,
+    },
     deps,
   );
 }

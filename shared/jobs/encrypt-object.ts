@@ -17,7 +17,7 @@ import { headObject, type ObjectHead } from '../s3/object-head.js';
 import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
-import { type LargeObjectDeps, routeLargeObject } from './large-object-route.js';
+import { type LargeObjectDeps, protectionMovesData, routeLargeObject } from './large-object-route.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject, type WriteResult } from './protect-object.js';
 import { migrationKeyFor, sseCustomerKeyProblem } from './sse-c-job.js';
@@ -113,7 +113,12 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     if (sealsEnvelope && (await hasInstructionFile(head))) return decided('SKIPPED', 'has-instruction-file');
     // An object too large for one Lambda invocation, now that its size and write method are known,
     // is handed to the large-object queue before any claim (docs/architecture.md, "Large objects").
-    const routedNow = await routeLargeObject(job, deps.largeObjects, head, decision.method);
+    const routedNow = await routeLargeObject(
+      job,
+      deps.largeObjects,
+      head,
+      protectionMovesData(decision.method),
+    );
     if (routedNow) return { action: 'handed-off', result: routedNow };
     return protectPlan(head, decision.method, sealsEnvelope);
   }

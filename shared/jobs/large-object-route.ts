@@ -2,21 +2,21 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ProtectMethod } from '../compliance.js';
 import type { ObjectRef } from '../ledger/ledger.js';
 import type { RecordedUpload, UploadLedger } from '../ledger/upload-state.js';
+import type { JobResult } from '../lifecycle/job-result.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { queueBody } from '../sqs-text.js';
-import type { JobResult } from './encrypt-object.js';
 import type { EncryptJob } from './messages.js';
 
 /**
- * What an encrypt handler does with large objects (docs/architecture.md, "Large objects"):
- * the Lambda handlers `route` them to the large-object queue; only `s3-seal worker`, serving that
- * queue, `serve`s them.
+ * What an object job handler (encrypt, rewrap) does with large objects (docs/architecture.md,
+ * "Large objects"): the Lambda handlers `route` them to the large-object queue; only
+ * `s3-seal worker`, serving that queue, `serve`s them.
  */
 export type LargeObjectRole =
   | { serves: false; thresholdBytes: number; sqs: SQSClient; queueUrl: string }
   | { serves: true };
 
-/** What the encrypt job takes for large objects (docs/architecture.md, "Large objects"). */
+/** What an object job takes for large objects (docs/architecture.md, "Large objects"). */
 export interface LargeObjectDeps {
   /** Lambda handlers route large objects to the large-object queue; its worker serves them. */
   largeObjects?: LargeObjectRole;
@@ -60,25 +60,38 @@ export function splitLargeJobs(
 /** UpdateObjectEncryption moves no bytes: its time does not grow with the object's size. */
 const MOVES_NO_DATA: ReadonlySet<ProtectMethod> = new Set(['update-encryption']);
 
+/** Whether protecting an object this way moves its bytes (through the function or inside S3). */
+export function protectionMovesData(method: ProtectMethod): boolean {
+  return !MOVES_NO_DATA.has(method);
+}
+
+/** What routing reads of a job message, whichever queue it came from (encrypt or rewrap). */
+export interface RoutableJob {
+  key: string;
+  large?: true;
+  size?: number;
+  etag?: string;
+}
+
 /**
- * The encrypt handler's hook: hands a job that belongs on the large-object route to that queue,
- * before any claim or write, and returns the result the handler reports (not counted: the worker
- * that does the job counts it). Without `head` it decides from the message (its marker, or the size
- * the listing saw); with `head` from what S3 shows now, for a protection that moves the bytes.
- * Returns undefined when this handler does the job itself.
+ * An object job handler's hook (encrypt, rewrap): hands a job that belongs on the large-object
+ * route to that queue, before any claim or write, and returns the result the handler reports (not
+ * counted: the worker that does the job counts it). Without `head` it decides from the message
+ * (its marker, or the size the listing saw); with `head` from what S3 shows now, when the planned
+ * write moves the object's bytes (`movesData`). Returns undefined when this handler does the job.
  */
-export async function routeLargeObject(
-  job: EncryptJob,
+export async function routeLargeObject<J extends RoutableJob>(
+  job: J,
   role: LargeObjectRole | undefined,
   head?: ObjectHead,
-  method?: ProtectMethod,
+  movesData = true,
 ): Promise<JobResult | undefined> {
   if (!role || role.serves) return undefined;
   const large = head
-    ? isLargeObject(head.size, role.thresholdBytes) && !(method && MOVES_NO_DATA.has(method))
+    ? movesData && isLargeObject(head.size, role.thresholdBytes)
     : job.large === true || isLargeObject(job.size, role.thresholdBytes);
   if (!large) return undefined;
-  const routed: EncryptJob = { ...job, large: true, ...(head ? { size: head.size, etag: head.etag } : {}) };
+  const routed: J = { ...job, large: true, ...(head ? { size: head.size, etag: head.etag } : {}) };
   await role.sqs.send(new SendMessageCommand({ QueueUrl: role.queueUrl, MessageBody: queueBody(routed) }));
   return { outcome: 'duplicate', detail: 'handed to the large-object queue' };
 }

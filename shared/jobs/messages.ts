@@ -137,6 +137,14 @@ export const RewrapJobSchema = z.object({
    * an object the ledger shows wrapped since then is already done.
    */
   wrappedBefore: z.string().datetime().optional(),
+  /** The size and ETag the handler's HEAD saw when it routed the job (informational). */
+  size: z.number().int().min(0).optional(),
+  etag: z.string().optional(),
+  /**
+   * Routed to the large-object queue (docs/large-buckets.md): only `s3-seal worker` does this job;
+   * a rewrap Lambda that receives it hands it back there untouched.
+   */
+  large: z.literal(true).optional(),
 });
 export type RewrapJob = z.infer<typeof RewrapJobSchema>;
 

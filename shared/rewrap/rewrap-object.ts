@@ -3,7 +3,9 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import type { Config } from '../config.js';
 import { classifyClientSide, type Envelope, wrappedKeyName } from '../envelope/format.js';
+import { type LargeObjectDeps, routeLargeObject } from '../jobs/large-object-route.js';
 import type { RewrapJob } from '../jobs/messages.js';
+import { uploadTracker } from '../jobs/upload-tracker.js';
 import type { LedgerItem, ObjectRef } from '../ledger/ledger.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
 import type { WrapMove } from '../lifecycle/job-closer.js';
@@ -21,7 +23,7 @@ import { headObject, type ObjectHead } from '../s3/object-head.js';
 import { moveToKmsKey } from '../s3/update-encryption.js';
 import { type DataKeyRewrap, rewrapDataKey } from './rewrap-data-key.js';
 
-export interface RewrapDeps extends LifecycleDeps {
+export interface RewrapDeps extends LifecycleDeps, LargeObjectDeps {
   s3: S3Client;
   kms: KMSClient;
   config: Pick<
@@ -54,6 +56,10 @@ type Rewrapped =
  * are the same (a rotation), and the retry closes the job without writing again.
  */
 export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<JobResult> {
+  // A job marked for the large-object queue goes back there before any request (docs/large-buckets.md,
+  // "The large-object route").
+  const routed = await routeLargeObject(job, deps.largeObjects);
+  if (routed) return routed;
   return runObjectJob(rewrapOperation(job, deps), deps);
 }
 
@@ -64,6 +70,27 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
     multipartThresholdBytes: deps.config.copyMultipartThresholdBytes,
     partSizeBytes: deps.config.copyPartSizeBytes,
   };
+  const jobRef: ObjectRef = { bucket: job.bucket, key: job.key, operation: 'rewrap' };
+  /**
+   * Keeps a multipart copy's upload id and progress on the job's claimed item, to resume or abort it
+   * after a crash. `target` names what the copy writes: an upload is resumed only towards the same.
+   */
+  const tracked = (owner: string, head: ObjectHead, target: string) =>
+    deps.uploads &&
+    uploadTracker(
+      deps.uploads,
+      {
+        ref: jobRef,
+        owner,
+        runId: job.runId,
+        leaseSeconds: deps.config.leaseSeconds,
+        sourceEtag: head.etag,
+        sourceVersionId: head.versionId,
+        kind: 'copy',
+        target,
+      },
+      { onProgress: deps.onUploadProgress },
+    );
   /** The rotation index (the object's `encrypt` item) learns which key wraps it now. */
   const recordWrap = (resultEtag: string) => () =>
     deps.ledger.recordWrap(
@@ -82,7 +109,20 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
   const settled = (head: ObjectHead, reason: string) =>
     decided(head, 'COMPLIANT', reason, recordWrap(head.etag));
 
+  /**
+   * What to do with the object; a write too large for this function's time budget is handed to
+   * the large-object queue before its claim (docs/large-buckets.md, "The large-object route").
+   */
   async function decide(head: ObjectHead): Promise<Plan<Rewrapped>> {
+    const plan = await decideObject(head);
+    if (plan.action !== 'write') return plan;
+    // UpdateObjectEncryption changes the key in place: no bytes move, whatever the size.
+    const movesData = !(plan.method === 'move-kms-key' && deps.config.useUpdateObjectEncryption);
+    const routed = await routeLargeObject(job, deps.largeObjects, head, movesData);
+    return routed ? { action: 'handed-off', result: routed } : plan;
+  }
+
+  async function decideObject(head: ObjectHead): Promise<Plan<Rewrapped>> {
     const clientSide = classifyClientSide(head.metadata);
     if (clientSide.kind === 'readable') return decideEnvelope(head, clientSide.envelope);
     if (clientSide.kind === 'unreadable') return decided(head, 'SKIPPED', 'unreadable-client-side-format');
@@ -109,14 +149,18 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       // A metadata-only copy still copies the object's bytes inside S3.
       estimateMs: estimateWorkMs(head.size, 'copy'),
       audit: { keyArn: job.toKeyArn },
-      write: async () => {
+      write: async ({ owner }) => {
         const rewrapped = await rewrapDataKey(deps.kms, envelope, job.fromKeyArn, job.toKeyArn);
         if (rewrapped.kind === 'settled') return rewrapped;
         const { wrappedKey } = rewrapped;
-        await deps.ledger.recordPendingWrap(indexRef, digestOf(wrappedKey), now());
+        const digest = digestOf(wrappedKey);
+        await deps.ledger.recordPendingWrap(indexRef, digest, now());
         const written = await copyInPlace(deps.s3, head, sameServerSideEncryption(head), {
           ...copyOptions,
           replaceMetadata: { ...head.metadata, [wrappedKeyEntry]: wrappedKey },
+          // Each attempt's ReEncrypt gives a new wrapped key: a crashed attempt's upload carries
+          // another one in its metadata, so it is aborted, never completed.
+          multipart: tracked(owner, head, `rewrap:${job.toKeyArn}:${digest}`),
         });
         return {
           kind: 'written',
@@ -155,12 +199,16 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       method: 'move-kms-key',
       estimateMs: estimateWorkMs(head.size, 'copy'),
       audit: { keyArn: job.toKeyArn },
-      write: async () => {
+      write: async ({ owner }) => {
         const written = await moveToKmsKey(
           deps.s3,
           head,
           { kmsKeyArn: job.toKeyArn, bucketKeyEnabled: head.bucketKeyEnabled ?? true },
-          { ...copyOptions, useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption },
+          {
+            ...copyOptions,
+            useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption,
+            multipart: tracked(owner, head, `rewrap:${job.toKeyArn}`),
+          },
         );
         return { kind: 'written', etag: written.etag, fromKeyArn };
       },

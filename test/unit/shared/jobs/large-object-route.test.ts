@@ -2,10 +2,11 @@ import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   isLargeObject,
+  protectionMovesData,
   routeLargeObject,
   splitLargeJobs,
 } from '../../../../shared/jobs/large-object-route.js';
-import type { EncryptJob } from '../../../../shared/jobs/messages.js';
+import type { EncryptJob, RewrapJob } from '../../../../shared/jobs/messages.js';
 import type { ObjectHead } from '../../../../shared/s3/object-head.js';
 
 const queueUrl = 'http://sqs.local/000000000000/s3-seal-large';
@@ -77,25 +78,59 @@ describe('routeLargeObject', () => {
   });
 
   it('hands a job over when HEAD shows the object large, with the size and ETag it saw', async () => {
-    expect(await routeLargeObject(job('a', 5), route(), head(5000), 'envelope')).toBeDefined();
+    expect(await routeLargeObject(job('a', 5), route(), head(5000))).toBeDefined();
     expect(sentJobs()).toEqual([{ ...job('a', 5000), etag: '"e2"', large: true }]);
   });
 
   it('keeps small objects, and UpdateObjectEncryption (no bytes move) of any size', async () => {
     expect(await routeLargeObject(job('a'), route())).toBeUndefined();
-    expect(await routeLargeObject(job('a'), route(), head(100), 'copy-in-place')).toBeUndefined();
-    expect(await routeLargeObject(job('a'), route(), head(5000), 'update-encryption')).toBeUndefined();
+    expect(await routeLargeObject(job('a'), route(), head(100), true)).toBeUndefined();
+    expect(await routeLargeObject(job('a'), route(), head(5000), false)).toBeUndefined();
     expect(sentJobs()).toEqual([]);
   });
 
   it('never hands off in the worker that serves the large-object queue, nor without a role', async () => {
     expect(await routeLargeObject({ ...job('a', 5000), large: true }, { serves: true })).toBeUndefined();
-    expect(await routeLargeObject(job('a', 5000), undefined, head(5000), 'envelope')).toBeUndefined();
+    expect(await routeLargeObject(job('a', 5000), undefined, head(5000))).toBeUndefined();
     expect(sentJobs()).toEqual([]);
   });
 
   it('fails the record when the queue refuses the job: nothing is acknowledged unsent', async () => {
     refuse = new Error('throttled');
     await expect(routeLargeObject(job('a', 5000), route())).rejects.toThrow('throttled');
+  });
+});
+
+describe('protectionMovesData', () => {
+  it('is false only for UpdateObjectEncryption, which changes the key in place', () => {
+    expect(protectionMovesData('update-encryption')).toBe(false);
+    for (const method of ['copy-in-place', 'envelope', 'upgrade-format'] as const) {
+      expect(protectionMovesData(method)).toBe(true);
+    }
+  });
+});
+
+describe('routeLargeObject with a rewrap job', () => {
+  const rewrap: RewrapJob = {
+    type: 'rewrap',
+    runId: 'run-2',
+    jobId: 'job-r',
+    bucket: 'bucket-a',
+    key: 'r',
+    fromKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/a',
+    toKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/b',
+  };
+
+  it('sends the rewrap job itself, marked, with what the HEAD saw', async () => {
+    expect(await routeLargeObject(rewrap, route(), head(5000))).toMatchObject({ outcome: 'duplicate' });
+    expect(sent.map((command) => JSON.parse(command.input.MessageBody!))).toEqual([
+      { ...rewrap, size: 5000, etag: '"e2"', large: true },
+    ]);
+  });
+
+  it('hands a marked rewrap job back before any HEAD', async () => {
+    expect(await routeLargeObject({ ...rewrap, large: true }, route())).toBeDefined();
+    expect(await routeLargeObject(rewrap, route())).toBeUndefined();
+    expect(sent).toHaveLength(1);
   });
 });
