@@ -187,7 +187,7 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
     .addOption(
       new Option(
         '--format <format>',
-        'with --mode envelope: require this S3EC format (v3 after an upgrade)',
+        'with --mode envelope: v3 fails S3EC V2 envelopes (after an upgrade); without --format both pass, so v2 is refused as requiring nothing',
       ).choices(ENVELOPE_FORMATS),
     )
     .option('--concurrency <n>', 'objects checked at once', parseConcurrency, 16)
