@@ -43,11 +43,11 @@ export function createProgram(): Command {
     .command('setup')
     .description('create, idempotently, the queues (with DLQs) and tables; optionally watch a bucket')
     .option('--watch <s3-uri>', 'encrypt new objects under s3://BUCKET[/PREFIX] as they arrive')
-    .option('--unwatch <s3-uri>', 'stop watching (removes only s3-seal’s notification entry)')
+    .option('--unwatch <s3-uri>', "stop watching (removes only s3-seal's notification entry)")
     .addOption(new Option('--mode <mode>', 'with --watch: protection mode').choices(PROTECTION_MODES))
     .option('--key <key>', 'with --watch: KMS key id, ARN or alias (envelope and sse-kms)')
     .addOption(
-      new Option('--format <format>', 'with --watch --mode envelope: S3EC format (default v3)').choices(
+      new Option('--format <format>', 'with --watch --mode envelope: S3EC format (default: v3)').choices(
         ENVELOPE_FORMATS,
       ),
     )
@@ -59,12 +59,16 @@ export function createProgram(): Command {
     .command('encrypt')
     .description('bring every object under s3://BUCKET[/PREFIX] under the chosen protection')
     .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
-    .addOption(new Option('--mode <mode>', 'protection mode').choices(PROTECTION_MODES).makeOptionMandatory())
+    .addOption(
+      new Option('--mode <mode>', 'protection mode (required)')
+        .choices(PROTECTION_MODES)
+        .makeOptionMandatory(),
+    )
     .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
     .addOption(
       new Option(
         '--format <format>',
-        "envelope mode: S3EC format to write (v3: key-committing, read by today's official clients by default; v2: for readers older than Java 3.6 / Go 3.2)",
+        "envelope mode: S3EC format to write (v3: key-committing, read by today's official clients by default; v2: for readers older than Java 3.6 / Go 3.2) (default: v3)",
       ).choices(ENVELOPE_FORMATS),
     )
     .option(
@@ -85,7 +89,7 @@ export function createProgram(): Command {
     )
     .option(
       '--scan-chains <n>',
-      "list in parallel chains, one per folder (common prefix of delimiter /), fanning out while a chain's share of N is 2 or more (1-1024; default S3SEAL_SCAN_CHAINS, else 4; 1: one chain). A flat bucket stays one chain",
+      "list in parallel chains, one per folder (common prefix of delimiter /), fanning out while a chain's share of N is 2 or more (1-1024; 1: one chain; a flat bucket stays one chain) (default: S3SEAL_SCAN_CHAINS, else 4)",
       integerIn(1, 1024),
     )
     .option('--local', PROCESS_LOCALLY)
@@ -114,7 +118,7 @@ export function createProgram(): Command {
     )
     .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
     .addOption(
-      new Option('--mode <mode>', 'protection mode the run would use')
+      new Option('--mode <mode>', 'protection mode the run would use (required)')
         .choices(PROTECTION_MODES)
         .makeOptionMandatory(),
     )
@@ -155,7 +159,7 @@ Reports objects by state (unencrypted, SSE-S3, SSE-KMS under the key or another,
 V2/V3 envelopes, other client-side formats, SSE-C, archived), by storage class and by planned
 action (from the same decision table a run uses), plaintext noncurrent versions, requests by
 service, the modelled cost at us-east-1 list prices as of ${PRICES_AS_OF}, and the projected
-duration at --lambda-concurrency with the limiting component named (docs in README, "Large buckets").`,
+duration at --lambda-concurrency with the limiting component named (docs/large-buckets.md, "\`s3-seal plan\`").`,
     )
     .action(lazy(async () => (await import('./commands/plan.js')).planCommand));
 
@@ -163,7 +167,7 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
     .command('decrypt')
     .description('read a client-side encrypted (S3EC V3 or V2, KMS) object back to plaintext')
     .argument('<s3-uri>', 's3://BUCKET/KEY')
-    .option('-o, --output <file>', 'write the plaintext here (default: stdout, once authenticated)')
+    .option('-o, --output <file>', 'write the plaintext to FILE; - for stdout (default: stdout)')
     .option('--version-id <id>', 'a specific object version')
     .addHelpText(
       'after',
@@ -187,7 +191,7 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
     .addOption(
       new Option(
         '--format <format>',
-        'with --mode envelope: require this S3EC format (v3 after an upgrade)',
+        'with --mode envelope: v3 fails S3EC V2 envelopes (after an upgrade); without --format both pass, so v2 is refused as requiring nothing',
       ).choices(ENVELOPE_FORMATS),
     )
     .option('--concurrency <n>', 'objects checked at once', parseConcurrency, 16)
@@ -209,8 +213,11 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
     .command('rewrap')
     .description('re-wrap data keys (envelope) or re-encrypt (SSE-KMS) objects from one KMS key to another')
     .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
-    .requiredOption('--from <key>', 'the key the objects are protected under now (id, ARN or alias)')
-    .requiredOption('--to <key>', 'the key to move them to (id, ARN or alias; must be enabled)')
+    .requiredOption(
+      '--from <key>',
+      'the key the objects are protected under now (id, ARN or alias) (required)',
+    )
+    .requiredOption('--to <key>', 'the key to move them to (id, ARN or alias; must be enabled) (required)')
     .option('--wrapped-before <iso-time>', 'only data keys wrapped before this time (ISO 8601)', parseIsoTime)
     .option(
       '--scan',
@@ -231,7 +238,9 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
 
   program
     .command('keys')
-    .description('list the KMS keys protecting objects, with object counts and oldest wrap time')
+    .description(
+      'list the KMS keys protecting objects, with object counts and the months of their oldest and newest wrap',
+    )
     .option(
       '--backfill-index',
       'first index objects protected before the sharded wrap index (one-time upgrade; docs/large-buckets.md)',
@@ -271,7 +280,7 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
     .option('--watch', 'refresh until the run is done')
     .option('--interval <seconds>', 'with --watch: seconds between refreshes', secondsIn(0.1, 3600), 2)
     .option('--json', 'one JSON object per refresh: the run record and its status')
-    .option('--list [n]', 'the n most recent runs, one line each (default 10)', integerIn(1, 1000))
+    .option('--list [n]', 'the n most recent runs, one line each (default: 10)', integerIn(1, 1000))
     .action(lazy(async () => (await import('./commands/status.js')).statusCommand));
 
   const audit = program
@@ -311,14 +320,19 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
       'write a self-contained HTML page for a run: totals, throughput chart, skipped and failed objects',
     )
     .argument('<run-id>', 'the run')
-    .requiredOption('--html <file>', 'where to write the page')
+    .requiredOption('--html <file>', 'where to write the page (required)')
     .action(lazy(async () => (await import('./commands/report.js')).reportCommand));
 
   program
     .command('resume')
     .description('complete a run whose local worker was interrupted or died, processing it in this process')
     .argument('<run-id>', 'the run to complete, as `encrypt`, `rewrap`, `rotate` or `status` printed it')
-    .option('--concurrency <n>', 'pollers per queue, each working ten objects at a time', parseConcurrency, 4)
+    .option(
+      '--concurrency <n>',
+      'pollers each for the encrypt, events, rewrap and large-object queues (ten messages each; large objects one at a time), plus one scan poller',
+      parseConcurrency,
+      4,
+    )
     .option('--no-progress', 'no progress bar')
     .addHelpText(
       'after',
@@ -338,12 +352,17 @@ duration at --lambda-concurrency with the limiting component named (docs in READ
     .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
     .option(
       '--concurrency <n>',
-      'pollers each for the encrypt, events and rewrap queues (ten messages each) and the large-object queue (one object each)',
+      'pollers each for the encrypt, events, rewrap and large-object queues (ten messages each; large objects one at a time), plus one scan poller',
       parseConcurrency,
       4,
     )
     .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
-    .option('--idle-seconds <s>', 'with --until-idle', secondsIn(0, 86_400), 5)
+    .option(
+      '--idle-seconds <s>',
+      'with --until-idle: seconds every queue must stay empty before exiting',
+      secondsIn(0, 86_400),
+      5,
+    )
     .option(
       '--visibility-seconds <s>',
       'how long a received batch stays hidden from other workers',

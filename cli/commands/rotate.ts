@@ -27,6 +27,9 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
   if (Boolean(options.key) === Boolean(options.policies)) {
     throw new ConfigError('give exactly one of --key KEY or --policies');
   }
+  if (options.policies && (options.onDemand || options.before)) {
+    throw new ConfigError('--on-demand and --before are used only with --key');
+  }
   const { config, clients } = cliRuntime();
   const deps = await plannerDeps();
   let plans: PlannedRewrap[];

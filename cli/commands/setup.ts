@@ -1,3 +1,4 @@
+import { ConfigError } from '../../shared/errors.js';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { unwatchBucket, watchBucket } from '../../shared/watch/watch-bucket.js';
@@ -14,6 +15,10 @@ interface SetupOptions {
 }
 
 export async function setupCommand(options: SetupOptions): Promise<number> {
+  // Refused before anything is created: these options describe the watch policy.
+  if (!options.watch && (options.mode || options.key || options.format)) {
+    throw new ConfigError('--mode, --key and --format are used only with --watch');
+  }
   const { config, clients, queues } = cliRuntime();
   const created = [
     ...(await ensureQueues(clients.sqs, config)),

@@ -101,6 +101,15 @@ function describe(head: ObjectHead): string {
 export async function verifyCommand(uri: string, options: VerifyOptions): Promise<number> {
   const { bucket, key: prefix } = parseS3Uri(uri);
   if (options.mode === 'sse-s3' && options.key) throw new ConfigError('--key is not used with --mode sse-s3');
+  // Only V3 is a requirement verify can check: any readable V2 or V3 envelope counts as protected.
+  if (options.format !== undefined && options.mode !== 'envelope') {
+    throw new ConfigError('--format is used only with --mode envelope');
+  }
+  if (options.format === 'v2') {
+    throw new ConfigError(
+      '--format v2 requires nothing (V2 and V3 envelopes both pass); --format v3 flags V2',
+    );
+  }
   const customerKey = options.sseCKeyFile ? await loadSseCustomerKeyFile(options.sseCKeyFile) : undefined;
   try {
     return await verifyObjects(bucket, prefix, options, customerKey);

@@ -1,0 +1,28 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createProgram } from '../../../../cli/program.js';
+
+// Every refusal below must come before the command builds a client, let alone creates anything.
+const runtime = vi.hoisted(() => ({ used: 0 }));
+vi.mock('../../../../cli/runtime.js', () => ({
+  cliRuntime: () => {
+    runtime.used++;
+    throw new Error('the command reached the runtime');
+  },
+}));
+
+describe('options that would be silently ignored are refused', () => {
+  afterEach(() => {
+    runtime.used = 0;
+  });
+
+  it.each([
+    [['rotate', '--policies', '--on-demand'], '--on-demand and --before are used only with --key'],
+    [['rotate', '--policies', '--before', '2025-01-01T00:00:00Z'], '--on-demand and --before are used only'],
+    [['setup', '--mode', 'sse-s3'], '--mode, --key and --format are used only with --watch'],
+    [['setup', '--unwatch', 's3://bkt', '--key', 'alias/k'], 'are used only with --watch'],
+    [['setup', '--format', 'v2'], 'are used only with --watch'],
+  ])('%j', async (args, reason) => {
+    await expect(createProgram().parseAsync(['node', 's3-seal', ...args])).rejects.toThrow(reason);
+    expect(runtime.used).toBe(0);
+  });
+});
