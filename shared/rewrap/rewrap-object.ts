@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config.js';
 import { classifyClientSide, type Envelope, wrappedKeyName } from '../envelope/format.js';
 import { type LargeObjectDeps, routeLargeObject } from '../jobs/large-object-route.js';
@@ -20,8 +20,14 @@ import type {
 import { runObjectJob } from '../lifecycle/run-object-job.js';
 import { copyInPlace } from '../s3/copy-in-place.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
-import { moveToKmsKey } from '../s3/update-encryption.js';
 import { type DataKeyRewrap, rewrapDataKey } from './rewrap-data-key.js';
+import {
+  hasKmsLayer,
+  layerMoveCopiesData,
+  layerUnderSource,
+  moveKmsLayer,
+  serverSideAfterRewrap,
+} from './server-side-layer.js';
 
 export interface RewrapDeps extends LifecycleDeps, LargeObjectDeps {
   s3: S3Client;
@@ -36,9 +42,18 @@ export interface RewrapDeps extends LifecycleDeps, LargeObjectDeps {
   >;
 }
 
-/** What a claimed re-wrap did: wrote the object, or found on KMS that no write was needed. */
+/**
+ * What a claimed re-wrap did: wrote the object, or found on KMS that no write was needed. A write
+ * that moved only the server-side layer (the envelope was settled on KMS) carries that settlement.
+ */
 type Rewrapped =
-  | { kind: 'written'; etag: string; fromKeyArn: string; kmsRequestId?: string }
+  | {
+      kind: 'written';
+      etag: string;
+      fromKeyArn: string;
+      kmsRequestId?: string;
+      envelopeSettled?: Extract<DataKeyRewrap, { kind: 'settled' }>;
+    }
   | Extract<DataKeyRewrap, { kind: 'settled' }>;
 
 /**
@@ -47,8 +62,10 @@ type Rewrapped =
  * - envelope: KMS ReEncrypt of the wrapped data key (V2 `x-amz-key-v2`, V3 `x-amz-3`) with the
  *   stored encryption context as source and destination context (the plaintext data key never
  *   leaves KMS), then a metadata-only copy in place conditional on the ETag read. The ciphertext
- *   bytes do not change.
- * - SSE-KMS: a conditional copy in place (or UpdateObjectEncryption) under the new key.
+ *   bytes do not change. A server-side layer (SSE-KMS, DSSE-KMS) under the source key moves to the
+ *   new key in the same copy, or alone when the data key needed no re-wrap (server-side-layer.ts).
+ * - SSE-KMS: a conditional copy in place (or UpdateObjectEncryption) under the new key; DSSE-KMS:
+ *   a conditional copy in place that stays dual-layer.
  *
  * ReEncrypt runs only under the claim, so two deliveries never both call it or both write. Before
  * the write, a digest of the new wrapped key is noted on the object's `encrypt` item (pendingWrap):
@@ -117,7 +134,8 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
     const plan = await decideObject(head);
     if (plan.action !== 'write') return plan;
     // UpdateObjectEncryption changes the key in place: no bytes move, whatever the size.
-    const movesData = !(plan.method === 'move-kms-key' && deps.config.useUpdateObjectEncryption);
+    const movesData =
+      plan.method !== 'move-kms-key' || layerMoveCopiesData(head, deps.config.useUpdateObjectEncryption);
     const routed = await routeLargeObject(job, deps.largeObjects, head, movesData);
     return routed ? { action: 'handed-off', result: routed } : plan;
   }
@@ -127,7 +145,7 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
     if (clientSide.kind === 'readable') return decideEnvelope(head, clientSide.envelope);
     if (clientSide.kind === 'unreadable') return decided(head, 'SKIPPED', 'unreadable-client-side-format');
     if (clientSide.kind === 'malformed') return decided(head, 'SKIPPED', 'malformed-envelope');
-    if (head.serverSideEncryption === 'aws:kms' && head.kmsKeyArn) return decideServerSide(head);
+    if (hasKmsLayer(head)) return decideServerSide(head);
     return decided(head, 'SKIPPED', 'not-kms-protected');
   }
 
@@ -151,11 +169,27 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       audit: { keyArn: job.toKeyArn },
       write: async ({ owner }) => {
         const rewrapped = await rewrapDataKey(deps.kms, envelope, job.fromKeyArn, job.toKeyArn);
-        if (rewrapped.kind === 'settled') return rewrapped;
+        if (rewrapped.kind === 'settled') {
+          // The data key needs no re-wrap, but the server-side layer may still be under the source.
+          if (!layerUnderSource(head, job.fromKeyArn, job.toKeyArn)) return rewrapped;
+          const moved = await moveKmsLayer(deps.s3, head, job.toKeyArn, {
+            ...copyOptions,
+            useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption,
+            multipart: tracked(owner, head, `rewrap:${job.toKeyArn}`),
+          });
+          return {
+            kind: 'written',
+            etag: moved.etag,
+            fromKeyArn: job.fromKeyArn,
+            envelopeSettled: rewrapped,
+          };
+        }
         const { wrappedKey } = rewrapped;
         const digest = digestOf(wrappedKey);
         await deps.ledger.recordPendingWrap(indexRef, digest, now());
-        const written = await copyInPlace(deps.s3, head, sameServerSideEncryption(head), {
+        // The wrapped key and, when it is under the source key too, the server-side layer.
+        const serverSide = serverSideAfterRewrap(head, job.fromKeyArn, job.toKeyArn);
+        const written = await copyInPlace(deps.s3, head, serverSide, {
           ...copyOptions,
           replaceMetadata: { ...head.metadata, [wrappedKeyEntry]: wrappedKey },
           // Each attempt's ReEncrypt gives a new wrapped key: a crashed attempt's upload carries
@@ -200,16 +234,11 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       estimateMs: estimateWorkMs(head.size, 'copy'),
       audit: { keyArn: job.toKeyArn },
       write: async ({ owner }) => {
-        const written = await moveToKmsKey(
-          deps.s3,
-          head,
-          { kmsKeyArn: job.toKeyArn, bucketKeyEnabled: head.bucketKeyEnabled ?? true },
-          {
-            ...copyOptions,
-            useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption,
-            multipart: tracked(owner, head, `rewrap:${job.toKeyArn}`),
-          },
-        );
+        const written = await moveKmsLayer(deps.s3, head, job.toKeyArn, {
+          ...copyOptions,
+          useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption,
+          multipart: tracked(owner, head, `rewrap:${job.toKeyArn}`),
+        });
         return { kind: 'written', etag: written.etag, fromKeyArn };
       },
       complete: async (done) => completion(head, done, indexed),
@@ -248,6 +277,17 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       };
     }
     const kmsRequestIds = done.kmsRequestId ? [done.kmsRequestId] : [];
+    if (done.envelopeSettled?.state === 'SKIPPED') {
+      // Only the server-side layer moved: the envelope is wrapped under a third key, which the
+      // index keeps naming (it indexes the envelope's key).
+      const reason = `server-side layer from ${done.fromKeyArn}; the envelope is under another key`;
+      return {
+        decision: 'rewrapped',
+        finish: { state: 'DONE', resultEtag: done.etag },
+        audit: { etagAfter: done.etag, keyArn: job.toKeyArn, reason },
+        result: { outcome: 'encrypted', detail: reason },
+      };
+    }
     return {
       ...rewrapped(done.etag, done.fromKeyArn, kmsRequestIds, 'rewrapped'),
       wrapMove: wrapMove(done.etag, indexed),
@@ -289,15 +329,6 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
     landed: () => true,
     reconciled: (_item, head) =>
       rewrapped(head.etag, job.fromKeyArn, [], 'rewrapped (reconciled: the write had landed)'),
-  };
-}
-
-/** A metadata-only copy must keep the object's server-side encryption exactly as it is. */
-function sameServerSideEncryption(head: ObjectHead) {
-  return {
-    serverSideEncryption: (head.serverSideEncryption ?? 'AES256') as ServerSideEncryption,
-    kmsKeyArn: head.kmsKeyArn,
-    bucketKeyEnabled: head.bucketKeyEnabled,
   };
 }
 

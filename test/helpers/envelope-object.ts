@@ -21,6 +21,8 @@ export async function putEnvelopeObject(
     keyArn: string;
     format: EnvelopeFormat;
     metadata?: Record<string, string>;
+    /** A server-side layer as well (a bucket's default SSE-KMS key under an application's S3EC objects). */
+    serverSide?: { ServerSideEncryption: 'aws:kms' | 'aws:kms:dsse'; SSEKMSKeyId: string };
   },
 ): Promise<PutObjectCommandOutput> {
   const encryptionContext = encryptionContextFor(input.format);
@@ -41,6 +43,7 @@ export async function putEnvelopeObject(
       Key: input.key,
       Body: ciphertext,
       Metadata: { ...input.metadata, ...toObjectMetadata(envelope) },
+      ...input.serverSide,
     }),
   );
 }
