@@ -8,19 +8,13 @@ import type { RewrapJob } from '../jobs/messages.js';
 import { uploadTracker } from '../jobs/upload-tracker.js';
 import type { LedgerItem, ObjectRef } from '../ledger/ledger.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
-import type { WrapMove } from '../lifecycle/job-closer.js';
 import type { JobResult } from '../lifecycle/job-result.js';
-import type {
-  Completion,
-  Decision,
-  LifecycleDeps,
-  ObjectOperation,
-  Plan,
-} from '../lifecycle/object-operation.js';
+import type { Decision, LifecycleDeps, ObjectOperation, Plan } from '../lifecycle/object-operation.js';
 import { runObjectJob } from '../lifecycle/run-object-job.js';
 import { copyInPlace } from '../s3/copy-in-place.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
-import { type DataKeyRewrap, rewrapDataKey } from './rewrap-data-key.js';
+import { type Rewrapped, rewrapCompletions } from './rewrap-completion.js';
+import { rewrapDataKey } from './rewrap-data-key.js';
 import {
   hasKmsLayer,
   layerMoveCopiesData,
@@ -41,20 +35,6 @@ export interface RewrapDeps extends LifecycleDeps, LargeObjectDeps {
     | 'useUpdateObjectEncryption'
   >;
 }
-
-/**
- * What a claimed re-wrap did: wrote the object, or found on KMS that no write was needed. A write
- * that moved only the server-side layer (the envelope was settled on KMS) carries that settlement.
- */
-type Rewrapped =
-  | {
-      kind: 'written';
-      etag: string;
-      fromKeyArn: string;
-      kmsRequestId?: string;
-      envelopeSettled?: Extract<DataKeyRewrap, { kind: 'settled' }>;
-    }
-  | Extract<DataKeyRewrap, { kind: 'settled' }>;
 
 /**
  * Re-wraps one object to `job.toKeyArn` (docs/architecture.md, "Re-wrap and upgrade"), claimed on
@@ -88,6 +68,7 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
     partSizeBytes: deps.config.copyPartSizeBytes,
   };
   const jobRef: ObjectRef = { bucket: job.bucket, key: job.key, operation: 'rewrap' };
+  const { recordWrap, completion, rewrapped } = rewrapCompletions(job, deps.ledger, now);
   /**
    * Keeps a multipart copy's upload id and progress on the job's claimed item, to resume or abort it
    * after a crash. `target` names what the copy writes: an upload is resumed only towards the same.
@@ -108,14 +89,6 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       },
       { onProgress: deps.onUploadProgress },
     );
-  /** The rotation index (the object's `encrypt` item) learns which key wraps it now. */
-  const recordWrap = (resultEtag: string) => () =>
-    deps.ledger.recordWrap(
-      indexRef,
-      { keyArn: job.toKeyArn, wrappedAt: now().toISOString(), resultEtag },
-      now(),
-    );
-
   const decided = (
     head: ObjectHead,
     state: Decision['state'],
@@ -242,73 +215,6 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
         return { kind: 'written', etag: written.etag, fromKeyArn };
       },
       complete: async (done) => completion(head, done, indexed),
-    };
-  }
-
-  /**
-   * The wrap the close records on the `encrypt` item, replacing the one the job read there: in the
-   * batched close's transaction, or by `recordWrap` one step at a time.
-   */
-  const wrapMove = (resultEtag: string, indexed: LedgerItem | undefined): WrapMove => ({
-    keyArn: job.toKeyArn,
-    wrappedAt: now().toISOString(),
-    resultEtag,
-    replaces:
-      indexed?.wrapKey && indexed.keyArn && indexed.wrappedAt
-        ? { keyArn: indexed.keyArn, wrappedAt: indexed.wrappedAt, wrapKey: indexed.wrapKey }
-        : undefined,
-  });
-
-  /** How a claimed re-wrap ends: re-wrapped, or settled by what KMS showed. */
-  async function completion(
-    head: ObjectHead,
-    done: Rewrapped,
-    indexed: LedgerItem | undefined,
-  ): Promise<Completion> {
-    if (done.kind === 'settled') {
-      const outcome = done.state === 'COMPLIANT' ? 'compliant' : 'skipped';
-      return {
-        decision: outcome,
-        finish: { state: done.state, reason: done.reason, resultEtag: head.etag },
-        audit: { reason: done.reason },
-        result: { outcome, reason: done.reason },
-        beforeFinish: done.state === 'COMPLIANT' ? recordWrap(head.etag) : undefined,
-        wrapMove: done.state === 'COMPLIANT' ? wrapMove(head.etag, indexed) : undefined,
-      };
-    }
-    const kmsRequestIds = done.kmsRequestId ? [done.kmsRequestId] : [];
-    if (done.envelopeSettled?.state === 'SKIPPED') {
-      // Only the server-side layer moved: the envelope is wrapped under a third key, which the
-      // index keeps naming (it indexes the envelope's key).
-      const reason = `server-side layer from ${done.fromKeyArn}; the envelope is under another key`;
-      return {
-        decision: 'rewrapped',
-        finish: { state: 'DONE', resultEtag: done.etag },
-        audit: { etagAfter: done.etag, keyArn: job.toKeyArn, reason },
-        result: { outcome: 'encrypted', detail: reason },
-      };
-    }
-    return {
-      ...rewrapped(done.etag, done.fromKeyArn, kmsRequestIds, 'rewrapped'),
-      wrapMove: wrapMove(done.etag, indexed),
-    };
-  }
-
-  /** The record of a re-wrap; the index hears of it after the audit record, before the finish. */
-  function rewrapped(
-    etagAfter: string,
-    fromKeyArn: string,
-    kmsRequestIds: string[],
-    detail: string,
-  ): Completion {
-    return {
-      decision: 'rewrapped',
-      // No keyArn or wrappedAt here: the key index reads them from `encrypt` items (recordWrap) only,
-      // and would count the object twice.
-      finish: { state: 'DONE', resultEtag: etagAfter },
-      audit: { etagAfter, keyArn: job.toKeyArn, reason: `from ${fromKeyArn}`, kmsRequestIds },
-      result: { outcome: 'encrypted', detail },
-      beforeFinish: recordWrap(etagAfter),
     };
   }
 
