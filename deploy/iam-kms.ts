@@ -96,7 +96,8 @@ export function sseCustomerKeyDecrypt(config: DeployConfig): Statement[] {
  * - envelope: ReEncrypt of the wrapped data key with the S3EC context as source and destination
  *   (shared/kms/key-service.ts): ReEncryptFrom on every key the bucket's objects may be under
  *   (a retry also asks the target key, to learn the data key is already there), ReEncryptTo on
- *   the current key; the metadata-only copy keeps an SSE-KMS layer under its own key;
+ *   the current key; an envelope's own SSE-KMS layer under a previous key moves to the current key
+ *   with it (in the metadata-only copy, or alone by UpdateObjectEncryption or a copy), through S3;
  * - sse-kms: S3 moves the object to the current key (UpdateObjectEncryption, or a copy in place):
  *   Decrypt and ReEncryptFrom on the source key, the full set on the current key (a rotation
  *   re-encrypts under the same key).
@@ -108,6 +109,8 @@ export function rewrapKms(config: DeployConfig): Statement[] {
       grants.push({ actions: ['ReEncryptFrom'], keys: bucketKeys(bucket), condition: ENVELOPE_CONTEXT });
       grants.push({ actions: ['ReEncryptTo'], keys: [bucket.kmsKeyArn!], condition: ENVELOPE_CONTEXT });
       grants.push({ actions: ['Decrypt', 'GenerateDataKey'], keys: bucketKeys(bucket), condition: VIA_S3 });
+      grants.push({ actions: ['Encrypt', 'ReEncryptTo'], keys: [bucket.kmsKeyArn!], condition: VIA_S3 });
+      grants.push({ actions: ['ReEncryptFrom'], keys: bucketKeys(bucket), condition: VIA_S3 });
     } else if (bucket.mode === 'sse-kms') {
       grants.push({
         actions: ['Decrypt', 'Encrypt', 'GenerateDataKey', 'ReEncryptFrom', 'ReEncryptTo'],

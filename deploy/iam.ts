@@ -153,7 +153,7 @@ function inventoryReads(config: DeployConfig): Statement[] {
   return statements;
 }
 
-function objectStatements(config: DeployConfig): Statement[] {
+function objectStatements(config: DeployConfig, fn: FunctionName): Statement[] {
   const statements: Statement[] = [
     {
       Sid: 'ReadAndRewriteObjects',
@@ -169,14 +169,17 @@ function objectStatements(config: DeployConfig): Statement[] {
       Resource: config.buckets.map(bucketArn),
     },
   ];
-  // SSE-S3 to SSE-KMS (and SSE-KMS key changes) without moving data: sse-kms buckets only.
-  const sseKms = config.buckets.filter((b) => b.mode === 'sse-kms');
-  if (sseKms.length > 0) {
+  // SSE-S3 to SSE-KMS (and SSE-KMS key changes) without moving data: sse-kms buckets, and for
+  // rewrap envelope buckets too, where an envelope's own SSE-KMS layer moves off the source key.
+  const updatable = config.buckets.filter(
+    (b) => b.mode === 'sse-kms' || (fn === 'rewrap' && b.mode === 'envelope'),
+  );
+  if (updatable.length > 0) {
     statements.push({
       Sid: 'UpdateObjectEncryption',
       Effect: 'Allow',
       Action: ['s3:UpdateObjectEncryption'],
-      Resource: sseKms.map((b) => `${bucketArn(b)}/*`),
+      Resource: updatable.map((b) => `${bucketArn(b)}/*`),
     });
   }
   return statements;
@@ -223,23 +226,19 @@ export function functionStatements(
         consume(name),
         { Sid: 'DeadLetter', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [deadLetter(name)] },
         // An object too large for this function's time budget is handed to the worker's queue.
-        ...(fn === 'rewrap'
-          ? []
-          : [
-              {
-                Sid: 'HandOffLargeObjects',
-                Effect: 'Allow' as const,
-                Action: ['sqs:SendMessage'],
-                Resource: [queue('Large')],
-              },
-            ]),
+        {
+          Sid: 'HandOffLargeObjects',
+          Effect: 'Allow',
+          Action: ['sqs:SendMessage'],
+          Resource: [queue('Large')],
+        },
         // Claims, decisions, wrap index, audit anchors and run tally shards (in the audit
         // transaction), failure records, multipart upload state; a run's tally shards (Query) to
         // close it, and the events handler's watch policies (Query by bucket).
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
         ...audit,
         listBuckets(config),
-        ...objectStatements(config),
+        ...objectStatements(config, fn),
         ...(fn === 'rewrap' ? rewrapKms(config) : encryptKms(config)),
         ...(fn === 'encrypt' ? sseCustomerKeyDecrypt(config) : []),
       ];

@@ -106,12 +106,24 @@ describe('functionStatements', () => {
 
   it('grants rewrap ReEncryptTo only on current keys', () => {
     const to = statements('rewrap').filter((s) => s.Action.includes('kms:ReEncryptTo'));
-    expect(to.flatMap((s) => s.Resource).sort()).toEqual([ENVELOPE_KEY, KEY].sort());
+    expect([...new Set(to.flatMap((s) => s.Resource))].sort()).toEqual([ENVELOPE_KEY, KEY].sort());
   });
 
-  it('allows UpdateObjectEncryption on sse-kms buckets only', () => {
-    const update = statements('encrypt').find((s) => s.Action.includes('s3:UpdateObjectEncryption'));
-    expect(update?.Resource).toEqual(['arn:aws:s3:::records/*']);
+  it('allows UpdateObjectEncryption on sse-kms buckets only, and for rewrap on envelope buckets too', () => {
+    const update = (fn: (typeof FUNCTIONS)[number]) =>
+      statements(fn).find((s) => s.Action.includes('s3:UpdateObjectEncryption'))?.Resource;
+    expect(update('encrypt')).toEqual(['arn:aws:s3:::records/*']);
+    expect(update('events')).toEqual(['arn:aws:s3:::records/*']);
+    // An envelope's own SSE-KMS layer under a previous key moves with the re-wrap.
+    expect(update('rewrap')).toEqual(['arn:aws:s3:::records/*', 'arn:aws:s3:::documents/*']);
+  });
+
+  it('lets every object handler, rewrap included, hand large objects to the worker queue', () => {
+    for (const fn of ['encrypt', 'events', 'rewrap'] as const) {
+      const handOff = statements(fn).find((s) => s.Sid === 'HandOffLargeObjects');
+      expect(handOff, fn).toMatchObject({ Action: ['sqs:SendMessage'] });
+      expect(JSON.stringify(handOff!.Resource), fn).toContain('LargeQueue');
+    }
   });
 
   it('keeps the planner to DescribeKey, its queue and the wrap index', () => {
