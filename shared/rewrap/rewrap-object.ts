@@ -19,6 +19,7 @@ import {
   hasKmsLayer,
   layerMoveCopiesData,
   layerUnderSource,
+  layerUnderTarget,
   moveKmsLayer,
   serverSideAfterRewrap,
 } from './server-side-layer.js';
@@ -103,8 +104,8 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
    * What to do with the object; a write too large for this function's time budget is handed to
    * the large-object queue before its claim (docs/large-buckets.md, "The large-object route").
    */
-  async function decide(head: ObjectHead): Promise<Plan<Rewrapped>> {
-    const plan = await decideObject(head);
+  async function decide(head: ObjectHead, item: LedgerItem | undefined): Promise<Plan<Rewrapped>> {
+    const plan = await decideObject(head, item);
     if (plan.action !== 'write') return plan;
     // UpdateObjectEncryption changes the key in place: no bytes move, whatever the size.
     const movesData =
@@ -113,16 +114,25 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
     return routed ? { action: 'handed-off', result: routed } : plan;
   }
 
-  async function decideObject(head: ObjectHead): Promise<Plan<Rewrapped>> {
+  async function decideObject(head: ObjectHead, item: LedgerItem | undefined): Promise<Plan<Rewrapped>> {
     const clientSide = classifyClientSide(head.metadata);
-    if (clientSide.kind === 'readable') return decideEnvelope(head, clientSide.envelope);
-    if (clientSide.kind === 'unreadable') return decided(head, 'SKIPPED', 'unreadable-client-side-format');
-    if (clientSide.kind === 'malformed') return decided(head, 'SKIPPED', 'malformed-envelope');
+    if (clientSide.kind === 'readable') return decideEnvelope(head, clientSide.envelope, item);
+    if (clientSide.kind === 'unreadable' || clientSide.kind === 'malformed') {
+      // Its envelope is beyond us, but a server-side layer under the source still moves (metadata kept).
+      if (layerUnderSource(head, job.fromKeyArn, job.toKeyArn)) return decideServerSide(head);
+      const reason =
+        clientSide.kind === 'unreadable' ? 'unreadable-client-side-format' : 'malformed-envelope';
+      return decided(head, 'SKIPPED', reason);
+    }
     if (hasKmsLayer(head)) return decideServerSide(head);
     return decided(head, 'SKIPPED', 'not-kms-protected');
   }
 
-  async function decideEnvelope(head: ObjectHead, envelope: Envelope): Promise<Plan<Rewrapped>> {
+  async function decideEnvelope(
+    head: ObjectHead,
+    envelope: Envelope,
+    item: LedgerItem | undefined,
+  ): Promise<Plan<Rewrapped>> {
     // V2 `x-amz-key-v2` or V3 `x-amz-3`: the only entry a re-wrap changes (V3's commitment binds the
     // data key, not its wrapping, so `x-amz-d` and `x-amz-i` stay valid).
     const wrappedKeyEntry = wrappedKeyName(envelope.format);
@@ -144,7 +154,14 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
         const rewrapped = await rewrapDataKey(deps.kms, envelope, job.fromKeyArn, job.toKeyArn);
         if (rewrapped.kind === 'settled') {
           // The data key needs no re-wrap, but the server-side layer may still be under the source.
-          if (!layerUnderSource(head, job.fromKeyArn, job.toKeyArn)) return rewrapped;
+          if (!layerUnderSource(head, job.fromKeyArn, job.toKeyArn)) {
+            // An attempt of this job that never finished, and the layer under the target now: that
+            // attempt moved it and died before its finish (a layer-only move leaves no other mark).
+            const landed = unfinishedAttempt(item) && layerUnderTarget(head, job.fromKeyArn, job.toKeyArn);
+            return landed
+              ? { kind: 'written', etag: head.etag, fromKeyArn: job.fromKeyArn, envelopeSettled: rewrapped }
+              : rewrapped;
+          }
           const moved = await moveKmsLayer(deps.s3, head, job.toKeyArn, {
             ...copyOptions,
             useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption,
@@ -178,6 +195,12 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       },
       complete: async (done) => completion(head, done, indexed),
     };
+  }
+
+  /** This job's own claim, never finished: in progress when it died, or given back after an error. */
+  function unfinishedAttempt(item: LedgerItem | undefined): boolean {
+    const unfinished = item?.state === 'IN_PROGRESS' || item?.state === 'RETRY';
+    return unfinished && item?.runId === job.runId && item.jobId === job.jobId;
   }
 
   /** A rotation job (source = target) for an object the ledger shows wrapped after the cut-off. */

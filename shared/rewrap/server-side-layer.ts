@@ -27,6 +27,11 @@ export function layerUnderSource(head: ObjectHead, fromKeyArn: string, toKeyArn:
   return fromKeyArn !== toKeyArn && hasKmsLayer(head) && head.kmsKeyArn === fromKeyArn;
 }
 
+/** The server-side layer is already under the target of a move to another key. */
+export function layerUnderTarget(head: ObjectHead, fromKeyArn: string, toKeyArn: string): boolean {
+  return fromKeyArn !== toKeyArn && hasKmsLayer(head) && head.kmsKeyArn === toKeyArn;
+}
+
 /**
  * The server-side encryption a re-wrap's copy in place writes: the layer moves to `toKeyArn` when
  * it was under `fromKeyArn` (same kind: DSSE stays dual-layer), and stays exactly as it is

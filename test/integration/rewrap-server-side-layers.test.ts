@@ -46,6 +46,20 @@ async function decisionsOf(runId: string) {
   return records.map((r) => [r.decision, r.reason]);
 }
 
+/** A client that counts the copies it sends. */
+function countCopies() {
+  const s3 = pipeline.newS3Client();
+  let copies = 0;
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (String(context.commandName) === 'CopyObjectCommand') copies++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCopies' },
+  );
+  return { s3, count: () => copies };
+}
+
 async function rawDigest(bucket: string, key: string) {
   const got = await pipeline.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return sha256(await got.Body!.transformToByteArray());
@@ -128,6 +142,61 @@ describe('a re-wrap from A to B', () => {
     expect(head.headers.ContentType).toBe('application/x-dual');
     expect(sha256(await readPlaintext(pipeline.clients, bucket, 'dual.bin'))).toBe(sha256(body));
     expect((await decisionsOf(rewrap.runId)).map(([decision]) => decision)).toEqual(['rewrapped']);
+  });
+
+  it('a crash after moving only the layer is reconciled by the retry: one rewrapped record, no second write', async () => {
+    const bucket = await bucketOf('layer-crash');
+    await putEnvelopeObject(pipeline.clients, {
+      bucket,
+      key: 'c.bin',
+      body: randomBytes(256),
+      keyArn: keyC,
+      format: 'v3',
+      serverSide: { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyA },
+    });
+    // The copy lands, then the attempt dies before anything else (its claim is left unfinished).
+    const crashing = pipeline.newS3Client();
+    crashing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (String(context.commandName) === 'CopyObjectCommand') throw new Error('crash after the write');
+        return out;
+      },
+      { step: 'initialize', name: 'crashAfterCopy' },
+    );
+    const rewrap = job(bucket, 'c.bin');
+    await expect(rewrapObject(rewrap, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow();
+    const moved = (await headObject(pipeline.clients.s3, bucket, 'c.bin'))!;
+    expect(moved.kmsKeyArn).toBe(keyB);
+
+    const copies = countCopies();
+    expect((await rewrapObject(rewrap, pipeline.encryptDeps({ s3: copies.s3 }))).outcome).toBe('encrypted');
+    expect(copies.count()).toBe(0);
+    expect((await headObject(pipeline.clients.s3, bucket, 'c.bin'))!.etag).toBe(moved.etag);
+    const decisions = await decisionsOf(rewrap.runId);
+    expect(decisions).toEqual([['rewrapped', expect.stringMatching(/server-side layer from/)]]);
+  });
+
+  it('moves the SSE-KMS layer of a client-side object it cannot read, metadata untouched', async () => {
+    const bucket = await bucketOf('layer-v1');
+    await pipeline.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'v1.bin',
+        Body: randomBytes(64),
+        Metadata: { 'x-amz-key': 'AQID', 'x-amz-iv': 'AAAAAAAAAAAAAAAA' },
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: keyA,
+      }),
+    );
+    const before = (await headObject(pipeline.clients.s3, bucket, 'v1.bin'))!;
+    const raw = await rawDigest(bucket, 'v1.bin');
+    const rewrap = job(bucket, 'v1.bin');
+    expect((await rewrapObject(rewrap, pipeline.encryptDeps())).outcome).toBe('encrypted');
+    const head = (await headObject(pipeline.clients.s3, bucket, 'v1.bin'))!;
+    expect(head.kmsKeyArn).toBe(keyB);
+    expect(head.metadata).toEqual(before.metadata);
+    expect(await rawDigest(bucket, 'v1.bin')).toBe(raw);
   });
 
   it('leaves an envelope under another key on SSE-S3 alone', async () => {

@@ -3,6 +3,7 @@ import {
   hasKmsLayer,
   layerMoveCopiesData,
   layerUnderSource,
+  layerUnderTarget,
   serverSideAfterRewrap,
 } from '../../../../shared/rewrap/server-side-layer.js';
 import type { ObjectHead } from '../../../../shared/s3/object-head.js';
@@ -40,6 +41,14 @@ describe('the server-side layer in a re-wrap', () => {
     expect(layerUnderSource(head('AES256'), A, B)).toBe(false);
     // A rotation keeps the key (KMS rotates its material): nothing moves.
     expect(layerUnderSource(head('aws:kms', A), A, A)).toBe(false);
+  });
+
+  it('is under the target only for a move to another key (a rotation proves nothing)', () => {
+    expect(layerUnderTarget(head('aws:kms', B), A, B)).toBe(true);
+    expect(layerUnderTarget(head('aws:kms:dsse', B), A, B)).toBe(true);
+    expect(layerUnderTarget(head('aws:kms', A), A, B)).toBe(false);
+    expect(layerUnderTarget(head('aws:kms', A), A, A)).toBe(false);
+    expect(layerUnderTarget(head('AES256'), A, B)).toBe(false);
   });
 
   it('moves the layer to the target with its kind kept, and leaves any other layer as it is', () => {
