@@ -146,6 +146,15 @@ describe.each(['envelope', 'sse-kms'] as const)('a %s re-wrap of an object too l
     expect(await waiting(queues.large)).toBe(1);
     expect((await pipeline.runs.get(runId))!.counts.encrypted ?? 0).toBe(1);
 
+    // A rewrap Lambda that receives the job already marked large (a redelivery, a misrouted copy)
+    // hands it back before any request: the worker then meets the job twice and counts it once.
+    const bigJob = jobs.find((m) => (JSON.parse(m.Body!) as RewrapJob).key === 'big.bin')!;
+    const marked: RewrapJob = { ...(JSON.parse(bigJob.Body!) as RewrapJob), large: true };
+    const again = { MessageId: 'marked', ReceiptHandle: 'r', Body: JSON.stringify(marked) };
+    expect((await rewrapHandler(sqsEvent([again], queues.rewrap), context)).batchItemFailures).toEqual([]);
+    expect(await waiting(queues.large)).toBe(2);
+    expect(await pipeline.ledger.get({ bucket, key: 'big.bin', operation: 'rewrap' })).toBeUndefined();
+
     // Only the worker serves the large-object queue: the real CLI, until its queues are idle.
     const worker = runCli(['worker', '--until-idle', '--idle-seconds', '2', '--concurrency', '2']);
     expect(worker.status, worker.stderr).toBe(0);

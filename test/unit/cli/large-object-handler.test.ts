@@ -1,7 +1,8 @@
 import type { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { keepingMessagesHidden } from '../../../cli/large-object-handler.js';
+import { keepingMessagesHidden, LargeObjectJobSchema } from '../../../cli/large-object-handler.js';
+import { parseMessage } from '../../../shared/jobs/messages.js';
 
 const event = {
   Records: [{ messageId: 'm1', receiptHandle: 'r1', eventSourceARN: 'http://sqs.local/000000000000/large' }],
@@ -47,5 +48,38 @@ describe('keepingMessagesHidden', () => {
     await running;
     await vi.advanceTimersByTimeAsync(1_000_000);
     expect(extended).toHaveLength(2);
+  });
+});
+
+describe('LargeObjectJobSchema', () => {
+  const base = { runId: 'run-1', jobId: 'job-1', bucket: 'bucket-a', key: 'k', large: true };
+  const A = 'arn:aws:kms:us-east-1:000000000000:key/a';
+
+  it('reads encrypt and rewrap jobs from the one large-object queue, by type', () => {
+    const encrypt = parseMessage(
+      LargeObjectJobSchema,
+      JSON.stringify({ ...base, type: 'encrypt', mode: 'sse-s3' }),
+    );
+    expect(encrypt.type).toBe('encrypt');
+    const rewrap = parseMessage(
+      LargeObjectJobSchema,
+      JSON.stringify({ ...base, type: 'rewrap', fromKeyArn: A, toKeyArn: A, size: 5 }),
+    );
+    expect(rewrap).toMatchObject({ type: 'rewrap', size: 5, large: true });
+  });
+
+  it('names what is wrong with a message it cannot take', () => {
+    expect(() => parseMessage(LargeObjectJobSchema, JSON.stringify({ ...base, type: 'scan' }))).toThrow(
+      /malformed message: type: /,
+    );
+    expect(() =>
+      parseMessage(LargeObjectJobSchema, JSON.stringify({ ...base, type: 'encrypt', mode: 'sse-kms' })),
+    ).toThrow(/keyArn: keyArn is required for the envelope and sse-kms modes/);
+    expect(() =>
+      parseMessage(
+        LargeObjectJobSchema,
+        JSON.stringify({ ...base, type: 'rewrap', fromKeyArn: 'alias/x', toKeyArn: A }),
+      ),
+    ).toThrow(/malformed message: fromKeyArn: /);
   });
 });
