@@ -152,3 +152,19 @@ export async function describeObject(s3: S3Client, bucket: string, key: string) 
     tags: Object.fromEntries((tags.TagSet ?? []).map((t) => [t.Key, t.Value])),
   };
 }
+
+/**
+ * `s3` whose `command` requests land and then fail as if the process had died right after them:
+ * the write is done, the attempt never hears of it.
+ */
+export function crashingAfter(s3: S3Client, command: string): S3Client {
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      if (String(context.commandName) === command) throw new Error(`crash after ${command}`);
+      return out;
+    },
+    { step: 'initialize', name: `crashAfter${command}` },
+  );
+  return s3;
+}

@@ -1,12 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-} from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { handler as encryptHandler } from '../../functions/encrypt/handler.js';
@@ -23,6 +16,7 @@ import { listUploadedParts } from '../../shared/s3/multipart-tracker.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, readPlaintext, sha256, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { drain, lambdaContext, sqsEvent, waiting } from '../helpers/sqs-source.js';
 
 const MiB = 1024 * 1024;
 // Small thresholds keep the objects small: above 7 MiB is "large", parts are 5 MiB (startPipeline).
@@ -39,52 +33,9 @@ beforeAll(async () => {
   uploads = new DynamoDbUploadLedger(pipeline.clients.dynamo, pipeline.config.ledgerTable);
 });
 
-const context = {
-  functionName: 's3-seal-test',
-  awsRequestId: randomUUID(),
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
-
-function sqsEvent(messages: Message[], queueUrl: string): SQSEvent {
-  return {
-    Records: messages.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body!,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'test',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: queueUrl,
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
-
-/** Takes every message off a queue (the test plays the event source). */
-async function drain(queueUrl: string): Promise<Message[]> {
-  const out = await pipeline.clients.sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
-  );
-  for (const m of out.Messages ?? []) {
-    await pipeline.clients.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }),
-    );
-  }
-  return out.Messages ?? [];
-}
-
-async function waiting(queueUrl: string): Promise<number> {
-  const out = await pipeline.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
-  );
-  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
-}
+const context = lambdaContext;
+const drainQueue = (queueUrl: string) => drain(pipeline.clients.sqs, queueUrl);
+const waitingOn = (queueUrl: string) => waiting(pipeline.clients.sqs, queueUrl);
 
 async function uploadsLeft(bucket: string): Promise<number> {
   const out = await pipeline.clients.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
@@ -120,12 +71,12 @@ describe('the large-object route', () => {
     );
 
     // The scan page knows sizes: the big object goes to the large-object queue at enqueue.
-    const pages = await drain(queues.scan);
+    const pages = await drainQueue(queues.scan);
     expect(pages).toHaveLength(1);
     expect((await scanHandler(sqsEvent(pages, queues.scan), context)).batchItemFailures).toEqual([]);
-    const jobs = await drain(queues.encrypt);
+    const jobs = await drainQueue(queues.encrypt);
     expect(jobs.map((m) => (JSON.parse(m.Body!) as EncryptJob).key)).toEqual(['data/small.txt']);
-    expect(await waiting(queues.large)).toBe(1);
+    expect(await waitingOn(queues.large)).toBe(1);
 
     // The encrypt Lambda handler does the small job; a job for the big one that reached it without
     // a size (an old message, a stale listing) is handed off on its HEAD, untouched.
@@ -141,7 +92,7 @@ describe('the large-object route', () => {
     expect(handed.batchItemFailures).toEqual([]);
     expect((await headObject(pipeline.clients.s3, bucket, 'data/big.bin'))!.etag).toBe(bigEtag);
     expect(await pipeline.ledger.get({ bucket, key: 'data/big.bin', operation: 'encrypt' })).toBeUndefined();
-    expect(await waiting(queues.large)).toBe(2);
+    expect(await waitingOn(queues.large)).toBe(2);
 
     // Only the worker serves the large-object queue: the real CLI, until its queues are idle.
     const worker = runCli(['worker', '--until-idle', '--idle-seconds', '2', '--concurrency', '2']);

@@ -1,17 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   GetObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
 } from '@aws-sdk/client-s3';
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-} from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { handler as rewrapHandler } from '../../functions/rewrap/handler.js';
@@ -29,6 +22,7 @@ import {
   startPipeline,
   uniqueBucket,
 } from '../helpers/pipeline.js';
+import { drain, lambdaContext, sqsEvent, waiting } from '../helpers/sqs-source.js';
 
 const MiB = 1024 * 1024;
 // Above 7 MiB is "large"; copies above 5 MiB go multipart in 5 MiB parts (startPipeline).
@@ -44,56 +38,10 @@ beforeAll(async () => {
   [keyA, keyB] = await Promise.all([createKmsKey(pipeline.clients.kms), createKmsKey(pipeline.clients.kms)]);
 });
 
-const context = {
-  functionName: 's3-seal-test',
-  awsRequestId: randomUUID(),
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
-
-function sqsEvent(messages: Message[], queueUrl: string): SQSEvent {
-  return {
-    Records: messages.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body!,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'test',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: queueUrl,
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
-
-/** Takes every message off a queue (the test plays the event source). */
-async function drain(queueUrl: string): Promise<Message[]> {
-  const all: Message[] = [];
-  for (;;) {
-    const out = await pipeline.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-    );
-    if (!out.Messages?.length) return all;
-    for (const m of out.Messages) {
-      await pipeline.clients.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }),
-      );
-    }
-    all.push(...out.Messages);
-  }
-}
-
-async function waiting(queueUrl: string): Promise<number> {
-  const out = await pipeline.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
-  );
-  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
-}
+const context = lambdaContext;
+const drainQueue = (queueUrl: string) =>
+  drain(pipeline.clients.sqs, queueUrl, { until: 'empty', waitSeconds: 1 });
+const waitingOn = (queueUrl: string) => waiting(pipeline.clients.sqs, queueUrl);
 
 async function rawDigest(bucket: string, key: string): Promise<string> {
   const got = await pipeline.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -132,10 +80,10 @@ describe.each(['envelope', 'sse-kms'] as const)('a %s re-wrap of an object too l
     expect(planned.status, planned.stderr).toBe(0);
     const runId = planned.stdout.trim();
     const { queues } = pipeline;
-    for (let pages = await drain(queues.scan); pages.length > 0; pages = await drain(queues.scan)) {
+    for (let pages = await drainQueue(queues.scan); pages.length > 0; pages = await drainQueue(queues.scan)) {
       expect((await scanHandler(sqsEvent(pages, queues.scan), context)).batchItemFailures).toEqual([]);
     }
-    const jobs = await drain(queues.rewrap);
+    const jobs = await drainQueue(queues.rewrap);
     expect(jobs.map((m) => (JSON.parse(m.Body!) as RewrapJob).key).sort()).toEqual(['big.bin', 'small.txt']);
 
     // The rewrap Lambda handler re-wraps the small object and hands the big one over on its HEAD,
@@ -143,7 +91,7 @@ describe.each(['envelope', 'sse-kms'] as const)('a %s re-wrap of an object too l
     expect((await rewrapHandler(sqsEvent(jobs, queues.rewrap), context)).batchItemFailures).toEqual([]);
     expect((await headObject(pipeline.clients.s3, bucket, 'big.bin'))!.etag).toBe(before.etag);
     expect(await pipeline.ledger.get({ bucket, key: 'big.bin', operation: 'rewrap' })).toBeUndefined();
-    expect(await waiting(queues.large)).toBe(1);
+    expect(await waitingOn(queues.large)).toBe(1);
     expect((await pipeline.runs.get(runId))!.counts.encrypted ?? 0).toBe(1);
 
     // A rewrap Lambda that receives the job already marked large (a redelivery, a misrouted copy)
@@ -152,7 +100,7 @@ describe.each(['envelope', 'sse-kms'] as const)('a %s re-wrap of an object too l
     const marked: RewrapJob = { ...(JSON.parse(bigJob.Body!) as RewrapJob), large: true };
     const again = { MessageId: 'marked', ReceiptHandle: 'r', Body: JSON.stringify(marked) };
     expect((await rewrapHandler(sqsEvent([again], queues.rewrap), context)).batchItemFailures).toEqual([]);
-    expect(await waiting(queues.large)).toBe(2);
+    expect(await waitingOn(queues.large)).toBe(2);
     expect(await pipeline.ledger.get({ bucket, key: 'big.bin', operation: 'rewrap' })).toBeUndefined();
 
     // Only the worker serves the large-object queue: the real CLI, until its queues are idle.

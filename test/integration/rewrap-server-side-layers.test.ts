@@ -9,7 +9,14 @@ import { rewrapObject } from '../../shared/rewrap/rewrap-object.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
-import { createKmsKey, readPlaintext, sha256, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import {
+  crashingAfter,
+  createKmsKey,
+  readPlaintext,
+  sha256,
+  startPipeline,
+  uniqueBucket,
+} from '../helpers/pipeline.js';
 
 /**
  * A re-wrap from A moves every layer under A: an S3EC envelope may also sit under a server-side
@@ -155,15 +162,7 @@ describe('a re-wrap from A to B', () => {
       serverSide: { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyA },
     });
     // The copy lands, then the attempt dies before anything else (its claim is left unfinished).
-    const crashing = pipeline.newS3Client();
-    crashing.middlewareStack.add(
-      (next, context) => async (args) => {
-        const out = await next(args);
-        if (String(context.commandName) === 'CopyObjectCommand') throw new Error('crash after the write');
-        return out;
-      },
-      { step: 'initialize', name: 'crashAfterCopy' },
-    );
+    const crashing = crashingAfter(pipeline.newS3Client(), 'CopyObjectCommand');
     const rewrap = job(bucket, 'c.bin');
     await expect(rewrapObject(rewrap, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow();
     const moved = (await headObject(pipeline.clients.s3, bucket, 'c.bin'))!;

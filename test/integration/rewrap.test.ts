@@ -18,6 +18,7 @@ import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
 import {
   countCommands,
+  crashingAfter,
   createKmsKey,
   describeObject,
   listKeys,
@@ -196,37 +197,7 @@ describe('rewrapping one object', () => {
 
   it('recovers from a crash between ReEncrypt and the metadata write, re-wrapping exactly once', async () => {
     const bucket = await envelopeObject('rw-crash');
-    const crashing = pipeline.newS3Client();
-    crashing.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (String(context.commandName) === 'CopyObjectCommand')
-          throw new Error('crash before the metadata write');
-        return next(args);
-      },
-      { step: 'initialize', name: 'crashOnCopy' },
-    );
-    const runJob = job(bucket);
-    await expect(rewrapObject(runJob, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow();
-    const head = (await headObject(pipeline.clients.s3, bucket, 'k'))!;
-    expect(await checkDataKeyUnwraps(pipeline.clients.kms, head.metadata)).toBe(keyA);
-    expect((await rewrapObject(runJob, pipeline.encryptDeps())).outcome).toBe('encrypted');
-    expect(await versions(bucket)).toBe(3);
-    const after = (await headObject(pipeline.clients.s3, bucket, 'k'))!;
-    expect(await checkDataKeyUnwraps(pipeline.clients.kms, after.metadata)).toBe(keyB);
-    expect((await readPlaintext(pipeline.clients, bucket, 'k')).toString()).toBe('secret bytes');
-  });
-
-  it('after a rotation, a crash right after the metadata write is reconciled without a second write', async () => {
-    const bucket = await envelopeObject('rw-rot-crash');
-    const crashing = pipeline.newS3Client();
-    crashing.middlewareStack.add(
-      (next, context) => async (args) => {
-        const out = await next(args);
-        if (String(context.commandName) === 'CopyObjectCommand') throw new Error('crash after the write');
-        return out;
-      },
-      { step: 'initialize', name: 'crashAfterCopy' },
-    );
+    const crashing = crashingAfter(pipeline.newS3Client(), 'CopyObjectCommand');
     // Source and target the same key: only the crash marker can tell the write landed.
     const rotation = { ...job(bucket), toKeyArn: keyA, wrappedBefore: new Date().toISOString() };
     await expect(rewrapObject(rotation, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow();
