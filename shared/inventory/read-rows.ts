@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { pipeline as chain, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -47,9 +47,14 @@ async function fetchVerified(
 async function* csvRows(path: string, columns: string[], rowStart: number): AsyncGenerator<InventoryRow> {
   // S3 Inventory CSV files are gzip-compressed, quoted, without a header row; the manifest's
   // fileSchema names the columns.
-  const records = createReadStream(path)
-    .pipe(createGunzip())
-    .pipe(parse({ columns, relax_quotes: false }));
+  // Chained, not piped: a file that is not gzip fails the gunzip stage, and the error must reach
+  // the reader below (a piped stage's error would be unhandled and end the process).
+  const records = chain(
+    createReadStream(path),
+    createGunzip(),
+    parse({ columns, relax_quotes: false }),
+    () => undefined,
+  );
   let index = 0;
   try {
     // A gzip stream cannot be entered in the middle: rows before rowStart are parsed and dropped.
@@ -126,9 +131,16 @@ export async function* readDataFileRows(
   const dir = await mkdtemp(join(tmpdir(), 's3-seal-inventory-'));
   try {
     const path = await fetchVerified(s3, manifest.filesBucket, file, dir);
-    yield* manifest.fileFormat === 'CSV'
-      ? csvRows(path, manifest.columns, rowStart)
-      : parquetRows(path, rowStart);
+    try {
+      yield* manifest.fileFormat === 'CSV'
+        ? csvRows(path, manifest.columns, rowStart)
+        : parquetRows(path, rowStart);
+    } catch (error) {
+      // Its MD5 matched, so the same bytes come back on every retry: permanent, and named.
+      const where = `inventory data file s3://${manifest.filesBucket}/${file.key}`;
+      const why = error instanceof InventoryError ? error.message : describeError(error);
+      throw new InventoryError(`${where}: ${why}`, { cause: error });
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -83,6 +83,36 @@ describe.each(['CSV', 'Parquet'] as const)('a %s inventory', (format) => {
   });
 });
 
+describe.each([
+  ['CSV', 'bytes that are not gzip', new TextEncoder().encode('this is not a gzip file')],
+  ['CSV', 'gzip that is not the CSV schema', gzipSync('"an unterminated, quote\n')],
+  ['Parquet', 'bytes that are not Parquet', new TextEncoder().encode('this is not a parquet file')],
+] as const)('a %s data file of %s (its MD5 matching the manifest)', (format, _what, bytes) => {
+  it('fails that file with a permanent error naming it, and ends nothing else', async () => {
+    const { objects, manifestKey } = buildInventory({
+      sourceBucket: 'data-bucket',
+      destinationBucket: 'inventory-dest',
+      prefix: 'inv',
+      format,
+      entries,
+    });
+    const s3 = memoryS3(objects);
+    const manifest = await readManifest(s3, uriOf(manifestKey));
+    const file = manifest.files[0]!;
+    objects.set(file.key, Uint8Array.from(bytes));
+    const forged = {
+      ...file,
+      size: bytes.length,
+      MD5checksum: createHash('md5').update(bytes).digest('hex'),
+    };
+    const reading = collect(readDataFileRows(s3, manifest, forged));
+    await expect(reading).rejects.toBeInstanceOf(InventoryError);
+    await expect(collect(readDataFileRows(s3, manifest, forged))).rejects.toThrow(
+      `inventory data file s3://inventory-dest/${file.key}: `,
+    );
+  });
+});
+
 describe('the manifest', () => {
   const { objects, manifestKey } = buildInventory({
     sourceBucket: 'data-bucket',
