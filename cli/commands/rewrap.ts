@@ -1,4 +1,4 @@
-import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { classifyAwsError } from '../../shared/aws-errors.js';
 import { KeyUnusableError } from '../../shared/errors.js';
 import { parseKeyReference } from '../../shared/kms/key-reference.js';
@@ -24,20 +24,28 @@ interface RewrapOptions {
 
 /**
  * The source key may be disabled or pending deletion (that is often why data moves off it): it
- * only has to resolve. Each object whose data key it cannot release then fails with KMS's reason.
+ * only has to resolve, to a symmetric encryption key (no other kind can have wrapped a data key or
+ * protected an object). Each object whose data key it cannot release then fails with KMS's reason.
  */
 async function resolveSourceKey(reference: string): Promise<string> {
   parseKeyReference(reference);
   const { clients } = cliRuntime();
+  let metadata: KeyMetadata | undefined;
   try {
-    const out = await clients.kms.send(new DescribeKeyCommand({ KeyId: reference }));
-    return out.KeyMetadata!.Arn!;
+    metadata = (await clients.kms.send(new DescribeKeyCommand({ KeyId: reference }))).KeyMetadata;
   } catch (error) {
     if ((error as { name?: string }).name === 'NotFoundException') {
       throw new KeyUnusableError(`KMS key ${reference} not found`, { cause: error });
     }
     throw classifyAwsError(error, `cannot describe KMS key ${reference}`);
   }
+  if (!metadata?.Arn) throw new KeyUnusableError(`KMS key ${reference} not found`);
+  if (metadata.KeyUsage !== 'ENCRYPT_DECRYPT' || metadata.KeySpec !== 'SYMMETRIC_DEFAULT') {
+    throw new KeyUnusableError(
+      `--from: KMS key ${metadata.Arn} is ${metadata.KeySpec}/${metadata.KeyUsage}; only a symmetric encryption key wraps data keys`,
+    );
+  }
+  return metadata.Arn;
 }
 
 export async function rewrapCommand(uri: string, options: RewrapOptions): Promise<number> {

@@ -100,6 +100,8 @@ export async function planRewrap(
   if (input.scan && input.inventory) {
     throw new ConfigError('--scan lists the bucket and --inventory reads a report: give one of them');
   }
+  // A missing bucket is refused before anything is recorded, whichever way the run is enumerated.
+  if (input.bucket && deps.s3) await assertBucketReachable(deps.s3, input.bucket);
   if (input.inventory) return planByInventory(deps, { ...input, inventory: input.inventory }, createRun);
   if (input.scan) return planByListing(deps, input, runId, createRun, options.skipEmpty === true);
   const shards = await shardsToPlan(deps, input.fromKeyArn, wrappedBefore);
@@ -175,7 +177,6 @@ async function planByInventory(
 ): Promise<PlannedRun> {
   if (!deps.s3 || !input.bucket)
     throw new ConfigError('an --inventory re-wrap needs a bucket (s3://BUCKET/…)');
-  await assertBucketReachable(deps.s3, input.bucket);
   const manifest = await readRunInventory(deps.s3, input.inventory, input.bucket);
   const run = await createRun();
   const wrappedBefore = input.wrappedBefore && new Date(input.wrappedBefore).toISOString();

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -193,5 +194,32 @@ describe('an unknown run or bucket is an error, not an empty success', () => {
     expect(empty.status, empty.stderr).toBe(0);
     expect(empty.stdout).toBe('');
     expect(runCli(['audit', 'verify', '--run', emptyRunId]).status).toBe(0);
+  });
+});
+
+describe('rewrap refuses what it cannot act on, before anything is recorded', () => {
+  it('a missing bucket, by index, --scan or --local: exit 1, the bucket named, no run', async () => {
+    const target = await createKmsKey(pipeline.clients.kms);
+    const bucket = uniqueBucket('rw-missing');
+    for (const extra of [[], ['--scan'], ['--local', '--no-progress']]) {
+      const out = runCli(['rewrap', `s3://${bucket}`, '--from', keyArn, '--to', target, ...extra]);
+      expect(out.status, extra.join(' ')).toBe(1);
+      expect(out.stderr).toContain(`bucket ${bucket} does not exist`);
+    }
+    expect(await ledgerItemsOf(bucket)).toEqual([]);
+  });
+
+  it('a --from key that is not a symmetric encryption key: exit 1, the key named, no run', async () => {
+    const bucket = uniqueBucket('rw-asym');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 1 });
+    const signing = await pipeline.clients.kms.send(
+      new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }),
+    );
+    const out = runCli(['rewrap', `s3://${bucket}`, '--from', signing.KeyMetadata!.Arn!, '--to', keyArn]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(
+      /--from: KMS key .* is RSA_2048\/SIGN_VERIFY; only a symmetric encryption key/,
+    );
+    expect(await ledgerItemsOf(bucket)).toEqual([]);
   });
 });
