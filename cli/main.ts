@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
-import { describeError } from '../shared/errors.js';
 import { exitAfterOutput } from '../shared/process-output.js';
+import { cliErrorLine } from './error-line.js';
 import { createProgram } from './program.js';
 
 // The AWS SDK warns at every start that its 2027 releases will need Node 22. Lambda runs 22 and
@@ -21,7 +21,7 @@ try {
     // Commander has printed its message (or the help); keep its exit code (0 for --help/--version).
     process.exitCode = error.exitCode;
   } else {
-    console.error(`s3-seal: error: ${describeError(error)}`);
+    console.error(`s3-seal: error: ${cliErrorLine(error)}`);
     process.exitCode = 1;
   }
 }

@@ -67,7 +67,8 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { Code?: string; name?: string }).Code ?? error.name;
     const text = error.message.split('\n')[0] ?? '';
-    return code && !text.startsWith(code) ? `${code}: ${text}` : text;
+    // A plain Error's name says nothing ("s3-seal: error: Error: …"); an AWS error's code does.
+    return code && code !== 'Error' && !text.startsWith(code) ? `${code}: ${text}` : text;
   }
   return String(error);
 }

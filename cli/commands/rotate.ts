@@ -30,6 +30,10 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
   if (options.policies && (options.onDemand || options.before)) {
     throw new ConfigError('--on-demand and --before are used only with --key');
   }
+  if (options.onDemand && options.before) {
+    // The on-demand rotation's own time is the cut-off; another one would re-wrap too little or too much.
+    throw new ConfigError('--before is the time of an earlier rotation: not used with --on-demand');
+  }
   const { config, clients } = cliRuntime();
   const deps = await plannerDeps();
   let plans: PlannedRewrap[];

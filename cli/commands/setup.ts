@@ -19,6 +19,12 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
   if (!options.watch && (options.mode || options.key || options.format)) {
     throw new ConfigError('--mode, --key and --format are used only with --watch');
   }
+  if (options.watch && options.unwatch) {
+    throw new ConfigError('give one of --watch and --unwatch');
+  }
+  if (options.watch && !options.mode) {
+    throw new ConfigError('--watch needs --mode (and --key for envelope and sse-kms)');
+  }
   const { config, clients, queues } = cliRuntime();
   const created = [
     ...(await ensureQueues(clients.sqs, config)),
@@ -31,7 +37,7 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
   }
   const policies = new WatchPolicyStore(clients.dynamo, config.ledgerTable);
   if (options.watch) {
-    if (!options.mode) throw new Error('--watch needs --mode (and --key for envelope and sse-kms)');
+    if (!options.mode) throw new ConfigError('--watch needs --mode (and --key for envelope and sse-kms)');
     const { bucket, key: prefix } = parseS3Uri(options.watch);
     const { work } = await queues();
     const policy = await watchBucket(

@@ -183,6 +183,10 @@ async function verifyObjects(
       (sseCustomer > 0 ? ` (${sseCustomer} SSE-C)` : '') +
       (gone > 0 ? `, ${gone} deleted while verify ran` : ''),
   );
+  // Nothing checked proves nothing: a mistyped prefix must not read as a clean bill.
+  if (checked === 0) {
+    console.error(`verify: no objects under ${displayS3Uri({ bucket, key: prefix })}: nothing was checked`);
+  }
   // Older versions are not what a run protects, but their plaintext is still there: count it, and
   // with --versions name each one and count them as problems.
   const left = await reportVersionsLeft(clients.s3, { bucket, prefix }, { list: options.versions === true });

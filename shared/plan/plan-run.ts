@@ -40,6 +40,9 @@ export async function planRun(deps: PlanDeps, request: PlanRequest) {
   if (needsKey(request.mode) && !request.key) {
     throw new ConfigError(`--mode ${request.mode} needs --key (the KMS key the run would use)`);
   }
+  if (!needsKey(request.mode) && request.key) {
+    throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
+  }
   const policy: ProtectionPolicy = {
     mode: request.mode,
     keyArn: request.key && needsKey(request.mode) ? await resolveUsableKey(deps.kms, request.key) : undefined,

@@ -223,3 +223,13 @@ describe('rewrap refuses what it cannot act on, before anything is recorded', ()
     expect(await ledgerItemsOf(bucket)).toEqual([]);
   });
 });
+
+describe('verify of a prefix with no objects', () => {
+  it('says nothing was checked (a mistyped prefix is not a clean bill)', async () => {
+    const bucket = uniqueBucket('verify-empty');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 2 });
+    const out = runCli(['verify', `s3://${bucket}/typo/`]);
+    expect(out.stdout).toContain('verified 0 objects');
+    expect(out.stderr).toContain(`verify: no objects under s3://${bucket}/typo/: nothing was checked`);
+  });
+});

@@ -257,5 +257,8 @@ describe('s3-seal plan', () => {
     const keyless = runCli(['plan', `s3://${bucket}`, '--mode', 'sse-kms']);
     expect(keyless.status).not.toBe(0);
     expect(keyless.stderr).toContain('--mode sse-kms needs --key');
+    const keyed = runCli(['plan', `s3://${bucket}`, '--mode', 'sse-s3', '--key', 'alias/not-even-there']);
+    expect(keyed.status).toBe(1);
+    expect(keyed.stderr).toContain('--key is not used with --mode sse-s3');
   });
 });

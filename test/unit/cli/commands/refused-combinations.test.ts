@@ -21,6 +21,15 @@ describe('options that would be silently ignored are refused', () => {
     [['setup', '--mode', 'sse-s3'], '--mode, --key and --format are used only with --watch'],
     [['setup', '--unwatch', 's3://bkt', '--key', 'alias/k'], 'are used only with --watch'],
     [['setup', '--format', 'v2'], 'are used only with --watch'],
+    [
+      ['setup', '--watch', 's3://bkt', '--unwatch', 's3://bkt', '--mode', 'sse-s3'],
+      'give one of --watch and --unwatch',
+    ],
+    [['setup', '--watch', 's3://bkt'], '--watch needs --mode'],
+    [
+      ['rotate', '--key', 'alias/k', '--on-demand', '--before', '2025-01-01T00:00:00Z'],
+      'not used with --on-demand',
+    ],
   ])('%j', async (args, reason) => {
     await expect(createProgram().parseAsync(['node', 's3-seal', ...args])).rejects.toThrow(reason);
     expect(runtime.used).toBe(0);
