@@ -8,6 +8,7 @@ import { verifyAll } from '../../shared/audit/verify-all.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
 import { ConfigError } from '../../shared/errors.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { assertWritableTarget } from '../output-file.js';
 import { cliRuntime } from '../runtime.js';
 
 interface ExportOptions {
@@ -34,6 +35,7 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
   if (Boolean(options.run) === Boolean(options.bucket)) {
     throw new ConfigError('give exactly one of --run ID or --bucket B');
   }
+  if (options.output) await assertWritableTarget(options.output);
   const { config, clients } = cliRuntime();
   const scoped = options.run
     ? recordsOfRun(clients.dynamo, config.auditTable, options.run)

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { openObject } from '../../shared/envelope/open-object.js';
+import { describeError, PermanentError } from '../../shared/errors.js';
 import { displayS3Uri, parseS3ObjectUri } from '../../shared/s3-uri.js';
+import { assertWritableTarget } from '../output-file.js';
 import { cliRuntime } from '../runtime.js';
 
 /**
@@ -18,9 +20,16 @@ export async function decryptCommand(
   options: { output?: string; versionId?: string },
 ): Promise<void> {
   const { bucket, key } = parseS3ObjectUri(uri);
-  const { clients } = cliRuntime();
-  const opened = await openObject(clients, bucket, key, { versionId: options.versionId });
   const toFile = options.output !== undefined && options.output !== '-';
+  if (toFile) await assertWritableTarget(options.output!);
+  const { clients } = cliRuntime();
+  const opened = await openObject(clients, bucket, key, { versionId: options.versionId }).catch((error) => {
+    // Say which object (and version) the reason is about.
+    const version = options.versionId ? ` (version ${options.versionId})` : '';
+    throw new PermanentError(`${displayS3Uri({ bucket, key })}${version}: ${describeError(error)}`, {
+      cause: error,
+    });
+  });
   const scratch = await mkdtemp(join(toFile ? dirname(options.output!) : tmpdir(), '.s3-seal-decrypt-'));
   const partial = join(scratch, 'plaintext');
   try {

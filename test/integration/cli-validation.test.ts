@@ -233,3 +233,24 @@ describe('verify of a prefix with no objects', () => {
     expect(out.stderr).toContain(`verify: no objects under s3://${bucket}/typo/: nothing was checked`);
   });
 });
+
+describe('output files and objects are named in errors', () => {
+  it('decrypt and audit export refuse an output in a missing directory before reading anything', () => {
+    const bad = join(tmpdir(), `no-such-dir-${Date.now()}`, 'out.bin');
+    const decrypted = runCli(['decrypt', 's3://any-bucket/any-key', '-o', bad]);
+    expect(decrypted.status).toBe(1);
+    expect(decrypted.stderr).toContain(`cannot write ${bad}: no directory`);
+    const exported = runCli(['audit', 'export', '--run', 'R', '-o', bad]);
+    expect(exported.status).toBe(1);
+    expect(exported.stderr).toContain(`cannot write ${bad}: no directory`);
+    expect(exported.stderr).not.toContain('.partial');
+  });
+
+  it('decrypt names the object S3 could not find', async () => {
+    const bucket = uniqueBucket('decrypt-missing');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 0 });
+    const out = runCli(['decrypt', `s3://${bucket}/no/such.key`, '-o', '-']);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(new RegExp(`^s3-seal: error: s3://${bucket}/no/such\\.key: `));
+  });
+});
