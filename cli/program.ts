@@ -3,6 +3,7 @@ import { ENVELOPE_FORMATS } from '../shared/envelope/format.js';
 import { PRICES_AS_OF } from '../shared/plan/prices.js';
 import { PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
+import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
 import {
   integerIn,
   parseConcurrency,
@@ -391,5 +392,6 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     .option('--objects <n>', 'objects to seed', integerIn(1, 1_000_000), 1000)
     .action(lazy(async () => (await import('./commands/demo.js')).demoCommand));
 
+  refuseOptionsWithoutTheirPair(program);
   return program;
 }
