@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseBucketName } from '../shared/s3-uri.js';
 
 /**
  * Parsers for numeric and time options. Commander calls them while it parses the command line, so
@@ -66,4 +67,13 @@ export function parseIsoTime(value: string): string {
     throw new InvalidArgumentError('expected an ISO 8601 time, such as 2026-01-31 or 2026-01-31T12:00:00Z.');
   }
   return time.toISOString();
+}
+
+/** A bucket name (`--bucket`): valid by S3's naming rules, and not an S3 URI. */
+export function bucketName(value: string): string {
+  try {
+    return parseBucketName(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
 }

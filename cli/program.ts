@@ -5,6 +5,7 @@ import { PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
 import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
 import {
+  bucketName,
   integerIn,
   parseConcurrency,
   parseIsoTime,
@@ -291,7 +292,11 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     .command('export')
     .description('stream audit records of a run or a bucket as JSON lines or CSV')
     .option('--run <id>', 'the records of one run')
-    .option('--bucket <name>', 'every record about objects in this bucket (reads the whole table)')
+    .option(
+      '--bucket <name>',
+      'every record about objects in this bucket (reads the whole table)',
+      bucketName,
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
     .option('-o, --output <file>', 'write to FILE (default: stdout)')
     .addHelpText(
@@ -303,7 +308,7 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     .command('verify')
     .description('recompute the hash chains and run digests; name every altered, removed or inserted record')
     .option('--run <id>', 'the objects of one run, and its digest (default: the latest run)')
-    .option('--bucket <name>', 'every object in this bucket with audit records or an anchor')
+    .option('--bucket <name>', 'every object in this bucket with audit records or an anchor', bucketName)
     .option(
       '--all',
       "the whole trail: every object's chain and every closed run's digest and count, in one streaming pass",

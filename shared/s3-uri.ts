@@ -51,6 +51,18 @@ export function parseS3ObjectUri(uri: string): S3Location {
 const LITERAL_KEY_HINT =
   'S3 URIs are exact keys, so a key that really ends in "?versionId=..." cannot be named here; list or act on a prefix that stops before the "?".';
 
+/**
+ * A bucket given by name (`--bucket B`): refused when it is not a valid bucket name, with a hint
+ * when it was given as an S3 URI.
+ */
+export function parseBucketName(name: string): string {
+  if (name.startsWith('s3://')) {
+    throw new ConfigError(`--bucket takes a bucket name, not an S3 URI: ${JSON.stringify(name)}`);
+  }
+  if (!BUCKET_NAME.test(name)) throw new ConfigError(`not a valid bucket name: ${JSON.stringify(name)}`);
+  return name;
+}
+
 function parseExact(uri: string): S3Location {
   const match = S3_URI.exec(uri);
   if (!match) {

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import {
+  bucketName,
   integerIn,
   parseConcurrency,
   parseIsoTime,
@@ -110,5 +111,13 @@ describe('through commander', () => {
     expect(out.ran).toBe(false);
     expect(out.exitCode).toBe(1);
     expect(out.stderr).toContain("option '--concurrency <n>' argument 'abc' is invalid");
+  });
+});
+
+describe('bucket name options', () => {
+  it('accepts a bucket name and refuses an invalid name or an S3 URI, saying which', () => {
+    expect(bucketName('my-bucket.logs')).toBe('my-bucket.logs');
+    expect(() => bucketName('UPPER')).toThrow('not a valid bucket name: "UPPER"');
+    expect(() => bucketName('s3://my-bucket')).toThrow('--bucket takes a bucket name, not an S3 URI');
   });
 });
