@@ -3,24 +3,16 @@ import { ENVELOPE_FORMATS } from '../shared/envelope/format.js';
 import { PRICES_AS_OF } from '../shared/plan/prices.js';
 import { PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
+import { lazy } from './lazy-action.js';
 import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
 import {
-  bucketName,
   integerIn,
   parseConcurrency,
   parseIsoTime,
   parseVisibilitySeconds,
   secondsIn,
 } from './option-parsers.js';
-
-/** An action that imports its command's implementation when, and only when, the command runs. */
-function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<unknown>>) {
-  return async (...args: A) => {
-    const command = await load();
-    const code = await command(...args);
-    if (typeof code === 'number') process.exitCode = code;
-  };
-}
+import { addRecordCommands } from './program-records.js';
 
 const PROCESS_LOCALLY = 'also process the run in this process with the Lambda handlers, and wait for it';
 
@@ -273,61 +265,7 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     )
     .action(lazy(async () => (await import('./commands/rotate.js')).rotateCommand));
 
-  program
-    .command('status')
-    .description(
-      'where a run stands: counts by outcome, rate, ETA, and what an unfinished run waits for (the latest run by default)',
-    )
-    .argument('[run-id]', 'a run id, as `encrypt`, `rewrap` or `rotate` printed it')
-    .option('--watch', 'refresh until the run is done')
-    .option('--interval <seconds>', 'with --watch: seconds between refreshes', secondsIn(0.1, 3600), 2)
-    .option('--json', 'one JSON object per refresh: the run record and its status')
-    .option('--list [n]', 'the n most recent runs, one line each (default: 10)', integerIn(1, 1000))
-    .action(lazy(async () => (await import('./commands/status.js')).statusCommand));
-
-  const audit = program
-    .command('audit')
-    .description('the audit trail: every decision s3-seal took or declined');
-  audit
-    .command('export')
-    .description('stream audit records of a run or a bucket as JSON lines or CSV')
-    .option('--run <id>', 'the records of one run')
-    .option(
-      '--bucket <name>',
-      'every record about objects in this bucket (reads the whole table)',
-      bucketName,
-    )
-    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
-    .option('-o, --output <file>', 'write to FILE (default: stdout)')
-    .addHelpText(
-      'after',
-      '\nCSV cells starting with = + - @ tab or CR are written as "\'..." so spreadsheets do not run them\nas formulas; JSON lines keep every value exact.',
-    )
-    .action(lazy(async () => (await import('./commands/audit.js')).exportCommand));
-  audit
-    .command('verify')
-    .description('recompute the hash chains and run digests; name every altered, removed or inserted record')
-    .option('--run <id>', 'the objects of one run, and its digest (default: the latest run)')
-    .option('--bucket <name>', 'every object in this bucket with audit records or an anchor', bucketName)
-    .option(
-      '--all',
-      "the whole trail: every object's chain and every closed run's digest and count, in one streaming pass",
-    )
-    .option('--segments <n>', 'with --all: parallel Scan segments', parseConcurrency, 4)
-    .addHelpText(
-      'after',
-      '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see README).',
-    )
-    .action(lazy(async () => (await import('./commands/audit.js')).verifyCommand));
-
-  program
-    .command('report')
-    .description(
-      'write a self-contained HTML page for a run: totals, throughput chart, skipped and failed objects',
-    )
-    .argument('<run-id>', 'the run')
-    .requiredOption('--html <file>', 'where to write the page (required)')
-    .action(lazy(async () => (await import('./commands/report.js')).reportCommand));
+  addRecordCommands(program);
 
   program
     .command('resume')
