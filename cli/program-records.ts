@@ -50,7 +50,7 @@ export function addRecordCommands(program: Command): void {
     .option('--segments <n>', 'with --all: parallel Scan segments', parseConcurrency, 4)
     .addHelpText(
       'after',
-      '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see README).',
+      '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see docs/audit.md).',
     )
     .action(lazy(async () => (await import('./commands/audit.js')).verifyCommand));
 

@@ -102,7 +102,7 @@ const DeployConfigSchema = z
       })
       .default({ scan: 5, encrypt: 20, events: 10, rewrap: 10 }),
     /**
-     * SSE-C migration (README, "SSE-C objects"): the customer key encrypted with KMS under the
+     * SSE-C migration (docs/safety.md, "SSE-C objects"): the customer key encrypted with KMS under the
      * context purpose=s3-seal-sse-c-key (base64 CiphertextBlob), and the key ARN that decrypts it.
      */
     sseC: z

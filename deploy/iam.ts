@@ -53,7 +53,7 @@ const OBJECT_ACTIONS = [
   's3:AbortMultipartUpload',
   // ListParts: a take-over resumes a crashed server-side copy's multipart upload from its parts.
   's3:ListMultipartUploadParts',
-  // A rewrite drops ACL grants: they are read first, and put back with `--keep-acl` (README,
+  // A rewrite drops ACL grants: they are read first, and put back with `--keep-acl` (docs/safety.md,
   // "What a rewrite carries").
   's3:GetObjectAcl',
   's3:GetObjectVersionAcl',

@@ -134,7 +134,7 @@ export function decideCompliance(
 }
 
 /**
- * SSE-C objects move only with the customer's key (README, "SSE-C objects"), and only to SSE-KMS or
+ * SSE-C objects move only with the customer's key (docs/safety.md, "SSE-C objects"), and only to SSE-KMS or
  * envelope. S3EC data stored under SSE-C must keep its bytes (a second envelope would bury its data
  * key), so only the server-side copy of `sse-kms` may move it.
  */

@@ -88,7 +88,7 @@ const ConfigSchema = z.object({
     .enum(['true', 'false', ''])
     .default('false')
     .transform((v) => v === 'true'),
-  // Rotation policies the scheduled rewrap planner enforces (README, "Rotation"): re-wrap any data
+  // Rotation policies the scheduled rewrap planner enforces (docs/rotation.md): re-wrap any data
   // key wrapped more than this many days ago, and follow these aliases when they are retargeted.
   S3SEAL_ROTATION_MAX_KEY_AGE_DAYS: z.preprocess(
     (v) => (v === '' ? undefined : v),
@@ -118,7 +118,7 @@ const ConfigSchema = z.object({
     (v) => (v === '' ? undefined : v),
     z.coerce.number().int().min(0).max(1000).default(25),
   ),
-  // Fault injection for the soak and tests only (README, "Reliability"); empty means off.
+  // Fault injection for the soak and tests only (docs/development.md, "The chaos soak"); empty means off.
   S3SEAL_FAULTS: z
     .string()
     .default('')
@@ -132,7 +132,7 @@ const ConfigSchema = z.object({
       }
     }),
   // SSE-C migration on deployed workers: the customer key encrypted with KMS (base64 of the
-  // CiphertextBlob), decrypted once per cold start (README, "SSE-C objects"; docs/deploying.md).
+  // CiphertextBlob), decrypted once per cold start (docs/safety.md, "SSE-C objects"; docs/deploying.md).
   S3SEAL_SSE_C_KEY_CIPHERTEXT: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.base64('must be the base64 of a KMS CiphertextBlob').optional(),

@@ -12,7 +12,7 @@ interface ResumeOptions {
 /**
  * Completes a run whose local worker was interrupted or died: serves the queues here, as
  * `encrypt --local` does after starting, until the run completes. Jobs the dead process held are
- * taken over once its process is proven gone (docs: README, "Interrupting and resuming").
+ * taken over once its process is proven gone (docs/commands.md, "Interrupting and resuming").
  */
 export async function resumeCommand(runId: string, options: ResumeOptions): Promise<number> {
   const { config, clients } = cliRuntime();

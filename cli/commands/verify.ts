@@ -28,7 +28,7 @@ async function problemWith(
   policy: ProtectionPolicy | undefined,
   kms: ReturnType<typeof cliRuntime>['clients']['kms'],
 ): Promise<string | undefined> {
-  // SSE-C is protection s3-seal can neither check nor manage (README, "SSE-C objects").
+  // SSE-C is protection s3-seal can neither check nor manage (docs/safety.md, "SSE-C objects").
   if (head.sseCustomerAlgorithm) return describeSseCustomer(head);
   const clientSide = classifyClientSide(head.metadata);
   if (clientSide.kind === 'unreadable')

@@ -41,7 +41,7 @@ export interface EncryptDeps extends LifecycleDeps, LargeObjectDeps {
   acl?: AclInspector;
   /**
    * The customer key this worker migrates SSE-C objects with, used only for jobs whose run names
-   * its fingerprint (README, "SSE-C objects"). Never logged, never in a message.
+   * its fingerprint (docs/safety.md, "SSE-C objects"). Never logged, never in a message.
    */
   sseCustomerKey?: SseCustomerKey;
 }
@@ -73,7 +73,7 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     upgradeFormat: job.upgradeFormat,
   };
   const ref = { bucket: job.bucket, key: job.key, operation: 'encrypt' as const };
-  // The run's customer key opens SSE-C objects at HEAD (README, "SSE-C objects").
+  // The run's customer key opens SSE-C objects at HEAD (docs/safety.md, "SSE-C objects").
   const customerKey = migrationKeyFor(job, deps.sseCustomerKey);
 
   async function decide(head: ObjectHead): Promise<Plan<Written>> {

@@ -15,7 +15,7 @@ const base = {
   keepAcl: z.boolean().optional(),
   /**
    * SSE-C migration: the fingerprint (base64 MD5, as S3 names it) of the customer key the run was
-   * given. The key itself never travels in a message; workers hold it (README, "SSE-C objects").
+   * given. The key itself never travels in a message; workers hold it (docs/safety.md, "SSE-C objects").
    */
   sseCustomerKeyMd5: z
     .string()

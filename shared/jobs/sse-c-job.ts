@@ -18,7 +18,7 @@ export function migrationKeyFor(
 
 /**
  * Why a migration run cannot move this SSE-C object, as a FAILED reason and detail: the worker
- * lacks the run's key, or S3 refused that key (403, README "SSE-C objects"). Neither is retried:
+ * lacks the run's key, or S3 refused that key (403, docs/safety.md "SSE-C objects"). Neither is retried:
  * another attempt would meet the same key. Undefined when there is nothing to refuse.
  */
 export function sseCustomerKeyProblem(

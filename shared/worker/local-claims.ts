@@ -22,7 +22,7 @@ const claimKey = (ref: ObjectRef, owner: string) => `${ref.operation}\n${ref.buc
  * The ledger claims a local process (`worker`, `encrypt --local`, `resume`) holds. Its claims name
  * the process (host, pid, start time), so a later process on the same host can prove them dead and
  * take them over without waiting out the lease; and it keeps the claims it holds, so an interrupted
- * run can give them back before it exits (docs: README, "Interrupting and resuming").
+ * run can give them back before it exits (docs/commands.md, "Interrupting and resuming").
  */
 export class LocalClaims {
   private readonly held = new Map<string, HeldClaim>();

@@ -76,6 +76,7 @@ describe('the npm package', () => {
     expect(files).toContain('package/dist/functions/encrypt/handler.js');
     expect(files).toContain('package/package.json');
     expect(files).toContain('package/README.md');
+    expect(files).toContain('package/LICENSE');
     expect(files.filter((f) => f.endsWith('.ts'))).toEqual([]);
     expect(files.filter((f) => /^package\/(test|bench|localstack|deploy|\.stack)\//.test(f))).toEqual([]);
     expect(files).not.toContain('package/dist/.tsbuildinfo');
