@@ -79,8 +79,7 @@ export function costOf(
   const sqs = (sum(/^sqs\./) * PRICES.sqsPerMillion) / 1e6;
   const units = writeUnits ?? sum(DYNAMO_WRITE) + 6 * sum(/^dynamo\.TransactWriteItems$/);
   const reads = readUnits ?? sum(DYNAMO_READ);
-  const dynamodb =
-    (units * PRICES.dynamoWritePerMillion) / 1e6 + (reads * PRICES.dynamoReadPerMillion) / 1e6;
+  const dynamodb = (units * PRICES.dynamoWritePerMillion) / 1e6 + (reads * PRICES.dynamoReadPerMillion) / 1e6;
   const compute =
     lambda.gbSeconds * PRICES.lambdaArmGbSecond + (lambda.invocations * PRICES.lambdaRequestPerMillion) / 1e6;
   const round = (n: number) => +n.toFixed(4);
