@@ -7,7 +7,7 @@
  * pair of tables, so what a backfill leaves in DynamoDB can be measured; all are deleted at the end.
  * Prints a table, then one JSON object as the last line. Figures, never assertions.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,9 @@ import { seedBucket } from '../cli/seed-bucket.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
 import { exitAfterOutput } from '../shared/process-output.js';
+import { contender } from './contender-process.js';
 import { batchOperationsPerMillion, costPerMillion, PRICES } from './cost-model.js';
+import { type DynamoLeft, fmt, footprintLines, services, writeUnits } from './report-lines.js';
 
 const { values } = parseArgs({
   options: {
@@ -77,30 +79,6 @@ async function seeded(label: string, count = objects): Promise<string> {
   return bucket;
 }
 
-/** Runs a contender in its own process (clean request counts and peak RSS); returns its JSON line. */
-function contender(
-  script: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `bench/contenders/${script}.ts`, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    // 'close', not 'exit': the JSON line may still be unread when the process exits.
-    child.on('close', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) reject(new Error(`${script} exited ${code}: ${last}`));
-      else resolve(JSON.parse(last));
-    });
-  });
-}
-
 /** S3 requests LocalStack logged since `since` (ISO, local time), by operation: for the AWS CLI. */
 function localstackRequests(since: string): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -125,30 +103,8 @@ const table: string[][] = [];
 /** Buckets seeded ahead of their contender (the sse-kms one, next to the floor's). */
 const preSeeded: Record<string, string | undefined> = {};
 const requests: Record<string, Record<string, number>> = {};
-const fmt = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(1) : '—');
-const services = (r: Record<string, number>) =>
-  Object.entries(r)
-    .filter(([k]) => !k.includes('.'))
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
-/** Measured DynamoDB write units per object: table + indexes, and read units (request-counter.ts). */
-const writeUnits = (r: Record<string, number>) => {
-  const table = r['dynamo.wcu.table'] ?? 0;
-  const index = r['dynamo.wcu.index'] ?? 0;
-  const reads = r['dynamo.rcu'] ?? 0;
-  return `${(table + index).toFixed(2)} (table ${table.toFixed(2)}, indexes ${index.toFixed(2)}); read units ${reads.toFixed(2)}`;
-};
-/** What each s3-seal backfill left in DynamoDB after its run closed, per object (dynamo-footprint.ts). */
-const left: Record<
-  string,
-  {
-    base_bytes_per_object: number;
-    index_bytes_per_object: number;
-    billed_bytes_per_object: number;
-    items_per_object: number;
-    by_kind: Record<string, { items: number; bytes_per_object: number }>;
-  }
-> = {};
+/** What each s3-seal backfill left in DynamoDB after its run closed, by mode. */
+const left: Record<string, DynamoLeft> = {};
 
 if (!values['no-objects'] && runs('ceiling')) {
   // 1. Ceiling: find the best concurrency on small buckets, then run it on a full one.
@@ -252,7 +208,7 @@ if (!values['no-objects']) {
     tablesMade.push(tables.S3SEAL_LEDGER_TABLE, tables.S3SEAL_AUDIT_TABLE);
     const bucket = preSeeded[mode] ?? (await seeded(mode));
     const run = await contender('s3-seal', [bucket, mode, keyArn, values.concurrency!], tables);
-    left[mode] = run.dynamo_left as (typeof left)[string];
+    left[mode] = run.dynamo_left as DynamoLeft;
     if (run.failed) log(`warning: ${run.failed} objects did not end encrypted in ${mode}`);
     requests[mode] = run.requests_per_object as Record<string, number>;
     table.push([
@@ -345,19 +301,7 @@ if (typeof result.floor_ops_per_s === 'number' && typeof result.ssekms_ops_per_s
   result.ssekms_over_floor = +ratio.toFixed(3);
   console.log(`\ns3-seal sse-kms / floor: ${ratio.toFixed(2)}×`);
 }
-for (const [mode, l] of Object.entries(left)) {
-  console.log(
-    `\ns3-seal ${mode} left in DynamoDB after its run closed, per object: ${l.items_per_object} items, ` +
-      `${l.base_bytes_per_object} bytes in the base tables + ${l.index_bytes_per_object} in indexes ` +
-      `(item-size rule); ${l.billed_bytes_per_object} billed with 100 bytes per item and index entry`,
-  );
-  for (const [kind, k] of Object.entries(l.by_kind).sort(
-    ([, a], [, b]) => b.bytes_per_object - a.bytes_per_object,
-  ))
-    console.log(
-      `  ${kind.padEnd(56)} ${String(k.items).padStart(7)} items  ${k.bytes_per_object} bytes per object`,
-    );
-}
+for (const [mode, l] of Object.entries(left)) for (const line of footprintLines(mode, l)) console.log(line);
 
 if (values.cost && requests['sse-kms']) {
   console.log(
