@@ -121,6 +121,7 @@ for (const mode of ['sse-kms', 'sse-s3', 'envelope'] as const) {
         run.requests,
         { gbSeconds: run.lambdaGbSeconds, invocations: run.lambdaInvocations },
         run.dynamoWriteUnits,
+        run.dynamoReadUnits,
       );
       const hours = p.seconds / 3600;
       console.log(

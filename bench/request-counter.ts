@@ -4,7 +4,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 /**
  * Requests actually sent, counted by an SDK middleware (retries included): by service (`s3`) and
  * by service and operation (`s3.CopyObject`), which the cost model needs. DynamoDB write units
- * are measured too (see {@link countWriteUnits}): `dynamo.wcu.table` and `dynamo.wcu.index`.
+ * are measured too (see {@link countWriteUnits}): `dynamo.wcu.table` and `dynamo.wcu.index`; and
+ * read units (`dynamo.rcu`: GetItem, BatchGetItem, Query).
  */
 export type RequestCounts = Record<string, number>;
 
@@ -28,6 +29,7 @@ export function countRequests(clients: Record<string, unknown>): RequestCounts {
 }
 
 const WRITES = /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem|Put|Update|Delete)Command$/;
+const READS = /^(GetItem|BatchGetItem|Query|Get|BatchGet)Command$/;
 const TRANSACT_WRITE = /^TransactWrite(Items)?Command$/;
 
 interface Capacity {
@@ -71,6 +73,7 @@ function setsIndexKey(update: NonNullable<TransactItem['Update']>, keys: Set<str
 function countWriteUnits(client: S3Client, counts: RequestCounts) {
   counts['dynamo.wcu.table'] = 0;
   counts['dynamo.wcu.index'] = 0;
+  counts['dynamo.rcu'] = 0;
   const indexKeys = new Map<string, Promise<Set<string>>>();
   const indexKeysOf = (table: string) => {
     let known = indexKeys.get(table);
@@ -110,6 +113,17 @@ function countWriteUnits(client: S3Client, counts: RequestCounts) {
           }
         }
         add(2 * items.length, indexWrites);
+        return result;
+      }
+      if (READS.test(command)) {
+        // Read units as DynamoDB Local reports them, which follow AWS's rules (checked: a strongly
+        // consistent read of an item under 4 KB is one unit, eventually consistent half; a batch
+        // is one per item; a Query one per 4 KB of the items it returns).
+        (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
+        const result = await next(args);
+        const reported = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
+        for (const capacity of [reported ?? []].flat())
+          counts['dynamo.rcu'] = (counts['dynamo.rcu'] ?? 0) + (capacity.CapacityUnits ?? 0);
         return result;
       }
       if (!WRITES.test(command)) return next(args);

@@ -1,21 +1,28 @@
 /**
  * Benchmarks on the local stack, each contender on a freshly seeded bucket, in one run:
  *   npm run bench [-- --objects N --size BYTES --concurrency C --large BYTES --cost --no-large]
- *                 [-- --only sse-kms,envelope]   (contenders: ceiling, aws-cli, sse-kms, envelope, rewrap, large)
+ *                 [-- --only floor,sse-kms]
+ *   (contenders: ceiling, aws-cli, floor, sse-kms, envelope, rewrap, large)
+ * The run gets queues and tables of its own (prefix `bench-<time>`), each s3-seal backfill its own
+ * pair of tables, so what a backfill leaves in DynamoDB can be measured; all are deleted at the end.
  * Prints a table, then one JSON object as the last line. Figures, never assertions.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, DeleteBucketEncryptionCommand } from '@aws-sdk/client-s3';
+import { DeleteQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { seedBucket } from '../cli/seed-bucket.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
 import { exitAfterOutput } from '../shared/process-output.js';
+import { contender } from './contender-process.js';
 import { batchOperationsPerMillion, costPerMillion, PRICES } from './cost-model.js';
+import { type DynamoLeft, fmt, footprintLines, services, writeUnits } from './report-lines.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,7 +36,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-const CONTENDERS = ['ceiling', 'aws-cli', 'sse-kms', 'envelope', 'rewrap', 'large'] as const;
+const CONTENDERS = ['ceiling', 'aws-cli', 'floor', 'sse-kms', 'envelope', 'rewrap', 'large'] as const;
 const only = values.only?.split(',').map((name) => name.trim());
 const unknown = only?.filter((name) => !(CONTENDERS as readonly string[]).includes(name)) ?? [];
 if (unknown.length > 0) {
@@ -43,39 +50,33 @@ const runs = (name: (typeof CONTENDERS)[number]) => !only || only.includes(name)
 const objects = Number(values.objects);
 const size = Number(values.size);
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/**
+ * Objects an s3-seal local poller works on at once: a receive's batch (queue-poller.ts asks for
+ * ten, SQS's most), all in parallel. The floor keeps pollers × this many objects in flight.
+ */
+const POLLER_BATCH = 10;
 
+// The stack is shared: the bench's own queues and tables keep other users' messages and items out
+// of its counts and its DynamoDB footprint. Children inherit these through the environment.
+const stamp = Date.now();
+const prefix = `bench-${stamp}`;
+Object.assign(process.env, {
+  S3SEAL_QUEUE_PREFIX: prefix,
+  S3SEAL_LEDGER_TABLE: `${prefix}-ledger`,
+  S3SEAL_AUDIT_TABLE: `${prefix}-audit`,
+});
 const { config, clients } = handlerRuntime();
 await ensureQueues(clients.sqs, config);
 await ensureTables(clients.dynamo, config);
+const tablesMade = [config.ledgerTable, config.auditTable];
 const keyArn = (await clients.kms.send(new CreateKeyCommand({ Description: 's3-seal bench' }))).KeyMetadata!
   .Arn!;
-const stamp = Date.now();
 
 async function seeded(label: string, count = objects): Promise<string> {
   const bucket = `bench-${label}-${stamp}`;
   log(`seeding s3://${bucket}: ${count} objects of up to ${size} bytes`);
   await seedBucket(clients.s3, bucket, { objects: count, maxObjectBytes: size, concurrency: 64 });
   return bucket;
-}
-
-/** Runs a contender in its own process (clean request counts and peak RSS); returns its JSON line. */
-function contender(script: string, args: string[]): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `bench/contenders/${script}.ts`, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    // 'close', not 'exit': the JSON line may still be unread when the process exits.
-    child.on('close', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) reject(new Error(`${script} exited ${code}: ${last}`));
-      else resolve(JSON.parse(last));
-    });
-  });
 }
 
 /** S3 requests LocalStack logged since `since` (ISO, local time), by operation: for the AWS CLI. */
@@ -99,19 +100,11 @@ const result: Record<string, unknown> = {
   machine: `${process.platform} ${process.arch}`,
 };
 const table: string[][] = [];
+/** Buckets seeded ahead of their contender (the sse-kms one, next to the floor's). */
+const preSeeded: Record<string, string | undefined> = {};
 const requests: Record<string, Record<string, number>> = {};
-const fmt = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(1) : '—');
-const services = (r: Record<string, number>) =>
-  Object.entries(r)
-    .filter(([k]) => !k.includes('.'))
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
-/** Measured DynamoDB write units per object: table + indexes (see request-counter.ts). */
-const writeUnits = (r: Record<string, number>) => {
-  const table = r['dynamo.wcu.table'] ?? 0;
-  const index = r['dynamo.wcu.index'] ?? 0;
-  return `${(table + index).toFixed(2)} (table ${table.toFixed(2)}, indexes ${index.toFixed(2)})`;
-};
+/** What each s3-seal backfill left in DynamoDB after its run closed, by mode. */
+const left: Record<string, DynamoLeft> = {};
 
 if (!values['no-objects'] && runs('ceiling')) {
   // 1. Ceiling: find the best concurrency on small buckets, then run it on a full one.
@@ -179,10 +172,43 @@ if (!values['no-objects'] && runs('aws-cli')) {
   result.cli_ops_per_s = objects / cliSeconds;
 }
 
+if (!values['no-objects'] && runs('floor')) {
+  // 3. The floor: HEAD + conditional SSE-KMS copy per object, as many in flight as s3-seal's
+  // pollers hold. Seeded together with the sse-kms bucket (below), so the two run back to back.
+  const inFlight = Number(values.concurrency) * POLLER_BATCH;
+  const bucket = await seeded('floor');
+  const floorBucket = runs('sse-kms') ? await seeded('sse-kms') : undefined;
+  const floor = await contender('floor', [bucket, keyArn, String(inFlight)]);
+  if (floor.superseded) log(`warning: ${floor.superseded} floor copies lost their condition`);
+  requests.floor = floor.requests_per_object as Record<string, number>;
+  table.push([
+    `floor (SDK HEAD + conditional copy, c=${inFlight})`,
+    fmt(floor.ops_per_s),
+    fmt(floor.p50_ms),
+    fmt(floor.p99_ms),
+    services(requests.floor),
+    fmt(floor.peak_rss_mb),
+  ]);
+  result.floor_ops_per_s = floor.ops_per_s;
+  result.floor_concurrency = inFlight;
+  preSeeded['sse-kms'] = floorBucket;
+}
+
 if (!values['no-objects']) {
-  // 3, 4. s3-seal backfills with local workers.
+  // 4, 5. s3-seal backfills with local workers, each on tables of its own (its footprint).
   for (const mode of (['sse-kms', 'envelope'] as const).filter(runs)) {
-    const run = await contender('s3-seal', [await seeded(mode), mode, keyArn, values.concurrency!]);
+    const tables = {
+      S3SEAL_LEDGER_TABLE: `${prefix}-${mode}-ledger`,
+      S3SEAL_AUDIT_TABLE: `${prefix}-${mode}-audit`,
+    };
+    await ensureTables(clients.dynamo, {
+      ledgerTable: tables.S3SEAL_LEDGER_TABLE,
+      auditTable: tables.S3SEAL_AUDIT_TABLE,
+    });
+    tablesMade.push(tables.S3SEAL_LEDGER_TABLE, tables.S3SEAL_AUDIT_TABLE);
+    const bucket = preSeeded[mode] ?? (await seeded(mode));
+    const run = await contender('s3-seal', [bucket, mode, keyArn, values.concurrency!], tables);
+    left[mode] = run.dynamo_left as DynamoLeft;
     if (run.failed) log(`warning: ${run.failed} objects did not end encrypted in ${mode}`);
     requests[mode] = run.requests_per_object as Record<string, number>;
     table.push([
@@ -197,6 +223,7 @@ if (!values['no-objects']) {
     result[`${mode.replace('-', '')}_p50_ms`] = run.p50_ms;
   }
   result.requests_per_object = requests;
+  result.dynamo_left = left;
 }
 
 if (!values['no-objects'] && runs('rewrap')) {
@@ -269,6 +296,13 @@ const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (ro
 for (const row of [header, ...table])
   console.log(row.map((cell, i) => (cell ?? '').padEnd(widths[i]!)).join('  '));
 
+if (typeof result.floor_ops_per_s === 'number' && typeof result.ssekms_ops_per_s === 'number') {
+  const ratio = result.ssekms_ops_per_s / result.floor_ops_per_s;
+  result.ssekms_over_floor = +ratio.toFixed(3);
+  console.log(`\ns3-seal sse-kms / floor: ${ratio.toFixed(2)}×`);
+}
+for (const [mode, l] of Object.entries(left)) for (const line of footprintLines(mode, l)) console.log(line);
+
 if (values.cost && requests['sse-kms']) {
   console.log(
     `\nModelled cost per million objects (USD, AWS list prices ${PRICES.asOf}, us-east-1; see bench/cost-model.ts):`,
@@ -278,7 +312,9 @@ if (values.cost && requests['sse-kms']) {
     // Lambda time per object for the contenders that run as functions (rewraps: `rewrap_…`).
     const p50Key = `${name.replace('-', '').replace('rewrap ', 'rewrap_')}_p50_ms`;
     const p50 = typeof result[p50Key] === 'number' ? (result[p50Key] as number) / 1000 : undefined;
-    costs[name] = costPerMillion(perObject, p50);
+    costs[name] = costPerMillion(perObject, p50, {
+      billedBytesPerObject: left[name]?.billed_bytes_per_object,
+    });
     console.log(`  ${name.padEnd(10)} ${JSON.stringify(costs[name])}`);
   }
   costs['s3-batch-operations'] = batchOperationsPerMillion();
@@ -287,5 +323,11 @@ if (values.cost && requests['sse-kms']) {
   );
   result.cost_per_million_usd = costs;
 }
+// The bench's own queues and tables go: DynamoDB Local and LocalStack keep them in memory.
+for (const table of tablesMade)
+  await clients.dynamo.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+const { QueueUrls = [] } = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
+for (const url of QueueUrls)
+  await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
 console.log(JSON.stringify(result));
 await exitAfterOutput(0);

@@ -80,6 +80,7 @@ export function formatPlan(plan: Plan): string[] {
   }
   const ops = Object.entries(plan.requests.byOperation).map(([op, n]) => [op, count(n)]);
   ops.push(['DynamoDB write units (table and indexes)', count(plan.requests.dynamoWriteUnits)]);
+  ops.push(['DynamoDB read units', count(plan.requests.dynamoReadUnits)]);
   lines.push(
     ...table(
       `Requests the run would make (${count(plan.requests.queuedObjects)} objects queued)`,
@@ -96,6 +97,10 @@ export function formatPlan(plan: Plan): string[] {
     ['Lambda (512 MB arm64)', c.lambda],
     ...(plan.inventory ? [['S3 Inventory report', c.inventoryReport] as const] : []),
     ['total', c.total],
+    [
+      `DynamoDB storage left behind (${bytes(c.storagePerMonth.bytes)} with PITR), per month`,
+      c.storagePerMonth.total,
+    ],
   ].map(([name, usd]) => [String(name), `$${Number(usd).toFixed(4)}`]);
   lines.push(
     ...table(`Modelled cost (list prices ${c.region}, as of ${c.pricesAsOf})`, ['service', 'USD'], costRows),

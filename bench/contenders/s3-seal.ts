@@ -1,14 +1,19 @@
 /**
  * s3-seal's own backfill, exactly as `s3-seal encrypt --local` runs it: scan and encrypt handlers
- * fed by local pollers, ledger, audit and run counters on DynamoDB Local.
+ * fed by local pollers, ledger, audit and run counters on DynamoDB Local. Once the run has closed,
+ * the items it left in the ledger and audit tables are measured (bench/dynamo-footprint.ts, by a
+ * client the request counter does not see): run it on tables of its own (S3SEAL_LEDGER_TABLE,
+ * S3SEAL_AUDIT_TABLE), as bench/run.ts does.
  *   node --import tsx bench/contenders/s3-seal.ts BUCKET MODE KEY_ARN CONCURRENCY
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { runLocally } from '../../cli/local-run.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { collectJobTimings, jobTimings, percentile } from '../../shared/job-timings.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { exitAfterOutput } from '../../shared/process-output.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { measureFootprint } from '../dynamo-footprint.js';
 import { countRequests, peakRssMb, perObject } from '../request-counter.js';
 
 const [bucket, mode, keyArn, concurrencyArg] = process.argv.slice(2);
@@ -32,6 +37,12 @@ const { run: done, unsettled } = await runLocally({
 const seconds = (performance.now() - started) / 1000;
 const objects = done.discovered;
 const latencies = jobTimings();
+const rss = peakRssMb();
+const footprint = await measureFootprint(new DynamoDBClient({}), {
+  ledger: config.ledgerTable,
+  audit: config.auditTable,
+});
+const per = (bytes: number) => +(bytes / objects).toFixed(1);
 console.log(
   JSON.stringify({
     objects,
@@ -42,7 +53,19 @@ console.log(
     p50_ms: percentile(latencies, 50),
     p99_ms: percentile(latencies, 99),
     requests_per_object: perObject(counts, objects),
-    peak_rss_mb: peakRssMb(),
+    peak_rss_mb: rss,
+    dynamo_left: {
+      items_per_object: +(footprint.items / objects).toFixed(3),
+      base_bytes_per_object: per(footprint.baseBytes),
+      index_bytes_per_object: per(footprint.indexBytes),
+      billed_bytes_per_object: per(footprint.billedBytes),
+      by_kind: Object.fromEntries(
+        Object.entries(footprint.byKind).map(([kind, k]) => [
+          kind,
+          { items: k.items, bytes_per_object: per(k.bytes) },
+        ]),
+      ),
+    },
   }),
 );
 await exitAfterOutput(0);

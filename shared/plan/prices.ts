@@ -9,7 +9,10 @@
  * - KMS: aws.amazon.com/kms/pricing: $0.03 per 10,000 requests.
  * - SQS: aws.amazon.com/sqs/pricing: standard queues $0.40 per million requests (64 KB chunks).
  * - DynamoDB: aws.amazon.com/dynamodb/pricing/on-demand (after the November 2024 reduction):
- *   $0.625 per million write request units, $0.125 per million read request units.
+ *   $0.625 per million write request units, $0.125 per million read request units. "Data storage"
+ *   (Standard table class): $0.25 per GB-month; "Continuous backups (PITR)": $0.20 per GB-month,
+ *   which serverless.yml turns on for both tables. A GB here is 2^30 bytes of billed size: items
+ *   and index entries by the item-size rule plus 100 bytes each ("DynamoDB item sizes and formats").
  * - Lambda: aws.amazon.com/lambda/pricing, Arm: $0.0000133334 per GB-second, $0.20 per million
  *   requests.
  *
@@ -26,6 +29,8 @@ export const PRICES = {
   sqsPerMillion: 0.4,
   dynamoWritePerMillion: 0.625,
   dynamoReadPerMillion: 0.125,
+  dynamoStorageGbMonth: 0.25,
+  dynamoPitrGbMonth: 0.2,
   lambdaRequestPerMillion: 0.2,
   lambdaArmGbSecond: 0.0000133334,
   batchOperationsPerJob: 0.25,
@@ -39,7 +44,7 @@ const S3_WRITE_CLASS =
   /^s3\.(PutObject|CopyObject|CreateMultipartUpload|UploadPart|UploadPartCopy|CompleteMultipartUpload|ListObjectsV2|ListObjectVersions|PutObjectTagging|UpdateObjectEncryption)$/;
 const S3_READ_CLASS = /^s3\.(GetObject|HeadObject|GetObjectTagging)$/;
 const DYNAMO_WRITE = /^dynamo\.(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/;
-const DYNAMO_READ = /^dynamo\.(GetItem|Query)$/;
+const DYNAMO_READ = /^dynamo\.(GetItem|Query|BatchGetItem)$/;
 
 export interface CostByService {
   s3: number;
@@ -51,16 +56,19 @@ export interface CostByService {
 }
 
 /**
- * USD for `requests` (whole counts, not per object). Reads are under 4 KB, so one read request is
- * one unit. DynamoDB writes: `writeUnits` when the caller models them (table and index writes,
- * transactional billing: `shared/plan/request-model.ts`, from the bench's measured units); else one
- * unit per plain write and six per TransactWriteItems (the audit append: record, chain anchor and
- * run tally shard, two units each). `lambda` adds Lambda compute when given.
+ * USD for `requests` (whole counts, not per object). DynamoDB writes: `writeUnits` when the caller
+ * models them (table and index writes, transactional billing: `shared/plan/request-model.ts`, from
+ * the bench's measured units); else one unit per plain write and six per TransactWriteItems (the
+ * audit append: record, chain anchor and run tally shard, two units each). DynamoDB reads:
+ * `readUnits` when the caller models them (a BatchGetItem reads one unit per item); else one unit
+ * per GetItem, Query and BatchGetItem request (items under 4 KB, strongly consistent: a floor for
+ * a batch). `lambda` adds Lambda compute when given.
  */
 export function costOf(
   requests: RequestCounts,
   lambda: { gbSeconds: number; invocations: number } = { gbSeconds: 0, invocations: 0 },
   writeUnits?: number,
+  readUnits?: number,
 ): CostByService {
   const sum = (pattern: RegExp) =>
     Object.entries(requests).reduce((total, [op, n]) => (pattern.test(op) ? total + n : total), 0);
@@ -70,8 +78,8 @@ export function costOf(
   const kms = (sum(/^kms\./) * PRICES.kmsPer10k) / 10_000;
   const sqs = (sum(/^sqs\./) * PRICES.sqsPerMillion) / 1e6;
   const units = writeUnits ?? sum(DYNAMO_WRITE) + 6 * sum(/^dynamo\.TransactWriteItems$/);
-  const dynamodb =
-    (units * PRICES.dynamoWritePerMillion) / 1e6 + (sum(DYNAMO_READ) * PRICES.dynamoReadPerMillion) / 1e6;
+  const reads = readUnits ?? sum(DYNAMO_READ);
+  const dynamodb = (units * PRICES.dynamoWritePerMillion) / 1e6 + (reads * PRICES.dynamoReadPerMillion) / 1e6;
   const compute =
     lambda.gbSeconds * PRICES.lambdaArmGbSecond + (lambda.invocations * PRICES.lambdaRequestPerMillion) / 1e6;
   const round = (n: number) => +n.toFixed(4);
@@ -83,4 +91,27 @@ export function costOf(
     lambda: round(compute),
     total: round(s3 + kms + sqs + dynamodb + compute),
   };
+}
+
+export interface StorageCost {
+  /** Billed bytes kept (items and index entries with their 100-byte overhead). */
+  bytes: number;
+  /** USD per month: DynamoDB storage, its point-in-time recovery, and both. */
+  dynamodb: number;
+  pitr: number;
+  total: number;
+}
+
+const GB = 2 ** 30;
+
+/**
+ * What keeping `billedBytes` in DynamoDB costs every month, as long as it is kept: table storage
+ * plus continuous backups (PITR), both on in serverless.yml. A recurring cost, never added to a
+ * run's one-off {@link costOf} total.
+ */
+export function storageCostPerMonth(billedBytes: number): StorageCost {
+  const dynamodb = (billedBytes / GB) * PRICES.dynamoStorageGbMonth;
+  const pitr = (billedBytes / GB) * PRICES.dynamoPitrGbMonth;
+  const round = (n: number) => +n.toFixed(4);
+  return { bytes: billedBytes, dynamodb: round(dynamodb), pitr: round(pitr), total: round(dynamodb + pitr) };
 }

@@ -42,6 +42,32 @@ const LEDGER_AND_AUDIT = {
  * entry, and a twentieth of a tally-shard update (5.1).
  */
 const WRITE_UNITS = { protect: 10.4, decision: 7.3, settled: 5.1, page: 8, chunk: 4 } as const;
+
+/**
+ * DynamoDB read units per object, by AWS's rule for strongly consistent reads of items under 4 KB
+ * (Developer Guide, "Read capacity units"): one per GetItem, one per key of a BatchGetItem (each
+ * key is read as a GetItem), one per Query that returns under 4 KB. A protected object: the
+ * requests the bench measured (2026-12-06: GetItem 0.17, Query 0.166, BatchGetItem 0.09 of about
+ * eleven chain anchors each, one per object) come to 1.34. DynamoDB Local reported 0.335: it charges
+ * nothing for a batch key it does not find (a new object's anchor), which AWS may; the model keeps
+ * the higher figure. A decision reads its ledger item or its anchor (one unit); a settled row its
+ * anchor, twenty to a BatchGetItem (one unit).
+ */
+export const READ_UNITS = { protect: 1.34, decision: 1, settled: 1 } as const;
+
+/**
+ * Billed bytes of DynamoDB items a run leaves per object for good (nothing expires them): the
+ * item-size rule plus 100 bytes per item and per index entry, DynamoDB's storage rule ("DynamoDB
+ * item sizes and formats"). Measured by the bench over the tables a 5,000-object sse-kms backfill
+ * left once its run closed (bench/dynamo-footprint.ts, 2026-12-06): 2,686 per protected object —
+ * the audit record 642 and its byRun index copy 642 (ALL projected), the ledger's `encrypt` item
+ * 574, the chain anchor 140, the wrap index entry 187, 100 for each of those five, and the run's
+ * own items shared out. The items carry the bucket, key and key ARN, so longer names leave more.
+ * A decision leaves the same without the wrap index entry and its two attributes on the ledger
+ * item (estimated 2,280); a row settled from an inventory only the audit record, its index copy
+ * and the anchor (1,724).
+ */
+export const STORAGE_BYTES = { protect: 2686, decision: 2280, settled: 1724 } as const;
 const PER_ACTION: Record<string, RequestCounts> = {
   // A decision without a write: HEAD, ledger read (compliant only), the group's close transaction
   // (decision and record together), the anchor read when the chain is not known to be new.
@@ -95,6 +121,10 @@ export interface RunRequests {
   requests: RequestCounts;
   /** DynamoDB write units the run would consume (see {@link WRITE_UNITS}). */
   dynamoWriteUnits: number;
+  /** DynamoDB read units the run would consume (see {@link READ_UNITS}). */
+  dynamoReadUnits: number;
+  /** Billed bytes of DynamoDB items the run would leave behind (see {@link STORAGE_BYTES}). */
+  dynamoStorageBytes: number;
   /** Objects that reach the encrypt queue (and a Lambda invocation). */
   queued: number;
   /** Inventory rows settled from the report: an audit append each, no job. */
@@ -125,6 +155,8 @@ export function modelRun(input: {
   let queued = 0;
   let settledRows = 0;
   let writeUnits = 0;
+  let readUnits = 0;
+  let storageBytes = 0;
   // A listing run sends every current object to the encrypt handler, which HEADs it. An inventory
   // run settles the rows the report alone decides (compliant under sse-s3, SSE-C without a key)
   // with an audit append each, and sends the rest: an inventory shows no user metadata (a NOT-SSE
@@ -134,9 +166,10 @@ export function modelRun(input: {
       input.source === 'inventory' ? Math.min(count, input.settledFromInventory?.[action]?.count ?? 0) : 0;
     add(SETTLED_FROM_INVENTORY, settled);
     settledRows += settled;
-    const jobUnits =
-      action.startsWith('protect:') || action === 'head-decides' ? WRITE_UNITS.protect : WRITE_UNITS.decision;
-    writeUnits += settled * WRITE_UNITS.settled + (count - settled) * jobUnits;
+    const kind = action.startsWith('protect:') || action === 'head-decides' ? 'protect' : 'decision';
+    writeUnits += settled * WRITE_UNITS.settled + (count - settled) * WRITE_UNITS[kind];
+    readUnits += settled * READ_UNITS.settled + (count - settled) * READ_UNITS[kind];
+    storageBytes += settled * STORAGE_BYTES.settled + (count - settled) * STORAGE_BYTES[kind];
     queued += count - settled;
     add(requestsForAction(action), count - settled);
     add(QUEUED, count - settled);
@@ -172,6 +205,8 @@ export function modelRun(input: {
   return {
     requests: rounded,
     dynamoWriteUnits: Math.round(writeUnits),
+    dynamoReadUnits: Math.round(readUnits),
+    dynamoStorageBytes: Math.round(storageBytes),
     queued,
     settled: settledRows,
     lambdaGbSeconds: queued * seconds * LAMBDA_MEMORY_GB,

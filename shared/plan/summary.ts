@@ -2,7 +2,7 @@ import type { InventoryFormat } from '../inventory/manifest.js';
 import type { ProtectionPolicy } from '../policy.js';
 import type { SampleResult } from './inventory-source.js';
 import type { PlanRequest } from './plan-run.js';
-import { costOf, PRICES, PRICES_AS_OF } from './prices.js';
+import { costOf, PRICES, PRICES_AS_OF, storageCostPerMonth } from './prices.js';
 import { projectDuration } from './projection.js';
 import { byService, modelRun } from './request-model.js';
 import type { PlanTally } from './tally.js';
@@ -46,7 +46,10 @@ export function summarise(input: {
     run.requests,
     { gbSeconds: run.lambdaGbSeconds, invocations: run.lambdaInvocations },
     run.dynamoWriteUnits,
+    run.dynamoReadUnits,
   );
+  // What the run leaves in DynamoDB costs this much every month it is kept: apart from the total.
+  const storage = storageCostPerMonth(run.dynamoStorageBytes);
   // S3 Inventory bills per object listed in the report, whatever the run does with the rows.
   const inventoryReport = inventory
     ? +((inventory.rows * PRICES.s3InventoryPerMillionObjects) / 1e6).toFixed(4)
@@ -106,6 +109,8 @@ export function summarise(input: {
       ...(inventory ? { settledObjects: run.settled } : {}),
       /** DynamoDB write units, table and index writes, transactions at two units per item. */
       dynamoWriteUnits: run.dynamoWriteUnits,
+      /** DynamoDB read units (strongly consistent, one per item under 4 KB). */
+      dynamoReadUnits: run.dynamoReadUnits,
     },
     cost: {
       currency: 'USD',
@@ -114,6 +119,8 @@ export function summarise(input: {
       ...cost,
       inventoryReport,
       total: +(cost.total + inventoryReport).toFixed(4),
+      /** Recurring, not in `total`: DynamoDB storage and PITR of the items the run leaves behind. */
+      storagePerMonth: storage,
     },
     projection,
     notes,

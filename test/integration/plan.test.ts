@@ -230,6 +230,12 @@ describe('s3-seal plan', () => {
     expect(plan.objects.count).toBe(3);
     expect(plan.byAction).toEqual({ 'protect:copy-in-place': { count: 3, bytes: 9 } });
     expect(plan.cost.pricesAsOf).toMatch(/^\d{4}-\d{2}$/);
+    // What the run would leave in DynamoDB (2,686 billed bytes a protected object), priced per
+    // month apart from the total; reads priced by units (1.34 a protected object).
+    expect(plan.cost.storagePerMonth.bytes).toBe(3 * 2686);
+    expect(plan.requests.dynamoReadUnits).toBe(4);
+    const text = runCli(['plan', `s3://${bucket}/plain/`, '--mode', 'sse-s3']);
+    expect(text.stdout).toMatch(/DynamoDB storage left behind \(7\.9 KiB with PITR\), per month\s+\$0\.0000/);
   });
 
   it('a tampered inventory data file: non-zero exit, the file named, nothing planned', async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { costOf } from '../../../../shared/plan/prices.js';
+import { costOf, storageCostPerMonth } from '../../../../shared/plan/prices.js';
 import { projectDuration } from '../../../../shared/plan/projection.js';
 import { byService, modelRun } from '../../../../shared/plan/request-model.js';
+import { summarise } from '../../../../shared/plan/summary.js';
+import { emptyTally } from '../../../../shared/plan/tally.js';
 
 describe('costOf', () => {
   it('prices requests at the dated list prices, the audit transaction as six write units', () => {
@@ -15,6 +17,29 @@ describe('costOf', () => {
     expect(costOf({ 'sqs.SendMessageBatch': 1e6 }).sqs).toBe(0.4);
     expect(costOf({}, { gbSeconds: 1e6, invocations: 1e6 }).lambda).toBe(13.5334);
     expect(costOf({ 's3.CopyObject': 1e6, 'kms.Decrypt': 1e4 }).total).toBe(5.03);
+  });
+
+  it('prices DynamoDB reads by read units: BatchGetItem by the units the caller models, else one a request', () => {
+    // Eight keys a batch: eight units, $0.125 a million.
+    expect(costOf({ 'dynamo.BatchGetItem': 1e6 }, undefined, undefined, 8e6).dynamodb).toBe(1);
+    expect(costOf({ 'dynamo.BatchGetItem': 1e6 }).dynamodb).toBe(0.125);
+    expect(costOf({ 'dynamo.GetItem': 1e6, 'dynamo.Query': 1e6 }).dynamodb).toBe(0.25);
+    // Units given replace the request count: reads and writes priced apart.
+    expect(costOf({ 'dynamo.GetItem': 1e6 }, undefined, 1e6, 2e6).dynamodb).toBe(0.625 + 0.25);
+  });
+});
+
+describe('storageCostPerMonth', () => {
+  it('prices billed bytes kept at $0.25 per GB-month plus $0.20 for point-in-time recovery', () => {
+    expect(storageCostPerMonth(2 ** 30)).toEqual({ bytes: 2 ** 30, dynamodb: 0.25, pitr: 0.2, total: 0.45 });
+    // A million protected objects at the bench's 2,686 billed bytes each: 2.5 GiB.
+    expect(storageCostPerMonth(2686e6)).toEqual({
+      bytes: 2686e6,
+      dynamodb: 0.6254,
+      pitr: 0.5003,
+      total: 1.1257,
+    });
+    expect(storageCostPerMonth(0).total).toBe(0);
   });
 });
 
@@ -38,6 +63,29 @@ describe('modelRun', () => {
     expect(run.requests['s3.CopyObject']).toBe(1000);
     expect(run.requests['s3.ListObjectsV2']).toBe(2);
     expect(run.lambdaInvocations).toBe(102);
+  });
+
+  it('models the read units and the bytes of DynamoDB items a run leaves, per object by what it does', () => {
+    const run = modelRun({
+      source: 'listing',
+      mode: 'sse-kms',
+      byAction,
+      listedKeys: 1015,
+      inventoryFiles: 0,
+    });
+    // 1.34 units and 2,686 billed bytes a protected object, 1 and 2,280 a decision.
+    expect(run.dynamoReadUnits).toBe(1000 * 1.34 + 15);
+    expect(run.dynamoStorageBytes).toBe(1000 * 2686 + 15 * 2280);
+    const settled = modelRun({
+      source: 'inventory',
+      mode: 'sse-s3',
+      byAction: { compliant: { count: 1000 } },
+      settledFromInventory: { compliant: { count: 1000 } },
+      listedKeys: 0,
+      inventoryFiles: 1,
+    });
+    expect(settled.dynamoReadUnits).toBe(1000);
+    expect(settled.dynamoStorageBytes).toBe(1000 * 1724);
   });
 
   it('an inventory run lists nothing, reads each data file twice (check, then scan) and HEADs every object', () => {
@@ -111,6 +159,51 @@ describe('modelRun', () => {
     });
     expect(run.requests['kms.GenerateDataKey']).toBe(100);
     expect(run.requests['s3.PutObject']).toBe(100);
+  });
+});
+
+describe('summarise', () => {
+  it('shows the read units, and the monthly storage of what the run leaves apart from its one-off total', () => {
+    const tally = emptyTally();
+    tally.objects = { count: 1e6, bytes: 4e9 };
+    tally.byAction['protect:copy-in-place'] = { count: 1e6, bytes: 4e9 };
+    const plan = summarise({
+      request: {
+        bucket: 'b',
+        prefix: '',
+        mode: 'sse-kms',
+        lambdaConcurrency: 1000,
+        prefixPartitions: 1,
+        sampleSize: 0,
+        concurrency: 1,
+        useUpdateObjectEncryption: false,
+      },
+      policy: { mode: 'sse-kms', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k' },
+      tally,
+      samples: [],
+      listedKeys: 1e6,
+    });
+    expect(plan.requests.dynamoReadUnits).toBe(1_340_000);
+    expect(plan.cost.storagePerMonth).toEqual({
+      bytes: 2686e6,
+      dynamodb: 0.6254,
+      pitr: 0.5003,
+      total: 1.1257,
+    });
+    // The one formula: the plan's DynamoDB line is costOf's over the modelled units.
+    const units = modelRun({
+      source: 'listing',
+      mode: 'sse-kms',
+      byAction: tally.byAction,
+      listedKeys: 1e6,
+      inventoryFiles: 0,
+    });
+    expect(plan.cost.dynamodb).toBe(
+      costOf(units.requests, undefined, units.dynamoWriteUnits, units.dynamoReadUnits).dynamodb,
+    );
+    expect(plan.cost.total).toBe(
+      +(plan.cost.s3 + plan.cost.kms + plan.cost.sqs + plan.cost.dynamodb + plan.cost.lambda).toFixed(4),
+    );
   });
 });
 
