@@ -7,6 +7,7 @@ import { batchCompletionRow } from '../../shared/audit/batch-completion-csv.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
 import { ConfigError, describeError } from '../../shared/errors.js';
 import type { AuditCheck, ReportContext, VersionsCount } from '../../shared/report/report-context.js';
+import { reportedRun } from '../../shared/report/run-facts.js';
 import { renderRunReport } from '../../shared/report/run-report.js';
 import { type Run, RunStore } from '../../shared/runs/run-store.js';
 import { plaintextVersionsLeft } from '../../shared/s3/noncurrent-versions.js';
@@ -46,7 +47,7 @@ export async function reportCommand(runId: string | undefined, options: ReportOp
       generatedAt: new Date(),
       toolVersion: toolVersion(),
       auditCheck: await auditCheck(runs, id),
-      versionsLeft: await versionsLeft(run),
+      versionsLeft: await versionsLeft(reportedRun(run, records)),
     };
     await writeFile(options.html, renderRunReport(run, records, context));
     console.error(`wrote ${options.html}: run ${id}, ${records.length} audit record(s)`);
@@ -84,10 +85,10 @@ async function auditCheck(runs: RunStore, runId: string): Promise<AuditCheck | {
 }
 
 async function versionsLeft(run: Run): Promise<VersionsCount | { error: string } | undefined> {
-  // A run over every bucket (a rotation) or without a run item (live enforcement) has no one prefix.
-  if (!run.bucket || run.bucket === '*') return undefined;
+  // A run over every bucket (a rotation, or live enforcement over several) has no one prefix.
+  if (run.bucket === '*') return undefined;
   try {
-    const left = await plaintextVersionsLeft(cliRuntime().clients.s3, run.bucket, run.prefix ?? '', {
+    const left = await plaintextVersionsLeft(cliRuntime().clients.s3, run.bucket, run.prefix, {
       limit: VERSIONS_CHECKED,
     });
     return { ...left, plaintext: left.plaintext.length };

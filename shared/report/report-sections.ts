@@ -47,7 +47,7 @@ ${row('target key', target)}
 ${row('source key', source)}
 ${row('started', escapeHtml(run.startedAt))}
 ${row('ended', end ? escapeHtml(end) : 'not finished')}
-${row('duration', end ? formatDuration(Date.parse(end) - Date.parse(run.startedAt)) : 'not finished')}
+${row('duration', end && run.startedAt ? formatDuration(Date.parse(end) - Date.parse(run.startedAt)) : 'not finished')}
 ${row('actor', `${facts.actors.map(code).join(', ') || 'none recorded'}${run.trigger ? `; started by ${escapeHtml(run.trigger)}` : ''}`)}
 ${row('bytes', escapeHtml(bytes))}
 ${row('tool', `s3-seal ${escapeHtml(context.toolVersion)}`)}

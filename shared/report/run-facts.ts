@@ -110,3 +110,20 @@ export function runFacts(run: Run, records: AuditRecord[]): RunFacts {
     }));
   return facts;
 }
+
+/**
+ * The run as the report shows it. A live-enforcement (watch) run has no run item, only its
+ * decisions (shared/runs/run-store.ts): its bucket, mode and start come from its records.
+ */
+export function reportedRun(run: Run, records: AuditRecord[]): Run {
+  if (run.bucket && run.startedAt && run.mode) return run;
+  const first = records.reduce<AuditRecord | undefined>((a, r) => (!a || r.at < a.at ? r : a), undefined);
+  const buckets = [...new Set(records.map((r) => r.bucket))];
+  return {
+    ...run,
+    bucket: run.bucket ?? (buckets.length === 1 ? buckets[0]! : '*'),
+    prefix: run.prefix ?? '',
+    mode: run.mode ?? ((first?.mode ?? 'unknown') as Run['mode']),
+    startedAt: run.startedAt ?? first?.at ?? '',
+  };
+}

@@ -12,7 +12,7 @@ import {
   verifySection,
   versionsSection,
 } from './report-sections.js';
-import { runFacts } from './run-facts.js';
+import { reportedRun, runFacts } from './run-facts.js';
 
 const GOOD_STATES = new Set(['sse-kms', 'dsse-kms', 'envelope-v2', 'envelope-v3', 'sse-s3']);
 
@@ -42,7 +42,8 @@ figure{margin:1rem 0}.chart text{font:12px system-ui,sans-serif;fill:#1b1f24}.ch
  * sample. No external asset and no script is needed to read it: charts are inline SVG (one
  * optional line of script only records their laid-out size for a browser check).
  */
-export function renderRunReport(run: Run, records: AuditRecord[], context: ReportContext): string {
+export function renderRunReport(recorded: Run, records: AuditRecord[], context: ReportContext): string {
+  const run = reportedRun(recorded, records);
   const status = runStatus(run, context.generatedAt);
   const facts = runFacts(run, records);
   const c = run.counts;

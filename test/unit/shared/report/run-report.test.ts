@@ -177,6 +177,27 @@ describe('the run report', () => {
   });
 });
 
+describe('the report of a live-enforcement run', () => {
+  it('takes bucket, mode and start from the records when the run has no run item', () => {
+    const watch = {
+      runId: 'w',
+      discovered: 0,
+      pagesScanned: 0,
+      scanComplete: false,
+      counts: { ...emptyCounts(), encrypted: 1 },
+    };
+    const html = renderRunReport(
+      watch as unknown as Run,
+      [record('encrypted', { bucket: 'live', at: at(7) })],
+      context,
+    );
+    expect(html).toContain('<code>s3://live/</code>');
+    expect(html).toContain(`<tr><th scope="row">started</th><td>${at(7)}</td></tr>`);
+    expect(html).not.toContain('undefined');
+    expect(html).not.toContain('NaN');
+  });
+});
+
 describe('the bar chart', () => {
   it('scales to round ticks, so one small bar is not a solid block', () => {
     expect(ticks(1)).toEqual([0, 1]);
