@@ -22,7 +22,7 @@ export interface BarChartSpec {
 const WIDTH = 720;
 const LABEL_WIDTH = 260;
 const ROW = 26;
-const TOP = 34;
+const TOP = 44;
 const BOTTOM = 46;
 const PLOT = WIDTH - LABEL_WIDTH - 70;
 const LABEL_CHARS = 34;
@@ -44,7 +44,7 @@ export function ticks(max: number): number[] {
 
 /**
  * A horizontal bar chart as inline SVG (no script, no external asset): one labelled row per bar,
- * its value printed at its end, an x axis with ticks and a title, a y axis title. Bars are scaled
+ * its value printed at its end, an x axis with ticks and a title, the y axis title above its labels. Bars are scaled
  * to round ticks, so one bar of a short run is a bar of its size on a labelled scale, never a
  * solid block.
  */
@@ -81,6 +81,6 @@ ${grid}
 <line class="axis" x1="${LABEL_WIDTH}" y1="${axisY}" x2="${LABEL_WIDTH + PLOT}" y2="${axisY}"/>
 ${rows}
 <text class="axis-title" x="${LABEL_WIDTH + PLOT / 2}" y="${height - 8}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>
-<text class="axis-title" x="12" y="${TOP + (spec.bars.length * ROW) / 2}" text-anchor="middle" transform="rotate(-90 12 ${TOP + (spec.bars.length * ROW) / 2})">${escapeHtml(spec.yLabel)}</text>
+<text class="axis-title" x="${LABEL_WIDTH - 8}" y="${TOP - 8}" text-anchor="end">${escapeHtml(spec.yLabel)}</text>
 </svg></figure>`;
 }

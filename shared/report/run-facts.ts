@@ -38,18 +38,34 @@ export interface RunFacts {
   problems: ReasonGroup[];
 }
 
+const KMS_STATES = new Set(['sse-kms', 'dsse-kms']);
+const reWraps = (record: AuditRecord) => record.decision === 'rewrapped' || record.decision === 'encrypted';
+
+/**
+ * The protection an object carried before the run's decision, with the key where it matters: an
+ * SSE-KMS object under the run's (target) key or another one, and for a re-wrap the source key,
+ * so that a re-keying shows as a move from one row to another.
+ */
+export function stateBefore(run: Run, record: AuditRecord): string {
+  const state = record.protectionBefore ?? NOT_RECORDED;
+  if (run.mode === 'rewrap' && reWraps(record) && state !== NOT_RECORDED) return `${state} (source key)`;
+  if (!KMS_STATES.has(state) || !record.keyArnBefore) return state;
+  return `${state} (${record.keyArnBefore === run.keyArn ? 'target' : 'other'} key)`;
+}
+
 /** The protection an object carries after the run's decision about it. */
 export function stateAfter(run: Run, record: AuditRecord): string {
-  const before = record.protectionBefore ?? NOT_RECORDED;
   switch (record.decision) {
     case 'encrypted':
+    case 'rewrapped':
+      if (run.mode === 'rewrap') return `${record.protectionBefore ?? NOT_RECORDED} (target key)`;
       if (run.mode === 'envelope') return `envelope-${run.format ?? 'v3'}`;
-      return run.mode === 'rewrap' ? before : run.mode;
+      return run.mode === 'sse-kms' ? 'sse-kms (target key)' : run.mode;
     case 'superseded':
       return 'replaced by a newer write';
     default:
-      // Re-wrapped objects keep their kind of protection under the new key; the rest are unchanged.
-      return before;
+      // Compliant, skipped and failed objects are as they were.
+      return stateBefore(run, record);
   }
 }
 
@@ -73,7 +89,7 @@ export function runFacts(run: Run, records: AuditRecord[]): RunFacts {
   const actors = new Set<string>();
   const groups = new Map<string, ReasonGroup>();
   for (const record of records) {
-    add(facts.statesBefore, record.protectionBefore ?? NOT_RECORDED);
+    add(facts.statesBefore, stateBefore(run, record));
     add(facts.statesAfter, stateAfter(run, record));
     actors.add(record.actor);
     if (!facts.firstAt || record.at < facts.firstAt) facts.firstAt = record.at;

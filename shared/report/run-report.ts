@@ -14,7 +14,8 @@ import {
 } from './report-sections.js';
 import { reportedRun, runFacts } from './run-facts.js';
 
-const GOOD_STATES = new Set(['sse-kms', 'dsse-kms', 'envelope-v2', 'envelope-v3', 'sse-s3']);
+/** Protected states, whatever key (the verdict, not the chart, says whether it is the right one). */
+const GOOD_STATE = /^(sse-kms|dsse-kms|envelope-v2|envelope-v3|sse-s3)\b/;
 
 const byCount = (counts: Record<string, number>, tone: (label: string) => Bar['tone']): Bar[] =>
   Object.entries(counts)
@@ -58,7 +59,7 @@ export function renderRunReport(recorded: Run, records: AuditRecord[], context: 
   const outcomeTone = (label: string): Bar['tone'] =>
     /^(encrypted|rewrapped|already compliant)$/.test(label) ? 'good' : 'bad';
   const stateTone = (label: string): Bar['tone'] =>
-    GOOD_STATES.has(label) ? 'good' : label === 'not recorded' ? 'neutral' : 'bad';
+    GOOD_STATE.test(label) ? 'good' : label === 'not recorded' ? 'neutral' : 'bad';
   const statesMax = Math.max(0, ...Object.values(facts.statesBefore), ...Object.values(facts.statesAfter));
   const scope = displayS3Uri({ bucket: run.bucket, key: run.prefix });
   return `<!doctype html>

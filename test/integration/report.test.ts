@@ -71,7 +71,7 @@ describe('s3-seal report --html', () => {
     expect(html).toContain(`s3-seal ${VERSION}`);
     // Before → after: every encrypted object was unencrypted and is now under SSE-KMS.
     expect(html).toContain(`<tr><th>unencrypted</th><td class="n">26</td><td class="n">0</td></tr>`);
-    expect(html).toContain(`<tr><th>sse-kms</th><td class="n">0</td><td class="n">26</td></tr>`);
+    expect(html).toContain(`<tr><th>sse-kms (target key)</th><td class="n">0</td><td class="n">26</td></tr>`);
     expect(html).toContain(`<tr><th>archived</th><td class="n">1</td><td class="n">1</td></tr>`);
     expect(html).toContain('NOT COMPLIANT: 1 of 27 objects');
     expect(html).toContain(`Run digest <code>${run.auditDigest}</code>`);
@@ -158,4 +158,42 @@ describe('the latest run by default', () => {
     expect(out.status).toBe(1);
     expect(out.stderr).toContain('give --html FILE, --batch-csv FILE, or both');
   });
+});
+
+describe('the report of a re-wrap', () => {
+  it('names the source key and the target key, and the objects move from one to the other', async () => {
+    const target = await createKmsKey(pipeline.clients.kms);
+    const rewrap = runCli([
+      'rewrap',
+      `s3://${bucket}/data/`,
+      '--from',
+      keyArn,
+      '--to',
+      target,
+      '--scan',
+      '--local',
+    ]);
+    expect(rewrap.status, rewrap.stderr).toBe(0);
+    const rewrapRun = /run (\S+):/.exec(rewrap.stderr)![1]!;
+    const page = join(dir, 'rewrap.html');
+    // The latest run now is the re-wrap.
+    const out = runCli(['report', '--html', page]);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toContain(`run ${rewrapRun}`);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain(`<tr><th scope="row">target key</th><td><code>${target}</code></td></tr>`);
+    expect(html).toMatch(
+      new RegExp(
+        `<tr><th scope="row">source key</th><td><code>${keyArn}</code> \\(\\d+ objects?\\)</td></tr>`,
+      ),
+    );
+    expect(html).toContain('PASS: every object the run decided is protected');
+    // The re-keying shows as a move from the source key's row to the target key's.
+    expect(html).toMatch(
+      /<tr><th>sse-kms \(source key\)<\/th><td class="n">(\d+)<\/td><td class="n">0<\/td><\/tr>/,
+    );
+    expect(html).toMatch(
+      /<tr><th>sse-kms \(target key\)<\/th><td class="n">0<\/td><td class="n">(\d+)<\/td><\/tr>/,
+    );
+  }, 180_000);
 });

@@ -75,8 +75,18 @@ describe('the run report', () => {
       record('superseded', { reason: 'object changed during processing' }),
     ];
     const facts = runFacts(run(), records);
-    expect(facts.statesBefore).toEqual({ unencrypted: 1, 'sse-kms': 2, archived: 1, 'not recorded': 1 });
-    expect(facts.statesAfter).toEqual({ 'sse-kms': 3, archived: 1, 'replaced by a newer write': 1 });
+    expect(facts.statesBefore).toEqual({
+      unencrypted: 1,
+      'sse-kms (other key)': 1,
+      'sse-kms (target key)': 1,
+      archived: 1,
+      'not recorded': 1,
+    });
+    expect(facts.statesAfter).toEqual({
+      'sse-kms (target key)': 3,
+      archived: 1,
+      'replaced by a newer write': 1,
+    });
     expect(facts.bytesProtected).toBe(150);
     expect(facts.bytesDecided).toBe(158);
     expect(facts.sizesUnknown).toBe(1);
@@ -95,7 +105,8 @@ describe('the run report', () => {
       record('rewrapped', { protectionBefore: 'envelope-v3', mode: 'rewrap' }),
     ]);
     expect(rewrap.sourceKeys).toEqual({ [OLD]: 1 });
-    expect(rewrap.statesAfter).toEqual({ 'envelope-v3': 1 });
+    expect(rewrap.statesBefore).toEqual({ 'envelope-v3 (source key)': 1 });
+    expect(rewrap.statesAfter).toEqual({ 'envelope-v3 (target key)': 1 });
     const envelope = runFacts(run({ mode: 'envelope', format: 'v2' }), [
       record('encrypted', { protectionBefore: 'unencrypted' }),
     ]);
@@ -169,7 +180,7 @@ describe('the run report', () => {
     expect(html).toContain('no problems in 4 records of 4 objects; digest matches');
     expect(html).toContain('<strong>3</strong> plaintext noncurrent version(s) of 5');
     expect(html).toContain('<tr><th>unencrypted</th><td class="n">1</td><td class="n">0</td></tr>');
-    expect(html).toContain('<tr><th>sse-kms</th><td class="n">1</td><td class="n">3</td></tr>');
+    expect(html).toContain('<tr><th>sse-kms (target key)</th><td class="n">1</td><td class="n">3</td></tr>');
     expect(html).toMatch(/<svg id="outcomes-chart"[^>]*>/);
     expect(html).toMatch(/<svg id="before-chart"[^>]*>/);
     expect(html).toMatch(/<svg id="after-chart"[^>]*>/);
