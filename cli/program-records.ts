@@ -25,7 +25,7 @@ export function addRecordCommands(program: Command): void {
   audit
     .command('export')
     .description('stream audit records of a run or a bucket as JSON lines or CSV')
-    .option('--run <id>', 'the records of one run')
+    .option('--run <id>', 'the records of one run (default: the latest run)')
     .option(
       '--bucket <name>',
       'every record about objects in this bucket (reads the whole table)',
@@ -57,9 +57,20 @@ export function addRecordCommands(program: Command): void {
   program
     .command('report')
     .description(
-      'write a self-contained HTML page for a run: totals, throughput chart, skipped and failed objects',
+      "a run's report an auditor can file (HTML), and/or its results as an S3 Batch Operations completion report (CSV)",
     )
-    .argument('<run-id>', 'the run')
-    .requiredOption('--html <file>', 'where to write the page (required)')
+    .argument('[run-id]', 'the run (default: the latest run)')
+    .option(
+      '--html <file>',
+      'write a self-contained HTML page: states before and after, keys, bytes, times, actor, verify result, digest, unprotected objects by reason',
+    )
+    .option(
+      '--batch-csv <file>',
+      "write one row per object in S3 Batch Operations' completion report CSV layout (Bucket,Key,VersionId,TaskStatus,HTTPStatusCode,ErrorCode,ResultMessage; no header; keys URL-encoded)",
+    )
+    .addHelpText(
+      'after',
+      '\nGive --html, --batch-csv, or both. See docs/reports.md for the page and the CSV mapping.',
+    )
     .action(lazy(async () => (await import('./commands/report.js')).reportCommand));
 }

@@ -32,22 +32,23 @@ async function write(out: Writable, text: string): Promise<void> {
 }
 
 export async function exportCommand(options: ExportOptions): Promise<number> {
-  if (Boolean(options.run) === Boolean(options.bucket)) {
-    throw new ConfigError('give exactly one of --run ID or --bucket B');
-  }
+  if (options.run && options.bucket) throw new ConfigError('give one of --run ID or --bucket B');
   if (options.output) await assertWritableTarget(options.output);
   const { config, clients } = cliRuntime();
-  const scoped = options.run
-    ? recordsOfRun(clients.dynamo, config.auditTable, options.run)
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  // Neither given: the latest run, as `status`, `report` and `audit verify` do.
+  const runId = options.bucket ? undefined : (options.run ?? (await runs.recent(1))[0]);
+  if (!options.bucket && !runId) throw new ConfigError('no runs yet: nothing to export');
+  const scoped = runId
+    ? recordsOfRun(clients.dynamo, config.auditTable, runId)
     : recordsOfBucket(clients.dynamo, config.auditTable, options.bucket!);
   // An unknown run or bucket is an error, found before anything is written: a mistyped id must not
   // look like an empty export. A known run with no records (an empty prefix) exports nothing.
   const iterator = scoped[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) {
-    const runs = new RunStore(clients.dynamo, config.ledgerTable);
     if (options.bucket) throw new ConfigError(noRecordsOfBucket(options.bucket));
-    if (!(await runs.get(options.run!))) throw new ConfigError(`run ${options.run} not found`);
+    if (!(await runs.get(runId!))) throw new ConfigError(`run ${runId} not found`);
   }
   const records = resumed(first, iterator);
   // A file appears under its name only once complete: a failed export leaves FILE.partial.
@@ -64,7 +65,10 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
     await once(out, 'finish');
     await rename(partial, options.output!);
   }
-  console.error(`exported ${count} audit record(s)${options.output ? ` to ${options.output}` : ''}`);
+  const scope = runId ? `run ${runId}` : `bucket ${options.bucket}`;
+  console.error(
+    `exported ${count} audit record(s) of ${scope}${options.output ? ` to ${options.output}` : ''}`,
+  );
   return 0;
 }
 

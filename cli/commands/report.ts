@@ -1,20 +1,98 @@
-import { writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import type { AuditRecord } from '../../shared/audit/audit-log.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
-import { renderRunReport } from '../../shared/audit/run-report.js';
-import { ConfigError } from '../../shared/errors.js';
-import { RunStore } from '../../shared/runs/run-store.js';
+import { batchCompletionRow } from '../../shared/audit/batch-completion-csv.js';
+import { verifyAudit } from '../../shared/audit/verify-audit.js';
+import { ConfigError, describeError } from '../../shared/errors.js';
+import type { AuditCheck, ReportContext, VersionsCount } from '../../shared/report/report-context.js';
+import { reportedRun } from '../../shared/report/run-facts.js';
+import { renderRunReport } from '../../shared/report/run-report.js';
+import { type Run, RunStore } from '../../shared/runs/run-store.js';
+import { plaintextVersionsLeft } from '../../shared/s3/noncurrent-versions.js';
 import { assertWritableTarget } from '../output-file.js';
 import { cliRuntime } from '../runtime.js';
+import { toolVersion } from '../tool-version.js';
 
-export async function reportCommand(runId: string, options: { html: string }): Promise<number> {
-  await assertWritableTarget(options.html);
+interface ReportOptions {
+  html?: string;
+  batchCsv?: string;
+}
+
+/** Noncurrent versions HEADed for the report's count: bounded, and the page says when it stopped. */
+const VERSIONS_CHECKED = 10_000;
+
+export async function reportCommand(runId: string | undefined, options: ReportOptions): Promise<number> {
+  if (!options.html && !options.batchCsv)
+    throw new ConfigError('give --html FILE, --batch-csv FILE, or both');
+  for (const file of [options.html, options.batchCsv]) if (file) await assertWritableTarget(file);
   const { config, clients } = cliRuntime();
-  const run = await new RunStore(clients.dynamo, config.ledgerTable).get(runId);
-  if (!run) throw new ConfigError(`run ${runId} not found`);
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  // The latest run by default, as `status` and `audit verify` do.
+  const id = runId ?? (await runs.recent(1))[0];
+  if (!id) throw new ConfigError('no runs yet: start one with `s3-seal encrypt`');
+  const run = await runs.get(id);
+  if (!run) throw new ConfigError(`run ${id} not found`);
   const records: AuditRecord[] = [];
-  for await (const record of recordsOfRun(clients.dynamo, config.auditTable, runId)) records.push(record);
-  await writeFile(options.html, renderRunReport(run, records));
-  console.error(`wrote ${options.html}: run ${runId}, ${records.length} audit record(s)`);
+  for await (const record of recordsOfRun(clients.dynamo, config.auditTable, id)) records.push(record);
+  if (options.batchCsv) {
+    await writeBatchCsv(options.batchCsv, records);
+    console.error(
+      `wrote ${options.batchCsv}: run ${id}, ${records.length} task row(s) (S3 Batch Operations layout)`,
+    );
+  }
+  if (options.html) {
+    const context: ReportContext = {
+      generatedAt: new Date(),
+      toolVersion: toolVersion(),
+      auditCheck: await auditCheck(runs, id),
+      versionsLeft: await versionsLeft(reportedRun(run, records)),
+    };
+    await writeFile(options.html, renderRunReport(run, records, context));
+    console.error(`wrote ${options.html}: run ${id}, ${records.length} audit record(s)`);
+  }
   return 0;
+}
+
+/** Whole or not at all: the file appears under its name only once complete. */
+async function writeBatchCsv(file: string, records: AuditRecord[]): Promise<void> {
+  const partial = `${file}.partial`;
+  const out = createWriteStream(partial);
+  for (const record of records) if (!out.write(batchCompletionRow(record))) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  await rename(partial, file);
+}
+
+/** `audit verify --run ID`, as the report states it; a failure to check is said, not fatal. */
+async function auditCheck(runs: RunStore, runId: string): Promise<AuditCheck | { error: string }> {
+  const { config, clients } = cliRuntime();
+  try {
+    const result = await verifyAudit(
+      { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable, runs },
+      { runId },
+    );
+    return {
+      records: result.records,
+      objects: result.objects,
+      problems: result.findings.map((f) => `${f.subject}: ${f.record}: ${f.problem}`),
+      digest: result.digest,
+    };
+  } catch (error) {
+    return { error: describeError(error) };
+  }
+}
+
+async function versionsLeft(run: Run): Promise<VersionsCount | { error: string } | undefined> {
+  // A run over every bucket (a rotation, or live enforcement over several) has no one prefix.
+  if (run.bucket === '*') return undefined;
+  try {
+    const left = await plaintextVersionsLeft(cliRuntime().clients.s3, run.bucket, run.prefix, {
+      limit: VERSIONS_CHECKED,
+    });
+    return { ...left, plaintext: left.plaintext.length };
+  } catch (error) {
+    return { error: describeError(error) };
+  }
 }

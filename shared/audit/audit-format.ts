@@ -20,6 +20,9 @@ export const CSV_COLUMNS = [
   'error',
   'reconciled',
   'actor',
+  'protectionBefore',
+  'keyArnBefore',
+  'size',
 ] as const satisfies ReadonlyArray<keyof AuditRecord>;
 
 /**

@@ -24,6 +24,14 @@ export interface AuditRecord {
   versionIdAfter?: string;
   etagBefore?: string;
   etagAfter?: string;
+  /**
+   * The object as the decision found it (shared/protection-state.ts): its protection, the
+   * server-side KMS key its HEAD showed, and its size in bytes. Absent on records written before
+   * these fields, on reconciled records (the HEAD then shows the result) and on inventory rows.
+   */
+  protectionBefore?: string;
+  keyArnBefore?: string;
+  size?: number;
   mode: string;
   method?: string;
   keyArn?: string;

@@ -1,5 +1,6 @@
 import { classifyAwsError, isNotFound, isPreconditionFailed } from '../aws-errors.js';
 import { describeError, InjectedCrashError, LeaseHeldError, PermanentError } from '../errors.js';
+import { protectionBefore } from '../protection-state.js';
 import type { JobContext } from './job-context.js';
 import type { JobResult } from './job-result.js';
 import type { ClaimedWrite, Completion } from './object-operation.js';
@@ -44,6 +45,7 @@ export async function runClaimedWrite<W>(ctx: JobContext<W>, plan: ClaimedWrite<
   const before = {
     etagBefore: head.etag,
     versionIdBefore: head.versionId,
+    ...protectionBefore(head),
     method: plan.method,
     ...plan.audit,
   };

@@ -1,4 +1,5 @@
 import type { LedgerItem } from '../ledger/ledger.js';
+import { protectionBefore } from '../protection-state.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import type { JobContext } from './job-context.js';
 import type { JobResult } from './job-result.js';
@@ -37,6 +38,7 @@ export async function settleDecision<W>(ctx: JobContext<W>, plan: Decision): Pro
     error: plan.error,
     etagBefore: head?.etag,
     versionIdBefore: head?.versionId,
+    ...(head ? protectionBefore(head) : {}),
     ...plan.audit,
   };
   // With the jobs in flight beside it, decision and record in one transaction (docs/architecture.md,

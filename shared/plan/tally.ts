@@ -1,6 +1,6 @@
 import { type ComplianceDecision, decideCompliance, type ObjectState } from '../compliance.js';
-import { classifyClientSide } from '../envelope/format.js';
 import type { ProtectionPolicy } from '../policy.js';
+import { protectionStateOf } from '../protection-state.js';
 
 /** What protection an object carries today, as `plan` reports it (docs/large-buckets.md). */
 export const OBJECT_STATES = [
@@ -21,27 +21,12 @@ export const OBJECT_STATES = [
 ] as const;
 export type ObjectStateName = (typeof OBJECT_STATES)[number];
 
-// Same precedence as decideCompliance: SSE-C and archived objects are ruled out before anything
-// else, any S3EC metadata makes an object client-side encrypted.
+/** {@link protectionStateOf}, with SSE-KMS told apart by the policy's key. */
 export function stateOf(object: ObjectState, policy: ProtectionPolicy): ObjectStateName {
-  if (object.sseCustomerAlgorithm) return 'sse-c';
-  if (['GLACIER', 'DEEP_ARCHIVE'].includes(object.storageClass ?? '') || object.archiveStatus)
-    return 'archived';
-  const clientSide = classifyClientSide(object.metadata);
-  if (clientSide.kind === 'readable')
-    return clientSide.envelope.format === 'v2' ? 'envelope-v2' : 'envelope-v3';
-  if (clientSide.kind !== 'none') return 'client-side-other';
-  switch (object.serverSideEncryption) {
-    case undefined:
-      return 'unencrypted';
-    case 'AES256':
-      return 'sse-s3';
-    case 'aws:kms:dsse':
-      return 'dsse-kms';
-    default:
-      if (!object.kmsKeyArn) return 'sse-kms-key-unknown';
-      return object.kmsKeyArn === policy.keyArn ? 'sse-kms-policy-key' : 'sse-kms-other-key';
-  }
+  const state = protectionStateOf(object);
+  if (state !== 'sse-kms') return state;
+  if (!object.kmsKeyArn) return 'sse-kms-key-unknown';
+  return object.kmsKeyArn === policy.keyArn ? 'sse-kms-policy-key' : 'sse-kms-other-key';
 }
 
 /**

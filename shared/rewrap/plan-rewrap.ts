@@ -94,6 +94,7 @@ export async function planRewrap(
       prefix: input.prefix,
       mode: 'rewrap',
       keyArn: input.toKeyArn,
+      fromKeyArn: input.fromKeyArn,
       startedAt: now().toISOString(),
       ...(input.trigger ? { trigger: input.trigger } : {}),
     });

@@ -30,6 +30,8 @@ export interface Run {
   /** The protection a backfill applies, or `rewrap` for a re-wrap run (keyArn is then the target). */
   mode: ProtectionMode | 'rewrap';
   keyArn?: string;
+  /** Rewrap runs: the key data keys were wrapped under (set on runs planned since reports name it). */
+  fromKeyArn?: string;
   /** Envelope runs: the S3EC format written, and whether V2 envelopes are upgraded to V3. */
   format?: EnvelopeFormat;
   upgradeFormat?: boolean;

@@ -118,9 +118,9 @@ describe('s3-seal audit export', () => {
     expect((await listKeys(pipeline.clients.s3, bucket)).length).toBe(first.discovered);
   });
 
-  it('needs exactly one of --run or --bucket', () => {
-    const out = runCli(['audit', 'export']);
+  it('refuses --run and --bucket together (neither: the latest run, see report.test.ts)', () => {
+    const out = runCli(['audit', 'export', '--run', first.runId, '--bucket', bucket]);
     expect(out.status).toBe(1);
-    expect(out.stderr).toContain('exactly one of --run ID or --bucket B');
+    expect(out.stderr).toContain('give one of --run ID or --bucket B');
   });
 });
