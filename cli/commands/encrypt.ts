@@ -10,13 +10,13 @@ import { cliRuntime } from '../runtime.js';
 export interface EncryptOptions {
   mode: string;
   key?: string;
-  format?: string;
+  s3ecFormat?: string;
   upgradeFormat?: boolean;
   keepAcl?: boolean;
   inventory?: string;
   scanChains?: number;
   local?: boolean;
-  concurrency: number;
+  pollers: number;
   progress?: boolean;
   sseCKeyFile?: string;
 }
@@ -48,7 +48,7 @@ async function startAndFollow(
       prefix,
       mode: options.mode,
       key: options.key,
-      format: options.format,
+      format: options.s3ecFormat,
       upgradeFormat: options.upgradeFormat,
       keepAcl: options.keepAcl,
       sseCustomerKeyMd5: customerKey?.md5,
@@ -75,7 +75,7 @@ async function startAndFollow(
   provideSseCustomerKey(customerKey);
   return followRunLocally(run, {
     label: 'encrypting',
-    concurrency: options.concurrency,
+    concurrency: options.pollers,
     progress: options.progress,
   });
 }

@@ -18,7 +18,7 @@ interface RewrapOptions {
   scan?: boolean;
   inventory?: string;
   local?: boolean;
-  concurrency: number;
+  pollers: number;
   progress?: boolean;
 }
 
@@ -74,7 +74,7 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
   }
   return followRunLocally(run, {
     label: 're-wrapping',
-    concurrency: options.concurrency,
+    concurrency: options.pollers,
     progress: options.progress,
   });
 }
