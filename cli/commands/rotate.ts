@@ -11,6 +11,7 @@ import {
 } from '../../shared/rewrap/rotation-planner.js';
 import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
+import { printQueuedRun } from '../queued-run.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RotateOptions {
@@ -69,7 +70,8 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
     }
     console.error(`run ${plan.run.runId}: ${what}: ${describePlanned(plan.run)}`);
     if (!options.local) {
-      console.log(plan.run.runId);
+      // Rotation plans read the wrapping-key index: their pages chain through the scan queue.
+      printQueuedRun(plan.run.runId, deps.scanQueueUrl);
       continue;
     }
     const code = await followRunLocally(plan.run, {
