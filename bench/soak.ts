@@ -82,7 +82,7 @@ const workers = superviseWorkers({
   count: Number(values.workers),
   // The visibility outlasts the lease: a batch redelivered after a crash finds the crashed claims
   // expired instead of burning a receive on "lease held" (ten receives send a message to the DLQ).
-  args: ['--concurrency', values.concurrency!, '--visibility-seconds', '12'],
+  args: ['--pollers', values.concurrency!, '--visibility-seconds', '12'],
   env: { ...env, S3SEAL_FAULTS: spec, S3SEAL_LEASE_SECONDS: '10', POWERTOOLS_LOG_LEVEL: 'ERROR' },
   log,
 });

@@ -3,9 +3,11 @@ import { exitAfterOutput } from '../shared/process-output.js';
 import { cliErrorLine } from './error-line.js';
 import { createProgram } from './program.js';
 
-// The AWS SDK warns at every start that its 2027 releases will need Node 22. Lambda runs 22 and
-// the CLI supports 20 until then: keep that one notice out of every command's output. The SDK
-// loads only once a command runs (cli/program.ts), after this.
+// On Node 20 the AWS SDK warns at every start that its releases after January 2027 will need
+// Node 22. The locked SDK runs on 20 (package.json engines, kept in step with the lockfile by
+// test/unit/engines.test.ts), so that notice about future releases stays out of every command's
+// output; on Node 22 and later (Lambda runs 24) the SDK has nothing to say. docs/deploying.md,
+// "Runtime". The SDK loads only once a command runs (cli/program.ts), after this.
 const emitWarning = process.emitWarning;
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   const options = rest[0] as { type?: string } | string | undefined;

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { lazy } from './lazy-action.js';
+import { keepOlderNames } from './option-aliases.js';
 import { bucketName, integerIn, parseConcurrency, secondsIn } from './option-parsers.js';
 
 /**
@@ -22,7 +23,7 @@ export function addRecordCommands(program: Command): void {
   const audit = program
     .command('audit')
     .description('the audit trail: every decision s3-seal took or declined');
-  audit
+  const exportCommand = audit
     .command('export')
     .description('stream audit records of a run or a bucket as JSON lines or CSV')
     .option('--run <id>', 'the records of one run (default: the latest run)')
@@ -31,13 +32,16 @@ export function addRecordCommands(program: Command): void {
       'every record about objects in this bucket (reads the whole table)',
       bucketName,
     )
-    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+    .addOption(
+      new Option('--output-format <format>', 'output file format').choices(['jsonl', 'csv']).default('jsonl'),
+    )
     .option('-o, --output <file>', 'write to FILE (default: stdout)')
     .addHelpText(
       'after',
       '\nCSV cells starting with = + - @ tab or CR are written as "\'..." so spreadsheets do not run them\nas formulas; JSON lines keep every value exact.',
     )
     .action(lazy(async () => (await import('./commands/audit.js')).exportCommand));
+  keepOlderNames(exportCommand, [['--format <format>', '--output-format']]);
   audit
     .command('verify')
     .description('recompute the hash chains and run digests; name every altered, removed or inserted record')

@@ -4,6 +4,7 @@ import { PRICES_AS_OF } from '../shared/plan/prices.js';
 import { PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
 import { lazy } from './lazy-action.js';
+import { keepOlderNames } from './option-aliases.js';
 import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
 import {
   integerIn,
@@ -31,9 +32,12 @@ export function createProgram(): Command {
     )
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
+    // Commander's own refusals ("error: unknown option …") read like every other failure:
+    // `s3-seal: error: …` (cli/main.ts). Subcommands inherit this.
+    .configureOutput({ outputError: (text, write) => write(`s3-seal: ${text}`) })
     .exitOverride();
 
-  program
+  const setup = program
     .command('setup')
     .description('create, idempotently, the queues (with DLQs) and tables; optionally watch a bucket')
     .option('--watch <s3-uri>', 'encrypt new objects under s3://BUCKET[/PREFIX] as they arrive')
@@ -41,15 +45,16 @@ export function createProgram(): Command {
     .addOption(new Option('--mode <mode>', 'with --watch: protection mode').choices(PROTECTION_MODES))
     .option('--key <key>', 'with --watch: KMS key id, ARN or alias (envelope and sse-kms)')
     .addOption(
-      new Option('--format <format>', 'with --watch --mode envelope: S3EC format (default: v3)').choices(
+      new Option('--s3ec-format <format>', 'with --watch --mode envelope: S3EC format (default: v3)').choices(
         ENVELOPE_FORMATS,
       ),
     )
     .option('--suffix <suffix>', 'with --watch/--unwatch: only keys ending with this', '')
     .addHelpText('after', '\nSafe to run any number of times; prints what exists.')
     .action(lazy(async () => (await import('./commands/setup.js')).setupCommand));
+  keepOlderNames(setup, [['--format <format>', '--s3ec-format']]);
 
-  program
+  const encrypt = program
     .command('encrypt')
     .description('bring every object under s3://BUCKET[/PREFIX] under the chosen protection')
     .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
@@ -61,7 +66,7 @@ export function createProgram(): Command {
     .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
     .addOption(
       new Option(
-        '--format <format>',
+        '--s3ec-format <format>',
         "envelope mode: S3EC format to write (v3: key-committing, read by today's official clients by default; v2: for readers older than Java 3.6 / Go 3.2) (default: v3)",
       ).choices(ENVELOPE_FORMATS),
     )
@@ -88,7 +93,7 @@ export function createProgram(): Command {
     )
     .option('--local', PROCESS_LOCALLY)
     .option(
-      '--concurrency <n>',
+      '--pollers <n>',
       'with --local: encrypt pollers, each working ten objects at a time',
       parseConcurrency,
       4,
@@ -104,8 +109,12 @@ export function createProgram(): Command {
       ].join('\n'),
     )
     .action(lazy(async () => (await import('./commands/encrypt.js')).encryptCommand));
+  keepOlderNames(encrypt, [
+    ['--format <format>', '--s3ec-format'],
+    ['--concurrency <n>', '--pollers'],
+  ]);
 
-  program
+  const plan = program
     .command('plan')
     .description(
       'show what a run would do, request by request, what it would cost and how long it would take; writes nothing',
@@ -141,7 +150,7 @@ export function createProgram(): Command {
       integerIn(0, 100_000),
       100,
     )
-    .option('--concurrency <n>', 'HEADs in flight at once', integerIn(1, 256), 16)
+    .option('--head-concurrency <n>', 'HEADs in flight at once', integerIn(1, 256), 16)
     .addHelpText(
       'after',
       `
@@ -156,6 +165,7 @@ service, the modelled cost at us-east-1 list prices as of ${PRICES_AS_OF}, and t
 duration at --lambda-concurrency with the limiting component named (docs/large-buckets.md, "\`s3-seal plan\`").`,
     )
     .action(lazy(async () => (await import('./commands/plan.js')).planCommand));
+  keepOlderNames(plan, [['--concurrency <n>', '--head-concurrency']]);
 
   program
     .command('decrypt')
@@ -169,7 +179,7 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     )
     .action(lazy(async () => (await import('./commands/decrypt.js')).decryptCommand));
 
-  program
+  const verify = program
     .command('verify')
     .description('report every object that is not protected, or whose envelope data key does not unwrap')
     .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
@@ -184,11 +194,11 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     )
     .addOption(
       new Option(
-        '--format <format>',
-        'with --mode envelope: v3 fails S3EC V2 envelopes (after an upgrade); without --format both pass, so v2 is refused as requiring nothing',
+        '--s3ec-format <format>',
+        'with --mode envelope: v3 fails S3EC V2 envelopes (after an upgrade); without --s3ec-format both pass, so v2 is refused as requiring nothing',
       ).choices(ENVELOPE_FORMATS),
     )
-    .option('--concurrency <n>', 'objects checked at once', parseConcurrency, 16)
+    .option('--head-concurrency <n>', 'objects HEADed and checked at once', parseConcurrency, 16)
     .option(
       '--sse-c-key-file <file>',
       'also tell which SSE-C objects this customer key (raw or base64) opens',
@@ -202,8 +212,12 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
       '\nExits 1 if any object is not compliant. In a versioned bucket it also counts the plaintext\nnoncurrent versions s3-seal leaves (it never deletes versions); --versions lists them.',
     )
     .action(lazy(async () => (await import('./commands/verify.js')).verifyCommand));
+  keepOlderNames(verify, [
+    ['--format <format>', '--s3ec-format'],
+    ['--concurrency <n>', '--head-concurrency'],
+  ]);
 
-  program
+  const rewrap = program
     .command('rewrap')
     .description('re-wrap data keys (envelope) or re-encrypt (SSE-KMS) objects from one KMS key to another')
     .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
@@ -222,13 +236,14 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
       'like --scan, but enumerate from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet; checked against its MD5s first): one scan message per data file, read in parallel',
     )
     .option('--local', PROCESS_LOCALLY)
-    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
+    .option('--pollers <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
     .option('--no-progress', 'with --local: no progress bar')
     .addHelpText(
       'after',
       '\nObjects are found through the ledger index by wrapping key (or, with --scan or --inventory, every\nobject is looked at and those under other keys are skipped); envelope ciphertext is never rewritten\nand the plaintext data key never leaves KMS (KMS ReEncrypt).',
     )
     .action(lazy(async () => (await import('./commands/rewrap.js')).rewrapCommand));
+  keepOlderNames(rewrap, [['--concurrency <n>', '--pollers']]);
 
   program
     .command('keys')
@@ -241,7 +256,7 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     )
     .action(lazy(async () => (await import('./commands/rewrap.js')).keysCommand));
 
-  program
+  const rotate = program
     .command('rotate')
     .description(
       're-wrap what a KMS key wrapped before its latest rotation, or apply the rotation policies once',
@@ -251,28 +266,36 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
       'the rotated key (id, ARN or alias); objects stay under it, with fresh key material',
     )
     .option('--on-demand', 'with --key: first rotate the key material now (KMS RotateKeyOnDemand)')
-    .option('--before <iso-time>', 'with --key: the rotation time, ISO 8601 (default: now)', parseIsoTime)
+    .option(
+      '--wrapped-before <iso-time>',
+      'with --key: only data keys wrapped before this time, ISO 8601: the rotation time (default: now)',
+      parseIsoTime,
+    )
     .option(
       '--policies',
       'evaluate S3SEAL_ROTATION_MAX_KEY_AGE_DAYS and S3SEAL_ROTATION_ALIASES, as the schedule does',
     )
     .option('--local', 'also process the runs in this process with the Lambda handlers, and wait for them')
-    .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
+    .option('--pollers <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
     .option('--no-progress', 'with --local: no progress bar')
     .addHelpText(
       'after',
       '\nKMS keeps every rotated key material, so reading never needs this; it is for policies that\nwant no data key wrapped under old material (or older than N days).',
     )
     .action(lazy(async () => (await import('./commands/rotate.js')).rotateCommand));
+  keepOlderNames(rotate, [
+    ['--before <iso-time>', '--wrapped-before'],
+    ['--concurrency <n>', '--pollers'],
+  ]);
 
   addRecordCommands(program);
 
-  program
+  const resume = program
     .command('resume')
     .description('complete a run whose local worker was interrupted or died, processing it in this process')
     .argument('<run-id>', 'the run to complete, as `encrypt`, `rewrap`, `rotate` or `status` printed it')
     .option(
-      '--concurrency <n>',
+      '--pollers <n>',
       'pollers each for the encrypt, events, rewrap and large-object queues (ten messages each; large objects one at a time), plus one scan poller',
       parseConcurrency,
       4,
@@ -290,12 +313,13 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
       ].join('\n'),
     )
     .action(lazy(async () => (await import('./commands/resume.js')).resumeCommand));
+  keepOlderNames(resume, [['--concurrency <n>', '--pollers']]);
 
-  program
+  const worker = program
     .command('worker')
     .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
     .option(
-      '--concurrency <n>',
+      '--pollers <n>',
       'pollers each for the encrypt, events, rewrap and large-object queues (ten messages each; large objects one at a time), plus one scan poller',
       parseConcurrency,
       4,
@@ -315,6 +339,7 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     )
     .option('--sse-c-key-file <file>', 'the customer key (raw or base64) for runs that migrate SSE-C objects')
     .action(lazy(async () => (await import('./commands/worker.js')).workerCommand));
+  keepOlderNames(worker, [['--concurrency <n>', '--pollers']]);
 
   const dlq = program.command('dlq').description('inspect and redrive the dead-letter queues');
   const queueOption = () => new Option('--queue <queue>', 'only this queue').choices(QUEUES);

@@ -14,7 +14,7 @@ import { cliRuntime } from '../runtime.js';
 interface ExportOptions {
   run?: string;
   bucket?: string;
-  format: 'jsonl' | 'csv';
+  outputFormat: 'jsonl' | 'csv';
   output?: string;
 }
 
@@ -55,9 +55,9 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
   const partial = options.output ? `${options.output}.partial` : undefined;
   const out: Writable = partial ? createWriteStream(partial) : process.stdout;
   let count = 0;
-  if (options.format === 'csv') await write(out, csvHeader());
+  if (options.outputFormat === 'csv') await write(out, csvHeader());
   for await (const record of records) {
-    await write(out, options.format === 'csv' ? csvRow(record) : jsonLine(record));
+    await write(out, options.outputFormat === 'csv' ? csvRow(record) : jsonLine(record));
     count++;
   }
   if (partial) {

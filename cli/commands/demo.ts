@@ -29,7 +29,7 @@ export async function demoCommand(options: { objects: number }): Promise<number>
     mode: 'envelope',
     key: 'alias/s3-seal-demo',
     local: true,
-    concurrency: 4,
+    pollers: 4,
   });
   console.log(`4/4 verifying every object independently of the pipeline's own bookkeeping`);
   // verify runs as its own process, exactly as a user would run it.

@@ -5,18 +5,19 @@ import { loadSseCustomerKeyFile, type SseCustomerKey } from '../../shared/s3/sse
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
+import { printQueuedRun } from '../queued-run.js';
 import { cliRuntime } from '../runtime.js';
 
 export interface EncryptOptions {
   mode: string;
   key?: string;
-  format?: string;
+  s3ecFormat?: string;
   upgradeFormat?: boolean;
   keepAcl?: boolean;
   inventory?: string;
   scanChains?: number;
   local?: boolean;
-  concurrency: number;
+  pollers: number;
   progress?: boolean;
   sseCKeyFile?: string;
 }
@@ -48,7 +49,7 @@ async function startAndFollow(
       prefix,
       mode: options.mode,
       key: options.key,
-      format: options.format,
+      format: options.s3ecFormat,
       upgradeFormat: options.upgradeFormat,
       keepAcl: options.keepAcl,
       sseCustomerKeyMd5: customerKey?.md5,
@@ -62,11 +63,15 @@ async function startAndFollow(
   );
   if (customerKey) console.error(`SSE-C objects under the customer key ${customerKey.md5} are migrated`);
   if (!options.local) {
-    console.log(run.runId);
-    console.error('queued; deployed functions or `s3-seal encrypt --local` workers process it');
+    // `resume` takes no customer key: only a worker given the key file can migrate SSE-C objects here.
+    printQueuedRun(run.runId, queues.scan, {
+      processHere: customerKey
+        ? `s3-seal worker --sse-c-key-file ${options.sseCKeyFile} --until-idle`
+        : undefined,
+    });
     if (customerKey) {
       console.error(
-        'deployed workers migrate SSE-C objects only with this key in S3SEAL_SSE_C_KEY_CIPHERTEXT (docs/deploying.md)',
+        'deployed functions migrate SSE-C objects only with this key in S3SEAL_SSE_C_KEY_CIPHERTEXT (docs/deploying.md)',
       );
     }
     return 0;
@@ -75,7 +80,7 @@ async function startAndFollow(
   provideSseCustomerKey(customerKey);
   return followRunLocally(run, {
     label: 'encrypting',
-    concurrency: options.concurrency,
+    concurrency: options.pollers,
     progress: options.progress,
   });
 }

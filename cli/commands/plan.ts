@@ -14,7 +14,7 @@ interface PlanOptions {
   lambdaConcurrency: number;
   prefixPartitions: number;
   sample: number;
-  concurrency: number;
+  headConcurrency: number;
 }
 
 export async function planCommand(uri: string, options: PlanOptions): Promise<number> {
@@ -32,7 +32,7 @@ export async function planCommand(uri: string, options: PlanOptions): Promise<nu
     lambdaConcurrency: options.lambdaConcurrency,
     prefixPartitions: options.prefixPartitions,
     sampleSize: options.sample,
-    concurrency: options.concurrency,
+    concurrency: options.headConcurrency,
     useUpdateObjectEncryption: config.useUpdateObjectEncryption,
   });
   console.log(options.json ? JSON.stringify(plan, null, 2) : formatPlan(plan).join('\n'));

@@ -5,7 +5,7 @@ import { followRunLocally } from '../local-run.js';
 import { cliRuntime } from '../runtime.js';
 
 interface ResumeOptions {
-  concurrency: number;
+  pollers: number;
   progress?: boolean;
 }
 
@@ -26,7 +26,7 @@ export async function resumeCommand(runId: string, options: ResumeOptions): Prom
   );
   return followRunLocally(run, {
     label: run.mode === 'rewrap' ? 're-wrapping' : 'encrypting',
-    concurrency: options.concurrency,
+    concurrency: options.pollers,
     progress: options.progress,
   });
 }

@@ -9,6 +9,7 @@ import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js'
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { followRunLocally } from '../local-run.js';
+import { printQueuedRun } from '../queued-run.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RewrapOptions {
@@ -18,7 +19,7 @@ interface RewrapOptions {
   scan?: boolean;
   inventory?: string;
   local?: boolean;
-  concurrency: number;
+  pollers: number;
   progress?: boolean;
 }
 
@@ -55,7 +56,8 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
   // The target must be able to wrap: enabled, symmetric. A bad target changes nothing.
   const toKeyArn = await resolveUsableKey(clients.kms, options.to);
   if (fromKeyArn === toKeyArn) throw new KeyUnusableError('--from and --to name the same key');
-  const run = await planRewrap(await plannerDeps(), {
+  const deps = await plannerDeps();
+  const run = await planRewrap(deps, {
     bucket,
     prefix,
     fromKeyArn,
@@ -69,12 +71,18 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
     `run ${run.runId}: ${describePlanned(run, options.inventory ? 'inventory' : 'index')} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
   );
   if (!options.local) {
-    console.log(run.runId);
+    if (run.scanComplete && run.discovered === 0) {
+      console.log(run.runId);
+      console.error(`run ${run.runId}: nothing queued: no object to re-wrap`);
+      return 0;
+    }
+    // --scan lists here and queues rewrap jobs; the index and inventory plans chain through the scan queue.
+    printQueuedRun(run.runId, options.scan ? deps.rewrapQueueUrl : deps.scanQueueUrl);
     return 0;
   }
   return followRunLocally(run, {
     label: 're-wrapping',
-    concurrency: options.concurrency,
+    concurrency: options.pollers,
     progress: options.progress,
   });
 }

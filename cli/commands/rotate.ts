@@ -11,15 +11,16 @@ import {
 } from '../../shared/rewrap/rotation-planner.js';
 import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
+import { printQueuedRun } from '../queued-run.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RotateOptions {
   key?: string;
   onDemand?: boolean;
-  before?: string;
+  wrappedBefore?: string;
   policies?: boolean;
   local?: boolean;
-  concurrency: number;
+  pollers: number;
   progress?: boolean;
 }
 
@@ -27,12 +28,12 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
   if (Boolean(options.key) === Boolean(options.policies)) {
     throw new ConfigError('give exactly one of --key KEY or --policies');
   }
-  if (options.policies && (options.onDemand || options.before)) {
-    throw new ConfigError('--on-demand and --before are used only with --key');
+  if (options.policies && (options.onDemand || options.wrappedBefore)) {
+    throw new ConfigError('--on-demand and --wrapped-before are used only with --key');
   }
-  if (options.onDemand && options.before) {
+  if (options.onDemand && options.wrappedBefore) {
     // The on-demand rotation's own time is the cut-off; another one would re-wrap too little or too much.
-    throw new ConfigError('--before is the time of an earlier rotation: not used with --on-demand');
+    throw new ConfigError('--wrapped-before is the time of an earlier rotation: not used with --on-demand');
   }
   const { config, clients } = cliRuntime();
   const deps = await plannerDeps();
@@ -48,8 +49,8 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
       }
       console.error(`rotated the key material of ${keyArn} on demand`);
     }
-    // --before is checked by its parser, before the key material is rotated.
-    const rotatedAt = options.before ?? new Date().toISOString();
+    // --wrapped-before is checked by its parser, before the key material is rotated.
+    const rotatedAt = options.wrappedBefore ?? new Date().toISOString();
     plans = [await planForRotation(deps, { keyArn, rotatedAt })];
   } else {
     plans = await planScheduledRotations(deps, config.rotation);
@@ -69,12 +70,13 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
     }
     console.error(`run ${plan.run.runId}: ${what}: ${describePlanned(plan.run)}`);
     if (!options.local) {
-      console.log(plan.run.runId);
+      // Rotation plans read the wrapping-key index: their pages chain through the scan queue.
+      printQueuedRun(plan.run.runId, deps.scanQueueUrl);
       continue;
     }
     const code = await followRunLocally(plan.run, {
       label: 're-wrapping',
-      concurrency: options.concurrency,
+      concurrency: options.pollers,
       progress: options.progress,
     });
     exitCode = Math.max(exitCode, code);

@@ -10,14 +10,14 @@ interface SetupOptions {
   unwatch?: string;
   mode?: string;
   key?: string;
-  format?: string;
+  s3ecFormat?: string;
   suffix: string;
 }
 
 export async function setupCommand(options: SetupOptions): Promise<number> {
   // Refused before anything is created: these options describe the watch policy.
-  if (!options.watch && (options.mode || options.key || options.format)) {
-    throw new ConfigError('--mode, --key and --format are used only with --watch');
+  if (!options.watch && (options.mode || options.key || options.s3ecFormat)) {
+    throw new ConfigError('--mode, --key and --s3ec-format are used only with --watch');
   }
   if (options.watch && options.unwatch) {
     throw new ConfigError('give one of --watch and --unwatch');
@@ -48,7 +48,7 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
         suffix: options.suffix,
         mode: options.mode,
         key: options.key,
-        format: options.format,
+        format: options.s3ecFormat,
       },
     );
     console.log(

@@ -15,9 +15,9 @@ import { reportVersionsLeft } from '../versions-left.js';
 
 interface VerifyOptions {
   mode?: ProtectionMode;
-  format?: EnvelopeFormat;
+  s3ecFormat?: EnvelopeFormat;
   key?: string;
-  concurrency: number;
+  headConcurrency: number;
   sseCKeyFile?: string;
   versions?: boolean;
 }
@@ -102,12 +102,12 @@ export async function verifyCommand(uri: string, options: VerifyOptions): Promis
   const { bucket, key: prefix } = parseS3Uri(uri);
   if (options.mode === 'sse-s3' && options.key) throw new ConfigError('--key is not used with --mode sse-s3');
   // Only V3 is a requirement verify can check: any readable V2 or V3 envelope counts as protected.
-  if (options.format !== undefined && options.mode !== 'envelope') {
-    throw new ConfigError('--format is used only with --mode envelope');
+  if (options.s3ecFormat !== undefined && options.mode !== 'envelope') {
+    throw new ConfigError('--s3ec-format is used only with --mode envelope');
   }
-  if (options.format === 'v2') {
+  if (options.s3ecFormat === 'v2') {
     throw new ConfigError(
-      '--format v2 requires nothing (V2 and V3 envelopes both pass); --format v3 flags V2',
+      '--s3ec-format v2 requires nothing (V2 and V3 envelopes both pass); --s3ec-format v3 flags V2',
     );
   }
   const customerKey = options.sseCKeyFile ? await loadSseCustomerKeyFile(options.sseCKeyFile) : undefined;
@@ -130,13 +130,13 @@ async function verifyObjects(
     ? {
         mode: options.mode,
         keyArn: options.key ? await resolveUsableKey(clients.kms, options.key) : undefined,
-        format: options.format,
+        format: options.s3ecFormat,
       }
     : undefined;
   const keyOnly = !options.mode && options.key ? await resolveUsableKey(clients.kms, options.key) : undefined;
   const problemOf = (head: ObjectHead) =>
     keyOnly ? problemUnderKey(head, keyOnly, clients.kms) : problemWith(head, policy, clients.kms);
-  const concurrency = options.concurrency;
+  const concurrency = options.headConcurrency;
   let checked = 0;
   let problems = 0;
   let gone = 0;

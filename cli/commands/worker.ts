@@ -11,7 +11,7 @@ import { type PollerStats, startPollers } from '../pollers.js';
 import { cliRuntime } from '../runtime.js';
 
 interface WorkerOptions {
-  concurrency: number;
+  pollers: number;
   untilIdle?: boolean;
   idleSeconds: number;
   visibilitySeconds: number;
@@ -52,7 +52,7 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
     },
   }).install();
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
-  const concurrency = options.concurrency;
+  const concurrency = options.pollers;
   console.error(
     `worker: serving scan, encrypt, events, rewrap and large-object queues (${concurrency} pollers each but scan)`,
   );

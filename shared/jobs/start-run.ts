@@ -43,14 +43,14 @@ export function envelopeOptions(
     throw new ConfigError(`unknown format "${input.format}" (expected ${ENVELOPE_FORMATS.join(', ')})`);
   }
   if (mode !== 'envelope') {
-    if (input.format !== undefined) throw new ConfigError('--format is used only with --mode envelope');
+    if (input.format !== undefined) throw new ConfigError('--s3ec-format is used only with --mode envelope');
     if (input.upgradeFormat) throw new ConfigError('--upgrade-format is used only with --mode envelope');
     return {};
   }
   const format = (input.format ?? 'v3') as EnvelopeFormat;
   if (input.upgradeFormat && format !== 'v3') {
     throw new ConfigError(
-      '--upgrade-format re-encrypts V2 envelopes to V3: it cannot be combined with --format v2',
+      '--upgrade-format re-encrypts V2 envelopes to V3: it cannot be combined with --s3ec-format v2',
     );
   }
   return { format, upgradeFormat: input.upgradeFormat ? true : undefined };

@@ -107,7 +107,7 @@ describe('the npm package', () => {
     const version = s3seal(['--version']);
     expect(version.status, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version);
-    expect(s3seal(['encrypt', '--help']).stdout).toContain('--concurrency <n>');
+    expect(s3seal(['encrypt', '--help']).stdout).toContain('--pollers <n>');
     const refused = s3seal(['worker', '--concurrency', 'abc']);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain("option '--concurrency <n>' argument 'abc' is invalid");

@@ -55,13 +55,13 @@ const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [valu
 const logicalIdOf = (ref: { 'Fn::GetAtt'?: string[]; Ref?: string }) => ref['Fn::GetAtt']?.[0] ?? ref.Ref;
 
 describe('functions', () => {
-  it('packages the five functions on nodejs22.x, arm64, each with its own role', () => {
+  it('packages the five functions on nodejs24.x, arm64, each with its own role', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(([, f]) => f.Properties);
     expect(functions.map((f) => f.FunctionName).sort()).toEqual(
       FUNCTIONS.map((f) => `s3-seal-test-${f}`).sort(),
     );
     for (const f of functions) {
-      expect(f.Runtime).toBe('nodejs22.x');
+      expect(f.Runtime).toBe('nodejs24.x');
       expect(f.Architectures).toEqual(['arm64']);
     }
     const roles = functions.map((f) => logicalIdOf(f.Role));

@@ -203,7 +203,7 @@ describe('envelope formats', () => {
       '--upgrade-format',
     ]);
     expect(both.status).not.toBe(0);
-    expect(both.stderr).toMatch(/cannot be combined with --format v2/);
+    expect(both.stderr).toMatch(/cannot be combined with --s3ec-format v2/);
     const wrongMode = runCli([
       'encrypt',
       's3://no-such-bucket-x',
@@ -211,11 +211,11 @@ describe('envelope formats', () => {
       'sse-kms',
       '--key',
       keyArn,
-      '--format',
+      '--s3ec-format',
       'v3',
     ]);
     expect(wrongMode.status).not.toBe(0);
-    expect(wrongMode.stderr).toMatch(/--format is used only with --mode envelope/);
+    expect(wrongMode.stderr).toMatch(/--s3ec-format is used only with --mode envelope/);
   });
 });
 

@@ -33,6 +33,27 @@ describe('cliErrorLine', () => {
     );
   });
 
+  it('says how to set a region or credentials when the SDK has none, even wrapped by a command', () => {
+    const local = '`source localstack/local.env` for the local stack';
+    const noRegion = new Error('Region is missing');
+    expect(cliErrorLine(noRegion)).toBe(
+      `Region is missing: set AWS_REGION (or AWS_PROFILE, a profile with a region), or ${local}`,
+    );
+    // A queue lookup that failed for want of a region is not a missing queue.
+    expect(
+      cliErrorLine(
+        new ConfigError('queue s3-seal-scan not found: run `s3-seal setup` first', { cause: noRegion }),
+      ),
+    ).toBe(cliErrorLine(noRegion));
+    const noCredentials = awsError(
+      'CredentialsProviderError',
+      'Could not load credentials from any providers',
+    );
+    expect(cliErrorLine(new RetryableError('ledger read failed', { cause: noCredentials }))).toBe(
+      `CredentialsProviderError: Could not load credentials from any providers: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or ${local}`,
+    );
+  });
+
   it('prints any other error as its reason alone', () => {
     expect(cliErrorLine(new ConfigError('bucket b does not exist'))).toBe('bucket b does not exist');
   });

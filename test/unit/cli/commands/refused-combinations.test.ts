@@ -16,11 +16,20 @@ describe('options that would be silently ignored are refused', () => {
   });
 
   it.each([
-    [['rotate', '--policies', '--on-demand'], '--on-demand and --before are used only with --key'],
-    [['rotate', '--policies', '--before', '2025-01-01T00:00:00Z'], '--on-demand and --before are used only'],
-    [['setup', '--mode', 'sse-s3'], '--mode, --key and --format are used only with --watch'],
+    [['rotate', '--policies', '--on-demand'], '--on-demand and --wrapped-before are used only with --key'],
+    [
+      ['rotate', '--policies', '--wrapped-before', '2025-01-01T00:00:00Z'],
+      '--on-demand and --wrapped-before are used only',
+    ],
+    // --before: the older name of --wrapped-before, the same option.
+    [
+      ['rotate', '--policies', '--before', '2025-01-01T00:00:00Z'],
+      '--on-demand and --wrapped-before are used only',
+    ],
+    [['setup', '--mode', 'sse-s3'], '--mode, --key and --s3ec-format are used only with --watch'],
     [['setup', '--unwatch', 's3://bkt', '--key', 'alias/k'], 'are used only with --watch'],
     [['setup', '--format', 'v2'], 'are used only with --watch'],
+    [['setup', '--s3ec-format', 'v2'], 'are used only with --watch'],
     [
       ['setup', '--watch', 's3://bkt', '--unwatch', 's3://bkt', '--mode', 'sse-s3'],
       'give one of --watch and --unwatch',

@@ -40,14 +40,17 @@ async function verify(...args: string[]) {
   return { exitCode, lines };
 }
 
-describe('s3-seal verify --format', () => {
+describe('s3-seal verify --s3ec-format', () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });
 
-  it('with --mode envelope, --format v3 flags a V2 envelope', async () => {
+  it.each([
+    ['--s3ec-format'],
+    ['--format'],
+  ])('with --mode envelope, %s v3 flags a V2 envelope', async (flag) => {
     runtime.s3 = bucketWithV2Object().s3;
-    const { exitCode, lines } = await verify('--mode', 'envelope', '--format', 'v3');
+    const { exitCode, lines } = await verify('--mode', 'envelope', flag, 'v3');
     expect(lines).toContain(
       'NOT COMPLIANT  s3://bkt/old  S3EC v2 envelope, not v3 (upgrade it: encrypt --mode envelope --upgrade-format)',
     );
@@ -56,9 +59,15 @@ describe('s3-seal verify --format', () => {
 
   // Either would otherwise check nothing and report the bucket compliant.
   it.each([
-    [['--mode', 'envelope', '--format', 'v2'], '--format v2 requires nothing'],
-    [['--format', 'v3'], '--format is used only with --mode envelope'],
-    [['--mode', 'sse-s3', '--format', 'v3'], '--format is used only with --mode envelope'],
+    [['--mode', 'envelope', '--s3ec-format', 'v2'], '--s3ec-format v2 requires nothing'],
+    [['--s3ec-format', 'v3'], '--s3ec-format is used only with --mode envelope'],
+    [['--mode', 'sse-s3', '--s3ec-format', 'v3'], '--s3ec-format is used only with --mode envelope'],
+    // The older name is the same option.
+    [['--mode', 'sse-s3', '--format', 'v3'], '--s3ec-format is used only with --mode envelope'],
+    [
+      ['--format', 'v3', '--s3ec-format', 'v3'],
+      '--format is the older name of --s3ec-format: give one of them',
+    ],
   ])('refuses %j before reading the bucket', async (args, reason) => {
     const bucket = bucketWithV2Object();
     runtime.s3 = bucket.s3;
