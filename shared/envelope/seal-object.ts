@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import {
   type ChecksumAlgorithm,
@@ -116,8 +116,10 @@ export async function sealObjectInPlace(
     const tracker = contentLength > options.partSizeBytes ? options.multipart : undefined;
     const leftover = await tracker?.leftover(options.partSizeBytes);
     if (leftover) await abortUpload(s3, head, leftover.uploadId, tracker);
-    body.on('error', (error) => cipher.destroy(error));
-    body.pipe(cipher);
+    // pipeline(), not pipe(): a source that already failed (an upgrade's old envelope that did not
+    // authenticate, read to its end while the data key was generated) fails the cipher, so the
+    // upload fails instead of waiting for bytes that never come.
+    pipeline(body, cipher, () => undefined);
     const first = {
       partSizeBytes: options.partSizeBytes,
       totalBytes: contentLength,
