@@ -31,6 +31,11 @@ export interface PlaintextSource {
   tagCount: number;
   /** The additional-checksum algorithm the object carries, kept on the rewrite. */
   checksumAlgorithm?: ChecksumAlgorithm;
+  /**
+   * Custom encryption-context pairs the new data key is bound to, besides the S3EC one: an
+   * upgrade's old envelope's own pairs, which its readers and key policies may require.
+   */
+  customContext?: Record<string, string>;
 }
 
 export interface SealOptions {
@@ -83,13 +88,13 @@ export async function sealObjectInPlace(
 ): Promise<SealResult> {
   const { s3, kms } = clients;
   const format = options.format ?? DEFAULT_ENVELOPE_FORMAT;
-  const encryptionContext = encryptionContextFor(format);
   const source = await (
     options.openSource ?? (() => openPlaintext(s3, head, options.sourceSseCustomerKey))
   )();
   let sealed: ReturnType<typeof sealContent>;
   let dataKey: Awaited<ReturnType<typeof generateDataKey>>;
   try {
+    const encryptionContext = encryptionContextFor(format, source.customContext);
     dataKey = await generateDataKey(kms, keyArn, encryptionContext);
     try {
       sealed = sealContent(dataKey.plaintext, {

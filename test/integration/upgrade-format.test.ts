@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { DecryptCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
-import { classifyClientSide } from '../../shared/envelope/format.js';
+import { classifyClientSide, META, META_V3 } from '../../shared/envelope/format.js';
 import { runCli } from '../helpers/cli.js';
 import { flipCiphertextByte, putEnvelopeObject } from '../helpers/envelope-object.js';
 import { createKmsKey, readPlaintext, sha256, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
@@ -128,5 +129,47 @@ describe('encrypt --upgrade-format over an object whose envelope fails authentic
         ),
       );
     }
+  });
+});
+
+describe('encrypt --upgrade-format over a V2 object with a custom encryption context', () => {
+  it('keeps every pair in the V3 x-amz-t and generates the data key under the full context', async () => {
+    const bucket = await newBucket('upg-ctx');
+    const body = randomBytes(3000);
+    const context = { department: 'finance', project: 'ledger-2027' };
+    await putEnvelopeObject(pipeline.clients, {
+      bucket,
+      key: 'report.bin',
+      body,
+      keyArn,
+      format: 'v2',
+      context,
+    });
+    const before = await rawState(bucket, 'report.bin');
+    expect(JSON.parse(before.metadata[META.materialsDescription]!)).toEqual({
+      ...context,
+      'aws:x-amz-cek-alg': 'AES/GCM/NoPadding',
+    });
+
+    const run = upgradeCli(bucket);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/encrypted\s+1\n/);
+    const after = await rawState(bucket, 'report.bin');
+    expect(after.metadata[META_V3.contentCipher]).toBe('115');
+    expect(JSON.parse(after.metadata[META_V3.encryptionContext]!)).toEqual({
+      ...context,
+      'aws:x-amz-cek-alg': '115',
+    });
+    expect(sha256(await readPlaintext(pipeline.clients, bucket, 'report.bin'))).toBe(sha256(body));
+
+    // KMS checks the context: the new data key unwraps under the full context only.
+    const wrapped = Buffer.from(after.metadata[META_V3.wrappedKey]!, 'base64');
+    const unwrap = (EncryptionContext: Record<string, string>) =>
+      pipeline.clients.kms.send(
+        new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext, KeyId: keyArn }),
+      );
+    const full = await unwrap({ ...context, 'aws:x-amz-cek-alg': '115' });
+    expect(full.Plaintext).toHaveLength(32);
+    await expect(unwrap({ 'aws:x-amz-cek-alg': '115' })).rejects.toThrow();
   });
 });

@@ -119,4 +119,13 @@ describe('protectObject upgrade-format', () => {
     await expect(upgrade(s3, fakeKms(object).kms, size)).rejects.toBeInstanceOf(EnvelopeAuthenticationError);
     expect(sent.map((r) => r.method)).toEqual(['GET']);
   });
+
+  it('generates the new data key under the old custom pairs and writes them to x-amz-t', async () => {
+    const object = await v2Object(3000);
+    const { s3, sent } = s3Holding(object);
+    const { kms, generatedUnder } = fakeKms(object);
+    await upgrade(s3, kms, 3000);
+    expect(generatedUnder).toEqual([{ department: 'finance', 'aws:x-amz-cek-alg': '115' }]);
+    expect(sent.map((r) => r.method)).toEqual(['GET', 'PUT']);
+  });
 });
