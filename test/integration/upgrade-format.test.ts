@@ -83,6 +83,10 @@ describe('encrypt --upgrade-format over an object whose envelope fails authentic
     expect(run.stdout).toMatch(/failed\s+6\n/);
     expect(run.stdout).toMatch(/EnvelopeAuthenticationError\s*6/);
 
+    // Each failed object is named with its reason under the summary.
+    for (const size of sizes)
+      expect(run.stdout).toContain(`failed: s3://${bucket}/bad/${size}.bin: GCM authentication failed`);
+
     const audit = await auditOf(runIdOf(run.stderr));
     for (const [key, plaintext] of plaintexts) {
       if (key.startsWith('ok/')) {
