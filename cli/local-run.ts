@@ -11,6 +11,7 @@ import { displayS3Uri } from '../shared/s3-uri.js';
 import { localClaims } from '../shared/worker/local-claims.js';
 import { queueCounts } from '../shared/worker/queue-counts.js';
 import { QueueIdleWatch } from '../shared/worker/queue-idle-watch.js';
+import { envelopeReadersSummary } from './envelope-readers.js';
 import { Interrupt, type StopSignal } from './interrupt.js';
 import { printInterrupted } from './interrupted-report.js';
 import { type PollerStats, startPollers } from './pollers.js';
@@ -160,6 +161,7 @@ export async function followRunLocally(
     return interrupt.exitCode!;
   }
   const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
+  if (result.run.format) console.log(envelopeReadersSummary(result.run.format).join('\n'));
   if (result.run.counts.failed > 0) await printFailures(run.runId);
   if (run.mode !== 'rewrap') await reportVersionsLeft(clients.s3, run, { list: false, limit: 10_000 });
   if (!result.run.scanComplete) {

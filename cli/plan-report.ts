@@ -1,5 +1,7 @@
+import { DEFAULT_ENVELOPE_FORMAT } from '../shared/envelope/format.js';
 import type { Plan } from '../shared/plan/plan-run.js';
 import type { Amount } from '../shared/plan/tally.js';
+import { envelopeReadersNotice } from './envelope-readers.js';
 
 function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -48,6 +50,8 @@ export function formatPlan(plan: Plan): string[] {
     `plan for s3://${plan.bucket}/${plan.prefix}: ${plan.mode}${plan.keyArn ? ` under ${plan.keyArn}` : ''}`,
     `  source: ${source}`,
     `  ${count(plan.objects.count)} current objects, ${bytes(plan.objects.bytes)}; nothing was written`,
+    // Said before the tables: the run would change who can read the objects at all.
+    ...(plan.mode === 'envelope' ? ['', ...envelopeReadersNotice(DEFAULT_ENVELOPE_FORMAT)] : []),
     ...amounts('Objects by state', 'state', plan.byState),
     ...amounts('By storage class', 'storage class', plan.byStorageClass),
     ...amounts('What the run would do', 'action', plan.byAction),

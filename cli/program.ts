@@ -3,6 +3,7 @@ import { ENVELOPE_FORMATS } from '../shared/envelope/format.js';
 import { PRICES_AS_OF } from '../shared/plan/prices.js';
 import { PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
+import { ENVELOPE_READERS_HELP } from './envelope-readers.js';
 import { lazy } from './lazy-action.js';
 import { keepOlderNames } from './option-aliases.js';
 import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
@@ -106,6 +107,7 @@ export function createProgram(): Command {
         'Exits 0 only when every object ended encrypted, already compliant, or skipped with a reason.',
         'SSE-C objects are skipped (reason sse-c) unless --sse-c-key-file names their key; the key never',
         'goes into a queue message or a log, only its MD5 fingerprint does.',
+        ENVELOPE_READERS_HELP,
       ].join('\n'),
     )
     .action(lazy(async () => (await import('./commands/encrypt.js')).encryptCommand));
@@ -162,7 +164,8 @@ Reports objects by state (unencrypted, SSE-S3, SSE-KMS under the key or another,
 V2/V3 envelopes, other client-side formats, SSE-C, archived), by storage class and by planned
 action (from the same decision table a run uses), plaintext noncurrent versions, requests by
 service, the modelled cost at us-east-1 list prices as of ${PRICES_AS_OF}, and the projected
-duration at --lambda-concurrency with the limiting component named (docs/large-buckets.md, "\`s3-seal plan\`").`,
+duration at --lambda-concurrency with the limiting component named (docs/large-buckets.md, "\`s3-seal plan\`").
+${ENVELOPE_READERS_HELP}`,
     )
     .action(lazy(async () => (await import('./commands/plan.js')).planCommand));
   keepOlderNames(plan, [['--concurrency <n>', '--head-concurrency']]);

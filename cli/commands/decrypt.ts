@@ -23,17 +23,18 @@ export async function decryptCommand(
   const toFile = options.output !== undefined && options.output !== '-';
   if (toFile) await assertWritableTarget(options.output!);
   const { clients } = cliRuntime();
-  const opened = await openObject(clients, bucket, key, { versionId: options.versionId }).catch((error) => {
-    // Say which object (and version) the reason is about.
-    const version = options.versionId ? ` (version ${options.versionId})` : '';
+  // Say which object (and version) a reason is about: unwrapping its key, or authenticating its body.
+  const version = options.versionId ? ` (version ${options.versionId})` : '';
+  const aboutObject = (error: unknown): never => {
     throw new PermanentError(`${displayS3Uri({ bucket, key })}${version}: ${describeError(error)}`, {
       cause: error,
     });
-  });
+  };
+  const opened = await openObject(clients, bucket, key, { versionId: options.versionId }).catch(aboutObject);
   const scratch = await mkdtemp(join(toFile ? dirname(options.output!) : tmpdir(), '.s3-seal-decrypt-'));
   const partial = join(scratch, 'plaintext');
   try {
-    await pipeline(opened.plaintext, createWriteStream(partial, { mode: 0o600 }));
+    await pipeline(opened.plaintext, createWriteStream(partial, { mode: 0o600 })).catch(aboutObject);
     if (toFile) await rename(partial, options.output!);
     else await pipeline(createReadStream(partial), process.stdout, { end: false });
   } finally {

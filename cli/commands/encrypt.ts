@@ -4,6 +4,7 @@ import { RunStore } from '../../shared/runs/run-store.js';
 import { loadSseCustomerKeyFile, type SseCustomerKey } from '../../shared/s3/sse-c-key.js';
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
+import { envelopeReadersNotice } from '../envelope-readers.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
 import { cliRuntime } from '../runtime.js';
@@ -56,6 +57,9 @@ async function startAndFollow(
       inventory: options.inventory,
       // Inventory runs read data files, not listings: chains apply to listing runs only.
       scanChains: options.scanChains ?? (options.inventory ? undefined : config.scanChains),
+      onAccepted: ({ format }) => {
+        if (format) console.error(envelopeReadersNotice(format).join('\n'));
+      },
     },
   );
   console.error(

@@ -1,7 +1,9 @@
+import { DEFAULT_ENVELOPE_FORMAT } from '../../shared/envelope/format.js';
 import { ConfigError } from '../../shared/errors.js';
-import { planRun } from '../../shared/plan/plan-run.js';
+import { type Plan, planRun } from '../../shared/plan/plan-run.js';
 import type { ProtectionMode } from '../../shared/policy.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
+import { CIPHERTEXT_READERS, OFFICIAL_READERS } from '../envelope-readers.js';
 import { formatPlan } from '../plan-report.js';
 import { cliRuntime } from '../runtime.js';
 
@@ -35,6 +37,22 @@ export async function planCommand(uri: string, options: PlanOptions): Promise<nu
     concurrency: options.headConcurrency,
     useUpdateObjectEncryption: config.useUpdateObjectEncryption,
   });
-  console.log(options.json ? JSON.stringify(plan, null, 2) : formatPlan(plan).join('\n'));
+  if (options.json) console.log(JSON.stringify(withReaders(plan), null, 2));
+  else console.log(formatPlan(plan).join('\n'));
   return 0;
+}
+
+/** An envelope plan says, for machines too, who can read the objects after the run. */
+function withReaders(plan: Plan) {
+  if (plan.mode !== 'envelope') return plan;
+  const format = DEFAULT_ENVELOPE_FORMAT;
+  return {
+    ...plan,
+    readers: {
+      format,
+      officialClients: OFFICIAL_READERS[format],
+      ciphertextFor: CIPHERTEXT_READERS,
+      undo: 's3-seal decrypt',
+    },
+  };
 }

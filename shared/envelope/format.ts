@@ -57,6 +57,16 @@ export function encryptionContextFor(
   return { ...custom, [CEK_CONTEXT_KEY]: format === 'v3' ? CEK_ALGORITHM_V3 : CEK_ALGORITHM_V2 };
 }
 
+/**
+ * The pairs of a stored envelope's context besides the S3EC one (which names the content algorithm
+ * and so changes with the format): an application's own, which its readers and key policies may
+ * require. A format upgrade binds the new data key to all of them (docs/architecture.md, "Re-wrap
+ * and upgrade").
+ */
+export function customContextOf(context: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(context).filter(([name]) => name !== CEK_CONTEXT_KEY));
+}
+
 /** The user-metadata entries that make an object readable by official S3EC clients. */
 export function toObjectMetadata(envelope: Envelope): Record<string, string> {
   return envelope.format === 'v3' ? toV3Metadata(envelope) : toV2Metadata(envelope);

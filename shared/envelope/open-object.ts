@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { type ChecksumAlgorithm, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decryptDataKey } from '../kms/key-service.js';
@@ -8,7 +8,10 @@ import { type Envelope, parseObjectMetadata } from './format.js';
 import { TAG_LENGTH_BYTES } from './s3ec-names.js';
 
 export interface OpenedObject {
-  /** Plaintext; emits an EnvelopeAuthenticationError at the end if the object was altered. */
+  /**
+   * Plaintext; fails with an EnvelopeAuthenticationError at the end if the object was altered. Read
+   * it with pipeline() or async iteration, which also report a failure that came before they did.
+   */
   plaintext: Readable;
   envelope: Envelope;
   /** Plaintext length: the body's length less the GCM tag. */
@@ -55,9 +58,14 @@ export async function openObject(
     } finally {
       dataKey.plaintext.fill(0);
     }
-    body.on('error', (error) => decipher.destroy(error));
+    // The body starts flowing into the decipher now, before the caller reads: a body that fits in
+    // the streams' buffers (about 16 KiB a side) is read to its end, and its GCM tag checked, while
+    // the caller still awaits something else. pipeline() listens for that failure from the start,
+    // so it can never be an unhandled 'error' event (which ends the process); the decipher keeps it
+    // as its `errored` state, and whoever pipes or iterates it later receives it.
+    pipeline(body, decipher, () => undefined);
     return {
-      plaintext: body.pipe(decipher),
+      plaintext: decipher,
       envelope,
       plaintextLength: Math.max(0, (got.ContentLength ?? 0) - TAG_LENGTH_BYTES),
       keyArn: dataKey.keyArn,

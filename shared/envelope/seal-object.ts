@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import {
   type ChecksumAlgorithm,
@@ -31,6 +31,11 @@ export interface PlaintextSource {
   tagCount: number;
   /** The additional-checksum algorithm the object carries, kept on the rewrite. */
   checksumAlgorithm?: ChecksumAlgorithm;
+  /**
+   * Custom encryption-context pairs the new data key is bound to, besides the S3EC one: an
+   * upgrade's old envelope's own pairs, which its readers and key policies may require.
+   */
+  customContext?: Record<string, string>;
 }
 
 export interface SealOptions {
@@ -83,13 +88,13 @@ export async function sealObjectInPlace(
 ): Promise<SealResult> {
   const { s3, kms } = clients;
   const format = options.format ?? DEFAULT_ENVELOPE_FORMAT;
-  const encryptionContext = encryptionContextFor(format);
   const source = await (
     options.openSource ?? (() => openPlaintext(s3, head, options.sourceSseCustomerKey))
   )();
   let sealed: ReturnType<typeof sealContent>;
   let dataKey: Awaited<ReturnType<typeof generateDataKey>>;
   try {
+    const encryptionContext = encryptionContextFor(format, source.customContext);
     dataKey = await generateDataKey(kms, keyArn, encryptionContext);
     try {
       sealed = sealContent(dataKey.plaintext, {
@@ -116,8 +121,10 @@ export async function sealObjectInPlace(
     const tracker = contentLength > options.partSizeBytes ? options.multipart : undefined;
     const leftover = await tracker?.leftover(options.partSizeBytes);
     if (leftover) await abortUpload(s3, head, leftover.uploadId, tracker);
-    body.on('error', (error) => cipher.destroy(error));
-    body.pipe(cipher);
+    // pipeline(), not pipe(): a source that already failed (an upgrade's old envelope that did not
+    // authenticate, read to its end while the data key was generated) fails the cipher, so the
+    // upload fails instead of waiting for bytes that never come.
+    pipeline(body, cipher, () => undefined);
     const first = {
       partSizeBytes: options.partSizeBytes,
       totalBytes: contentLength,

@@ -2,6 +2,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
+import { customContextOf } from '../envelope/format.js';
 import { openObject } from '../envelope/open-object.js';
 import { sealObjectInPlace } from '../envelope/seal-object.js';
 import type { ProtectionPolicy } from '../policy.js';
@@ -91,6 +92,9 @@ export async function protectObject(
             plaintextLength: opened.plaintextLength,
             tagCount: opened.tagCount,
             checksumAlgorithm: opened.checksumAlgorithm,
+            // The old data key's custom pairs bind the new one too: dropping them would break
+            // readers and key policies that require them (x-amz-matdesc -> x-amz-t).
+            customContext: customContextOf(opened.envelope.encryptionContext),
           };
         },
       });

@@ -32,6 +32,19 @@ export interface StartRunInput {
   inventory?: string;
   /** The most listing chains the listing splits into (docs/large-buckets.md, "Listing chains"). */
   scanChains?: number;
+  /**
+   * Called once the input is accepted, before the run is recorded or anything queued (so before any
+   * write): where the CLI says what the run will do to the objects' readers.
+   */
+  onAccepted?: (accepted: AcceptedRun) => void;
+}
+
+/** What a validated run will do: its mode, resolved key and envelope format. */
+export interface AcceptedRun {
+  mode: ProtectionMode;
+  keyArn?: string;
+  format?: EnvelopeFormat;
+  upgradeFormat?: boolean;
 }
 
 /** Checks the envelope options against the mode; returns the format to record (envelope only). */
@@ -90,6 +103,7 @@ export async function startRun(
   const manifest = input.inventory
     ? await readRunInventory(deps.s3, input.inventory, input.bucket)
     : undefined;
+  input.onAccepted?.({ mode, keyArn, ...envelope });
 
   const run = await deps.runs.create({
     runId: newRunId(),

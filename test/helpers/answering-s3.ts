@@ -11,7 +11,8 @@ export interface SentRequest {
 export interface Answer {
   status?: number;
   headers?: Record<string, string>;
-  body?: string;
+  /** Text (XML) or bytes (an object's body). */
+  body?: string | Buffer;
 }
 
 /**
@@ -35,7 +36,9 @@ export function answeringS3(respond: (request: SentRequest) => Answer) {
           response: {
             statusCode: answer.status ?? 200,
             headers: answer.headers ?? {},
-            body: Readable.from([Buffer.from(answer.body ?? '')]),
+            body: Readable.from([
+              Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body ?? ''),
+            ]),
           },
         };
       },

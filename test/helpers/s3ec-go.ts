@@ -119,7 +119,15 @@ function scratchFile(name: string): string {
   return join(scratch, `${name}-${randomUUID()}`);
 }
 
-/** Writes `bytes` with the official client (throws with its error on failure). */
+/** `--flag NAME=VALUE` for each pair. */
+function pairArgs(flag: string, pairs: Record<string, string> = {}): string[] {
+  return Object.entries(pairs).flatMap(([name, value]) => [flag, `${name}=${value}`]);
+}
+
+/**
+ * Writes `bytes` with the official client (throws with its error on failure); `context` is the
+ * client's encryption context, which binds the data key besides its own aws:x-amz-cek-alg pair.
+ */
 export function officialPut(put: {
   format: S3ecFormat;
   bucket: string;
@@ -127,18 +135,17 @@ export function officialPut(put: {
   kmsKey: string;
   bytes: Uint8Array;
   metadata?: Record<string, string>;
+  context?: Record<string, string>;
 }): void {
   const input = scratchFile('in');
   writeFileSync(input, put.bytes);
   try {
-    const meta = Object.entries(put.metadata ?? {}).flatMap(([name, value]) => [
-      '--meta',
-      `${name}=${value}`,
-    ]);
     const { status, stderr } = runS3ecChecker([
       'put',
       ...['--format', put.format, '--bucket', put.bucket, '--key', put.key],
-      ...['--kms-key', put.kmsKey, '--in', input, ...meta],
+      ...['--kms-key', put.kmsKey, '--in', input],
+      ...pairArgs('--meta', put.metadata),
+      ...pairArgs('--context', put.context),
     ]);
     if (status !== 0) throw new Error(`official ${put.format} put of ${put.key} failed: ${stderr}`);
   } finally {
@@ -148,13 +155,15 @@ export function officialPut(put: {
 
 /**
  * Reads an object with the official v4 client under a commitment policy (its default unless
- * given), unwrapping under `kmsKey` only when one is named. `bytes` is set only on success.
+ * given), unwrapping under `kmsKey` only when one is named; with `context`, the client requires the
+ * object's stored context to be exactly that (besides its own pair). `bytes` is set only on success.
  */
 export function officialGet(get: {
   bucket: string;
   key: string;
   policy?: CommitmentPolicyName;
   kmsKey?: string;
+  context?: Record<string, string>;
 }): { status: number | null; stderr: string; bytes?: Buffer } {
   const output = scratchFile('out');
   try {
@@ -163,6 +172,7 @@ export function officialGet(get: {
       ...['--bucket', get.bucket, '--key', get.key, '--out', output],
       ...(get.policy ? ['--policy', get.policy] : []),
       ...(get.kmsKey ? ['--kms-key', get.kmsKey] : []),
+      ...pairArgs('--context', get.context),
     ]);
     return status === 0 ? { status, stderr, bytes: readFileSync(output) } : { status, stderr };
   } finally {

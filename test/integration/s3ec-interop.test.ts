@@ -6,6 +6,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { runCli } from '../helpers/cli.js';
+import { flipCiphertextByte } from '../helpers/envelope-object.js';
 import { createKmsKey, sha256, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 import { buildS3ecChecker, officialGet, officialPut, type S3ecFormat } from '../helpers/s3ec-go.js';
 
@@ -213,5 +214,37 @@ describe('needs s3-seal to speak V3 (issue 13)', () => {
     expect(after.metadata).not.toHaveProperty('x-amz-key-v2');
     expect(after.metadata.owner).toBe('alice');
     expect(officialDigest({ bucket, key })).toBe(sha256(bytes));
+  });
+});
+
+describe('upgrades of official V2 objects (issue 24)', () => {
+  it('keeps a custom context the v4 client then requires, and leaves an altered object alone', async () => {
+    const bucket = await newBucket('s3ec-upg-ctx');
+    const context = { department: 'finance' };
+    const kept = { key: 'finance.bin', bytes: randomBytes(5_000) };
+    officialPut({ format: 'v2', bucket, kmsKey: keyArn, ...kept, context });
+    // Small enough for the old body to be read to its end before the upload reads a byte.
+    const altered = 'altered.bin';
+    officialPut({ format: 'v2', bucket, key: altered, kmsKey: keyArn, bytes: randomBytes(100) });
+    await flipCiphertextByte(pipeline.clients.s3, bucket, altered, 50);
+    const alteredBefore = await rawState(bucket, altered);
+    const refused = () => officialGet({ bucket, key: altered, policy: 'require-allow' });
+    expect(refused().stderr).toContain('message authentication failed');
+
+    const run = encryptCli(bucket, 'envelope', '--upgrade-format');
+    expect(run.status, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/encrypted\s+1\n/);
+    expect(run.stdout).toMatch(/failed\s+1\n/);
+
+    const after = await rawState(bucket, kept.key);
+    expect(after.metadata['x-amz-c']).toBe('115');
+    expect(JSON.parse(after.metadata['x-amz-t']!)).toEqual({ ...context, 'aws:x-amz-cek-alg': '115' });
+    // The v4 client's default policy, asked for the object's context: it checks it against x-amz-t.
+    expect(officialDigest({ bucket, key: kept.key, context })).toBe(sha256(kept.bytes));
+    const otherContext = officialGet({ bucket, key: kept.key, context: { department: 'sales' } });
+    expect(otherContext.stderr).toContain('Provided encryption context does not match');
+
+    expect(await rawState(bucket, altered)).toEqual(alteredBefore);
+    expect(refused().status).toBe(1);
   });
 });

@@ -3,9 +3,12 @@
 // tooling: it reads endpoints and credentials from the standard AWS variables (localstack/local.env)
 // and prints nothing on success except what a subcommand is for.
 //
-//	s3ec-check put --format v3|v2 --bucket B --key K --kms-key KEY --in FILE [--meta NAME=VALUE ...]
-//	s3ec-check get --bucket B --key K --out FILE [--policy require-require|require-allow|forbid-allow] [--kms-key KEY]
+//	s3ec-check put --format v3|v2 --bucket B --key K --kms-key KEY --in FILE [--meta NAME=VALUE ...] [--context NAME=VALUE ...]
+//	s3ec-check get --bucket B --key K --out FILE [--policy require-require|require-allow|forbid-allow] [--kms-key KEY] [--context NAME=VALUE ...]
 //	s3ec-check head-meta --bucket B --key K
+//
+// --context is the client's per-request encryption context: on put the data key is bound to it
+// (beside aws:x-amz-cek-alg); on get the client requires the stored context to equal it.
 package main
 
 import (
@@ -75,6 +78,29 @@ func parse(fs *flag.FlagSet, args []string, required ...string) error {
 	return nil
 }
 
+// pairsFlag declares a repeatable NAME=VALUE flag and returns the map it fills.
+func pairsFlag(fs *flag.FlagSet, name, usage string) map[string]string {
+	pairs := map[string]string{}
+	fs.Func(name, usage, func(pair string) error {
+		key, value, ok := strings.Cut(pair, "=")
+		if !ok || key == "" {
+			return fmt.Errorf("want NAME=VALUE, got %q", pair)
+		}
+		pairs[key] = value
+		return nil
+	})
+	return pairs
+}
+
+// withEncryptionContext passes an encryption context the way both client modules read it: a
+// context value under their (identical) EncryptionContext key. An empty map passes none.
+func withEncryptionContext(ctx context.Context, pairs map[string]string) context.Context {
+	if len(pairs) == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, s3ecv4.EncryptionContext, pairs)
+}
+
 // clients builds plain S3 and KMS clients from the standard AWS configuration. The SDK version this
 // module pins predates its own AWS_ENDPOINT_URL support, so the endpoint is applied here; path-style
 // addressing follows the same switch s3-seal reads (LocalStack serves S3 on one host name).
@@ -105,18 +131,12 @@ func put(ctx context.Context, args []string) error {
 	key := fs.String("key", "", "object key")
 	kmsKey := fs.String("kms-key", "", "KMS key id or ARN that wraps the data key")
 	in := fs.String("in", "", "file holding the plaintext")
-	userMetadata := map[string]string{}
-	fs.Func("meta", "user metadata NAME=VALUE (repeatable)", func(pair string) error {
-		name, value, ok := strings.Cut(pair, "=")
-		if !ok || name == "" {
-			return fmt.Errorf("want NAME=VALUE, got %q", pair)
-		}
-		userMetadata[name] = value
-		return nil
-	})
+	userMetadata := pairsFlag(fs, "meta", "user metadata NAME=VALUE (repeatable)")
+	encryptionContext := pairsFlag(fs, "context", "encryption context NAME=VALUE (repeatable)")
 	if err := parse(fs, args, "format", "bucket", "key", "kms-key", "in"); err != nil {
 		return err
 	}
+	ctx = withEncryptionContext(ctx, encryptionContext)
 	s3Client, kmsClient, err := clients(ctx)
 	if err != nil {
 		return err
@@ -173,9 +193,11 @@ func get(ctx context.Context, args []string) error {
 	// require-require is the v4 client's default commitment policy: it reads only V3 objects.
 	policyName := fs.String("policy", "require-require", "require-require (default), require-allow or forbid-allow")
 	kmsKey := fs.String("kms-key", "", "only unwrap under this KMS key (default: whichever key wrapped it)")
+	encryptionContext := pairsFlag(fs, "context", "require this encryption context NAME=VALUE (repeatable)")
 	if err := parse(fs, args, "bucket", "key", "out"); err != nil {
 		return err
 	}
+	ctx = withEncryptionContext(ctx, encryptionContext)
 	policy, ok := policies[*policyName]
 	if !ok {
 		return fmt.Errorf("%w: get: unknown --policy %q", errUsage, *policyName)

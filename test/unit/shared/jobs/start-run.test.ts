@@ -70,3 +70,61 @@ describe('startRun --scan-chains', () => {
     expect(create).not.toHaveBeenCalled();
   });
 });
+
+describe('startRun onAccepted', () => {
+  const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/k';
+  /** KMS, S3 and SQS that accept everything; every call is logged in order with the run's creation. */
+  function deps(calls: string[]) {
+    const send = vi.fn(async (command: { constructor: { name: string } }) => {
+      calls.push(command.constructor.name);
+      if (command.constructor.name === 'DescribeKeyCommand')
+        return {
+          KeyMetadata: {
+            Arn: keyArn,
+            KeyState: 'Enabled',
+            KeyUsage: 'ENCRYPT_DECRYPT',
+            KeySpec: 'SYMMETRIC_DEFAULT',
+          },
+        };
+      return {};
+    });
+    const client = { send } as never;
+    const create = vi.fn(async (r: Run) => {
+      calls.push('runs.create');
+      return r;
+    });
+    return {
+      s3: client,
+      kms: client,
+      sqs: client,
+      runs: { create } as unknown as RunStore,
+      queues: {} as never,
+    };
+  }
+
+  it('is told the mode, key and format once the input is accepted, before the run is recorded or queued', async () => {
+    const calls: string[] = [];
+    await startRun(deps(calls), {
+      bucket: 'bucket',
+      prefix: '',
+      mode: 'envelope',
+      key: 'alias/k',
+      format: 'v2',
+      onAccepted: (accepted) => calls.push(`accepted ${JSON.stringify(accepted)}`),
+    });
+    expect(calls).toEqual([
+      'DescribeKeyCommand',
+      'HeadBucketCommand',
+      `accepted {"mode":"envelope","keyArn":"${keyArn}","format":"v2"}`,
+      'runs.create',
+      'SendMessageCommand',
+    ]);
+  });
+
+  it('is not told of refused input', async () => {
+    const onAccepted = vi.fn();
+    const input = { bucket: 'bucket', prefix: '', mode: 'envelope', onAccepted };
+    await expect(startRun(deps([]), input)).rejects.toThrow('--key is required with --mode envelope');
+    expect(onAccepted).not.toHaveBeenCalled();
+  });
+});
