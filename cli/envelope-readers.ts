@@ -44,7 +44,7 @@ Envelope mode encrypts client-side: afterwards only an S3 Encryption Client (S3E
 objects. Plain GetObject, \`aws s3 cp\`, Athena, CloudFront and every other S3 reader get ciphertext.
   V3 (the default) is read by Java 4.x, Go v4, .NET 4.x and Python 4.x with their default
     settings, and by Java ≥ 3.6 and Go ≥ 3.2.
-  V2 (encrypt --format v2) is read by Java 3.x and Go v3 with their default settings, and by
+  V2 (encrypt --s3ec-format v2) is read by Java 3.x and Go v3 with their default settings, and by
     Java 4.x and Go v4 only with a legacy commitment policy (REQUIRE_ENCRYPT_ALLOW_DECRYPT or
     FORBID_ENCRYPT_ALLOW_DECRYPT).
 Undo: \`s3-seal decrypt s3://BUCKET/KEY -o FILE\` returns an object's plaintext; put it back with

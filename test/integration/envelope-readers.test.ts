@@ -42,7 +42,7 @@ describe('what envelope mode does to readers', () => {
           'Plain GetObject, `aws s3 cp`, Athena, CloudFront and every other S3 reader get ciphertext.',
       );
       expect(text, command).toContain(`V3 (the default) is read by ${V3_READERS}`);
-      expect(text, command).toContain(`V2 (encrypt --format v2) is read by ${V2_READERS}`);
+      expect(text, command).toContain(`V2 (encrypt --s3ec-format v2) is read by ${V2_READERS}`);
       expect(text, command).toContain('Java 4.x and Go v4 only with a legacy commitment policy');
       expect(text, command).toContain('Undo: `s3-seal decrypt s3://BUCKET/KEY -o FILE`');
       expect(text, command).toContain('use --mode sse-kms instead');
