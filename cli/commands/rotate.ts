@@ -9,6 +9,7 @@ import {
   planForRotation,
   planScheduledRotations,
 } from '../../shared/rewrap/rotation-planner.js';
+import { describeWatchMove } from '../../shared/watch/watch-moves.js';
 import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
 import { cliRuntime } from '../runtime.js';
@@ -68,6 +69,7 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
       continue;
     }
     console.error(`run ${plan.run.runId}: ${what}: ${describePlanned(plan.run)}`);
+    for (const move of plan.run.watchesMoved ?? []) console.error(describeWatchMove(move));
     if (!options.local) {
       console.log(plan.run.runId);
       continue;

@@ -11,6 +11,7 @@ export const CSV_COLUMNS = [
   'mode',
   'method',
   'keyArn',
+  'keyArnBefore',
   'etagBefore',
   'etagAfter',
   'versionIdBefore',

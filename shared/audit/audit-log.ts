@@ -27,6 +27,8 @@ export interface AuditRecord {
   mode: string;
   method?: string;
   keyArn?: string;
+  /** The KMS key the object was under before this decision moved it (an sse-kms re-key). */
+  keyArnBefore?: string;
   kmsRequestIds?: string[];
   reason?: string;
   error?: string;
