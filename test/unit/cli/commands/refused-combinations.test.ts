@@ -18,7 +18,11 @@ describe('options that would be silently ignored are refused', () => {
   it.each([
     [['rotate', '--policies', '--on-demand'], '--on-demand and --before are used only with --key'],
     [['rotate', '--policies', '--before', '2025-01-01T00:00:00Z'], '--on-demand and --before are used only'],
-    [['setup', '--mode', 'sse-s3'], '--mode, --key and --format are used only with --watch'],
+    [
+      ['setup', '--mode', 'sse-s3'],
+      '--mode, --key, --format and --other-kms-keys are used only with --watch',
+    ],
+    [['setup', '--other-kms-keys', 'leave'], 'are used only with --watch'],
     [['setup', '--unwatch', 's3://bkt', '--key', 'alias/k'], 'are used only with --watch'],
     [['setup', '--format', 'v2'], 'are used only with --watch'],
     [
