@@ -56,6 +56,23 @@ export function formatPlan(plan: Plan): string[] {
     ...amounts('By storage class', 'storage class', plan.byStorageClass),
     ...amounts('What the run would do', 'action', plan.byAction),
   ];
+  // Part of the above: each KMS key other than the policy's, and what the run does with its objects.
+  const otherKeys = Object.entries(plan.otherKmsKeys)
+    .sort(([, a], [, b]) => b.count - a.count)
+    .map(([keyArn, a]) => [
+      keyArn,
+      a.action === 'rekey' ? 're-keyed from it' : 'left under it (under-another-kms-key)',
+      count(a.count),
+      bytes(a.bytes),
+    ]);
+  lines.push(
+    ...table(
+      'Objects under other KMS keys',
+      ['source key', 'the run', 'objects', 'bytes'],
+      otherKeys,
+      [0, 1],
+    ),
+  );
   // Part of the above: settled from the report alone, with no S3 request (docs/large-buckets.md).
   if (plan.settledFromInventory && Object.keys(plan.settledFromInventory).length > 0)
     lines.push(

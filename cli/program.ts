@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { ENVELOPE_FORMATS } from '../shared/envelope/format.js';
 import { PRICES_AS_OF } from '../shared/plan/prices.js';
-import { PROTECTION_MODES } from '../shared/policy.js';
+import { OTHER_KMS_KEYS, PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
 import { ENVELOPE_READERS_HELP } from './envelope-readers.js';
 import { lazy } from './lazy-action.js';
@@ -17,6 +17,18 @@ import {
 import { addRecordCommands } from './program-records.js';
 
 const PROCESS_LOCALLY = 'also process the run in this process with the Lambda handlers, and wait for it';
+
+/**
+ * `--other-kms-keys` (encrypt, plan, setup --watch). The default re-keys: an sse-kms policy names
+ * one key and `verify --key` proves it; leaving objects under other keys by default would leave
+ * them unprovable. It is never silent: plan, the summary, status and the audit name each source key
+ * (docs/architecture.md, "Compliance").
+ */
+const otherKmsKeysOption = (what: string) =>
+  new Option(
+    '--other-kms-keys <choice>',
+    `${what}: what becomes of objects SSE-KMS encrypted under a key other than --key. rekey (the default) moves them onto --key and records the key each came from (audit keyArnBefore, counts per source key), because an sse-kms policy names one key and verify --key proves it; leave skips them as under-another-kms-key, for estates where other applications own their keys (an application that can decrypt only with its own key breaks once its objects move)`,
+  ).choices(OTHER_KMS_KEYS);
 
 /**
  * The s3-seal command line: every command with its arguments, options and help. Each command's
@@ -50,6 +62,7 @@ export function createProgram(): Command {
         ENVELOPE_FORMATS,
       ),
     )
+    .addOption(otherKmsKeysOption('with --watch --mode sse-kms'))
     .option('--suffix <suffix>', 'with --watch/--unwatch: only keys ending with this', '')
     .addHelpText('after', '\nSafe to run any number of times; prints what exists.')
     .action(lazy(async () => (await import('./commands/setup.js')).setupCommand));
@@ -75,6 +88,7 @@ export function createProgram(): Command {
       '--upgrade-format',
       'envelope mode: re-encrypt S3EC V2 objects to V3 (streamed, conditional on the ETag, metadata and tags kept); without it a V2 object under the key stays compliant',
     )
+    .addOption(otherKmsKeysOption('sse-kms mode'))
     .option(
       '--keep-acl',
       "re-apply each rewritten object's ACL grants with PutObjectAcl (S3 gives a rewritten object a private ACL; without this flag lost grants are reported per object as acl-not-carried)",
@@ -128,6 +142,7 @@ export function createProgram(): Command {
         .makeOptionMandatory(),
     )
     .option('--key <key>', 'KMS key id, key ARN, alias/NAME or alias ARN (envelope and sse-kms)')
+    .addOption(otherKmsKeysOption('sse-kms mode'))
     .option('--prefix <prefix>', 'only keys under this prefix (instead of s3://BUCKET/PREFIX)')
     .option(
       '--inventory <manifest>',

@@ -1,5 +1,6 @@
 import { SSE_C_FAILURE_REASONS } from '../shared/jobs/sse-c-job.js';
 import { type Run, settled, WARNING_REASONS } from '../shared/runs/run-store.js';
+import { keyMoveLines } from './key-moves.js';
 
 // Failures are counted by error class (`…Error`) or by these named reasons; other reasons are skips.
 const FAILURE_REASONS = new Set<string>(SSE_C_FAILURE_REASONS);
@@ -32,6 +33,7 @@ export function printSummary(run: Run, unsettled: number, seconds: number): numb
       .filter(([reason]) => isFailureReason(reason))
       .map(([reason, n]) => `    ${reason.padEnd(19)}${n}`),
   ];
+  lines.push(...keyMoveLines(run));
   if (unsettled > 0)
     lines.push(`  unfinished           ${unsettled}  (see \`s3-seal\` DLQs: their jobs did not settle)`);
   lines.push(

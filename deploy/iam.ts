@@ -254,8 +254,10 @@ export function functionStatements(
           Action: ['sqs:SendMessage'],
           Resource: [queue('Rewrap'), queue('Scan'), deadLetter('RewrapPlanner')],
         },
-        // Runs, alias targets, and the per-key summaries (read by query per shard, or by batch for
-        // one key): no scan of the table or the index.
+        // Runs, alias targets, the per-key summaries (read by query per shard, or by batch for one
+        // key), and the watch policies a re-wrap moves to its target key (a query of the bucket's
+        // or the directory partition; conditional Puts in one transaction): no scan of the table
+        // or the index.
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem']),
         // One-item queries that confirm which shards of a key hold objects to re-wrap.
         {

@@ -27,10 +27,13 @@ export type SkipReason =
   | 'malformed-envelope'
   | 'dsse-other-key'
   | 'wrapped-under-another-key'
+  | 'under-another-kms-key'
   | 'envelope-key-unusable';
 
 export type ProtectMethod =
   | 'copy-in-place'
+  /** sse-kms: an SSE-KMS object under another key, copied in place onto the policy key. */
+  | 'rekey'
   | 'update-encryption'
   | 'envelope'
   | 'upgrade-format'
@@ -46,8 +49,19 @@ export type ComplianceDecision =
        */
       envelopeFormat?: EnvelopeFormat;
     }
-  | { action: 'skip'; reason: SkipReason; detail: string }
-  | { action: 'protect'; method: ProtectMethod };
+  | {
+      action: 'skip';
+      reason: SkipReason;
+      detail: string;
+      /** `under-another-kms-key`: the key the object stays under. */
+      sourceKeyArn?: string;
+    }
+  | {
+      action: 'protect';
+      method: ProtectMethod;
+      /** `rekey`: the KMS key the object leaves, recorded in its audit record and the run's counts. */
+      sourceKeyArn?: string;
+    };
 
 // Objects in these classes must be restored before S3 will read them; a copy in place would fail
 // or, for a restored copy, silently change the class's billing. Skip and report.
@@ -121,6 +135,7 @@ export function decideCompliance(
           detail: `DSSE-KMS under ${object.kmsKeyArn ?? 'another key'}; s3-seal never downgrades dual-layer encryption`,
         };
       }
+      if (sse === 'aws:kms') return decideOtherKmsKey(object.kmsKeyArn, policy);
       if (sse === 'AES256' && options.useUpdateObjectEncryption) {
         return { action: 'protect', method: 'update-encryption' };
       }
@@ -131,6 +146,25 @@ export function decideCompliance(
       }
       return { action: 'protect', method: 'copy-in-place' };
   }
+}
+
+/**
+ * An SSE-KMS object under a key other than the policy's is a decision of its own, never a plain
+ * "encrypted": another application may hold `kms:Decrypt` on that key only, so moving the object
+ * can break it. `rekey` (the default) moves it and names the source key; `leave` keeps it where it
+ * is (docs/architecture.md, "Compliance").
+ */
+function decideOtherKmsKey(sourceKeyArn: string | undefined, policy: ProtectionPolicy): ComplianceDecision {
+  const source = sourceKeyArn ?? 'an unnamed KMS key';
+  if (policy.otherKmsKeys === 'leave') {
+    return {
+      action: 'skip',
+      reason: 'under-another-kms-key',
+      detail: `SSE-KMS under ${source}; left there (--other-kms-keys leave)`,
+      ...(sourceKeyArn ? { sourceKeyArn } : {}),
+    };
+  }
+  return { action: 'protect', method: 'rekey', ...(sourceKeyArn ? { sourceKeyArn } : {}) };
 }
 
 /**

@@ -12,7 +12,21 @@ export interface ProtectionPolicy {
   format?: EnvelopeFormat;
   /** Envelope mode: V2 envelopes are not compliant; re-encrypt them to V3. */
   upgradeFormat?: boolean;
+  /**
+   * sse-kms mode: what becomes of an object under another KMS key (absent: `rekey`, the default;
+   * docs/architecture.md, "Compliance").
+   */
+  otherKmsKeys?: OtherKmsKeys;
 }
+
+/**
+ * What sse-kms mode does with an object SSE-KMS encrypted under a key other than the policy's:
+ * `rekey` moves it onto the policy key and records the key it came from; `leave` skips it as
+ * `under-another-kms-key`, for estates where other applications own their keys.
+ */
+export const OTHER_KMS_KEYS = ['rekey', 'leave'] as const;
+export type OtherKmsKeys = (typeof OTHER_KMS_KEYS)[number];
+export const DEFAULT_OTHER_KMS_KEYS: OtherKmsKeys = 'rekey';
 
 export function needsKey(mode: ProtectionMode): boolean {
   return mode !== 'sse-s3';

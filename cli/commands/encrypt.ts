@@ -15,6 +15,7 @@ export interface EncryptOptions {
   s3ecFormat?: string;
   upgradeFormat?: boolean;
   keepAcl?: boolean;
+  otherKmsKeys?: string;
   inventory?: string;
   scanChains?: number;
   local?: boolean;
@@ -53,6 +54,7 @@ async function startAndFollow(
       format: options.s3ecFormat,
       upgradeFormat: options.upgradeFormat,
       keepAcl: options.keepAcl,
+      otherKmsKeys: options.otherKmsKeys,
       sseCustomerKeyMd5: customerKey?.md5,
       inventory: options.inventory,
       // Inventory runs read data files, not listings: chains apply to listing runs only.
@@ -63,7 +65,7 @@ async function startAndFollow(
     },
   );
   console.error(
-    `run ${run.runId}: ${options.mode}${run.format ? ` (S3EC ${run.format}${run.upgradeFormat ? ', upgrading V2' : ''})` : ''}${run.keyArn ? ` under ${run.keyArn}` : ''} for s3://${bucket}/${prefix}`,
+    `run ${run.runId}: ${options.mode}${run.format ? ` (S3EC ${run.format}${run.upgradeFormat ? ', upgrading V2' : ''})` : ''}${run.keyArn ? ` under ${run.keyArn}` : ''} for s3://${bucket}/${prefix}${run.mode === 'sse-kms' ? `; objects under other KMS keys: ${run.otherKmsKeys === 'leave' ? 'left where they are' : 're-keyed (--other-kms-keys leave keeps them)'}` : ''}`,
   );
   if (customerKey) console.error(`SSE-C objects under the customer key ${customerKey.md5} are migrated`);
   if (!options.local) {

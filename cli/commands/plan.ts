@@ -10,6 +10,7 @@ import { cliRuntime } from '../runtime.js';
 interface PlanOptions {
   mode: ProtectionMode;
   key?: string;
+  otherKmsKeys?: string;
   prefix?: string;
   inventory?: string;
   json?: boolean;
@@ -30,6 +31,7 @@ export async function planCommand(uri: string, options: PlanOptions): Promise<nu
     prefix: options.prefix ?? location.key,
     mode: options.mode,
     key: options.key,
+    otherKmsKeys: options.otherKmsKeys,
     inventory: options.inventory,
     lambdaConcurrency: options.lambdaConcurrency,
     prefixPartitions: options.prefixPartitions,

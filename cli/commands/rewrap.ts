@@ -8,6 +8,7 @@ import { wrappingKeysInUse } from '../../shared/rewrap/key-usage.js';
 import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
+import { describeWatchMove } from '../../shared/watch/watch-moves.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
 import { cliRuntime } from '../runtime.js';
@@ -70,6 +71,7 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
   console.error(
     `run ${run.runId}: ${describePlanned(run, options.inventory ? 'inventory' : 'index')} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
   );
+  for (const move of run.watchesMoved ?? []) console.error(describeWatchMove(move));
   if (!options.local) {
     if (run.scanComplete && run.discovered === 0) {
       console.log(run.runId);

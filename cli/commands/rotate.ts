@@ -9,6 +9,7 @@ import {
   planForRotation,
   planScheduledRotations,
 } from '../../shared/rewrap/rotation-planner.js';
+import { describeWatchMove } from '../../shared/watch/watch-moves.js';
 import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
@@ -69,6 +70,7 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
       continue;
     }
     console.error(`run ${plan.run.runId}: ${what}: ${describePlanned(plan.run)}`);
+    for (const move of plan.run.watchesMoved ?? []) console.error(describeWatchMove(move));
     if (!options.local) {
       // Rotation plans read the wrapping-key index: their pages chain through the scan queue.
       printQueuedRun(plan.run.runId, deps.scanQueueUrl);

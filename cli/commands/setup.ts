@@ -2,7 +2,7 @@ import { ConfigError } from '../../shared/errors.js';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { unwatchBucket, watchBucket } from '../../shared/watch/watch-bucket.js';
-import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { type WatchPolicy, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { cliRuntime } from '../runtime.js';
 
 interface SetupOptions {
@@ -11,13 +11,24 @@ interface SetupOptions {
   mode?: string;
   key?: string;
   s3ecFormat?: string;
+  otherKmsKeys?: string;
   suffix: string;
+}
+
+/** What a watch will do to each new upload: its mode and, for the KMS modes, the key, by ARN. */
+function watchKeyLine(scope: string, policy: WatchPolicy): string {
+  if (!policy.keyArn) return `watch  ${scope}  will protect new uploads with ${policy.mode} (S3-managed key)`;
+  const others =
+    policy.mode === 'sse-kms'
+      ? `; uploads under other KMS keys ${policy.otherKmsKeys === 'leave' ? 'are left there' : 'are re-keyed onto it'}`
+      : '';
+  return `watch  ${scope}  will protect new uploads with ${policy.mode} under KMS key ${policy.keyArn}${others}`;
 }
 
 export async function setupCommand(options: SetupOptions): Promise<number> {
   // Refused before anything is created: these options describe the watch policy.
-  if (!options.watch && (options.mode || options.key || options.s3ecFormat)) {
-    throw new ConfigError('--mode, --key and --s3ec-format are used only with --watch');
+  if (!options.watch && (options.mode || options.key || options.s3ecFormat || options.otherKmsKeys)) {
+    throw new ConfigError('--mode, --key, --s3ec-format and --other-kms-keys are used only with --watch');
   }
   if (options.watch && options.unwatch) {
     throw new ConfigError('give one of --watch and --unwatch');
@@ -49,7 +60,10 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
         mode: options.mode,
         key: options.key,
         format: options.s3ecFormat,
+        otherKmsKeys: options.otherKmsKeys,
       },
+      // Said before the policy is stored: the key every new upload will be protected under.
+      (resolved) => console.log(watchKeyLine(`s3://${bucket}/${prefix}*${options.suffix}`, resolved)),
     );
     console.log(
       `watch  s3://${bucket}/${prefix}*${options.suffix}  ${policy.mode}${policy.format ? ` S3EC ${policy.format}` : ''}${policy.keyArn ? ` ${policy.keyArn}` : ''}  notification ${policy.notificationId} -> ${work.events}`,

@@ -6,6 +6,7 @@ import { type Run, RunStore } from '../../shared/runs/run-store.js';
 import { type RunWaiting, runWaiting } from '../../shared/runs/run-waiting.js';
 import { ownerGone } from '../../shared/worker/process-identity.js';
 import { queueCounts } from '../../shared/worker/queue-counts.js';
+import { keyMoveLines } from '../key-moves.js';
 import { cliRuntime } from '../runtime.js';
 
 interface StatusOptions {
@@ -35,6 +36,7 @@ export function formatStatus(run: Run, status: RunStatus, waiting?: RunWaiting):
       (status.etaSeconds !== undefined ? `  ETA ${duration(status.etaSeconds)}` : ''),
     `  ${run.mode === 'rewrap' ? 're-wrapped' : 'encrypted'} ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · superseded ${c.superseded} · failed ${c.failed}`,
     ...(reasons.length > 0 ? [`  reasons: ${reasons.join(', ')}`] : []),
+    ...keyMoveLines(run),
     ...(waiting?.lines.map((line) => `  ${line}`) ?? []),
   ];
 }

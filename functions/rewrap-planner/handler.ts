@@ -13,6 +13,7 @@ import {
   planScheduledRotations,
   type RotationPlannerDeps,
 } from '../../shared/rewrap/rotation-planner.js';
+import type { WatchMove } from '../../shared/watch/watch-moves.js';
 import { once } from '../lazy.js';
 
 export type PlannerDeps = RotationPlannerDeps & { policy: RotationPolicy };
@@ -23,7 +24,15 @@ export interface PlannerResult {
    * `objects`: objects enqueued by the time the planner returned (0 while chains are pending; the
    * run's `discovered` counts them as they go).
    */
-  plans: Array<Omit<PlannedRewrap, 'run'> & { runId?: string; objects: number; chains: number }>;
+  plans: Array<
+    Omit<PlannedRewrap, 'run'> & {
+      runId?: string;
+      objects: number;
+      chains: number;
+      /** The watch policies the plan moved from its source key to its target (docs/architecture.md, "Live enforcement"). */
+      watchesMoved: WatchMove[];
+    }
+  >;
 }
 
 /**
@@ -51,6 +60,7 @@ export function createPlannerHandler(deps: () => Promise<PlannerDeps> | PlannerD
         runId: run?.runId,
         objects: run?.discovered ?? 0,
         chains: run?.chains ?? 0,
+        watchesMoved: run?.watchesMoved ?? [],
       })),
     };
     for (const plan of result.plans) {

@@ -11,6 +11,7 @@ export const CSV_COLUMNS = [
   'mode',
   'method',
   'keyArn',
+  'keyArnBefore',
   'etagBefore',
   'etagAfter',
   'versionIdBefore',
@@ -21,7 +22,6 @@ export const CSV_COLUMNS = [
   'reconciled',
   'actor',
   'protectionBefore',
-  'keyArnBefore',
   'size',
 ] as const satisfies ReadonlyArray<keyof AuditRecord>;
 

@@ -25,16 +25,20 @@ export interface AuditRecord {
   etagBefore?: string;
   etagAfter?: string;
   /**
-   * The object as the decision found it (shared/protection-state.ts): its protection, the
-   * server-side KMS key its HEAD showed, and its size in bytes. Absent on records written before
-   * these fields, on reconciled records (the HEAD then shows the result) and on inventory rows.
+   * The object as the decision found it (shared/protection-state.ts): its protection and its size
+   * in bytes. Absent on records written before these fields, on reconciled records (the HEAD then
+   * shows the result) and on inventory rows.
    */
   protectionBefore?: string;
-  keyArnBefore?: string;
   size?: number;
   mode: string;
   method?: string;
   keyArn?: string;
+  /**
+   * The server-side KMS key the decision's HEAD showed: for an sse-kms re-key, the key the object
+   * left. Absent for objects under no KMS key and on reconciled records.
+   */
+  keyArnBefore?: string;
   kmsRequestIds?: string[];
   reason?: string;
   error?: string;

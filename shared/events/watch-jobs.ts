@@ -35,5 +35,6 @@ export function jobForEvent(event: ObjectCreated, policies: WatchPolicy[], now: 
     mode: policy.mode,
     keyArn: policy.keyArn,
     ...(policy.format ? { format: policy.format } : {}),
+    ...(policy.otherKmsKeys ? { otherKmsKeys: policy.otherKmsKeys } : {}),
   };
 }

@@ -71,6 +71,7 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     keyArn: job.keyArn,
     format: job.format,
     upgradeFormat: job.upgradeFormat,
+    otherKmsKeys: job.otherKmsKeys,
   };
   const ref = { bucket: job.bucket, key: job.key, operation: 'encrypt' as const };
   // The run's customer key opens SSE-C objects at HEAD (docs/safety.md, "SSE-C objects").
@@ -120,10 +121,15 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
       protectionMovesData(decision.method),
     );
     if (routedNow) return { action: 'handed-off', result: routedNow };
-    return protectPlan(head, decision.method, sealsEnvelope);
+    return protectPlan(head, decision.method, sealsEnvelope, decision.sourceKeyArn);
   }
 
-  function protectPlan(head: ObjectHead, method: ProtectMethod, sealsEnvelope: boolean): Plan<Written> {
+  function protectPlan(
+    head: ObjectHead,
+    method: ProtectMethod,
+    sealsEnvelope: boolean,
+    sourceKeyArn?: string,
+  ): Plan<Written> {
     // The nonce (V2's IV, V3's message id) is chosen before the claim and stored with it: after a
     // crash, finding it on the object proves the write was ours and landed, so the retry closes the
     // job without writing again. A format upgrade always writes V3.
@@ -134,6 +140,9 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
       head,
       method,
       envelopeIv: iv?.toString('base64'),
+      // A re-key names the key the object leaves in every record of this claim, and the run counts
+      // it under that key (docs/architecture.md, "Compliance").
+      ...(method === 'rekey' && sourceKeyArn ? { audit: { keyArnBefore: sourceKeyArn } } : {}),
       // Envelope writes pass every byte through this process; the others are server-side copies.
       estimateMs: estimateWorkMs(head.size, sealsEnvelope ? 'stream' : 'copy'),
       write: async ({ owner }) => {

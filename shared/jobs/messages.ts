@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ENVELOPE_FORMATS } from '../envelope/format.js';
-import { PROTECTION_MODES } from '../policy.js';
+import { OTHER_KMS_KEYS, PROTECTION_MODES } from '../policy.js';
 
 const base = {
   runId: z.string().min(1),
@@ -13,6 +13,8 @@ const base = {
   upgradeFormat: z.boolean().optional(),
   /** Put an object's ACL grants back after its rewrite (`encrypt --keep-acl`). */
   keepAcl: z.boolean().optional(),
+  /** sse-kms: what becomes of objects under another KMS key; absent means the default (`rekey`). */
+  otherKmsKeys: z.enum(OTHER_KMS_KEYS).optional(),
   /**
    * SSE-C migration: the fingerprint (base64 MD5, as S3 names it) of the customer key the run was
    * given. The key itself never travels in a message; workers hold it (docs/safety.md, "SSE-C objects").
@@ -34,6 +36,7 @@ export type RunMessageFields = Pick<
   | 'format'
   | 'upgradeFormat'
   | 'keepAcl'
+  | 'otherKmsKeys'
   | 'sseCustomerKeyMd5'
 >;
 

@@ -100,7 +100,9 @@ export async function protectObject(
       });
       return { ...sealed, kmsRequestIds: sealed.kmsRequestId ? [sealed.kmsRequestId] : [] };
     }
+    case 'rekey':
     case 'copy-in-place': {
+      // A re-key is the same conditional copy, onto the policy key (docs/architecture.md, "Compliance").
       const target: ServerSideTarget =
         policy.mode === 'sse-kms'
           ? { serverSideEncryption: 'aws:kms', kmsKeyArn: policy.keyArn, bucketKeyEnabled: true }

@@ -99,6 +99,7 @@ export function encryptJobOf(
     format: run.format,
     upgradeFormat: run.upgradeFormat,
     keepAcl: run.keepAcl,
+    ...(run.otherKmsKeys ? { otherKmsKeys: run.otherKmsKeys } : {}),
     sseCustomerKeyMd5: run.sseCustomerKeyMd5,
   };
 }

@@ -7,7 +7,14 @@ import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/format.js';
 import { ConfigError } from '../errors.js';
 import { dataFileMessages, readRunInventory } from '../inventory/run-inventory.js';
 import { resolveUsableKey } from '../kms/key-service.js';
-import { needsKey, PROTECTION_MODES, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
+import {
+  needsKey,
+  OTHER_KMS_KEYS,
+  type OtherKmsKeys,
+  PROTECTION_MODES,
+  type ProtectionMode,
+  type ProtectionPolicy,
+} from '../policy.js';
 import type { QueueUrls } from '../queues.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { queueBody } from '../sqs-text.js';
@@ -26,6 +33,8 @@ export interface StartRunInput {
   upgradeFormat?: boolean;
   /** Re-apply each rewritten object's ACL grants. */
   keepAcl?: boolean;
+  /** sse-kms mode: `rekey` (default) or `leave` objects under another KMS key. */
+  otherKmsKeys?: string;
   /** Migrate SSE-C objects written with the customer key of this fingerprint (workers hold the key). */
   sseCustomerKeyMd5?: string;
   /** `s3://BUCKET/PATH/manifest.json`: enumerate from this S3 Inventory report instead of listing. */
@@ -70,6 +79,20 @@ export function envelopeOptions(
 }
 
 /**
+ * Checks `--other-kms-keys` against the mode; returns the choice to record (sse-kms only). Only
+ * sse-kms moves SSE-KMS objects between keys: envelope mode seals them whatever their key, and
+ * sse-s3 counts them compliant (docs/architecture.md, "Compliance").
+ */
+export function otherKmsKeysOption(mode: ProtectionMode, input?: string): OtherKmsKeys | undefined {
+  if (input === undefined) return undefined;
+  if (!(OTHER_KMS_KEYS as readonly string[]).includes(input)) {
+    throw new ConfigError(`unknown --other-kms-keys "${input}" (expected ${OTHER_KMS_KEYS.join(', ')})`);
+  }
+  if (mode !== 'sse-kms') throw new ConfigError('--other-kms-keys is used only with --mode sse-kms');
+  return input as OtherKmsKeys;
+}
+
+/**
  * Validates a backfill request and starts it: the mode is known, the key resolves to an enabled
  * symmetric KMS key, the bucket exists and is reachable. Only then is a run recorded and its first
  * scan page queued, so bad input changes nothing.
@@ -86,6 +109,7 @@ export async function startRun(
   if (!needsKey(mode) && input.key)
     throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
   const envelope = envelopeOptions(mode, input);
+  const otherKmsKeys = otherKmsKeysOption(mode, input.otherKmsKeys);
   const scanChains = input.scanChains ?? DEFAULT_SCAN_CHAINS;
   if (!Number.isInteger(scanChains) || scanChains < 1 || scanChains > MAX_SCAN_CHAINS) {
     throw new ConfigError(`--scan-chains must be a whole number from 1 to ${MAX_SCAN_CHAINS}`);
@@ -113,6 +137,7 @@ export async function startRun(
     keyArn,
     ...envelope,
     ...(input.keepAcl ? { keepAcl: true } : {}),
+    ...(otherKmsKeys ? { otherKmsKeys } : {}),
     sseCustomerKeyMd5: input.sseCustomerKeyMd5,
     startedAt: new Date().toISOString(),
   });
@@ -144,6 +169,7 @@ export function runMessageFields(run: Run, mode: ProtectionMode): RunMessageFiel
     ...(run.format ? { format: run.format } : {}),
     ...(run.upgradeFormat ? { upgradeFormat: true } : {}),
     ...(run.keepAcl ? { keepAcl: true } : {}),
+    ...(run.otherKmsKeys ? { otherKmsKeys: run.otherKmsKeys } : {}),
     sseCustomerKeyMd5: run.sseCustomerKeyMd5,
   };
 }

@@ -83,7 +83,13 @@ export async function tallyInventory(
     const object = objectStateOf(row);
     const state = stateOf(object, scope.policy);
     const action = actionOf(object, state, scope.policy, scope.useUpdateObjectEncryption);
-    countObject(tally, { state, action, size: row.size ?? 0, storageClass: row.storageClass });
+    countObject(tally, {
+      state,
+      action,
+      size: row.size ?? 0,
+      storageClass: row.storageClass,
+      kmsKeyArn: object.kmsKeyArn,
+    });
     // What `encrypt --inventory` settles from the row itself (a plan names no SSE-C key).
     const decided = decideRow(row, { policy: scope.policy });
     if (decided.action !== 'job') {

@@ -61,7 +61,13 @@ async function countOne(scope: PlanScope, tally: PlanTally, item: Listed): Promi
     }
     const state = stateOf(head, policy);
     const action = actionOf(head, state, policy, scope.useUpdateObjectEncryption);
-    countObject(tally, { state, action, size: head.size, storageClass: head.storageClass });
+    countObject(tally, {
+      state,
+      action,
+      size: head.size,
+      storageClass: head.storageClass,
+      kmsKeyArn: head.kmsKeyArn,
+    });
   } catch (error) {
     if (!item.isLatest && isNotFound(error)) return;
     tally.headFailures.count += 1;

@@ -2,7 +2,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../errors.js';
 import { readManifest } from '../inventory/manifest.js';
-import { assertBucketReachable } from '../jobs/start-run.js';
+import { assertBucketReachable, otherKmsKeysOption } from '../jobs/start-run.js';
 import { resolveUsableKey } from '../kms/key-service.js';
 import { needsKey, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
 import { tallyInventory } from './inventory-source.js';
@@ -16,6 +16,8 @@ export interface PlanRequest {
   mode: ProtectionMode;
   /** KMS key reference (id, ARN, alias): resolved with DescribeKey, which writes nothing. */
   key?: string;
+  /** sse-kms: `rekey` (default) or `leave` objects under another KMS key. */
+  otherKmsKeys?: string;
   /** `s3://BUCKET/PATH/manifest.json` of an S3 Inventory report of the bucket. */
   inventory?: string;
   lambdaConcurrency: number;
@@ -43,8 +45,10 @@ export async function planRun(deps: PlanDeps, request: PlanRequest) {
   if (!needsKey(request.mode) && request.key) {
     throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
   }
+  const otherKmsKeys = otherKmsKeysOption(request.mode, request.otherKmsKeys);
   const policy: ProtectionPolicy = {
     mode: request.mode,
+    ...(otherKmsKeys ? { otherKmsKeys } : {}),
     keyArn: request.key && needsKey(request.mode) ? await resolveUsableKey(deps.kms, request.key) : undefined,
   };
   const scope: PlanScope = {

@@ -94,6 +94,8 @@ const PER_ACTION: Record<string, RequestCounts> = {
 };
 PER_ACTION['protect:upgrade-format'] = PER_ACTION['protect:envelope']!;
 PER_ACTION['protect:sse-c-migration'] = PER_ACTION['protect:copy-in-place']!;
+// A re-key is the same conditional copy, onto the policy key (docs/architecture.md, "Compliance").
+PER_ACTION['protect:rekey'] = PER_ACTION['protect:copy-in-place']!;
 // The run's HEAD decides; modelled at its dearer outcome, a copy.
 PER_ACTION['head-decides'] = PER_ACTION['protect:copy-in-place']!;
 

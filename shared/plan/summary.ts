@@ -74,6 +74,12 @@ export function summarise(input: {
       '`encrypt --inventory` reads the report instead of listing (one scan message per data file, read in parallel); rows the report alone decides (compliant under sse-s3, SSE-C) are settled with an audit record and no S3 request (settledFromInventory), every other current object goes to the encrypt handler, which HEADs it and records its decision.',
     );
   }
+  const otherKeys = Object.values(tally.otherKmsKeys);
+  if (otherKeys.some((k) => k.action === 'rekey')) {
+    notes.push(
+      'Objects under other KMS keys (listed by key) would be re-keyed onto the policy key: an application that can decrypt only with its own key loses access to them. --other-kms-keys leave keeps them where they are.',
+    );
+  }
   if (tally.plaintextVersions.count > 0) {
     notes.push(
       `${tally.plaintextVersions.count} noncurrent versions stay plaintext: a run protects current versions and never deletes old ones.`,
@@ -101,6 +107,7 @@ export function summarise(input: {
     noncurrentVersions: tally.noncurrentVersions,
     plaintextVersions: tally.plaintextVersions,
     headFailures: tally.headFailures,
+    otherKmsKeys: tally.otherKmsKeys,
     samples: input.samples,
     requests: {
       byService: byService(run.requests),

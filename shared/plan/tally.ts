@@ -73,6 +73,11 @@ export interface PlanTally {
   plaintextVersions: Amount;
   /** Objects whose HEAD failed (not 404): counted nowhere else. */
   headFailures: { count: number; example?: string };
+  /**
+   * sse-kms: objects under a KMS key other than the policy's, by that key, with what the run would
+   * do to them (`rekey` or `leave`; docs/architecture.md, "Compliance"). Part of `byAction`.
+   */
+  otherKmsKeys: Record<string, Amount & { action: 'rekey' | 'leave' }>;
 }
 
 export function emptyTally(): PlanTally {
@@ -86,6 +91,7 @@ export function emptyTally(): PlanTally {
     noncurrentVersions: { count: 0, bytes: 0 },
     plaintextVersions: { count: 0, bytes: 0 },
     headFailures: { count: 0 },
+    otherKmsKeys: {},
   };
 }
 
@@ -96,11 +102,22 @@ function add(amounts: Record<string, Amount>, name: string, bytes: number): void
   amount.bytes += bytes;
 }
 
-/** Counts one current object. */
+const OTHER_KMS_KEY_ACTIONS: Record<string, 'rekey' | 'leave'> = {
+  'protect:rekey': 'rekey',
+  'skip:under-another-kms-key': 'leave',
+};
+
+/** Counts one current object (with its KMS key: objects under another key are counted by it too). */
 export function countObject(
   tally: PlanTally,
-  entry: { state: ObjectStateName; action: string; size: number; storageClass?: string },
+  entry: { state: ObjectStateName; action: string; size: number; storageClass?: string; kmsKeyArn?: string },
 ): void {
+  const other = OTHER_KMS_KEY_ACTIONS[entry.action];
+  if (other && entry.kmsKeyArn) {
+    tally.otherKmsKeys[entry.kmsKeyArn] ??= { count: 0, bytes: 0, action: other };
+    tally.otherKmsKeys[entry.kmsKeyArn]!.count += 1;
+    tally.otherKmsKeys[entry.kmsKeyArn]!.bytes += entry.size;
+  }
   tally.objects.count += 1;
   tally.objects.bytes += entry.size;
   add(tally.byState, entry.state, entry.size);

@@ -118,7 +118,7 @@ export function problemsSection(run: Run, facts: RunFacts): string {
     return `<section class="reason" data-reason="${escapeHtml(group.reason)}">
 <h3>${escapeHtml(group.decision)} · ${escapeHtml(group.reason)} · ${group.count} object${group.count === 1 ? '' : 's'}</h3>
 <p>${escapeHtml(title)}. <strong>Remedy:</strong> ${escapeHtml(remedy)}</p>
-<ul>${items}</ul>${more > 0 ? `<p class="more">and ${more} more (every one: <code>s3-seal audit export --run ${escapeHtml(run.runId)} --format csv</code>)</p>` : ''}
+<ul>${items}</ul>${more > 0 ? `<p class="more">and ${more} more (every one: <code>s3-seal audit export --run ${escapeHtml(run.runId)} --output-format csv</code>)</p>` : ''}
 </section>`;
   });
   return `<div id="problems">${groups.join('\n')}</div>`;

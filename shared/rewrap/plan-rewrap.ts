@@ -11,6 +11,8 @@ import { allWrapShards, WRAP_KEY_INDEX, wrapKeyOf } from '../ledger/wrap-key.js'
 import { PlanPages } from '../runs/plan-pages.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { listObjectPages } from '../s3/list-objects.js';
+import { moveWatches, watchMovesFor } from '../watch/watch-moves.js';
+import { WatchPolicyStore } from '../watch/watch-policy.js';
 
 /** The sharded rotation index (docs/architecture.md, "Wrapping-key index"). */
 export const WRAPPING_KEY_INDEX = WRAP_KEY_INDEX;
@@ -87,8 +89,26 @@ export async function planRewrap(
   const now = deps.now ?? (() => new Date());
   const runId = newRunId();
   const wrappedBefore = input.wrappedBefore && new Date(input.wrappedBefore).toISOString();
-  const createRun = () =>
-    deps.runs.create({
+  if (input.scan && input.inventory) {
+    throw new ConfigError('--scan lists the bucket and --inventory reads a report: give one of them');
+  }
+  // A missing bucket is refused before anything is recorded, whichever way the run is enumerated.
+  if (input.bucket && deps.s3) await assertBucketReachable(deps.s3, input.bucket);
+  // So is a watch the re-wrap cannot carry along (watchMovesFor says which and why).
+  const watches = new WatchPolicyStore(deps.dynamo, deps.ledgerTable, 0);
+  const moves = watchMovesFor(
+    input.fromKeyArn === input.toKeyArn
+      ? []
+      : input.bucket
+        ? await watches.forBucket(input.bucket)
+        : await watches.all(),
+    input,
+  );
+  // The watches move with the run's start, once nothing can refuse it any more: new uploads go
+  // under the target from then on, and the run record keeps which watches moved.
+  const createRun = async () => {
+    const watchesMoved = await moveWatches(watches, moves, runId, now());
+    return deps.runs.create({
       runId,
       bucket: input.bucket ?? '*',
       prefix: input.prefix,
@@ -97,16 +117,15 @@ export async function planRewrap(
       fromKeyArn: input.fromKeyArn,
       startedAt: now().toISOString(),
       ...(input.trigger ? { trigger: input.trigger } : {}),
+      ...(watchesMoved.length > 0 ? { watchesMoved } : {}),
     });
-  if (input.scan && input.inventory) {
-    throw new ConfigError('--scan lists the bucket and --inventory reads a report: give one of them');
-  }
-  // A missing bucket is refused before anything is recorded, whichever way the run is enumerated.
-  if (input.bucket && deps.s3) await assertBucketReachable(deps.s3, input.bucket);
+  };
+  // A plan with no object to re-wrap still records its run when it moves a watch.
+  const mayskip = options.skipEmpty === true && moves.length === 0;
   if (input.inventory) return planByInventory(deps, { ...input, inventory: input.inventory }, createRun);
-  if (input.scan) return planByListing(deps, input, runId, createRun, options.skipEmpty === true);
+  if (input.scan) return planByListing(deps, input, runId, createRun, mayskip);
   const shards = await shardsToPlan(deps, input.fromKeyArn, wrappedBefore);
-  if (shards.length === 0 && options.skipEmpty) return undefined;
+  if (shards.length === 0 && mayskip) return undefined;
   const run = await createRun();
   const pages = new PlanPages(deps.dynamo, deps.ledgerTable);
   if (shards.length === 0) {

@@ -10,6 +10,10 @@ export interface OutcomeCounts {
   failed: number;
   /** Skips and failures by reason, for the summary. */
   reasons: Record<string, number>;
+  /** sse-kms: objects moved onto the policy key, by the KMS key they left (absent: none). */
+  rekeyedFrom?: Record<string, number>;
+  /** sse-kms with `--other-kms-keys leave`: objects skipped, by the KMS key they stay under. */
+  leftUnder?: Record<string, number>;
 }
 
 export function emptyCounts(): OutcomeCounts {

@@ -8,7 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { EnvelopeFormat } from '../envelope/format.js';
-import type { ProtectionMode } from '../policy.js';
+import type { OtherKmsKeys, ProtectionMode } from '../policy.js';
+import type { WatchMove } from '../watch/watch-moves.js';
 import { completeScanWhen, putMarkerOnce, runItemKey } from './marker-once.js';
 import { emptyCounts, OUTCOMES, type Outcome, type OutcomeCounts } from './run-counts.js';
 import { COUNT_PREFIX, REASON_PREFIX, type RunTally, readTally } from './tally-shards.js';
@@ -36,11 +37,15 @@ export interface Run {
   format?: EnvelopeFormat;
   upgradeFormat?: boolean;
   keepAcl?: boolean;
+  /** sse-kms runs: `leave` keeps objects under other KMS keys where they are (absent: re-keyed). */
+  otherKmsKeys?: OtherKmsKeys;
   /** SSE-C migration runs: the customer key's fingerprint (never the key). */
   sseCustomerKeyMd5?: string;
   startedAt: string;
   /** What started a rewrap run: the CLI, a KMS rotation event, or a scheduled policy. */
   trigger?: string;
+  /** Rewrap runs: the watch policies the run moved from its source key to its target. */
+  watchesMoved?: WatchMove[];
   /** When outcomes were last counted: with startedAt, the run's rate. */
   lastProgressAt?: string;
   /**
@@ -239,6 +244,8 @@ function fromItem(item: Record<string, unknown>, tally: RunTally): Run {
   const counts = emptyCounts();
   for (const outcome of OUTCOMES) counts[outcome] = tally.counts[outcome];
   Object.assign(counts.reasons, tally.counts.reasons);
+  if (tally.counts.rekeyedFrom) counts.rekeyedFrom = tally.counts.rekeyedFrom;
+  if (tally.counts.leftUnder) counts.leftUnder = tally.counts.leftUnder;
   const run: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) {
     if (name.startsWith(COUNT_PREFIX)) counts[name.slice(COUNT_PREFIX.length) as Outcome] += Number(value);

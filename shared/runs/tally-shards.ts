@@ -23,6 +23,13 @@ import { counterReason, emptyCounts, OUTCOMES, type Outcome, type OutcomeCounts 
 export const TALLY_PREFIX = 'tally#';
 export const COUNT_PREFIX = 'count_';
 export const REASON_PREFIX = 'reason_';
+/**
+ * Objects counted by the KMS key they were under (docs/architecture.md, "Compliance"): the full ARN
+ * in the attribute name (expression attribute names take any characters), never cut short as
+ * reasons are, so a count always names its key. `srckey_rekeyed_<arn>`, `srckey_left_<arn>`.
+ */
+export const SOURCE_KEY_PREFIX = 'srckey_';
+const SOURCE_KEY_KINDS = { rekeyed: 'rekeyedFrom', left: 'leftUnder' } as const;
 export const DEFAULT_TALLY_SHARDS = 32;
 
 export const tallyKey = (runId: string, shard: number) => ({
@@ -59,6 +66,24 @@ export interface CountedRecord {
   decision: AuditDecision;
   at: string;
   reason?: string;
+  /** The record's own fields a source-key count reads (sourceKeyCounterOf). */
+  method?: string;
+  keyArn?: string;
+  keyArnBefore?: string;
+}
+
+/**
+ * The source-key counter of a record, if it has one: an sse-kms re-key counts under the key the
+ * object left (`keyArnBefore`), an object left under another KMS key under the key it stays under.
+ */
+export function sourceKeyCounterOf(record: Omit<CountedRecord, 'hash' | 'at'>): string | undefined {
+  if (record.decision === 'encrypted' && record.method === 'rekey' && record.keyArnBefore) {
+    return `${SOURCE_KEY_PREFIX}rekeyed_${record.keyArnBefore}`;
+  }
+  if (record.decision === 'skipped' && record.reason === 'under-another-kms-key' && record.keyArn) {
+    return `${SOURCE_KEY_PREFIX}left_${record.keyArn}`;
+  }
+  return undefined;
 }
 
 /**
@@ -83,6 +108,8 @@ export function shardUpdate(
     const counters = countersOf(record.decision, record.reason);
     const names = [`${COUNT_PREFIX}${counters.outcome}`];
     if (counters.reason) names.push(`${REASON_PREFIX}${counters.reason}`);
+    const sourceKey = sourceKeyCounterOf(record);
+    if (sourceKey) names.push(sourceKey);
     for (const name of names) adds.set(name, (adds.get(name) ?? 0) + 1);
   }
   const names: Record<string, string> = {};
@@ -146,6 +173,8 @@ export function sumShards(items: Array<Record<string, unknown>>): RunTally {
       } else if (name.startsWith(REASON_PREFIX)) {
         const reason = name.slice(REASON_PREFIX.length);
         counts.reasons[reason] = (counts.reasons[reason] ?? 0) + Number(value);
+      } else if (name.startsWith(SOURCE_KEY_PREFIX)) {
+        addSourceKey(counts, name.slice(SOURCE_KEY_PREFIX.length), Number(value));
       }
     }
     const state = shardStateOf(item);
@@ -157,6 +186,16 @@ export function sumShards(items: Array<Record<string, unknown>>): RunTally {
   }
   const multiset = combineMultisets(digests);
   return { counts, records, multiset, digest: multisetDigest(multiset), lastAt, shards: items.length };
+}
+
+function addSourceKey(counts: OutcomeCounts, counter: string, n: number): void {
+  const separator = counter.indexOf('_');
+  const kind = SOURCE_KEY_KINDS[counter.slice(0, separator) as keyof typeof SOURCE_KEY_KINDS];
+  if (!kind || separator < 0) return;
+  const keyArn = counter.slice(separator + 1);
+  const byKey = counts[kind] ?? {};
+  byKey[keyArn] = (byKey[keyArn] ?? 0) + n;
+  counts[kind] = byKey;
 }
 
 /** Reads a run's shards with one consistent Query (one page up to 1 MB: any sane shard count). */

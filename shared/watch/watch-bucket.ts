@@ -1,7 +1,12 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { assertBucketReachable, envelopeOptions, resolvePolicy } from '../jobs/start-run.js';
+import {
+  assertBucketReachable,
+  envelopeOptions,
+  otherKmsKeysOption,
+  resolvePolicy,
+} from '../jobs/start-run.js';
 import {
   addQueueNotification,
   allowBucketToSend,
@@ -18,6 +23,8 @@ export interface WatchInput {
   key?: string;
   /** Envelope mode: the S3EC format new objects get (default v3). */
   format?: string;
+  /** sse-kms mode: `rekey` (default) or `leave` uploads under another KMS key. */
+  otherKmsKeys?: string;
 }
 
 interface WatchDeps {
@@ -33,9 +40,15 @@ interface WatchDeps {
  * queue, and adds our ObjectCreated:* entry to the bucket's notifications (merged, not replaced).
  * The policy is stored before the notification exists, so no event ever arrives without one.
  */
-export async function watchBucket(deps: WatchDeps, input: WatchInput): Promise<WatchPolicy> {
+export async function watchBucket(
+  deps: WatchDeps,
+  input: WatchInput,
+  /** Told the resolved policy (the key ARN new objects go under) before anything is stored. */
+  beforeStoring: (policy: WatchPolicy) => void = () => {},
+): Promise<WatchPolicy> {
   const { mode, keyArn } = await resolvePolicy(deps.kms, input.mode, input.key);
   const { format } = envelopeOptions(mode, { format: input.format });
+  const otherKmsKeys = otherKmsKeysOption(mode, input.otherKmsKeys);
   await assertBucketReachable(deps.s3, input.bucket);
   const policy: WatchPolicy = {
     bucket: input.bucket,
@@ -44,9 +57,11 @@ export async function watchBucket(deps: WatchDeps, input: WatchInput): Promise<W
     mode,
     keyArn,
     ...(format ? { format } : {}),
+    ...(otherKmsKeys ? { otherKmsKeys } : {}),
     notificationId: notificationIdFor(input.prefix, input.suffix),
     createdAt: new Date().toISOString(),
   };
+  beforeStoring(policy);
   await deps.policies.put(policy);
   const queue = await queueTarget(deps.sqs, deps.eventsQueueUrl);
   await allowBucketToSend(deps.sqs, queue, input.bucket);

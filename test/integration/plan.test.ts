@@ -154,7 +154,16 @@ describe('s3-seal plan', () => {
       archived: 1,
     });
     expect(counts(plan.byStorageClass)).toEqual({ STANDARD: 7, STANDARD_IA: 1, GLACIER: 1 });
-    expect(counts(plan.byAction)).toEqual({ 'protect:copy-in-place': 6, compliant: 2, 'skip:archived': 1 });
+    // The object under another KMS key is a re-key of its own, named by its source key.
+    expect(counts(plan.byAction)).toEqual({
+      'protect:copy-in-place': 5,
+      'protect:rekey': 1,
+      compliant: 2,
+      'skip:archived': 1,
+    });
+    expect(Object.values(plan.otherKmsKeys)).toEqual([
+      expect.objectContaining({ count: 1, action: 'rekey' }),
+    ]);
     expect(plan.objects).toEqual({
       count: 9,
       bytes: 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + plan.byState['envelope-v3']!.bytes,

@@ -78,7 +78,7 @@ describe('the compliance decision table', () => {
     'SSE-KMS, policy key': { envelope: 'protect:envelope', 'sse-kms': 'compliant', 'sse-s3': 'compliant' },
     'SSE-KMS, other key': {
       envelope: 'protect:envelope',
-      'sse-kms': 'protect:copy-in-place',
+      'sse-kms': 'protect:rekey',
       'sse-s3': 'compliant',
     },
     'DSSE-KMS, policy key': { envelope: 'protect:envelope', 'sse-kms': 'compliant', 'sse-s3': 'compliant' },
@@ -191,6 +191,38 @@ describe('the compliance decision table', () => {
       'protect:update-encryption',
     );
     expect(action(decide({}, 'sse-kms', true))).toBe('protect:copy-in-place');
+  });
+
+  it('makes an SSE-KMS object under another key a re-key naming its source key, or leaves it on request', () => {
+    const underOther = object({ serverSideEncryption: 'aws:kms', kmsKeyArn: OTHER });
+    const options = { useUpdateObjectEncryption: true };
+    // The default re-keys, and says from which key: never a plain copy-in-place "encrypted".
+    expect(decideCompliance(underOther, { mode: 'sse-kms', keyArn: KEY }, options)).toEqual({
+      action: 'protect',
+      method: 'rekey',
+      sourceKeyArn: OTHER,
+    });
+    expect(
+      decideCompliance(underOther, { mode: 'sse-kms', keyArn: KEY, otherKmsKeys: 'rekey' }, options),
+    ).toMatchObject({ action: 'protect', method: 'rekey', sourceKeyArn: OTHER });
+    expect(
+      decideCompliance(underOther, { mode: 'sse-kms', keyArn: KEY, otherKmsKeys: 'leave' }, options),
+    ).toMatchObject({ action: 'skip', reason: 'under-another-kms-key', sourceKeyArn: OTHER });
+    // `leave` concerns other KMS keys only: plaintext and SSE-S3 are still protected, the policy key compliant.
+    const leave = { mode: 'sse-kms' as const, keyArn: KEY, otherKmsKeys: 'leave' as const };
+    expect(action(decideCompliance(object({}), leave, options))).toBe('protect:copy-in-place');
+    expect(action(decideCompliance(object({ serverSideEncryption: 'AES256' }), leave, options))).toBe(
+      'protect:update-encryption',
+    );
+    expect(
+      action(decideCompliance(object({ serverSideEncryption: 'aws:kms', kmsKeyArn: KEY }), leave, options)),
+    ).toBe('compliant');
+    // DSSE-KMS keeps its own reason (never downgraded), whatever the choice.
+    expect(
+      action(
+        decideCompliance(object({ serverSideEncryption: 'aws:kms:dsse', kmsKeyArn: OTHER }), leave, options),
+      ),
+    ).toBe('skip:dsse-other-key');
   });
 
   it('skips S3EC instruction files in envelope mode (they hold another object’s data key)', () => {

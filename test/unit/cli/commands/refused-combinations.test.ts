@@ -26,7 +26,11 @@ describe('options that would be silently ignored are refused', () => {
       ['rotate', '--policies', '--before', '2025-01-01T00:00:00Z'],
       '--on-demand and --wrapped-before are used only',
     ],
-    [['setup', '--mode', 'sse-s3'], '--mode, --key and --s3ec-format are used only with --watch'],
+    [
+      ['setup', '--mode', 'sse-s3'],
+      '--mode, --key, --s3ec-format and --other-kms-keys are used only with --watch',
+    ],
+    [['setup', '--other-kms-keys', 'leave'], 'are used only with --watch'],
     [['setup', '--unwatch', 's3://bkt', '--key', 'alias/k'], 'are used only with --watch'],
     [['setup', '--format', 'v2'], 'are used only with --watch'],
     [['setup', '--s3ec-format', 'v2'], 'are used only with --watch'],

@@ -3,10 +3,14 @@ import { createProgram } from '../../../../cli/program.js';
 import { encryptionContextFor, toObjectMetadata } from '../../../../shared/envelope/format.js';
 import { answeringS3, listBucketResult } from '../../../helpers/answering-s3.js';
 
-// verify builds its clients through the CLI runtime: hand it an S3 client that answers locally.
+// verify builds its clients through the CLI runtime: hand it an S3 client that answers locally,
+// and a ledger with no watch policy (verify reads the bucket's watches to say if one disagrees).
 const runtime = vi.hoisted(() => ({ s3: undefined as unknown }));
 vi.mock('../../../../cli/runtime.js', () => ({
-  cliRuntime: () => ({ clients: { s3: runtime.s3, kms: undefined } }),
+  cliRuntime: () => ({
+    config: { ledgerTable: 'ledger' },
+    clients: { s3: runtime.s3, kms: undefined, dynamo: { send: async () => ({ Items: [] }) } },
+  }),
 }));
 
 const v2Envelope = toObjectMetadata({

@@ -120,6 +120,12 @@ describe('jobForEvent', () => {
     expect(jobForEvent({ ...event, eTag: 'e2' }, [policy('', 'sse-s3')], now).jobId).not.toBe(a.jobId);
   });
 
+  it("carries the watch's choice for uploads under other KMS keys into the job", () => {
+    const leave: WatchPolicy = { ...policy('', 'sse-kms'), otherKmsKeys: 'leave' };
+    expect(jobForEvent(event, [leave], now).otherKmsKeys).toBe('leave');
+    expect(jobForEvent(event, [policy('', 'sse-kms')], now).otherKmsKeys).toBeUndefined();
+  });
+
   it('refuses an object no policy covers (an unknown bucket) as malformed', () => {
     expect(() => jobForEvent(event, [policy('images/', 'sse-s3')], now)).toThrow(/no watch policy/);
   });

@@ -24,6 +24,34 @@ describe('tally shards', () => {
     expect(countersOf('superseded', 'object changed').reason).toBeUndefined();
   });
 
+  it('counts sse-kms re-keys and objects left under another key by their full source key ARN', () => {
+    const A = 'arn:aws:kms:us-east-1:111122223333:key/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
+    const B = 'arn:aws:kms:us-east-1:111122223333:key/bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb';
+    const POLICY = 'arn:aws:kms:us-east-1:111122223333:key/cccccccc-cccc-cccc-cccc-cccccccccccc';
+    const update = shardUpdate('ledger', 'run-1', 1, undefined, [
+      { ...record('h1'), method: 'rekey', keyArn: POLICY, keyArnBefore: A },
+      { ...record('h2'), method: 'rekey', keyArn: POLICY, keyArnBefore: A },
+      { ...record('h3'), method: 'rekey', keyArn: POLICY, keyArnBefore: B },
+      { ...record('h4', 'skipped'), reason: 'under-another-kms-key', keyArn: B },
+      // A plain copy names no source key, whatever it carries.
+      { ...record('h5'), method: 'copy-in-place', keyArn: POLICY },
+    ]).update;
+    const item: Record<string, unknown> = {};
+    for (const [placeholder, name] of Object.entries(update.ExpressionAttributeNames!)) {
+      item[name] = update.ExpressionAttributeValues![placeholder.replace('#', ':')];
+    }
+    expect(item).toMatchObject({
+      [`srckey_rekeyed_${A}`]: 2,
+      [`srckey_rekeyed_${B}`]: 1,
+      [`srckey_left_${B}`]: 1,
+    });
+    const { counts } = sumShards([item, { [`srckey_rekeyed_${A}`]: 3 }]);
+    expect(counts.rekeyedFrom).toEqual({ [A]: 5, [B]: 1 });
+    expect(counts.leftUnder).toEqual({ [B]: 1 });
+    expect(counts.encrypted).toBe(4);
+    expect(counts.reasons).toEqual({ 'under-another-kms-key': 1 });
+  });
+
   it('creates a new shard only if absent, and moves a known one only from the version it saw', () => {
     const fresh = shardUpdate('ledger', 'run-1', 7, undefined, [
       { ...record('h1', 'skipped'), reason: 'missing' },
