@@ -3,6 +3,7 @@ import { ENVELOPE_FORMATS } from '../shared/envelope/format.js';
 import { PRICES_AS_OF } from '../shared/plan/prices.js';
 import { PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
+import { addEstateOptions } from './estate-options.js';
 import { lazy } from './lazy-action.js';
 import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
 import {
@@ -105,12 +106,12 @@ export function createProgram(): Command {
     )
     .action(lazy(async () => (await import('./commands/encrypt.js')).encryptCommand));
 
-  program
+  const plan = program
     .command('plan')
     .description(
       'show what a run would do, request by request, what it would cost and how long it would take; writes nothing',
     )
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .argument('[s3-uri]', 's3://BUCKET[/PREFIX] (or --all-buckets)')
     .addOption(
       new Option('--mode <mode>', 'protection mode the run would use (required)')
         .choices(PROTECTION_MODES)
@@ -153,9 +154,16 @@ Reports objects by state (unencrypted, SSE-S3, SSE-KMS under the key or another,
 V2/V3 envelopes, other client-side formats, SSE-C, archived), by storage class and by planned
 action (from the same decision table a run uses), plaintext noncurrent versions, requests by
 service, the modelled cost at us-east-1 list prices as of ${PRICES_AS_OF}, and the projected
-duration at --lambda-concurrency with the limiting component named (docs/large-buckets.md, "\`s3-seal plan\`").`,
+duration at --lambda-concurrency with the limiting component named (docs/large-buckets.md, "\`s3-seal plan\`").
+
+With --all-buckets: one row per bucket the credentials can list (narrowed by the --bucket-*
+filters): its default encryption and key, Bucket Key, versioning, Object Lock, what its bucket
+policy denies at upload, the write-time controls it lacks for --mode/--key, its objects by state
+(from its latest S3 Inventory report when one is configured, else by listing), and the cost and
+time to fix it. A bucket that cannot be read is its row, with the reason (docs/estate.md).`,
     )
     .action(lazy(async () => (await import('./commands/plan.js')).planCommand));
+  addEstateOptions(plan);
 
   program
     .command('decrypt')
@@ -169,10 +177,10 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     )
     .action(lazy(async () => (await import('./commands/decrypt.js')).decryptCommand));
 
-  program
+  const verify = program
     .command('verify')
     .description('report every object that is not protected, or whose envelope data key does not unwrap')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .argument('[s3-uri]', 's3://BUCKET[/PREFIX] (or --all-buckets)')
     .addOption(
       new Option('--mode <mode>', 'require this protection mode (default: any protection)').choices(
         PROTECTION_MODES,
@@ -201,7 +209,9 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
       'after',
       '\nExits 1 if any object is not compliant. In a versioned bucket it also counts the plaintext\nnoncurrent versions s3-seal leaves (it never deletes versions); --versions lists them.',
     )
+    .option('--json', 'with --all-buckets: print the estate verdict as JSON')
     .action(lazy(async () => (await import('./commands/verify.js')).verifyCommand));
+  addEstateOptions(verify);
 
   program
     .command('rewrap')
