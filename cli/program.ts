@@ -47,7 +47,18 @@ export function createProgram(): Command {
       ),
     )
     .option('--suffix <suffix>', 'with --watch/--unwatch: only keys ending with this', '')
-    .addHelpText('after', '\nSafe to run any number of times; prints what exists.')
+    .option(
+      '--no-default-encryption',
+      "with --watch (sse-kms, sse-s3): leave the bucket's default encryption as it is (by default setup sets it: SSE-KMS under --key with S3 Bucket Key, or SSE-S3, so uploads are compliant when written)",
+    )
+    .option(
+      '--deny-unencrypted',
+      "with --watch (sse-kms, sse-s3): also add deny statements to the bucket policy (merged; the policy's other statements are kept) refusing uploads under the prefix that ask for other encryption, another KMS key, or SSE-C",
+    )
+    .addHelpText(
+      'after',
+      '\nSafe to run any number of times; prints what exists, and every bucket change before making it\n(docs/estate.md, "Enforcement at write time").',
+    )
     .action(lazy(async () => (await import('./commands/setup.js')).setupCommand));
 
   program

@@ -31,8 +31,10 @@ const SSE_C = 's3:x-amz-server-side-encryption-customer-algorithm';
  * "Requiring server-side encryption" and the condition keys of "Actions, resources, and condition
  * keys for Amazon S3"). The key-id condition compares the header as sent, so it names the key ARN.
  *
- * - Another algorithm in the header (AES256 under sse-kms), and SSE-C, are refused.
- * - sse-kms: another key is refused, and `aws:kms` without a key id (S3 would use aws/s3).
+ * - SSE-C is refused (s3-seal can neither check nor manage it).
+ * - sse-kms: another algorithm in the header (AES256; DSSE-KMS is stronger, so allowed) and another key are refused, and `aws:kms`
+ *   without a key id (S3 would use the AWS managed key aws/s3). Under sse-s3 any server-side
+ *   algorithm is compliant, so none is refused.
  * - An upload without the header is refused only when the bucket's default encryption does not
  *   already give it the policy's protection: with it, such uploads are compliant at write time.
  *
@@ -56,13 +58,10 @@ export function denyStatements(input: {
     Resource: `arn:aws:s3:::${input.bucket}/${input.prefix}*${input.suffix}`,
     Condition: condition,
   });
-  const algorithms = policy.mode === 'sse-kms' ? ['aws:kms'] : ['AES256', 'aws:kms', 'aws:kms:dsse'];
-  const statements = [
-    deny('OtherEncryption', { StringNotEqualsIfExists: { [SSE]: algorithms } }),
-    deny('SseC', { Null: { [SSE_C]: 'false' } }),
-  ];
+  const statements = [deny('SseC', { Null: { [SSE_C]: 'false' } })];
   if (policy.mode === 'sse-kms' && policy.keyArn) {
     statements.push(
+      deny('OtherEncryption', { StringNotEqualsIfExists: { [SSE]: ['aws:kms', 'aws:kms:dsse'] } }),
       deny('OtherKmsKey', { StringNotEqualsIfExists: { [SSE_KEY]: policy.keyArn } }),
       deny('KmsWithoutKey', { StringEquals: { [SSE]: 'aws:kms' }, Null: { [SSE_KEY]: 'true' } }),
     );

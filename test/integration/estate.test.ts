@@ -1,0 +1,420 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  DeleteBucketEncryptionCommand,
+  PutBucketEncryptionCommand,
+  PutBucketInventoryConfigurationCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createClients } from '../../shared/clients.js';
+import { mapBounded } from '../../shared/estate/bounded-map.js';
+import type { EstatePlan } from '../../shared/estate/estate-plan.js';
+import { planEstate } from '../../shared/estate/estate-plan.js';
+import { handlerRuntime } from '../../shared/handler-runtime.js';
+import { runCli } from '../helpers/cli.js';
+import { buildInventory } from '../helpers/inventory.js';
+import { createKmsKey } from '../helpers/pipeline.js';
+
+/**
+ * The estate commands over ~50 buckets of the local stack, each seeded in a known state: every
+ * bucket's row is asserted exactly. The buckets share a unique name prefix, and every command runs
+ * with --bucket-prefix, so other tests' buckets on the shared stack never reach the assertions.
+ */
+const { config, clients } = handlerRuntime();
+const PREFIX = `it-estate-${Date.now().toString(36)}-${randomUUID().slice(0, 4)}-`;
+let keyA: string;
+let keyB: string;
+
+/** What each kind of bucket holds; six buckets of each kind. */
+const KINDS = [
+  'plain',
+  'sse-s3',
+  'kms-policy',
+  'kms-other',
+  'mixed',
+  'default-kms',
+  'versioned',
+  'empty',
+] as const;
+type Kind = (typeof KINDS)[number] | 'deny' | 'lock' | 'inventory' | 'inventory-reports' | 'far';
+const PER_KIND = 6;
+
+interface Expected {
+  defaultEncryption: string;
+  bucketKey: boolean;
+  versioning: string;
+  objectLock: string;
+  keys?: string[];
+  source: 'listing' | 'inventory';
+  byState: Record<string, number>;
+  toFix: number;
+  plaintextVersions: number;
+  lacks: string[];
+  region: string;
+}
+
+const buckets = new Map<string, Kind>();
+
+function expected(kind: Kind): Expected {
+  const row = (overrides: Partial<Expected>): Expected => ({
+    defaultEncryption: 'AES256',
+    bucketKey: false,
+    versioning: 'off',
+    objectLock: 'off',
+    source: 'listing',
+    byState: {},
+    toFix: 0,
+    plaintextVersions: 0,
+    lacks: ['default-encryption', 'bucket-key', 'deny-policy'],
+    region: 'us-east-1',
+    ...overrides,
+  });
+  const kmsA = `aws:kms ${keyA}`;
+  switch (kind) {
+    case 'plain':
+      return row({ defaultEncryption: 'none', byState: { unencrypted: 2 }, toFix: 2 });
+    case 'sse-s3':
+      return row({ byState: { 'sse-s3': 2 }, toFix: 2 });
+    case 'kms-policy':
+      return row({ byState: { 'sse-kms-policy-key': 2 } });
+    case 'kms-other':
+      return row({ byState: { 'sse-kms-other-key': 2 }, toFix: 2 });
+    case 'mixed':
+      return row({
+        defaultEncryption: 'none',
+        byState: { unencrypted: 1, 'sse-s3': 1, 'sse-kms-policy-key': 1 },
+        toFix: 2,
+      });
+    case 'default-kms':
+      return row({
+        defaultEncryption: kmsA,
+        bucketKey: true,
+        byState: { 'sse-kms-policy-key': 2 },
+        lacks: ['deny-policy'],
+      });
+    case 'versioned':
+      return row({
+        defaultEncryption: 'none',
+        versioning: 'enabled',
+        byState: { unencrypted: 1 },
+        toFix: 1,
+        plaintextVersions: 1,
+      });
+    case 'empty':
+      return row({});
+    case 'deny':
+      return row({
+        defaultEncryption: kmsA,
+        bucketKey: true,
+        keys: [keyA],
+        byState: { 'sse-kms-policy-key': 1 },
+        lacks: [],
+      });
+    case 'lock':
+      return row({ versioning: 'enabled', objectLock: 'enabled', byState: { 'sse-s3': 1 }, toFix: 1 });
+    case 'inventory':
+      return row({ defaultEncryption: 'none', source: 'inventory', byState: { unencrypted: 3 }, toFix: 3 });
+    case 'inventory-reports':
+      // The report's own files (gzip CSV, manifest, checksum), written under the bucket default.
+      return row({ byState: { 'sse-s3': 3 }, toFix: 3 });
+    case 'far':
+      return row({ defaultEncryption: 'none', byState: { unencrypted: 1 }, toFix: 1, region: 'eu-west-1' });
+  }
+}
+
+async function seed(name: string, kind: Kind): Promise<void> {
+  const s3 = clients.s3;
+  const put = (input: Omit<PutObjectCommandInput, 'Bucket'>, client: S3Client = s3) =>
+    client.send(new PutObjectCommand({ Bucket: name, ...input }));
+  const noDefault = () => s3.send(new DeleteBucketEncryptionCommand({ Bucket: name }));
+  const kmsDefault = () =>
+    s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: name,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyA },
+              BucketKeyEnabled: true,
+            },
+          ],
+        },
+      }),
+    );
+  if (kind === 'far') {
+    const far = new S3Client({ region: 'eu-west-1', forcePathStyle: true });
+    await far.send(
+      new CreateBucketCommand({
+        Bucket: name,
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    );
+    await far.send(new DeleteBucketEncryptionCommand({ Bucket: name }));
+    await put({ Key: 'far/a', Body: 'far' }, far);
+    return;
+  }
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: name,
+      ...(kind === 'lock' ? { ObjectLockEnabledForBucket: true } : {}),
+    }),
+  );
+  switch (kind) {
+    case 'plain':
+      await noDefault();
+      await put({ Key: 'a', Body: 'a' });
+      await put({ Key: 'b/c d', Body: 'bb' });
+      await s3.send(
+        new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: [{ Key: 'team', Value: 'blue' }] } }),
+      );
+      return;
+    case 'sse-s3':
+      await put({ Key: 'a', Body: 'a', ServerSideEncryption: 'AES256' });
+      await put({ Key: 'b', Body: 'b', ServerSideEncryption: 'AES256' });
+      return;
+    case 'kms-policy':
+    case 'kms-other': {
+      const key = kind === 'kms-policy' ? keyA : keyB;
+      await put({ Key: 'a', Body: 'a', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key });
+      await put({ Key: 'b', Body: 'b', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key });
+      return;
+    }
+    case 'mixed':
+      await noDefault();
+      await put({ Key: 'plain', Body: 'p' });
+      await put({ Key: 'sse-s3', Body: 's', ServerSideEncryption: 'AES256' });
+      await put({ Key: 'kms', Body: 'k', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyA });
+      return;
+    case 'default-kms':
+      await kmsDefault();
+      // Plain uploads: the bucket default puts them under the policy key.
+      await put({ Key: 'a', Body: 'a' });
+      await put({ Key: 'b', Body: 'b' });
+      return;
+    case 'versioned':
+      await noDefault();
+      await s3.send(
+        new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+      );
+      await put({ Key: 'a', Body: 'old' });
+      await put({ Key: 'a', Body: 'new' });
+      return;
+    case 'empty':
+      return;
+    case 'deny':
+      await kmsDefault();
+      await put({ Key: 'a', Body: 'a' });
+      // The AWS documentation's shape: the key-id test without IfExists, beside a user's own statement.
+      await s3.send(
+        new PutBucketPolicyCommand({
+          Bucket: name,
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'UsersOwn',
+                Effect: 'Allow',
+                Principal: { AWS: 'arn:aws:iam::000000000000:root' },
+                Action: 's3:GetObject',
+                Resource: `arn:aws:s3:::${name}/*`,
+              },
+              {
+                Sid: 'RequireOurKey',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: 's3:PutObject',
+                Resource: `arn:aws:s3:::${name}/*`,
+                Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': keyA } },
+              },
+            ],
+          }),
+        }),
+      );
+      return;
+    case 'lock':
+      await put({ Key: 'locked', Body: 'l' });
+      return;
+    case 'inventory':
+      await noDefault();
+      for (const key of ['x', 'y', 'z']) await put({ Key: key, Body: key });
+      return;
+    case 'inventory-reports':
+      return;
+  }
+}
+
+/** The inventory bucket's configuration and one delivered report, in S3's documented layout. */
+async function deliverInventory(source: string, destination: string): Promise<void> {
+  await clients.s3.send(
+    new PutBucketInventoryConfigurationCommand({
+      Bucket: source,
+      Id: 'seal-config',
+      InventoryConfiguration: {
+        Id: 'seal-config',
+        IsEnabled: true,
+        IncludedObjectVersions: 'Current',
+        Schedule: { Frequency: 'Daily' },
+        Destination: {
+          S3BucketDestination: { Bucket: `arn:aws:s3:::${destination}`, Format: 'CSV', Prefix: 'reports' },
+        },
+      },
+    }),
+  );
+  const { objects } = buildInventory({
+    sourceBucket: source,
+    destinationBucket: destination,
+    prefix: 'reports',
+    format: 'CSV',
+    entries: ['x', 'y', 'z'].map((key, i) => ({
+      key,
+      size: 1,
+      etag: `e${i}`,
+      encryptionStatus: 'NOT-SSE' as const,
+    })),
+  });
+  for (const [key, body] of objects) {
+    await clients.s3.send(new PutObjectCommand({ Bucket: destination, Key: key, Body: body }));
+  }
+}
+
+/** A row of the JSON plan reduced to what the seeding fixed. */
+function observed(row: EstatePlan['buckets'][number]) {
+  if (!row.plan || !row.controls) return { error: row.error };
+  const d = row.controls.defaultEncryption;
+  return {
+    defaultEncryption: d
+      ? `${d.algorithm}${d.algorithm === 'AES256' ? '' : ` ${row.defaultKeyArn ?? d.kmsKeyId}`}`
+      : 'none',
+    bucketKey: d?.bucketKeyEnabled ?? false,
+    versioning: row.controls.versioning,
+    objectLock: row.controls.objectLock,
+    ...(row.controls.uploadPolicy.keys ? { keys: row.controls.uploadPolicy.keys } : {}),
+    source: row.plan.source,
+    byState: Object.fromEntries(Object.entries(row.plan.byState).map(([state, a]) => [state, a.count])),
+    toFix: row.toFix,
+    plaintextVersions: row.plan.plaintextVersions.count,
+    lacks: row.lacks,
+    region: row.region,
+  };
+}
+
+beforeAll(async () => {
+  [keyA, keyB] = [await createKmsKey(clients.kms), await createKmsKey(clients.kms)];
+  for (const kind of KINDS) for (let i = 0; i < PER_KIND; i++) buckets.set(`${PREFIX}${kind}-${i}`, kind);
+  for (const kind of ['deny', 'lock', 'inventory', 'inventory-reports', 'far'] as const)
+    buckets.set(`${PREFIX}${kind}`, kind);
+  await mapBounded([...buckets], 8, ([name, kind]) => seed(name, kind));
+  await deliverInventory(`${PREFIX}inventory`, `${PREFIX}inventory-reports`);
+}, 300_000);
+
+function planCli(extra: string[] = []) {
+  const started = Date.now();
+  const result = runCli([
+    'plan',
+    '--all-buckets',
+    '--bucket-prefix',
+    PREFIX,
+    '--mode',
+    'sse-kms',
+    '--key',
+    keyA,
+    ...extra,
+  ]);
+  return { ...result, seconds: (Date.now() - started) / 1000 };
+}
+
+describe('plan --all-buckets', () => {
+  it(`plans ${PER_KIND * KINDS.length + 5} buckets, each row exactly as seeded, reading only`, () => {
+    const { status, stdout, stderr, seconds } = planCli(['--json']);
+    expect(status, stderr).toBe(0);
+    const plan = JSON.parse(stdout) as EstatePlan;
+    console.log(
+      `plan --all-buckets over ${plan.buckets.length} buckets: ${seconds.toFixed(1)} s (CLI process, JSON)`,
+    );
+    expect(plan.buckets.map((b) => b.bucket)).toEqual([...buckets.keys()].sort());
+    for (const row of plan.buckets) {
+      expect(observed(row), row.bucket).toEqual(expected(buckets.get(row.bucket)!));
+    }
+    const toFix = [...buckets.values()].reduce((n, kind) => n + expected(kind).toFix, 0);
+    expect(plan.totals).toMatchObject({ buckets: buckets.size, unreadable: 0, toFix });
+    for (const row of plan.buckets) expect(row.plan?.projection.limitingComponent, row.bucket).toBeTruthy();
+  });
+
+  it('prints one table with a row per bucket, saying what each lacks', () => {
+    const { status, stdout, stderr, seconds } = planCli();
+    expect(status, stderr).toBe(0);
+    console.log(`plan --all-buckets (table): ${seconds.toFixed(1)} s`);
+    const rows = stdout.split('\n').filter((line) => line.trimStart().startsWith(PREFIX));
+    expect(rows).toHaveLength(buckets.size);
+    const deny = rows.find((line) => line.trimStart().startsWith(`${PREFIX}deny `))!;
+    expect(deny).toMatch(
+      /aws:kms policy key +on +off +off +only key policy key +listing +1 +0 +kms:policy 1/,
+    );
+    const plain = rows.find((line) => line.trimStart().startsWith(`${PREFIX}plain-0 `))!;
+    expect(plain).toMatch(
+      /none +off +off +off +none +listing +2 +2 +plain 2 .*lacks default-encryption, bucket-key, deny-policy/,
+    );
+    expect(stdout).toMatch(
+      /Totals: \d+ objects .*, \d+ to fix; \d+ buckets lack write-time controls; 0 buckets unreadable/,
+    );
+  });
+
+  it('narrows by tag, name pattern and region', () => {
+    const byTag = JSON.parse(planCli(['--bucket-tag', 'team=blue', '--json']).stdout) as EstatePlan;
+    expect(byTag.buckets.map((b) => b.bucket)).toEqual(
+      Array.from({ length: PER_KIND }, (_, i) => `${PREFIX}plain-${i}`),
+    );
+    const byPattern = JSON.parse(
+      planCli(['--bucket-pattern', `${PREFIX}kms-*-?`, '--json']).stdout,
+    ) as EstatePlan;
+    expect(byPattern.buckets).toHaveLength(2 * PER_KIND);
+    const far = JSON.parse(planCli(['--bucket-region', 'eu-west-1', '--json']).stdout) as EstatePlan;
+    expect(far.buckets.map((b) => b.bucket)).toEqual([`${PREFIX}far`]);
+    expect(planCli(['--bucket-tag', 'team=nobody']).stdout).toContain('No bucket matched');
+  });
+
+  it('makes a bucket S3 refuses its own row, with the reason, and plans the others', async () => {
+    const s3 = createClients(config).s3;
+    const denied = `${PREFIX}plain-0`;
+    const gone = `${PREFIX}plain-1`;
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const bucket = (args.input as { Bucket?: string }).Bucket;
+        if (bucket === denied || bucket === gone) {
+          const [name, status] = bucket === denied ? ['AccessDenied', 403] : ['NoSuchBucket', 404];
+          throw Object.assign(new Error(`${context.commandName}: ${name}`), {
+            name,
+            $metadata: { httpStatusCode: status },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'refuseTwoBuckets' },
+    );
+    const plan = await planEstate(
+      { s3, kms: clients.kms },
+      {
+        filter: { prefix: `${PREFIX}plain-`, tags: [] },
+        mode: 'sse-kms',
+        key: keyA,
+        bucketConcurrency: 4,
+        concurrency: 8,
+        useInventory: true,
+        sampleSize: 10,
+        lambdaConcurrency: 1000,
+        prefixPartitions: 1,
+        useUpdateObjectEncryption: false,
+      },
+    );
+    const rows = Object.fromEntries(plan.buckets.map((b) => [b.bucket, b]));
+    expect(rows[denied]?.error).toMatch(/access to bucket .* is denied/);
+    expect(rows[gone]?.error).toMatch(/^bucket does not exist/);
+    expect(plan.totals).toMatchObject({ buckets: PER_KIND, unreadable: 2, toFix: 2 * (PER_KIND - 2) });
+  });
+});
