@@ -9,7 +9,12 @@ import {
 import { errorName } from '../aws-errors.js';
 import type { DefaultEncryption } from '../estate/bucket-controls.js';
 import { KeyArns } from '../estate/key-arns.js';
-import { denyStatements, mergeStatements, type PolicyDocument, statementTag } from '../estate/upload-policy.js';
+import {
+  denyStatements,
+  mergeStatements,
+  type PolicyDocument,
+  statementTag,
+} from '../estate/upload-policy.js';
 import type { ProtectionPolicy } from '../policy.js';
 
 /** One change `setup --watch` makes to a bucket's write-time controls, described before it is made. */
@@ -43,7 +48,11 @@ async function currentDefault(s3: S3Client, bucket: string): Promise<DefaultEncr
     const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
     const d = rule?.ApplyServerSideEncryptionByDefault;
     if (!d?.SSEAlgorithm) return undefined;
-    return { algorithm: d.SSEAlgorithm, kmsKeyId: d.KMSMasterKeyID, bucketKeyEnabled: rule?.BucketKeyEnabled === true };
+    return {
+      algorithm: d.SSEAlgorithm,
+      kmsKeyId: d.KMSMasterKeyID,
+      bucketKeyEnabled: rule?.BucketKeyEnabled === true,
+    };
   } catch (error) {
     if (errorName(error) === 'ServerSideEncryptionConfigurationNotFoundError') return undefined;
     throw error;
@@ -124,7 +133,9 @@ export async function writeTimeChanges(
         from: existing ? `${existing.Statement.length} statements` : 'no bucket policy',
         to: `${kept} of them kept, plus ${ours.map((s) => s.Sid).join(', ')} (deny s3:PutObject on arn:aws:s3:::${bucket}/${input.prefix}*${input.suffix} without the policy's encryption)`,
         apply: async () => {
-          await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(merged.policy) }));
+          await s3.send(
+            new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(merged.policy) }),
+          );
         },
       });
     }
