@@ -10,8 +10,12 @@ export interface EstateOptions {
   bucketPattern?: string;
   bucketRegion?: string;
   bucketTag?: string[];
-  bucketConcurrency: number;
+  /** Commander's default applies on the command line; callers in code may leave it out. */
+  bucketConcurrency?: number;
 }
+
+/** Buckets worked on at once unless --bucket-concurrency says otherwise. */
+export const DEFAULT_BUCKET_CONCURRENCY = 8;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -33,7 +37,12 @@ export function addEstateOptions(command: Command): Command {
       'with --all-buckets: only buckets with this tag (KEY alone: any value); repeat for several, all must match',
       collect,
     )
-    .option('--bucket-concurrency <n>', 'with --all-buckets: buckets worked on at once', integerIn(1, 64), 8);
+    .option(
+      '--bucket-concurrency <n>',
+      'with --all-buckets: buckets worked on at once',
+      integerIn(1, 64),
+      DEFAULT_BUCKET_CONCURRENCY,
+    );
 }
 
 /**

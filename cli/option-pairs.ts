@@ -12,6 +12,7 @@ const ONLY_WITH: ReadonlyArray<[path: string[], option: string, needs: string]> 
   [['plan'], 'sample', 'inventory'],
   [['plan'], 'bucket-concurrency', 'all-buckets'],
   [['verify'], 'bucket-concurrency', 'all-buckets'],
+  [['encrypt'], 'bucket-concurrency', 'all-buckets'],
 ];
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -61,10 +61,10 @@ export function createProgram(): Command {
     )
     .action(lazy(async () => (await import('./commands/setup.js')).setupCommand));
 
-  program
+  const encrypt = program
     .command('encrypt')
     .description('bring every object under s3://BUCKET[/PREFIX] under the chosen protection')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .argument('[s3-uris...]', 's3://BUCKET[/PREFIX], one or more (a run each), or --all-buckets')
     .addOption(
       new Option('--mode <mode>', 'protection mode (required)')
         .choices(PROTECTION_MODES)
@@ -113,9 +113,15 @@ export function createProgram(): Command {
         'Exits 0 only when every object ended encrypted, already compliant, or skipped with a reason.',
         'SSE-C objects are skipped (reason sse-c) unless --sse-c-key-file names their key; the key never',
         'goes into a queue message or a log, only its MD5 fingerprint does.',
+        '',
+        'Several buckets, or --all-buckets: one run per bucket, all checked and listed before the first',
+        'starts; --all-buckets starts them only with --yes. With --local the runs are processed one after',
+        'another, each with its summary, then a line per bucket (docs/estate.md).',
       ].join('\n'),
     )
+    .option('--yes', 'with --all-buckets: start the runs it lists (without it, nothing starts)')
     .action(lazy(async () => (await import('./commands/encrypt.js')).encryptCommand));
+  addEstateOptions(encrypt);
 
   const plan = program
     .command('plan')

@@ -3,7 +3,7 @@ import { planEstate } from '../../shared/estate/estate-plan.js';
 import { planRun } from '../../shared/plan/plan-run.js';
 import type { ProtectionMode } from '../../shared/policy.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
-import { type EstateOptions, estateFilter } from '../estate-options.js';
+import { DEFAULT_BUCKET_CONCURRENCY, type EstateOptions, estateFilter } from '../estate-options.js';
 import { formatEstatePlan } from '../estate-report.js';
 import { formatPlan } from '../plan-report.js';
 import { cliRuntime } from '../runtime.js';
@@ -32,7 +32,7 @@ export async function planCommand(uri: string | undefined, options: PlanOptions)
       filter,
       mode: options.mode,
       key: options.key,
-      bucketConcurrency: options.bucketConcurrency,
+      bucketConcurrency: options.bucketConcurrency ?? DEFAULT_BUCKET_CONCURRENCY,
       concurrency: options.concurrency,
       useInventory: true,
       sampleSize: options.sample,
