@@ -16,6 +16,7 @@ import { createClients } from '../../shared/clients.js';
 import { mapBounded } from '../../shared/estate/bounded-map.js';
 import type { EstatePlan } from '../../shared/estate/estate-plan.js';
 import { planEstate } from '../../shared/estate/estate-plan.js';
+import type { EstateVerdict } from '../../shared/estate/estate-verify.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { runCli } from '../helpers/cli.js';
 import { buildInventory } from '../helpers/inventory.js';
@@ -183,6 +184,12 @@ async function seed(name: string, kind: Kind): Promise<void> {
       const key = kind === 'kms-policy' ? keyA : keyB;
       await put({ Key: 'a', Body: 'a', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key });
       await put({ Key: 'b', Body: 'b', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key });
+      // Two buckets the --all-buckets encryption below selects by tag.
+      if (kind === 'kms-other' && /-[01]$/.test(name)) {
+        await s3.send(
+          new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: [{ Key: 'wave', Value: '1' }] } }),
+        );
+      }
       return;
     }
     case 'mixed':
@@ -416,5 +423,149 @@ describe('plan --all-buckets', () => {
     expect(rows[denied]?.error).toMatch(/access to bucket .* is denied/);
     expect(rows[gone]?.error).toMatch(/^bucket does not exist/);
     expect(plan.totals).toMatchObject({ buckets: PER_KIND, unreadable: 2, toFix: 2 * (PER_KIND - 2) });
+  });
+});
+
+describe('verify --all-buckets', () => {
+  it('checks every bucket, each row exactly as seeded, and fails the run', () => {
+    const started = Date.now();
+    const out = runCli([
+      'verify',
+      '--all-buckets',
+      '--bucket-prefix',
+      PREFIX,
+      '--mode',
+      'sse-kms',
+      '--key',
+      keyA,
+      '--json',
+    ]);
+    console.log(
+      `verify --all-buckets over ${buckets.size} buckets: ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    expect(out.status, out.stderr).toBe(1);
+    const verdict = JSON.parse(out.stdout) as EstateVerdict;
+    expect(verdict.buckets.map((b) => b.bucket)).toEqual([...buckets.keys()].sort());
+    for (const row of verdict.buckets) {
+      const kind = buckets.get(row.bucket)!;
+      const e = expected(kind);
+      // The inventory plan counted the source's rows; verify lists the bucket itself: the same three.
+      const objects = Object.values(e.byState).reduce((n, c) => n + c, 0);
+      expect(
+        {
+          checked: row.checked,
+          notCompliant: row.notCompliant,
+          plaintextVersions: row.plaintextVersions,
+          passed: row.passed,
+          lacks: row.lacks,
+        },
+        row.bucket,
+      ).toEqual({
+        checked: objects,
+        notCompliant: e.toFix,
+        plaintextVersions: e.plaintextVersions,
+        passed: e.toFix === 0,
+        lacks: e.lacks,
+      });
+    }
+  });
+
+  it('passes (exit 0) when every selected bucket passes', () => {
+    const out = runCli([
+      'verify',
+      '--all-buckets',
+      '--bucket-pattern',
+      `${PREFIX}kms-policy-*`,
+      '--mode',
+      'sse-kms',
+      '--key',
+      keyA,
+    ]);
+    expect(out.status, out.stdout + out.stderr).toBe(0);
+    expect(out.stdout).toContain(
+      `${PER_KIND} of ${PER_KIND} buckets pass; ${2 * PER_KIND} objects checked, 0 not compliant`,
+    );
+  });
+});
+
+describe('encrypt with several buckets', () => {
+  beforeAll(() => {
+    // Own queues, so no other file's leftover messages reach these runs (the CLI reads the variable).
+    process.env.S3SEAL_QUEUE_PREFIX = `it-estate-${randomUUID().slice(0, 6)}`;
+    const setup = runCli(['setup']);
+    expect(setup.status, setup.stderr).toBe(0);
+  });
+
+  it('--all-buckets without --yes lists the runs it would start and starts none', async () => {
+    const out = runCli([
+      'encrypt',
+      '--all-buckets',
+      '--bucket-prefix',
+      PREFIX,
+      '--bucket-tag',
+      'wave=1',
+      '--mode',
+      'sse-kms',
+      '--key',
+      keyA,
+    ]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain(`s3://${PREFIX}kms-other-0/`);
+    expect(out.stderr).toContain(`s3://${PREFIX}kms-other-1/`);
+    expect(out.stderr).toContain('nothing was started; add --yes to start these 2 runs');
+    expect(out.stdout).toBe('');
+  });
+
+  it('refuses a missing bucket among several before starting any run', () => {
+    const out = runCli([
+      'encrypt',
+      `s3://${PREFIX}plain-2`,
+      `s3://${PREFIX}no-such-bucket`,
+      '--mode',
+      'sse-kms',
+      '--key',
+      keyA,
+    ]);
+    expect(out.status).not.toBe(0);
+    expect(out.stderr).toContain(`bucket ${PREFIX}no-such-bucket does not exist`);
+    expect(out.stdout).toBe('');
+  });
+
+  it('runs one run per bucket named, then --all-buckets --yes, each bucket then passing verify', () => {
+    const named = runCli([
+      'encrypt',
+      `s3://${PREFIX}plain-2`,
+      `s3://${PREFIX}mixed-2`,
+      '--mode',
+      'sse-kms',
+      '--key',
+      keyA,
+      '--local',
+      '--no-progress',
+    ]);
+    expect(named.status, named.stderr).toBe(0);
+    expect(named.stderr).toMatch(new RegExp(`s3://${PREFIX}plain-2/  run \\S+  complete`));
+    expect(named.stderr).toMatch(new RegExp(`s3://${PREFIX}mixed-2/  run \\S+  complete`));
+    const all = runCli([
+      'encrypt',
+      '--all-buckets',
+      '--bucket-prefix',
+      PREFIX,
+      '--bucket-tag',
+      'wave=1',
+      '--mode',
+      'sse-kms',
+      '--key',
+      keyA,
+      '--yes',
+      '--local',
+      '--no-progress',
+    ]);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stderr.match(/ {2}run \S+ {2}complete/g)).toHaveLength(2);
+    for (const bucket of ['plain-2', 'mixed-2', 'kms-other-0', 'kms-other-1']) {
+      const verify = runCli(['verify', `s3://${PREFIX}${bucket}`, '--mode', 'sse-kms', '--key', keyA]);
+      expect(verify.status, verify.stdout).toBe(0);
+    }
   });
 });
