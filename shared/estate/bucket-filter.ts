@@ -16,11 +16,11 @@ export interface BucketFilter {
   tags: Array<{ key: string; value?: string }>;
 }
 
-/** Parses one `--tag KEY=VALUE` (or `--tag KEY`: any value). */
+/** Parses one `--bucket-tag KEY=VALUE` (or `--bucket-tag KEY`: any value). */
 export function parseTagFilter(text: string): { key: string; value?: string } {
   const at = text.indexOf('=');
   const key = at < 0 ? text : text.slice(0, at);
-  if (key === '') throw new ConfigError(`--tag takes KEY=VALUE (or KEY): ${JSON.stringify(text)}`);
+  if (key === '') throw new ConfigError(`--bucket-tag takes KEY=VALUE (or KEY): ${JSON.stringify(text)}`);
   return at < 0 ? { key } : { key, value: text.slice(at + 1) };
 }
 
