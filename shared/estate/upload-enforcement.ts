@@ -5,7 +5,10 @@ import type { PolicyDocument, PolicyStatement } from './upload-policy.js';
  * s3:PutObject (any principal, any resource in the bucket: `plan` reports, it does not prove).
  */
 export interface UploadEnforcement {
-  /** A Deny when the encryption header is absent (`Null: {"s3:x-amz-server-side-encryption": "true"}`). */
+  /**
+   * Uploads must name their encryption: a Deny when the header is absent (`Null: true`), or a
+   * "not equals" test on it without a `Null: false` guard (true when the key is absent).
+   */
   headerRequired: boolean;
   /** Algorithms a "not equals" Deny on the header allows; undefined when no statement says. */
   algorithms?: string[];
@@ -42,22 +45,25 @@ export function uploadEnforcement(policy: PolicyDocument | undefined): UploadEnf
   const statements = (Array.isArray(raw) ? raw : [raw]) as PolicyStatement[];
   for (const statement of statements) {
     if (statement.Effect !== 'Deny' || !coversPutObject(statement)) continue;
-    const condition = statement.Condition ?? {};
-    for (const [operator, tests] of Object.entries(condition)) {
-      // Condition keys are case-insensitive (IAM User Guide, "Condition element").
-      const byKey = new Map(Object.entries(tests).map(([k, v]) => [k.toLowerCase(), list(v)]));
-      if (operator === 'Null') {
-        if (byKey.get(SSE)?.includes('true')) found.headerRequired = true;
-        if (byKey.get(SSE_C)?.includes('false')) found.deniesSseC = true;
-      }
-      if (operator === 'StringNotEquals' || operator === 'StringNotEqualsIfExists') {
-        const algorithms = byKey.get(SSE);
-        if (algorithms) found.algorithms = [...(found.algorithms ?? []), ...algorithms];
-        const keys = byKey.get(SSE_KEY);
-        if (keys) found.keys = [...(found.keys ?? []), ...keys];
-        // StringNotEquals without IfExists also refuses an upload without the header.
-        if (operator === 'StringNotEquals' && algorithms) found.headerRequired = true;
-      }
+    // Condition keys are case-insensitive (IAM User Guide, "Condition element").
+    const operators = Object.entries(statement.Condition ?? {}).map(
+      ([operator, tests]) =>
+        [operator, new Map(Object.entries(tests).map(([k, v]) => [k.toLowerCase(), list(v)]))] as const,
+    );
+    const nulls = operators.find(([operator]) => operator === 'Null')?.[1];
+    // `Null: false` in the same statement: the test applies only when the header is present.
+    const guarded = (key: string) => nulls?.get(key)?.includes('false') ?? false;
+    if (nulls?.get(SSE)?.includes('true')) found.headerRequired = true;
+    if (guarded(SSE_C)) found.deniesSseC = true;
+    for (const [operator, byKey] of operators) {
+      if (operator !== 'StringNotEquals' && operator !== 'StringNotEqualsIfExists') continue;
+      const algorithms = byKey.get(SSE);
+      if (algorithms) found.algorithms = [...(found.algorithms ?? []), ...algorithms];
+      const keys = byKey.get(SSE_KEY);
+      if (keys) found.keys = [...(found.keys ?? []), ...keys];
+      // A "not equals" test is true when its key is absent (IAM User Guide, "Condition operators"):
+      // unguarded, it refuses every upload that does not name its encryption.
+      if ((algorithms && !guarded(SSE)) || (keys && !guarded(SSE_KEY))) found.headerRequired = true;
     }
   }
   return found;

@@ -28,25 +28,23 @@ const SSE_C = 's3:x-amz-server-side-encryption-customer-algorithm';
 
 /**
  * The deny statements `setup --watch --deny-unencrypted` adds for a watched prefix (S3 User Guide,
- * "Requiring server-side encryption" and the condition keys of "Actions, resources, and condition
+ * "Requiring server-side encryption", and the condition keys of "Actions, resources, and condition
  * keys for Amazon S3"). The key-id condition compares the header as sent, so it names the key ARN.
  *
  * - SSE-C is refused (s3-seal can neither check nor manage it).
- * - sse-kms: another algorithm in the header (AES256; DSSE-KMS is stronger, so allowed) and another key are refused, and `aws:kms`
- *   without a key id (S3 would use the AWS managed key aws/s3). Under sse-s3 any server-side
- *   algorithm is compliant, so none is refused.
- * - An upload without the header is refused only when the bucket's default encryption does not
- *   already give it the policy's protection: with it, such uploads are compliant at write time.
- *
- * `IfExists` keeps a missing header from matching a "not equals" test (IAM User Guide, "...IfExists
- * condition operators"), so a plain upload is left to the bucket default.
+ * - sse-kms: another algorithm in the header (AES256; DSSE-KMS is stronger, so allowed) and
+ *   another key are refused, and `aws:kms` without a key id (S3 would use the AWS managed key
+ *   aws/s3). Under sse-s3 any server-side algorithm is compliant, so none is refused.
+ * - An upload without the header is never refused: the bucket's default encryption gives it the
+ *   policy's protection. A "not equals" test is true when its key is absent (IAM User Guide,
+ *   "Condition operators"), so each one is paired with `Null: false` (the header is present); a bare
+ *   one would refuse plain uploads and every UploadPart, which carries no encryption header.
  */
 export function denyStatements(input: {
   bucket: string;
   prefix: string;
   suffix: string;
   policy: ProtectionPolicy;
-  defaultEncryptionApplies: boolean;
 }): PolicyStatement[] {
   const { policy } = input;
   const tag = statementTag(input.prefix, input.suffix);
@@ -61,12 +59,14 @@ export function denyStatements(input: {
   const statements = [deny('SseC', { Null: { [SSE_C]: 'false' } })];
   if (policy.mode === 'sse-kms' && policy.keyArn) {
     statements.push(
-      deny('OtherEncryption', { StringNotEqualsIfExists: { [SSE]: ['aws:kms', 'aws:kms:dsse'] } }),
-      deny('OtherKmsKey', { StringNotEqualsIfExists: { [SSE_KEY]: policy.keyArn } }),
+      deny('OtherEncryption', {
+        StringNotEquals: { [SSE]: ['aws:kms', 'aws:kms:dsse'] },
+        Null: { [SSE]: 'false' },
+      }),
+      deny('OtherKmsKey', { StringNotEquals: { [SSE_KEY]: policy.keyArn }, Null: { [SSE_KEY]: 'false' } }),
       deny('KmsWithoutKey', { StringEquals: { [SSE]: 'aws:kms' }, Null: { [SSE_KEY]: 'true' } }),
     );
   }
-  if (!input.defaultEncryptionApplies) statements.push(deny('Unencrypted', { Null: { [SSE]: 'true' } }));
   return statements;
 }
 

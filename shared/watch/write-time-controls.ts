@@ -121,10 +121,7 @@ export async function writeTimeChanges(
   if (input.denyUnencrypted) {
     const existing = await currentPolicy(s3, bucket);
     const tag = statementTag(input.prefix, input.suffix);
-    const ours = denyStatements({
-      ...input,
-      defaultEncryptionApplies: satisfied || input.defaultEncryption,
-    });
+    const ours = denyStatements(input);
     const merged = mergeStatements(existing, tag, ours);
     if (merged.changed) {
       const kept = merged.policy.Statement.length - ours.length;

@@ -361,7 +361,7 @@ describe('plan --all-buckets', () => {
     expect(rows).toHaveLength(buckets.size);
     const deny = rows.find((line) => line.trimStart().startsWith(`${PREFIX}deny `))!;
     expect(deny).toMatch(
-      /aws:kms policy key +on +off +off +only key policy key +listing +1 +0 +kms:policy 1/,
+      /aws:kms policy key +on +off +off +header required, only key policy key +listing +1 +0 +kms:policy 1/,
     );
     const plain = rows.find((line) => line.trimStart().startsWith(`${PREFIX}plain-0 `))!;
     expect(plain).toMatch(

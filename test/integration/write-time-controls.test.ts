@@ -126,7 +126,8 @@ describe('setup --watch: enforcement at write time', () => {
       });
     }
     expect(ours[2]?.Condition).toEqual({
-      StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': keyArn },
+      StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': keyArn },
+      Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
     });
     // Idempotent: the second setup finds everything in place and writes nothing.
     const again = runCli(args);
@@ -149,7 +150,7 @@ describe('setup --watch: enforcement at write time', () => {
     expect(rows.map((r) => [r.bucket, r.lacks])).toEqual([[bucket, []]]);
   });
 
-  it('with --no-default-encryption, --deny-unencrypted also refuses uploads without the header', async () => {
+  it('with --no-default-encryption, leaves the default as it is and still merges the deny statements', async () => {
     const bucket = await newBucket('wtc-nodef');
     const out = runCli([
       'setup',
@@ -164,7 +165,7 @@ describe('setup --watch: enforcement at write time', () => {
     // Left as it was: none (LocalStack answers an empty configuration where AWS would say SSE-S3).
     expect(await defaultEncryption(bucket).catch(() => undefined)).toBeUndefined();
     const sids = (await bucketPolicy(bucket)).Statement.map((s) => s.Sid?.replace(/[0-9a-f]{12}$/, ''));
-    expect(sids).toEqual(['S3SealDenySseC', 'S3SealDenyUnencrypted']);
+    expect(sids).toEqual(['S3SealDenySseC']);
   });
 
   it.each([

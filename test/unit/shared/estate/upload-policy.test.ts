@@ -16,14 +16,8 @@ const users = {
   Resource: 'arn:aws:s3:::b/*',
 };
 
-const ours = (prefix = '', defaultEncryptionApplies = true) =>
-  denyStatements({
-    bucket: 'b',
-    prefix,
-    suffix: '',
-    policy: { mode: 'sse-kms', keyArn: KEY },
-    defaultEncryptionApplies,
-  });
+const ours = (prefix = '', keyArn = KEY) =>
+  denyStatements({ bucket: 'b', prefix, suffix: '', policy: { mode: 'sse-kms', keyArn } });
 
 describe('deny statements', () => {
   it('sse-kms with default encryption: SSE-C, other algorithms, other keys and aws:kms without a key; plain uploads left to the default', () => {
@@ -42,8 +36,14 @@ describe('deny statements', () => {
     });
   });
 
-  it('without default encryption, also refuses an upload without the header', () => {
-    expect(uploadEnforcement({ Statement: ours('', false) }).headerRequired).toBe(true);
+  it('never refuses an upload that names no encryption (plain PutObject, UploadPart): every not-equals test is guarded', () => {
+    for (const statement of ours()) {
+      const condition = statement.Condition ?? {};
+      for (const key of Object.keys(condition.StringNotEquals ?? {})) {
+        expect(condition.Null?.[key], statement.Sid).toBe('false');
+      }
+      expect(Object.keys(condition)).not.toContain('StringNotEqualsIfExists');
+    }
   });
 
   it('sse-s3: refuses only SSE-C (any server-side algorithm is compliant)', () => {
@@ -52,7 +52,6 @@ describe('deny statements', () => {
       prefix: '',
       suffix: '',
       policy: { mode: 'sse-s3' },
-      defaultEncryptionApplies: true,
     });
     expect(uploadEnforcement({ Statement: statements })).toEqual({ headerRequired: false, deniesSseC: true });
   });
@@ -79,7 +78,7 @@ describe('merging into a bucket policy', () => {
 
   it('replaces our stale statements of the same prefix, and leaves another prefix’s alone', () => {
     const other = ours('other/');
-    const stale = ours('', false);
+    const stale = ours('', 'arn:aws:kms:us-east-1:111122223333:key/old');
     const merged = mergeStatements({ Statement: [users, ...other, ...stale] }, statementTag('', ''), ours());
     expect(merged.changed).toBe(true);
     expect(merged.policy.Statement).toEqual([users, ...other, ...ours()]);
