@@ -82,7 +82,7 @@ function row(b: EstateBucketPlan, policyKey?: string): string[] {
     b.bucket,
     b.region ?? '?',
     ...controlCells(b, policyKey),
-    p.source,
+    b.sample ? `sample ${count(b.sample.headed)}` : p.source,
     count(p.objects.count),
     count(b.toFix ?? 0),
     statesCell(p.byState, policyKey),

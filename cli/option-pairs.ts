@@ -11,6 +11,7 @@ const ONLY_WITH: ReadonlyArray<[path: string[], option: string, needs: string]> 
   [['worker'], 'idle-seconds', 'until-idle'],
   [['plan'], 'sample', 'inventory'],
   [['plan'], 'bucket-concurrency', 'all-buckets'],
+  [['plan'], 'sample-objects', 'all-buckets'],
   [['verify'], 'bucket-concurrency', 'all-buckets'],
   [['encrypt'], 'bucket-concurrency', 'all-buckets'],
 ];

@@ -160,6 +160,11 @@ export function createProgram(): Command {
       100,
     )
     .option('--concurrency <n>', 'HEADs in flight at once', integerIn(1, 256), 16)
+    .option(
+      '--sample-objects <n>',
+      'with --all-buckets: in a bucket of more than N current objects (and no inventory), HEAD a uniform random sample of N, and estimate states and cost from it',
+      integerIn(1, 1_000_000),
+    )
     .addHelpText(
       'after',
       `

@@ -17,6 +17,7 @@ interface PlanOptions extends EstateOptions {
   lambdaConcurrency: number;
   prefixPartitions: number;
   sample: number;
+  sampleObjects?: number;
   concurrency: number;
 }
 
@@ -36,6 +37,7 @@ export async function planCommand(uri: string | undefined, options: PlanOptions)
       concurrency: options.concurrency,
       useInventory: true,
       sampleSize: options.sample,
+      sampleObjects: options.sampleObjects,
       lambdaConcurrency: options.lambdaConcurrency,
       prefixPartitions: options.prefixPartitions,
       useUpdateObjectEncryption: config.useUpdateObjectEncryption,

@@ -12,6 +12,7 @@ import { type ControlGap, controlGaps } from './control-gaps.js';
 import { findLatestInventory } from './inventory-discovery.js';
 import { KeyArns } from './key-arns.js';
 import { RegionalS3 } from './regional-s3.js';
+import { type ObjectSample, planFromSample } from './sampled-listing.js';
 import { selectBuckets } from './select-buckets.js';
 
 export interface EstatePlanRequest {
@@ -26,6 +27,8 @@ export interface EstatePlanRequest {
   useInventory: boolean;
   /** Inventory plans: rows HEADed per state the inventory cannot settle. */
   sampleSize: number;
+  /** Listing plans: HEAD a random sample of this many current objects of a larger bucket. */
+  sampleObjects?: number;
   lambdaConcurrency: number;
   prefixPartitions: number;
   useUpdateObjectEncryption: boolean;
@@ -43,6 +46,8 @@ export interface EstateBucketPlan {
   /** Write-time controls the bucket lacks for the policy. */
   lacks?: ControlGap[];
   plan?: Plan;
+  /** Set when the objects were estimated from a HEAD sample (`--sample-objects`). */
+  sample?: ObjectSample;
   /** Objects the run would write (protect, or a HEAD decides). */
   toFix?: number;
   notes: string[];
@@ -143,6 +148,11 @@ async function planBucket(
       if (plan) notes.push(`from S3 Inventory "${found.configurationId}" delivered ${found.deliveredAt}`);
     }
   }
+  let sample: ObjectSample | undefined;
+  if (!plan && request.sampleObjects !== undefined) {
+    const sampled = await planFromSample(deps.s3, base, policy, request.sampleObjects);
+    if (sampled) ({ plan, sample } = sampled);
+  }
   plan ??= await planRun(deps, base);
   const toFix = Object.entries(plan.byAction).reduce(
     (n, [action, a]) => (isWrite(action) ? n + a.count : n),
@@ -155,6 +165,7 @@ async function planBucket(
     ...(defaultKeyArn ? { defaultKeyArn } : {}),
     lacks: controlGaps(controls, policy, defaultKeyArn),
     plan,
+    ...(sample ? { sample } : {}),
     toFix,
     notes,
   };

@@ -337,7 +337,7 @@ function planCli(extra: string[] = []) {
 }
 
 describe('plan --all-buckets', () => {
-  it(`plans ${PER_KIND * KINDS.length + 5} buckets, each row exactly as seeded, reading only`, () => {
+  it(`plans ${PER_KIND * KINDS.length + 5} buckets, each row exactly as seeded`, () => {
     const { status, stdout, stderr, seconds } = planCli(['--json']);
     expect(status, stderr).toBe(0);
     const plan = JSON.parse(stdout) as EstatePlan;
@@ -386,13 +386,34 @@ describe('plan --all-buckets', () => {
     expect(planCli(['--bucket-tag', 'team=nobody']).stdout).toContain('No bucket matched');
   });
 
-  it('makes a bucket S3 refuses its own row, with the reason, and plans the others', async () => {
+  it('--sample-objects estimates a larger bucket from a stated HEAD sample, scaled to the listing', () => {
+    const out = planCli(['--bucket-pattern', `${PREFIX}plain-?`, '--sample-objects', '1', '--json']);
+    expect(out.status, out.stderr).toBe(0);
+    const plan = JSON.parse(out.stdout) as EstatePlan;
+    expect(plan.buckets).toHaveLength(PER_KIND);
+    for (const row of plan.buckets) {
+      expect(row.sample, row.bucket).toEqual({ headed: 1, listed: 2 });
+      expect(row.plan?.byState).toEqual({ unencrypted: { count: 2, bytes: 3 } });
+      expect(row.toFix).toBe(2);
+      expect(row.plan?.objects).toEqual({ count: 2, bytes: 3 });
+      expect(row.plan?.notes[0]).toContain('Estimated from a HEAD sample of 1 of 2 current objects');
+    }
+    // A bucket no larger than the sample is planned exactly.
+    const small = JSON.parse(
+      planCli(['--bucket-pattern', `${PREFIX}mixed-0`, '--sample-objects', '5', '--json']).stdout,
+    ) as EstatePlan;
+    expect(small.buckets[0]?.sample).toBeUndefined();
+  });
+
+  it('makes a bucket S3 refuses its own row, with the reason, and plans the others, reading only', async () => {
     const s3 = createClients(config).s3;
+    const sent: string[] = [];
     const denied = `${PREFIX}plain-0`;
     const gone = `${PREFIX}plain-1`;
     s3.middlewareStack.add(
       (next, context) => async (args) => {
         const bucket = (args.input as { Bucket?: string }).Bucket;
+        sent.push(String(context.commandName));
         if (bucket === denied || bucket === gone) {
           const [name, status] = bucket === denied ? ['AccessDenied', 403] : ['NoSuchBucket', 404];
           throw Object.assign(new Error(`${context.commandName}: ${name}`), {
@@ -423,6 +444,8 @@ describe('plan --all-buckets', () => {
     expect(rows[denied]?.error).toMatch(/access to bucket .* is denied/);
     expect(rows[gone]?.error).toMatch(/^bucket does not exist/);
     expect(plan.totals).toMatchObject({ buckets: PER_KIND, unreadable: 2, toFix: 2 * (PER_KIND - 2) });
+    // Reads only.
+    expect(sent.filter((name) => !/^(List|Get|Head)\w+Command$/.test(name))).toEqual([]);
   });
 });
 
