@@ -34,9 +34,7 @@ export function controlCells(
     c.unreadable.defaultEncryption ? '?' : c.defaultEncryption?.bucketKeyEnabled ? 'on' : 'off',
     c.unreadable.versioning ? '?' : c.versioning,
     c.unreadable.objectLock ? '?' : c.objectLock,
-    c.unreadable.bucketPolicy
-      ? 'unreadable'
-      : describeEnforcement(c.uploadPolicy).replace(policyKey ? shortKey(policyKey) : '\0', 'policy key'),
+    c.unreadable.bucketPolicy ? 'unreadable' : describeEnforcement(c.uploadPolicy, policyKey),
   ];
 }
 

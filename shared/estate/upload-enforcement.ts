@@ -69,12 +69,14 @@ export function uploadEnforcement(policy: PolicyDocument | undefined): UploadEnf
   return found;
 }
 
-/** The enforcement as a short label for a table cell. */
-export function describeEnforcement(e: UploadEnforcement): string {
+/** The enforcement as a short label for a table cell; `policyKey` is named `policy key`. */
+export function describeEnforcement(e: UploadEnforcement, policyKey?: string): string {
+  const key = (k: string) =>
+    policyKey && (k === policyKey || k === shortKey(policyKey)) ? 'policy key' : shortKey(k);
   const parts = [
     ...(e.headerRequired ? ['header required'] : []),
     ...(e.algorithms ? [`only ${e.algorithms.join('|')}`] : []),
-    ...(e.keys ? [`only key ${e.keys.map(shortKey).join('|')}`] : []),
+    ...(e.keys ? [`only key ${e.keys.map(key).join('|')}`] : []),
     ...(e.deniesSseC ? ['no SSE-C'] : []),
   ];
   return parts.length > 0 ? parts.join(', ') : 'none';
