@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CreateBucketCommand,
-  DeleteBucketEncryptionCommand,
-  PutBucketEncryptionCommand,
-  PutBucketInventoryConfigurationCommand,
-  PutBucketPolicyCommand,
-  PutBucketTaggingCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../shared/clients.js';
-import { mapBounded } from '../../shared/estate/bounded-map.js';
 import type { EstatePlan } from '../../shared/estate/estate-plan.js';
 import { planEstate } from '../../shared/estate/estate-plan.js';
 import type { EstateVerdict } from '../../shared/estate/estate-verify.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { runCli } from '../helpers/cli.js';
-import { buildInventory } from '../helpers/inventory.js';
+import {
+  deleteBuckets,
+  expectedRow,
+  KINDS,
+  type Kind,
+  observed,
+  PER_KIND,
+  seedEstate,
+} from '../helpers/estate-buckets.js';
 import { createKmsKey } from '../helpers/pipeline.js';
 
 /**
@@ -31,293 +26,16 @@ const { config, clients } = handlerRuntime();
 const PREFIX = `it-estate-${Date.now().toString(36)}-${randomUUID().slice(0, 4)}-`;
 let keyA: string;
 let keyB: string;
-
-/** What each kind of bucket holds; six buckets of each kind. */
-const KINDS = [
-  'plain',
-  'sse-s3',
-  'kms-policy',
-  'kms-other',
-  'mixed',
-  'default-kms',
-  'versioned',
-  'empty',
-] as const;
-type Kind = (typeof KINDS)[number] | 'deny' | 'lock' | 'inventory' | 'inventory-reports' | 'far';
-const PER_KIND = 6;
-
-interface Expected {
-  defaultEncryption: string;
-  bucketKey: boolean;
-  versioning: string;
-  objectLock: string;
-  keys?: string[];
-  source: 'listing' | 'inventory';
-  byState: Record<string, number>;
-  toFix: number;
-  plaintextVersions: number;
-  lacks: string[];
-  region: string;
-}
-
-const buckets = new Map<string, Kind>();
-
-function expected(kind: Kind): Expected {
-  const row = (overrides: Partial<Expected>): Expected => ({
-    defaultEncryption: 'AES256',
-    bucketKey: false,
-    versioning: 'off',
-    objectLock: 'off',
-    source: 'listing',
-    byState: {},
-    toFix: 0,
-    plaintextVersions: 0,
-    lacks: ['default-encryption', 'bucket-key', 'deny-policy'],
-    region: 'us-east-1',
-    ...overrides,
-  });
-  const kmsA = `aws:kms ${keyA}`;
-  switch (kind) {
-    case 'plain':
-      return row({ defaultEncryption: 'none', byState: { unencrypted: 2 }, toFix: 2 });
-    case 'sse-s3':
-      return row({ byState: { 'sse-s3': 2 }, toFix: 2 });
-    case 'kms-policy':
-      return row({ byState: { 'sse-kms-policy-key': 2 } });
-    case 'kms-other':
-      return row({ byState: { 'sse-kms-other-key': 2 }, toFix: 2 });
-    case 'mixed':
-      return row({
-        defaultEncryption: 'none',
-        byState: { unencrypted: 1, 'sse-s3': 1, 'sse-kms-policy-key': 1 },
-        toFix: 2,
-      });
-    case 'default-kms':
-      return row({
-        defaultEncryption: kmsA,
-        bucketKey: true,
-        byState: { 'sse-kms-policy-key': 2 },
-        lacks: ['deny-policy'],
-      });
-    case 'versioned':
-      return row({
-        defaultEncryption: 'none',
-        versioning: 'enabled',
-        byState: { unencrypted: 1 },
-        toFix: 1,
-        plaintextVersions: 1,
-      });
-    case 'empty':
-      return row({});
-    case 'deny':
-      return row({
-        defaultEncryption: kmsA,
-        bucketKey: true,
-        keys: [keyA],
-        byState: { 'sse-kms-policy-key': 1 },
-        lacks: [],
-      });
-    case 'lock':
-      return row({ versioning: 'enabled', objectLock: 'enabled', byState: { 'sse-s3': 1 }, toFix: 1 });
-    case 'inventory':
-      return row({ defaultEncryption: 'none', source: 'inventory', byState: { unencrypted: 3 }, toFix: 3 });
-    case 'inventory-reports':
-      // The report's own files (gzip CSV, manifest, checksum), written under the bucket default.
-      return row({ byState: { 'sse-s3': 3 }, toFix: 3 });
-    case 'far':
-      return row({ defaultEncryption: 'none', byState: { unencrypted: 1 }, toFix: 1, region: 'eu-west-1' });
-  }
-}
-
-async function seed(name: string, kind: Kind): Promise<void> {
-  const s3 = clients.s3;
-  const put = (input: Omit<PutObjectCommandInput, 'Bucket'>, client: S3Client = s3) =>
-    client.send(new PutObjectCommand({ Bucket: name, ...input }));
-  const noDefault = () => s3.send(new DeleteBucketEncryptionCommand({ Bucket: name }));
-  const kmsDefault = () =>
-    s3.send(
-      new PutBucketEncryptionCommand({
-        Bucket: name,
-        ServerSideEncryptionConfiguration: {
-          Rules: [
-            {
-              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyA },
-              BucketKeyEnabled: true,
-            },
-          ],
-        },
-      }),
-    );
-  if (kind === 'far') {
-    const far = new S3Client({ region: 'eu-west-1', forcePathStyle: true });
-    await far.send(
-      new CreateBucketCommand({
-        Bucket: name,
-        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
-      }),
-    );
-    await far.send(new DeleteBucketEncryptionCommand({ Bucket: name }));
-    await put({ Key: 'far/a', Body: 'far' }, far);
-    return;
-  }
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: name,
-      ...(kind === 'lock' ? { ObjectLockEnabledForBucket: true } : {}),
-    }),
-  );
-  switch (kind) {
-    case 'plain':
-      await noDefault();
-      await put({ Key: 'a', Body: 'a' });
-      await put({ Key: 'b/c d', Body: 'bb' });
-      await s3.send(
-        new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: [{ Key: 'team', Value: 'blue' }] } }),
-      );
-      return;
-    case 'sse-s3':
-      await put({ Key: 'a', Body: 'a', ServerSideEncryption: 'AES256' });
-      await put({ Key: 'b', Body: 'b', ServerSideEncryption: 'AES256' });
-      return;
-    case 'kms-policy':
-    case 'kms-other': {
-      const key = kind === 'kms-policy' ? keyA : keyB;
-      await put({ Key: 'a', Body: 'a', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key });
-      await put({ Key: 'b', Body: 'b', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key });
-      // Two buckets the --all-buckets encryption below selects by tag.
-      if (kind === 'kms-other' && /-[01]$/.test(name)) {
-        await s3.send(
-          new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: [{ Key: 'wave', Value: '1' }] } }),
-        );
-      }
-      return;
-    }
-    case 'mixed':
-      await noDefault();
-      await put({ Key: 'plain', Body: 'p' });
-      await put({ Key: 'sse-s3', Body: 's', ServerSideEncryption: 'AES256' });
-      await put({ Key: 'kms', Body: 'k', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyA });
-      return;
-    case 'default-kms':
-      await kmsDefault();
-      // Plain uploads: the bucket default puts them under the policy key.
-      await put({ Key: 'a', Body: 'a' });
-      await put({ Key: 'b', Body: 'b' });
-      return;
-    case 'versioned':
-      await noDefault();
-      await s3.send(
-        new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
-      );
-      await put({ Key: 'a', Body: 'old' });
-      await put({ Key: 'a', Body: 'new' });
-      return;
-    case 'empty':
-      return;
-    case 'deny':
-      await kmsDefault();
-      await put({ Key: 'a', Body: 'a' });
-      // The AWS documentation's shape: the key-id test without IfExists, beside a user's own statement.
-      await s3.send(
-        new PutBucketPolicyCommand({
-          Bucket: name,
-          Policy: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'UsersOwn',
-                Effect: 'Allow',
-                Principal: { AWS: 'arn:aws:iam::000000000000:root' },
-                Action: 's3:GetObject',
-                Resource: `arn:aws:s3:::${name}/*`,
-              },
-              {
-                Sid: 'RequireOurKey',
-                Effect: 'Deny',
-                Principal: '*',
-                Action: 's3:PutObject',
-                Resource: `arn:aws:s3:::${name}/*`,
-                Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': keyA } },
-              },
-            ],
-          }),
-        }),
-      );
-      return;
-    case 'lock':
-      await put({ Key: 'locked', Body: 'l' });
-      return;
-    case 'inventory':
-      await noDefault();
-      for (const key of ['x', 'y', 'z']) await put({ Key: key, Body: key });
-      return;
-    case 'inventory-reports':
-      return;
-  }
-}
-
-/** The inventory bucket's configuration and one delivered report, in S3's documented layout. */
-async function deliverInventory(source: string, destination: string): Promise<void> {
-  await clients.s3.send(
-    new PutBucketInventoryConfigurationCommand({
-      Bucket: source,
-      Id: 'seal-config',
-      InventoryConfiguration: {
-        Id: 'seal-config',
-        IsEnabled: true,
-        IncludedObjectVersions: 'Current',
-        Schedule: { Frequency: 'Daily' },
-        Destination: {
-          S3BucketDestination: { Bucket: `arn:aws:s3:::${destination}`, Format: 'CSV', Prefix: 'reports' },
-        },
-      },
-    }),
-  );
-  const { objects } = buildInventory({
-    sourceBucket: source,
-    destinationBucket: destination,
-    prefix: 'reports',
-    format: 'CSV',
-    entries: ['x', 'y', 'z'].map((key, i) => ({
-      key,
-      size: 1,
-      etag: `e${i}`,
-      encryptionStatus: 'NOT-SSE' as const,
-    })),
-  });
-  for (const [key, body] of objects) {
-    await clients.s3.send(new PutObjectCommand({ Bucket: destination, Key: key, Body: body }));
-  }
-}
-
-/** A row of the JSON plan reduced to what the seeding fixed. */
-function observed(row: EstatePlan['buckets'][number]) {
-  if (!row.plan || !row.controls) return { error: row.error };
-  const d = row.controls.defaultEncryption;
-  return {
-    defaultEncryption: d
-      ? `${d.algorithm}${d.algorithm === 'AES256' ? '' : ` ${row.defaultKeyArn ?? d.kmsKeyId}`}`
-      : 'none',
-    bucketKey: d?.bucketKeyEnabled ?? false,
-    versioning: row.controls.versioning,
-    objectLock: row.controls.objectLock,
-    ...(row.controls.uploadPolicy.keys ? { keys: row.controls.uploadPolicy.keys } : {}),
-    source: row.plan.source,
-    byState: Object.fromEntries(Object.entries(row.plan.byState).map(([state, a]) => [state, a.count])),
-    toFix: row.toFix,
-    plaintextVersions: row.plan.plaintextVersions.count,
-    lacks: row.lacks,
-    region: row.region,
-  };
-}
+let buckets: Map<string, Kind>;
+const expected = (kind: Kind) => expectedRow(kind, keyA);
 
 beforeAll(async () => {
   [keyA, keyB] = [await createKmsKey(clients.kms), await createKmsKey(clients.kms)];
-  for (const kind of KINDS) for (let i = 0; i < PER_KIND; i++) buckets.set(`${PREFIX}${kind}-${i}`, kind);
-  for (const kind of ['deny', 'lock', 'inventory', 'inventory-reports', 'far'] as const)
-    buckets.set(`${PREFIX}${kind}`, kind);
-  await mapBounded([...buckets], 8, ([name, kind]) => seed(name, kind));
-  await deliverInventory(`${PREFIX}inventory`, `${PREFIX}inventory-reports`);
+  buckets = await seedEstate(clients.s3, PREFIX, { keyA, keyB });
+}, 300_000);
+
+afterAll(async () => {
+  await deleteBuckets(clients.s3, [...buckets.keys()]);
 }, 300_000);
 
 function planCli(extra: string[] = []) {
