@@ -10,6 +10,10 @@ const ONLY_WITH: ReadonlyArray<[path: string[], option: string, needs: string]> 
   [['audit', 'verify'], 'segments', 'all'],
   [['worker'], 'idle-seconds', 'until-idle'],
   [['plan'], 'sample', 'inventory'],
+  [['plan'], 'bucket-concurrency', 'all-buckets'],
+  [['plan'], 'sample-objects', 'all-buckets'],
+  [['verify'], 'bucket-concurrency', 'all-buckets'],
+  [['encrypt'], 'bucket-concurrency', 'all-buckets'],
 ];
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -3,7 +3,7 @@ import type { Plan } from '../shared/plan/plan-run.js';
 import type { Amount } from '../shared/plan/tally.js';
 import { envelopeReadersNotice } from './envelope-readers.js';
 
-function bytes(n: number): string {
+export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let value = n;
   let unit = 0;
@@ -25,7 +25,7 @@ export function duration(seconds: number): string {
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** Rows of [label, ...cells] printed with every column aligned (numbers to the right). */
-function table(title: string, header: string[], rows: string[][], leftColumns = [0]): string[] {
+export function table(title: string, header: string[], rows: string[][], leftColumns = [0]): string[] {
   if (rows.length === 0) return [];
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));

@@ -4,6 +4,7 @@ import { PRICES_AS_OF } from '../shared/plan/prices.js';
 import { OTHER_KMS_KEYS, PROTECTION_MODES } from '../shared/policy.js';
 import { QUEUES } from '../shared/queue-names.js';
 import { ENVELOPE_READERS_HELP } from './envelope-readers.js';
+import { addEstateOptions } from './estate-options.js';
 import { lazy } from './lazy-action.js';
 import { keepOlderNames } from './option-aliases.js';
 import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
@@ -64,14 +65,25 @@ export function createProgram(): Command {
     )
     .addOption(otherKmsKeysOption('with --watch --mode sse-kms'))
     .option('--suffix <suffix>', 'with --watch/--unwatch: only keys ending with this', '')
-    .addHelpText('after', '\nSafe to run any number of times; prints what exists.')
+    .option(
+      '--no-default-encryption',
+      "with --watch (sse-kms, sse-s3): leave the bucket's default encryption as it is (by default setup sets it: SSE-KMS under --key with S3 Bucket Key, or SSE-S3, so uploads are compliant when written)",
+    )
+    .option(
+      '--deny-unencrypted',
+      "with --watch (sse-kms, sse-s3): also add deny statements to the bucket policy (merged; the policy's other statements are kept) refusing uploads under the prefix that ask for other encryption, another KMS key, or SSE-C",
+    )
+    .addHelpText(
+      'after',
+      '\nSafe to run any number of times; prints what exists, and every bucket change before making it\n(docs/estate.md, "Enforcement at write time").',
+    )
     .action(lazy(async () => (await import('./commands/setup.js')).setupCommand));
   keepOlderNames(setup, [['--format <format>', '--s3ec-format']]);
 
   const encrypt = program
     .command('encrypt')
     .description('bring every object under s3://BUCKET[/PREFIX] under the chosen protection')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .argument('[s3-uris...]', 's3://BUCKET[/PREFIX], one or more (a run each), or --all-buckets')
     .addOption(
       new Option('--mode <mode>', 'protection mode (required)')
         .choices(PROTECTION_MODES)
@@ -122,20 +134,26 @@ export function createProgram(): Command {
         'SSE-C objects are skipped (reason sse-c) unless --sse-c-key-file names their key; the key never',
         'goes into a queue message or a log, only its MD5 fingerprint does.',
         ENVELOPE_READERS_HELP,
+        '',
+        'Several buckets, or --all-buckets: one run per bucket, all checked and listed before the first',
+        'starts; --all-buckets starts them only with --yes. With --local the runs are processed one after',
+        'another, each with its summary, then a line per bucket (docs/estate.md).',
       ].join('\n'),
     )
+    .option('--yes', 'with --all-buckets: start the runs it lists (without it, nothing starts)')
     .action(lazy(async () => (await import('./commands/encrypt.js')).encryptCommand));
   keepOlderNames(encrypt, [
     ['--format <format>', '--s3ec-format'],
     ['--concurrency <n>', '--pollers'],
   ]);
+  addEstateOptions(encrypt);
 
   const plan = program
     .command('plan')
     .description(
       'show what a run would do, request by request, what it would cost and how long it would take; writes nothing',
     )
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .argument('[s3-uri]', 's3://BUCKET[/PREFIX] (or --all-buckets)')
     .addOption(
       new Option('--mode <mode>', 'protection mode the run would use (required)')
         .choices(PROTECTION_MODES)
@@ -168,6 +186,11 @@ export function createProgram(): Command {
       100,
     )
     .option('--head-concurrency <n>', 'HEADs in flight at once', integerIn(1, 256), 16)
+    .option(
+      '--sample-objects <n>',
+      'with --all-buckets: in a bucket of more than N current objects (and no inventory), HEAD a uniform random sample of N, and estimate states and cost from it',
+      integerIn(1, 1_000_000),
+    )
     .addHelpText(
       'after',
       `
@@ -180,10 +203,17 @@ V2/V3 envelopes, other client-side formats, SSE-C, archived), by storage class a
 action (from the same decision table a run uses), plaintext noncurrent versions, requests by
 service, the modelled cost at us-east-1 list prices as of ${PRICES_AS_OF}, and the projected
 duration at --lambda-concurrency with the limiting component named (docs/large-buckets.md, "\`s3-seal plan\`").
+
+With --all-buckets: one row per bucket the credentials can list (narrowed by the --bucket-*
+filters): its default encryption and key, Bucket Key, versioning, Object Lock, what its bucket
+policy denies at upload, the write-time controls it lacks for --mode/--key, its objects by state
+(from its latest S3 Inventory report when one is configured, else by listing), and the cost and
+time to fix it. A bucket that cannot be read is its row, with the reason (docs/estate.md).
 ${ENVELOPE_READERS_HELP}`,
     )
     .action(lazy(async () => (await import('./commands/plan.js')).planCommand));
   keepOlderNames(plan, [['--concurrency <n>', '--head-concurrency']]);
+  addEstateOptions(plan);
 
   program
     .command('decrypt')
@@ -200,7 +230,7 @@ ${ENVELOPE_READERS_HELP}`,
   const verify = program
     .command('verify')
     .description('report every object that is not protected, or whose envelope data key does not unwrap')
-    .argument('<s3-uri>', 's3://BUCKET[/PREFIX]')
+    .argument('[s3-uri]', 's3://BUCKET[/PREFIX] (or --all-buckets)')
     .addOption(
       new Option('--mode <mode>', 'require this protection mode (default: any protection)').choices(
         PROTECTION_MODES,
@@ -229,11 +259,13 @@ ${ENVELOPE_READERS_HELP}`,
       'after',
       '\nExits 1 if any object is not compliant. In a versioned bucket it also counts the plaintext\nnoncurrent versions s3-seal leaves (it never deletes versions); --versions lists them.',
     )
+    .option('--json', 'with --all-buckets: print the estate verdict as JSON')
     .action(lazy(async () => (await import('./commands/verify.js')).verifyCommand));
   keepOlderNames(verify, [
     ['--format <format>', '--s3ec-format'],
     ['--concurrency <n>', '--head-concurrency'],
   ]);
+  addEstateOptions(verify);
 
   const rewrap = program
     .command('rewrap')

@@ -25,7 +25,7 @@ export async function demoCommand(options: { objects: number }): Promise<number>
   });
   console.log(`    ${seeded.objects} objects, ${(seeded.bytes / MiB).toFixed(1)} MiB`);
   console.log(`3/4 encrypting in envelope mode under alias/s3-seal-demo (${keyArn})`);
-  const code = await encryptCommand(`s3://${bucket}`, {
+  const code = await encryptCommand([`s3://${bucket}`], {
     mode: 'envelope',
     key: 'alias/s3-seal-demo',
     local: true,

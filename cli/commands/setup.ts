@@ -3,6 +3,7 @@ import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { unwatchBucket, watchBucket } from '../../shared/watch/watch-bucket.js';
 import { type WatchPolicy, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { writeTimeChanges } from '../../shared/watch/write-time-controls.js';
 import { cliRuntime } from '../runtime.js';
 
 interface SetupOptions {
@@ -13,6 +14,9 @@ interface SetupOptions {
   s3ecFormat?: string;
   otherKmsKeys?: string;
   suffix: string;
+  /** False with --no-default-encryption. */
+  defaultEncryption: boolean;
+  denyUnencrypted?: boolean;
 }
 
 /** What a watch will do to each new upload: its mode and, for the KMS modes, the key, by ARN. */
@@ -29,6 +33,14 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
   // Refused before anything is created: these options describe the watch policy.
   if (!options.watch && (options.mode || options.key || options.s3ecFormat || options.otherKmsKeys)) {
     throw new ConfigError('--mode, --key, --s3ec-format and --other-kms-keys are used only with --watch');
+  }
+  if (!options.watch && (options.denyUnencrypted || options.defaultEncryption === false)) {
+    throw new ConfigError('--deny-unencrypted and --no-default-encryption are used only with --watch');
+  }
+  if (options.mode === 'envelope' && (options.denyUnencrypted || options.defaultEncryption === false)) {
+    throw new ConfigError(
+      '--deny-unencrypted and --no-default-encryption are for --mode sse-kms and sse-s3: S3 cannot tell an envelope from plaintext at upload',
+    );
   }
   if (options.watch && options.unwatch) {
     throw new ConfigError('give one of --watch and --unwatch');
@@ -68,6 +80,23 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
     console.log(
       `watch  s3://${bucket}/${prefix}*${options.suffix}  ${policy.mode}${policy.format ? ` S3EC ${policy.format}` : ''}${policy.keyArn ? ` ${policy.keyArn}` : ''}  notification ${policy.notificationId} -> ${work.events}`,
     );
+    // Write-time enforcement (docs/estate.md): each change is printed before it is made.
+    const changes = await writeTimeChanges(clients, {
+      bucket,
+      prefix,
+      suffix: options.suffix,
+      policy,
+      defaultEncryption: options.defaultEncryption !== false,
+      denyUnencrypted: options.denyUnencrypted === true,
+    });
+    for (const change of changes) {
+      console.log(`change  ${change.control}  s3://${bucket}: ${change.from} -> ${change.to}`);
+      await change.apply();
+      console.log(`changed ${change.control}  s3://${bucket}`);
+    }
+    if (changes.length === 0 && policy.mode !== 'envelope') {
+      console.log(`write-time controls of s3://${bucket}: already in place, nothing changed`);
+    }
   }
   if (options.unwatch) {
     const { bucket, key: prefix } = parseS3Uri(options.unwatch);

@@ -34,7 +34,7 @@ export interface SampleResult {
 }
 
 /** A uniform random sample of a stream of unknown length (reservoir sampling, Algorithm R). */
-class Reservoir<T> {
+export class Reservoir<T> {
   readonly items: T[] = [];
   seen = 0;
   constructor(private readonly size: number) {}

@@ -103,7 +103,7 @@ describe('the npm package', () => {
     const help = s3seal(['--help']);
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toContain('Usage: s3-seal [options] [command]');
-    expect(help.stdout).toMatch(/encrypt \[options\] <s3-uri>/);
+    expect(help.stdout).toMatch(/encrypt \[options\] \[s3-uris\.\.\.\]/);
     const version = s3seal(['--version']);
     expect(version.status, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version);

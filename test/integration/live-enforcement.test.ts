@@ -128,7 +128,18 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
         },
       }),
     );
-    const watched = cli(['setup', '--watch', `s3://${bucket}`, '--mode', mode, '--key', keyArn]);
+    // The event path itself is under test: without bucket default encryption (which setup sets in
+    // sse-kms mode, write-time-controls.test.ts) every plain upload needs the pipeline.
+    const watched = cli([
+      'setup',
+      '--watch',
+      `s3://${bucket}`,
+      '--mode',
+      mode,
+      '--key',
+      keyArn,
+      ...(mode === 'sse-kms' ? ['--no-default-encryption'] : []),
+    ]);
     expect(watched.status, watched.stderr).toBe(0);
   });
 
@@ -193,7 +204,9 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
 describe('the events queue', () => {
   it('drops test events, dead-letters garbage with a reason, and skips a deleted object, in one batch', async () => {
     const bucket = await newBucket('live-mixed');
-    expect(cli(['setup', '--watch', `s3://${bucket}`, '--mode', 'sse-s3']).status).toBe(0);
+    expect(
+      cli(['setup', '--watch', `s3://${bucket}`, '--mode', 'sse-s3', '--no-default-encryption']).status,
+    ).toBe(0);
     await pipeline.clients.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: 'soon deleted' }),
     );

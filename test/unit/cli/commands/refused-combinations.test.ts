@@ -43,6 +43,43 @@ describe('options that would be silently ignored are refused', () => {
       ['rotate', '--key', 'alias/k', '--on-demand', '--before', '2025-01-01T00:00:00Z'],
       'not used with --on-demand',
     ],
+    [['plan', '--mode', 'sse-s3'], 'give s3://BUCKET[/PREFIX], or --all-buckets'],
+    [
+      ['plan', 's3://bkt', '--all-buckets', '--mode', 'sse-s3'],
+      'give s3://BUCKET or --all-buckets, not both',
+    ],
+    [
+      ['plan', 's3://bkt', '--bucket-prefix', 'a', '--mode', 'sse-s3'],
+      '--bucket-prefix is used only with --all-buckets',
+    ],
+    [
+      ['plan', 's3://bkt', '--bucket-tag', 'a=b', '--mode', 'sse-s3'],
+      '--bucket-tag is used only with --all-buckets',
+    ],
+    [['plan', '--all-buckets', '--bucket-tag', '=b', '--mode', 'sse-s3'], '--bucket-tag takes KEY=VALUE'],
+    [
+      ['plan', '--all-buckets', '--inventory', 's3://i/manifest.json', '--mode', 'sse-s3'],
+      '--prefix and --inventory name one bucket: not used with --all-buckets',
+    ],
+    [
+      ['verify', 's3://bkt', '--bucket-concurrency', '4'],
+      '--bucket-concurrency is used only with --all-buckets',
+    ],
+    [['verify', 's3://bkt', '--json'], '--json is used only with --all-buckets'],
+    [['verify', '--all-buckets', '--versions'], 'not used with --all-buckets'],
+    [['verify'], 'give s3://BUCKET[/PREFIX], or --all-buckets'],
+    [['encrypt', '--mode', 'sse-s3'], 'give s3://BUCKET[/PREFIX] (one or more), or --all-buckets'],
+    [['encrypt', 's3://a', '--yes', '--mode', 'sse-s3'], '--yes is used only with --all-buckets'],
+    [
+      ['encrypt', 's3://bkt-a', 's3://bkt-b', '--inventory', 's3://i/manifest.json', '--mode', 'sse-s3'],
+      '--inventory is the report of one bucket',
+    ],
+    [['encrypt', 's3://a', '--all-buckets', '--mode', 'sse-s3'], 'not both'],
+    [
+      ['setup', '--watch', 's3://bkt', '--mode', 'envelope', '--key', 'k', '--deny-unencrypted'],
+      '--deny-unencrypted and --no-default-encryption are for --mode sse-kms and sse-s3',
+    ],
+    [['setup', '--no-default-encryption'], 'are used only with --watch'],
   ])('%j', async (args, reason) => {
     await expect(createProgram().parseAsync(['node', 's3-seal', ...args])).rejects.toThrow(reason);
     expect(runtime.used).toBe(0);
