@@ -84,6 +84,8 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
       if (run.scanComplete && settled(run.counts) >= run.discovered) break;
+      // Its scan can never finish (a data file that does not read): stop now, not when idle.
+      if (run.scanFailed) break;
       if (((await quiet.quietMs()) ?? 0) > (options.idleMs ?? 5000)) {
         // Quiet but short of settled: counts are exact (each audit append counts its record), so
         // the jobs missing ended in a dead-letter queue.
@@ -160,6 +162,10 @@ export async function followRunLocally(
     return interrupt.exitCode!;
   }
   const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
+  if (result.run.scanFailed) {
+    console.error(`s3-seal: error: run failed: ${result.run.scanFailed}`);
+    return 1;
+  }
   if (result.run.counts.failed > 0) await printFailures(run.runId);
   if (run.mode !== 'rewrap') await reportVersionsLeft(clients.s3, run, { list: false, limit: 10_000 });
   if (!result.run.scanComplete) {

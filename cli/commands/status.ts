@@ -35,13 +35,14 @@ export function formatStatus(run: Run, status: RunStatus, waiting?: RunWaiting):
       (status.etaSeconds !== undefined ? `  ETA ${duration(status.etaSeconds)}` : ''),
     `  ${run.mode === 'rewrap' ? 're-wrapped' : 'encrypted'} ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · superseded ${c.superseded} · failed ${c.failed}`,
     ...(reasons.length > 0 ? [`  reasons: ${reasons.join(', ')}`] : []),
+    ...(run.scanFailed ? [`  scan failed: ${run.scanFailed}`] : []),
     ...(waiting?.lines.map((line) => `  ${line}`) ?? []),
   ];
 }
 
 /** What an unfinished run waits for: the pipeline queues' depth and the claims local processes hold. */
 async function waitingFor(run: Run, status: RunStatus): Promise<RunWaiting | undefined> {
-  if (status.state === 'done') return undefined;
+  if (status.state === 'done' || status.state === 'failed') return undefined;
   const { config, clients, queues } = cliRuntime();
   const { work } = await queues();
   const [counts, holders, large] = await Promise.all([
@@ -85,7 +86,7 @@ export async function statusCommand(runId: string | undefined, options: StatusOp
       console.log(lines.join('\n'));
       printed = lines.length;
     }
-    if (!options.watch || status.state === 'done') return 0;
+    if (!options.watch || status.state === 'done' || status.state === 'failed') return 0;
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
 }

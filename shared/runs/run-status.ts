@@ -1,6 +1,7 @@
 import { type Run, settled } from './run-store.js';
 
-export type RunState = 'scanning' | 'running' | 'done';
+/** `failed`: its scan can never finish (see {@link Run.scanFailed}); nothing will settle the rest. */
+export type RunState = 'scanning' | 'running' | 'done' | 'failed';
 
 export interface RunStatus {
   state: RunState;
@@ -18,7 +19,13 @@ export interface RunStatus {
 export function runStatus(run: Run, now: Date = new Date()): RunStatus {
   const done = settled(run.counts);
   const remaining = Math.max(0, run.discovered - done);
-  const state: RunState = !run.scanComplete ? 'scanning' : remaining === 0 ? 'done' : 'running';
+  const state: RunState = run.scanFailed
+    ? 'failed'
+    : !run.scanComplete
+      ? 'scanning'
+      : remaining === 0
+        ? 'done'
+        : 'running';
   const started = Date.parse(run.startedAt);
   const last = run.lastProgressAt ? Date.parse(run.lastProgressAt) : undefined;
   const elapsed = ((state === 'done' ? (last ?? now.getTime()) : now.getTime()) - started) / 1000;

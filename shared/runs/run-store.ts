@@ -53,6 +53,11 @@ export interface Run {
   discovered: number;
   pagesScanned: number;
   scanComplete: boolean;
+  /**
+   * Why the scan cannot finish (an inventory data file that does not read): the run has failed, and
+   * whoever follows it stops instead of waiting for pages that will never be recorded.
+   */
+  scanFailed?: string;
   counts: OutcomeCounts;
 }
 
@@ -219,6 +224,18 @@ export class RunStore {
    */
   async completeScanAt(runId: string, files: number): Promise<void> {
     await completeScanWhen(this.client, this.tableName, runId, 'filesScanned >= :files', { ':files': files });
+  }
+
+  /** Records why the run's scan cannot finish; the first reason stays. */
+  async failScan(runId: string, reason: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: 'SET scanFailed = if_not_exists(scanFailed, :reason)',
+        ExpressionAttributeValues: { ':reason': reason.slice(0, 1000) },
+      }),
+    );
   }
 
   /** Adds a page to the counters without a page marker (a rewrap plan, recorded whole). */
