@@ -314,7 +314,15 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
       300,
     )
     .option('--sse-c-key-file <file>', 'the customer key (raw or base64) for runs that migrate SSE-C objects')
-    .action(lazy(async () => (await import('./commands/worker.js')).workerCommand));
+    .action(
+      lazy(async () => {
+        // One line per object (`job done`, `event handled`, `rewrap done`) unless a level was set:
+        // a worker is followed by its log. Set before the handlers' logger loads, because each
+        // invocation resets the logger to the level it was created with.
+        if (!process.env.POWERTOOLS_LOG_LEVEL) process.env.S3SEAL_LOG_LEVEL ??= 'INFO';
+        return (await import('./commands/worker.js')).workerCommand;
+      }),
+    );
 
   const dlq = program.command('dlq').description('inspect and redrive the dead-letter queues');
   const queueOption = () => new Option('--queue <queue>', 'only this queue').choices(QUEUES);

@@ -65,9 +65,9 @@ td,th{padding:.25rem .75rem;border-bottom:1px solid #d0d7de;text-align:left}
 </style></head>
 <body data-run="${escapeHtml(run.runId)}">
 <h1>s3-seal run <code>${escapeHtml(run.runId)}</code></h1>
-<p>${escapeHtml(run.mode)}${run.keyArn ? ` under <code>${escapeHtml(run.keyArn)}</code>` : ''} on <code>s3://${escapeHtml(run.bucket)}/${escapeHtml(run.prefix)}</code>;
+<p>${escapeHtml(run.mode ?? 'live enforcement')}${run.keyArn ? ` under <code>${escapeHtml(run.keyArn)}</code>` : ''} on <code>s3://${escapeHtml(run.bucket)}/${escapeHtml(run.prefix)}</code>;
 started ${escapeHtml(run.startedAt)}${run.trigger ? ` by ${escapeHtml(run.trigger)}` : ''}; ${escapeHtml(status.state)},
-${status.settled} of ${run.discovered} objects${status.ratePerSecond ? `, ${status.ratePerSecond.toFixed(1)} objects/s` : ''}.
+${run.watch ? `${status.settled} objects decided (live enforcement: each new upload is one job, no scan)` : `${status.settled} of ${run.discovered} objects`}${status.ratePerSecond ? `, ${status.ratePerSecond.toFixed(1)} objects/s` : ''}.
 ${run.auditDigest ? `Closed with audit digest <code>${escapeHtml(run.auditDigest)}</code> over ${run.auditRecords} records.` : 'Not closed yet.'}</p>
 <h2>Totals</h2>
 <table id="totals"><tbody>

@@ -1,7 +1,10 @@
 import { type Run, settled } from './run-store.js';
 
-/** `failed`: its scan can never finish (see {@link Run.scanFailed}); nothing will settle the rest. */
-export type RunState = 'scanning' | 'running' | 'done' | 'failed';
+/**
+ * `failed`: its scan can never finish (see {@link Run.scanFailed}); nothing will settle the rest.
+ * `watching` / `ended`: a live-enforcement run of today / of a past UTC day ({@link Run.watch}).
+ */
+export type RunState = 'scanning' | 'running' | 'done' | 'failed' | 'watching' | 'ended';
 
 export interface RunStatus {
   state: RunState;
@@ -18,6 +21,16 @@ export interface RunStatus {
 /** Where a run stands, from its record alone (pure, so `status` and its tests agree). */
 export function runStatus(run: Run, now: Date = new Date()): RunStatus {
   const done = settled(run.counts);
+  if (run.watch) {
+    // No scan, nothing to wait for: each upload is one job, decided as it comes.
+    const today = now.toISOString().slice(0, 10);
+    return {
+      state: run.runId.endsWith(today) ? 'watching' : 'ended',
+      settled: done,
+      remaining: 0,
+      fraction: 1,
+    };
+  }
   const remaining = Math.max(0, run.discovered - done);
   const state: RunState = run.scanFailed
     ? 'failed'

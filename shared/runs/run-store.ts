@@ -39,6 +39,11 @@ export interface Run {
   startedAt: string;
   /** What started a rewrap run: the CLI, a KMS rotation event, or a scheduled policy. */
   trigger?: string;
+  /**
+   * A live-enforcement run: the decisions the events handler made for one bucket in one UTC day
+   * (docs/architecture.md, "Live enforcement runs"). It has no scan and never completes.
+   */
+  watch?: boolean;
   /** When outcomes were last counted: with startedAt, the run's rate. */
   lastProgressAt?: string;
   /**
@@ -84,8 +89,28 @@ export class RunStore {
   ) {}
 
   async create(run: Omit<Run, 'discovered' | 'pagesScanned' | 'scanComplete' | 'counts'>): Promise<Run> {
-    const full: Run = { ...run, discovered: 0, pagesScanned: 0, scanComplete: false, counts: emptyCounts() };
-    const { counts: _counts, ...stored } = full;
+    await this.putRun(run);
+    return { ...run, discovered: 0, pagesScanned: 0, scanComplete: false, counts: emptyCounts() };
+  }
+
+  /**
+   * Records a run unless it is there already (a watch run, which every handler that decides one of
+   * its objects may be the first to record); false when it was.
+   */
+  async createOnce(
+    run: Omit<Run, 'discovered' | 'pagesScanned' | 'scanComplete' | 'counts'>,
+  ): Promise<boolean> {
+    try {
+      await this.putRun(run);
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  private async putRun(run: Omit<Run, 'discovered' | 'pagesScanned' | 'scanComplete' | 'counts'>) {
+    const stored = { ...run, discovered: 0, pagesScanned: 0, scanComplete: false };
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
@@ -107,7 +132,6 @@ export class RunStore {
         },
       }),
     );
-    return full;
   }
 
   /** The ids of the most recent runs, newest first. */
@@ -151,9 +175,9 @@ export class RunStore {
       ),
       readTally(this.client, this.tableName, runId),
     ]);
-    // A watch run (live enforcement) has no run item: its decisions are all there is of it.
     if (!out.Item && tally.shards === 0) return undefined;
-    return { run: fromItem(out.Item ?? { runId }, tally), tally };
+    // A watch run decided before watch runs were recorded has only its decisions: its id names it.
+    return { run: fromItem(out.Item ?? legacyWatchRun(runId), tally), tally };
   }
 
   /**
@@ -265,6 +289,13 @@ function fromItem(item: Record<string, unknown>, tally: RunTally): Run {
   if (tally.lastAt && !(typeof run.lastProgressAt === 'string' && run.lastProgressAt > tally.lastAt))
     run.lastProgressAt = tally.lastAt;
   return { discovered: 0, pagesScanned: 0, scanComplete: false, ...run, counts } as Run;
+}
+
+/** What a watch run's id (`watch-BUCKET-YYYY-MM-DD`) says of it, for one that has no run item. */
+function legacyWatchRun(runId: string): Record<string, unknown> {
+  const named = /^watch-(.+)-(\d{4}-\d{2}-\d{2})$/.exec(runId);
+  if (!named) return { runId };
+  return { runId, bucket: named[1], prefix: '', startedAt: `${named[2]}T00:00:00.000Z`, watch: true };
 }
 
 /** The run update for one scanned page: its objects, the page count, and completion on the last. */
