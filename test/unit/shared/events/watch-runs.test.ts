@@ -15,7 +15,12 @@ const job = (key: string): EncryptJob => ({
 describe('WatchRuns', () => {
   it('records the watch run once per process, as an ordinary run naming its bucket, mode and key', async () => {
     const created: unknown[] = [];
-    const runs = { createOnce: async (run: unknown) => (created.push(run), created.length === 1) };
+    const runs = {
+      createOnce: async (run: unknown) => {
+        created.push(run);
+        return created.length === 1;
+      },
+    };
     const watch = new WatchRuns(runs);
     const at = new Date('2026-12-06T08:00:00.000Z');
     await watch.record(job('a'), at);
