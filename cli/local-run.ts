@@ -121,7 +121,13 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
  */
 export async function followRunLocally(
   run: Run,
-  options: { label: string; concurrency: number; progress?: boolean },
+  options: {
+    label: string;
+    concurrency: number;
+    progress?: boolean;
+    /** A re-wrap's source key ARNs: the summary names them in full on their count lines. */
+    sourceKeys?: string[];
+  },
 ): Promise<number> {
   const { config, clients, queues } = handlerRuntime();
   const { work } = await queues();
@@ -161,7 +167,12 @@ export async function followRunLocally(
     printInterrupted(result.run, result.interrupted.released);
     return interrupt.exitCode!;
   }
-  const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
+  const exitCode = printSummary(
+    result.run,
+    result.unsettled,
+    (Date.now() - started) / 1000,
+    options.sourceKeys,
+  );
   if (result.run.scanFailed) {
     console.error(`s3-seal: error: run failed: ${result.run.scanFailed}`);
     return 1;

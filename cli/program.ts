@@ -221,6 +221,10 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
       '--inventory <manifest>',
       'like --scan, but enumerate from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet; checked against its MD5s first): one scan message per data file, read in parallel',
     )
+    .option(
+      '--dry-run',
+      'print what would be re-wrapped (objects per bucket, from the ledger index) and exit, writing nothing',
+    )
     .option('--local', PROCESS_LOCALLY)
     .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
     .option('--no-progress', 'with --local: no progress bar')
@@ -255,6 +259,10 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     .option(
       '--policies',
       'evaluate S3SEAL_ROTATION_MAX_KEY_AGE_DAYS and S3SEAL_ROTATION_ALIASES, as the schedule does',
+    )
+    .option(
+      '--dry-run',
+      'with --key: print what would be re-wrapped (objects per bucket) and exit; no key rotation, no run',
     )
     .option('--local', 'also process the runs in this process with the Lambda handlers, and wait for them')
     .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)

@@ -4,6 +4,7 @@ import { ConfigError } from '../../shared/errors.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { describePlanned } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
+import { previewRewrap } from '../../shared/rewrap/preview-rewrap.js';
 import {
   type PlannedRewrap,
   planForRotation,
@@ -11,6 +12,7 @@ import {
 } from '../../shared/rewrap/rotation-planner.js';
 import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
+import { previewLines } from '../rewrap-preview.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RotateOptions {
@@ -18,6 +20,7 @@ interface RotateOptions {
   onDemand?: boolean;
   before?: string;
   policies?: boolean;
+  dryRun?: boolean;
   local?: boolean;
   concurrency: number;
   progress?: boolean;
@@ -34,12 +37,29 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
     // The on-demand rotation's own time is the cut-off; another one would re-wrap too little or too much.
     throw new ConfigError('--before is the time of an earlier rotation: not used with --on-demand');
   }
+  if (options.dryRun && options.policies) {
+    throw new ConfigError(
+      '--dry-run previews one key: give --key KEY (--policies plans, and records, a run per policy that matches)',
+    );
+  }
   const { config, clients } = cliRuntime();
   const deps = await plannerDeps();
   let plans: PlannedRewrap[];
   if (options.key) {
     // Re-wrapping under the key itself: it must be enabled.
     const keyArn = await resolveUsableKey(clients.kms, options.key);
+    // What it will re-wrap, per bucket, before anything changes (the key material included).
+    const move = {
+      fromKeyArn: keyArn,
+      toKeyArn: keyArn,
+      wrappedBefore: options.onDemand ? undefined : (options.before ?? new Date().toISOString()),
+    };
+    const preview = previewLines(await previewRewrap(deps, { ...move, prefix: '' }), move);
+    if (options.dryRun) {
+      console.log(preview.join('\n'));
+      return 0;
+    }
+    console.error(preview.join('\n'));
     if (options.onDemand) {
       try {
         await clients.kms.send(new RotateKeyOnDemandCommand({ KeyId: keyArn }));
@@ -76,6 +96,7 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
       label: 're-wrapping',
       concurrency: options.concurrency,
       progress: options.progress,
+      sourceKeys: [plan.fromKeyArn],
     });
     exitCode = Math.max(exitCode, code);
     // Interrupted: stop here, leaving the remaining plans alone (the printed hint resumes this run).
