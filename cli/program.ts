@@ -262,7 +262,7 @@ duration at --lambda-concurrency with the limiting component named (docs/large-b
     )
     .option(
       '--dry-run',
-      'with --key: print what would be re-wrapped (objects per bucket) and exit; no key rotation, no run',
+      'print what would be re-wrapped (objects per bucket, per policy with --policies) and exit; no key rotation, no run',
     )
     .option('--local', 'also process the runs in this process with the Lambda handlers, and wait for them')
     .option('--concurrency <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)

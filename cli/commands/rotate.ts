@@ -9,6 +9,7 @@ import {
   type PlannedRewrap,
   planForRotation,
   planScheduledRotations,
+  scheduledMoves,
 } from '../../shared/rewrap/rotation-planner.js';
 import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
@@ -37,13 +38,18 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
     // The on-demand rotation's own time is the cut-off; another one would re-wrap too little or too much.
     throw new ConfigError('--before is the time of an earlier rotation: not used with --on-demand');
   }
-  if (options.dryRun && options.policies) {
-    throw new ConfigError(
-      '--dry-run previews one key: give --key KEY (--policies plans, and records, a run per policy that matches)',
-    );
-  }
   const { config, clients } = cliRuntime();
   const deps = await plannerDeps();
+  if (options.dryRun && options.policies) {
+    // Reads only: no run planned, no alias target recorded (the next real pass sees the same).
+    const { moves } = await scheduledMoves(deps, config.rotation);
+    if (moves.length === 0) console.log('no rotation policy matches anything');
+    for (const move of moves) {
+      const preview = await previewRewrap(deps, { ...move, prefix: '' });
+      console.log([`${move.trigger}:`, ...previewLines(preview, move).map((line) => `  ${line}`)].join('\n'));
+    }
+    return 0;
+  }
   let plans: PlannedRewrap[];
   if (options.key) {
     // Re-wrapping under the key itself: it must be enabled.
