@@ -85,6 +85,8 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
       if (run.scanComplete && settled(run.counts) >= run.discovered) break;
+      // Its scan can never finish (a data file that does not read): stop now, not when idle.
+      if (run.scanFailed) break;
       if (((await quiet.quietMs()) ?? 0) > (options.idleMs ?? 5000)) {
         // Quiet but short of settled: counts are exact (each audit append counts its record), so
         // the jobs missing ended in a dead-letter queue.
@@ -120,7 +122,13 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
  */
 export async function followRunLocally(
   run: Run,
-  options: { label: string; concurrency: number; progress?: boolean },
+  options: {
+    label: string;
+    concurrency: number;
+    progress?: boolean;
+    /** A re-wrap's source key ARNs: the summary names them in full on their count lines. */
+    sourceKeys?: string[];
+  },
 ): Promise<number> {
   const { config, clients, queues } = handlerRuntime();
   const { work } = await queues();
@@ -160,7 +168,16 @@ export async function followRunLocally(
     printInterrupted(result.run, result.interrupted.released);
     return interrupt.exitCode!;
   }
-  const exitCode = printSummary(result.run, result.unsettled, (Date.now() - started) / 1000);
+  const exitCode = printSummary(
+    result.run,
+    result.unsettled,
+    (Date.now() - started) / 1000,
+    options.sourceKeys,
+  );
+  if (result.run.scanFailed) {
+    console.error(`s3-seal: error: run failed: ${result.run.scanFailed}`);
+    return 1;
+  }
   if (result.run.format) console.log(envelopeReadersSummary(result.run.format).join('\n'));
   if (result.run.counts.failed > 0) await printFailures(run.runId);
   if (run.mode !== 'rewrap') await reportVersionsLeft(clients.s3, run, { list: false, limit: 10_000 });

@@ -285,6 +285,10 @@ ${ENVELOPE_READERS_HELP}`,
       '--inventory <manifest>',
       'like --scan, but enumerate from an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV or Parquet; checked against its MD5s first): one scan message per data file, read in parallel',
     )
+    .option(
+      '--dry-run',
+      'print what would be re-wrapped (objects per bucket, from the ledger index) and exit, writing nothing',
+    )
     .option('--local', PROCESS_LOCALLY)
     .option('--pollers <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
     .option('--no-progress', 'with --local: no progress bar')
@@ -324,6 +328,10 @@ ${ENVELOPE_READERS_HELP}`,
     .option(
       '--policies',
       'evaluate S3SEAL_ROTATION_MAX_KEY_AGE_DAYS and S3SEAL_ROTATION_ALIASES, as the schedule does',
+    )
+    .option(
+      '--dry-run',
+      'print what would be re-wrapped (objects per bucket, per policy with --policies) and exit; no key rotation, no run',
     )
     .option('--local', 'also process the runs in this process with the Lambda handlers, and wait for them')
     .option('--pollers <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
@@ -388,7 +396,15 @@ ${ENVELOPE_READERS_HELP}`,
       300,
     )
     .option('--sse-c-key-file <file>', 'the customer key (raw or base64) for runs that migrate SSE-C objects')
-    .action(lazy(async () => (await import('./commands/worker.js')).workerCommand));
+    .action(
+      lazy(async () => {
+        // One line per object (`job done`, `event handled`, `rewrap done`) unless a level was set:
+        // a worker is followed by its log. Set before the handlers' logger loads, because each
+        // invocation resets the logger to the level it was created with.
+        if (!process.env.POWERTOOLS_LOG_LEVEL) process.env.S3SEAL_LOG_LEVEL ??= 'INFO';
+        return (await import('./commands/worker.js')).workerCommand;
+      }),
+    );
   keepOlderNames(worker, [['--concurrency <n>', '--pollers']]);
 
   const dlq = program.command('dlq').description('inspect and redrive the dead-letter queues');

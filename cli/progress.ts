@@ -14,7 +14,7 @@ export function progressLine(
   bar: (fraction: number) => string,
 ): string {
   const c = run.counts;
-  const outcomes = `encrypted ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · failed ${c.failed}`;
+  const outcomes = `${run.mode === 'rewrap' ? 're-wrapped' : 'encrypted'} ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · failed ${c.failed}`;
   const done = settled(c);
   const total = Math.max(run.discovered, done);
   if (total === 0) {

@@ -234,7 +234,8 @@ export function functionStatements(
         },
         // Claims, decisions, wrap index, audit anchors and run tally shards (in the audit
         // transaction), failure records, multipart upload state; a run's tally shards (Query) to
-        // close it, and the events handler's watch policies (Query by bucket).
+        // close it, and the events handler's watch policies (Query by bucket) and its daily watch
+        // run's record (a conditional PutItem, docs/architecture.md, "Live enforcement runs").
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
         ...audit,
         listBuckets(config),

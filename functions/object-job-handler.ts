@@ -66,7 +66,8 @@ export function createObjectJobHandler<
         const run = () => kind.run(job, jobDeps);
         const result = await (resolved.group ? resolved.group.run(run) : run());
         const done = typeof kind.doneMessage === 'string' ? kind.doneMessage : kind.doneMessage(job);
-        logger.info(done, {
+        // One info line per object decided; a redelivery that decided nothing new is debug.
+        (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, done, {
           runId: job.runId,
           jobId: job.jobId,
           bucket: job.bucket,

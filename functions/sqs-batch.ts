@@ -16,6 +16,11 @@ export interface BatchOutcome<T> {
 export interface BatchOptions {
   /** Where malformed messages go at once, with their reason, instead of failing until redriven. */
   deadLetter?: { sqs: SQSClient; url: string; queue: string };
+  /**
+   * Errors that no retry can fix for this queue (besides malformed messages): their record goes to
+   * the dead-letter queue at once, with its reason, instead of coming back until maxReceiveCount.
+   */
+  deadLetterAtOnce?: (error: unknown) => boolean;
   /** Keeps the last error of each failed message for `s3-seal dlq list`. */
   failures?: FailureLog;
   /** The record's own queue, to set when a failed record comes back (see {@link retryDelaySeconds}). */
@@ -85,10 +90,14 @@ export async function processSqsBatch<T>(
       return await recordHandler(record);
     } catch (error) {
       const reason = describeError(error);
-      if (error instanceof MalformedMessageError && options.deadLetter) {
+      const malformed = error instanceof MalformedMessageError;
+      if ((malformed || options.deadLetterAtOnce?.(error)) && options.deadLetter) {
         const { sqs, url, queue } = options.deadLetter;
         await sendToDeadLetter(sqs, url, record, reason, queue);
-        logger.warn('malformed message dead-lettered', { messageId: record.messageId, reason });
+        logger.warn(malformed ? 'malformed message dead-lettered' : 'record failed for good; dead-lettered', {
+          messageId: record.messageId,
+          reason,
+        });
         return DEAD_LETTERED;
       }
       if (error instanceof DeadlineReachedError) {

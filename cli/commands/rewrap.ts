@@ -1,16 +1,18 @@
 import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { classifyAwsError } from '../../shared/aws-errors.js';
-import { KeyUnusableError } from '../../shared/errors.js';
+import { ConfigError, KeyUnusableError } from '../../shared/errors.js';
 import { parseKeyReference } from '../../shared/kms/key-reference.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { backfillWrapKeys } from '../../shared/ledger/backfill-wrap-keys.js';
 import { wrappingKeysInUse } from '../../shared/rewrap/key-usage.js';
 import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
+import { previewRewrap } from '../../shared/rewrap/preview-rewrap.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { describeWatchMove } from '../../shared/watch/watch-moves.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
+import { previewLines } from '../rewrap-preview.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RewrapOptions {
@@ -19,6 +21,7 @@ interface RewrapOptions {
   wrappedBefore?: string;
   scan?: boolean;
   inventory?: string;
+  dryRun?: boolean;
   local?: boolean;
   pollers: number;
   progress?: boolean;
@@ -57,6 +60,22 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
   // The target must be able to wrap: enabled, symmetric. A bad target changes nothing.
   const toKeyArn = await resolveUsableKey(clients.kms, options.to);
   if (fromKeyArn === toKeyArn) throw new KeyUnusableError('--from and --to name the same key');
+  if (options.dryRun) {
+    if (options.scan || options.inventory) {
+      throw new ConfigError(
+        '--dry-run previews from the ledger index; with --scan or --inventory every object is looked at, so there is nothing to count before the run',
+      );
+    }
+    // Reads only: the same shards and filters a run's plan pages use (docs/large-buckets.md).
+    const { config } = cliRuntime();
+    const move = { fromKeyArn, toKeyArn, wrappedBefore: options.wrappedBefore };
+    const preview = await previewRewrap(
+      { dynamo: clients.dynamo, ledgerTable: config.ledgerTable },
+      { ...move, bucket, prefix },
+    );
+    console.log(previewLines(preview, move).join('\n'));
+    return 0;
+  }
   const deps = await plannerDeps();
   const run = await planRewrap(deps, {
     bucket,
@@ -86,6 +105,7 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
     label: 're-wrapping',
     concurrency: options.pollers,
     progress: options.progress,
+    sourceKeys: [fromKeyArn],
   });
 }
 

@@ -4,15 +4,18 @@ import { ConfigError } from '../../shared/errors.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
 import { describePlanned } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
+import { previewRewrap } from '../../shared/rewrap/preview-rewrap.js';
 import {
   type PlannedRewrap,
   planForRotation,
   planScheduledRotations,
+  scheduledMoves,
 } from '../../shared/rewrap/rotation-planner.js';
 import { describeWatchMove } from '../../shared/watch/watch-moves.js';
 import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
+import { previewLines } from '../rewrap-preview.js';
 import { cliRuntime } from '../runtime.js';
 
 interface RotateOptions {
@@ -20,6 +23,7 @@ interface RotateOptions {
   onDemand?: boolean;
   wrappedBefore?: string;
   policies?: boolean;
+  dryRun?: boolean;
   local?: boolean;
   pollers: number;
   progress?: boolean;
@@ -38,10 +42,32 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
   }
   const { config, clients } = cliRuntime();
   const deps = await plannerDeps();
+  if (options.dryRun && options.policies) {
+    // Reads only: no run planned, no alias target recorded (the next real pass sees the same).
+    const { moves } = await scheduledMoves(deps, config.rotation);
+    if (moves.length === 0) console.log('no rotation policy matches anything');
+    for (const move of moves) {
+      const preview = await previewRewrap(deps, { ...move, prefix: '' });
+      console.log([`${move.trigger}:`, ...previewLines(preview, move).map((line) => `  ${line}`)].join('\n'));
+    }
+    return 0;
+  }
   let plans: PlannedRewrap[];
   if (options.key) {
     // Re-wrapping under the key itself: it must be enabled.
     const keyArn = await resolveUsableKey(clients.kms, options.key);
+    // What it will re-wrap, per bucket, before anything changes (the key material included).
+    const move = {
+      fromKeyArn: keyArn,
+      toKeyArn: keyArn,
+      wrappedBefore: options.onDemand ? undefined : (options.wrappedBefore ?? new Date().toISOString()),
+    };
+    const preview = previewLines(await previewRewrap(deps, { ...move, prefix: '' }), move);
+    if (options.dryRun) {
+      console.log(preview.join('\n'));
+      return 0;
+    }
+    console.error(preview.join('\n'));
     if (options.onDemand) {
       try {
         await clients.kms.send(new RotateKeyOnDemandCommand({ KeyId: keyArn }));
@@ -80,6 +106,7 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
       label: 're-wrapping',
       concurrency: options.pollers,
       progress: options.progress,
+      sourceKeys: [plan.fromKeyArn],
     });
     exitCode = Math.max(exitCode, code);
     // Interrupted: stop here, leaving the remaining plans alone (the printed hint resumes this run).

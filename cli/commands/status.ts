@@ -28,22 +28,27 @@ export function formatStatus(run: Run, status: RunStatus, waiting?: RunWaiting):
   const c = run.counts;
   const reasons = Object.entries(c.reasons).map(([reason, n]) => `${reason} ${n}`);
   const state = waiting?.stalled ? 'stalled' : status.state;
-  return [
-    `run ${run.runId}  ${run.mode}${run.keyArn ? ` -> ${run.keyArn}` : ''}  s3://${run.bucket}/${run.prefix}`,
-    `  started ${run.startedAt}${run.trigger ? ` by ${run.trigger}` : ''}`,
-    `  ${state.padEnd(8)} ${status.settled}/${run.discovered}${run.scanComplete ? '' : '+'} objects (${(status.fraction * 100).toFixed(1)}%)` +
+  const progress = run.watch
+    ? `  ${state.padEnd(8)} ${status.settled} object(s) decided (live enforcement: each new upload is one job, no scan)`
+    : `  ${state.padEnd(8)} ${status.settled}/${run.discovered}${run.scanComplete ? '' : '+'} objects (${(status.fraction * 100).toFixed(1)}%)` +
       (status.ratePerSecond ? `  ${status.ratePerSecond.toFixed(1)} objects/s` : '') +
-      (status.etaSeconds !== undefined ? `  ETA ${duration(status.etaSeconds)}` : ''),
+      (status.etaSeconds !== undefined ? `  ETA ${duration(status.etaSeconds)}` : '');
+  return [
+    `run ${run.runId}  ${run.mode ?? 'live enforcement'}${run.keyArn ? ` -> ${run.keyArn}` : ''}  s3://${run.bucket}/${run.prefix}`,
+    `  started ${run.startedAt}${run.trigger ? ` by ${run.trigger}` : ''}`,
+    progress,
     `  ${run.mode === 'rewrap' ? 're-wrapped' : 'encrypted'} ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · superseded ${c.superseded} · failed ${c.failed}`,
     ...(reasons.length > 0 ? [`  reasons: ${reasons.join(', ')}`] : []),
     ...keyMoveLines(run),
+    ...(run.scanFailed ? [`  scan failed: ${run.scanFailed}`] : []),
     ...(waiting?.lines.map((line) => `  ${line}`) ?? []),
   ];
 }
 
 /** What an unfinished run waits for: the pipeline queues' depth and the claims local processes hold. */
 async function waitingFor(run: Run, status: RunStatus): Promise<RunWaiting | undefined> {
-  if (status.state === 'done') return undefined;
+  // Finished, failed, or a watch run: nothing queued is waiting to finish it.
+  if (['done', 'failed', 'watching', 'ended'].includes(status.state)) return undefined;
   const { config, clients, queues } = cliRuntime();
   const { work } = await queues();
   const [counts, holders, large] = await Promise.all([
@@ -87,7 +92,7 @@ export async function statusCommand(runId: string | undefined, options: StatusOp
       console.log(lines.join('\n'));
       printed = lines.length;
     }
-    if (!options.watch || status.state === 'done') return 0;
+    if (!options.watch || ['done', 'failed', 'ended'].includes(status.state)) return 0;
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
 }

@@ -5,6 +5,7 @@ import type { RunCloser } from '../../shared/audit/run-digest.js';
 import { eventOfOwnWrite } from '../../shared/events/own-writes.js';
 import { parseS3Message } from '../../shared/events/s3-event.js';
 import { jobForEvent } from '../../shared/events/watch-jobs.js';
+import { WatchRuns } from '../../shared/events/watch-runs.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { type EncryptDeps, encryptObject, type JobResult } from '../../shared/jobs/encrypt-object.js';
 import type { GroupCommit } from '../../shared/lifecycle/group-commit.js';
@@ -34,9 +35,12 @@ export type EventsHandlerDeps = EncryptDeps & {
  * admits one write per object version.
  */
 export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | EventsHandlerDeps) {
+  let watchRuns: WatchRuns | undefined;
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const resolved = await deps();
     const now = resolved.now ?? (() => new Date());
+    watchRuns ??= new WatchRuns(resolved.runs);
+    const runsOfWatch = watchRuns;
     const { response, results } = await processSqsBatch(
       event,
       context,
@@ -55,10 +59,13 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
             });
             continue;
           }
-          const job = jobForEvent(created, await resolved.policies.forBucket(created.bucket), now());
+          const at = now();
+          const job = jobForEvent(created, await resolved.policies.forBucket(created.bucket), at);
+          await runsOfWatch.record(job, at);
           const run = () => encryptObject(job, resolved);
           const result = await (resolved.group ? resolved.group.run(run) : run());
-          logger.info('event handled', {
+          // One info line per object decided; an echo or a redelivery that decided nothing new is debug.
+          (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, 'event handled', {
             runId: job.runId,
             jobId: job.jobId,
             bucket: job.bucket,

@@ -5,6 +5,7 @@ import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { DynamoDbJobCloser } from '../../shared/audit/close-together.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
+import { InventoryError } from '../../shared/inventory/errors.js';
 import { chainIdOf } from '../../shared/jobs/chain-plan.js';
 import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { parseScanQueueMessage } from '../../shared/jobs/messages.js';
@@ -63,6 +64,8 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
     },
     {
       deadLetter: { sqs: clients.sqs, url: deadLetter.scan, queue: 'scan' },
+      // A data file that matched its MD5 and does not read has already failed its run.
+      deadLetterAtOnce: (error) => error instanceof InventoryError,
       failures: new FailureLog(clients.dynamo, config.ledgerTable),
       retry: { sqs: clients.sqs, queueUrl: work.scan },
     },

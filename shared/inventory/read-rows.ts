@@ -9,7 +9,9 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse';
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import { describeError } from '../errors.js';
+import { isNotFound } from '../aws-errors.js';
+import { describeError, RetryableError } from '../errors.js';
+import { checkDataFileStart, DATA_FILE_EDGE_BYTES } from './data-file-start.js';
 import { InventoryError } from './errors.js';
 import { assertDataFileIntact, type InventoryDataFile, type InventoryManifest } from './manifest.js';
 import { type InventoryRow, toInventoryRow } from './row.js';
@@ -28,7 +30,11 @@ async function fetchVerified(
 ): Promise<string> {
   const path = join(dir, file.key.replace(/[^A-Za-z0-9._-]/g, '_'));
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: file.key })).catch((error) => {
-    throw new InventoryError(`cannot read inventory data file s3://${bucket}/${file.key}`, { cause: error });
+    const where = `inventory data file s3://${bucket}/${file.key}`;
+    // Gone since the run checked it: no retry brings it back. Anything else (throttling, a 5xx)
+    // may pass, so the message comes back.
+    if (isNotFound(error)) throw new InventoryError(`${where} is gone`, { cause: error });
+    throw new RetryableError(`cannot read ${where}: ${describeError(error)}`, { cause: error });
   });
   const md5 = createHash('md5');
   let size = 0;
@@ -148,28 +154,49 @@ export async function* readDataFileRows(
 
 /**
  * Checks every data file's size and MD5 against the manifest without keeping it (streamed through
- * the hash): what a run does before it records or queues anything, so a tampered report changes
- * nothing. Reads the whole report once, four files at a time.
+ * the hash), and the start of each ({@link checkDataFileStart}: gzip and the column count of a
+ * CSV file's first row, Parquet's magic and columns): what a run does before it records or queues
+ * anything, so a tampered or broken report changes nothing. Reads the whole report once, four
+ * files at a time.
  */
 export async function verifyDataFiles(
   s3: S3Client,
-  manifest: Pick<InventoryManifest, 'filesBucket' | 'files'>,
+  manifest: Pick<InventoryManifest, 'filesBucket' | 'files' | 'fileFormat' | 'columns'>,
 ): Promise<void> {
   const check = async (file: InventoryDataFile) => {
+    const where = `inventory data file s3://${manifest.filesBucket}/${file.key}`;
     const out = await s3
       .send(new GetObjectCommand({ Bucket: manifest.filesBucket, Key: file.key }))
       .catch((error) => {
-        throw new InventoryError(`cannot read inventory data file s3://${manifest.filesBucket}/${file.key}`, {
-          cause: error,
-        });
+        throw new InventoryError(`cannot read ${where}`, { cause: error });
       });
     const md5 = createHash('md5');
     let size = 0;
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    let tail = Buffer.alloc(0);
     for await (const chunk of out.Body as Readable) {
-      md5.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
+      const bytes = chunk as Buffer;
+      md5.update(bytes);
+      size += bytes.length;
+      if (headBytes < DATA_FILE_EDGE_BYTES) {
+        head.push(bytes.subarray(0, DATA_FILE_EDGE_BYTES - headBytes));
+        headBytes += Math.min(bytes.length, DATA_FILE_EDGE_BYTES - headBytes);
+      }
+      tail = Buffer.concat([tail, bytes]);
+      if (tail.length > DATA_FILE_EDGE_BYTES) tail = tail.subarray(tail.length - DATA_FILE_EDGE_BYTES);
     }
     assertDataFileIntact(file, size, md5.digest('hex'));
+    if (manifest.fileFormat === 'ORC') return;
+    try {
+      checkDataFileStart(where, manifest.fileFormat, manifest.columns, {
+        head: Buffer.concat(head),
+        tail,
+        size,
+      });
+    } catch (error) {
+      throw new InventoryError(`${describeError(error)}: nothing was recorded`, { cause: error });
+    }
   };
   for (let i = 0; i < manifest.files.length; i += 4) {
     await Promise.all(manifest.files.slice(i, i + 4).map(check));

@@ -52,3 +52,25 @@ export function decideRow(row: InventoryRow, run: RowRun): RowDecision {
   const decision = decideCompliance(objectStateOf(row), run.policy, { useUpdateObjectEncryption: false });
   return decision.action === 'compliant' ? { action: 'compliant', reason: decision.detail } : JOB;
 }
+
+/** A row that names no object of the run's bucket, and why: the row's skip reason. */
+export type UnusableRow = { action: 'skip'; reason: 'other-bucket' | 'undecodable-key'; detail: string };
+
+/**
+ * A row no run can act on (docs/large-buckets.md, "Rows the run cannot act on"): it names another
+ * bucket (a report mixed up with another bucket's, or altered), or its key is not valid URL
+ * encoding, so it names no key at all. Either is that row's skip, counted and audited under its
+ * reason; the rest of the file is read as usual. Undefined for a row the run can use.
+ */
+export function unusableRow(row: InventoryRow, bucket: string): UnusableRow | undefined {
+  if (row.bucket !== bucket) {
+    return {
+      action: 'skip',
+      reason: 'other-bucket',
+      detail: `the row names bucket ${row.bucket}, not ${bucket}`,
+    };
+  }
+  if (row.keyEncodingError)
+    return { action: 'skip', reason: 'undecodable-key', detail: row.keyEncodingError };
+  return undefined;
+}

@@ -7,8 +7,13 @@ import { InventoryError } from './errors.js';
  */
 export interface InventoryRow {
   bucket: string;
-  /** The exact key (CSV reports URL-encode it; it is decoded here). */
+  /**
+   * The exact key (CSV reports URL-encode it; it is decoded here). When the report's text is not
+   * valid URL encoding, the text as the report has it, and {@link keyEncodingError} says so.
+   */
   key: string;
+  /** Why the report's key could not be decoded: the row names no key s3-seal can act on. */
+  keyEncodingError?: string;
   versionId?: string;
   /** True for unversioned reports ("current version only"), which have no IsLatest column. */
   isLatest: boolean;
@@ -89,7 +94,7 @@ export function decodeUrlEncodedKey(encoded: string): string {
   try {
     return decodeURIComponent(encoded.replace(/\+/g, ' '));
   } catch {
-    throw new InventoryError(`inventory key is not valid URL encoding: "${encoded}"`);
+    throw new InventoryError(`the key "${encoded}" is not valid URL encoding`);
   }
 }
 
@@ -111,9 +116,19 @@ export function toInventoryRow(
   if (key === undefined || bucket === undefined) {
     throw new InventoryError('inventory row without a bucket or key');
   }
+  let decoded = key;
+  let keyEncodingError: string | undefined;
+  if (options.urlEncodedKeys) {
+    try {
+      decoded = decodeUrlEncodedKey(key);
+    } catch (error) {
+      keyEncodingError = (error as Error).message;
+    }
+  }
   return {
     bucket,
-    key: options.urlEncodedKeys ? decodeUrlEncodedKey(key) : key,
+    key: decoded,
+    ...(keyEncodingError ? { keyEncodingError } : {}),
     versionId: toText(raw.versionId),
     // A report of current versions only has no IsLatest column: every row is the current version.
     isLatest: raw.isLatest === undefined ? true : toBoolean(raw.isLatest),

@@ -61,7 +61,7 @@ export async function settleRows(
       mode: run.mode,
       etagBefore: asHeaderEtag(row.etag),
       versionIdBefore: row.versionId,
-      reason: `${row.decision.reason} (from the inventory row)`,
+      reason: `${row.decision.reason}${'detail' in row.decision && row.decision.detail ? `: ${row.decision.detail}` : ''} (from the inventory row)`,
       at: now().toISOString(),
     };
     const hints: AppendHints = {

@@ -1,7 +1,9 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { describeError } from '../errors.js';
 import { InventoryError } from '../inventory/errors.js';
 import { readDataFileRows } from '../inventory/read-rows.js';
 import type { InventoryRow } from '../inventory/row.js';
+import { unusableRow } from '../inventory/row-decision.js';
 import { type SettleDeps, type SettledRow, settleRows } from '../inventory/settle-rows.js';
 import { queueBody } from '../sqs-text.js';
 import type { InventoryChunkMessage } from './messages.js';
@@ -86,33 +88,37 @@ export async function readInventoryChunk<Job>(
   };
   let rowsRead = 0;
   let hasNextPage = false;
-  for await (const row of readDataFileRows(deps.s3, message, message.file, message.rowStart)) {
-    if (rowsRead === rowsPerMessage || settled + toSettle.length === settledPerMessage) {
-      hasNextPage = true;
-      break;
+  try {
+    for await (const row of readDataFileRows(deps.s3, message, message.file, message.rowStart)) {
+      if (rowsRead === rowsPerMessage || settled + toSettle.length === settledPerMessage) {
+        hasNextPage = true;
+        break;
+      }
+      rowsRead += 1;
+      if (!row.isLatest || row.isDeleteMarker || !row.key.startsWith(message.prefix)) continue;
+      // Another bucket's row is recorded under that bucket, so it never stands for an object here.
+      const unusable = unusableRow(row, message.bucket);
+      const jobId = jobIdFor(message.runId, row.bucket, row.key);
+      const fate = unusable ? { settle: unusable } : plan.fate(row, jobId);
+      if ('settle' in fate) {
+        toSettle.push({
+          bucket: row.bucket,
+          key: row.key,
+          jobId,
+          etag: row.etag,
+          versionId: row.versionId,
+          decision: fate.settle,
+        });
+      } else {
+        pending.push(fate.job);
+      }
+      if (toSettle.length >= SEND_EVERY || pending.length >= SEND_EVERY) await flush();
     }
-    rowsRead += 1;
-    if (row.bucket !== message.bucket) {
-      throw new InventoryError(
-        `inventory data file ${message.file.key} lists bucket ${row.bucket}, not ${message.bucket}`,
-      );
-    }
-    if (!row.isLatest || row.isDeleteMarker || !row.key.startsWith(message.prefix)) continue;
-    const jobId = jobIdFor(message.runId, message.bucket, row.key);
-    const fate = plan.fate(row, jobId);
-    if ('settle' in fate) {
-      toSettle.push({
-        bucket: message.bucket,
-        key: row.key,
-        jobId,
-        etag: row.etag,
-        versionId: row.versionId,
-        decision: fate.settle,
-      });
-    } else {
-      pending.push(fate.job);
-    }
-    if (toSettle.length >= SEND_EVERY || pending.length >= SEND_EVERY) await flush();
+  } catch (error) {
+    // Bytes that matched their MD5 and still do not read fail the same way on every retry: the run
+    // fails at once, naming the file, and says so to whoever follows it (docs/large-buckets.md).
+    if (error instanceof InventoryError) await deps.runs.failScan(message.runId, describeError(error));
+    throw error;
   }
   await flush();
   if (hasNextPage) {

@@ -3,7 +3,7 @@ import { InventoryError } from '../inventory/errors.js';
 import type { InventoryManifest } from '../inventory/manifest.js';
 import { readInventoryRows } from '../inventory/read-rows.js';
 import { type InventoryRow, objectStateOf } from '../inventory/row.js';
-import { decideRow } from '../inventory/row-decision.js';
+import { decideRow, unusableRow } from '../inventory/row-decision.js';
 import { headObject } from '../s3/object-head.js';
 import type { PlanScope } from './listing-source.js';
 import {
@@ -78,6 +78,19 @@ export async function tallyInventory(
     }
     if (!row.isLatest) {
       countNoncurrent(tally, row.size ?? 0, (row.encryptionStatus ?? 'NOT-SSE') === 'NOT-SSE');
+      continue;
+    }
+    // A row `encrypt --inventory` skips with its reason (docs/large-buckets.md).
+    const unusable = unusableRow(row, scope.bucket);
+    if (unusable) {
+      const action = `skip:${unusable.reason}`;
+      countObject(tally, {
+        state: 'unusable-row',
+        action,
+        size: row.size ?? 0,
+        storageClass: row.storageClass,
+      });
+      countSettled(tally, action, row.size ?? 0);
       continue;
     }
     const object = objectStateOf(row);

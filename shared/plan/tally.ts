@@ -18,6 +18,8 @@ export const OBJECT_STATES = [
   'archived',
   /** Listed, but gone (404) by the time of the HEAD. */
   'missing',
+  /** An inventory row naming another bucket, or a key that is not valid URL encoding: skipped. */
+  'unusable-row',
 ] as const;
 export type ObjectStateName = (typeof OBJECT_STATES)[number];
 

@@ -4,6 +4,7 @@ import type { WrapMove } from '../lifecycle/job-closer.js';
 import type { Completion } from '../lifecycle/object-operation.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import type { DataKeyRewrap } from './rewrap-data-key.js';
+import { sourceKeyReason } from './source-key-reason.js';
 
 /**
  * What a claimed re-wrap did: wrote the object, or found on KMS that no write was needed. A write
@@ -70,7 +71,7 @@ export function rewrapCompletions(job: RewrapJob, ledger: Pick<Ledger, 'recordWr
         decision: 'rewrapped',
         finish: { state: 'DONE', resultEtag: done.etag },
         audit: { etagAfter: done.etag, keyArn: job.toKeyArn, reason },
-        result: { outcome: 'encrypted', detail: reason },
+        result: { outcome: 'encrypted', reason: sourceKeyReason(done.fromKeyArn), detail: reason },
       };
     }
     return {
@@ -92,7 +93,8 @@ export function rewrapCompletions(job: RewrapJob, ledger: Pick<Ledger, 'recordWr
       // and would count the object twice.
       finish: { state: 'DONE', resultEtag: etagAfter },
       audit: { etagAfter, keyArn: job.toKeyArn, reason: `from ${fromKeyArn}`, kmsRequestIds },
-      result: { outcome: 'encrypted', detail },
+      // Counted under its source key: the summary lists each key objects moved from.
+      result: { outcome: 'encrypted', reason: sourceKeyReason(fromKeyArn), detail },
       beforeFinish: recordWrap(etagAfter),
     };
   }

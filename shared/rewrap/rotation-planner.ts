@@ -43,6 +43,9 @@ export async function planForRotation(
   });
 }
 
+/** A re-wrap a rotation policy asks for, before anything is planned. */
+export type RotationMove = Omit<PlannedRewrap, 'run' | 'error'>;
+
 /**
  * The scheduled pass over the rotation policies:
  * - max data-key age: every key in use whose oldest wrap is older than the limit is re-wrapped,
@@ -54,14 +57,31 @@ export async function planScheduledRotations(
   deps: RotationPlannerDeps,
   policy: RotationPolicy,
 ): Promise<PlannedRewrap[]> {
+  const { moves, aliasTargets } = await scheduledMoves(deps, policy);
   const plans: PlannedRewrap[] = [];
+  for (const move of moves) plans.push(await plan(deps, move));
+  for (const [alias, current] of aliasTargets) await deps.aliases.record(alias, current, deps.now());
+  return plans;
+}
+
+/**
+ * What the rotation policies ask for now, with reads only (no run, no alias target recorded):
+ * the moves {@link planScheduledRotations} plans, and each watched alias's current target, which
+ * it records after planning. `rotate --policies --dry-run` previews these.
+ */
+export async function scheduledMoves(
+  deps: Pick<RotationPlannerDeps, 'kms' | 'aliases' | 'dynamo' | 'ledgerTable' | 'now'>,
+  policy: RotationPolicy,
+): Promise<{ moves: RotationMove[]; aliasTargets: Map<string, string> }> {
+  const moves: RotationMove[] = [];
+  const aliasTargets = new Map<string, string>();
   for (const alias of policy.aliases) {
     const current = await currentTarget(deps.kms, alias);
     for (const previous of await deps.aliases.seen(alias)) {
       if (previous === current) continue;
-      plans.push(await plan(deps, { trigger: `alias ${alias}`, fromKeyArn: previous, toKeyArn: current }));
+      moves.push({ trigger: `alias ${alias}`, fromKeyArn: previous, toKeyArn: current });
     }
-    await deps.aliases.record(alias, current, deps.now());
+    aliasTargets.set(alias, current);
   }
   if (policy.maxKeyAgeDays) {
     const cutOff = new Date(deps.now().getTime() - policy.maxKeyAgeDays * DAY_MS).toISOString();
@@ -69,23 +89,18 @@ export async function planScheduledRotations(
     // one-item queries per shard then say which do, so a key that holds none creates no run.
     for (const usage of await wrappingKeysInUse(deps.dynamo, deps.ledgerTable)) {
       if (usage.oldestWrap > wrapMonth(cutOff)) continue;
-      plans.push(
-        await plan(deps, {
-          trigger: `max-key-age ${policy.maxKeyAgeDays}d`,
-          fromKeyArn: usage.keyArn,
-          toKeyArn: usage.keyArn,
-          wrappedBefore: cutOff,
-        }),
-      );
+      moves.push({
+        trigger: `max-key-age ${policy.maxKeyAgeDays}d`,
+        fromKeyArn: usage.keyArn,
+        toKeyArn: usage.keyArn,
+        wrappedBefore: cutOff,
+      });
     }
   }
-  return plans;
+  return { moves, aliasTargets };
 }
 
-async function plan(
-  deps: RotationPlannerDeps,
-  wanted: Omit<PlannedRewrap, 'run' | 'error'>,
-): Promise<PlannedRewrap> {
+async function plan(deps: RotationPlannerDeps, wanted: RotationMove): Promise<PlannedRewrap> {
   try {
     // A disabled or missing target fails the plan before anything is enqueued.
     await resolveUsableKey(deps.kms, wanted.toKeyArn);

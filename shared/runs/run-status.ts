@@ -1,6 +1,10 @@
 import { type Run, settled } from './run-store.js';
 
-export type RunState = 'scanning' | 'running' | 'done';
+/**
+ * `failed`: its scan can never finish (see {@link Run.scanFailed}); nothing will settle the rest.
+ * `watching` / `ended`: a live-enforcement run of today / of a past UTC day ({@link Run.watch}).
+ */
+export type RunState = 'scanning' | 'running' | 'done' | 'failed' | 'watching' | 'ended';
 
 export interface RunStatus {
   state: RunState;
@@ -17,8 +21,24 @@ export interface RunStatus {
 /** Where a run stands, from its record alone (pure, so `status` and its tests agree). */
 export function runStatus(run: Run, now: Date = new Date()): RunStatus {
   const done = settled(run.counts);
+  if (run.watch) {
+    // No scan, nothing to wait for: each upload is one job, decided as it comes.
+    const today = now.toISOString().slice(0, 10);
+    return {
+      state: run.runId.endsWith(today) ? 'watching' : 'ended',
+      settled: done,
+      remaining: 0,
+      fraction: 1,
+    };
+  }
   const remaining = Math.max(0, run.discovered - done);
-  const state: RunState = !run.scanComplete ? 'scanning' : remaining === 0 ? 'done' : 'running';
+  const state: RunState = run.scanFailed
+    ? 'failed'
+    : !run.scanComplete
+      ? 'scanning'
+      : remaining === 0
+        ? 'done'
+        : 'running';
   const started = Date.parse(run.startedAt);
   const last = run.lastProgressAt ? Date.parse(run.lastProgressAt) : undefined;
   const elapsed = ((state === 'done' ? (last ?? now.getTime()) : now.getTime()) - started) / 1000;

@@ -46,6 +46,11 @@ export interface Run {
   trigger?: string;
   /** Rewrap runs: the watch policies the run moved from its source key to its target. */
   watchesMoved?: WatchMove[];
+  /**
+   * A live-enforcement run: the decisions the events handler made for one bucket in one UTC day
+   * (docs/architecture.md, "Live enforcement runs"). It has no scan and never completes.
+   */
+  watch?: boolean;
   /** When outcomes were last counted: with startedAt, the run's rate. */
   lastProgressAt?: string;
   /**
@@ -60,6 +65,11 @@ export interface Run {
   discovered: number;
   pagesScanned: number;
   scanComplete: boolean;
+  /**
+   * Why the scan cannot finish (an inventory data file that does not read): the run has failed, and
+   * whoever follows it stops instead of waiting for pages that will never be recorded.
+   */
+  scanFailed?: string;
   counts: OutcomeCounts;
 }
 
@@ -86,8 +96,28 @@ export class RunStore {
   ) {}
 
   async create(run: Omit<Run, 'discovered' | 'pagesScanned' | 'scanComplete' | 'counts'>): Promise<Run> {
-    const full: Run = { ...run, discovered: 0, pagesScanned: 0, scanComplete: false, counts: emptyCounts() };
-    const { counts: _counts, ...stored } = full;
+    await this.putRun(run);
+    return { ...run, discovered: 0, pagesScanned: 0, scanComplete: false, counts: emptyCounts() };
+  }
+
+  /**
+   * Records a run unless it is there already (a watch run, which every handler that decides one of
+   * its objects may be the first to record); false when it was.
+   */
+  async createOnce(
+    run: Omit<Run, 'discovered' | 'pagesScanned' | 'scanComplete' | 'counts'>,
+  ): Promise<boolean> {
+    try {
+      await this.putRun(run);
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  private async putRun(run: Omit<Run, 'discovered' | 'pagesScanned' | 'scanComplete' | 'counts'>) {
+    const stored = { ...run, discovered: 0, pagesScanned: 0, scanComplete: false };
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
@@ -109,7 +139,6 @@ export class RunStore {
         },
       }),
     );
-    return full;
   }
 
   /** The ids of the most recent runs, newest first. */
@@ -153,9 +182,9 @@ export class RunStore {
       ),
       readTally(this.client, this.tableName, runId),
     ]);
-    // A watch run (live enforcement) has no run item: its decisions are all there is of it.
     if (!out.Item && tally.shards === 0) return undefined;
-    return { run: fromItem(out.Item ?? { runId }, tally), tally };
+    // A watch run decided before watch runs were recorded has only its decisions: its id names it.
+    return { run: fromItem(out.Item ?? legacyWatchRun(runId), tally), tally };
   }
 
   /**
@@ -228,6 +257,18 @@ export class RunStore {
     await completeScanWhen(this.client, this.tableName, runId, 'filesScanned >= :files', { ':files': files });
   }
 
+  /** Records why the run's scan cannot finish; the first reason stays. */
+  async failScan(runId: string, reason: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: runKey(runId),
+        UpdateExpression: 'SET scanFailed = if_not_exists(scanFailed, :reason)',
+        ExpressionAttributeValues: { ':reason': reason.slice(0, 1000) },
+      }),
+    );
+  }
+
   /** Adds a page to the counters without a page marker (a rewrap plan, recorded whole). */
   async addPage(runId: string, discovered: number, last: boolean): Promise<void> {
     await this.client.send(
@@ -257,6 +298,13 @@ function fromItem(item: Record<string, unknown>, tally: RunTally): Run {
   if (tally.lastAt && !(typeof run.lastProgressAt === 'string' && run.lastProgressAt > tally.lastAt))
     run.lastProgressAt = tally.lastAt;
   return { discovered: 0, pagesScanned: 0, scanComplete: false, ...run, counts } as Run;
+}
+
+/** What a watch run's id (`watch-BUCKET-YYYY-MM-DD`) says of it, for one that has no run item. */
+function legacyWatchRun(runId: string): Record<string, unknown> {
+  const named = /^watch-(.+)-(\d{4}-\d{2}-\d{2})$/.exec(runId);
+  if (!named) return { runId };
+  return { runId, bucket: named[1], prefix: '', startedAt: `${named[2]}T00:00:00.000Z`, watch: true };
 }
 
 /** The run update for one scanned page: its objects, the page count, and completion on the last. */

@@ -25,6 +25,8 @@ export async function writeReportOfBucket(
     rowsPerFile?: number;
     extra?: InventoryEntry[];
     tamper?: boolean;
+    /** Breaks data files while keeping their MD5 right (see `breakCsv`). */
+    rewriteFile?: (bytes: Uint8Array, index: number) => Uint8Array;
   },
 ): Promise<{ manifest: string; etags: Map<string, string> }> {
   const entries: InventoryEntry[] = [];
@@ -50,6 +52,7 @@ export async function writeReportOfBucket(
     format: options.format,
     entries,
     rowsPerFile: options.rowsPerFile,
+    rewriteFile: options.rewriteFile,
   });
   for (const [key, bytes] of objects) {
     const body =

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 
@@ -29,6 +29,11 @@ export interface InventoryLayout {
   rowsPerFile?: number;
   /** Parquet rows per row group (hyparquet-writer's default when absent); small in tests. */
   rowGroupSize?: number;
+  /**
+   * Rewrites a data file's bytes before its size and MD5 go into the manifest: a report whose
+   * checksums match but whose content is broken (see {@link breakCsv}).
+   */
+  rewriteFile?: (bytes: Uint8Array, index: number) => Uint8Array;
 }
 
 const CSV_SCHEMA =
@@ -96,6 +101,31 @@ function parquetFile(bucket: string, entries: InventoryEntry[], rowGroupSize?: n
   return new Uint8Array(buffer);
 }
 
+/** Rewrites the lines of a gzipped CSV data file (and gzips it again). */
+function rewriteCsvLines(bytes: Uint8Array, rewrite: (line: string, index: number) => string): Uint8Array {
+  const lines = gunzipSync(bytes).toString('utf8').split('\n').slice(0, -1);
+  return gzipSync(`${lines.map(rewrite).join('\n')}\n`);
+}
+
+/**
+ * Four ways a CSV data file can be broken while its MD5 still matches the manifest: not gzip at
+ * all; one row (`row`, 0-based) naming another bucket; one row whose key is not valid URL
+ * encoding; every row (or only `row`) one column short of the fileSchema.
+ */
+export const breakCsv = {
+  notGzip: (bytes: Uint8Array) => new Uint8Array(gunzipSync(bytes)),
+  otherBucket: (row: number, bucket: string) => (bytes: Uint8Array) =>
+    rewriteCsvLines(bytes, (line, i) => (i === row ? line.replace(/^"[^"]*"/, `"${bucket}"`) : line)),
+  badKeyEncoding: (row: number) => (bytes: Uint8Array) =>
+    rewriteCsvLines(bytes, (line, i) =>
+      i === row ? line.replace(/^("[^"]*"),"[^"]*"/, '$1,"bad%ZZkey%"') : line,
+    ),
+  fewerColumns: (row?: number) => (bytes: Uint8Array) =>
+    rewriteCsvLines(bytes, (line, i) =>
+      row === undefined || i === row ? line.replace(/,"[^"]*"$/, '') : line,
+    ),
+};
+
 const md5 = (bytes: Uint8Array | string) => createHash('md5').update(bytes).digest('hex');
 
 /**
@@ -115,10 +145,11 @@ export function buildInventory(layout: InventoryLayout): {
     const chunk = layout.entries.slice(i, i + perFile);
     const ext = layout.format === 'CSV' ? 'csv.gz' : 'parquet';
     const key = `${base}/data/part-${files.length}.${ext}`;
-    const bytes =
+    const built =
       layout.format === 'CSV'
         ? csvFile(layout.sourceBucket, chunk)
         : parquetFile(layout.sourceBucket, chunk, layout.rowGroupSize);
+    const bytes = layout.rewriteFile ? layout.rewriteFile(built, files.length) : built;
     objects.set(key, bytes);
     files.push({ key, size: bytes.length, MD5checksum: md5(bytes) });
   }

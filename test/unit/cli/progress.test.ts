@@ -38,6 +38,13 @@ describe('the run progress line', () => {
     expect(line).not.toContain('scanning');
   });
 
+  it("counts a re-wrap run's moves as re-wrapped, not encrypted", () => {
+    const line = progressLine('re-wrapping', { ...run(4, true, 3), mode: 'rewrap' }, 1, bar);
+    expect(line).toBe(
+      're-wrapping [########..] 3/4 objects | 1.0/s | re-wrapped 3 · compliant 0 · skipped 0 · failed 0',
+    );
+  });
+
   it('says so when a finished scan found nothing, instead of a full bar at 0/0', () => {
     const line = progressLine('re-wrapping', run(0, true), 0, bar);
     expect(line).toBe('re-wrapping: no objects found');

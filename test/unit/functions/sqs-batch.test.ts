@@ -1,8 +1,9 @@
-import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { processSqsBatch, retryDelaySeconds } from '../../../functions/sqs-batch.js';
 import { LeaseHeldError, RetryableError } from '../../../shared/errors.js';
+import { InventoryError } from '../../../shared/inventory/errors.js';
 import { DeadlineReachedError } from '../../../shared/lifecycle/deadline.js';
 
 describe('retryDelaySeconds', () => {
@@ -72,5 +73,34 @@ describe('processSqsBatch retries', () => {
       retry: { sqs, queueUrl: 'q' },
     });
     expect(sqs.send).not.toHaveBeenCalled();
+  });
+});
+
+describe('processSqsBatch deadLetterAtOnce', () => {
+  it('sends a record whose error no retry can fix to the DLQ at once, with its reason, and acknowledges it', async () => {
+    const sent: unknown[] = [];
+    const sqs = { send: vi.fn(async (command: unknown) => sent.push(command)) } as unknown as SQSClient;
+    const { response } = await processSqsBatch(
+      { Records: [record('bad-file', 1), record('busy', 1)] },
+      {} as Context,
+      async (r) => {
+        throw r.messageId === 'bad-file'
+          ? new InventoryError('inventory data file s3://i/d: broken')
+          : new RetryableError('x');
+      },
+      {
+        deadLetter: { sqs, url: 'dlq', queue: 'scan' },
+        deadLetterAtOnce: (error) => error instanceof InventoryError,
+      },
+    );
+    // Only the retryable record comes back; the other went to the DLQ once, naming why.
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'busy' }]);
+    const dead = sent.filter((c) => c instanceof SendMessageCommand) as SendMessageCommand[];
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.input).toMatchObject({
+      QueueUrl: 'dlq',
+      MessageBody: 'bad-file',
+      MessageAttributes: { 's3seal-error': { StringValue: 'inventory data file s3://i/d: broken' } },
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideCompliance } from '../../../../shared/compliance.js';
-import { type InventoryRow, objectStateOf } from '../../../../shared/inventory/row.js';
-import { decideRow, type RowRun } from '../../../../shared/inventory/row-decision.js';
+import { type InventoryRow, objectStateOf, toInventoryRow } from '../../../../shared/inventory/row.js';
+import { decideRow, type RowRun, unusableRow } from '../../../../shared/inventory/row-decision.js';
 import type { ProtectionMode } from '../../../../shared/policy.js';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-4111-8111-111111111111';
@@ -106,5 +106,32 @@ describe('decideRow', () => {
 
   it('leaves unknown statuses to the HEAD path', () => {
     expect(decideRow(row('SOMETHING-NEW'), runOf('sse-s3'))).toEqual({ action: 'job' });
+  });
+});
+
+describe('unusableRow', () => {
+  it('is undefined for a row of the run bucket with a decoded key', () => {
+    expect(unusableRow(row('NOT-SSE'), 'b')).toBeUndefined();
+  });
+
+  it('skips a row naming another bucket, saying which', () => {
+    expect(unusableRow(row('NOT-SSE'), 'mine')).toEqual({
+      action: 'skip',
+      reason: 'other-bucket',
+      detail: 'the row names bucket b, not mine',
+    });
+  });
+
+  it('skips a row whose CSV key is not valid URL encoding', () => {
+    const parsed = toInventoryRow({ Bucket: 'b', Key: 'bad%ZZkey%' }, { urlEncodedKeys: true });
+    expect(parsed).toMatchObject({
+      key: 'bad%ZZkey%',
+      keyEncodingError: 'the key "bad%ZZkey%" is not valid URL encoding',
+    });
+    expect(unusableRow(parsed, 'b')).toEqual({
+      action: 'skip',
+      reason: 'undecodable-key',
+      detail: 'the key "bad%ZZkey%" is not valid URL encoding',
+    });
   });
 });

@@ -59,7 +59,7 @@ describe('settleRows', () => {
     });
     // A skip counts under the HEAD path's reason.
     expect(byKey.get('c')).toMatchObject({
-      record: { decision: 'skipped', reason: 'sse-c (from the inventory row)', etagBefore: undefined },
+      record: { decision: 'skipped', reason: 'sse-c: SSE-C (from the inventory row)', etagBefore: undefined },
       hints: { countReason: 'sse-c' },
     });
     expect(byKey.get('q')!.record.etagBefore).toBe('"quoted"');

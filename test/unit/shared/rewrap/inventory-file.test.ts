@@ -135,7 +135,8 @@ describe('rewrapInventoryFilePage', () => {
       key: 'custc/5',
       decision: 'skipped',
       mode: 'rewrap',
-      reason: 'not-kms-protected (from the inventory row)',
+      reason:
+        'not-kms-protected: SSE-C: encrypted under a customer key, not wrapped by a KMS key (from the inventory row)',
       etagBefore: '"e5"',
     });
     expect([...pages.values()]).toEqual([6]);

@@ -53,3 +53,29 @@ describe('runStatus', () => {
     expect(runStatus(run({ discovered: 0 }))).toMatchObject({ state: 'done', fraction: 1, settled: 0 });
   });
 });
+
+describe('runStatus of a run that cannot finish, or has no scan', () => {
+  it('is failed once its scan failed, whatever its counts', () => {
+    const status = runStatus(run({ scanComplete: false, scanFailed: 'inventory data file s3://i/d: bad' }));
+    expect(status.state).toBe('failed');
+    expect(status.etaSeconds).toBeUndefined();
+  });
+
+  it('is watching for a watch run of today and ended for one of a past day, nothing remaining', () => {
+    const counts = { ...emptyCounts(), encrypted: 3, compliant: 1 };
+    const today = run({
+      runId: 'watch-b-2026-11-23',
+      watch: true,
+      discovered: 0,
+      scanComplete: false,
+      counts,
+    });
+    expect(runStatus(today, new Date('2026-11-23T18:00:00.000Z'))).toEqual({
+      state: 'watching',
+      settled: 4,
+      remaining: 0,
+      fraction: 1,
+    });
+    expect(runStatus(today, new Date('2026-11-24T00:00:01.000Z')).state).toBe('ended');
+  });
+});
