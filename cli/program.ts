@@ -8,12 +8,7 @@ import { addEstateOptions } from './estate-options.js';
 import { lazy } from './lazy-action.js';
 import { keepOlderNames } from './option-aliases.js';
 import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
-import {
-  integerIn,
-  parseConcurrency,
-  parseVisibilitySeconds,
-  secondsIn,
-} from './option-parsers.js';
+import { integerIn, parseConcurrency, parseVisibilitySeconds, secondsIn } from './option-parsers.js';
 import { PROCESS_LOCALLY } from './process-locally.js';
 import { addKeyCommands } from './program-keys.js';
 import { addRecordCommands } from './program-records.js';
