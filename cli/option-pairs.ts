@@ -14,6 +14,7 @@ const ONLY_WITH: ReadonlyArray<[path: string[], option: string, needs: string]> 
   [['plan'], 'sample-objects', 'all-buckets'],
   [['verify'], 'bucket-concurrency', 'all-buckets'],
   [['encrypt'], 'bucket-concurrency', 'all-buckets'],
+  [['report'], 'head-concurrency', 'verify'],
 ];
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

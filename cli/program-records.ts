@@ -72,6 +72,11 @@ export function addRecordCommands(program: Command): void {
       '--batch-csv <file>',
       "write one row per object in S3 Batch Operations' completion report CSV layout (Bucket,Key,VersionId,TaskStatus,HTTPStatusCode,ErrorCode,ResultMessage; no header; keys URL-encoded)",
     )
+    .option(
+      '--verify',
+      "with --html: check the run's bucket and prefix live, as s3-seal verify does (every current object HEADed), and put that verdict on the page instead of the one read from the run's records",
+    )
+    .option('--head-concurrency <n>', 'with --verify: HEADs in flight at once', integerIn(1, 256), 16)
     .addHelpText(
       'after',
       '\nGive --html, --batch-csv, or both. See docs/reports.md for the page and the CSV mapping.',

@@ -36,6 +36,7 @@ export async function planCommand(uri: string | undefined, options: PlanOptions)
       filter,
       mode: options.mode,
       key: options.key,
+      otherKmsKeys: options.otherKmsKeys,
       bucketConcurrency: options.bucketConcurrency ?? DEFAULT_BUCKET_CONCURRENCY,
       concurrency: options.headConcurrency,
       useInventory: true,

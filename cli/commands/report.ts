@@ -6,7 +6,13 @@ import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { batchCompletionRow } from '../../shared/audit/batch-completion-csv.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';
 import { ConfigError, describeError } from '../../shared/errors.js';
-import type { AuditCheck, ReportContext, VersionsCount } from '../../shared/report/report-context.js';
+import { verifyRunScope } from '../../shared/report/live-verify.js';
+import type {
+  AuditCheck,
+  LiveVerify,
+  ReportContext,
+  VersionsCount,
+} from '../../shared/report/report-context.js';
 import { reportedRun } from '../../shared/report/run-facts.js';
 import { renderRunReport } from '../../shared/report/run-report.js';
 import { type Run, RunStore } from '../../shared/runs/run-store.js';
@@ -18,6 +24,9 @@ import { toolVersion } from '../tool-version.js';
 interface ReportOptions {
   html?: string;
   batchCsv?: string;
+  /** Check the run's scope live, as `s3-seal verify` does, and put the verdict on the page. */
+  verify?: boolean;
+  headConcurrency: number;
 }
 
 /** Noncurrent versions HEADed for the report's count: bounded, and the page says when it stopped. */
@@ -26,6 +35,8 @@ const VERSIONS_CHECKED = 10_000;
 export async function reportCommand(runId: string | undefined, options: ReportOptions): Promise<number> {
   if (!options.html && !options.batchCsv)
     throw new ConfigError('give --html FILE, --batch-csv FILE, or both');
+  if (options.verify && !options.html)
+    throw new ConfigError('--verify puts its verdict on the --html page: give --html FILE');
   for (const file of [options.html, options.batchCsv]) if (file) await assertWritableTarget(file);
   const { config, clients } = cliRuntime();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
@@ -48,6 +59,9 @@ export async function reportCommand(runId: string | undefined, options: ReportOp
       toolVersion: toolVersion(),
       auditCheck: await auditCheck(runs, id),
       versionsLeft: await versionsLeft(reportedRun(run, records)),
+      ...(options.verify
+        ? { liveVerify: await liveVerify(reportedRun(run, records), options.headConcurrency) }
+        : {}),
     };
     await writeFile(options.html, renderRunReport(run, records, context));
     console.error(`wrote ${options.html}: run ${id}, ${records.length} audit record(s)`);
@@ -79,6 +93,17 @@ async function auditCheck(runs: RunStore, runId: string): Promise<AuditCheck | {
       problems: result.findings.map((f) => `${f.subject}: ${f.record}: ${f.problem}`),
       digest: result.digest,
     };
+  } catch (error) {
+    return { error: describeError(error) };
+  }
+}
+
+/** `report --verify`: a failure to check is said on the page, not fatal. */
+async function liveVerify(run: Run, concurrency: number): Promise<LiveVerify | { error: string }> {
+  // A run over every bucket (a rotation) has no one scope to list.
+  if (run.bucket === '*') return { error: 'the run covers every bucket: verify each bucket on its own' };
+  try {
+    return await verifyRunScope(cliRuntime().clients, run, concurrency);
   } catch (error) {
     return { error: describeError(error) };
   }

@@ -1,7 +1,7 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describeError } from '../errors.js';
-import { resolvePolicy } from '../jobs/start-run.js';
+import { otherKmsKeysOption, resolvePolicy } from '../jobs/start-run.js';
 import { type Plan, planRun } from '../plan/plan-run.js';
 import type { ProtectionPolicy } from '../policy.js';
 import { mapBounded } from './bounded-map.js';
@@ -19,6 +19,8 @@ export interface EstatePlanRequest {
   filter: BucketFilter;
   mode: string;
   key?: string;
+  /** sse-kms: what becomes of objects under another KMS key (`rekey`, the default, or `leave`). */
+  otherKmsKeys?: string;
   /** Buckets planned at once. */
   bucketConcurrency: number;
   /** HEADs in flight at once within one bucket. */
@@ -83,7 +85,9 @@ export async function planEstate(
   deps: { s3: S3Client; kms: KMSClient },
   request: EstatePlanRequest,
 ): Promise<EstatePlan> {
-  const policy = await resolvePolicy(deps.kms, request.mode, request.key);
+  const resolved = await resolvePolicy(deps.kms, request.mode, request.key);
+  const otherKmsKeys = otherKmsKeysOption(resolved.mode, request.otherKmsKeys);
+  const policy: ProtectionPolicy = { ...resolved, ...(otherKmsKeys ? { otherKmsKeys } : {}) };
   const regional = new RegionalS3(deps.s3);
   const keys = new KeyArns(deps.kms);
   try {
@@ -128,6 +132,7 @@ async function planBucket(
     prefix: '',
     mode: policy.mode,
     key: policy.keyArn,
+    ...(policy.otherKmsKeys ? { otherKmsKeys: policy.otherKmsKeys } : {}),
     lambdaConcurrency: request.lambdaConcurrency,
     prefixPartitions: request.prefixPartitions,
     sampleSize: request.sampleSize,

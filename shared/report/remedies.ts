@@ -56,6 +56,21 @@ const REMEDIES: Record<string, { title: string; remedy: string }> = {
     title: 'envelope data key does not unwrap',
     remedy: 'Re-enable the KMS key or grant kms:Decrypt on it, then run again.',
   },
+  'under-another-kms-key': {
+    title: 'SSE-KMS under another KMS key, left there (--other-kms-keys leave)',
+    remedy:
+      'Another application may own that key: leave it, or move it once that application can decrypt with the policy key (s3-seal rewrap --from THAT-KEY --to POLICY-KEY, or encrypt without --other-kms-keys leave).',
+  },
+  'other-bucket': {
+    title: 'an inventory row that names another bucket',
+    remedy:
+      'Nothing in this bucket was touched for it: check the inventory configuration, and run that bucket with its own report.',
+  },
+  'undecodable-key': {
+    title: 'an inventory row whose key is not valid URL encoding',
+    remedy:
+      'The report cannot name the object: run encrypt on its prefix by listing (without --inventory), which reads keys from S3 itself.',
+  },
   'not-kms-protected': {
     title: 'not under any KMS key (nothing to re-wrap)',
     remedy: 'Bring it under the key first: s3-seal encrypt --mode sse-kms or envelope.',

@@ -7,6 +7,18 @@ export interface ReportContext {
   auditCheck?: AuditCheck | { error: string };
   /** Plaintext noncurrent versions under the run's prefix, counted while the report was generated. */
   versionsLeft?: VersionsCount | { error: string };
+  /** `report --verify`: `s3-seal verify` over the run's scope while the report was generated. */
+  liveVerify?: LiveVerify | { error: string };
+}
+
+export interface LiveVerify {
+  /** When the check ran (ISO). */
+  at: string;
+  checked: number;
+  compliant: number;
+  problems: number;
+  /** The first problems, by key. */
+  named: Array<{ key: string; problem: string }>;
 }
 
 export interface AuditCheck {

@@ -54,8 +54,11 @@ ${row('tool', `s3-seal ${escapeHtml(context.toolVersion)}`)}
 </tbody></table>`;
 }
 
-/** The verdict `s3-seal verify` would give, read from the run's records. */
-export function verifySection(run: Run, facts: RunFacts): string {
+/**
+ * The verify verdict: checked live when the report was asked for it (`report --verify`), else read
+ * from the run's records, saying which and how to check it now.
+ */
+export function verifySection(run: Run, facts: RunFacts, context: ReportContext): string {
   const c = run.counts;
   const left = c.skipped + c.superseded + c.failed;
   const scope = displayS3Uri({ bucket: run.bucket, key: run.prefix });
@@ -63,12 +66,32 @@ export function verifySection(run: Run, facts: RunFacts): string {
     run.mode === 'rewrap'
       ? `s3-seal verify ${scope} --key ${run.keyArn ?? 'KEY'}`
       : `s3-seal verify ${scope} --mode ${run.mode}${run.keyArn ? ` --key ${run.keyArn}` : ''}`;
+  const live = context.liveVerify;
+  if (live && 'error' in live) {
+    return `<p class="verdict bad" id="verify-result">NOT CHECKED: the live verify failed: ${escapeHtml(live.error)}</p>
+<p class="note">Run <code>${escapeHtml(command)}</code> to check the bucket as it is now.</p>`;
+  }
+  if (live) {
+    const verdict =
+      live.problems === 0 && live.checked > 0
+        ? `<p class="verdict good" id="verify-result">PASS (checked live): all ${live.checked} current objects under ${escapeHtml(scope)} are protected as the run asked.</p>`
+        : live.checked === 0
+          ? `<p class="verdict bad" id="verify-result">NOTHING CHECKED (live): no current objects under ${escapeHtml(scope)}.</p>`
+          : `<p class="verdict bad" id="verify-result">NOT COMPLIANT (checked live): ${live.problems} of ${live.checked} current objects under ${escapeHtml(scope)} are not protected as the run asked.</p>`;
+    const named = live.named
+      .map((p) => `<li><code>${escapeHtml(p.key)}</code>: ${escapeHtml(p.problem)}</li>`)
+      .join('');
+    const more = live.problems - live.named.length;
+    return `${verdict}
+${named ? `<ul id="verify-problems">${named}</ul>${more > 0 ? `<p class="more">and ${more} more (every one: <code>${escapeHtml(command)}</code>)</p>` : ''}` : ''}
+<p class="note">Checked at ${escapeHtml(live.at)} as <code>${escapeHtml(command)}</code> does: every current object HEADed, objects written since the run included.</p>`;
+  }
   const verdict =
     left === 0
       ? `<p class="verdict good" id="verify-result">PASS: every object the run decided is protected (${c.encrypted + c.compliant}).</p>`
       : `<p class="verdict bad" id="verify-result">NOT COMPLIANT: ${left} of ${c.encrypted + c.compliant + left} objects the run decided are not protected (${facts.problems.length} reason${facts.problems.length === 1 ? '' : 's'}, below).</p>`;
   return `${verdict}
-<p class="note">Read from the run's audit records, not checked live: this is what <code>${escapeHtml(command)}</code> reports for these objects unless they changed since the run. Run it to check the bucket as it is now.</p>`;
+<p class="note">Read from the run's audit records, not checked live: this is what <code>${escapeHtml(command)}</code> reports for these objects unless they changed since the run. Run it, or <code>s3-seal report --verify</code>, to check the bucket as it is now.</p>`;
 }
 
 /** The run digest, how to check it, and the check run while this report was generated. */

@@ -123,6 +123,18 @@ describe('plan --all-buckets', () => {
     expect(small.buckets[0]?.sample).toBeUndefined();
   });
 
+  it('--other-kms-keys leave plans objects under another key as left, not re-keyed', () => {
+    const pattern = ['--bucket-pattern', `${PREFIX}kms-other-?`, '--json'];
+    const rekey = JSON.parse(planCli(pattern).stdout) as EstatePlan;
+    const leave = JSON.parse(planCli([...pattern, '--other-kms-keys', 'leave']).stdout) as EstatePlan;
+    expect(leave.buckets).toHaveLength(PER_KIND);
+    for (const [i, row] of leave.buckets.entries()) {
+      expect(Object.keys(rekey.buckets[i]!.plan!.byAction), row.bucket).toEqual(['protect:rekey']);
+      expect(Object.keys(row.plan!.byAction), row.bucket).toEqual(['skip:under-another-kms-key']);
+      expect(row.toFix, row.bucket).toBe(0);
+    }
+  });
+
   it('makes a bucket S3 refuses its own row, with the reason, and plans the others, reading only', async () => {
     const s3 = createClients(config).s3;
     const sent: string[] = [];

@@ -41,7 +41,7 @@ describe('a run started without --local', () => {
     const runId = out.stdout.trim();
     expect(out.stdout).toBe(`${runId}\n`);
     expect(out.stderr.split('\n')).toEqual([
-      `run ${runId}: sse-kms under ${keyA} for s3://${bucket}/`,
+      `run ${runId}: sse-kms under ${keyA} for s3://${bucket}/; objects under other KMS keys: re-keyed (--other-kms-keys leave keeps them)`,
       ...queuedLines(runId, queue('scan')),
       '',
     ]);
@@ -91,7 +91,10 @@ describe('a run started without --local', () => {
     const rotated = runCli(['rotate', '--key', keyA]);
     expect(rotated.status, rotated.stderr).toBe(0);
     const rotateRun = rotated.stdout.trim();
-    expect(rotated.stderr.split('\n').slice(1, -1)).toEqual(queuedLines(rotateRun, queue('scan')));
+    // rotate --key first previews what it re-wraps (per bucket), then plans and queues.
+    const rotateQueued = queuedLines(rotateRun, queue('scan'));
+    expect(rotated.stderr.split('\n').slice(-1 - rotateQueued.length, -1)).toEqual(rotateQueued);
+    expect(rotated.stderr).toMatch(/^re-wrap \d+ object\(s\) in \d+ bucket\(s\)/);
     expect(runCli(['resume', rotateRun, '--no-progress']).status).toBe(0);
 
     // Nothing to re-wrap (no object was ever under a fresh key): no queued work, no next command.

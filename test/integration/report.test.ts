@@ -153,6 +153,24 @@ describe('the latest run by default', () => {
     expect(readFileSync(exported, 'utf8').trimEnd().split('\n')).toHaveLength(27);
   });
 
+  it("--verify checks the run's scope live and puts that verdict on the page, naming each problem", () => {
+    const live = join(dir, 'live.html');
+    const out = runCli(['report', run.runId, '--html', live, '--verify']);
+    expect(out.status, out.stderr).toBe(0);
+    const html = readFileSync(live, 'utf8');
+    // 26 objects now under the key; the archived one was skipped and is still unencrypted.
+    expect(html).toContain(
+      `NOT COMPLIANT (checked live): 1 of 27 current objects under s3://${run.bucket}/ are not protected as the run asked.`,
+    );
+    expect(html).toMatch(
+      /<ul id="verify-problems"><li><code>cold\/&#60;b&#62;&#38;&#34;old&#34;\.bin<\/code>: not sse-kms under /,
+    );
+    expect(html).not.toContain("Read from the run's audit records");
+    const refused = runCli(['report', run.runId, '--batch-csv', join(dir, 'x.csv'), '--verify']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('--verify puts its verdict on the --html page: give --html FILE');
+  });
+
   it('report refuses to write nothing', () => {
     const out = runCli(['report', run.runId]);
     expect(out.status).toBe(1);

@@ -188,6 +188,43 @@ describe('the run report', () => {
   });
 });
 
+describe('the verify verdict', () => {
+  const records = [record('encrypted'), record('skipped', { reason: 'archived' })];
+  it('says a live check (report --verify) with its time and each problem, bounded', () => {
+    const named = Array.from({ length: 20 }, (_, i) => ({ key: `k<${i}>`, problem: 'unencrypted' }));
+    const liveVerify = { at: at(95), checked: 30, compliant: 5, problems: 25, named };
+    const html = renderRunReport(run(), records, { ...context, liveVerify });
+    expect(html).toContain(
+      'NOT COMPLIANT (checked live): 25 of 30 current objects under s3://b/data/ are not protected as the run asked.',
+    );
+    expect(html).toContain('<li><code>k&#60;0&#62;</code>: unencrypted</li>');
+    expect(html).toContain(
+      `and 5 more (every one: <code>s3-seal verify s3://b/data/ --mode sse-kms --key ${KEY}</code>)`,
+    );
+    expect(html).toContain(`Checked at ${at(95)}`);
+    expect(html).not.toContain("Read from the run's audit records");
+  });
+
+  it('passes a live check only when objects were checked and none has a problem', () => {
+    const pass = { at: at(95), checked: 3, compliant: 3, problems: 0, named: [] };
+    expect(renderRunReport(run(), records, { ...context, liveVerify: pass })).toContain(
+      'PASS (checked live): all 3 current objects under s3://b/data/ are protected as the run asked.',
+    );
+    const none = { ...pass, checked: 0, compliant: 0 };
+    expect(renderRunReport(run(), records, { ...context, liveVerify: none })).toContain(
+      'NOTHING CHECKED (live)',
+    );
+    expect(renderRunReport(run(), records, { ...context, liveVerify: { error: 'AccessDenied' } })).toContain(
+      'NOT CHECKED: the live verify failed: AccessDenied',
+    );
+  });
+
+  it('without --verify, reads the verdict from the records and says so', () => {
+    const html = renderRunReport(run(), records, context);
+    expect(html).toContain("Read from the run's audit records, not checked live");
+  });
+});
+
 describe('the report of a live-enforcement run', () => {
   it('takes bucket, mode and start from the records when the run has no run item', () => {
     const watch = {
