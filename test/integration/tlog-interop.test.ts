@@ -4,16 +4,18 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TlogVerificationError } from '../../shared/tlog/errors.js';
+import { DirectoryTileStore } from '../../shared/tlog/directory-tile-store.js';
+import { TileMissingError, TlogVerificationError } from '../../shared/tlog/errors.js';
+import { verifyLog } from '../../shared/tlog/log-verifier.js';
 import { consistencyProof, inclusionProof } from '../../shared/tlog/merkle-proof.js';
 import { verifyConsistency } from '../../shared/tlog/merkle-verify.js';
 import { LocalNoteSigner } from '../../shared/tlog/note-signer.js';
-import { signCheckpoint } from '../../shared/tlog/signed-checkpoint.js';
+import { openCheckpoint, signCheckpoint } from '../../shared/tlog/signed-checkpoint.js';
 import { buildTiles } from '../../shared/tlog/tile-builder.js';
 import { TileNodeReader } from '../../shared/tlog/tile-node-reader.js';
 import { MemoryTileStore } from '../../shared/tlog/tile-store.js';
 import { formatTlogProof } from '../../shared/tlog/tlog-proof.js';
-import { formatVerifierKey } from '../../shared/tlog/verifier-key.js';
+import { formatVerifierKey, parseVerifierKey } from '../../shared/tlog/verifier-key.js';
 import { runTool, serveDirectory, writeLogDirectory } from '../helpers/tlog-directory.js';
 import { buildTlogTools } from '../helpers/tlog-go.js';
 
@@ -135,13 +137,32 @@ describe('Go x/mod/sumdb/tlog and transparency-dev/formats read the log', () => 
     );
   });
 
-  it('rejects a tampered tile, entry bundle or checkpoint', async () => {
+  /** The TypeScript check of a log directory: the checkpoint's signature, then every tile and bundle. */
+  async function verifyDirectory(dir: string) {
+    const verifier = parseVerifierKey(readFileSync(vkeyFile, 'utf8'));
+    const checkpoint = openCheckpoint(readFileSync(join(dir, 'checkpoint'), 'utf8'), [verifier], origin);
+    return verifyLog(new DirectoryTileStore(dir), checkpoint);
+  }
+
+  it('rejects a tampered tile, entry bundle or checkpoint, and a missing tile (Go and TypeScript alike)', async () => {
+    await expect(verifyDirectory(logDir)).resolves.toMatchObject({ size: 1_000, bundles: 4 });
+
     const tile = copyLog('bad-tile', (dir) => flipByte(join(dir, 'tile/1/000.p/3'), 40));
     expect((await check('log', tile)).output).toMatch(/tree hash from tiles|tiles hash to/);
+    await expect(verifyDirectory(tile)).rejects.toThrow(
+      /tile\/0\/001 does not hash to its entry in tile\/1\/000\.p\/3/,
+    );
+
     const bundle = copyLog('bad-bundle', (dir) => flipByte(join(dir, 'tile/entries/001'), 30));
     expect((await check('log', bundle)).output).toBe(
       'tlog-check: entry 256 does not hash to its leaf in the tree\n',
     );
+    await expect(verifyDirectory(bundle)).rejects.toThrow(/entry 256 \(tile\/entries\/001\) does not hash/);
+
+    const missing = copyLog('missing-tile', (dir) => rmSync(join(dir, 'tile/0/002')));
+    expect((await check('log', missing)).code).toBe(1);
+    await expect(verifyDirectory(missing)).rejects.toThrow(TileMissingError);
+
     const checkpoint = copyLog('bad-checkpoint', (dir) => {
       const file = join(dir, 'checkpoint');
       writeFileSync(file, readFileSync(file, 'utf8').replace('\n1000\n', '\n999\n'));
@@ -149,6 +170,7 @@ describe('Go x/mod/sumdb/tlog and transparency-dev/formats read the log', () => 
     const run = await check('log', checkpoint);
     expect(run.code).toBe(1);
     expect(run.output).toMatch(/checkpoint: failed to verify signatures on checkpoint: invalid signature/);
+    await expect(verifyDirectory(checkpoint)).rejects.toThrow(/does not verify/);
   });
 });
 
