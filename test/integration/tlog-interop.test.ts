@@ -17,7 +17,7 @@ import { MemoryTileStore } from '../../shared/tlog/tile-store.js';
 import { formatTlogProof } from '../../shared/tlog/tlog-proof.js';
 import { formatVerifierKey, parseVerifierKey } from '../../shared/tlog/verifier-key.js';
 import { runTool, serveDirectory, writeLogDirectory } from '../helpers/tlog-directory.js';
-import { buildTlogTools } from '../helpers/tlog-go.js';
+import { buildTlogTools, FSCK_MODULE } from '../helpers/tlog-go.js';
 
 // The TypeScript transparency log (shared/tlog/) checked by code s3-seal did not write: Go's
 // checksum-database Merkle package, transparency-dev's ECDSA note verifier, and tessera's fsck.
@@ -174,7 +174,7 @@ describe('Go x/mod/sumdb/tlog and transparency-dev/formats read the log', () => 
   });
 });
 
-describe(`tessera fsck (${'v1.0.4'}) over loopback HTTP`, () => {
+describe(`tessera fsck (${FSCK_MODULE}) over loopback HTTP`, () => {
   const servers: Server[] = [];
   afterAll(() => {
     for (const server of servers) server.close();

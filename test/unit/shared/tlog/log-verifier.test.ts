@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DirectoryTileStore } from '../../../../shared/tlog/directory-tile-store.js';
 import { TileMissingError, TlogVerificationError } from '../../../../shared/tlog/errors.js';
 import { verifyLog } from '../../../../shared/tlog/log-verifier.js';
 import { buildTiles } from '../../../../shared/tlog/tile-builder.js';
@@ -61,5 +65,22 @@ describe('verifyLog', () => {
       TlogVerificationError,
     );
     await expect(verifyLog(store, checkpoint)).resolves.toMatchObject({ size: 600, bundles: 3 });
+  });
+});
+
+describe('DirectoryTileStore', () => {
+  it('reads what it wrote, answers undefined for a missing path and refuses paths out of the log', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tlog-dir-'));
+    try {
+      const store = new DirectoryTileStore(root);
+      await store.write('tile/0/x001/234.p/5', Uint8Array.of(1, 2));
+      expect(readFileSync(join(root, 'tile/0/x001/234.p/5'))).toEqual(Buffer.of(1, 2));
+      expect(await store.read('tile/0/x001/234.p/5')).toEqual(Uint8Array.of(1, 2));
+      expect(await store.read('tile/0/000')).toBeUndefined();
+      await expect(store.read('../etc/passwd')).rejects.toThrow(/bad log path/);
+      await expect(store.write('tile//0', Uint8Array.of(1))).rejects.toThrow(/bad log path/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
