@@ -1,6 +1,6 @@
 import { SSE_C_KEY_CONTEXT } from '../shared/s3/sse-c-key.js';
 import { bucketKeys, type DeployConfig } from './config.js';
-import type { Statement } from './iam.js';
+import type { Statement } from './iam-statement.js';
 
 /**
  * The KMS part of each function's role (deploy/iam.ts): grants on the configured key ARNs only,

@@ -1,5 +1,6 @@
 import type { BucketConfig, DeployConfig } from './config.js';
 import { encryptKms, plannerKms, rewrapKms, sseCustomerKeyDecrypt, VIA_S3 } from './iam-kms.js';
+import type { Statement } from './iam-statement.js';
 
 /**
  * One IAM role per function, holding exactly the calls that function's code makes (read from
@@ -8,15 +9,7 @@ import { encryptKms, plannerKms, rewrapKms, sseCustomerKeyDecrypt, VIA_S3 } from
  * configured buckets and the configured key ARNs; no wildcard action and no `Resource: "*"`.
  */
 
-export type CfnValue = string | string[] | Record<string, unknown>;
-
-export interface Statement {
-  Sid: string;
-  Effect: 'Allow';
-  Action: string[];
-  Resource: CfnValue[];
-  Condition?: Record<string, Record<string, CfnValue>>;
-}
+export type { CfnValue, Statement } from './iam-statement.js';
 
 export const FUNCTIONS = ['scan', 'encrypt', 'events', 'rewrap', 'rewrap-planner'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];

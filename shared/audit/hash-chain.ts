@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuditRecord } from './audit-log.js';
+import type { AuditRecord } from './audit-record.js';
 
 /** The first record of every object's chain points at this. */
 export const GENESIS = '0'.repeat(64);

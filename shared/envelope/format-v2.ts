@@ -1,5 +1,5 @@
 import { EnvelopeFormatError, UnsupportedEnvelopeError } from '../errors.js';
-import type { EnvelopeV2 } from './format.js';
+import type { EnvelopeV2 } from './envelope-types.js';
 import { decodeBase64, parseContext, required } from './metadata-values.js';
 import {
   CEK_ALGORITHM_V2,

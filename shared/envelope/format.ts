@@ -1,4 +1,5 @@
 import { EnvelopeFormatError, UnsupportedEnvelopeError } from '../errors.js';
+import type { Envelope } from './envelope-types.js';
 import { parseV2Metadata, toV2Metadata } from './format-v2.js';
 import { parseV3Metadata, toV3Metadata } from './format-v3.js';
 import {
@@ -22,29 +23,7 @@ export const ENVELOPE_FORMATS = ['v3', 'v2'] as const;
 export type EnvelopeFormat = (typeof ENVELOPE_FORMATS)[number];
 export const DEFAULT_ENVELOPE_FORMAT: EnvelopeFormat = 'v3';
 
-interface EnvelopeBase {
-  /** KMS CiphertextBlob of the 256-bit data key. */
-  wrappedKey: Uint8Array;
-  /** The KMS encryption context (V2 stores it as the materials description). */
-  encryptionContext: Record<string, string>;
-}
-
-export interface EnvelopeV2 extends EnvelopeBase {
-  format: 'v2';
-  iv: Uint8Array;
-  /** -1 when the metadata does not say. */
-  plaintextLength: number;
-}
-
-export interface EnvelopeV3 extends EnvelopeBase {
-  format: 'v3';
-  /** 28 random bytes: the HKDF salt. */
-  messageId: Uint8Array;
-  /** 28 bytes derived from the data key and message id; checked before any plaintext is released. */
-  commitment: Uint8Array;
-}
-
-export type Envelope = EnvelopeV2 | EnvelopeV3;
+export type { Envelope, EnvelopeV2, EnvelopeV3 } from './envelope-types.js';
 
 /** The encryption context for a new data key: the S3EC pair plus any custom pairs of the policy. */
 export function encryptionContextFor(

@@ -1,4 +1,4 @@
-import type { AppendHints, AuditRecord } from '../audit/audit-log.js';
+import type { AppendHints, AuditRecord } from '../audit/audit-record.js';
 import type { DecisionInput, FinishInput, ObjectRef } from '../ledger/ledger.js';
 
 /**

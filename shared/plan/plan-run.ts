@@ -4,29 +4,14 @@ import { ConfigError } from '../errors.js';
 import { readManifest } from '../inventory/manifest.js';
 import { assertBucketReachable, otherKmsKeysOption } from '../jobs/start-run.js';
 import { resolveUsableKey } from '../kms/key-service.js';
-import { needsKey, type ProtectionMode, type ProtectionPolicy } from '../policy.js';
+import { needsKey, type ProtectionPolicy } from '../policy.js';
 import { tallyInventory } from './inventory-source.js';
 import { type PlanScope, tallyListing } from './listing-source.js';
+import type { PlanRequest } from './plan-request.js';
 import { type InventorySummary, summarise } from './summary.js';
 import { emptyTally } from './tally.js';
 
-export interface PlanRequest {
-  bucket: string;
-  prefix: string;
-  mode: ProtectionMode;
-  /** KMS key reference (id, ARN, alias): resolved with DescribeKey, which writes nothing. */
-  key?: string;
-  /** sse-kms: `rekey` (default) or `leave` objects under another KMS key. */
-  otherKmsKeys?: string;
-  /** `s3://BUCKET/PATH/manifest.json` of an S3 Inventory report of the bucket. */
-  inventory?: string;
-  lambdaConcurrency: number;
-  prefixPartitions: number;
-  /** Inventory mode: rows HEADed per state the inventory cannot settle. */
-  sampleSize: number;
-  concurrency: number;
-  useUpdateObjectEncryption: boolean;
-}
+export type { PlanRequest };
 
 export interface PlanDeps {
   s3: S3Client;

@@ -1,7 +1,7 @@
 import type { InventoryFormat } from '../inventory/manifest.js';
 import type { ProtectionPolicy } from '../policy.js';
 import type { SampleResult } from './inventory-source.js';
-import type { PlanRequest } from './plan-run.js';
+import type { PlanRequest } from './plan-request.js';
 import { costOf, PRICES, PRICES_AS_OF, storageCostPerMonth } from './prices.js';
 import { projectDuration } from './projection.js';
 import { byService, modelRun } from './request-model.js';

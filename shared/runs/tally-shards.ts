@@ -3,7 +3,7 @@ import {
   paginateQuery,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { AuditDecision } from '../audit/audit-log.js';
+import type { AuditDecision } from '../audit/audit-record.js';
 import {
   addToMultiset,
   combineMultisets,
