@@ -73,6 +73,18 @@ async function defaultSatisfies(kms: KMSClient, d: DefaultEncryption | undefined
 }
 
 /**
+ * The default `setup --watch` sets when the current one does not satisfy the policy: SSE-KMS under
+ * the policy key with Bucket Key, or SSE-S3. A DSSE-KMS default (under another key) stays DSSE-KMS,
+ * under the policy key: replacing it with single-layer SSE-KMS would downgrade every new upload.
+ */
+function wantedDefault(policy: ProtectionPolicy, current: DefaultEncryption | undefined): DefaultEncryption {
+  if (policy.mode !== 'sse-kms') return { algorithm: 'AES256', bucketKeyEnabled: false };
+  if (current?.algorithm === 'aws:kms:dsse')
+    return { algorithm: 'aws:kms:dsse', kmsKeyId: policy.keyArn, bucketKeyEnabled: false };
+  return { algorithm: 'aws:kms', kmsKeyId: policy.keyArn, bucketKeyEnabled: true };
+}
+
+/**
  * The changes that make uploads under the watched prefix compliant at write time, so the event path
  * only catches stragglers (docs/estate.md, "Enforcement at write time"): bucket default encryption
  * (SSE-KMS under the policy key with S3 Bucket Key, or SSE-S3), and, when asked, deny statements
@@ -89,10 +101,7 @@ export async function writeTimeChanges(
   const changes: ControlChange[] = [];
   const current = await currentDefault(s3, bucket);
   const satisfied = await defaultSatisfies(deps.kms, current, policy);
-  const wanted: DefaultEncryption =
-    policy.mode === 'sse-kms'
-      ? { algorithm: 'aws:kms', kmsKeyId: policy.keyArn, bucketKeyEnabled: true }
-      : { algorithm: 'AES256', bucketKeyEnabled: false };
+  const wanted = wantedDefault(policy, current);
   if (input.defaultEncryption && !satisfied) {
     changes.push({
       control: 'default-encryption',
@@ -106,7 +115,7 @@ export async function writeTimeChanges(
               Rules: [
                 {
                   ApplyServerSideEncryptionByDefault: {
-                    SSEAlgorithm: wanted.algorithm as 'aws:kms' | 'AES256',
+                    SSEAlgorithm: wanted.algorithm as 'aws:kms' | 'aws:kms:dsse' | 'AES256',
                     ...(wanted.kmsKeyId ? { KMSMasterKeyID: wanted.kmsKeyId } : {}),
                   },
                   BucketKeyEnabled: wanted.bucketKeyEnabled,
