@@ -34,7 +34,8 @@ const SSE_C = 's3:x-amz-server-side-encryption-customer-algorithm';
  * - SSE-C is refused (s3-seal can neither check nor manage it).
  * - sse-kms: another algorithm in the header (AES256; DSSE-KMS is stronger, so allowed) and
  *   another key are refused, and `aws:kms` without a key id (S3 would use the AWS managed key
- *   aws/s3). Under sse-s3 any server-side algorithm is compliant, so none is refused.
+ *   aws/s3), unless the watch leaves uploads under other KMS keys (`--other-kms-keys leave`).
+ *   Under sse-s3 any server-side algorithm is compliant, so none is refused.
  * - An upload without the header is never refused: the bucket's default encryption gives it the
  *   policy's protection. A "not equals" test is true when its key is absent (IAM User Guide,
  *   "Condition operators"), so each one is paired with `Null: false` (the header is present); a bare
@@ -63,9 +64,15 @@ export function denyStatements(input: {
         StringNotEquals: { [SSE]: ['aws:kms', 'aws:kms:dsse'] },
         Null: { [SSE]: 'false' },
       }),
-      deny('OtherKmsKey', { StringNotEquals: { [SSE_KEY]: policy.keyArn }, Null: { [SSE_KEY]: 'false' } }),
-      deny('KmsWithoutKey', { StringEquals: { [SSE]: 'aws:kms' }, Null: { [SSE_KEY]: 'true' } }),
     );
+    // `--other-kms-keys leave`: uploads under another KMS key belong to applications that own their
+    // keys; the watch leaves them there, so the policy must not refuse them at upload either.
+    if (policy.otherKmsKeys !== 'leave') {
+      statements.push(
+        deny('OtherKmsKey', { StringNotEquals: { [SSE_KEY]: policy.keyArn }, Null: { [SSE_KEY]: 'false' } }),
+        deny('KmsWithoutKey', { StringEquals: { [SSE]: 'aws:kms' }, Null: { [SSE_KEY]: 'true' } }),
+      );
+    }
   }
   return statements;
 }

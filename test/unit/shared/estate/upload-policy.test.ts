@@ -46,6 +46,23 @@ describe('deny statements', () => {
     }
   });
 
+  it('sse-kms with --other-kms-keys leave: uploads under another KMS key (or aws/s3) are not refused, since the watch leaves them', () => {
+    const statements = denyStatements({
+      bucket: 'b',
+      prefix: '',
+      suffix: '',
+      policy: { mode: 'sse-kms', keyArn: KEY, otherKmsKeys: 'leave' },
+    });
+    expect(statements.map((s) => s.Sid)).toEqual(
+      ['SseC', 'OtherEncryption'].map((n) => `S3SealDeny${n}${statementTag('', '')}`),
+    );
+    expect(uploadEnforcement({ Statement: statements })).toEqual({
+      headerRequired: false,
+      algorithms: ['aws:kms', 'aws:kms:dsse'],
+      deniesSseC: true,
+    });
+  });
+
   it('sse-s3: refuses only SSE-C (any server-side algorithm is compliant)', () => {
     const statements = denyStatements({
       bucket: 'b',
