@@ -9,7 +9,8 @@ import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js'
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { previewRewrap } from '../../shared/rewrap/preview-rewrap.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
-import { describeWatchMove } from '../../shared/watch/watch-moves.js';
+import { describeWatchMove, describeWatchMoveAhead, watchMovesFor } from '../../shared/watch/watch-moves.js';
+import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
 import { previewLines } from '../rewrap-preview.js';
@@ -73,7 +74,11 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
       { dynamo: clients.dynamo, ledgerTable: config.ledgerTable },
       { ...move, bucket, prefix },
     );
-    console.log(previewLines(preview, move).join('\n'));
+    // The watches the run would carry along, decided as the run decides them: a watch it would
+    // refuse to move refuses the preview too, with the same message (docs/rotation.md).
+    const watches = new WatchPolicyStore(clients.dynamo, config.ledgerTable, 0);
+    const moves = watchMovesFor(await watches.forBucket(bucket), { ...move, bucket, prefix });
+    console.log([...previewLines(preview, move), ...moves.map(describeWatchMoveAhead)].join('\n'));
     return 0;
   }
   const deps = await plannerDeps();
