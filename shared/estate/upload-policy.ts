@@ -95,8 +95,7 @@ export function mergeStatements(
 ): { policy: PolicyDocument; changed: boolean } {
   const base: PolicyDocument = existing ?? { Version: '2012-10-17', Statement: [] };
   const statements = Array.isArray(base.Statement) ? base.Statement : [base.Statement as PolicyStatement];
-  const isOurs = (s: PolicyStatement) =>
-    typeof s.Sid === 'string' && s.Sid.startsWith(OWN_SID_PREFIX) && s.Sid.endsWith(tag);
+  const isOurs = (s: PolicyStatement) => isOwnStatement(s, tag);
   const kept = statements.filter((s) => !isOurs(s));
   const before = statements.filter(isOurs);
   const changed = before.length !== ours.length || before.some((s, i) => canonical(s) !== canonical(ours[i]));
@@ -104,6 +103,11 @@ export function mergeStatements(
     policy: { ...base, Version: base.Version ?? '2012-10-17', Statement: [...kept, ...ours] },
     changed,
   };
+}
+
+/** A statement s3-seal wrote for the watched prefix and suffix whose tag is `tag`. */
+export function isOwnStatement(s: PolicyStatement, tag: string): boolean {
+  return typeof s.Sid === 'string' && s.Sid.startsWith(OWN_SID_PREFIX) && s.Sid.endsWith(tag);
 }
 
 /** JSON with object keys sorted, and one-element arrays as their element (how S3 may echo them). */
