@@ -9,14 +9,9 @@ import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js'
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { previewRewrap } from '../../shared/rewrap/preview-rewrap.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
-import { movedWatchChanges } from '../../shared/watch/moved-watch-controls.js';
-import {
-  describeWatchMove,
-  describeWatchMoveAhead,
-  type WatchMove,
-  watchMovesFor,
-} from '../../shared/watch/watch-moves.js';
+import { describeWatchMove, describeWatchMoveAhead, watchMovesFor } from '../../shared/watch/watch-moves.js';
 import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { carryWriteTimeControls } from '../carry-controls.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
 import { previewLines } from '../rewrap-preview.js';
@@ -121,22 +116,6 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
     progress: options.progress,
     sourceKeys: [fromKeyArn],
   });
-}
-
-/**
- * The bucket default encryption and deny statements `setup --watch` set for each moved sse-kms
- * watch follow it to the new key, each change printed before it is made (docs/rotation.md).
- */
-async function carryWriteTimeControls(moved: WatchMove[]): Promise<void> {
-  const { config, clients } = cliRuntime();
-  const watches = new WatchPolicyStore(clients.dynamo, config.ledgerTable, 0);
-  for (const move of moved) {
-    for (const change of await movedWatchChanges(clients, move, await watches.forBucket(move.bucket))) {
-      console.error(`change  ${change.control}  s3://${move.bucket}: ${change.from} -> ${change.to}`);
-      await change.apply();
-      console.error(`changed ${change.control}  s3://${move.bucket}`);
-    }
-  }
 }
 
 export async function keysCommand(options: { backfillIndex?: boolean } = {}): Promise<number> {
