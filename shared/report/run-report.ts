@@ -68,7 +68,7 @@ export function renderRunReport(recorded: Run, records: AuditRecord[], context: 
 <body data-run="${escapeHtml(run.runId)}">
 <h1>s3-seal run <code>${escapeHtml(run.runId)}</code></h1>
 <p>${escapeHtml(run.mode)}${run.keyArn ? ` under <code>${escapeHtml(run.keyArn)}</code>` : ''} on <code>${escapeHtml(scope)}</code>:
-${escapeHtml(status.state)}, ${status.settled} of ${run.discovered} objects decided${status.ratePerSecond ? `, ${status.ratePerSecond.toFixed(1)} objects/s` : ''}.</p>
+${escapeHtml(status.state)}, ${run.watch ? `${status.settled} objects decided (live enforcement: each new upload is one job, no scan)` : `${status.settled} of ${run.discovered} objects decided`}${status.ratePerSecond ? `, ${status.ratePerSecond.toFixed(1)} objects/s` : ''}.</p>
 <h2>Verify result</h2>
 ${verifySection(run, facts)}
 <h2>Run</h2>

@@ -26,7 +26,12 @@ beforeAll(async () => {
   bucket = uniqueBucket('watch-runs');
   await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await pipeline.clients.s3.send(new DeleteBucketEncryptionCommand({ Bucket: bucket }));
-  const watched = runCli(['setup', '--watch', `s3://${bucket}`, '--mode', 'sse-s3'], 60_000);
+  // Without bucket default encryption (setup sets SSE-S3 otherwise), so each upload is plaintext
+  // and the watch's event path is what encrypts it.
+  const watched = runCli(
+    ['setup', '--watch', `s3://${bucket}`, '--mode', 'sse-s3', '--no-default-encryption'],
+    60_000,
+  );
   expect(watched.status, watched.stderr).toBe(0);
   for (const key of KEYS)
     await pipeline.clients.s3.send(
@@ -84,9 +89,8 @@ describe('a watch run', () => {
     const out = runCli(['report', runId, '--html', html], 60_000);
     expect(out.status, out.stderr).toBe(0);
     const page = readFileSync(html, 'utf8');
-    expect(page).toContain(`sse-s3 on <code>s3://${bucket}/</code>;`);
     expect(page).toContain(
-      'watching,\n3 objects decided (live enforcement: each new upload is one job, no scan)',
+      `sse-s3 on <code>s3://${bucket}/</code>:\nwatching, 3 objects decided (live enforcement: each new upload is one job, no scan).`,
     );
     expect(page).not.toContain('s3:///');
     expect(page).not.toContain('undefined');
@@ -103,4 +107,5 @@ describe('a watch run', () => {
     const verified = runCli(['audit', 'verify', '--run', runId], 60_000);
     expect(verified.status, `${verified.stdout}\n${verified.stderr}`).toBe(0);
   });
+
 });
