@@ -70,7 +70,12 @@ export function denyStatements(input: {
     if (policy.otherKmsKeys !== 'leave') {
       statements.push(
         deny('OtherKmsKey', { StringNotEquals: { [SSE_KEY]: policy.keyArn }, Null: { [SSE_KEY]: 'false' } }),
-        deny('KmsWithoutKey', { StringEquals: { [SSE]: 'aws:kms' }, Null: { [SSE_KEY]: 'true' } }),
+        // DSSE-KMS without a key id too: S3 would use aws/s3, and sse-kms mode never re-keys
+        // (downgrades) a DSSE object, so it would stay under aws/s3.
+        deny('KmsWithoutKey', {
+          StringEquals: { [SSE]: ['aws:kms', 'aws:kms:dsse'] },
+          Null: { [SSE_KEY]: 'true' },
+        }),
       );
     }
   }

@@ -36,6 +36,14 @@ describe('deny statements', () => {
     });
   });
 
+  it('refuses aws:kms and aws:kms:dsse without a key id (S3 would use aws/s3; a DSSE object is never re-keyed)', () => {
+    const statement = ours().find((s) => s.Sid?.startsWith('S3SealDenyKmsWithoutKey'));
+    expect(statement?.Condition).toEqual({
+      StringEquals: { 's3:x-amz-server-side-encryption': ['aws:kms', 'aws:kms:dsse'] },
+      Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' },
+    });
+  });
+
   it('never refuses an upload that names no encryption (plain PutObject, UploadPart): every not-equals test is guarded', () => {
     for (const statement of ours()) {
       const condition = statement.Condition ?? {};
