@@ -6,6 +6,7 @@ import { RegionalS3 } from '../shared/estate/regional-s3.js';
 import { selectBuckets } from '../shared/estate/select-buckets.js';
 import { assertBucketReachable, resolvePolicy } from '../shared/jobs/start-run.js';
 import { displayS3Uri, type S3Location } from '../shared/s3-uri.js';
+import { envelopeReadersNotice } from './envelope-readers.js';
 import { DEFAULT_BUCKET_CONCURRENCY } from './estate-options.js';
 import { cliRuntime } from './runtime.js';
 
@@ -71,10 +72,14 @@ export async function encryptTargets(
   }
 }
 
-/** Says, before anything starts, which runs will start and which buckets are left out. */
+/**
+ * Says, before anything starts (and before --yes is asked for), which runs will start, which
+ * buckets are left out, and what the runs do to data others read: under sse-kms, objects under
+ * other KMS keys are re-keyed unless --other-kms-keys leave; envelope mode changes every reader.
+ */
 export function announceTargets(
   plan: EncryptTargets,
-  options: { mode: string; key?: string },
+  options: { mode: string; key?: string; otherKmsKeys?: string; s3ecFormat?: string },
   filter: BucketFilter | undefined,
 ): void {
   const what = `${options.mode}${options.key ? ` under ${options.key}` : ''}`;
@@ -83,4 +88,15 @@ export function announceTargets(
   );
   for (const target of plan.targets) console.error(`  ${displayS3Uri(target)}`);
   for (const s of plan.skipped) console.error(`  not started: s3://${s.bucket}: ${s.reason}`);
+  if (options.mode === 'sse-kms') {
+    console.error(
+      options.otherKmsKeys === 'leave'
+        ? 'objects under other KMS keys: left where they are (--other-kms-keys leave)'
+        : 'objects under other KMS keys: re-keyed onto the key, each source key recorded; applications that decrypt only with their own key then break (--other-kms-keys leave keeps them)',
+    );
+  }
+  if (options.mode === 'envelope') {
+    const format = options.s3ecFormat === 'v2' ? 'v2' : 'v3';
+    console.error(envelopeReadersNotice(format).join('\n'));
+  }
 }

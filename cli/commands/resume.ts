@@ -19,6 +19,12 @@ export async function resumeCommand(runId: string, options: ResumeOptions): Prom
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const run = await runs.get(runId);
   if (!run) throw new ConfigError(`run ${runId} not found (\`s3-seal status --list\` shows recent runs)`);
+  if (run.watch) {
+    // It never completes: following it would serve the queues until they go quiet, for nothing.
+    throw new ConfigError(
+      `run ${runId} is a live-enforcement run: its events are handled as they arrive (deployed functions or \`s3-seal worker\`); there is nothing to resume`,
+    );
+  }
   const status = runStatus(run);
   console.error(
     `run ${run.runId}: ${run.mode} for s3://${run.bucket}/${run.prefix}: ${status.state}, ` +

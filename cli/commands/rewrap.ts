@@ -9,7 +9,9 @@ import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js'
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
 import { previewRewrap } from '../../shared/rewrap/preview-rewrap.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
-import { describeWatchMove } from '../../shared/watch/watch-moves.js';
+import { describeWatchMove, describeWatchMoveAhead, watchMovesFor } from '../../shared/watch/watch-moves.js';
+import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { carryWriteTimeControls } from '../carry-controls.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
 import { previewLines } from '../rewrap-preview.js';
@@ -73,20 +75,27 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
       { dynamo: clients.dynamo, ledgerTable: config.ledgerTable },
       { ...move, bucket, prefix },
     );
-    console.log(previewLines(preview, move).join('\n'));
+    // The watches the run would carry along, decided as the run decides them: a watch it would
+    // refuse to move refuses the preview too, with the same message (docs/rotation.md).
+    const watches = new WatchPolicyStore(clients.dynamo, config.ledgerTable, 0);
+    const moves = watchMovesFor(await watches.forBucket(bucket), { ...move, bucket, prefix });
+    console.log([...previewLines(preview, move), ...moves.map(describeWatchMoveAhead)].join('\n'));
     return 0;
   }
   const deps = await plannerDeps();
-  const run = await planRewrap(deps, {
-    bucket,
-    prefix,
-    fromKeyArn,
-    toKeyArn,
-    wrappedBefore: options.wrappedBefore,
-    scan: options.scan,
-    inventory: options.inventory,
-    trigger: 'cli rewrap',
-  });
+  const run = await planRewrap(
+    { ...deps, afterWatchesMoved: carryWriteTimeControls },
+    {
+      bucket,
+      prefix,
+      fromKeyArn,
+      toKeyArn,
+      wrappedBefore: options.wrappedBefore,
+      scan: options.scan,
+      inventory: options.inventory,
+      trigger: 'cli rewrap',
+    },
+  );
   console.error(
     `run ${run.runId}: ${describePlanned(run, options.inventory ? 'inventory' : 'index')} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
   );

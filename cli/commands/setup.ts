@@ -3,7 +3,7 @@ import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { unwatchBucket, watchBucket } from '../../shared/watch/watch-bucket.js';
 import { type WatchPolicy, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
-import { writeTimeChanges } from '../../shared/watch/write-time-controls.js';
+import { type ControlChange, writeTimeChanges } from '../../shared/watch/write-time-controls.js';
 import { cliRuntime } from '../runtime.js';
 
 interface SetupOptions {
@@ -63,6 +63,7 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
     if (!options.mode) throw new ConfigError('--watch needs --mode (and --key for envelope and sse-kms)');
     const { bucket, key: prefix } = parseS3Uri(options.watch);
     const { work } = await queues();
+    let changes: ControlChange[] = [];
     const policy = await watchBucket(
       { ...clients, policies, eventsQueueUrl: work.events },
       {
@@ -74,23 +75,29 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
         format: options.s3ecFormat,
         otherKmsKeys: options.otherKmsKeys,
       },
-      // Said before the policy is stored: the key every new upload will be protected under.
-      (resolved) => console.log(watchKeyLine(`s3://${bucket}/${prefix}*${options.suffix}`, resolved)),
+      async (resolved) => {
+        // Said before the policy is stored: the key every new upload will be protected under.
+        console.log(watchKeyLine(`s3://${bucket}/${prefix}*${options.suffix}`, resolved));
+        // Write-time enforcement (docs/estate.md): the bucket's controls are read now, so one
+        // setup cannot read refuses the watch with nothing stored, and each change is printed
+        // before anything is written.
+        changes = await writeTimeChanges(clients, {
+          bucket,
+          prefix,
+          suffix: options.suffix,
+          policy: resolved,
+          defaultEncryption: options.defaultEncryption !== false,
+          denyUnencrypted: options.denyUnencrypted === true,
+        });
+        for (const change of changes) {
+          console.log(`change  ${change.control}  s3://${bucket}: ${change.from} -> ${change.to}`);
+        }
+      },
     );
     console.log(
       `watch  s3://${bucket}/${prefix}*${options.suffix}  ${policy.mode}${policy.format ? ` S3EC ${policy.format}` : ''}${policy.keyArn ? ` ${policy.keyArn}` : ''}  notification ${policy.notificationId} -> ${work.events}`,
     );
-    // Write-time enforcement (docs/estate.md): each change is printed before it is made.
-    const changes = await writeTimeChanges(clients, {
-      bucket,
-      prefix,
-      suffix: options.suffix,
-      policy,
-      defaultEncryption: options.defaultEncryption !== false,
-      denyUnencrypted: options.denyUnencrypted === true,
-    });
     for (const change of changes) {
-      console.log(`change  ${change.control}  s3://${bucket}: ${change.from} -> ${change.to}`);
       await change.apply();
       console.log(`changed ${change.control}  s3://${bucket}`);
     }

@@ -34,7 +34,8 @@ const SSE_C = 's3:x-amz-server-side-encryption-customer-algorithm';
  * - SSE-C is refused (s3-seal can neither check nor manage it).
  * - sse-kms: another algorithm in the header (AES256; DSSE-KMS is stronger, so allowed) and
  *   another key are refused, and `aws:kms` without a key id (S3 would use the AWS managed key
- *   aws/s3). Under sse-s3 any server-side algorithm is compliant, so none is refused.
+ *   aws/s3), unless the watch leaves uploads under other KMS keys (`--other-kms-keys leave`).
+ *   Under sse-s3 any server-side algorithm is compliant, so none is refused.
  * - An upload without the header is never refused: the bucket's default encryption gives it the
  *   policy's protection. A "not equals" test is true when its key is absent (IAM User Guide,
  *   "Condition operators"), so each one is paired with `Null: false` (the header is present); a bare
@@ -63,9 +64,20 @@ export function denyStatements(input: {
         StringNotEquals: { [SSE]: ['aws:kms', 'aws:kms:dsse'] },
         Null: { [SSE]: 'false' },
       }),
-      deny('OtherKmsKey', { StringNotEquals: { [SSE_KEY]: policy.keyArn }, Null: { [SSE_KEY]: 'false' } }),
-      deny('KmsWithoutKey', { StringEquals: { [SSE]: 'aws:kms' }, Null: { [SSE_KEY]: 'true' } }),
     );
+    // `--other-kms-keys leave`: uploads under another KMS key belong to applications that own their
+    // keys; the watch leaves them there, so the policy must not refuse them at upload either.
+    if (policy.otherKmsKeys !== 'leave') {
+      statements.push(
+        deny('OtherKmsKey', { StringNotEquals: { [SSE_KEY]: policy.keyArn }, Null: { [SSE_KEY]: 'false' } }),
+        // DSSE-KMS without a key id too: S3 would use aws/s3, and sse-kms mode never re-keys
+        // (downgrades) a DSSE object, so it would stay under aws/s3.
+        deny('KmsWithoutKey', {
+          StringEquals: { [SSE]: ['aws:kms', 'aws:kms:dsse'] },
+          Null: { [SSE_KEY]: 'true' },
+        }),
+      );
+    }
   }
   return statements;
 }
@@ -88,8 +100,7 @@ export function mergeStatements(
 ): { policy: PolicyDocument; changed: boolean } {
   const base: PolicyDocument = existing ?? { Version: '2012-10-17', Statement: [] };
   const statements = Array.isArray(base.Statement) ? base.Statement : [base.Statement as PolicyStatement];
-  const isOurs = (s: PolicyStatement) =>
-    typeof s.Sid === 'string' && s.Sid.startsWith(OWN_SID_PREFIX) && s.Sid.endsWith(tag);
+  const isOurs = (s: PolicyStatement) => isOwnStatement(s, tag);
   const kept = statements.filter((s) => !isOurs(s));
   const before = statements.filter(isOurs);
   const changed = before.length !== ours.length || before.some((s, i) => canonical(s) !== canonical(ours[i]));
@@ -97,6 +108,11 @@ export function mergeStatements(
     policy: { ...base, Version: base.Version ?? '2012-10-17', Statement: [...kept, ...ours] },
     changed,
   };
+}
+
+/** A statement s3-seal wrote for the watched prefix and suffix whose tag is `tag`. */
+export function isOwnStatement(s: PolicyStatement, tag: string): boolean {
+  return typeof s.Sid === 'string' && s.Sid.startsWith(OWN_SID_PREFIX) && s.Sid.endsWith(tag);
 }
 
 /** JSON with object keys sorted, and one-element arrays as their element (how S3 may echo them). */

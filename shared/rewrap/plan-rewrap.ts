@@ -11,7 +11,7 @@ import { allWrapShards, WRAP_KEY_INDEX, wrapKeyOf } from '../ledger/wrap-key.js'
 import { PlanPages } from '../runs/plan-pages.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { listObjectPages } from '../s3/list-objects.js';
-import { moveWatches, watchMovesFor } from '../watch/watch-moves.js';
+import { moveWatches, type WatchMove, watchMovesFor } from '../watch/watch-moves.js';
 import { WatchPolicyStore } from '../watch/watch-policy.js';
 
 /** The sharded rotation index (docs/architecture.md, "Wrapping-key index"). */
@@ -49,6 +49,11 @@ export interface PlanDeps {
   /** Index plans chain their pages through the scan queue, as listings do. */
   scanQueueUrl: string;
   now?: () => Date;
+  /**
+   * Called with the watches this plan moved, before its run is recorded and any job queued: the
+   * CLI carries their write-time controls along (shared/watch/moved-watch-controls.ts).
+   */
+  afterWatchesMoved?: (moved: WatchMove[]) => Promise<void>;
 }
 
 /** A planned run; `chains`: the index shards (or inventory data files) whose messages will find its objects. */
@@ -108,6 +113,7 @@ export async function planRewrap(
   // under the target from then on, and the run record keeps which watches moved.
   const createRun = async () => {
     const watchesMoved = await moveWatches(watches, moves, runId, now());
+    if (watchesMoved.length > 0) await deps.afterWatchesMoved?.(watchesMoved);
     return deps.runs.create({
       runId,
       bucket: input.bucket ?? '*',

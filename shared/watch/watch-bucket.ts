@@ -43,8 +43,11 @@ interface WatchDeps {
 export async function watchBucket(
   deps: WatchDeps,
   input: WatchInput,
-  /** Told the resolved policy (the key ARN new objects go under) before anything is stored. */
-  beforeStoring: (policy: WatchPolicy) => void = () => {},
+  /**
+   * Told the resolved policy (the key ARN new objects go under) before anything is stored, and
+   * awaited: a failure there (setup reading the bucket's controls) stores and changes nothing.
+   */
+  beforeStoring: (policy: WatchPolicy) => void | Promise<void> = () => {},
 ): Promise<WatchPolicy> {
   const { mode, keyArn } = await resolvePolicy(deps.kms, input.mode, input.key);
   const { format } = envelopeOptions(mode, { format: input.format });
@@ -61,7 +64,7 @@ export async function watchBucket(
     notificationId: notificationIdFor(input.prefix, input.suffix),
     createdAt: new Date().toISOString(),
   };
-  beforeStoring(policy);
+  await beforeStoring(policy);
   await deps.policies.put(policy);
   const queue = await queueTarget(deps.sqs, deps.eventsQueueUrl);
   await allowBucketToSend(deps.sqs, queue, input.bucket);

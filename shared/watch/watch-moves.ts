@@ -119,3 +119,8 @@ export function watchesDisagreeing(
 export function describeWatchMove(move: WatchMove): string {
   return `watch ${watchScope(move)} (${move.mode}) moved from ${move.fromKeyArn} to ${move.toKeyArn}`;
 }
+
+/** One line per watch a re-wrap would move, for its preview (nothing has moved yet). */
+export function describeWatchMoveAhead(move: WatchMove): string {
+  return `watch ${watchScope(move)} (${move.mode}) would move from ${move.fromKeyArn} to ${move.toKeyArn} with the run`;
+}

@@ -42,7 +42,7 @@ const describeDefault = (d: DefaultEncryption | undefined) =>
     ? `${d.algorithm}${d.kmsKeyId ? ` under ${d.kmsKeyId}` : d.algorithm === 'AES256' ? '' : ' under aws/s3'}${d.algorithm === 'AES256' ? '' : `, Bucket Key ${d.bucketKeyEnabled ? 'on' : 'off'}`}`
     : 'none';
 
-async function currentDefault(s3: S3Client, bucket: string): Promise<DefaultEncryption | undefined> {
+export async function currentDefault(s3: S3Client, bucket: string): Promise<DefaultEncryption | undefined> {
   try {
     const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
     const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
@@ -73,6 +73,18 @@ async function defaultSatisfies(kms: KMSClient, d: DefaultEncryption | undefined
 }
 
 /**
+ * The default `setup --watch` sets when the current one does not satisfy the policy: SSE-KMS under
+ * the policy key with Bucket Key, or SSE-S3. A DSSE-KMS default (under another key) stays DSSE-KMS,
+ * under the policy key: replacing it with single-layer SSE-KMS would downgrade every new upload.
+ */
+function wantedDefault(policy: ProtectionPolicy, current: DefaultEncryption | undefined): DefaultEncryption {
+  if (policy.mode !== 'sse-kms') return { algorithm: 'AES256', bucketKeyEnabled: false };
+  if (current?.algorithm === 'aws:kms:dsse')
+    return { algorithm: 'aws:kms:dsse', kmsKeyId: policy.keyArn, bucketKeyEnabled: false };
+  return { algorithm: 'aws:kms', kmsKeyId: policy.keyArn, bucketKeyEnabled: true };
+}
+
+/**
  * The changes that make uploads under the watched prefix compliant at write time, so the event path
  * only catches stragglers (docs/estate.md, "Enforcement at write time"): bucket default encryption
  * (SSE-KMS under the policy key with S3 Bucket Key, or SSE-S3), and, when asked, deny statements
@@ -89,58 +101,16 @@ export async function writeTimeChanges(
   const changes: ControlChange[] = [];
   const current = await currentDefault(s3, bucket);
   const satisfied = await defaultSatisfies(deps.kms, current, policy);
-  const wanted: DefaultEncryption =
-    policy.mode === 'sse-kms'
-      ? { algorithm: 'aws:kms', kmsKeyId: policy.keyArn, bucketKeyEnabled: true }
-      : { algorithm: 'AES256', bucketKeyEnabled: false };
-  if (input.defaultEncryption && !satisfied) {
-    changes.push({
-      control: 'default-encryption',
-      from: describeDefault(current),
-      to: `${describeDefault(wanted)} (bucket-wide: every new upload to s3://${bucket})`,
-      apply: async () => {
-        await s3.send(
-          new PutBucketEncryptionCommand({
-            Bucket: bucket,
-            ServerSideEncryptionConfiguration: {
-              Rules: [
-                {
-                  ApplyServerSideEncryptionByDefault: {
-                    SSEAlgorithm: wanted.algorithm as 'aws:kms' | 'AES256',
-                    ...(wanted.kmsKeyId ? { KMSMasterKeyID: wanted.kmsKeyId } : {}),
-                  },
-                  BucketKeyEnabled: wanted.bucketKeyEnabled,
-                },
-              ],
-            },
-          }),
-        );
-      },
-    });
-  }
+  const wanted = wantedDefault(policy, current);
+  if (input.defaultEncryption && !satisfied) changes.push(defaultChange(s3, bucket, current, wanted));
   if (input.denyUnencrypted) {
-    const existing = await currentPolicy(s3, bucket);
-    const tag = statementTag(input.prefix, input.suffix);
-    const ours = denyStatements(input);
-    const merged = mergeStatements(existing, tag, ours);
-    if (merged.changed) {
-      const kept = merged.policy.Statement.length - ours.length;
-      changes.push({
-        control: 'bucket-policy',
-        from: existing ? `${existing.Statement.length} statements` : 'no bucket policy',
-        to: `${kept} of them kept, plus ${ours.map((s) => s.Sid).join(', ')} (deny s3:PutObject on arn:aws:s3:::${bucket}/${input.prefix}*${input.suffix} without the policy's encryption)`,
-        apply: async () => {
-          await s3.send(
-            new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(merged.policy) }),
-          );
-        },
-      });
-    }
+    const change = policyChange(s3, await currentPolicy(s3, bucket), input);
+    if (change) changes.push(change);
   }
   return changes;
 }
 
-async function currentPolicy(s3: S3Client, bucket: string): Promise<PolicyDocument | undefined> {
+export async function currentPolicy(s3: S3Client, bucket: string): Promise<PolicyDocument | undefined> {
   try {
     const out = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
     if (!out.Policy) return undefined;
@@ -150,4 +120,57 @@ async function currentPolicy(s3: S3Client, bucket: string): Promise<PolicyDocume
     if (errorName(error) === 'NoSuchBucketPolicy') return undefined;
     throw error;
   }
+}
+
+/** Sets the bucket's default encryption to `wanted`, described against `current`. */
+export function defaultChange(
+  s3: S3Client,
+  bucket: string,
+  current: DefaultEncryption | undefined,
+  wanted: DefaultEncryption,
+): ControlChange {
+  return {
+    control: 'default-encryption',
+    from: describeDefault(current),
+    to: `${describeDefault(wanted)} (bucket-wide: every new upload to s3://${bucket})`,
+    apply: async () => {
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: bucket,
+          ServerSideEncryptionConfiguration: {
+            Rules: [
+              {
+                ApplyServerSideEncryptionByDefault: {
+                  SSEAlgorithm: wanted.algorithm as 'aws:kms' | 'aws:kms:dsse' | 'AES256',
+                  ...(wanted.kmsKeyId ? { KMSMasterKeyID: wanted.kmsKeyId } : {}),
+                },
+                BucketKeyEnabled: wanted.bucketKeyEnabled,
+              },
+            ],
+          },
+        }),
+      );
+    },
+  };
+}
+
+/** s3-seal's deny statements for one watched prefix merged into `existing`; undefined: no change. */
+export function policyChange(
+  s3: S3Client,
+  existing: PolicyDocument | undefined,
+  input: Pick<WriteTimeInput, 'bucket' | 'prefix' | 'suffix' | 'policy'>,
+): ControlChange | undefined {
+  const { bucket } = input;
+  const ours = denyStatements(input);
+  const merged = mergeStatements(existing, statementTag(input.prefix, input.suffix), ours);
+  if (!merged.changed) return undefined;
+  const kept = merged.policy.Statement.length - ours.length;
+  return {
+    control: 'bucket-policy',
+    from: existing ? `${existing.Statement.length} statements` : 'no bucket policy',
+    to: `${kept} of them kept, plus ${ours.map((s) => s.Sid).join(', ')} (deny s3:PutObject on arn:aws:s3:::${bucket}/${input.prefix}*${input.suffix} without the policy's encryption)`,
+    apply: async () => {
+      await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(merged.policy) }));
+    },
+  };
 }

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
 import { headObject } from '../../shared/s3/object-head.js';
+import { notificationIdFor, type WatchPolicy, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
@@ -61,6 +62,32 @@ describe('a re-wrap preview', () => {
     expect(await wraps(big)).toEqual(before.big);
     expect(await wraps(small)).toEqual(before.small);
     expect(await pipeline.runs.recent(5)).toEqual(runsBefore);
+  });
+
+  it('rewrap --dry-run names the watch the run would carry along, and moves nothing', async () => {
+    const policies = new WatchPolicyStore(pipeline.clients.dynamo, pipeline.config.ledgerTable, 0);
+    const watch: WatchPolicy = {
+      bucket: small,
+      prefix: '',
+      suffix: '',
+      mode: 'envelope',
+      keyArn: keyA,
+      notificationId: notificationIdFor('', ''),
+      createdAt: new Date().toISOString(),
+    };
+    await policies.put(watch);
+    try {
+      const out = runCli(['rewrap', `s3://${small}`, '--from', keyA, '--to', keyB, '--dry-run'], 60_000);
+      expect(out.status, out.stderr).toBe(0);
+      expect(out.stdout.trimEnd().split('\n')).toEqual([
+        `re-wrap 2 object(s) in 1 bucket(s) from ${keyA} to ${keyB}:`,
+        ...bucketLines([[small, 2]]),
+        `watch s3://${small}/* (envelope) would move from ${keyA} to ${keyB} with the run`,
+      ]);
+      expect(await policies.forBucket(small)).toEqual([watch]);
+    } finally {
+      await policies.delete(small, watch.notificationId);
+    }
   });
 
   it('rotate --key --dry-run prints every bucket under the key, busiest first, and rotates nothing', async () => {

@@ -106,4 +106,12 @@ describe('a watch run', () => {
     const verified = runCli(['audit', 'verify', '--run', runId], 60_000);
     expect(verified.status, `${verified.stdout}\n${verified.stderr}`).toBe(0);
   });
+
+  it('resume refuses it at once: a watch run has no scan to finish', () => {
+    const out = runCli(['resume', runId], 60_000);
+    expect(out.status).toBe(1);
+    expect(out.stderr.trim()).toBe(
+      `s3-seal: error: run ${runId} is a live-enforcement run: its events are handled as they arrive (deployed functions or \`s3-seal worker\`); there is nothing to resume`,
+    );
+  });
 });

@@ -36,6 +36,14 @@ describe('deny statements', () => {
     });
   });
 
+  it('refuses aws:kms and aws:kms:dsse without a key id (S3 would use aws/s3; a DSSE object is never re-keyed)', () => {
+    const statement = ours().find((s) => s.Sid?.startsWith('S3SealDenyKmsWithoutKey'));
+    expect(statement?.Condition).toEqual({
+      StringEquals: { 's3:x-amz-server-side-encryption': ['aws:kms', 'aws:kms:dsse'] },
+      Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' },
+    });
+  });
+
   it('never refuses an upload that names no encryption (plain PutObject, UploadPart): every not-equals test is guarded', () => {
     for (const statement of ours()) {
       const condition = statement.Condition ?? {};
@@ -44,6 +52,23 @@ describe('deny statements', () => {
       }
       expect(Object.keys(condition)).not.toContain('StringNotEqualsIfExists');
     }
+  });
+
+  it('sse-kms with --other-kms-keys leave: uploads under another KMS key (or aws/s3) are not refused, since the watch leaves them', () => {
+    const statements = denyStatements({
+      bucket: 'b',
+      prefix: '',
+      suffix: '',
+      policy: { mode: 'sse-kms', keyArn: KEY, otherKmsKeys: 'leave' },
+    });
+    expect(statements.map((s) => s.Sid)).toEqual(
+      ['SseC', 'OtherEncryption'].map((n) => `S3SealDeny${n}${statementTag('', '')}`),
+    );
+    expect(uploadEnforcement({ Statement: statements })).toEqual({
+      headerRequired: false,
+      algorithms: ['aws:kms', 'aws:kms:dsse'],
+      deniesSseC: true,
+    });
   });
 
   it('sse-s3: refuses only SSE-C (any server-side algorithm is compliant)', () => {

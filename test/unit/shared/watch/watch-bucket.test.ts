@@ -43,7 +43,9 @@ describe('watchBucket', () => {
     const policy = await watchBucket(
       fakes(steps),
       { bucket: 'bkt', prefix: '', suffix: '', mode: 'sse-kms', key: 'alias/records', otherKmsKeys: 'leave' },
-      (resolved) => steps.push(`said ${resolved.mode} ${resolved.keyArn} ${resolved.otherKmsKeys}`),
+      (resolved) => {
+        steps.push(`said ${resolved.mode} ${resolved.keyArn} ${resolved.otherKmsKeys}`);
+      },
     );
     expect(policy).toMatchObject({ keyArn: KEY, otherKmsKeys: 'leave' });
     const said = steps.indexOf(`said sse-kms ${KEY} leave`);
@@ -53,13 +55,32 @@ describe('watchBucket', () => {
     expect(steps.findIndex((s) => s.startsWith('s3.PutBucketNotification'))).toBeGreaterThan(said);
   });
 
+  it('waits for what it tells before storing: a failure there (a control setup cannot read) stores nothing', async () => {
+    const steps: string[] = [];
+    await expect(
+      watchBucket(
+        fakes(steps),
+        { bucket: 'bkt', prefix: '', suffix: '', mode: 'sse-kms', key: KEY },
+        async () => {
+          await Promise.resolve();
+          throw new Error('AccessDenied: GetBucketPolicy');
+        },
+      ),
+    ).rejects.toThrow('AccessDenied: GetBucketPolicy');
+    expect(
+      steps.filter((s) => s.startsWith('store.') || s.startsWith('sqs.') || s.includes('Notification')),
+    ).toEqual([]);
+  });
+
   it('refuses --other-kms-keys outside sse-kms before saying or storing anything', async () => {
     const steps: string[] = [];
     await expect(
       watchBucket(
         fakes(steps),
         { bucket: 'bkt', prefix: '', suffix: '', mode: 'envelope', key: KEY, otherKmsKeys: 'leave' },
-        () => steps.push('said'),
+        () => {
+          steps.push('said');
+        },
       ),
     ).rejects.toThrow('--other-kms-keys is used only with --mode sse-kms');
     expect(steps.filter((s) => s === 'said' || s.startsWith('store.'))).toEqual([]);
