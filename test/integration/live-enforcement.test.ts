@@ -281,17 +281,27 @@ describe('a worker killed mid-batch', () => {
     for (const child of children) child.kill('SIGKILL');
   });
 
+  /**
+   * A worker process, and when it is ready: it says `worker: serving` only after its SIGTERM handler
+   * is installed, so a SIGTERM sent earlier would kill it by default, not stop it gracefully.
+   */
   function startWorker(extra: string[] = []) {
     const child = spawn(
       process.execPath,
       ['bin/s3-seal.js', 'worker', '--visibility-seconds', '4', ...extra],
       {
         env: { ...process.env, S3SEAL_LEASE_SECONDS: '6' },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
     children.push(child);
-    return child;
+    const ready = new Promise<void>((resolve) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        process.stderr.write(chunk);
+        if (chunk.toString().includes('worker: serving')) resolve();
+      });
+    });
+    return Object.assign(child, { ready });
   }
 
   it('loses nothing: after a restart every object ends encrypted exactly once', async () => {
@@ -329,7 +339,10 @@ describe('a worker killed mid-batch', () => {
       'every object protected after the restart',
       120_000,
     );
-    // Graceful shutdown: SIGTERM lets in-flight batches finish, then the worker exits 0.
+    // Graceful shutdown: SIGTERM lets in-flight batches finish, then the worker exits 0. Every
+    // object may be protected before the restarted worker is up (the first one finished them):
+    // wait until it is serving, so the signal meets its handler.
+    await second.ready;
     const exit = new Promise<number | null>((resolve) => second.on('exit', resolve));
     second.kill('SIGTERM');
     expect(await exit).toBe(0);
