@@ -2,8 +2,9 @@ import type { BucketControls } from '../shared/estate/bucket-controls.js';
 import { describeFilter } from '../shared/estate/bucket-filter.js';
 import type { EstateBucketPlan, EstatePlan } from '../shared/estate/estate-plan.js';
 import { describeEnforcement, shortKey } from '../shared/estate/upload-enforcement.js';
+import { humanBytes } from '../shared/format-bytes.js';
 import { PRICES_AS_OF } from '../shared/plan/prices.js';
-import { bytes, duration, table } from './plan-report.js';
+import { duration, table } from './plan-report.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -120,7 +121,7 @@ export function formatEstatePlan(plan: EstatePlan): string[] {
       [0, 1, 2, 3, 4, 5, 6, 7, 10, 13],
     ),
     '',
-    `Totals: ${count(t.objects)} objects (${bytes(t.bytes)}), ${count(t.toFix)} to fix; ${t.lackingControls} buckets lack write-time controls; ${t.unreadable} buckets unreadable`,
+    `Totals: ${count(t.objects)} objects (${humanBytes(t.bytes)}), ${count(t.toFix)} to fix; ${t.lackingControls} buckets lack write-time controls; ${t.unreadable} buckets unreadable`,
     `  modelled cost $${t.costUsd.toFixed(4)} (list prices us-east-1, as of ${PRICES_AS_OF}); ${duration(t.seconds)} with the runs one after another (per-bucket detail: s3-seal plan s3://BUCKET)`,
   ];
   if (plan.buckets.length === 0) lines.push('', 'No bucket matched: check the --bucket-* filters.');

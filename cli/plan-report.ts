@@ -1,18 +1,8 @@
 import { DEFAULT_ENVELOPE_FORMAT } from '../shared/envelope/format.js';
+import { humanBytes } from '../shared/format-bytes.js';
 import type { Plan } from '../shared/plan/plan-run.js';
 import type { Amount } from '../shared/plan/tally.js';
 import { envelopeReadersNotice } from './envelope-readers.js';
-
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 export function duration(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
@@ -37,7 +27,7 @@ export function table(title: string, header: string[], rows: string[][], leftCol
 function amounts(title: string, first: string, entries: Record<string, Amount>): string[] {
   const rows = Object.entries(entries)
     .sort(([, a], [, b]) => b.count - a.count)
-    .map(([name, a]) => [name, count(a.count), bytes(a.bytes)]);
+    .map(([name, a]) => [name, count(a.count), humanBytes(a.bytes)]);
   return table(title, [first, 'objects', 'bytes'], rows);
 }
 
@@ -49,7 +39,7 @@ export function formatPlan(plan: Plan): string[] {
   const lines = [
     `plan for s3://${plan.bucket}/${plan.prefix}: ${plan.mode}${plan.keyArn ? ` under ${plan.keyArn}` : ''}`,
     `  source: ${source}`,
-    `  ${count(plan.objects.count)} current objects, ${bytes(plan.objects.bytes)}; nothing was written`,
+    `  ${count(plan.objects.count)} current objects, ${humanBytes(plan.objects.bytes)}; nothing was written`,
     // Said before the tables: the run would change who can read the objects at all.
     ...(plan.mode === 'envelope' ? ['', ...envelopeReadersNotice(DEFAULT_ENVELOPE_FORMAT)] : []),
     ...amounts('Objects by state', 'state', plan.byState),
@@ -63,7 +53,7 @@ export function formatPlan(plan: Plan): string[] {
       keyArn,
       a.action === 'rekey' ? 're-keyed from it' : 'left under it (under-another-kms-key)',
       count(a.count),
-      bytes(a.bytes),
+      humanBytes(a.bytes),
     ]);
   lines.push(
     ...table(
@@ -80,8 +70,12 @@ export function formatPlan(plan: Plan): string[] {
     );
   const versions = [
     ['delete markers', count(plan.deleteMarkers), ''],
-    ['noncurrent versions', count(plan.noncurrentVersions.count), bytes(plan.noncurrentVersions.bytes)],
-    ['plaintext versions left', count(plan.plaintextVersions.count), bytes(plan.plaintextVersions.bytes)],
+    ['noncurrent versions', count(plan.noncurrentVersions.count), humanBytes(plan.noncurrentVersions.bytes)],
+    [
+      'plaintext versions left',
+      count(plan.plaintextVersions.count),
+      humanBytes(plan.plaintextVersions.bytes),
+    ],
   ];
   if (plan.deleteMarkers + plan.noncurrentVersions.count > 0)
     lines.push(...table('Versions', ['', 'count', 'bytes'], versions));
@@ -119,7 +113,7 @@ export function formatPlan(plan: Plan): string[] {
     ...(plan.inventory ? [['S3 Inventory report', c.inventoryReport] as const] : []),
     ['total', c.total],
     [
-      `DynamoDB storage left behind (${bytes(c.storagePerMonth.bytes)} with PITR), per month`,
+      `DynamoDB storage left behind (${humanBytes(c.storagePerMonth.bytes)} with PITR), per month`,
       c.storagePerMonth.total,
     ],
   ].map(([name, usd]) => [String(name), `$${Number(usd).toFixed(4)}`]);

@@ -1,3 +1,4 @@
+import { humanBytes } from '../format-bytes.js';
 import type { Run } from '../runs/run-store.js';
 import { displayS3Uri } from '../s3-uri.js';
 import { escapeHtml } from './html.js';
@@ -5,15 +6,9 @@ import { remedyFor } from './remedies.js';
 import type { ReportContext } from './report-context.js';
 import type { RunFacts } from './run-facts.js';
 
+/** A byte count for an auditor: human units and the exact number (`1.5 KiB (1,536 bytes)`). */
 export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]} (${n.toLocaleString('en-US')} bytes)`;
+  return n < 1024 ? humanBytes(n) : `${humanBytes(n)} (${n.toLocaleString('en-US')} bytes)`;
 }
 
 export function formatDuration(ms: number): string {
