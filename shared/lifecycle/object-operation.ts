@@ -1,44 +1,53 @@
-import type { AuditDecision, AuditLog, AuditRecord } from '../audit/audit-log.js';
+import type { AuditDecision, AuditRecord } from '../audit/audit-record.js';
+import type { ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
 import type { Faults } from '../faults.js';
-import type { ClaimInput, FinishInput, Ledger, LedgerItem, ObjectRef } from '../ledger/ledger.js';
+import type { ProtectionMode } from '../policy.js';
 import type { ObjectHead } from '../s3/object-head.js';
-import type { LocalClaims } from '../worker/local-claims.js';
 import type { JobDeadline } from './deadline.js';
-import type { JobCloser, WrapMove } from './job-closer.js';
 import type { JobResult } from './job-result.js';
 
-/** What the job lifecycle needs, whatever the operation (docs/architecture.md, "The job lifecycle"). */
-export interface LifecycleDeps {
-  ledger: Ledger;
-  audit: AuditLog;
+/** How a re-wrap writes: KMS ReEncrypt of an envelope's data key, or an SSE-KMS key move. */
+export type RewrapMethod = 'reencrypt-data-key' | 'move-kms-key';
+
+/**
+ * What an object's decision knows of the chunk attempt it runs in (docs/architecture.md, "Chunk
+ * ledger"). No per-object item exists: after a crash, what S3 shows decides.
+ */
+export interface AttemptView {
+  /** An earlier attempt of this chunk was claimed and never committed: it may have written objects. */
+  recovering: boolean;
+  /** The chunk's first claim: an object written after it and found as the job wants it is ours. */
+  claimedSince: Date;
+  /** This attempt's salt: envelope nonces are derived from it (envelope-nonce.ts). */
+  salt: Buffer;
+  /** The salts of earlier attempts, oldest first: a nonce derived from one proves that attempt wrote. */
+  earlierSalts: Buffer[];
+  /** The chunk item's key: multipart uploads keep their state there (chunk-uploads.ts). */
+  chunk: { runId: string; chunkId: string };
+  /** This attempt's owner token (the chunk claim's). */
+  owner: string;
+}
+
+/** What every object decision needs, whatever the operation. */
+export interface ObjectDeps {
   config: Pick<Config, 'leaseSeconds' | 'actor'>;
-  /** Identifies this attempt in the ledger's claim (defaults to actor + a random suffix). */
-  owner?: string;
-  /**
-   * In a local process: claims name the process and are tracked, so an interrupt can release them,
-   * and a claim held by a local process proven dead is taken over instead of waited out.
-   */
-  local?: LocalClaims;
   faults?: Faults;
-  /**
-   * Closes claimed jobs together with the others in flight (one transaction for their records,
-   * finishes and tally); absent, each job appends and finishes on its own.
-   */
-  jobCloser?: JobCloser;
   /** The invocation's deadline: work that cannot finish before it is not started. */
   deadline?: JobDeadline;
   now?: () => Date;
 }
 
-/** Which job this is: its ledger item, run and job ids, and the mode its records name. */
-export interface JobIdentity extends ObjectRef {
+/** Which job this is: the object, run and job ids, and the mode its records name. */
+export interface JobIdentity {
+  bucket: string;
+  key: string;
   runId: string;
   jobId: string;
-  mode: ClaimInput['mode'];
+  mode: ProtectionMode | 'rewrap';
 }
 
-/** A decision that needs no claim and no write: the object is compliant, skipped, or failed. */
+/** A decision that needs no write: the object is compliant, skipped, or failed. */
 export interface Decision {
   action: 'decide';
   state: 'COMPLIANT' | 'SKIPPED' | 'FAILED';
@@ -48,68 +57,49 @@ export interface Decision {
   head?: ObjectHead;
   /** Fields the audit record adds (the key ARN it names). */
   audit?: Partial<AuditRecord>;
-  /** The operation's ledger item, when deciding read it already (saves a read). */
-  existing?: { item: LedgerItem | undefined };
-  /** Runs before the decision is recorded: records what S3 or KMS showed elsewhere (an index). */
-  before?: () => Promise<void>;
 }
 
-/** The record a claimed attempt (or the reconciliation of a crashed one) ends with. */
+/** The record a write (or the reconciliation of a crashed attempt's write) ends with. */
 export interface Completion {
   decision: AuditDecision;
-  finish: FinishInput;
   audit: Partial<AuditRecord>;
   result: JobResult;
-  /** After the audit record, before the ledger finish (the rotation index). */
-  beforeFinish?: () => Promise<void>;
-  /**
-   * What `beforeFinish` writes, as data, so a batched close can write it in its transaction; a
-   * completion with a `beforeFinish` and no `wrapMove` closes one step at a time.
-   */
-  wrapMove?: WrapMove;
 }
 
-/** Work that writes the object: claimed first, conditional on `head.etag`, then audited and finished. */
-export interface ClaimedWrite<W> {
+/** Work that writes the object, conditional on `head.etag`, then recorded. */
+export interface ObjectWrite<W> {
   action: 'write';
   head: ObjectHead;
-  method: ClaimInput['method'];
-  /** Envelope writes: the nonce chosen before the claim; finding it on the object proves the write. */
-  envelopeIv?: string;
+  method: ProtectMethod | RewrapMethod;
   /** How long the write is expected to take: not started when the deadline is nearer. */
   estimateMs: number;
-  /** Fields every audit record of this attempt carries. */
+  /** Fields every record of this write carries. */
   audit?: Partial<AuditRecord>;
-  /** The conditional S3 write, under the claim `owner` holds. Its errors are classified by the lifecycle. */
-  write(claim: { owner: string }): Promise<W>;
-  /** After the write landed: what to audit and how to finish. */
+  /** The conditional S3 write. Its errors are classified by the lifecycle (decide-object.ts). */
+  write(): Promise<W>;
+  /** After the write landed: what to record. */
   complete(written: W): Promise<Completion>;
 }
 
 /**
- * What an operation does with an object after its HEAD. `handed-off`: the job went elsewhere (for
- * example a queue served by a process without Lambda's time limit) and is not recorded here.
+ * What an operation does with an object after its HEAD. `handed-off`: the object went elsewhere (the
+ * large-object queue) and is not recorded in this chunk.
  */
-export type Plan<W> =
-  | Decision
-  | ClaimedWrite<W>
-  | { action: 'duplicate'; reason?: string; detail?: string }
-  | { action: 'handed-off'; result: JobResult };
+export type Plan<W> = Decision | ObjectWrite<W> | { action: 'handed-off'; result: JobResult };
 
-/** One kind of object job (encrypt, rewrap) plugged into the lifecycle. */
+/** One kind of object job (encrypt, rewrap) plugged into the chunk lifecycle. */
 export interface ObjectOperation<W> {
   job: JobIdentity;
   /** HEAD of the object; undefined when it does not exist. */
   read(): Promise<ObjectHead | undefined>;
-  /** Read the job's ledger item before deciding, and pass it to `decide`. */
-  readsItemFirst?: boolean;
-  /** What to do, from the HEAD (and the ledger item when `readsItemFirst`). */
-  decide(head: ObjectHead, item: LedgerItem | undefined): Promise<Plan<W>>;
+  /** What to do, from the HEAD. */
+  decide(head: ObjectHead, attempt: AttemptView): Promise<Plan<W>>;
   /**
-   * Asked only when `decide` found the object as the job wants it and the job's own attempt never
-   * finished: whether S3 shows the write that attempt intended (its proof of landing).
+   * Asked only when the attempt is recovering and `decide` found the object as the job wants it:
+   * whether S3 shows an earlier attempt's write (its proof of landing: a derived nonce, or a write
+   * after the chunk's first claim).
    */
-  landed(item: LedgerItem, head: ObjectHead): boolean;
-  /** What to audit and finish for a write proven landed (a crash between the write and finish). */
-  reconciled(item: LedgerItem, head: ObjectHead): Completion;
+  landed(head: ObjectHead, attempt: AttemptView): boolean;
+  /** What to record for a write proven landed (a crash between the write and the commit). */
+  reconciled(head: ObjectHead): Completion;
 }
