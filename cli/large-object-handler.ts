@@ -1,20 +1,20 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { chunkDeps } from '../functions/chunk-deps.js';
+import { createChunkHandler } from '../functions/chunk-handler.js';
 import type { EncryptHandlerDeps } from '../functions/encrypt/handler.js';
 import { once } from '../functions/lazy.js';
-import { objectJobDeps } from '../functions/object-job-deps.js';
-import { createObjectJobHandler } from '../functions/object-job-handler.js';
+import { EncryptChunkSchema, RewrapChunkSchema } from '../shared/chunks/chunk-message.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
-import { encryptObject } from '../shared/jobs/encrypt-object.js';
-import { EncryptJobSchema, RewrapJobSchema } from '../shared/jobs/messages.js';
+import { encryptChunkKind } from '../shared/jobs/encrypt-object.js';
 import { logger } from '../shared/logger.js';
-import { type RewrapDeps, rewrapObject } from '../shared/rewrap/rewrap-object.js';
+import { type RewrapDeps, rewrapChunkKind } from '../shared/rewrap/rewrap-object.js';
 import { describeLargeObject, LargeObjectProgress } from '../shared/runs/large-object-progress.js';
 import { workerSseCustomerKey } from '../shared/s3/sse-c-key-source.js';
 
-/** A large-object queue message: an encrypt job or a rewrap job, told apart by `type`. */
-export const LargeObjectJobSchema = z.discriminatedUnion('type', [EncryptJobSchema, RewrapJobSchema]);
+/** A large-object queue message: an encrypt chunk or a rewrap chunk of one object, told apart by `type`. */
+export const LargeObjectJobSchema = z.discriminatedUnion('type', [EncryptChunkSchema, RewrapChunkSchema]);
 export type LargeObjectJob = z.infer<typeof LargeObjectJobSchema>;
 
 type LargeObjectHandlerDeps = EncryptHandlerDeps & RewrapDeps;
@@ -28,14 +28,21 @@ type LargeObjectHandlerDeps = EncryptHandlerDeps & RewrapDeps;
 export function createLargeObjectHandler(
   deps: () => Promise<LargeObjectHandlerDeps> | LargeObjectHandlerDeps,
 ) {
-  return createObjectJobHandler<LargeObjectJob, LargeObjectHandlerDeps>(
+  return createChunkHandler<LargeObjectJob, LargeObjectHandlerDeps>(
     {
       name: 'large object',
-      doneMessage: (job) => (job.type === 'rewrap' ? 'rewrap done' : 'job done'),
+      doneMessage: (chunk) => (chunk.type === 'rewrap-chunk' ? 'rewrap done' : 'job done'),
       schema: LargeObjectJobSchema,
-      run: (job, jobDeps) =>
-        job.type === 'rewrap' ? rewrapObject(job, jobDeps) : encryptObject(job, jobDeps),
-      sizeOf: (job) => job.size,
+      kind: (jobDeps) => {
+        const encrypt = encryptChunkKind(jobDeps);
+        const rewrap = rewrapChunkKind(jobDeps);
+        return {
+          operation: (chunk, intent, attempt) =>
+            chunk.type === 'rewrap-chunk'
+              ? rewrap.operation(chunk, intent, attempt)
+              : encrypt.operation(chunk, intent, attempt),
+        };
+      },
     },
     deps,
   );
@@ -43,7 +50,7 @@ export function createLargeObjectHandler(
 
 export const largeObjectJobHandler = createLargeObjectHandler(
   once(async (): Promise<LargeObjectHandlerDeps> => {
-    const deps = await objectJobDeps('large');
+    const deps = await chunkDeps('large');
     const { clients, config } = handlerRuntime();
     const progress = new LargeObjectProgress(clients.dynamo, config.ledgerTable);
     return {

@@ -1,35 +1,29 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { type EncryptDeps, encryptObject } from '../../shared/jobs/encrypt-object.js';
-import { EncryptJobSchema } from '../../shared/jobs/messages.js';
+import { type EncryptDeps, encryptChunkKind } from '../../shared/jobs/encrypt-object.js';
+import { EncryptChunkSchema } from '../../shared/chunks/chunk-message.js';
 import { logger } from '../../shared/logger.js';
 import { workerSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
+import { chunkDeps } from '../chunk-deps.js';
+import { type ChunkHandlerDeps, createChunkHandler } from '../chunk-handler.js';
 import { once } from '../lazy.js';
-import { objectJobDeps } from '../object-job-deps.js';
-import { createObjectJobHandler, type ObjectJobHandlerDeps } from '../object-job-handler.js';
 
-export type EncryptHandlerDeps = EncryptDeps & ObjectJobHandlerDeps;
+export type EncryptHandlerDeps = EncryptDeps & ChunkHandlerDeps;
 
 /**
  * Builds the encrypt queue consumer over injected dependencies; `handler` below is the one Lambda
- * and the local worker run. Each record: validate, encrypt one object (its audit append counts it);
- * then close the batch's runs that are complete.
+ * and the local worker run. Each record is one chunk (claim, objects, log, commit); then the
+ * batch's runs that are complete are closed.
  */
 export function createEncryptHandler(deps: () => Promise<EncryptHandlerDeps> | EncryptHandlerDeps) {
-  return createObjectJobHandler(
-    {
-      name: 'encrypt',
-      doneMessage: 'job done',
-      schema: EncryptJobSchema,
-      run: encryptObject,
-      sizeOf: (job) => job.size,
-    },
+  return createChunkHandler(
+    { name: 'encrypt', doneMessage: () => 'job done', schema: EncryptChunkSchema, kind: encryptChunkKind },
     deps,
   );
 }
 
 async function defaultDeps(): Promise<EncryptHandlerDeps> {
-  const deps = await objectJobDeps('encrypt');
+  const deps = await chunkDeps('encrypt');
   return { ...deps, sseCustomerKey: await workerSseCustomerKey(deps.config, deps.kms) };
 }
 

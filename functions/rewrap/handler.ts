@@ -1,33 +1,25 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { RewrapJobSchema } from '../../shared/jobs/messages.js';
+import { RewrapChunkSchema } from '../../shared/chunks/chunk-message.js';
 import { logger } from '../../shared/logger.js';
-import { type RewrapDeps, rewrapObject } from '../../shared/rewrap/rewrap-object.js';
+import { type RewrapDeps, rewrapChunkKind } from '../../shared/rewrap/rewrap-object.js';
+import { chunkDeps } from '../chunk-deps.js';
+import { type ChunkHandlerDeps, createChunkHandler } from '../chunk-handler.js';
 import { once } from '../lazy.js';
-import { objectJobDeps } from '../object-job-deps.js';
-import { createObjectJobHandler, type ObjectJobHandlerDeps } from '../object-job-handler.js';
 
-export type RewrapHandlerDeps = RewrapDeps & ObjectJobHandlerDeps;
+export type RewrapHandlerDeps = RewrapDeps & ChunkHandlerDeps;
 
 /**
- * The rewrap queue consumer: one object's data key re-wrapped per record; an object too large to
- * copy within the function's time budget is handed to the large-object queue (docs/large-buckets.md).
+ * Builds the rewrap queue consumer over injected dependencies: each record is one chunk of
+ * re-wraps (claim, objects, log, commit); then the batch's runs that are complete are closed.
  */
 export function createRewrapHandler(deps: () => Promise<RewrapHandlerDeps> | RewrapHandlerDeps) {
-  return createObjectJobHandler(
-    {
-      name: 'rewrap',
-      doneMessage: 'rewrap done',
-      schema: RewrapJobSchema,
-      run: rewrapObject,
-      sizeOf: (job) => job.size,
-    },
+  return createChunkHandler(
+    { name: 'rewrap', doneMessage: () => 'rewrap done', schema: RewrapChunkSchema, kind: rewrapChunkKind },
     deps,
   );
 }
 
-async function defaultDeps(): Promise<RewrapHandlerDeps> {
-  return objectJobDeps('rewrap');
-}
-
-export const handler = middy(createRewrapHandler(once(defaultDeps))).use(injectLambdaContext(logger));
+export const handler = middy(createRewrapHandler(once(() => chunkDeps('rewrap')))).use(
+  injectLambdaContext(logger),
+);

@@ -1,16 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { classifyAwsError } from '../aws-errors.js';
+import { encryptJobOf } from '../chunks/chunk-jobs.js';
+import { largeEncryptChunk } from '../chunks/large-chunk.js';
+import type { ChunkKind } from '../chunks/run-chunk.js';
 import { decideCompliance, INSTRUCTION_FILE_SUFFIX, type ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
+import { envelopeNonce } from '../envelope/envelope-nonce.js';
 import { IV_LENGTH_BYTES, MESSAGE_ID_LENGTH_BYTES, META, META_V3 } from '../envelope/format.js';
 import { Faults } from '../faults.js';
-import type { LedgerItem } from '../ledger/ledger.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
-import type { JobResult } from '../lifecycle/job-result.js';
-import type { LifecycleDeps, ObjectOperation, Plan } from '../lifecycle/object-operation.js';
-import { runObjectJob } from '../lifecycle/run-object-job.js';
+import type { AttemptView, ObjectDeps, ObjectOperation, Plan } from '../lifecycle/object-operation.js';
 import type { ProtectionPolicy } from '../policy.js';
 import type { AclInspector, ExtraGrants } from '../s3/object-acl.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
@@ -18,14 +18,13 @@ import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
 import { type LargeObjectDeps, protectionMovesData, routeLargeObject } from './large-object-route.js';
+import type { EncryptChunk } from '../chunks/chunk-message.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject, type WriteResult } from './protect-object.js';
 import { migrationKeyFor, sseCustomerKeyProblem } from './sse-c-job.js';
 import { encryptUploadTracker } from './upload-tracker.js';
 
-export type { JobResult } from '../lifecycle/job-result.js';
-
-export interface EncryptDeps extends LifecycleDeps, LargeObjectDeps {
+export interface EncryptDeps extends ObjectDeps, LargeObjectDeps {
   s3: S3Client;
   kms: KMSClient;
   config: Pick<
@@ -46,26 +45,22 @@ export interface EncryptDeps extends LifecycleDeps, LargeObjectDeps {
   sseCustomerKey?: SseCustomerKey;
 }
 
+/** The encrypt chunk kind (docs/architecture.md, "Chunk lifecycle"): each intent's encrypt operation. */
+export function encryptChunkKind(deps: EncryptDeps): ChunkKind<EncryptChunk> {
+  return { operation: (chunk, intent) => encryptOperation(encryptJobOf(chunk, intent), deps) };
+}
+
 /** A landed write, with the ACL grants read before it (to carry or report). */
 type Written = { write: WriteResult; grants: ExtraGrants | undefined };
 
 /**
- * Brings one object under its run's protection (docs/architecture.md, "The job lifecycle"): the
+ * Brings one object under its run's protection (docs/architecture.md, "Chunk lifecycle"): the
  * encrypt operation's own steps (HEAD with the run's SSE-C key, the compliance decision, the
- * protecting write, ACL carry, the proof that a crashed write landed) in the shared lifecycle.
- * Format upgrades and SSE-C migrations run through here too.
+ * protecting write, ACL carry, the proof that a crashed attempt's write landed). Format upgrades
+ * and SSE-C migrations run through here too.
  */
-export async function encryptObject(job: EncryptJob, deps: EncryptDeps): Promise<JobResult> {
-  // A job the message already marks as too large for this function goes to the large-object queue
-  // before any request (docs/architecture.md, "Large objects").
-  const routed = await routeLargeObject(job, deps.largeObjects);
-  if (routed) return routed;
-  return runObjectJob(encryptOperation(job, deps), deps);
-}
-
-function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<Written> {
+export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<Written> {
   const faults = deps.faults ?? Faults.none();
-  const now = deps.now ?? (() => new Date());
   const policy: ProtectionPolicy = {
     mode: job.mode,
     keyArn: job.keyArn,
@@ -73,11 +68,11 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     upgradeFormat: job.upgradeFormat,
     otherKmsKeys: job.otherKmsKeys,
   };
-  const ref = { bucket: job.bucket, key: job.key, operation: 'encrypt' as const };
+  const ref = { bucket: job.bucket, key: job.key, runId: job.runId };
   // The run's customer key opens SSE-C objects at HEAD (docs/safety.md, "SSE-C objects").
   const customerKey = migrationKeyFor(job, deps.sseCustomerKey);
 
-  async function decide(head: ObjectHead): Promise<Plan<Written>> {
+  async function decide(head: ObjectHead, attempt: AttemptView): Promise<Plan<Written>> {
     const decided = (state: 'COMPLIANT' | 'SKIPPED' | 'FAILED', reason: string, error?: string) => ({
       action: 'decide' as const,
       state,
@@ -93,20 +88,15 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     if (decision.action === 'skip') return decided('SKIPPED', decision.reason);
     if (decision.action === 'compliant') {
       if (!decision.envelopeFormat || !policy.keyArn) return decided('COMPLIANT', decision.detail);
-      // A readable envelope: compliant only under the policy's key. This run's own crashed write is
-      // under it by construction: the lifecycle reconciles that first.
-      const existing = await deps.ledger.get(ref);
-      const ourCrashedWrite =
-        (existing?.state === 'IN_PROGRESS' || existing?.state === 'RETRY') &&
-        existing.runId === job.runId &&
-        writtenByUs(existing, head);
-      if (!ourCrashedWrite) {
-        const verdict = await verifyEnvelopeKey(deps, head, policy.keyArn, existing).catch((error) => {
+      // A readable envelope: compliant only under the policy's key. An earlier attempt's own write
+      // is under it by construction (its nonce names the attempt): the lifecycle reconciles it.
+      if (!(attempt.recovering && landed(head, attempt))) {
+        const verdict = await verifyEnvelopeKey(deps, head, policy.keyArn).catch((error) => {
           throw classifyAwsError(error, 'checking the envelope key failed', ref);
         });
         if (!verdict.compliant) return decided('SKIPPED', verdict.reason);
       }
-      return { ...decided('COMPLIANT', decision.detail), existing: { item: existing } };
+      return decided('COMPLIANT', decision.detail);
     }
 
     // In envelope mode every write seals an envelope, an SSE-C migration included.
@@ -115,41 +105,49 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     // An object too large for one Lambda invocation, now that its size and write method are known,
     // is handed to the large-object queue before any claim (docs/architecture.md, "Large objects").
     const routedNow = await routeLargeObject(
-      job,
       deps.largeObjects,
       head,
       protectionMovesData(decision.method),
+      () => largeEncryptChunk(job),
     );
     if (routedNow) return { action: 'handed-off', result: routedNow };
-    return protectPlan(head, decision.method, sealsEnvelope, decision.sourceKeyArn);
+    return protectPlan(head, attempt, decision.method, sealsEnvelope, decision.sourceKeyArn);
   }
 
   function protectPlan(
     head: ObjectHead,
+    attempt: AttemptView,
     method: ProtectMethod,
     sealsEnvelope: boolean,
     sourceKeyArn?: string,
   ): Plan<Written> {
-    // The nonce (V2's IV, V3's message id) is chosen before the claim and stored with it: after a
-    // crash, finding it on the object proves the write was ours and landed, so the retry closes the
-    // job without writing again. A format upgrade always writes V3.
+    // The nonce (V2's IV, V3's message id) is derived from the attempt's salt: after a crash,
+    // finding it on the object proves the write was that attempt's and landed, so the next attempt
+    // records it without writing again (shared/envelope/envelope-nonce.ts). A format upgrade
+    // always writes V3.
     const writesV3 = method === 'upgrade-format' || (policy.format ?? 'v3') === 'v3';
-    const iv = sealsEnvelope ? randomBytes(writesV3 ? MESSAGE_ID_LENGTH_BYTES : IV_LENGTH_BYTES) : undefined;
+    const length = writesV3 ? MESSAGE_ID_LENGTH_BYTES : IV_LENGTH_BYTES;
+    const iv = sealsEnvelope ? envelopeNonce(attempt.salt, head.bucket, head.key, length) : undefined;
     return {
       action: 'write',
       head,
       method,
-      envelopeIv: iv?.toString('base64'),
       // A re-key names the key the object leaves in every record of this claim, and the run counts
       // it under that key (docs/architecture.md, "Compliance").
       ...(method === 'rekey' && sourceKeyArn ? { audit: { keyArnBefore: sourceKeyArn } } : {}),
       // Envelope writes pass every byte through this process; the others are server-side copies.
       estimateMs: estimateWorkMs(head.size, sealsEnvelope ? 'stream' : 'copy'),
-      write: async ({ owner }) => {
+      write: async () => {
         // Read before the write: the rewrite replaces the object's ACL with a private one.
         const grants = await deps.acl?.extraGrants(head.bucket, head.key, head.versionId);
         // Multipart writes keep their upload in the claim's ledger item (resumed or aborted later).
-        const multipart = encryptUploadTracker(deps, { ref, owner, head, policy, runId: job.runId });
+        const multipart = encryptUploadTracker(deps, {
+          ref: { ...attempt.chunk, key: head.key },
+          owner: attempt.owner,
+          head,
+          policy,
+          runId: job.runId,
+        });
         const write = await protectObject(
           { ...deps, sseCustomerKey: customerKey, multipart },
           head,
@@ -168,16 +166,8 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
           etag: write.etag,
         });
         const keyArn = write.keyArn ?? policy.keyArn;
-        const wrappedAt = now().toISOString();
         return {
           decision: 'encrypted',
-          finish: {
-            state: 'DONE',
-            resultEtag: write.etag,
-            resultVersionId: write.versionId,
-            keyArn,
-            wrappedAt,
-          },
           audit: {
             etagAfter: write.etag,
             versionIdAfter: write.versionId,
@@ -201,35 +191,36 @@ function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<W
     job: { ...ref, runId: job.runId, jobId: job.jobId, mode: job.mode },
     read: () => headObject(deps.s3, job.bucket, job.key, { sseCustomerKey: customerKey }),
     decide,
-    landed: writtenByUs,
-    reconciled: (item, head) => ({
+    landed,
+    reconciled: (head) => ({
       decision: 'encrypted',
-      finish: {
-        state: 'DONE',
-        resultEtag: head.etag,
-        resultVersionId: head.versionId,
-        keyArn: policy.keyArn,
-        wrappedAt: item.updatedAt,
-      },
       audit: { etagAfter: head.etag, versionIdAfter: head.versionId, keyArn: policy.keyArn },
       result: { outcome: 'encrypted', detail: 'reconciled after a crash' },
     }),
   };
+
+  /**
+   * Whether an earlier attempt of this chunk wrote the object S3 now shows compliant (docs/
+   * architecture.md, "Crash recovery"). An envelope carries the nonce an attempt derived from its
+   * salt. A server-side rewrite leaves no marker (and an SSE-S3 copy keeps a plaintext object's MD5
+   * ETag): the object was written after the chunk's first claim, which is what this job was for,
+   * so recording it as this run's encryption is safe whoever wrote it.
+   */
+  function landed(head: ObjectHead, attempt: AttemptView): boolean {
+    if (policy.mode === 'envelope') {
+      const nonce = head.metadata[META_V3.messageId] ?? head.metadata[META.iv];
+      if (nonce === undefined) return false;
+      const bytes = Buffer.from(nonce, 'base64');
+      return attempt.earlierSalts.some((salt) =>
+        envelopeNonce(salt, head.bucket, head.key, bytes.length).equals(bytes),
+      );
+    }
+    return writtenSince(head, attempt.claimedSince);
+  }
 }
 
-/** Whether an object S3 shows compliant carries the write an unfinished ledger item intended. */
-function writtenByUs(item: LedgerItem, head: ObjectHead): boolean {
-  const method = item.method;
-  // An envelope write (a plain seal, a format upgrade, an SSE-C migration in envelope mode) carries
-  // the nonce chosen at claim time: V3's message id or V2's IV.
-  if (method === 'envelope' || method === 'upgrade-format' || item.envelopeIv !== undefined) {
-    const nonce = item.envelopeIv;
-    return (
-      nonce !== undefined && (head.metadata[META_V3.messageId] === nonce || head.metadata[META.iv] === nonce)
-    );
-  }
-  // A server-side rewrite leaves no marker (and may keep the ETag: S3 computes an MD5 ETag for
-  // SSE-S3 copies), but the caller has just seen the object compliant, which is what this job was
-  // for, so closing the job is safe whoever wrote it.
-  return method !== undefined;
+/** S3's LastModified has whole seconds: a write in the claim's second counts as after it. */
+export function writtenSince(head: ObjectHead, since: Date): boolean {
+  if (!head.lastModified) return false;
+  return head.lastModified.getTime() >= Math.floor(since.getTime() / 1000) * 1000 - 1000;
 }

@@ -65,33 +65,35 @@ export function protectionMovesData(method: ProtectMethod): boolean {
   return !MOVES_NO_DATA.has(method);
 }
 
-/** What routing reads of a job message, whichever queue it came from (encrypt or rewrap). */
-export interface RoutableJob {
-  key: string;
-  large?: true;
-  size?: number;
-  etag?: string;
+/**
+ * An object operation's hook (encrypt, rewrap): hands an object whose HEAD shows it too large for
+ * this function, when the planned write moves its bytes, to the large-object queue as a chunk of
+ * its own (`message`), before any write; returns the result the chunk reports for it (not
+ * recorded here: the worker that does it records and counts it). Undefined: this handler does it.
+ */
+export async function routeLargeObject(
+  role: LargeObjectRole | undefined,
+  head: ObjectHead,
+  movesData: boolean,
+  message: () => object,
+): Promise<JobResult | undefined> {
+  if (!role || role.serves || !movesData || !isLargeObject(head.size, role.thresholdBytes)) return undefined;
+  await role.sqs.send(new SendMessageCommand({ QueueUrl: role.queueUrl, MessageBody: queueBody(message()) }));
+  return { outcome: 'duplicate', detail: 'handed to the large-object queue' };
 }
 
 /**
- * An object job handler's hook (encrypt, rewrap): hands a job that belongs on the large-object
- * route to that queue, before any claim or write, and returns the result the handler reports (not
- * counted: the worker that does the job counts it). Without `head` it decides from the message
- * (its marker, or the size the listing saw); with `head` from what S3 shows now, when the planned
- * write moves the object's bytes (`movesData`). Returns undefined when this handler does the job.
+ * A handler's hook for a whole chunk the producer already marked large (or whose one object the
+ * listing showed over the limit): forwarded untouched to the large-object queue. True: forwarded.
  */
-export async function routeLargeObject<J extends RoutableJob>(
-  job: J,
+export async function forwardLargeChunk(
   role: LargeObjectRole | undefined,
-  head?: ObjectHead,
-  movesData = true,
-): Promise<JobResult | undefined> {
-  if (!role || role.serves) return undefined;
-  const large = head
-    ? movesData && isLargeObject(head.size, role.thresholdBytes)
-    : job.large === true || isLargeObject(job.size, role.thresholdBytes);
-  if (!large) return undefined;
-  const routed: J = { ...job, large: true, ...(head ? { size: head.size, etag: head.etag } : {}) };
-  await role.sqs.send(new SendMessageCommand({ QueueUrl: role.queueUrl, MessageBody: queueBody(routed) }));
-  return { outcome: 'duplicate', detail: 'handed to the large-object queue' };
+  chunk: { large?: true; intents: Array<{ size?: number }> },
+): Promise<boolean> {
+  if (!role || role.serves) return false;
+  const large = chunk.large === true || chunk.intents.some((i) => isLargeObject(i.size, role.thresholdBytes));
+  if (!large) return false;
+  const forwarded = { ...chunk, large: true };
+  await role.sqs.send(new SendMessageCommand({ QueueUrl: role.queueUrl, MessageBody: queueBody(forwarded) }));
+  return true;
 }

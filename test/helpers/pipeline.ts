@@ -3,7 +3,6 @@ import { buffer } from 'node:stream/consumers';
 import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { runLocally } from '../../cli/local-run.js';
-import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
 import { createClients } from '../../shared/clients.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
@@ -11,7 +10,11 @@ import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import type { EncryptDeps } from '../../shared/jobs/encrypt-object.js';
 import { startRun } from '../../shared/jobs/start-run.js';
-import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
+import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
+import { ensureAuditBucket } from '../../shared/chunks/audit-bucket.js';
+import type { ChunkDeps } from '../../shared/chunks/run-chunk.js';
+import { processShardPool } from '../../shared/runs/shard-pool.js';
+import { trailOf } from './trail.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
 import { AliasTargets } from '../../shared/rewrap/alias-targets.js';
 import type { RotationPlannerDeps } from '../../shared/rewrap/rotation-planner.js';
@@ -31,18 +34,21 @@ export async function startPipeline(name: string) {
   process.env.S3SEAL_MULTIPART_THRESHOLD_BYTES = String(5 * MiB);
   process.env.S3SEAL_COPY_MULTIPART_THRESHOLD_BYTES = String(5 * MiB);
   process.env.S3SEAL_COPY_PART_SIZE_BYTES = String(5 * MiB);
+  // Each test file keeps its own audit trail (chunk logs, listings, manifests) under its own prefix.
+  process.env.S3SEAL_AUDIT_PREFIX = `${process.env.S3SEAL_QUEUE_PREFIX}/`;
   const { config, clients } = handlerRuntime();
   await ensureQueues(clients.sqs, config);
   await ensureTables(clients.dynamo, config);
+  await ensureAuditBucket(clients.s3, config.auditLocation, { retentionDays: 0 });
   const queues = await resolveQueueUrls(clients.sqs, config);
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
-  const audit = new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable);
-  const encryptDeps = (overrides: Partial<EncryptDeps> = {}): EncryptDeps => ({
+  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, processShardPool(config.tallyShards));
+  const trail = trailOf({ s3: clients.s3, chunks, auditLocation: config.auditLocation, runs });
+  const encryptDeps = (overrides: Partial<EncryptDeps & ChunkDeps> = {}): EncryptDeps & ChunkDeps => ({
     s3: clients.s3,
     kms: clients.kms,
-    ledger,
-    audit,
+    chunks,
+    auditLocation: config.auditLocation,
     config,
     ...overrides,
   });
@@ -55,8 +61,9 @@ export async function startPipeline(name: string) {
     newKmsClient: () => createClients(config).kms,
     queues,
     runs,
-    ledger,
-    audit,
+    chunks,
+    /** The audit trail as committed chunk logs show it: each object's decisions, a run's records. */
+    trail,
     encryptDeps,
     /** The rewrap planner's dependencies, with a clock the test controls. */
     plannerDeps(now: () => Date = () => new Date()): RotationPlannerDeps {

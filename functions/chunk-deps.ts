@@ -1,12 +1,9 @@
-import { DynamoDbAuditLog } from '../shared/audit/audit-log.js';
-import { DynamoDbJobCloser } from '../shared/audit/close-together.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
+import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
+import { DynamoDbUploadLedger } from '../shared/chunks/chunk-uploads.js';
 import { faultsFor } from '../shared/faults.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { largeObjectRouting } from '../shared/jobs/large-object-route.js';
-import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
-import { DynamoDbUploadLedger } from '../shared/ledger/upload-state.js';
-import { processGroupCommit } from '../shared/lifecycle/group-commit.js';
 import type { QueueName } from '../shared/queues.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
@@ -15,29 +12,24 @@ import { FailureLog } from '../shared/worker/dead-letters.js';
 import { localClaims } from '../shared/worker/local-claims.js';
 
 /**
- * What every per-object handler (encrypt, rewrap, events) is built from on Lambda or a worker:
- * clients, ledger, hash-chained audit log, run counters and closer, and its queue's batch options.
+ * What every chunk handler (encrypt, rewrap, events, large objects) is built from on Lambda or a
+ * worker: clients, the chunk store and the audit location, run counters and closer, and its
+ * queue's batch options (docs/architecture.md, "Chunk ledger").
  */
-export async function objectJobDeps(queue: QueueName) {
+export async function chunkDeps(queue: QueueName) {
   const { config, clients, queues } = handlerRuntime();
   const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  // The jobs this process has in flight share their claim and close transactions.
-  const group = config.batchWrites.enabled ? processGroupCommit(config.batchWrites.windowMs) : undefined;
-  const shards = processShardPool(config.tallyShards);
-  const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable, { group });
-  // A local process names itself in its claims and keeps them, to release them when interrupted.
+  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, processShardPool(config.tallyShards));
+  // A local process names itself in its claims and keeps them, to give them back when interrupted.
   const local = config.onLambda ? undefined : localClaims();
   return {
     s3: clients.s3,
     kms: clients.kms,
     acl: new AclInspector(clients.s3),
-    ledger: local ? local.track(ledger) : ledger,
+    chunks: local ? local.track(chunks) : chunks,
     local,
-    audit: new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, { shards }),
-    group,
-    jobCloser:
-      group && new DynamoDbJobCloser(clients.dynamo, config.auditTable, config.ledgerTable, shards, group),
+    auditLocation: config.auditLocation,
     runs,
     closer: new RunCloser(runs),
     faults: faultsFor(config.faults),
