@@ -110,14 +110,6 @@ const ConfigSchema = z.object({
     (v) => (v === '' ? undefined : v),
     z.coerce.number().int().min(1).max(100).default(32),
   ),
-  // Batch-first storage (docs/architecture.md, "Batch-first storage"): the jobs a process has in
-  // flight share their claim and close transactions; `off` sends each job's writes on their own.
-  S3SEAL_BATCH_WRITES: z.enum(['on', 'off']).default('on'),
-  // The longest a job waits for the others in flight to reach the same write (milliseconds).
-  S3SEAL_BATCH_WINDOW_MS: z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.coerce.number().int().min(0).max(1000).default(25),
-  ),
   // Fault injection for the soak and tests only (docs/development.md, "The chaos soak"); empty means off.
   S3SEAL_FAULTS: z
     .string()
@@ -178,7 +170,6 @@ export interface Config {
   /** Tally shards each process spreads a run's counts over (1 to 100). */
   tallyShards: number;
   /** Jobs in flight share their claim and close transactions; the window they wait for each other. */
-  batchWrites: { enabled: boolean; windowMs: number };
   /** Base64 KMS ciphertext of the SSE-C migration key workers use (never the key itself). */
   sseCustomerKeyCiphertext?: string;
 }
@@ -242,7 +233,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
     faults: e.S3SEAL_FAULTS,
     tallyShards: e.S3SEAL_TALLY_SHARDS,
-    batchWrites: { enabled: e.S3SEAL_BATCH_WRITES === 'on', windowMs: e.S3SEAL_BATCH_WINDOW_MS },
     sseCustomerKeyCiphertext: e.S3SEAL_SSE_C_KEY_CIPHERTEXT,
     rotation: { maxKeyAgeDays: e.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS, aliases: e.S3SEAL_ROTATION_ALIASES },
   };
