@@ -1,6 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { ObjectRef } from '../ledger/ledger.js';
-import type { RecordedUpload } from '../ledger/upload-state.js';
+import type { RecordedUpload } from '../chunks/recorded-upload.js';
 
 /** How far one large object of a run has got, as the worker writing it last reported. */
 export interface LargeObjectEntry {
@@ -18,8 +17,8 @@ const REPORT_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
  * Large-object progress per run, beside the run record (docs/large-buckets.md, "The large-object
- * route"): the ledger keeps each upload on its object's item, which has no index by run, so the
- * worker also reports it here for `status` to read with one query.
+ * route"): the ledger keeps each upload on its chunk's item, spread over the run's chunk shards, so
+ * the worker also reports it here for `status` to read with one query.
  */
 export class LargeObjectProgress {
   constructor(
@@ -27,7 +26,7 @@ export class LargeObjectProgress {
     private readonly tableName: string,
   ) {}
 
-  async report(ref: ObjectRef, upload: RecordedUpload): Promise<void> {
+  async report(ref: { bucket: string; key: string }, upload: RecordedUpload): Promise<void> {
     if (!upload.runId) return;
     const entry: LargeObjectEntry = {
       bucket: ref.bucket,
