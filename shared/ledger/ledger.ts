@@ -1,6 +1,6 @@
 import type { ProtectMethod } from '../compliance.js';
 import type { ProtectionMode } from '../policy.js';
-import type { RecordedUpload } from './recorded-upload.js';
+import type { RecordedUpload } from '../chunks/recorded-upload.js';
 
 /** `encrypt` items are also the index of what protects each object; `rewrap` items count re-wraps. */
 export type Operation = 'encrypt' | 'rewrap';
