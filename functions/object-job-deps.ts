@@ -1,11 +1,11 @@
 import { DynamoDbAuditLog } from '../shared/audit/audit-log.js';
 import { DynamoDbJobCloser } from '../shared/audit/close-together.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
+import { DynamoDbUploadLedger } from '../shared/chunks/chunk-uploads.js';
 import { faultsFor } from '../shared/faults.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { largeObjectRouting } from '../shared/jobs/large-object-route.js';
 import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
-import { DynamoDbUploadLedger } from '../shared/chunks/chunk-uploads.js';
 import { processGroupCommit } from '../shared/lifecycle/group-commit.js';
 import type { QueueName } from '../shared/queues.js';
 import { RunStore } from '../shared/runs/run-store.js';

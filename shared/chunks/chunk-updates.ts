@@ -26,7 +26,12 @@ export const MAX_ERROR_CHARS = 500;
  * + 1 and `salt` appended; `firstClaimedAt` and the membership digest are set once and a claim
  * naming another membership fails. ALL_NEW on success, ALL_OLD on a failed condition.
  */
-export function claimUpdate(table: string, input: ClaimChunkInput, now: Date, salt: string): UpdateCommandInput {
+export function claimUpdate(
+  table: string,
+  input: ClaimChunkInput,
+  now: Date,
+  salt: string,
+): UpdateCommandInput {
   const expires = input.ttlSeconds !== undefined;
   return {
     TableName: table,

@@ -198,7 +198,8 @@ async function ensureTimeToLive(dynamo: DynamoDBClient, table: string, attribute
   try {
     const out = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: table }));
     const ttl = out.TimeToLiveDescription;
-    if (ttl?.AttributeName === attribute && ['ENABLED', 'ENABLING'].includes(ttl.TimeToLiveStatus ?? '')) return;
+    if (ttl?.AttributeName === attribute && ['ENABLED', 'ENABLING'].includes(ttl.TimeToLiveStatus ?? ''))
+      return;
   } catch (error) {
     if ((error as { name?: string }).name === 'AccessDeniedException') return;
   }

@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { ProtectMethod } from '../compliance.js';
 import type { UploadLedger } from '../chunks/chunk-uploads.js';
 import type { UploadProgressListener } from '../chunks/recorded-upload.js';
+import type { ProtectMethod } from '../compliance.js';
 import type { JobResult } from '../lifecycle/job-result.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { queueBody } from '../sqs-text.js';

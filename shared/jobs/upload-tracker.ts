@@ -1,5 +1,5 @@
-import type { UploadLedger } from '../chunks/chunk-uploads.js';
 import type { ChunkRef } from '../chunks/chunk-store.js';
+import type { UploadLedger } from '../chunks/chunk-uploads.js';
 import type { RecordedUpload, UploadedObject, UploadProgressListener } from '../chunks/recorded-upload.js';
 import {
   type LeftoverUpload,

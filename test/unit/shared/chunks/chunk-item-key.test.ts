@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chunkIdFor } from '../../../../shared/chunks/chunk-message.js';
 import {
   CHUNK_SHARDS,
   chunkItemKey,
   chunkPartitionKey,
   chunkShardOf,
 } from '../../../../shared/chunks/chunk-item-key.js';
+import { chunkIdFor } from '../../../../shared/chunks/chunk-message.js';
 
 describe('chunkItemKey', () => {
   it('puts a chunk in the shard of its first 32 bits modulo 32, two digits, sort key its id', () => {

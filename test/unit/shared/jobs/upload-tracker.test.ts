@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { uploadTracker } from '../../../../shared/jobs/upload-tracker.js';
-import type { UploadEnd, UploadLedger } from '../../../../shared/chunks/chunk-uploads.js';
 import type { ChunkRef } from '../../../../shared/chunks/chunk-store.js';
+import type { UploadEnd, UploadLedger } from '../../../../shared/chunks/chunk-uploads.js';
 import type { RecordedUpload } from '../../../../shared/chunks/recorded-upload.js';
+import { uploadTracker } from '../../../../shared/jobs/upload-tracker.js';
 import { UploadTakenOverError } from '../../../../shared/s3/multipart-tracker.js';
 
 const ref: ChunkRef = { runId: 'run-1', chunkId: 'c'.repeat(24) };
