@@ -2,9 +2,11 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ListTagsOfResourceCommand,
   UpdateTableCommand,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -174,9 +176,45 @@ export async function ensureTables(
     await waitUntilTableExists({ client: dynamo, maxWaitTime: 60 }, { TableName: name });
     arn ??= (await describeTableArn(dynamo, name)) ?? name;
     if (status === 'exists') await addMissingIndexes(dynamo, definition);
+    if (name === config.ledgerTable) await ensureTimeToLive(dynamo, name, LEDGER_TTL_ATTRIBUTE);
     resources.push({ kind: 'table', name, id: arn, status });
   }
   return resources;
+}
+
+/**
+ * The ledger table's items that expire carry their deletion time here, in epoch seconds: live
+ * enforcement's one-event chunks and large-object progress reports (docs/architecture.md, "Chunk
+ * ledger"). serverless.yml declares the same (TimeToLiveSpecification).
+ */
+export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * Turns DynamoDB's TTL on for `attribute`, unless it is on already (a table CloudFormation owns
+ * has it from the stack; a table an earlier setup made may not). An endpoint that answers the
+ * update with "already enabled" is fine; one that does not let setup read the TTL is left alone.
+ */
+async function ensureTimeToLive(dynamo: DynamoDBClient, table: string, attribute: string): Promise<void> {
+  try {
+    const out = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: table }));
+    const ttl = out.TimeToLiveDescription;
+    if (ttl?.AttributeName === attribute && ['ENABLED', 'ENABLING'].includes(ttl.TimeToLiveStatus ?? ''))
+      return;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'AccessDeniedException') return;
+  }
+  try {
+    await dynamo.send(
+      new UpdateTimeToLiveCommand({
+        TableName: table,
+        TimeToLiveSpecification: { AttributeName: attribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    const { name, message } = error as { name?: string; message?: string };
+    if (name === 'ValidationException' && /already enabled/i.test(message ?? '')) return;
+    throw error;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { UploadLedger } from '../chunks/chunk-uploads.js';
+import type { UploadProgressListener } from '../chunks/recorded-upload.js';
 import type { ProtectMethod } from '../compliance.js';
-import type { ObjectRef } from '../ledger/ledger.js';
-import type { RecordedUpload, UploadLedger } from '../ledger/upload-state.js';
 import type { JobResult } from '../lifecycle/job-result.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { queueBody } from '../sqs-text.js';
@@ -20,9 +20,9 @@ export type LargeObjectRole =
 export interface LargeObjectDeps {
   /** Lambda handlers route large objects to the large-object queue; its worker serves them. */
   largeObjects?: LargeObjectRole;
-  /** Multipart uploads' ids and progress on the claim's ledger item (resumed or aborted later). */
+  /** Multipart uploads' ids and progress on the chunk's item (resumed or aborted later). */
   uploads?: UploadLedger;
-  onUploadProgress?: (ref: ObjectRef, upload: RecordedUpload) => void;
+  onUploadProgress?: UploadProgressListener;
 }
 
 /** The routing role of a handler that is not the large-object queue's worker. */

@@ -1,5 +1,6 @@
-import type { ObjectRef } from '../ledger/ledger.js';
-import type { RecordedUpload, UploadLedger } from '../ledger/upload-state.js';
+import type { ChunkRef } from '../chunks/chunk-store.js';
+import type { UploadLedger } from '../chunks/chunk-uploads.js';
+import type { RecordedUpload, UploadedObject, UploadProgressListener } from '../chunks/recorded-upload.js';
 import {
   type LeftoverUpload,
   type MultipartProgress,
@@ -7,12 +8,13 @@ import {
   UploadTakenOverError,
 } from '../s3/multipart-tracker.js';
 
-/** The claim a multipart write runs under. */
+/** The chunk claim a multipart write runs under, and the object it writes. */
 export interface UploadClaim {
-  ref: ObjectRef;
+  /** The chunk the large object travels in: its item keeps the upload (chunk-uploads.ts). */
+  ref: ChunkRef;
   owner: string;
-  runId?: string;
   leaseSeconds: number;
+  object: UploadedObject;
   sourceEtag: string;
   sourceVersionId?: string;
   kind: RecordedUpload['kind'];
@@ -24,14 +26,15 @@ export interface UploadClaim {
 const RECORD_EVERY_MS = 5000;
 
 /**
- * A {@link MultipartTracker} over the ledger for one claim (docs/architecture.md, "Large objects").
- * Each record renews the claim's lease, so an upload longer than a lease keeps its claim as long as
- * it makes progress, and a worker that died stops renewing it: its upload is then taken over.
+ * A {@link MultipartTracker} over the chunk item of one claim (docs/architecture.md, "Large
+ * objects"). Each record renews the chunk's lease, so an upload longer than a lease keeps its chunk
+ * as long as it makes progress, and a worker that died stops renewing it: its upload is then taken
+ * over with the chunk.
  */
 export function uploadTracker(
   uploads: UploadLedger,
   claim: UploadClaim,
-  options: { now?: () => Date; onProgress?: (ref: ObjectRef, upload: RecordedUpload) => void } = {},
+  options: { now?: () => Date; onProgress?: UploadProgressListener } = {},
 ): MultipartTracker {
   const now = options.now ?? (() => new Date());
   let startedAt: string | undefined;
@@ -60,7 +63,7 @@ export function uploadTracker(
         ...progress,
         kind: claim.kind,
         owner: claim.owner,
-        ...(claim.runId ? { runId: claim.runId } : {}),
+        runId: claim.ref.runId,
         sourceEtag: claim.sourceEtag,
         ...(claim.sourceVersionId ? { sourceVersionId: claim.sourceVersionId } : {}),
         target: claim.target,
@@ -69,32 +72,35 @@ export function uploadTracker(
       };
       if (!(await uploads.record(claim.ref, upload, claim.leaseSeconds, at))) {
         throw new UploadTakenOverError(`claim of upload ${progress.uploadId} was taken over`, {
-          context: { bucket: claim.ref.bucket, key: claim.ref.key },
+          context: { bucket: claim.object.bucket, key: claim.object.key },
         });
       }
-      options.onProgress?.(claim.ref, upload);
+      options.onProgress?.(claim.object, upload);
     },
     async ended(uploadId, how) {
-      await uploads.close(claim.ref, uploadId, how, now());
+      // Not closed (the chunk was taken over, or a newer upload is recorded): the attempt holding
+      // the chunk owns what is recorded and resumes or aborts it, so there is nothing to do here.
+      const { owner, leaseSeconds } = claim;
+      await uploads.close(claim.ref, { owner, uploadId, how, leaseSeconds }, now());
     },
   };
 }
 
 /**
- * The tracker of one encrypt claim's multipart write, or undefined without upload state. Envelope
+ * The tracker of one encrypt attempt's multipart write, or undefined without upload state. Envelope
  * writes (a seal, a format upgrade, an SSE-C migration in envelope mode) stream through GCM; every
  * other protection is a server-side copy.
  */
 export function encryptUploadTracker(
   deps: {
     uploads?: UploadLedger;
-    onUploadProgress?: (ref: ObjectRef, upload: RecordedUpload) => void;
+    onUploadProgress?: UploadProgressListener;
     config: { leaseSeconds: number };
   },
   job: {
-    ref: ObjectRef;
+    ref: ChunkRef;
+    object: UploadedObject;
     owner: string;
-    runId: string;
     head: { etag: string; versionId?: string };
     policy: { mode: string; keyArn?: string };
   },
@@ -104,8 +110,8 @@ export function encryptUploadTracker(
     deps.uploads,
     {
       ref: job.ref,
+      object: job.object,
       owner: job.owner,
-      runId: job.runId,
       leaseSeconds: deps.config.leaseSeconds,
       sourceEtag: job.head.etag,
       sourceVersionId: job.head.versionId,

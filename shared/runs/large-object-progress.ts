@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { RecordedUpload } from '../chunks/recorded-upload.js';
+import type { RecordedUpload, UploadedObject } from '../chunks/recorded-upload.js';
 
 /** How far one large object of a run has got, as the worker writing it last reported. */
 export interface LargeObjectEntry {
@@ -26,7 +26,7 @@ export class LargeObjectProgress {
     private readonly tableName: string,
   ) {}
 
-  async report(ref: { bucket: string; key: string }, upload: RecordedUpload): Promise<void> {
+  async report(ref: UploadedObject, upload: RecordedUpload): Promise<void> {
     if (!upload.runId) return;
     const entry: LargeObjectEntry = {
       bucket: ref.bucket,
