@@ -1,6 +1,6 @@
 import { RunCloser } from '../shared/audit/run-digest.js';
-import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
 import { DynamoDbUploadLedger } from '../shared/chunks/chunk-uploads.js';
+import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
 import { faultsFor } from '../shared/faults.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { largeObjectRouting } from '../shared/jobs/large-object-route.js';
@@ -20,7 +20,11 @@ export async function chunkDeps(queue: QueueName) {
   const { config, clients, queues } = handlerRuntime();
   const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, processShardPool(config.tallyShards));
+  const chunks = new DynamoDbChunkStore(
+    clients.dynamo,
+    config.ledgerTable,
+    processShardPool(config.tallyShards),
+  );
   // A local process names itself in its claims and keeps them, to give them back when interrupted.
   const local = config.onLambda ? undefined : localClaims();
   return {

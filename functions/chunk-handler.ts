@@ -2,7 +2,12 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { RunCloser } from '../shared/audit/run-digest.js';
 import type { ChunkIntent } from '../shared/chunks/chunk-message.js';
-import { type ChunkDeps, type ChunkKind, type ChunkMessageCore, runChunk } from '../shared/chunks/run-chunk.js';
+import {
+  type ChunkDeps,
+  type ChunkKind,
+  type ChunkMessageCore,
+  runChunk,
+} from '../shared/chunks/run-chunk.js';
 import type { Faults } from '../shared/faults.js';
 import { forwardLargeChunk, type LargeObjectRole } from '../shared/jobs/large-object-route.js';
 import { parseMessage } from '../shared/jobs/messages.js';
@@ -63,7 +68,10 @@ export function createChunkHandler<M extends Message, D>(
         if (await forwardLargeChunk(resolved.largeObjects, message)) return message.runId;
         // Nothing is claimed at the tail of an invocation: the first object must fit.
         const sizes = message.intents.map((intent) => intent.size ?? 0);
-        deadline?.assertCanFinish(estimateWorkMs(Math.max(...sizes), 'copy'), `${queue.name} chunk ${message.chunkId}`);
+        deadline?.assertCanFinish(
+          estimateWorkMs(Math.max(...sizes), 'copy'),
+          `${queue.name} chunk ${message.chunkId}`,
+        );
         const outcome = await runChunk(message, kind, chunkDeps);
         logOutcome(queue.doneMessage(message), message, outcome);
         return message.runId;
@@ -94,6 +102,10 @@ function logOutcome(
   }
   outcome.results.forEach((result, i) => {
     const key = message.intents[i]?.key;
-    (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, done, { ...where, key, ...result });
+    (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, done, {
+      ...where,
+      key,
+      ...result,
+    });
   });
 }

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { type EncryptDeps, encryptChunkKind } from '../../shared/jobs/encrypt-object.js';
 import { EncryptChunkSchema } from '../../shared/chunks/chunk-message.js';
+import { type EncryptDeps, encryptChunkKind } from '../../shared/jobs/encrypt-object.js';
 import { logger } from '../../shared/logger.js';
 import { workerSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
 import { chunkDeps } from '../chunk-deps.js';

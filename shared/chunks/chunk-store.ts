@@ -57,6 +57,8 @@ export interface ChunkCommit {
   log: { key: string; sha256: string };
   records: CountedRecord[];
   keyArns: string[];
+  /** The chunk's object keys: any multipart upload state still recorded for them is removed. */
+  uploadKeys?: string[];
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { chunkItemKey } from './chunk-item-key.js';
 import type { ChunkCommit, ChunkRef, ClaimChunkInput } from './chunk-store.js';
+import { uploadAttributeOf } from './upload-attribute.js';
 
 /**
  * The chunk item's transitions as data (docs/architecture.md, "Chunk ledger"): each a conditional
@@ -82,13 +83,20 @@ export function claimUpdate(
 export function doneUpdate(table: string, ref: ChunkRef, owner: string, commit: ChunkCommit, now: Date) {
   const keyArns = [...new Set(commit.keyArns)].sort();
   const withKeys = keyArns.length > 0;
+  // Uploads a crashed attempt left recorded for objects this attempt found done go with the commit.
+  const uploads = Object.fromEntries(
+    [...new Set(commit.uploadKeys ?? [])].map((key, i) => [`#u${i}`, uploadAttributeOf(key)]),
+  );
+  const removeUploads = Object.keys(uploads)
+    .map((name) => `, ${name}`)
+    .join('');
   return {
     TableName: table,
     Key: chunkItemKey(ref),
     UpdateExpression:
       'SET #state = :done, #logKey = :logKey, #logSha256 = :logSha256, #records = :records, ' +
       `#updatedAt = :nowIso${withKeys ? ', #keyArns = :keyArns' : ''} ` +
-      'REMOVE #owner, #lease, #error, #upload',
+      `REMOVE #owner, #lease, #error${removeUploads}`,
     ConditionExpression: HELD_BY_OWNER,
     ExpressionAttributeNames: {
       ...CHUNK_NAMES,
@@ -96,7 +104,7 @@ export function doneUpdate(table: string, ref: ChunkRef, owner: string, commit: 
       '#logSha256': 'logSha256',
       '#records': 'records',
       '#error': 'error',
-      '#upload': 'upload',
+      ...uploads,
       ...(withKeys ? { '#keyArns': 'keyArns' } : {}),
     },
     ExpressionAttributeValues: {

@@ -4,6 +4,7 @@ import { chunkItemKey } from './chunk-item-key.js';
 import type { ChunkRef } from './chunk-store.js';
 import { CHUNK_NAMES, HELD_BY_OWNER } from './chunk-updates.js';
 import type { RecordedUpload } from './recorded-upload.js';
+import { uploadAttributeOf } from './upload-attribute.js';
 
 /** How an upload ended, told by the attempt that holds its chunk. */
 export interface UploadEnd {
@@ -13,21 +14,24 @@ export interface UploadEnd {
   leaseSeconds: number;
 }
 
+/** Which upload: the chunk holding it and the object written (upload-attribute.ts). */
+export type UploadRef = ChunkRef & { key: string };
+
 /**
- * Multipart upload state on chunk items (docs/architecture.md, "Large objects"): the `upload` map of
- * the chunk a large object travels in. Every write is conditional on the attempt holding the chunk
+ * Multipart upload state on chunk items (docs/architecture.md, "Large objects"): one attribute per
+ * object of the chunk being written in parts. Every write is conditional on the attempt holding the chunk
  * and renews its lease, so an upload longer than a lease keeps its chunk while it makes progress.
  */
 export interface UploadLedger {
-  recorded(ref: ChunkRef): Promise<RecordedUpload | undefined>;
+  recorded(ref: UploadRef): Promise<RecordedUpload | undefined>;
   /** Records an upload's progress while `upload.owner` holds the chunk. False once it does not. */
-  record(ref: ChunkRef, upload: RecordedUpload, leaseSeconds: number, now?: Date): Promise<boolean>;
+  record(ref: UploadRef, upload: RecordedUpload, leaseSeconds: number, now?: Date): Promise<boolean>;
   /**
    * Forgets an upload that completed or was aborted, while `end.owner` holds the chunk and the
    * upload recorded is this one. False otherwise: the attempt holding the chunk now owns what is
    * recorded, and resumes or aborts it.
    */
-  close(ref: ChunkRef, end: UploadEnd, now?: Date): Promise<boolean>;
+  close(ref: UploadRef, end: UploadEnd, now?: Date): Promise<boolean>;
 }
 
 /** {@link UploadLedger} on the ledger table's chunk items. */
@@ -37,27 +41,27 @@ export class DynamoDbUploadLedger implements UploadLedger {
     private readonly table: string,
   ) {}
 
-  async recorded(ref: ChunkRef): Promise<RecordedUpload | undefined> {
+  async recorded(ref: UploadRef): Promise<RecordedUpload | undefined> {
     const out = await this.client.send(
       new GetCommand({
         TableName: this.table,
         Key: chunkItemKey(ref),
         ConsistentRead: true,
         ProjectionExpression: '#upload',
-        ExpressionAttributeNames: { '#upload': 'upload' },
+        ExpressionAttributeNames: { '#upload': uploadAttributeOf(ref.key) },
       }),
     );
-    return out.Item?.upload as RecordedUpload | undefined;
+    return out.Item?.[uploadAttributeOf(ref.key)] as RecordedUpload | undefined;
   }
 
-  record(ref: ChunkRef, upload: RecordedUpload, leaseSeconds: number, now = new Date()): Promise<boolean> {
+  record(ref: UploadRef, upload: RecordedUpload, leaseSeconds: number, now = new Date()): Promise<boolean> {
     return this.held(ref, upload.owner, leaseSeconds, now, {
       set: ', #upload = :upload',
       values: { ':upload': upload },
     });
   }
 
-  close(ref: ChunkRef, end: UploadEnd, now = new Date()): Promise<boolean> {
+  close(ref: UploadRef, end: UploadEnd, now = new Date()): Promise<boolean> {
     return this.held(ref, end.owner, end.leaseSeconds, now, {
       remove: ' REMOVE #upload',
       // Another attempt's newer upload is not this one's to forget.
@@ -69,7 +73,7 @@ export class DynamoDbUploadLedger implements UploadLedger {
 
   /** One update of the chunk while `owner` holds it, renewing its lease. */
   private async held(
-    ref: ChunkRef,
+    ref: UploadRef,
     owner: string,
     leaseSeconds: number,
     now: Date,
@@ -82,7 +86,11 @@ export class DynamoDbUploadLedger implements UploadLedger {
           Key: chunkItemKey(ref),
           UpdateExpression: `SET #lease = :lease, #updatedAt = :nowIso${change.set ?? ''}${change.remove ?? ''}`,
           ConditionExpression: `${HELD_BY_OWNER}${change.condition ?? ''}`,
-          ExpressionAttributeNames: { ...CHUNK_NAMES, '#upload': 'upload', ...change.names },
+          ExpressionAttributeNames: {
+            ...CHUNK_NAMES,
+            '#upload': uploadAttributeOf(ref.key),
+            ...change.names,
+          },
           ExpressionAttributeValues: {
             ':lease': now.getTime() + leaseSeconds * 1000,
             ':nowIso': now.toISOString(),

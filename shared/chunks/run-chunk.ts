@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuditRecord } from '../audit/audit-record.js';
-import { InjectedCrashError, LeaseHeldError, RetryableError, describeError } from '../errors.js';
+import { describeError, InjectedCrashError, LeaseHeldError, RetryableError } from '../errors.js';
 import { Faults } from '../faults.js';
-import { type ObjectOutcome, decideObject } from '../lifecycle/decide-object.js';
+import { decideObject, type ObjectOutcome } from '../lifecycle/decide-object.js';
 import type { JobResult } from '../lifecycle/job-result.js';
 import type { AttemptView, ObjectDeps, ObjectOperation } from '../lifecycle/object-operation.js';
 import { countedRecordOf, keyArnsOf } from './chunk-counts.js';
@@ -120,11 +120,22 @@ export async function commitDecidedChunk(
 type Claimed = { item: ChunkItem; owner: string } | { duplicate: string };
 
 async function claimChunk(ref: ChunkRef, membership: string, deps: DecidedChunkDeps): Promise<Claimed> {
-  const owner = deps.owner ?? deps.local?.newOwner() ?? `${deps.config.actor}:${randomBytes(6).toString('hex')}`;
-  const input = { ...ref, owner, membership, leaseSeconds: deps.config.leaseSeconds, ttlSeconds: deps.ttlSeconds };
+  const owner =
+    deps.owner ?? deps.local?.newOwner() ?? `${deps.config.actor}:${randomBytes(6).toString('hex')}`;
+  const input = {
+    ...ref,
+    owner,
+    membership,
+    leaseSeconds: deps.config.leaseSeconds,
+    ttlSeconds: deps.ttlSeconds,
+  };
   let claim = await deps.chunks.claim(input, now(deps));
   // A chunk held by a local process proven dead is taken over now, not after its lease.
-  if (!claim.claimed && claim.existing.state === 'IN_PROGRESS' && deps.local?.ownerGone(claim.existing.owner)) {
+  if (
+    !claim.claimed &&
+    claim.existing.state === 'IN_PROGRESS' &&
+    deps.local?.ownerGone(claim.existing.owner)
+  ) {
     await deps.chunks.giveBack(ref, claim.existing.owner ?? '', 'owner process gone', now(deps));
     claim = await deps.chunks.claim(input, now(deps));
   }
@@ -153,7 +164,11 @@ async function decideAll<M extends ChunkMessageCore>(
     while (stopped === undefined && next < message.intents.length) {
       const i = next++;
       try {
-        outcomes[i] = await decideObject(kind.operation(message, message.intents[i]!, attempt), deps, attempt);
+        outcomes[i] = await decideObject(
+          kind.operation(message, message.intents[i]!, attempt),
+          deps,
+          attempt,
+        );
       } catch (error) {
         // In-flight neighbours finish before the chunk is given back: a write landing after the
         // next attempt's HEAD would be recorded there as superseded.
@@ -187,7 +202,12 @@ async function commitRecords(
   return deps.chunks.commit(
     ref,
     owner,
-    { log: { key: log.key, sha256: log.sha256 }, records: counted, keyArns: keyArnsOf(records) },
+    {
+      log: { key: log.key, sha256: log.sha256 },
+      records: counted,
+      keyArns: keyArnsOf(records),
+      uploadKeys: records.map((record) => record.key),
+    },
     now(deps),
   );
 }

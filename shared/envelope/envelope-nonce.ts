@@ -14,11 +14,6 @@ export function envelopeNonce(salt: Buffer, bucket: string, key: string, length:
 }
 
 /** Which of `salts` (oldest first) derived `nonce` for this object; -1 when none did. */
-export function attemptOfNonce(
-  salts: Buffer[],
-  bucket: string,
-  key: string,
-  nonce: Buffer,
-): number {
+export function attemptOfNonce(salts: Buffer[], bucket: string, key: string, nonce: Buffer): number {
   return salts.findIndex((salt) => envelopeNonce(salt, bucket, key, nonce.length).equals(nonce));
 }

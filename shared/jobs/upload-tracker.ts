@@ -41,7 +41,7 @@ export function uploadTracker(
   let lastRecordMs = 0;
   return {
     async leftover(partSizeBytes: number): Promise<LeftoverUpload | undefined> {
-      const recorded = await uploads.recorded(claim.ref);
+      const recorded = await uploads.recorded({ ...claim.ref, key: claim.object.key });
       if (!recorded) return undefined;
       const resumable =
         claim.kind === 'copy' &&
@@ -70,7 +70,7 @@ export function uploadTracker(
         startedAt,
         updatedAt: at.toISOString(),
       };
-      if (!(await uploads.record(claim.ref, upload, claim.leaseSeconds, at))) {
+      if (!(await uploads.record({ ...claim.ref, key: claim.object.key }, upload, claim.leaseSeconds, at))) {
         throw new UploadTakenOverError(`claim of upload ${progress.uploadId} was taken over`, {
           context: { bucket: claim.object.bucket, key: claim.object.key },
         });
@@ -81,7 +81,7 @@ export function uploadTracker(
       // Not closed (the chunk was taken over, or a newer upload is recorded): the attempt holding
       // the chunk owns what is recorded and resumes or aborts it, so there is nothing to do here.
       const { owner, leaseSeconds } = claim;
-      await uploads.close(claim.ref, { owner, uploadId, how, leaseSeconds }, now());
+      await uploads.close({ ...claim.ref, key: claim.object.key }, { owner, uploadId, how, leaseSeconds }, now());
     },
   };
 }

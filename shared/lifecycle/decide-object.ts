@@ -5,7 +5,14 @@ import { Faults } from '../faults.js';
 import { protectionBefore } from '../protection-state.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import type { JobResult } from './job-result.js';
-import type { AttemptView, Completion, Decision, ObjectDeps, ObjectOperation, ObjectWrite } from './object-operation.js';
+import type {
+  AttemptView,
+  Completion,
+  Decision,
+  ObjectDeps,
+  ObjectOperation,
+  ObjectWrite,
+} from './object-operation.js';
 
 /**
  * One object's decision inside a chunk attempt: its record (for the chunk log) and result. No
@@ -143,7 +150,11 @@ async function write<W>(
     if (isPreconditionFailed(error)) {
       // A user wrote the key after our HEAD: their bytes win. Their own event decides what next.
       const reason = 'object changed during processing';
-      return closed({ decision: 'superseded', audit: { reason }, result: { outcome: 'superseded', reason: 'object-changed' } });
+      return closed({
+        decision: 'superseded',
+        audit: { reason },
+        result: { outcome: 'superseded', reason: 'object-changed' },
+      });
     }
     if (isNotFound(error)) {
       return closed({
@@ -155,7 +166,11 @@ async function write<W>(
     const classified = classifyAwsError(error, `${plan.method} failed`, op.job);
     if (!(classified instanceof PermanentError)) throw classified;
     const message = describeError(classified);
-    return closed({ decision: 'failed', audit: { error: message, reason: classified.name }, result: { outcome: 'failed', reason: classified.name, detail: message } });
+    return closed({
+      decision: 'failed',
+      audit: { error: message, reason: classified.name },
+      result: { outcome: 'failed', reason: classified.name, detail: message },
+    });
   }
   (deps.faults ?? Faults.none()).check('after-s3-write');
   return closed(await plan.complete(written));

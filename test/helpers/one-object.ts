@@ -12,7 +12,9 @@ import type { JobResult } from '../../shared/lifecycle/job-result.js';
  */
 export async function encryptOne(job: EncryptJob, deps: EncryptDeps & ChunkDeps): Promise<JobResult> {
   const outcome = await runChunk(oneObjectChunk(job), encryptChunkKind(deps), deps);
-  return outcome.state === 'committed' ? outcome.results[0]! : { outcome: 'duplicate', detail: outcome.detail };
+  return outcome.state === 'committed'
+    ? outcome.results[0]!
+    : { outcome: 'duplicate', detail: outcome.detail };
 }
 
 export function oneObjectChunk(job: EncryptJob): EncryptChunk {

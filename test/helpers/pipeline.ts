@@ -3,6 +3,9 @@ import { buffer } from 'node:stream/consumers';
 import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { runLocally } from '../../cli/local-run.js';
+import { ensureAuditBucket } from '../../shared/chunks/audit-bucket.js';
+import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
+import type { ChunkDeps } from '../../shared/chunks/run-chunk.js';
 import { createClients } from '../../shared/clients.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
@@ -10,17 +13,14 @@ import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import type { EncryptDeps } from '../../shared/jobs/encrypt-object.js';
 import { startRun } from '../../shared/jobs/start-run.js';
-import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
-import { ensureAuditBucket } from '../../shared/chunks/audit-bucket.js';
-import type { ChunkDeps } from '../../shared/chunks/run-chunk.js';
-import { processShardPool } from '../../shared/runs/shard-pool.js';
-import { trailOf } from './trail.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
 import { AliasTargets } from '../../shared/rewrap/alias-targets.js';
 import type { RotationPlannerDeps } from '../../shared/rewrap/rotation-planner.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { processShardPool } from '../../shared/runs/shard-pool.js';
 import { listObjectPages } from '../../shared/s3/list-objects.js';
 import { headObject } from '../../shared/s3/object-head.js';
+import { trailOf } from './trail.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,7 +42,11 @@ export async function startPipeline(name: string) {
   await ensureAuditBucket(clients.s3, config.auditLocation, { retentionDays: 0 });
   const queues = await resolveQueueUrls(clients.sqs, config);
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, processShardPool(config.tallyShards));
+  const chunks = new DynamoDbChunkStore(
+    clients.dynamo,
+    config.ledgerTable,
+    processShardPool(config.tallyShards),
+  );
   const trail = trailOf({ s3: clients.s3, chunks, auditLocation: config.auditLocation, runs });
   const encryptDeps = (overrides: Partial<EncryptDeps & ChunkDeps> = {}): EncryptDeps & ChunkDeps => ({
     s3: clients.s3,

@@ -8,7 +8,12 @@ import type { RunStore } from '../../shared/runs/run-store.js';
  * What tests read of the audit trail: the records of committed chunk logs, as `audit export` reads
  * them, and the chunk items that committed them.
  */
-export function trailOf(deps: { s3: S3Client; chunks: ChunkStore; auditLocation: AuditLocation; runs: RunStore }) {
+export function trailOf(deps: {
+  s3: S3Client;
+  chunks: ChunkStore;
+  auditLocation: AuditLocation;
+  runs: RunStore;
+}) {
   async function chunksOf(runId: string): Promise<ChunkItem[]> {
     const items: ChunkItem[] = [];
     for await (const item of deps.chunks.listRun(runId)) items.push(item);

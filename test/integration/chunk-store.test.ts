@@ -15,6 +15,7 @@ import {
 import { DynamoDbUploadLedger } from '../../shared/chunks/chunk-uploads.js';
 import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import type { RecordedUpload } from '../../shared/chunks/recorded-upload.js';
+import { uploadAttributeOf } from '../../shared/chunks/upload-attribute.js';
 import { createClients } from '../../shared/clients.js';
 import { loadConfig } from '../../shared/config.js';
 import { ensureTables } from '../../shared/infra/provision.js';
@@ -286,7 +287,8 @@ describe('listRun', () => {
 
 describe('uploads on chunk items', () => {
   const runId = `run-upload-${randomUUID().slice(0, 6)}`;
-  const ref = chunk(runId, 0);
+  const chunkRef = chunk(runId, 0);
+  const ref = { ...chunkRef, key: 'big.bin' };
   const uploads = new DynamoDbUploadLedger(dynamo, table);
   const upload = (owner: string, uploadId = 'u1'): RecordedUpload => ({
     uploadId,
@@ -305,10 +307,10 @@ describe('uploads on chunk items', () => {
 
   it('records progress only while the owner holds the chunk, renewing its lease', async () => {
     expect(await uploads.record(ref, upload('w1'), LEASE, T0)).toBe(false);
-    await store().claim(claimOf(ref, 'w1'), T0);
+    await store().claim(claimOf(chunkRef, 'w1'), T0);
     expect(await uploads.record(ref, upload('w1'), LEASE, later(600))).toBe(true);
     expect(await uploads.recorded(ref)).toEqual(upload('w1'));
-    expect((await store().get(ref))!.leaseExpiresAt).toBe(later(600 + LEASE).getTime());
+    expect((await store().get(chunkRef))!.leaseExpiresAt).toBe(later(600 + LEASE).getTime());
     expect(await uploads.record(ref, upload('w2', 'u2'), LEASE, later(601))).toBe(false);
     expect((await uploads.recorded(ref))!.uploadId).toBe('u1');
   });
@@ -320,17 +322,19 @@ describe('uploads on chunk items', () => {
     expect(await uploads.recorded(ref)).toBeDefined();
     expect(await uploads.close(ref, end, later(700))).toBe(true);
     expect(await uploads.recorded(ref)).toBeUndefined();
-    expect((await store().get(ref))!.leaseExpiresAt).toBe(later(700 + LEASE).getTime());
+    expect((await store().get(chunkRef))!.leaseExpiresAt).toBe(later(700 + LEASE).getTime());
   });
 
   it('records nothing once the chunk is given back, and a commit leaves no upload on the item', async () => {
     expect(await uploads.record(ref, upload('w1', 'u3'), LEASE, later(800))).toBe(true);
-    expect(await store().giveBack(ref, 'w1', 'deadline', later(801))).toBe(true);
+    expect(await store().giveBack(chunkRef, 'w1', 'deadline', later(801))).toBe(true);
     expect(await uploads.record(ref, upload('w1', 'u4'), LEASE, later(802))).toBe(false);
     // The next attempt finds the upload to resume or abort.
     expect((await uploads.recorded(ref))!.uploadId).toBe('u3');
-    await store().claim(claimOf(ref, 'w2'), later(803));
-    expect(await store().commit(ref, 'w2', commitOf(ref, 1, 2))).toBe(true);
-    expect((await rawItem(ref))!.upload).toBeUndefined();
+    await store().claim(claimOf(chunkRef, 'w2'), later(803));
+    expect(
+      await store().commit(chunkRef, 'w2', { ...commitOf(chunkRef, 1, 2), uploadKeys: ['big.bin'] }),
+    ).toBe(true);
+    expect((await rawItem(chunkRef))![uploadAttributeOf('big.bin')]).toBeUndefined();
   });
 });

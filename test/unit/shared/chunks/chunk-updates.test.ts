@@ -7,6 +7,7 @@ import {
   giveBackUpdate,
   MAX_ERROR_CHARS,
 } from '../../../../shared/chunks/chunk-updates.js';
+import { uploadAttributeOf } from '../../../../shared/chunks/upload-attribute.js';
 
 const ref = { runId: '20300101T000000-ab#cd', chunkId: '0000002a0000000000000000' };
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -37,10 +38,16 @@ describe('claimUpdate', () => {
 
 describe('doneUpdate and giveBackUpdate', () => {
   it('commits only for the owner in progress, dropping the working state, key ARNs once each', () => {
-    const commit = { log: { key: 'k', sha256: 's' }, records: [], keyArns: ['b', 'a', 'b'] };
+    const commit = {
+      log: { key: 'k', sha256: 's' },
+      records: [],
+      keyArns: ['b', 'a', 'b'],
+      uploadKeys: ['x', 'x', 'y'],
+    };
     const update = doneUpdate('t', ref, 'w1', commit, now);
     expect(update.ConditionExpression).toBe('#owner = :owner AND #state = :inProgress');
-    expect(update.UpdateExpression).toContain('REMOVE #owner, #lease, #error, #upload');
+    expect(update.UpdateExpression).toContain('REMOVE #owner, #lease, #error, #u0, #u1');
+    expect(update.ExpressionAttributeNames['#u1']).toBe(uploadAttributeOf('y'));
     expect(update.ExpressionAttributeValues[':keyArns']).toEqual(['a', 'b']);
   });
 

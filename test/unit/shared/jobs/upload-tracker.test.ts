@@ -7,6 +7,7 @@ import { UploadTakenOverError } from '../../../../shared/s3/multipart-tracker.js
 
 const ref: ChunkRef = { runId: 'run-1', chunkId: 'c'.repeat(24) };
 const object = { bucket: 'b', key: 'k' };
+const uploadRef = { ...ref, key: object.key };
 
 /** An in-memory chunk item's upload state, and who holds the chunk. */
 function fakeUploads(holder = 'owner-1') {
@@ -73,7 +74,7 @@ describe('uploadTracker', () => {
       sourceEtag: '"e1"',
       runId: 'run-1',
     });
-    expect(state.refs).toEqual([ref, ref, ref]);
+    expect(state.refs).toEqual([uploadRef, uploadRef, uploadRef]);
     expect(state.upload?.startedAt).toBe(new Date(0).toISOString());
   });
 

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { InjectedCrashError, RetryableError } from '../../../../shared/errors.js';
+import { DeadlineReachedError, JobDeadline } from '../../../../shared/lifecycle/deadline.js';
 import { decideObject } from '../../../../shared/lifecycle/decide-object.js';
-import { JobDeadline, DeadlineReachedError } from '../../../../shared/lifecycle/deadline.js';
 import type { AttemptView, ObjectOperation, Plan } from '../../../../shared/lifecycle/object-operation.js';
 import type { ObjectHead } from '../../../../shared/s3/object-head.js';
 
 const head = (etag = '"e1"'): ObjectHead =>
-  ({ bucket: 'b', key: 'k', etag, size: 10, metadata: {}, headers: {}, lastModified: new Date('2026-12-07T00:00:05Z') }) as unknown as ObjectHead;
+  ({
+    bucket: 'b',
+    key: 'k',
+    etag,
+    size: 10,
+    metadata: {},
+    headers: {},
+    lastModified: new Date('2026-12-07T00:00:05Z'),
+  }) as unknown as ObjectHead;
 
 const attempt = (recovering = false): AttemptView => ({
   recovering,
@@ -19,13 +27,20 @@ const attempt = (recovering = false): AttemptView => ({
 
 const deps = { config: { actor: 'tester', leaseSeconds: 60 }, now: () => new Date('2026-12-07T00:01:00Z') };
 
-function operation(plan: (h: ObjectHead) => Plan<string> | Promise<Plan<string>>, over: Partial<ObjectOperation<string>> = {}) {
+function operation(
+  plan: (h: ObjectHead) => Plan<string> | Promise<Plan<string>>,
+  over: Partial<ObjectOperation<string>> = {},
+) {
   const op: ObjectOperation<string> = {
     job: { bucket: 'b', key: 'k', runId: 'R', jobId: 'J', mode: 'sse-kms' },
     read: async () => head(),
     decide: async (h) => plan(h),
     landed: () => true,
-    reconciled: (h) => ({ decision: 'encrypted', audit: { etagAfter: h.etag }, result: { outcome: 'encrypted' } }),
+    reconciled: (h) => ({
+      decision: 'encrypted',
+      audit: { etagAfter: h.etag },
+      result: { outcome: 'encrypted' },
+    }),
     ...over,
   };
   return op;
@@ -37,19 +52,50 @@ const writePlan = (write: () => Promise<string>, h: ObjectHead): Plan<string> =>
   method: 'copy-in-place',
   estimateMs: 1000,
   write,
-  complete: async (etag) => ({ decision: 'encrypted', audit: { etagAfter: etag }, result: { outcome: 'encrypted' } }),
+  complete: async (etag) => ({
+    decision: 'encrypted',
+    audit: { etagAfter: etag },
+    result: { outcome: 'encrypted' },
+  }),
 });
 
 describe('decideObject', () => {
   it('records a missing object as skipped without deciding', async () => {
-    const out = await decideObject(operation(() => { throw new Error('not asked'); }, { read: async () => undefined }), deps, attempt());
+    const out = await decideObject(
+      operation(
+        () => {
+          throw new Error('not asked');
+        },
+        { read: async () => undefined },
+      ),
+      deps,
+      attempt(),
+    );
     expect(out.result).toEqual({ outcome: 'skipped', reason: 'missing' });
-    expect(out.record).toMatchObject({ decision: 'skipped', reason: 'missing', bucket: 'b', key: 'k', runId: 'R', jobId: 'J', actor: 'tester', at: '2026-12-07T00:01:00.000Z' });
+    expect(out.record).toMatchObject({
+      decision: 'skipped',
+      reason: 'missing',
+      bucket: 'b',
+      key: 'k',
+      runId: 'R',
+      jobId: 'J',
+      actor: 'tester',
+      at: '2026-12-07T00:01:00.000Z',
+    });
   });
 
   it('records a write with the state before and the result after', async () => {
-    const out = await decideObject(operation((h) => writePlan(async () => '"e2"', h)), deps, attempt());
-    expect(out.record).toMatchObject({ decision: 'encrypted', etagBefore: '"e1"', etagAfter: '"e2"', method: 'copy-in-place' });
+    const out = await decideObject(
+      operation((h) => writePlan(async () => '"e2"', h)),
+      deps,
+      attempt(),
+    );
+    expect(out.record).toMatchObject({
+      decision: 'encrypted',
+      etagBefore: '"e1"',
+      etagAfter: '"e2"',
+      method: 'copy-in-place',
+    });
     expect(out.result.outcome).toBe('encrypted');
   });
 
@@ -58,23 +104,71 @@ describe('decideObject', () => {
       name: 'PreconditionFailed',
       $metadata: { httpStatusCode: 412 },
     });
-    const out = await decideObject(operation((h) => writePlan(async () => { throw lost; }, h)), deps, attempt());
+    const out = await decideObject(
+      operation((h) =>
+        writePlan(async () => {
+          throw lost;
+        }, h),
+      ),
+      deps,
+      attempt(),
+    );
     expect(out.record).toMatchObject({ decision: 'superseded', reason: 'object changed during processing' });
     expect(out.result).toEqual({ outcome: 'superseded', reason: 'object-changed' });
   });
 
   it('a permanent write error fails this object only; a passing one is thrown for the chunk', async () => {
-    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    const failed = await decideObject(operation((h) => writePlan(async () => { throw denied; }, h)), deps, attempt());
+    const denied = Object.assign(new Error('Access Denied'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    const failed = await decideObject(
+      operation((h) =>
+        writePlan(async () => {
+          throw denied;
+        }, h),
+      ),
+      deps,
+      attempt(),
+    );
     expect(failed.record).toMatchObject({ decision: 'failed', reason: 'PermanentError' });
     expect(failed.record?.error).toContain('Access Denied');
-    const slow = Object.assign(new Error('Slow Down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
-    await expect(decideObject(operation((h) => writePlan(async () => { throw slow; }, h)), deps, attempt())).rejects.toBeInstanceOf(RetryableError);
+    const slow = Object.assign(new Error('Slow Down'), {
+      name: 'SlowDown',
+      $metadata: { httpStatusCode: 503 },
+    });
+    await expect(
+      decideObject(
+        operation((h) =>
+          writePlan(async () => {
+            throw slow;
+          }, h),
+        ),
+        deps,
+        attempt(),
+      ),
+    ).rejects.toBeInstanceOf(RetryableError);
   });
 
   it('a permanent HEAD error is the object failure, not the chunk', async () => {
-    const denied = Object.assign(new Error('Forbidden'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } });
-    const out = await decideObject(operation(() => { throw new Error('not asked'); }, { read: async () => { throw denied; } }), deps, attempt());
+    const denied = Object.assign(new Error('Forbidden'), {
+      name: 'Forbidden',
+      $metadata: { httpStatusCode: 403 },
+    });
+    const out = await decideObject(
+      operation(
+        () => {
+          throw new Error('not asked');
+        },
+        {
+          read: async () => {
+            throw denied;
+          },
+        },
+      ),
+      deps,
+      attempt(),
+    );
     expect(out.record?.decision).toBe('failed');
   });
 
@@ -92,16 +186,37 @@ describe('decideObject', () => {
     let wrote = false;
     const tight = { ...deps, deadline: new JobDeadline(() => 500, { marginMs: 100 }) };
     await expect(
-      decideObject(operation((h) => writePlan(async () => { wrote = true; return '"e2"'; }, h)), tight, attempt()),
+      decideObject(
+        operation((h) =>
+          writePlan(async () => {
+            wrote = true;
+            return '"e2"';
+          }, h),
+        ),
+        tight,
+        attempt(),
+      ),
     ).rejects.toBeInstanceOf(DeadlineReachedError);
     expect(wrote).toBe(false);
     await expect(
-      decideObject(operation((h) => writePlan(async () => { throw new InjectedCrashError('after-data-key'); }, h)), deps, attempt()),
+      decideObject(
+        operation((h) =>
+          writePlan(async () => {
+            throw new InjectedCrashError('after-data-key');
+          }, h),
+        ),
+        deps,
+        attempt(),
+      ),
     ).rejects.toBeInstanceOf(InjectedCrashError);
   });
 
   it('a handed-off object has no record here', async () => {
-    const out = await decideObject(operation(() => ({ action: 'handed-off', result: { outcome: 'duplicate', detail: 'large' } })), deps, attempt());
+    const out = await decideObject(
+      operation(() => ({ action: 'handed-off', result: { outcome: 'duplicate', detail: 'large' } })),
+      deps,
+      attempt(),
+    );
     expect(out).toEqual({ result: { outcome: 'duplicate', detail: 'large' } });
   });
 });
