@@ -36,7 +36,15 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
     context,
     async (record) => {
       const message = parseScanQueueMessage(record.body);
-      const deps = { ...clients, runs, chains, chunks, queues: work, config, auditLocation: config.auditLocation };
+      const deps = {
+        ...clients,
+        runs,
+        chains,
+        chunks,
+        queues: work,
+        config,
+        auditLocation: config.auditLocation,
+      };
       const result =
         message.type === 'rewrap-plan'
           ? await rewrapPlanPage(message, deps)

@@ -61,7 +61,10 @@ export type RunMessageFields = Pick<
 export function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {
   return message.mode === 'sse-s3' || Boolean(message.keyArn);
 }
-export const keyIssue = { message: 'keyArn is required for the envelope and sse-kms modes', path: ['keyArn'] };
+export const keyIssue = {
+  message: 'keyArn is required for the envelope and sse-kms modes',
+  path: ['keyArn'],
+};
 
 /**
  * One listing chain of a run (docs/large-buckets.md, "Listing chains"): every key under `prefix`

@@ -27,7 +27,11 @@ export function chunksOfPage(
   const indexed = intents.map((intent, index) => ({ intent, index, size: intent.size }));
   const { small, large } = splitLargeJobs(indexed, largeObjectBytes);
   const chunks: ChunkFields[] = splitIntoChunks(small).map((members, n) =>
-    chunkOf(runId, `${origin}:${n}`, members.map((m) => m.intent)),
+    chunkOf(
+      runId,
+      `${origin}:${n}`,
+      members.map((m) => m.intent),
+    ),
   );
   for (const { intent, index } of large) {
     chunks.push({ ...chunkOf(runId, `${origin}:large:${index}`, [intent]), large: true });
@@ -46,14 +50,21 @@ type SendDeps = { sqs: SQSClient; queues: Pick<QueueUrls, 'encrypt' | 'rewrap' |
  * Queues an encrypt run's chunks, ten per SendMessageBatch: large ones on the large-object queue
  * (docs/architecture.md, "Large objects"), the rest on the encrypt queue.
  */
-export async function sendEncryptChunks(run: RunFields, chunks: ChunkFields[], deps: SendDeps): Promise<void> {
+export async function sendEncryptChunks(
+  run: RunFields,
+  chunks: ChunkFields[],
+  deps: SendDeps,
+): Promise<void> {
   const fields = runFieldsOf(run);
   const messages = chunks.map((chunk): EncryptChunk => ({ type: 'encrypt-chunk', ...fields, ...chunk }));
   await sendByRoute(messages, deps.queues.encrypt, deps);
 }
 
 /** What a re-wrap chunk carries of its run. */
-export type RewrapRunFields = Pick<RewrapChunk, 'runId' | 'bucket' | 'fromKeyArn' | 'toKeyArn' | 'wrappedBefore'>;
+export type RewrapRunFields = Pick<
+  RewrapChunk,
+  'runId' | 'bucket' | 'fromKeyArn' | 'toKeyArn' | 'wrappedBefore'
+>;
 
 /** Queues a re-wrap run's chunks: large ones on the large-object queue, the rest on the rewrap queue. */
 export async function sendRewrapChunks(

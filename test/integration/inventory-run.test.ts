@@ -113,7 +113,11 @@ describe('encrypt --inventory', () => {
       runs: pipeline.runs,
       queues: pipeline.queues,
       // Settled rows are committed as decided chunks (docs/large-buckets.md).
-      chunks: new DynamoDbChunkStore(pipeline.clients.dynamo, pipeline.config.ledgerTable, pipeline.config.tallyShards),
+      chunks: new DynamoDbChunkStore(
+        pipeline.clients.dynamo,
+        pipeline.config.ledgerTable,
+        pipeline.config.tallyShards,
+      ),
       auditLocation: pipeline.config.auditLocation,
       config: { scanPageSize: 1000, leaseSeconds: pipeline.config.leaseSeconds, actor: 'it-inventory-run' },
     };

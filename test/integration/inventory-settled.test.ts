@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
+import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { type InventoryFileMessage, parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { startRun } from '../../shared/jobs/start-run.js';
@@ -97,9 +97,17 @@ describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', (
       runs: pipeline.runs,
       queues: pipeline.queues,
       // Settled rows are committed as decided chunks (docs/large-buckets.md).
-      chunks: new DynamoDbChunkStore(pipeline.clients.dynamo, pipeline.config.ledgerTable, pipeline.config.tallyShards),
+      chunks: new DynamoDbChunkStore(
+        pipeline.clients.dynamo,
+        pipeline.config.ledgerTable,
+        pipeline.config.tallyShards,
+      ),
       auditLocation: pipeline.config.auditLocation,
-      config: { scanPageSize: 1000, leaseSeconds: pipeline.config.leaseSeconds, actor: 'it-inventory-settled' },
+      config: {
+        scanPageSize: 1000,
+        leaseSeconds: pipeline.config.leaseSeconds,
+        actor: 'it-inventory-settled',
+      },
     };
     // A delivery that dies after its commits and sends, before its page is recorded: the
     // redelivery finds its settled chunks committed and queues the same chunks, and the run still

@@ -43,7 +43,9 @@ describe('listing records', () => {
     expect(await fixMembership(s3, location, runId, 'listing:chain1:7', first)).toEqual(first);
     const key = listingRecordKey(location, runId, 'listing:chain1:7');
     expect(key).toBe(`audit/runs/${runId}/listings/listing/chain1/7.jsonl.gz`);
-    const lines = gunzipSync(await storedBytes(key)).toString('utf8').split('\n');
+    const lines = gunzipSync(await storedBytes(key))
+      .toString('utf8')
+      .split('\n');
     expect(lines).toHaveLength(5);
     expect(lines[4]).toBe('');
     expect(lines.slice(0, 4).map((line) => JSON.parse(line))).toEqual(first);
@@ -62,7 +64,9 @@ describe('listing records', () => {
     expect(again).toEqual(first);
     expect(await storedBytes(key)).toEqual(before);
     // Another page, or another run, is another record.
-    expect(await fixMembership(s3, location, runId, 'listing:chain1:3', intents(['d']))).toEqual(intents(['d']));
+    expect(await fixMembership(s3, location, runId, 'listing:chain1:3', intents(['d']))).toEqual(
+      intents(['d']),
+    );
     expect(await fixMembership(s3, location, newRunId(), origin, intents(['x']))).toEqual(intents(['x']));
   });
 

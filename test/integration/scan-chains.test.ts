@@ -227,7 +227,9 @@ describe('listing chains on the local stack', () => {
     expect(enqueued.length).toBe(KEYS.length + PAGE_SIZE);
     const ids = chunks.map((chunk) => chunk.chunkId);
     expect(new Set(ids).size).toBe(ids.length - 1);
-    expect(chunks.every((chunk) => chunk.intents.length <= PAGE_SIZE && chunk.type === 'encrypt-chunk')).toBe(true);
+    expect(chunks.every((chunk) => chunk.intents.length <= PAGE_SIZE && chunk.type === 'encrypt-chunk')).toBe(
+      true,
+    );
     expect(await runItem(runId)).toMatchObject({
       discovered: KEYS.length,
       scanComplete: true,

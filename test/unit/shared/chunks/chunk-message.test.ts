@@ -90,7 +90,9 @@ describe('chunk message schemas', () => {
   it('needs a key ARN for sse-kms and envelope chunks', () => {
     const { keyArn: _k, ...noKey } = encryptChunk(1);
     expect(() => parseMessage(EncryptChunkSchema, JSON.stringify(noKey))).toThrow(/keyArn is required/);
-    expect(parseMessage(EncryptChunkSchema, JSON.stringify({ ...noKey, mode: 'sse-s3' })).mode).toBe('sse-s3');
+    expect(parseMessage(EncryptChunkSchema, JSON.stringify({ ...noKey, mode: 'sse-s3' })).mode).toBe(
+      'sse-s3',
+    );
   });
 
   it('accepts a large rewrap chunk and refuses one without a target key', () => {

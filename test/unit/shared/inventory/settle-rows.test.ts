@@ -5,8 +5,8 @@ import type { DecidedChunkDeps } from '../../../../shared/chunks/run-chunk.js';
 import {
   INVENTORY_ROW_METHOD,
   SETTLE_CONCURRENCY,
-  type SettledRow,
   type SettleDeps,
+  type SettledRow,
   settleRows,
 } from '../../../../shared/inventory/settle-rows.js';
 
@@ -25,7 +25,11 @@ function recordingCommit(answer: (chunkId: string) => 'committed' | 'duplicate' 
   let inFlight = 0;
   let maxInFlight = 0;
   const deps: SettleDeps = {
-    ...({ s3: {}, chunks: {}, auditLocation: { bucket: 'audit', prefix: 'audit/' } } as unknown as DecidedChunkDeps),
+    ...({
+      s3: {},
+      chunks: {},
+      auditLocation: { bucket: 'audit', prefix: 'audit/' },
+    } as unknown as DecidedChunkDeps),
     config: { leaseSeconds: 60, actor: 'scan' },
     now: () => at,
     commitDecided: async (ref, records) => {
@@ -49,7 +53,11 @@ describe('settleRows', () => {
           origin: 'inventory:f.csv:0:settled:0',
           rows: [
             compliant('a', 'abc'),
-            { ...compliant('c'), versionId: 'v1', decision: { action: 'skip', reason: 'sse-c', detail: 'SSE-C' } },
+            {
+              ...compliant('c'),
+              versionId: 'v1',
+              decision: { action: 'skip', reason: 'sse-c', detail: 'SSE-C' },
+            },
             compliant('q', '"quoted"'),
           ],
         },
@@ -59,7 +67,10 @@ describe('settleRows', () => {
     );
     expect(committed).toBe(3);
     expect(commits).toHaveLength(1);
-    expect(commits[0]!.ref).toEqual({ runId: 'r1', chunkId: chunkIdFor('r1', 'inventory:f.csv:0:settled:0') });
+    expect(commits[0]!.ref).toEqual({
+      runId: 'r1',
+      chunkId: chunkIdFor('r1', 'inventory:f.csv:0:settled:0'),
+    });
     const [a, c, q] = commits[0]!.records;
     expect(a).toEqual({
       decision: 'compliant',
@@ -97,7 +108,9 @@ describe('settleRows', () => {
       rows: Array.from({ length: 100 }, (_, i) => compliant(`k${n}-${i}`, 'e')),
     }));
     const duplicate = chunkIdFor('r', 'inventory:f:0:settled:3');
-    const { deps, commits, maxInFlight } = recordingCommit((id) => (id === duplicate ? 'duplicate' : 'committed'));
+    const { deps, commits, maxInFlight } = recordingCommit((id) =>
+      id === duplicate ? 'duplicate' : 'committed',
+    );
     expect(await settleRows(chunks, { runId: 'r', mode: 'sse-s3' }, deps)).toBe(1900);
     expect(commits.map((c) => c.ref.chunkId).sort()).toEqual(
       chunks.map((c) => chunkIdFor('r', c.origin)).sort(),

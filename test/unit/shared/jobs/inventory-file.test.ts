@@ -11,18 +11,24 @@ import { buildInventory, type InventoryEntry, memoryS3 } from '../../../helpers/
 
 /** 250 plaintext rows, one of them large, and 150 SSE-S3 rows an sse-s3 run settles from the report. */
 const entries: InventoryEntry[] = [
-  ...Array.from({ length: 250 }, (_, i): InventoryEntry => ({
-    key: `plain/${String(i).padStart(3, '0')}`,
-    size: i === 120 ? 10_000 : 10,
-    etag: `p${i}`,
-    encryptionStatus: 'NOT-SSE',
-  })),
-  ...Array.from({ length: 150 }, (_, i): InventoryEntry => ({
-    key: `done/${String(i).padStart(3, '0')}`,
-    size: 10,
-    etag: `d${i}`,
-    encryptionStatus: 'SSE-S3',
-  })),
+  ...Array.from(
+    { length: 250 },
+    (_, i): InventoryEntry => ({
+      key: `plain/${String(i).padStart(3, '0')}`,
+      size: i === 120 ? 10_000 : 10,
+      etag: `p${i}`,
+      encryptionStatus: 'NOT-SSE',
+    }),
+  ),
+  ...Array.from(
+    { length: 150 },
+    (_, i): InventoryEntry => ({
+      key: `done/${String(i).padStart(3, '0')}`,
+      size: 10,
+      etag: `d${i}`,
+      encryptionStatus: 'SSE-S3',
+    }),
+  ),
 ];
 
 describe('inventoryFilePage', () => {
@@ -37,7 +43,8 @@ describe('inventoryFilePage', () => {
   } as unknown as SQSClient;
   const runs = {
     isPageDone: async (_runId: string, marker: number) => pages.has(marker),
-    recordPage: async (_runId: string, marker: number, discovered: number) => void pages.set(marker, discovered),
+    recordPage: async (_runId: string, marker: number, discovered: number) =>
+      void pages.set(marker, discovered),
     completeScanAt: async () => undefined,
   } as unknown as RunStore;
 
@@ -98,14 +105,21 @@ describe('inventoryFilePage', () => {
     expect(result).toEqual({ enqueued: 250, settled: 150, hasNextPage: false, duplicate: false });
     const origin = `inventory:${message.file.key}:0`;
     const chunks = chunksSent();
-    expect(chunks.map(({ queue, chunk }) => [queue, chunk.origin, chunk.intents.length, chunk.large])).toEqual([
+    expect(
+      chunks.map(({ queue, chunk }) => [queue, chunk.origin, chunk.intents.length, chunk.large]),
+    ).toEqual([
       ['encrypt-q', `${origin}:0`, 100, undefined],
       ['encrypt-q', `${origin}:1`, 100, undefined],
       ['encrypt-q', `${origin}:2`, 49, undefined],
       ['large-q', `${origin}:large:120`, 1, true],
     ]);
     for (const { chunk } of chunks) {
-      expect(chunk).toMatchObject({ type: 'encrypt-chunk', runId: 'run-1', bucket: 'data-bucket', mode: 'sse-s3' });
+      expect(chunk).toMatchObject({
+        type: 'encrypt-chunk',
+        runId: 'run-1',
+        bucket: 'data-bucket',
+        mode: 'sse-s3',
+      });
       expect(chunk.chunkId).toBe(chunkIdFor('run-1', chunk.origin));
     }
     expect(chunks[0]!.chunk.intents[0]).toEqual({ key: 'plain/000', etag: 'p0', size: 10 });
@@ -114,7 +128,11 @@ describe('inventoryFilePage', () => {
       [chunkIdFor('run-1', `${origin}:settled:0`), 100],
       [chunkIdFor('run-1', `${origin}:settled:1`), 50],
     ]);
-    expect(commits[0]!.records[0]).toMatchObject({ key: 'done/000', decision: 'compliant', etagBefore: '"d0"' });
+    expect(commits[0]!.records[0]).toMatchObject({
+      key: 'done/000',
+      decision: 'compliant',
+      etagBefore: '"d0"',
+    });
     // Objects are discovered, not chunks: 250 queued and 150 settled.
     expect([...pages.values()]).toEqual([400]);
   });

@@ -44,7 +44,14 @@ describe('queue message schemas', () => {
   it("takes a message's run fields and nothing else", () => {
     const scan = parseMessage(
       ScanMessageSchema,
-      JSON.stringify({ type: 'scan', runId: 'r1', bucket: 'my-bucket', mode: 'sse-kms', keyArn: KEY, page: 3 }),
+      JSON.stringify({
+        type: 'scan',
+        runId: 'r1',
+        bucket: 'my-bucket',
+        mode: 'sse-kms',
+        keyArn: KEY,
+        page: 3,
+      }),
     );
     expect(runFieldsOf(scan)).toEqual({ runId: 'r1', bucket: 'my-bucket', mode: 'sse-kms', keyArn: KEY });
   });
@@ -64,7 +71,9 @@ describe('queue message schemas', () => {
     ],
   ])('rejects %s as malformed, naming the problem', (_label, body, message) => {
     const parse = () =>
-      body.includes('"scan"') ? parseMessage(ScanMessageSchema, body) : parseMessage(EncryptChunkSchema, body);
+      body.includes('"scan"')
+        ? parseMessage(ScanMessageSchema, body)
+        : parseMessage(EncryptChunkSchema, body);
     expect(parse).toThrow(MalformedMessageError);
     expect(parse).toThrow(message);
   });
