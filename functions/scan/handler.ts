@@ -1,9 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoDbAuditLog } from '../../shared/audit/audit-log.js';
-import { DynamoDbJobCloser } from '../../shared/audit/close-together.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
+import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { InventoryError } from '../../shared/inventory/errors.js';
 import { chainIdOf } from '../../shared/jobs/chain-plan.js';
@@ -16,7 +15,6 @@ import { rewrapInventoryFilePage } from '../../shared/rewrap/inventory-file.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { ScanChains } from '../../shared/runs/scan-chains.js';
-import { processShardPool } from '../../shared/runs/shard-pool.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { settleBatchRuns } from '../run-epilogue.js';
 import { processSqsBatch } from '../sqs-batch.js';
@@ -31,26 +29,29 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   const { work, deadLetter } = await queues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chains = new ScanChains(clients.dynamo, config.ledgerTable);
-  // Inventory rows settled without a job are audited here (docs/large-buckets.md).
-  const shards = processShardPool(config.tallyShards);
-  const audit = new DynamoDbAuditLog(clients.dynamo, config.auditTable, config.ledgerTable, { shards });
-  // Rows of one chunk share their transactions (docs/architecture.md, "Batch-first storage").
-  const jobCloser = config.batchWrites.enabled
-    ? new DynamoDbJobCloser(clients.dynamo, config.auditTable, config.ledgerTable, shards)
-    : undefined;
+  // Inventory rows settled from the report are committed here as decided chunks (docs/large-buckets.md).
+  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, config.tallyShards);
   const { response, results } = await processSqsBatch(
     event,
     context,
     async (record) => {
       const message = parseScanQueueMessage(record.body);
-      const deps = { ...clients, runs, chains, queues: work, config };
+      const deps = {
+        ...clients,
+        runs,
+        chains,
+        chunks,
+        queues: work,
+        config,
+        auditLocation: config.auditLocation,
+      };
       const result =
         message.type === 'rewrap-plan'
           ? await rewrapPlanPage(message, deps)
           : message.type === 'inventory-file'
-            ? await inventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
+            ? await inventoryFilePage(message, deps)
             : message.type === 'rewrap-inventory-file'
-              ? await rewrapInventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
+              ? await rewrapInventoryFilePage(message, deps)
               : message.chain
                 ? await scanChainPage(message, deps)
                 : await scanPage(message, deps);

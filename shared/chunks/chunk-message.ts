@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { keyIssue, keyRequiredForKmsModes, runFields } from '../jobs/messages.js';
 import { canonicalJson } from './canonical-json.js';
 
 /**
@@ -28,6 +29,36 @@ export const chunkFields = {
   /** Large objects (docs/architecture.md, "Large objects") travel one per chunk on the large-object queue. */
   large: z.literal(true).optional(),
 };
+
+/** A chunk's own fields, whatever its run does with the objects. */
+export type ChunkFields = z.infer<z.ZodObject<typeof chunkFields>>;
+
+/**
+ * Encrypt queue message (and, with `large`, large-object queue message): bring a chunk's objects
+ * under the run's protection.
+ */
+export const EncryptChunkSchema = z
+  .object({
+    type: z.literal('encrypt-chunk'),
+    ...runFields,
+    ...chunkFields,
+  })
+  .refine(keyRequiredForKmsModes, keyIssue);
+export type EncryptChunk = z.infer<typeof EncryptChunkSchema>;
+
+/** Rewrap queue message (or large-object queue message): re-wrap a chunk's objects to `toKeyArn`. */
+export const RewrapChunkSchema = z.object({
+  type: z.literal('rewrap-chunk'),
+  runId: z.string().min(1),
+  bucket: z.string().min(3).max(63),
+  /** Only objects wrapped under this key are re-wrapped; others are skipped with a reason. */
+  fromKeyArn: z.string().startsWith('arn:'),
+  toKeyArn: z.string().startsWith('arn:'),
+  /** Only data keys wrapped before this ISO time: a rotation's source and target are the same key. */
+  wrappedBefore: z.string().datetime().optional(),
+  ...chunkFields,
+});
+export type RewrapChunk = z.infer<typeof RewrapChunkSchema>;
 
 /** Stable per (run, origin): a redelivered page produces the same chunk ids. */
 export function chunkIdFor(runId: string, origin: string): string {

@@ -1,14 +1,14 @@
-import type { AppendHints, AuditLog, AuditRecord } from '../audit/audit-log.js';
-import type { JobCloser } from '../lifecycle/job-closer.js';
+import type { AuditRecord } from '../audit/audit-record.js';
+import { chunkIdFor } from '../chunks/chunk-message.js';
+import { commitDecidedChunk, type DecidedChunkDeps } from '../chunks/run-chunk.js';
 
-/**
- * Audit appends in flight at once while settling rows (each is one DynamoDB transaction). Each
- * append in flight holds one of the run's tally shards in this process (32 by default), so more
- * would only wait for a shard.
- */
-export const SETTLE_CONCURRENCY = 32;
+/** Chunks of settled rows committed at once (each a claim, a chunk log PUT and a commit). */
+export const SETTLE_CONCURRENCY = 8;
 
-/** A current row the inventory decided, with the job id its encrypt job would have had. */
+/** How a settled record says it was decided: from the inventory report, without a HEAD. */
+export const INVENTORY_ROW_METHOD = 'inventory-row';
+
+/** A current row the inventory decided, with the job id its object has in the run. */
 export interface SettledRow {
   bucket: string;
   key: string;
@@ -19,17 +19,16 @@ export interface SettledRow {
   decision: { action: 'compliant'; reason: string } | { action: 'skip'; reason: string; detail?: string };
 }
 
-export interface SettleDeps {
-  audit: AuditLog;
-  /**
-   * Appends a chunk's records in as few transactions, each counting its records with one
-   * tally-shard update (docs/architecture.md, "Batch-first storage"); absent, one append each.
-   */
-  jobCloser?: Pick<JobCloser, 'closeAll'>;
-  /** Who the records name (the scan function, or a local worker). */
-  actor: string;
-  now?: () => Date;
+/** Up to 100 settled rows of one data file chunk, and the chunk's origin (`inventory:<file>:<row>:settled:<n>`). */
+export interface SettledChunk {
+  origin: string;
+  rows: SettledRow[];
 }
+
+export type SettleDeps = DecidedChunkDeps & {
+  /** The runner's commit of a decided chunk; a test gives its own. */
+  commitDecided?: typeof commitDecidedChunk;
+};
 
 // Inventory ETags come without the quotes S3 puts around them in a HEAD's ETag header; the audit
 // trail keeps them as HEAD would show them, so records of both paths compare.
@@ -37,58 +36,56 @@ const asHeaderEtag = (etag: string | undefined) =>
   etag === undefined || etag.startsWith('"') ? etag : `"${etag}"`;
 
 /**
+ * The audit record of a row the inventory decided. Its reason is the one the run counts (`sse-c`,
+ * `other-bucket`, …, as the HEAD path counts it); `method` says the decision came from the row.
+ */
+export function settledRecord(
+  row: SettledRow,
+  run: { runId: string; mode: string },
+  actor: string,
+  at: Date,
+): AuditRecord {
+  return {
+    decision: row.decision.action === 'compliant' ? 'compliant' : 'skipped',
+    runId: run.runId,
+    jobId: row.jobId,
+    actor,
+    bucket: row.bucket,
+    key: row.key,
+    mode: run.mode,
+    ...(row.etag !== undefined ? { etagBefore: asHeaderEtag(row.etag) } : {}),
+    ...(row.versionId !== undefined ? { versionIdBefore: row.versionId } : {}),
+    method: INVENTORY_ROW_METHOD,
+    reason: row.decision.reason,
+    at: at.toISOString(),
+  };
+}
+
+/**
  * Settles rows the inventory decided (docs/large-buckets.md, "Rows settled from the inventory"):
- * one audit append each, no S3 request, no ledger item. The append is idempotent per (run, job)
- * and counts the outcome in the run's tally exactly once, so a redelivered chunk appends again
- * harmlessly. The skip counts under the reason the HEAD path uses (`sse-c`); the record's reason
- * says the decision came from the inventory.
+ * each chunk of them is committed as a decided chunk, no S3 request for the objects and no
+ * per-object item. A chunk's id is stable per origin, so a redelivered data file chunk finds its
+ * settled chunks committed ('duplicate') and counts nothing twice. Returns the rows committed now.
  */
 export async function settleRows(
-  rows: SettledRow[],
+  chunks: SettledChunk[],
   /** The run, and how its audit records name it (its protection mode, or `rewrap`). */
   run: { runId: string; mode: string },
   deps: SettleDeps,
-): Promise<void> {
+): Promise<number> {
+  const commit = deps.commitDecided ?? commitDecidedChunk;
   const now = deps.now ?? (() => new Date());
-  const settled = rows.map((row) => {
-    const record: AuditRecord = {
-      decision: row.decision.action === 'compliant' ? 'compliant' : 'skipped',
-      runId: run.runId,
-      jobId: row.jobId,
-      actor: deps.actor,
-      bucket: row.bucket,
-      key: row.key,
-      mode: run.mode,
-      etagBefore: asHeaderEtag(row.etag),
-      versionIdBefore: row.versionId,
-      reason: `${row.decision.reason}${'detail' in row.decision && row.decision.detail ? `: ${row.decision.detail}` : ''} (from the inventory row)`,
-      at: now().toISOString(),
-    };
-    const hints: AppendHints = {
-      countReason: row.decision.action === 'skip' ? row.decision.reason : undefined,
-    };
-    return { row, record, hints };
-  });
-  // Together first; a row sent apart (its record is there: a redelivered chunk) appends alone,
-  // which is a no-op for a record already there.
-  let alone = settled;
-  if (deps.jobCloser) {
-    const outcomes = await deps.jobCloser.closeAll(
-      settled.map(({ row, record, hints }) => ({
-        record,
-        hints,
-        ref: { bucket: row.bucket, key: row.key, operation: 'encrypt' as const },
-        now: now(),
-      })),
-    );
-    alone = settled.filter((_, i) => outcomes[i] !== 'closed');
-  }
   let next = 0;
+  let committed = 0;
   const worker = async () => {
-    while (next < alone.length) {
-      const { record, hints } = alone[next++]!;
-      await deps.audit.append(record, hints);
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      const at = now();
+      const records = chunk.rows.map((row) => settledRecord(row, run, deps.config.actor, at));
+      const ref = { runId: run.runId, chunkId: chunkIdFor(run.runId, chunk.origin) };
+      if ((await commit(ref, records, deps)) === 'committed') committed += chunk.rows.length;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, alone.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, chunks.length) }, worker));
+  return committed;
 }

@@ -5,7 +5,6 @@ import type { ProtectMethod } from '../compliance.js';
 import type { JobResult } from '../lifecycle/job-result.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import { queueBody } from '../sqs-text.js';
-import type { EncryptJob } from './messages.js';
 
 /**
  * What an object job handler (encrypt, rewrap) does with large objects (docs/architecture.md,
@@ -40,19 +39,19 @@ export function isLargeObject(size: number | undefined, thresholdBytes: number):
 }
 
 /**
- * Splits jobs at enqueue, where listings, inventory rows and S3 events already tell the size: the
- * large ones are marked and go to the large-object queue, the rest to the encrypt queue.
+ * Splits objects at enqueue, where listings, inventory rows and S3 events already tell the size:
+ * the large ones go one per chunk to the large-object queue, the rest in chunks to the encrypt
+ * (rewrap) queue. Without a threshold nothing is large.
  */
-export function splitLargeJobs(
-  jobs: EncryptJob[],
+export function splitLargeJobs<T extends { size?: number }>(
+  items: T[],
   thresholdBytes: number | undefined,
-): { small: EncryptJob[]; large: EncryptJob[] } {
-  const small: EncryptJob[] = [];
-  const large: EncryptJob[] = [];
-  for (const job of jobs) {
-    if (thresholdBytes !== undefined && isLargeObject(job.size, thresholdBytes)) {
-      large.push({ ...job, large: true });
-    } else small.push(job);
+): { small: T[]; large: T[] } {
+  const small: T[] = [];
+  const large: T[] = [];
+  for (const item of items) {
+    if (thresholdBytes !== undefined && isLargeObject(item.size, thresholdBytes)) large.push(item);
+    else small.push(item);
   }
   return { small, large };
 }

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { ENVELOPE_FORMATS } from '../envelope/format.js';
 import { OTHER_KMS_KEYS, PROTECTION_MODES } from '../policy.js';
 
-const base = {
+/**
+ * What every message of a run carries, whatever it asks for (a listing page, an inventory file, a
+ * chunk): the run, its bucket and its protection.
+ */
+export const runFields = {
   runId: z.string().min(1),
   bucket: z.string().min(3).max(63),
   mode: z.enum(PROTECTION_MODES),
@@ -25,6 +29,19 @@ const base = {
     .optional(),
 };
 
+/** A run's fields as a message holds them ({@link runFields}). */
+export type RunFields = z.infer<z.ZodObject<typeof runFields>>;
+
+/** The run's fields of a message that carries more (a scan page, an inventory file): no others. */
+export function runFieldsOf(message: RunFields): RunFields {
+  const fields: Record<string, unknown> = {};
+  for (const name of Object.keys(runFields)) {
+    const value = (message as Record<string, unknown>)[name];
+    if (value !== undefined) fields[name] = value;
+  }
+  return fields as RunFields;
+}
+
 /** What every message of a run carries: the run, its scope and its protection. */
 export type RunMessageFields = Pick<
   ScanMessage,
@@ -40,10 +57,14 @@ export type RunMessageFields = Pick<
   | 'sseCustomerKeyMd5'
 >;
 
-function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {
+/** The refinement every message with run fields has: envelope and sse-kms name their key. */
+export function keyRequiredForKmsModes(message: { mode: string; keyArn?: string }): boolean {
   return message.mode === 'sse-s3' || Boolean(message.keyArn);
 }
-const keyIssue = { message: 'keyArn is required for the envelope and sse-kms modes', path: ['keyArn'] };
+export const keyIssue = {
+  message: 'keyArn is required for the envelope and sse-kms modes',
+  path: ['keyArn'],
+};
 
 /**
  * One listing chain of a run (docs/large-buckets.md, "Listing chains"): every key under `prefix`
@@ -66,7 +87,7 @@ export type ScanChain = z.infer<typeof ScanChainSchema>;
 export const ScanMessageSchema = z
   .object({
     type: z.literal('scan'),
-    ...base,
+    ...runFields,
     prefix: z.string().default(''),
     page: z.number().int().min(1),
     continuationToken: z.string().optional(),
@@ -100,56 +121,43 @@ const inventoryFileFields = {
 export const InventoryFileMessageSchema = z
   .object({
     type: z.literal('inventory-file'),
-    ...base,
+    ...runFields,
     ...inventoryFileFields,
   })
   .refine(keyRequiredForKmsModes, keyIssue);
 export type InventoryFileMessage = z.infer<typeof InventoryFileMessageSchema>;
 
-/** Encrypt queue message: bring one object under the run's protection. */
-export const EncryptJobSchema = z
-  .object({
-    type: z.literal('encrypt'),
-    ...base,
-    jobId: z.string().min(1),
-    key: z.string().min(1).max(1024),
-    /** The ETag the listing showed; informational, the handler decides on its own HEAD. */
-    etag: z.string().optional(),
-    size: z.number().int().min(0).optional(),
-    /**
-     * Routed to the large-object queue (docs/large-buckets.md): only `s3-seal worker` does this job;
-     * an encrypt Lambda that receives it hands it back there untouched.
-     */
-    large: z.literal(true).optional(),
-  })
-  .refine(keyRequiredForKmsModes, keyIssue);
-export type EncryptJob = z.infer<typeof EncryptJobSchema>;
+/**
+ * One object's job, as the encrypt operation takes it: the run's fields and the object, built from
+ * one intent of an `encrypt-chunk` message (shared/chunks/chunk-jobs.ts). Not a queue message:
+ * objects travel in chunks (docs/architecture.md, "Chunks").
+ */
+export type EncryptJob = RunFields & {
+  /** Stable per (run, bucket, key): jobIdFor in scan-page.ts. */
+  jobId: string;
+  key: string;
+  /** The ETag the listing showed; informational, the operation decides on its own HEAD. */
+  etag?: string;
+  size?: number;
+  versionId?: string;
+};
 
-/** Rewrap queue message: re-wrap one object's data key (or SSE-KMS key) to `toKeyArn`. */
-export const RewrapJobSchema = z.object({
-  type: z.literal('rewrap'),
-  runId: z.string().min(1),
-  jobId: z.string().min(1),
-  bucket: z.string().min(3).max(63),
-  key: z.string().min(1).max(1024),
+/** One object's re-wrap job (data key or SSE-KMS key to `toKeyArn`), from one intent of a `rewrap-chunk`. */
+export interface RewrapJob {
+  runId: string;
+  jobId: string;
+  bucket: string;
+  key: string;
   /** Only objects wrapped under this key are re-wrapped; others are skipped with a reason. */
-  fromKeyArn: z.string().startsWith('arn:'),
-  toKeyArn: z.string().startsWith('arn:'),
-  /**
-   * Only data keys wrapped before this ISO time: after a rotation (source and target the same key)
-   * an object the ledger shows wrapped since then is already done.
-   */
-  wrappedBefore: z.string().datetime().optional(),
-  /** The size and ETag the handler's HEAD saw when it routed the job (informational). */
-  size: z.number().int().min(0).optional(),
-  etag: z.string().optional(),
-  /**
-   * Routed to the large-object queue (docs/large-buckets.md): only `s3-seal worker` does this job;
-   * a rewrap Lambda that receives it hands it back there untouched.
-   */
-  large: z.literal(true).optional(),
-});
-export type RewrapJob = z.infer<typeof RewrapJobSchema>;
+  fromKeyArn: string;
+  toKeyArn: string;
+  /** Only data keys wrapped before this ISO time (a rotation: source and target the same key). */
+  wrappedBefore?: string;
+  /** What the listing (inventory, manifest) showed (informational). */
+  size?: number;
+  etag?: string;
+  versionId?: string;
+}
 
 /**
  * Scan queue message of a re-wrap run enumerated from an S3 Inventory report (`rewrap

@@ -4,7 +4,8 @@ import { listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
 import { CHAIN_DELIMITER, type ChainPagePlan, chainIdOf, planChainPage } from './chain-plan.js';
 import type { ScanMessage } from './messages.js';
-import { enqueueObjects, type ScanDeps, type ScanResult, sendInBatches } from './scan-page.js';
+import { queueListedPage, type ScanDeps, type ScanResult } from './scan-page.js';
+import { sendInBatches } from './send-batches.js';
 
 /** How long a delivery waits for another delivery of the same page to record it (pages take ~1 s). */
 const DUPLICATE_WAIT_MS = 5_000;
@@ -15,7 +16,7 @@ export interface ChainScanDeps extends ScanDeps {
 
 /**
  * Lists one page of one of a run's listing chains (docs/large-buckets.md, "Listing chains"):
- * enqueues its objects, then the chain's next page and a first page for each new chain. What to
+ * queues its objects in chunks of a membership fixed once ({@link queueListedPage}), then the chain's next page and a first page for each new chain. What to
  * queue is stored, and counted as pending, before anything is queued, so a redelivery queues the
  * same pages and the run's count of pending pages never misses one in flight; the page is
  * recorded with the run's counters in one transaction, and the page that leaves nothing pending
@@ -62,7 +63,7 @@ export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): 
     }
     plan = JSON.parse(saved.plan);
   }
-  const enqueued = await enqueueObjects(message, listed.objects, deps);
+  const enqueued = await queueListedPage(message, id, listed.objects, deps);
   await sendInBatches(deps.sqs, deps.queues.scan, pagesOf(message, plan));
   await deps.chains.recordPage(runId, id, page, enqueued);
   await deps.chains.completeIfNothingPending(runId);

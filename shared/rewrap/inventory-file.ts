@@ -5,8 +5,8 @@ import {
   type InventoryChunkResult,
   readInventoryChunk,
 } from '../jobs/inventory-chunk.js';
-import type { RewrapInventoryFileMessage, RewrapJob } from '../jobs/messages.js';
-import { sendInBatches } from '../jobs/scan-page.js';
+import type { RewrapInventoryFileMessage } from '../jobs/messages.js';
+import { sendRewrapChunks } from '../jobs/queue-chunks.js';
 
 /**
  * What a re-wrap run does with one current inventory row (docs/large-buckets.md, "`rewrap
@@ -28,7 +28,7 @@ export function decideRewrapRow(row: InventoryRow): SettledRow['decision'] | 'jo
 }
 
 /**
- * Turns one S3 Inventory data file of a re-wrap run (`rewrap --inventory`) into rewrap jobs:
+ * Turns one S3 Inventory data file of a re-wrap run (`rewrap --inventory`) into `rewrap-chunk` messages:
  * enumeration in parallel, one message per data file, where `rewrap --scan` lists the bucket from
  * one process. Chunks, page markers and redeliveries: {@link readInventoryChunk}.
  */
@@ -37,28 +37,16 @@ export async function rewrapInventoryFilePage(
   deps: InventoryChunkDeps,
   options: { rowsPerMessage?: number; settledPerMessage?: number } = {},
 ): Promise<InventoryChunkResult> {
-  return readInventoryChunk<RewrapJob>(
+  return readInventoryChunk(
     message,
     deps,
     {
       auditMode: 'rewrap',
-      fate: (row, jobId) => {
+      fate: (row) => {
         const decision = decideRewrapRow(row);
-        if (decision !== 'job') return { settle: decision };
-        return {
-          job: {
-            type: 'rewrap',
-            runId: message.runId,
-            jobId,
-            bucket: message.bucket,
-            key: row.key,
-            fromKeyArn: message.fromKeyArn,
-            toKeyArn: message.toKeyArn,
-            ...(message.wrappedBefore ? { wrappedBefore: message.wrappedBefore } : {}),
-          },
-        };
+        return decision === 'job' ? 'chunk' : { settle: decision };
       },
-      send: (jobs) => sendInBatches(deps.sqs, deps.queues.rewrap, jobs),
+      send: (chunks) => sendRewrapChunks(message, chunks, deps),
     },
     options,
   );

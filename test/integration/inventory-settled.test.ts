@@ -7,6 +7,7 @@ import {
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
+import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { type InventoryFileMessage, parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { startRun } from '../../shared/jobs/start-run.js';
@@ -95,12 +96,22 @@ describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', (
       ...pipeline.clients,
       runs: pipeline.runs,
       queues: pipeline.queues,
-      config: { scanPageSize: 1000 },
-      audit: pipeline.audit,
-      actor: 'it-inventory-settled',
+      // Settled rows are committed as decided chunks (docs/large-buckets.md).
+      chunks: new DynamoDbChunkStore(
+        pipeline.clients.dynamo,
+        pipeline.config.ledgerTable,
+        pipeline.config.tallyShards,
+      ),
+      auditLocation: pipeline.config.auditLocation,
+      config: {
+        scanPageSize: 1000,
+        leaseSeconds: pipeline.config.leaseSeconds,
+        actor: 'it-inventory-settled',
+      },
     };
-    // A delivery that dies after its appends and sends, before its page is recorded: the
-    // redelivery appends again (no-ops) and the run still counts each object once.
+    // A delivery that dies after its commits and sends, before its page is recorded: the
+    // redelivery finds its settled chunks committed and queues the same chunks, and the run still
+    // counts each object once.
     const crashing = Object.create(pipeline.runs, {
       recordPage: { value: async () => Promise.reject(new Error('killed before the page record')) },
     }) as RunStore;
@@ -141,15 +152,12 @@ describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', (
     const byKey = new Map(records.map((r) => [r.key, r]));
     for (const key of settledKeys) {
       const record = byKey.get(key)!;
-      expect(record.reason, key).toMatch(/from the inventory row/);
+      expect(record.method, key).toBe('inventory-row');
       expect(record.etagBefore, key).toBe(etags.get(key));
       expect(record.actor, key).toBe('it-inventory-settled');
     }
-    expect(byKey.get('sse/a')).toMatchObject({
-      decision: 'compliant',
-      reason: 'SSE-S3 (from the inventory row)',
-    });
-    expect(byKey.get('ssec/secret')).toMatchObject({ decision: 'skipped', mode: 'sse-s3' });
+    expect(byKey.get('sse/a')).toMatchObject({ decision: 'compliant', method: 'inventory-row' });
+    expect(byKey.get('ssec/secret')).toMatchObject({ decision: 'skipped', mode: 'sse-s3', reason: 'sse-c' });
     expect(byKey.get('env/v3')).toMatchObject({ decision: 'compliant' });
 
     const verified = runCli(['audit', 'verify', '--run', run.runId]);
@@ -159,7 +167,7 @@ describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', (
 
   it('settles the same rows through the scan handler, whose records name its actor', async () => {
     const { manifest } = await inventoryOfBucket();
-    // The first run's redelivered chunk queued its jobs twice; the run closed on the first copies.
+    // The first run's redelivered data file queued its chunks twice; the run closed on the first copies.
     // Its leftovers would be HEADed here (as duplicates, writing nothing): clear them first.
     for (const queue of [pipeline.queues.encrypt, pipeline.queues.scan]) {
       await pipeline.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: queue }));

@@ -186,8 +186,8 @@ describe('rewrap --inventory', () => {
     expect(records.get('ssec/secret')).toMatchObject({
       decision: 'skipped',
       mode: 'rewrap',
-      reason:
-        'not-kms-protected: SSE-C: encrypted under a customer key, not wrapped by a KMS key (from the inventory row)',
+      reason: 'not-kms-protected',
+      method: 'inventory-row',
     });
     expect(records.get('plain/1')).toMatchObject({ decision: 'skipped', reason: 'not-kms-protected' });
     for (const key of [...kmsKeys, ...envelopeKeys, 'later/stale']) {

@@ -3,6 +3,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler as scanHandler } from '../../functions/scan/handler.js';
+import type { EncryptChunk } from '../../shared/chunks/chunk-message.js';
 import { createClients } from '../../shared/clients.js';
 import { chainIdOf } from '../../shared/jobs/chain-plan.js';
 import { parseScanQueueMessage, type ScanMessage } from '../../shared/jobs/messages.js';
@@ -89,9 +90,9 @@ async function scanToCompletion(runId: string, seen: string[] = []): Promise<voi
   await Promise.all(pollers);
 }
 
-/** Every encrypt job queued so far (the queue is this file's own), removed from the queue. */
-async function drainEncryptJobs(): Promise<string[]> {
-  const keys: string[] = [];
+/** Every encrypt chunk queued so far (the queue is this file's own), removed from the queue. */
+async function drainEncryptChunks(): Promise<EncryptChunk[]> {
+  const chunks: EncryptChunk[] = [];
   let empty = 0;
   while (empty < 3) {
     const out = await pipeline.clients.sqs.send(
@@ -107,7 +108,7 @@ async function drainEncryptJobs(): Promise<string[]> {
       continue;
     }
     empty = 0;
-    keys.push(...messages.map((m) => JSON.parse(m.Body!).key as string));
+    chunks.push(...messages.map((m) => JSON.parse(m.Body!) as EncryptChunk));
     await pipeline.clients.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: pipeline.queues.encrypt,
@@ -115,7 +116,12 @@ async function drainEncryptJobs(): Promise<string[]> {
       }),
     );
   }
-  return keys;
+  return chunks;
+}
+
+/** The keys of every encrypt chunk queued so far, one per intent. */
+async function drainEncryptJobs(): Promise<string[]> {
+  return (await drainEncryptChunks()).flatMap((chunk) => chunk.intents.map((intent) => intent.key));
 }
 
 async function runItem(runId: string) {
@@ -132,6 +138,8 @@ const chainDeps = (
   runs: pipeline.runs,
   chains,
   queues: pipeline.queues,
+  // The scan handler's own: a redelivery here finds the listing records its deliveries wrote.
+  auditLocation: pipeline.config.auditLocation,
   config: { scanPageSize: PAGE_SIZE },
 });
 
@@ -211,10 +219,17 @@ describe('listing chains on the local stack', () => {
     expect(redone.duplicate).toBe(false);
     await scanToCompletion(runId);
 
-    const enqueued = await drainEncryptJobs();
-    // The first page's jobs went out twice (the ledger makes the copy harmless); every other once.
+    const chunks = await drainEncryptChunks();
+    const enqueued = chunks.flatMap((chunk) => chunk.intents.map((intent) => intent.key));
+    // The first page's chunk went out twice, as the same chunk (the chunk ledger works it once);
+    // every other once.
     expect(sorted([...new Set(enqueued)])).toEqual(sorted(KEYS));
     expect(enqueued.length).toBe(KEYS.length + PAGE_SIZE);
+    const ids = chunks.map((chunk) => chunk.chunkId);
+    expect(new Set(ids).size).toBe(ids.length - 1);
+    expect(chunks.every((chunk) => chunk.intents.length <= PAGE_SIZE && chunk.type === 'encrypt-chunk')).toBe(
+      true,
+    );
     expect(await runItem(runId)).toMatchObject({
       discovered: KEYS.length,
       scanComplete: true,

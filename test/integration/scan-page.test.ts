@@ -1,4 +1,4 @@
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../shared/clients.js';
@@ -15,11 +15,15 @@ import { startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
 let bucket: string;
+/** Where pages' listing records go (docs/architecture.md, "Listing records"). */
+let auditBucket: string;
 
 beforeAll(async () => {
   pipeline = await startPipeline('scan-page');
   bucket = uniqueBucket('scan-page');
+  auditBucket = uniqueBucket('scan-page-audit');
   await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: auditBucket }));
   for (let i = 0; i < 7; i++) {
     await pipeline.clients.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: `k${i}`, Body: `object ${i}` }),
@@ -42,6 +46,7 @@ const deps = (runs: RunStore = pipeline.runs): ScanDeps => ({
   ...pipeline.clients,
   runs,
   queues: pipeline.queues,
+  auditLocation: { bucket: auditBucket, prefix: 'audit/' },
   config: { scanPageSize: 1000 },
 });
 
@@ -63,7 +68,8 @@ describe('scanPage', () => {
     expect(await scanPage(message, deps())).toEqual({ enqueued: 0, hasNextPage: false, duplicate: true });
     const run = await pipeline.runs.get(message.runId);
     expect(run).toMatchObject({ discovered: 7, scanComplete: true });
-    expect((await encryptQueueDepth()) - before).toBe(7);
+    // Seven objects, one chunk message.
+    expect((await encryptQueueDepth()) - before).toBe(1);
   });
 
   it('a delivery that dies while recording the page leaves it unrecorded; the redelivery counts it once', async () => {
@@ -90,7 +96,13 @@ describe('scanPage', () => {
     );
     expect(await pipeline.runs.get(message.runId)).toMatchObject({ discovered: 0, scanComplete: false });
 
-    expect((await scanPage(message, deps())).duplicate).toBe(false);
+    // The bucket changes before the redelivery: the page's listing record keeps its membership.
+    await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k7', Body: 'late' }));
+    try {
+      expect((await scanPage(message, deps())).duplicate).toBe(false);
+    } finally {
+      await pipeline.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k7' }));
+    }
     expect((await scanPage(message, deps())).duplicate).toBe(true);
     expect(await pipeline.runs.get(message.runId)).toMatchObject({ discovered: 7, scanComplete: true });
   });

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { AppendHints, AuditLog, AuditRecord } from '../../../../shared/audit/audit-log.js';
-import { SETTLE_CONCURRENCY, type SettledRow, settleRows } from '../../../../shared/inventory/settle-rows.js';
-
-/** An audit log that records appends and how many were in flight at once. */
-function recordingAudit() {
-  const appended: Array<{ record: AuditRecord; hints?: AppendHints }> = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const audit: AuditLog = {
-    async append(record, hints) {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      appended.push({ record, hints });
-      inFlight -= 1;
-    },
-  };
-  return { audit, appended, maxInFlight: () => maxInFlight };
-}
+import type { AuditRecord } from '../../../../shared/audit/audit-record.js';
+import { chunkIdFor } from '../../../../shared/chunks/chunk-message.js';
+import type { DecidedChunkDeps } from '../../../../shared/chunks/run-chunk.js';
+import {
+  INVENTORY_ROW_METHOD,
+  SETTLE_CONCURRENCY,
+  type SettleDeps,
+  type SettledRow,
+  settleRows,
+} from '../../../../shared/inventory/settle-rows.js';
 
 const at = new Date('2026-11-23T19:00:00Z');
 const compliant = (key: string, etag?: string): SettledRow => ({
@@ -28,72 +19,117 @@ const compliant = (key: string, etag?: string): SettledRow => ({
   decision: { action: 'compliant', reason: 'SSE-S3' },
 });
 
+/** Deps whose commit of a decided chunk records what it was given, and how many ran at once. */
+function recordingCommit(answer: (chunkId: string) => 'committed' | 'duplicate' = () => 'committed') {
+  const commits: Array<{ ref: { runId: string; chunkId: string }; records: AuditRecord[] }> = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const deps: SettleDeps = {
+    ...({
+      s3: {},
+      chunks: {},
+      auditLocation: { bucket: 'audit', prefix: 'audit/' },
+    } as unknown as DecidedChunkDeps),
+    config: { leaseSeconds: 60, actor: 'scan' },
+    now: () => at,
+    commitDecided: async (ref, records) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      commits.push({ ref, records });
+      inFlight -= 1;
+      return answer(ref.chunkId);
+    },
+  };
+  return { deps, commits, maxInFlight: () => maxInFlight };
+}
+
 describe('settleRows', () => {
-  it('appends one record per row, naming the inventory, with the ETag as a HEAD shows it', async () => {
-    const { audit, appended } = recordingAudit();
-    await settleRows(
+  it("commits one decided chunk per origin, one record per row, with the ETag as a HEAD shows it and the count's reason", async () => {
+    const { deps, commits } = recordingCommit();
+    const committed = await settleRows(
       [
-        compliant('a', 'abc'),
-        { ...compliant('c'), decision: { action: 'skip', reason: 'sse-c', detail: 'SSE-C' } },
-        compliant('q', '"quoted"'),
+        {
+          origin: 'inventory:f.csv:0:settled:0',
+          rows: [
+            compliant('a', 'abc'),
+            {
+              ...compliant('c'),
+              versionId: 'v1',
+              decision: { action: 'skip', reason: 'sse-c', detail: 'SSE-C' },
+            },
+            compliant('q', '"quoted"'),
+          ],
+        },
       ],
       { runId: 'r1', mode: 'sse-s3' },
-      { audit, actor: 'scan', now: () => at },
+      deps,
     );
-    const byKey = new Map(appended.map((a) => [a.record.key, a]));
-    expect(byKey.get('a')).toEqual({
-      record: {
-        decision: 'compliant',
-        runId: 'r1',
-        jobId: 'job-a',
-        actor: 'scan',
-        bucket: 'b',
-        key: 'a',
-        mode: 'sse-s3',
-        etagBefore: '"abc"',
-        versionIdBefore: undefined,
-        reason: 'SSE-S3 (from the inventory row)',
-        at: at.toISOString(),
-      },
-      hints: { countReason: undefined },
+    expect(committed).toBe(3);
+    expect(commits).toHaveLength(1);
+    expect(commits[0]!.ref).toEqual({
+      runId: 'r1',
+      chunkId: chunkIdFor('r1', 'inventory:f.csv:0:settled:0'),
     });
-    // A skip counts under the HEAD path's reason.
-    expect(byKey.get('c')).toMatchObject({
-      record: { decision: 'skipped', reason: 'sse-c: SSE-C (from the inventory row)', etagBefore: undefined },
-      hints: { countReason: 'sse-c' },
+    const [a, c, q] = commits[0]!.records;
+    expect(a).toEqual({
+      decision: 'compliant',
+      runId: 'r1',
+      jobId: 'job-a',
+      actor: 'scan',
+      bucket: 'b',
+      key: 'a',
+      mode: 'sse-s3',
+      etagBefore: '"abc"',
+      method: INVENTORY_ROW_METHOD,
+      reason: 'SSE-S3',
+      at: at.toISOString(),
     });
-    expect(byKey.get('q')!.record.etagBefore).toBe('"quoted"');
+    // A skip's reason is the one the HEAD path counts it under.
+    expect(c).toEqual({
+      decision: 'skipped',
+      runId: 'r1',
+      jobId: 'job-c',
+      actor: 'scan',
+      bucket: 'b',
+      key: 'c',
+      mode: 'sse-s3',
+      versionIdBefore: 'v1',
+      method: INVENTORY_ROW_METHOD,
+      reason: 'sse-c',
+      at: at.toISOString(),
+    });
+    expect(q!.etagBefore).toBe('"quoted"');
   });
 
-  it(`keeps at most ${SETTLE_CONCURRENCY} appends in flight, and settles every row`, async () => {
-    const { audit, appended, maxInFlight } = recordingAudit();
-    const rows = Array.from({ length: 100 }, (_, i) => compliant(`k${i}`, 'e'));
-    await settleRows(rows, { runId: 'r', mode: 'sse-s3' }, { audit, actor: 'scan' });
-    expect(appended.map((a) => a.record.key).sort()).toEqual(rows.map((r) => r.key).sort());
+  it(`commits every chunk, at most ${SETTLE_CONCURRENCY} at once, and counts only those it committed`, async () => {
+    const chunks = Array.from({ length: 20 }, (_, n) => ({
+      origin: `inventory:f:0:settled:${n}`,
+      rows: Array.from({ length: 100 }, (_, i) => compliant(`k${n}-${i}`, 'e')),
+    }));
+    const duplicate = chunkIdFor('r', 'inventory:f:0:settled:3');
+    const { deps, commits, maxInFlight } = recordingCommit((id) =>
+      id === duplicate ? 'duplicate' : 'committed',
+    );
+    expect(await settleRows(chunks, { runId: 'r', mode: 'sse-s3' }, deps)).toBe(1900);
+    expect(commits.map((c) => c.ref.chunkId).sort()).toEqual(
+      chunks.map((c) => chunkIdFor('r', c.origin)).sort(),
+    );
+    expect(commits.every((c) => c.records.length === 100)).toBe(true);
     expect(maxInFlight()).toBe(SETTLE_CONCURRENCY);
   });
 
-  it('fails as the append fails (the chunk is redelivered and appends again)', async () => {
-    const audit: AuditLog = { append: async () => Promise.reject(new Error('throttled')) };
+  it('fails as the commit fails (the data file chunk is redelivered and commits again)', async () => {
+    const { deps } = recordingCommit();
+    deps.commitDecided = async () => Promise.reject(new Error('throttled'));
     await expect(
-      settleRows([compliant('a', 'e')], { runId: 'r', mode: 'sse-s3' }, { audit, actor: 'scan' }),
+      settleRows([{ origin: 'o', rows: [compliant('a', 'e')] }], { runId: 'r', mode: 'sse-s3' }, deps),
     ).rejects.toThrow('throttled');
   });
 
-  it('settles the rows together when it can, and appends alone only the rows sent apart', async () => {
-    const { audit, appended } = recordingAudit();
-    const together: string[][] = [];
-    const jobCloser = {
-      async closeAll(requests: Array<{ record: AuditRecord; ref: { operation: string }; ledger?: unknown }>) {
-        together.push(requests.map((r) => r.record.key));
-        expect(requests.every((r) => r.ledger === undefined && r.ref.operation === 'encrypt')).toBe(true);
-        // The second row's record is there already (a redelivered chunk): apart.
-        return requests.map((r) => (r.record.key === 'k1' ? ('apart' as const) : ('closed' as const)));
-      },
-    };
-    const rows = Array.from({ length: 5 }, (_, i) => compliant(`k${i}`, 'e'));
-    await settleRows(rows, { runId: 'r', mode: 'sse-s3' }, { audit, jobCloser, actor: 'scan' });
-    expect(together).toEqual([['k0', 'k1', 'k2', 'k3', 'k4']]);
-    expect(appended.map((a) => a.record.key)).toEqual(['k1']);
+  it('commits nothing for no chunks', async () => {
+    const { deps, commits } = recordingCommit();
+    expect(await settleRows([], { runId: 'r', mode: 'sse-s3' }, deps)).toBe(0);
+    expect(commits).toEqual([]);
   });
 });

@@ -6,7 +6,6 @@ import {
   routeLargeObject,
   splitLargeJobs,
 } from '../../../../shared/jobs/large-object-route.js';
-import type { EncryptJob, RewrapJob } from '../../../../shared/jobs/messages.js';
 import type { ObjectHead } from '../../../../shared/s3/object-head.js';
 
 const queueUrl = 'http://sqs.local/000000000000/s3-seal-large';
@@ -22,8 +21,8 @@ const sqs = {
 } as unknown as SQSClient;
 const route = () => ({ serves: false as const, thresholdBytes: 100, sqs, queueUrl });
 
-const job = (key: string, size?: number): EncryptJob => ({
-  type: 'encrypt',
+const job = (key: string, size?: number) => ({
+  type: 'encrypt' as const,
   runId: 'run-1',
   jobId: `job-${key}`,
   bucket: 'bucket-a',
@@ -37,7 +36,7 @@ const head = (size: number) => ({ bucket: 'bucket-a', key: 'k', etag: '"e2"', si
 const sentJobs = () =>
   sent.map((command) => {
     expect(command.input.QueueUrl).toBe(queueUrl);
-    return JSON.parse(command.input.MessageBody!) as EncryptJob;
+    return JSON.parse(command.input.MessageBody!) as ReturnType<typeof job> & { large?: true };
   });
 
 beforeEach(() => {
@@ -54,10 +53,10 @@ describe('isLargeObject', () => {
 });
 
 describe('splitLargeJobs', () => {
-  it('marks jobs over the threshold and keeps the rest for the encrypt queue', () => {
-    const { small, large } = splitLargeJobs([job('a', 10), job('b', 500), job('c')], 100);
+  it('parts objects over the threshold from the rest, in order, as they are', () => {
+    const { small, large } = splitLargeJobs([job('a', 10), job('b', 500), job('c'), job('d', 101)], 100);
     expect(small.map((j) => j.key)).toEqual(['a', 'c']);
-    expect(large).toEqual([{ ...job('b', 500), large: true }]);
+    expect(large).toEqual([job('b', 500), job('d', 101)]);
   });
 
   it('routes nothing without a threshold', () => {
@@ -111,8 +110,8 @@ describe('protectionMovesData', () => {
 });
 
 describe('routeLargeObject with a rewrap job', () => {
-  const rewrap: RewrapJob = {
-    type: 'rewrap',
+  const rewrap = {
+    type: 'rewrap' as const,
     runId: 'run-2',
     jobId: 'job-r',
     bucket: 'bucket-a',

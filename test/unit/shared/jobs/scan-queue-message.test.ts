@@ -54,4 +54,10 @@ describe('parseScanQueueMessage', () => {
     const { toKeyArn: _to, ...noTarget } = rewrap;
     expect(() => parseScanQueueMessage(JSON.stringify(noTarget))).toThrow(/toKeyArn/);
   });
+
+  it('refuses a chunk message sent to the scan queue, naming its type', () => {
+    const chunk = { type: 'encrypt-chunk', runId: 'r1', bucket: 'data-bucket', mode: 'sse-s3', page: 1 };
+    expect(() => parseScanQueueMessage(JSON.stringify(chunk))).toThrow(MalformedMessageError);
+    expect(() => parseScanQueueMessage(JSON.stringify(chunk))).toThrow(/type/);
+  });
 });

@@ -1,10 +1,11 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AuditLog, AuditRecord } from '../../../../shared/audit/audit-log.js';
+import type { AuditRecord } from '../../../../shared/audit/audit-record.js';
+import type { RewrapChunk } from '../../../../shared/chunks/chunk-message.js';
 import { readManifest } from '../../../../shared/inventory/manifest.js';
 import type { InventoryRow } from '../../../../shared/inventory/row.js';
 import { dataFileMessages } from '../../../../shared/inventory/run-inventory.js';
-import type { RewrapInventoryFileMessage, RewrapJob } from '../../../../shared/jobs/messages.js';
+import type { RewrapInventoryFileMessage } from '../../../../shared/jobs/messages.js';
 import { decideRewrapRow, rewrapInventoryFilePage } from '../../../../shared/rewrap/inventory-file.js';
 import type { RunStore } from '../../../../shared/runs/run-store.js';
 import { buildInventory, type InventoryEntry, memoryS3 } from '../../../helpers/inventory.js';
@@ -63,7 +64,6 @@ describe('rewrapInventoryFilePage', () => {
       void pages.set(marker, discovered),
     completeScanAt: async (_runId: string, files: number) => void completedAt.push(files),
   } as unknown as RunStore;
-  const audit = { append: async (record: AuditRecord) => void appended.push(record) } as unknown as AuditLog;
 
   async function firstMessage(): Promise<{
     message: RewrapInventoryFileMessage;
@@ -94,18 +94,23 @@ describe('rewrapInventoryFilePage', () => {
     s3,
     sqs,
     runs,
-    queues: { scan: 'scan-q', rewrap: 'rewrap-q', encrypt: 'encrypt-q' } as never,
-    audit,
-    actor: 'unit',
+    queues: { scan: 'scan-q', rewrap: 'rewrap-q', encrypt: 'encrypt-q', large: 'large-q' } as never,
+    chunks: {} as never,
+    auditLocation: { bucket: 'audit', prefix: 'audit/' },
+    config: { leaseSeconds: 60, actor: 'unit' },
+    commitDecided: async (_ref: unknown, records: AuditRecord[]) => {
+      appended.push(...records);
+      return 'committed' as const;
+    },
   });
 
-  function sentJobs(): RewrapJob[] {
-    return batches().flatMap((batch) =>
-      batch.input.Entries!.map((entry) => JSON.parse(entry.MessageBody!) as RewrapJob),
+  const sentChunks = () =>
+    batches().flatMap((batch) =>
+      batch.input.Entries!.map((entry) => JSON.parse(entry.MessageBody!) as RewrapChunk),
     );
-  }
+  const sentJobs = () => sentChunks().flatMap((chunk) => chunk.intents);
 
-  it('makes every current row under the prefix a rewrap job on the rewrap queue, and settles SSE-C rows', async () => {
+  it('puts every current row under the prefix in a rewrap chunk on the rewrap queue, and settles SSE-C rows', async () => {
     const { message, s3 } = await firstMessage();
     const result = await rewrapInventoryFilePage(
       { ...message, prefix: '', wrappedBefore: '2026-11-01T00:00:00.000Z' },
@@ -122,8 +127,8 @@ describe('rewrapInventoryFilePage', () => {
       'kms/1',
       'sse-s3/3',
     ]);
-    expect(jobs[0]).toMatchObject({
-      type: 'rewrap',
+    expect(sentChunks()[0]).toMatchObject({
+      type: 'rewrap-chunk',
       runId: 'run-1',
       bucket: 'data-bucket',
       fromKeyArn: FROM,
@@ -135,8 +140,8 @@ describe('rewrapInventoryFilePage', () => {
       key: 'custc/5',
       decision: 'skipped',
       mode: 'rewrap',
-      reason:
-        'not-kms-protected: SSE-C: encrypted under a customer key, not wrapped by a KMS key (from the inventory row)',
+      method: 'inventory-row',
+      reason: 'not-kms-protected',
       etagBefore: '"e5"',
     });
     expect([...pages.values()]).toEqual([6]);
