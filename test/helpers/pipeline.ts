@@ -8,7 +8,7 @@ import { createClients } from '../../shared/clients.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
-import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
+import { ensureAuditTrail, ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import type { EncryptDeps } from '../../shared/jobs/encrypt-object.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
@@ -34,6 +34,7 @@ export async function startPipeline(name: string) {
   const { config, clients } = handlerRuntime();
   await ensureQueues(clients.sqs, config);
   await ensureTables(clients.dynamo, config);
+  await ensureAuditTrail(clients.s3, config);
   const queues = await resolveQueueUrls(clients.sqs, config);
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
