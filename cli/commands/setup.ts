@@ -56,7 +56,7 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
   ];
   for (const r of created) {
     console.log(
-      `${r.kind.padEnd(5)}  ${r.name.padEnd(28)}  ${r.status === 'created' ? 'created' : 'ok'}  ${r.id}${r.note ? `  (${r.note})` : ''}`,
+      `${r.kind.padEnd(6)}  ${r.name.padEnd(28)}  ${r.status === 'created' ? 'created' : 'ok'}  ${r.id}${r.note ? `  (${r.note})` : ''}`,
     );
   }
   const policies = new WatchPolicyStore(clients.dynamo, config.ledgerTable);
