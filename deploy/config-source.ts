@@ -26,8 +26,8 @@ const ROTATION_PARAMS = {
   rotationMaxKeyAgeDays: 'maxKeyAgeDays',
   rotationAliases: 'aliases',
 };
-/** The other params: the config file to read, and the alarm topic. */
-const OTHER_PARAMS = new Set(['config', 'alarmTopicArn']);
+/** The other params: the config file to read, the alarm topic, the audit trail's retention. */
+const OTHER_PARAMS = new Set(['config', 'alarmTopicArn', 'auditRetentionDays']);
 
 export const EXAMPLE_CONFIG = 'deploy/config.example.json';
 
@@ -73,9 +73,15 @@ export function resolveConfigSource(input: SourceInput): ConfigSource {
   if (rotationParams.length > 0)
     config.rotation = { ...asObject(config.rotation), ...rotationFromParams(params) };
   if (params.alarmTopicArn !== undefined) config.alarmTopicArn = params.alarmTopicArn;
+  if (params.auditRetentionDays !== undefined) {
+    config.audit = { ...asObject(config.audit), retentionDays: numberOrText(params.auditRetentionDays) };
+  }
 
   const fromParams =
-    bucketParams.length > 0 || rotationParams.length > 0 || params.alarmTopicArn !== undefined;
+    bucketParams.length > 0 ||
+    rotationParams.length > 0 ||
+    params.alarmTopicArn !== undefined ||
+    params.auditRetentionDays !== undefined;
   const source = [file, fromParams ? 'stage params' : undefined].filter(Boolean).join(' + ');
   const given = new Set(Object.keys(params));
   return { input: config, source, example, fieldLabel: (field) => labelField(field, given) };
@@ -138,12 +144,14 @@ function rotationFromParams(params: Record<string, string>): Record<string, unkn
   const rotation: Record<string, unknown> = {};
   if (params.rotationSchedule !== undefined) rotation.schedule = params.rotationSchedule;
   if (params.rotationAliases !== undefined) rotation.aliases = list(params.rotationAliases);
-  if (params.rotationMaxKeyAgeDays) {
-    // A number when it reads as one, so validation's message is about the value, not its type.
-    const days = Number(params.rotationMaxKeyAgeDays);
-    rotation.maxKeyAgeDays = Number.isNaN(days) ? params.rotationMaxKeyAgeDays : days;
-  }
+  if (params.rotationMaxKeyAgeDays) rotation.maxKeyAgeDays = numberOrText(params.rotationMaxKeyAgeDays);
   return rotation;
+}
+
+/** A number when it reads as one, so validation's message is about the value, not its type. */
+function numberOrText(value: string): number | string {
+  const number = Number(value);
+  return value.trim() === '' || Number.isNaN(number) ? value : number;
 }
 
 /** `buckets[0].mode` reads `--param mode (buckets[0].mode)` when that value came from a param. */
@@ -155,5 +163,8 @@ function labelField(field: string, given: Set<string>): string {
   const param = Object.entries(names).find(([, configName]) => configName === name)?.[0];
   if (param && (group !== 'rotation' || given.has(param))) return `--param ${param} (${field})`;
   if (field === 'alarmTopicArn' && given.has('alarmTopicArn')) return '--param alarmTopicArn';
+  if (field === 'audit.retentionDays' && given.has('auditRetentionDays')) {
+    return '--param auditRetentionDays (audit.retentionDays)';
+  }
   return field;
 }

@@ -124,6 +124,13 @@ const DeployConfigSchema = z
         }),
       )
       .default([]),
+    /**
+     * The audit trail bucket's default retention (Object Lock, compliance mode): no one, the
+     * account's root included, can delete or overwrite a chunk log version for this many days.
+     */
+    audit: z
+      .strictObject({ retentionDays: z.number().int().min(1).max(36_500).default(365) })
+      .default({ retentionDays: 365 }),
     /** An SNS topic the dead-letter alarms notify; without it they only change state. */
     alarmTopicArn: z
       .string()

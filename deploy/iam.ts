@@ -86,6 +86,35 @@ const audit: Statement[] = [
 ];
 
 /**
+ * The prefix of the audit trail in its bucket (S3SEAL_AUDIT_PREFIX, serverless.yml): the
+ * functions' S3 access to the bucket is scoped to it.
+ */
+export const AUDIT_PREFIX = 'audit/';
+export const AUDIT_BUCKET_ID = 'AuditTrailBucket';
+
+/**
+ * The audit trail in S3 (docs/architecture.md, "Audit trail in S3"): chunk logs and listing
+ * records written once (PutObject with If-None-Match; a retried write reads the stored log back),
+ * runs' logs listed and read at close and verify, manifests read by planning. No delete: Object
+ * Lock would refuse it anyway, and a log once written is never replaced.
+ */
+const auditTrail: Statement[] = [
+  {
+    Sid: 'AuditTrailObjects',
+    Effect: 'Allow',
+    Action: ['s3:PutObject', 's3:GetObject'],
+    Resource: [{ 'Fn::Join': ['', [arnOf(AUDIT_BUCKET_ID), `/${AUDIT_PREFIX}*`]] }],
+  },
+  {
+    Sid: 'AuditTrailList',
+    Effect: 'Allow',
+    Action: ['s3:ListBucket'],
+    Resource: [arnOf(AUDIT_BUCKET_ID)],
+    Condition: { StringLike: { 's3:prefix': `${AUDIT_PREFIX}*` } },
+  },
+];
+
+/**
  * Every handler resolves the five dead-letter queue URLs by name at cold start (shared/queues.ts):
  * GetQueueUrl on the DLQs only; work queue URLs come from the environment.
  */
@@ -184,7 +213,7 @@ export function functionStatements(
   config: DeployConfig,
   functionName: string,
 ): Statement[] {
-  const common = [logs(functionName), resolveDeadLetters];
+  const common = [logs(functionName), resolveDeadLetters, ...auditTrail];
   switch (fn) {
     case 'scan':
       return [

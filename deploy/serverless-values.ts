@@ -1,7 +1,7 @@
 import { ConfigError } from '../shared/errors.js';
 import { bucketKeys, type DeployConfig, parseDeployConfig } from './config.js';
 import { EXAMPLE_CONFIG, resolveConfigSource } from './config-source.js';
-import { functionRoles } from './iam.js';
+import { AUDIT_PREFIX, functionRoles } from './iam.js';
 
 /** What serverless.yml reads from a stage's validated config (as `${self:custom.deploy.…}`). */
 export interface ServerlessValues {
@@ -14,6 +14,8 @@ export interface ServerlessValues {
   concurrency: DeployConfig['concurrency'];
   /** The encrypt function's S3SEAL_SSE_C_KEY_CIPHERTEXT: the KMS-encrypted SSE-C key, or empty. */
   sseCKeyCiphertext: string;
+  /** The audit trail: the prefix the functions write under, and the bucket's default retention. */
+  audit: { prefix: string; retentionDays: number };
   /** The alarm topic as a list (empty without one), for AlarmActions and OKActions. */
   alarmActions: string[];
   /** One IAM role per function, merged into the template's resources. */
@@ -71,6 +73,7 @@ export function serverlessValues(input: ValuesInput): ServerlessValues {
     },
     concurrency: config.concurrency,
     sseCKeyCiphertext: config.sseC?.keyCiphertext ?? '',
+    audit: { prefix: AUDIT_PREFIX, retentionDays: config.audit.retentionDays },
     alarmActions: config.alarmTopicArn ? [config.alarmTopicArn] : [],
     resources: { Resources: functionRoles(config, { service: input.service, stage: input.stage }) },
   };

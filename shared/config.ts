@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import type { AuditLocation } from './chunks/chunk-log-types.js';
 import { ConfigError } from './errors.js';
 import { type FaultSpec, parseFaultSpec } from './faults.js';
 import { largeObjectThresholdBytes } from './jobs/time-budget.js';
+import { BUCKET_NAME } from './s3-uri.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -33,6 +35,22 @@ const bytes = (fallback: number, minimum: number) => z.coerce.number().int().min
 const ConfigSchema = z.object({
   S3SEAL_LEDGER_TABLE: z.string().min(3).default('s3-seal-ledger'),
   S3SEAL_AUDIT_TABLE: z.string().min(3).default('s3-seal-audit'),
+  // The audit trail in S3 (docs/architecture.md, "Audit trail in S3"): chunk logs, listing records
+  // and manifests live under the prefix, which ends in `/` (or is empty: the bucket's root).
+  S3SEAL_AUDIT_BUCKET: z
+    .string()
+    .regex(BUCKET_NAME, 'not a valid S3 bucket name')
+    .default('s3-seal-audit-trail'),
+  S3SEAL_AUDIT_PREFIX: z
+    .string()
+    .max(256)
+    .refine((v) => v === '' || v.endsWith('/'), { message: 'must be empty or end with "/"' })
+    .default('audit/'),
+  // The default retention (Object Lock, compliance mode) `setup` gives an audit bucket it creates;
+  // 0 creates it without a default retention. Unset: 1 day against a custom endpoint (the local
+  // stack, whose buckets tests and demos throw away), else 365. A deployed stage's bucket belongs
+  // to its stack, which sets its own retention (serverless.yml), and is never reconfigured here.
+  S3SEAL_AUDIT_RETENTION_DAYS: optionalInt(0, 36_500),
   S3SEAL_QUEUE_PREFIX: z.string().min(1).default('s3-seal'),
   S3SEAL_SCAN_QUEUE_URL: z.url().optional(),
   S3SEAL_ENCRYPT_QUEUE_URL: z.url().optional(),
@@ -138,6 +156,10 @@ const ConfigSchema = z.object({
 export interface Config {
   ledgerTable: string;
   auditTable: string;
+  /** Where chunk logs, listing records and manifests are written (S3SEAL_AUDIT_BUCKET, _PREFIX). */
+  auditLocation: AuditLocation;
+  /** Days of compliance-mode default retention for an audit bucket `setup` creates (0: none). */
+  auditRetentionDays: number;
   queuePrefix: string;
   scanQueueUrl?: string;
   encryptQueueUrl?: string;
@@ -201,6 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ledgerTable: e.S3SEAL_LEDGER_TABLE,
     auditTable: e.S3SEAL_AUDIT_TABLE,
+    auditLocation: { bucket: e.S3SEAL_AUDIT_BUCKET, prefix: e.S3SEAL_AUDIT_PREFIX },
+    auditRetentionDays: e.S3SEAL_AUDIT_RETENTION_DAYS ?? (customS3Endpoint ? 1 : 365),
     queuePrefix: e.S3SEAL_QUEUE_PREFIX,
     scanQueueUrl: e.S3SEAL_SCAN_QUEUE_URL,
     encryptQueueUrl: e.S3SEAL_ENCRYPT_QUEUE_URL,

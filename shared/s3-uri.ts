@@ -8,7 +8,7 @@ export interface S3Location {
 
 // Bucket naming rules (S3 User Guide, "General purpose bucket naming rules"): 3-63 characters of
 // lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 // The key part may hold any character, line breaks included: `[\s\S]`, not `.`.
 const S3_URI = /^s3:\/\/([^/]+)(?:\/([\s\S]*))?$/;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
+import { ensureAuditTrail, ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { ensureDemoKey } from '../demo-key.js';
 import { cliRuntime } from '../runtime.js';
 import { seedDemoBucket } from '../seed-bucket.js';
@@ -11,9 +11,11 @@ export async function demoCommand(options: { objects: number }): Promise<number>
   // Lower the multipart threshold so the demo's one large object goes through multipart upload.
   process.env.S3SEAL_MULTIPART_THRESHOLD_BYTES ??= String(8 * MiB);
   const { config, clients } = cliRuntime();
-  console.log('1/4 setup: queues, dead-letter queues, ledger and audit tables');
+  console.log('1/4 setup: queues, dead-letter queues, ledger and audit tables, audit bucket');
   await ensureQueues(clients.sqs, config);
   await ensureTables(clients.dynamo, config);
+  const [trail] = await ensureAuditTrail(clients.s3, config);
+  console.log(`    audit trail ${trail!.id} (${trail!.note})`);
   const keyArn = await ensureDemoKey(clients.kms, 'alias/s3-seal-demo');
   const bucket = `s3-seal-demo-${Date.now()}`;
   console.log(

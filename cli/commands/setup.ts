@@ -1,5 +1,5 @@
 import { ConfigError } from '../../shared/errors.js';
-import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
+import { ensureAuditTrail, ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { unwatchBucket, watchBucket } from '../../shared/watch/watch-bucket.js';
 import { type WatchPolicy, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
@@ -52,10 +52,11 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
   const created = [
     ...(await ensureQueues(clients.sqs, config)),
     ...(await ensureTables(clients.dynamo, config)),
+    ...(await ensureAuditTrail(clients.s3, config)),
   ];
   for (const r of created) {
     console.log(
-      `${r.kind.padEnd(5)}  ${r.name.padEnd(28)}  ${r.status === 'created' ? 'created' : 'ok'}  ${r.id}`,
+      `${r.kind.padEnd(6)}  ${r.name.padEnd(28)}  ${r.status === 'created' ? 'created' : 'ok'}  ${r.id}${r.note ? `  (${r.note})` : ''}`,
     );
   }
   const policies = new WatchPolicyStore(clients.dynamo, config.ledgerTable);

@@ -9,12 +9,14 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { ensureAuditBucket } from '../chunks/audit-bucket.js';
 import type { Config } from '../config.js';
 import { RetryableError } from '../errors.js';
 import { WRAP_KEY_ATTRIBUTE, WRAP_KEY_INDEX } from '../ledger/wrap-key.js';
@@ -41,10 +43,12 @@ export const MAX_RECEIVE_COUNT = 10;
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
 export interface ProvisionedResource {
-  kind: 'queue' | 'dlq' | 'table';
+  kind: 'queue' | 'dlq' | 'table' | 'bucket';
   name: string;
   id: string;
   status: 'created' | 'exists';
+  /** What a person should know about it (the audit bucket's Object Lock and retention). */
+  note?: string;
 }
 
 /**
@@ -272,4 +276,31 @@ async function describeTableArn(dynamo: DynamoDBClient, name: string): Promise<s
     if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
     throw error;
   }
+}
+
+/**
+ * The audit bucket chunk logs go to (docs/architecture.md, "Audit trail in S3"), with Object Lock
+ * and `auditRetentionDays` of compliance-mode default retention when it is created here. The local
+ * stack's default is a day (config.ts); 0 gives none, for tests that must delete logs they wrote
+ * (a locked version cannot be deleted, while an overwrite still lands as a new version).
+ */
+export async function ensureAuditTrail(
+  s3: S3Client,
+  config: Pick<Config, 'auditLocation' | 'auditRetentionDays'>,
+): Promise<ProvisionedResource[]> {
+  const state = await ensureAuditBucket(s3, config.auditLocation, {
+    retentionDays: config.auditRetentionDays,
+  });
+  const lock = state.objectLock
+    ? `Object Lock${state.retentionDays !== undefined ? `, ${state.retentionDays}-day compliance retention` : ''}`
+    : 'no Object Lock';
+  return [
+    {
+      kind: 'bucket',
+      name: state.bucket,
+      id: `s3://${state.bucket}/${config.auditLocation.prefix}`,
+      status: state.status,
+      note: state.reason ? `${lock}: ${state.reason}` : lock,
+    },
+  ];
 }

@@ -142,11 +142,11 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
         const grants = await deps.acl?.extraGrants(head.bucket, head.key, head.versionId);
         // Multipart writes keep their upload in the claim's ledger item (resumed or aborted later).
         const multipart = encryptUploadTracker(deps, {
-          ref: { ...attempt.chunk, key: head.key },
+          ref: attempt.chunk,
+          object: { bucket: head.bucket, key: head.key },
           owner: attempt.owner,
           head,
           policy,
-          runId: job.runId,
         });
         const write = await protectObject(
           { ...deps, sseCustomerKey: customerKey, multipart },

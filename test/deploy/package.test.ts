@@ -185,6 +185,33 @@ describe('tables', () => {
   });
 });
 
+describe('audit trail bucket', () => {
+  it('locks every chunk log in compliance mode for the configured days, versioned, private and retained', () => {
+    const buckets = Object.fromEntries(resourcesOfType(template, 'AWS::S3::Bucket'));
+    // The framework's deployment bucket holds the zips; the audit trail has its own.
+    expect(Object.keys(buckets).sort()).toEqual(['AuditTrailBucket', 'ServerlessDeploymentBucket']);
+    const bucket = buckets.AuditTrailBucket!;
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.UpdateReplacePolicy).toBe('Retain');
+    expect(bucket.Properties.ObjectLockEnabled).toBe(true);
+    expect(bucket.Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } },
+    });
+    // Object Lock needs versioning.
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(Object.values(bucket.Properties.PublicAccessBlockConfiguration)).toEqual([true, true, true, true]);
+  });
+
+  it('tells every function where the trail is, and the CLI through an output', () => {
+    for (const [, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.S3SEAL_AUDIT_BUCKET).toEqual({ Ref: 'AuditTrailBucket' });
+      expect(fn.Properties.Environment.Variables.S3SEAL_AUDIT_PREFIX).toBe('audit/');
+    }
+    expect(template.Outputs?.AuditBucketName).toMatchObject({ Value: { Ref: 'AuditTrailBucket' } });
+  });
+});
+
 describe('rotation triggers', () => {
   const rulesTargetingPlanner = () =>
     resourcesOfType(template, 'AWS::Events::Rule').filter(
@@ -266,10 +293,20 @@ describe('IAM', () => {
     ]);
   });
 
-  it('scopes S3 object actions to the configured buckets', () => {
+  it('scopes S3 object actions to the configured buckets, and the audit trail to its prefix', () => {
+    const trail = { 'Fn::GetAtt': ['AuditTrailBucket', 'Arn'] };
     for (const statement of roleStatements()) {
       const actions = asList(statement.Action) as string[];
       if (!actions.some((a) => a.startsWith('s3:'))) continue;
+      if (statement.Sid === 'AuditTrailObjects') {
+        expect(statement.Resource).toEqual([{ 'Fn::Join': ['', [trail, '/audit/*']] }]);
+        continue;
+      }
+      if (statement.Sid === 'AuditTrailList') {
+        expect(statement.Resource).toEqual([trail]);
+        expect(statement.Condition).toEqual({ StringLike: { 's3:prefix': 'audit/*' } });
+        continue;
+      }
       for (const resource of asList(statement.Resource) as string[]) {
         expect(
           BUCKETS.some((b) => resource === `arn:aws:s3:::${b}` || resource === `arn:aws:s3:::${b}/*`),
@@ -279,10 +316,11 @@ describe('IAM', () => {
   });
 
   it('gives each function only the services its code calls', () => {
+    // Every function writes and reads the audit trail (checked above); the rest is per function.
     const actionsOf = (roleId: string) =>
       new Set(
         roleStatements()
-          .filter((s) => s.roleId === roleId)
+          .filter((s) => s.roleId === roleId && !String(s.Sid).startsWith('AuditTrail'))
           .flatMap((s) => asList(s.Action) as string[]),
       );
     const scan = actionsOf('ScanRole');

@@ -3,14 +3,13 @@ import { buffer } from 'node:stream/consumers';
 import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { runLocally } from '../../cli/local-run.js';
-import { ensureAuditBucket } from '../../shared/chunks/audit-bucket.js';
 import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import type { ChunkDeps } from '../../shared/chunks/run-chunk.js';
 import { createClients } from '../../shared/clients.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
-import { ensureQueues, ensureTables } from '../../shared/infra/provision.js';
+import { ensureAuditTrail, ensureQueues, ensureTables } from '../../shared/infra/provision.js';
 import type { EncryptDeps } from '../../shared/jobs/encrypt-object.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { resolveQueueUrls } from '../../shared/queues.js';
@@ -39,7 +38,7 @@ export async function startPipeline(name: string) {
   const { config, clients } = handlerRuntime();
   await ensureQueues(clients.sqs, config);
   await ensureTables(clients.dynamo, config);
-  await ensureAuditBucket(clients.s3, config.auditLocation, { retentionDays: 0 });
+  await ensureAuditTrail(clients.s3, config);
   const queues = await resolveQueueUrls(clients.sqs, config);
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chunks = new DynamoDbChunkStore(

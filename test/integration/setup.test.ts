@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { GetObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { createClients } from '../../shared/clients.js';
@@ -10,7 +11,7 @@ import { loadConfig } from '../../shared/config.js';
  * a deployed stage, whose queues and tables the CloudFormation stack owns (with attributes, such as
  * SSE-SQS, that setup itself would not set).
  */
-function setup(prefix: string) {
+function setup(prefix: string, extra: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['bin/s3-seal.js', 'setup'], {
     encoding: 'utf8',
     env: {
@@ -18,6 +19,8 @@ function setup(prefix: string) {
       S3SEAL_QUEUE_PREFIX: prefix,
       S3SEAL_LEDGER_TABLE: `${prefix}-ledger`,
       S3SEAL_AUDIT_TABLE: `${prefix}-audit`,
+      S3SEAL_AUDIT_BUCKET: `${prefix}-trail`,
+      ...extra,
     },
     timeout: 120_000,
     killSignal: 'SIGKILL',
@@ -28,17 +31,30 @@ function setup(prefix: string) {
 const statusOf = (lines: string[]) => lines.map((line) => line.split(/\s+/)[2]);
 
 describe('setup', () => {
-  it('creates the five queues (the large-object one included), their DLQs and both tables once, then finds them', () => {
+  it('creates the five queues (the large-object one included), their DLQs, both tables and the audit bucket once, then finds them', async () => {
     const prefix = `it-setup-${randomUUID().slice(0, 6)}`;
-    const first = setup(prefix);
+    const first = setup(prefix, { S3SEAL_AUDIT_RETENTION_DAYS: '2' });
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.lines).toHaveLength(12);
+    expect(first.lines).toHaveLength(13);
     expect(first.lines.some((line) => line.includes(`${prefix}-large `))).toBe(true);
-    expect(statusOf(first.lines)).toEqual(Array(12).fill('created'));
+    expect(statusOf(first.lines)).toEqual(Array(13).fill('created'));
+    expect(first.lines.at(-1)).toMatch(
+      new RegExp(
+        `^bucket\\s+${prefix}-trail\\s+created\\s+s3://${prefix}-trail/audit/\\s+\\(Object Lock, 2-day compliance retention\\)$`,
+      ),
+    );
+    const { s3 } = createClients(loadConfig());
+    const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: `${prefix}-trail` }));
+    expect(lock.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2 } },
+    });
     const second = setup(prefix);
     expect(second.status).toBe(0);
-    expect(statusOf(second.lines)).toEqual(Array(12).fill('ok'));
+    expect(statusOf(second.lines)).toEqual(Array(13).fill('ok'));
+    // Found as it is: its own retention, not the one this run would have given a new bucket (0).
+    expect(second.lines.at(-1)).toContain('(Object Lock, 2-day compliance retention)');
   });
 
   it('uses a queue that exists with other attributes as it is, instead of failing or changing it', async () => {

@@ -103,6 +103,24 @@ describe('resolveConfigSource', () => {
     });
   });
 
+  it('takes the audit retention from --param auditRetentionDays, and names the param when it is wrong', () => {
+    const dir = serviceDir({
+      'deploy/config.prod.json': { buckets: [{ name: 'file-bucket', mode: 'sse-s3' }] },
+    });
+    const found = resolveConfigSource({
+      serviceDir: dir,
+      stage: 'prod',
+      params: { auditRetentionDays: '3650' },
+    });
+    expect(found.source).toBe('deploy/config.prod.json + stage params');
+    expect(parseDeployConfig(found.input, { region: 'us-east-1', source: found.source }).audit).toEqual({
+      retentionDays: 3650,
+    });
+    expect(refusal(dir, { auditRetentionDays: 'forever' })).toContain(
+      '--param auditRetentionDays (audit.retentionDays)',
+    );
+  });
+
   it('names the param, not the config path, when a param is wrong', () => {
     const message = refusal(serviceDir(), {
       mode: 'sse-x',

@@ -24,6 +24,19 @@ describe('parseDeployConfig', () => {
     expect(config.buckets[0]!.previousKmsKeyArns).toEqual([]);
   });
 
+  it('keeps audit logs a year by default, and takes whole days from 1 to 100 years', () => {
+    const bucket = { name: 'my-bucket', mode: 'sse-s3' };
+    expect(parse({ buckets: [bucket] }).audit).toEqual({ retentionDays: 365 });
+    expect(parse({ buckets: [bucket], audit: { retentionDays: 2555 } }).audit).toEqual({
+      retentionDays: 2555,
+    });
+    expect(problems({ buckets: [bucket], audit: { retentionDays: 0 } })).toContain('audit.retentionDays');
+    expect(problems({ buckets: [bucket], audit: { retentionDays: 1.5 } })).toContain('audit.retentionDays');
+    expect(problems({ buckets: [bucket], audit: { retentionDays: 30, mode: 'governance' } })).toContain(
+      'audit',
+    );
+  });
+
   it('names each bad field, all at once', () => {
     const message = problems({
       buckets: [

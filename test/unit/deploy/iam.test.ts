@@ -19,6 +19,11 @@ const config = parseDeployConfig(
 
 const statements = (fn: (typeof FUNCTIONS)[number]) => functionStatements(fn, config, `s3-seal-prod-${fn}`);
 const actions = (fn: (typeof FUNCTIONS)[number]) => statements(fn).flatMap((s) => s.Action);
+/** Actions outside the audit trail (which every function writes and reads under its prefix). */
+const dataActions = (fn: (typeof FUNCTIONS)[number]) =>
+  statements(fn)
+    .filter((s) => !s.Sid.startsWith('AuditTrail'))
+    .flatMap((s) => s.Action);
 /** The KMS actions a function may call on `key`, with the condition that guards them. */
 const kmsOn = (fn: (typeof FUNCTIONS)[number], key: string) =>
   statements(fn)
@@ -28,7 +33,9 @@ const kmsOn = (fn: (typeof FUNCTIONS)[number], key: string) =>
 describe('functionStatements', () => {
   it('gives scan no KMS and no object access', () => {
     expect(
-      actions('scan').filter((a) => a.startsWith('kms:') || (a.startsWith('s3:') && a !== 's3:ListBucket')),
+      dataActions('scan').filter(
+        (a) => a.startsWith('kms:') || (a.startsWith('s3:') && a !== 's3:ListBucket'),
+      ),
     ).toEqual([]);
   });
 
@@ -42,7 +49,7 @@ describe('functionStatements', () => {
       { region: 'us-east-1', source: 'test' },
     );
     const scan = functionStatements('scan', withReports, 's3-seal-prod-scan');
-    expect(scan.filter((s) => s.Action.includes('s3:GetObject'))).toEqual([
+    expect(scan.filter((s) => s.Action.includes('s3:GetObject') && !s.Sid.startsWith('AuditTrail'))).toEqual([
       expect.objectContaining({ Resource: ['arn:aws:s3:::reports/inv/logs/*'] }),
     ]);
     expect(scan.find((s) => s.Action.includes('kms:Decrypt'))).toMatchObject({
@@ -128,7 +135,7 @@ describe('functionStatements', () => {
 
   it('keeps the planner to DescribeKey, its queue and the wrap index', () => {
     expect(actions('rewrap-planner').filter((a) => a.startsWith('kms:'))).toEqual(['kms:DescribeKey']);
-    expect(actions('rewrap-planner')).not.toContain('s3:GetObject');
+    expect(dataActions('rewrap-planner')).not.toContain('s3:GetObject');
     const index = statements('rewrap-planner').find((s) => s.Sid === 'WrapIndex');
     expect(index?.Action).toEqual(['dynamodb:Query']);
     expect(JSON.stringify(index?.Resource)).toContain('byWrapKey');
@@ -141,6 +148,24 @@ describe('functionStatements', () => {
     expect(JSON.stringify(statements('scan').find((s) => s.Sid === 'EnqueuePages')?.Resource)).toContain(
       'RewrapQueue',
     );
+  });
+
+  it('lets every function write, read and list the audit trail, only under its prefix, and never delete there', () => {
+    for (const fn of FUNCTIONS) {
+      const objects = statements(fn).find((s) => s.Sid === 'AuditTrailObjects');
+      expect(objects?.Action).toEqual(['s3:PutObject', 's3:GetObject']);
+      expect(objects?.Resource).toEqual([
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['AuditTrailBucket', 'Arn'] }, '/audit/*']] },
+      ]);
+      const list = statements(fn).find((s) => s.Sid === 'AuditTrailList');
+      expect(list).toEqual({
+        Sid: 'AuditTrailList',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [{ 'Fn::GetAtt': ['AuditTrailBucket', 'Arn'] }],
+        Condition: { StringLike: { 's3:prefix': 'audit/*' } },
+      });
+    }
   });
 
   it('never grants deletes or wildcards, and gives every statement a unique Sid', () => {

@@ -78,4 +78,36 @@ describe('loadConfig', () => {
       /S3SEAL_ROTATION_MAX_KEY_AGE_DAYS/,
     );
   });
+
+  it('places the audit trail in s3-seal-audit-trail under audit/ unless told otherwise', () => {
+    expect(loadConfig({}).auditLocation).toEqual({ bucket: 's3-seal-audit-trail', prefix: 'audit/' });
+    expect(
+      loadConfig({ S3SEAL_AUDIT_BUCKET: 'trail.example-1', S3SEAL_AUDIT_PREFIX: 'stage a/trail/' })
+        .auditLocation,
+    ).toEqual({ bucket: 'trail.example-1', prefix: 'stage a/trail/' });
+    // Empty: the bucket's root.
+    expect(loadConfig({ S3SEAL_AUDIT_PREFIX: '' }).auditLocation.prefix).toBe('');
+  });
+
+  it.each([
+    [{ S3SEAL_AUDIT_BUCKET: 'Audit_Trail' }, /S3SEAL_AUDIT_BUCKET: not a valid S3 bucket name/],
+    [{ S3SEAL_AUDIT_BUCKET: 'ab' }, /S3SEAL_AUDIT_BUCKET/],
+    [{ S3SEAL_AUDIT_BUCKET: 's3://trail' }, /S3SEAL_AUDIT_BUCKET/],
+    [{ S3SEAL_AUDIT_PREFIX: 'audit' }, /S3SEAL_AUDIT_PREFIX: must be empty or end with "\/"/],
+    [{ S3SEAL_AUDIT_RETENTION_DAYS: '-1' }, /S3SEAL_AUDIT_RETENTION_DAYS/],
+    [{ S3SEAL_AUDIT_RETENTION_DAYS: '1.5' }, /S3SEAL_AUDIT_RETENTION_DAYS/],
+  ])('refuses a bad audit location or retention (%j)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('gives a bucket setup creates a year of retention on AWS, a day on a local endpoint, none when told 0', () => {
+    expect(loadConfig({}).auditRetentionDays).toBe(365);
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).auditRetentionDays).toBe(1);
+    expect(
+      loadConfig({ AWS_ENDPOINT_URL: 'http://x', S3SEAL_AUDIT_RETENTION_DAYS: '0' }).auditRetentionDays,
+    ).toBe(0);
+    expect(loadConfig({ S3SEAL_AUDIT_RETENTION_DAYS: '' }).auditRetentionDays).toBe(365);
+    expect(loadConfig({ S3SEAL_AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays).toBe(30);
+  });
 });
