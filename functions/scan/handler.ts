@@ -14,6 +14,7 @@ import { logger } from '../../shared/logger.js';
 import { rewrapInventoryFilePage } from '../../shared/rewrap/inventory-file.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { processShardPool } from '../../shared/runs/shard-pool.js';
 import { ScanChains } from '../../shared/runs/scan-chains.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { settleBatchRuns } from '../run-epilogue.js';
@@ -30,7 +31,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chains = new ScanChains(clients.dynamo, config.ledgerTable);
   // Inventory rows settled from the report are committed here as decided chunks (docs/large-buckets.md).
-  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, config.tallyShards);
+  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, processShardPool(config.tallyShards));
   const { response, results } = await processSqsBatch(
     event,
     context,
