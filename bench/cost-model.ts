@@ -1,5 +1,5 @@
-import { costOf, PRICES, storageCostPerMonth } from '../shared/plan/prices.js';
 import { CHUNK_OBJECTS, LAMBDA_MEMORY_GB, OBJECTS_IN_FLIGHT } from '../shared/plan/chunk-model.js';
+import { costOf, PRICES, storageCostPerMonth } from '../shared/plan/prices.js';
 import type { RequestCounts } from './request-counter.js';
 
 // The one dated price table and the one cost formula (shared/plan/prices.ts), shared with
