@@ -1,5 +1,5 @@
+import { CHUNK_OBJECTS, LAMBDA_MEMORY_GB, OBJECTS_IN_FLIGHT } from '../shared/plan/chunk-model.js';
 import { costOf, PRICES, storageCostPerMonth } from '../shared/plan/prices.js';
-import { LAMBDA_MEMORY_GB, OBJECTS_PER_INVOCATION } from '../shared/plan/request-model.js';
 import type { RequestCounts } from './request-counter.js';
 
 // The one dated price table and the one cost formula (shared/plan/prices.ts), shared with
@@ -12,10 +12,11 @@ const MILLION = 1_000_000;
  * Cost per million objects from measured requests per object (by operation), measured DynamoDB
  * write units (`dynamo.wcu.table` + `dynamo.wcu.index`: table and index writes, transactional
  * billing included) and read units (`dynamo.rcu`), through {@link costOf}. Runs recorded before
- * units were measured fall back to costOf's request-based units. `lambdaSecondsPerObject` adds
- * Lambda compute at the modelled memory, ten objects to an invocation. `billedBytesPerObject`
- * (DynamoDB items left after the run, bench/dynamo-footprint.ts) adds the monthly storage line,
- * kept apart from the one-off total.
+ * units were measured fall back to costOf's request-based units. `lambdaSecondsPerObject` (a
+ * measured per-object latency) adds Lambda compute as `plan` models it (shared/plan/chunk-model.ts):
+ * the deployed memory, OBJECTS_IN_FLIGHT objects sharing an invocation's time, one chunk of
+ * CHUNK_OBJECTS an invocation. `billedBytesPerObject` (DynamoDB items left after the run,
+ * bench/dynamo-footprint.ts) adds the monthly storage line, kept apart from the one-off total.
  */
 export function costPerMillion(
   perObject: RequestCounts,
@@ -33,15 +34,16 @@ export function costPerMillion(
     lambdaSecondsPerObject === undefined
       ? undefined
       : {
-          gbSeconds: MILLION * lambdaSecondsPerObject * LAMBDA_MEMORY_GB,
-          invocations: MILLION / OBJECTS_PER_INVOCATION,
+          gbSeconds: (MILLION * lambdaSecondsPerObject * LAMBDA_MEMORY_GB) / OBJECTS_IN_FLIGHT,
+          invocations: MILLION / CHUNK_OBJECTS,
         };
   const cost = costOf(requests, lambda, writeUnits, readUnits);
   const round = (n: number) => +n.toFixed(2);
   const monthly =
     storage.billedBytesPerObject === undefined
       ? {}
-      : { dynamodbStoragePerMonth: round(storageCostPerMonth(storage.billedBytesPerObject * MILLION).total) };
+      : // Four places: chunk items leave cents' fractions a month per million objects.
+        { dynamodbStoragePerMonth: storageCostPerMonth(storage.billedBytesPerObject * MILLION).total };
   return {
     s3: round(cost.s3),
     kms: round(cost.kms),

@@ -39,8 +39,14 @@ export function indexEntry(
   return Object.fromEntries(names.filter((n) => item[n] !== undefined).map((n) => [n, item[n]!]));
 }
 
-const prefix = (value: AttributeValue | undefined) =>
-  (value?.S ?? value?.N ?? '?').split('#')[0]!.slice(0, 24);
+/**
+ * A key's kind: the text before its first `#` (`chunks`, `run`, `tally`), and `<id>` for a bare
+ * hex id (a chunk item's sort key is its chunk id), so one kind is not one line per chunk.
+ */
+export const kindOf = (value: AttributeValue | undefined) => {
+  const text = (value?.S ?? value?.N ?? '?').split('#')[0]!;
+  return /^[0-9a-f]{16,}$/.test(text) ? '<id>' : text.slice(0, 24);
+};
 
 /**
  * Scans `tables` (label → table name) whole, which must hold one run's items only (the bench gives
@@ -72,7 +78,7 @@ export async function measureFootprint(
         const bytes = itemBytes(item);
         out.items += 1;
         out.baseBytes += bytes;
-        const kind = `${label} ${prefix(item[tableKeys[0]!])}/${prefix(item[tableKeys[1] ?? ''])}`;
+        const kind = `${label} ${kindOf(item[tableKeys[0]!])}/${kindOf(item[tableKeys[1] ?? ''])}`;
         const entry = out.byKind[kind] ?? { items: 0, bytes: 0 };
         out.byKind[kind] = entry;
         entry.items += 1;

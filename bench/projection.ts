@@ -11,9 +11,9 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { readManifest } from '../shared/inventory/manifest.js';
 import { readDataFileRows } from '../shared/inventory/read-rows.js';
-import { WRAP_KEY_BUSIEST_SHARE, WRAP_KEY_SHARDS } from '../shared/ledger/wrap-key.js';
+import { CHUNK_OBJECTS } from '../shared/plan/chunk-model.js';
 import { costOf } from '../shared/plan/prices.js';
-import { LIMITS, projectDuration } from '../shared/plan/projection.js';
+import { CHUNK_ITEM_PARTITIONS, LIMITS, projectDuration } from '../shared/plan/projection.js';
 import { modelRun } from '../shared/plan/request-model.js';
 import { exitAfterOutput } from '../shared/process-output.js';
 import { buildInventory, type InventoryEntry } from '../test/helpers/inventory.js';
@@ -109,7 +109,7 @@ for (const mode of ['sse-kms', 'sse-s3', 'envelope'] as const) {
         mode,
         requests: run.requests,
         queued: run.queued,
-        keyedWrites: mode === 'sse-s3' ? 0 : billion,
+        chunks: run.chunks,
         listedKeys: billion,
         inventoryFiles: 1000,
         lambdaConcurrency: 1000,
@@ -130,19 +130,18 @@ for (const mode of ['sse-kms', 'sse-s3', 'envelope'] as const) {
     }
   }
 }
-// The sharded wrapping-key index (docs/large-buckets.md, "Partition keys"): at the 24 h target a
-// single-key run wraps about 11,600 objects/s; the busiest index (and key summary) partition key
-// takes WRAP_KEY_BUSIEST_SHARE of them.
-const wrapsPerSecond = billion / (24 * 3600);
-const busiest = wrapsPerSecond * WRAP_KEY_BUSIEST_SHARE;
+// Chunk items (docs/architecture.md, "Chunk ledger"): at the 24 h target a run commits about 116
+// chunks/s; each claim (1 unit) and commit (2) lands on one of the run's chunk partition keys.
+const chunksPerSecond = billion / CHUNK_OBJECTS / (24 * 3600);
+const busiest = (chunksPerSecond * 3 * 1.25) / CHUNK_ITEM_PARTITIONS;
 console.log(
-  `\nWrap index at 10^9 objects in 24 h under one key: ${Math.round(wrapsPerSecond)} wraps/s over ${WRAP_KEY_SHARDS} shards;` +
-    ` busiest partition key ${Math.round(busiest)} writes/s (limit ${LIMITS.dynamoWritesPerSecondPerPartition}/s)`,
+  `\nChunk items at 10^9 objects in 24 h: ${Math.round(chunksPerSecond)} chunks/s over ${CHUNK_ITEM_PARTITIONS} partition keys;` +
+    ` busiest partition key ${Math.round(busiest)} write units/s (limit ${LIMITS.dynamoWritesPerSecondPerPartition}/s)`,
 );
 console.log(
   JSON.stringify({
     inventoryRates: rates,
-    wrapIndex: { wrapsPerSecond, busiestPartitionKeyWritesPerSecond: busiest },
+    chunkItems: { chunksPerSecond, busiestPartitionKeyWriteUnitsPerSecond: busiest },
   }),
 );
 await exitAfterOutput(0);

@@ -5,20 +5,33 @@ import type { S3Client } from '@aws-sdk/client-s3';
  * Requests actually sent, counted by an SDK middleware (retries included): by service (`s3`) and
  * by service and operation (`s3.CopyObject`), which the cost model needs. DynamoDB write units
  * are measured too (see {@link countWriteUnits}): `dynamo.wcu.table` and `dynamo.wcu.index`; and
- * read units (`dynamo.rcu`: GetItem, BatchGetItem, Query).
+ * read units (`dynamo.rcu`: GetItem, BatchGetItem, Query). S3 requests to the audit bucket (chunk
+ * logs, listing records: docs/architecture.md, "Audit trail in S3") are S3 requests like any
+ * other, priced by their operation, and also counted apart as `s3.audit-trail` (no operation of
+ * that name exists, so the cost model never prices it twice).
  */
 export type RequestCounts = Record<string, number>;
 
-export function countRequests(clients: Record<string, unknown>): RequestCounts {
+/** The key under which requests to the audit bucket are counted a second time. */
+export const AUDIT_TRAIL_REQUESTS = 's3.audit-trail';
+
+export function countRequests(
+  clients: Record<string, unknown>,
+  options: { auditBucket?: string } = {},
+): RequestCounts {
   const counts: RequestCounts = {};
   // Every SDK v3 client has the same middleware stack shape; typed through S3Client's for brevity.
   for (const [service, client] of Object.entries(clients) as Array<[string, S3Client]>) {
     counts[service] = 0;
+    if (service === 's3' && options.auditBucket) counts[AUDIT_TRAIL_REQUESTS] = 0;
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = `${service}.${String(context.commandName).replace(/Command$/, '')}`;
         counts[service] = (counts[service] ?? 0) + 1;
         counts[operation] = (counts[operation] ?? 0) + 1;
+        const bucket = (args.input as { Bucket?: string }).Bucket;
+        if (service === 's3' && options.auditBucket && bucket === options.auditBucket)
+          counts[AUDIT_TRAIL_REQUESTS] = (counts[AUDIT_TRAIL_REQUESTS] ?? 0) + 1;
         return next(args);
       },
       { step: 'finalizeRequest', name: `countRequests-${service}` },
@@ -56,9 +69,9 @@ interface TransactItem {
  * Local's answer, which matches AWS's rules (one unit per KB, one per index entry written).
  * DynamoDB Local's figures for transactions do not (one Put is reported as four units, three items
  * as four or eight), so a transaction is counted by AWS's documented rule instead: two units per
- * item written (items here are under 1 KB), plus one index write for each Put whose item carries
- * an index key of its table, and for each Update that sets one (the ledger finish that writes an
- * object's `wrapKey`; tables described once).
+ * item written (items here are under 1 KB: a chunk item keeps its membership's digest, not the
+ * membership; a tally shard its counters and MuHASH), plus one index write for each Put whose item
+ * carries an index key of its table, and for each Update that sets one (tables described once).
  */
 /** Whether an Update's SET clause writes an attribute that keys one of its table's indexes. */
 function setsIndexKey(update: NonNullable<TransactItem['Update']>, keys: Set<string>): boolean {

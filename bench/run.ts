@@ -22,7 +22,14 @@ import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
 import { exitAfterOutput } from '../shared/process-output.js';
 import { contender } from './contender-process.js';
 import { batchOperationsPerMillion, costPerMillion, PRICES } from './cost-model.js';
-import { type DynamoLeft, fmt, footprintLines, services, writeUnits } from './report-lines.js';
+import {
+  type AuditTrailLeft,
+  type DynamoLeft,
+  fmt,
+  footprintLines,
+  services,
+  writeUnits,
+} from './report-lines.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,14 +67,19 @@ const POLLER_BATCH = 10;
 // of its counts and its DynamoDB footprint. Children inherit these through the environment.
 const stamp = Date.now();
 const prefix = `bench-${stamp}`;
+// The audit trail (chunk logs, listing records) goes to a bucket of the bench's own: its requests
+// are counted apart (request-counter.ts) and what a run leaves there is measured by run id.
 Object.assign(process.env, {
   S3SEAL_QUEUE_PREFIX: prefix,
   S3SEAL_LEDGER_TABLE: `${prefix}-ledger`,
   S3SEAL_AUDIT_TABLE: `${prefix}-audit`,
+  S3SEAL_AUDIT_BUCKET: `${prefix}-audit-trail`,
+  S3SEAL_AUDIT_PREFIX: 'audit/',
 });
 const { config, clients } = handlerRuntime();
 await ensureQueues(clients.sqs, config);
 await ensureTables(clients.dynamo, config);
+await clients.s3.send(new CreateBucketCommand({ Bucket: process.env.S3SEAL_AUDIT_BUCKET }));
 const tablesMade = [config.ledgerTable, config.auditTable];
 const keyArn = (await clients.kms.send(new CreateKeyCommand({ Description: 's3-seal bench' }))).KeyMetadata!
   .Arn!;
@@ -103,8 +115,9 @@ const table: string[][] = [];
 /** Buckets seeded ahead of their contender (the sse-kms one, next to the floor's). */
 const preSeeded: Record<string, string | undefined> = {};
 const requests: Record<string, Record<string, number>> = {};
-/** What each s3-seal backfill left in DynamoDB after its run closed, by mode. */
+/** What each s3-seal backfill left in DynamoDB and in its audit bucket after its run closed, by mode. */
 const left: Record<string, DynamoLeft> = {};
+const trailLeft: Record<string, AuditTrailLeft> = {};
 
 if (!values['no-objects'] && runs('ceiling')) {
   // 1. Ceiling: find the best concurrency on small buckets, then run it on a full one.
@@ -209,6 +222,7 @@ if (!values['no-objects']) {
     const bucket = preSeeded[mode] ?? (await seeded(mode));
     const run = await contender('s3-seal', [bucket, mode, keyArn, values.concurrency!], tables);
     left[mode] = run.dynamo_left as DynamoLeft;
+    trailLeft[mode] = run.audit_trail_left as AuditTrailLeft;
     if (run.failed) log(`warning: ${run.failed} objects did not end encrypted in ${mode}`);
     requests[mode] = run.requests_per_object as Record<string, number>;
     table.push([
@@ -224,6 +238,7 @@ if (!values['no-objects']) {
   }
   result.requests_per_object = requests;
   result.dynamo_left = left;
+  result.audit_trail_left = trailLeft;
 }
 
 if (!values['no-objects'] && runs('rewrap')) {
@@ -301,7 +316,8 @@ if (typeof result.floor_ops_per_s === 'number' && typeof result.ssekms_ops_per_s
   result.ssekms_over_floor = +ratio.toFixed(3);
   console.log(`\ns3-seal sse-kms / floor: ${ratio.toFixed(2)}×`);
 }
-for (const [mode, l] of Object.entries(left)) for (const line of footprintLines(mode, l)) console.log(line);
+for (const [mode, l] of Object.entries(left))
+  for (const line of footprintLines(mode, l, trailLeft[mode])) console.log(line);
 
 if (values.cost && requests['sse-kms']) {
   console.log(

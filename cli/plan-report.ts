@@ -1,5 +1,6 @@
 import { DEFAULT_ENVELOPE_FORMAT } from '../shared/envelope/format.js';
 import { humanBytes } from '../shared/format-bytes.js';
+import { LAMBDA_MEMORY_GB } from '../shared/plan/chunk-model.js';
 import type { Plan } from '../shared/plan/plan-run.js';
 import type { Amount } from '../shared/plan/tally.js';
 import { envelopeReadersNotice } from './envelope-readers.js';
@@ -94,7 +95,7 @@ export function formatPlan(plan: Plan): string[] {
     );
   }
   const ops = Object.entries(plan.requests.byOperation).map(([op, n]) => [op, count(n)]);
-  ops.push(['DynamoDB write units (table and indexes)', count(plan.requests.dynamoWriteUnits)]);
+  ops.push(['DynamoDB write units', count(plan.requests.dynamoWriteUnits)]);
   ops.push(['DynamoDB read units', count(plan.requests.dynamoReadUnits)]);
   lines.push(
     ...table(
@@ -109,7 +110,7 @@ export function formatPlan(plan: Plan): string[] {
     ['KMS', c.kms],
     ['SQS', c.sqs],
     ['DynamoDB', c.dynamodb],
-    ['Lambda (512 MB arm64)', c.lambda],
+    [`Lambda (${count(LAMBDA_MEMORY_GB * 1024)} MB arm64)`, c.lambda],
     ...(plan.inventory ? [['S3 Inventory report', c.inventoryReport] as const] : []),
     ['total', c.total],
     [

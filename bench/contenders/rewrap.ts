@@ -37,7 +37,10 @@ process.stderr.write(
 );
 
 collectJobTimings();
-const counts = countRequests(clients as unknown as Record<string, unknown>);
+// Chunk logs of the re-wrap go to the audit bucket: counted apart too (request-counter.ts).
+const counts = countRequests(clients as unknown as Record<string, unknown>, {
+  auditBucket: process.env.S3SEAL_AUDIT_BUCKET ?? 's3-seal-audit-trail',
+});
 const started = performance.now();
 const run = await planRewrap(
   {

@@ -1,18 +1,22 @@
 /**
  * s3-seal's own backfill, exactly as `s3-seal encrypt --local` runs it: scan and encrypt handlers
- * fed by local pollers, ledger, audit and run counters on DynamoDB Local. Once the run has closed,
- * the items it left in the ledger and audit tables are measured (bench/dynamo-footprint.ts, by a
- * client the request counter does not see): run it on tables of its own (S3SEAL_LEDGER_TABLE,
- * S3SEAL_AUDIT_TABLE), as bench/run.ts does.
+ * fed by local pollers, chunk items and run counters on DynamoDB Local, chunk logs and listing
+ * records in the audit bucket (S3SEAL_AUDIT_BUCKET, S3SEAL_AUDIT_PREFIX). Once the run has closed,
+ * what it left is measured by clients the request counter does not see: the ledger table's items
+ * (bench/dynamo-footprint.ts; nothing is written per object any more, so the audit table is not
+ * read) and the run's objects in the audit bucket (bench/audit-trail-footprint.ts). Run it on a
+ * ledger table of its own (S3SEAL_LEDGER_TABLE), as bench/run.ts does.
  *   node --import tsx bench/contenders/s3-seal.ts BUCKET MODE KEY_ARN CONCURRENCY
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { runLocally } from '../../cli/local-run.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { collectJobTimings, jobTimings, percentile } from '../../shared/job-timings.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { exitAfterOutput } from '../../shared/process-output.js';
 import { RunStore } from '../../shared/runs/run-store.js';
+import { measureAuditTrail } from '../audit-trail-footprint.js';
 import { measureFootprint } from '../dynamo-footprint.js';
 import { countRequests, peakRssMb, perObject } from '../request-counter.js';
 
@@ -20,8 +24,15 @@ const [bucket, mode, keyArn, concurrencyArg] = process.argv.slice(2);
 const { config, clients, queues } = handlerRuntime();
 const { work } = await queues();
 const runs = new RunStore(clients.dynamo, config.ledgerTable);
+// The audit location as the handlers read it (chunk-log-types.ts AuditLocation; defaults as config's).
+const auditLocation = {
+  bucket: process.env.S3SEAL_AUDIT_BUCKET ?? 's3-seal-audit-trail',
+  prefix: process.env.S3SEAL_AUDIT_PREFIX ?? 'audit/',
+};
 collectJobTimings();
-const counts = countRequests(clients as unknown as Record<string, unknown>);
+const counts = countRequests(clients as unknown as Record<string, unknown>, {
+  auditBucket: auditLocation.bucket,
+});
 const started = performance.now();
 const run = await startRun(
   { ...clients, runs, queues: work },
@@ -38,10 +49,12 @@ const seconds = (performance.now() - started) / 1000;
 const objects = done.discovered;
 const latencies = jobTimings();
 const rss = peakRssMb();
-const footprint = await measureFootprint(new DynamoDBClient({}), {
-  ledger: config.ledgerTable,
-  audit: config.auditTable,
-});
+const footprint = await measureFootprint(new DynamoDBClient({}), { ledger: config.ledgerTable });
+const trail = await measureAuditTrail(
+  new S3Client({ forcePathStyle: config.s3ForcePathStyle }),
+  auditLocation,
+  run.runId,
+);
 const per = (bytes: number) => +(bytes / objects).toFixed(1);
 console.log(
   JSON.stringify({
@@ -63,6 +76,16 @@ console.log(
         Object.entries(footprint.byKind).map(([kind, k]) => [
           kind,
           { items: k.items, bytes_per_object: per(k.bytes) },
+        ]),
+      ),
+    },
+    audit_trail_left: {
+      objects_per_object: +(trail.objects / objects).toFixed(4),
+      bytes_per_object: per(trail.bytes),
+      by_kind: Object.fromEntries(
+        Object.entries(trail.byKind).map(([kind, k]) => [
+          kind,
+          { objects: k.objects, bytes_per_object: per(k.bytes) },
         ]),
       ),
     },

@@ -57,9 +57,9 @@ export interface CostByService {
 
 /**
  * USD for `requests` (whole counts, not per object). DynamoDB writes: `writeUnits` when the caller
- * models them (table and index writes, transactional billing: `shared/plan/request-model.ts`, from
- * the bench's measured units); else one unit per plain write and six per TransactWriteItems (the
- * audit append: record, chain anchor and run tally shard, two units each). DynamoDB reads:
+ * models them (transactional billing: `shared/plan/chunk-model.ts`, or the bench's measured units);
+ * else one unit per plain write and four per TransactWriteItems (a chunk commit: the chunk item and
+ * the run's tally shard, two units each). DynamoDB reads:
  * `readUnits` when the caller models them (a BatchGetItem reads one unit per item); else one unit
  * per GetItem, Query and BatchGetItem request (items under 4 KB, strongly consistent: a floor for
  * a batch). `lambda` adds Lambda compute when given.
@@ -77,7 +77,7 @@ export function costOf(
     (sum(S3_READ_CLASS) * PRICES.s3GetHeadPer1k) / 1000;
   const kms = (sum(/^kms\./) * PRICES.kmsPer10k) / 10_000;
   const sqs = (sum(/^sqs\./) * PRICES.sqsPerMillion) / 1e6;
-  const units = writeUnits ?? sum(DYNAMO_WRITE) + 6 * sum(/^dynamo\.TransactWriteItems$/);
+  const units = writeUnits ?? sum(DYNAMO_WRITE) + 4 * sum(/^dynamo\.TransactWriteItems$/);
   const reads = readUnits ?? sum(DYNAMO_READ);
   const dynamodb = (units * PRICES.dynamoWritePerMillion) / 1e6 + (reads * PRICES.dynamoReadPerMillion) / 1e6;
   const compute =

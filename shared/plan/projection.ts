@@ -1,14 +1,15 @@
-import { WRAP_KEY_BUSIEST_SHARE, WRAP_KEY_SHARDS } from '../ledger/wrap-key.js';
 import type { ProtectionMode } from '../policy.js';
 import { DEFAULT_TALLY_SHARDS } from '../runs/tally-shards.js';
+import { CHUNK_WRITE_UNITS, LAMBDA_SECONDS_PER_OBJECT, OBJECTS_IN_FLIGHT } from './chunk-model.js';
 import type { RequestCounts } from './prices.js';
-import {
-  type InputSource,
-  JOBS_PER_GROUP,
-  LAMBDA_SECONDS_PER_OBJECT,
-  OBJECTS_PER_INVOCATION,
-  SETTLED_ROWS_PER_TRANSACTION,
-} from './request-model.js';
+import type { InputSource } from './request-model.js';
+
+/**
+ * Partition keys a run's chunk items spread over (`chunks#<runId>#<NN>`, docs/architecture.md,
+ * "Chunk ledger"); the chunk id picks one, so the busiest takes about 1.25 of its share.
+ */
+export const CHUNK_ITEM_PARTITIONS = 32;
+const BUSIEST = 1.25;
 
 /**
  * Published limits a run runs into (AWS documentation, as named per field). The S3 figures are per
@@ -48,7 +49,7 @@ const sumOf = (requests: RequestCounts, pattern: RegExp) =>
 
 /**
  * How long a run would take: each component's load over its capacity; the slowest names the
- * limit. Lambda capacity is the concurrency times ten objects in flight per invocation at the
+ * limit. Lambda capacity is the concurrency times OBJECTS_IN_FLIGHT objects per invocation at the
  * bench's per-object p50 (bench/RESULTS.md); the other capacities are the published limits above.
  */
 export function projectDuration(input: {
@@ -56,10 +57,8 @@ export function projectDuration(input: {
   mode: ProtectionMode;
   requests: RequestCounts;
   queued: number;
-  /** Inventory rows the run settles from the report: audited (and tallied) without a job. */
-  settled?: number;
-  /** Objects the run would write under a KMS key (each lands in the wrap index and its key's summary). */
-  keyedWrites: number;
+  /** Chunks the run commits (queued and settled): each one claim and one commit. */
+  chunks: number;
   /** Keys the listing returns, or rows the inventory holds. */
   listedKeys: number;
   inventoryFiles: number;
@@ -85,12 +84,13 @@ export function projectDuration(input: {
     seconds: perSecond > 0 ? load / perSecond : 0,
     basis,
   });
+  const shards = Math.max(1, input.tallyShards ?? DEFAULT_TALLY_SHARDS);
   const components = [
     component(
       'lambda',
       input.queued,
-      (input.lambdaConcurrency * OBJECTS_PER_INVOCATION) / perObject,
-      `${input.lambdaConcurrency} functions x ${OBJECTS_PER_INVOCATION} objects in flight at ${perObject}s each (bench p50)`,
+      (input.lambdaConcurrency * OBJECTS_IN_FLIGHT) / perObject,
+      `${input.lambdaConcurrency} functions x ${OBJECTS_IN_FLIGHT} objects in flight at ${perObject}s each (bench p50)`,
     ),
     component(
       's3 writes',
@@ -114,36 +114,24 @@ export function projectDuration(input: {
       'dynamodb run item',
       input.source === 'listing' ? Math.ceil(input.listedKeys / 1000) : input.inventoryFiles,
       LIMITS.dynamoWritesPerSecondPerPartition,
-      "one partition key takes the run's page markers and page counters (one per page or chunk)",
+      "one partition key takes the run's page markers and page counters (one per page or data file)",
     ),
-    // Outcomes are counted in the close transaction of each group of jobs on one of the run's
-    // tally shards (docs/architecture.md, "Counting and closing runs", "Batch-first storage"): one
-    // transactional write (2 units) per group, a row settled from an inventory one per row; the
-    // processes pick shards at random, so the busiest takes about 1.25/shards.
+    // Outcomes are counted by each chunk's commit on one of the run's tally shards
+    // (docs/architecture.md, "Counting and closing runs"): one transactional update (2 units) per
+    // chunk; the processes pick shards at random, so the busiest takes about 1.25/shards.
     component(
       'dynamodb tally shards',
-      ((input.queued / JOBS_PER_GROUP + (input.settled ?? 0) / SETTLED_ROWS_PER_TRANSACTION) * 2 * 1.25) /
-        Math.max(1, input.tallyShards ?? DEFAULT_TALLY_SHARDS),
+      (input.chunks * 2 * BUSIEST) / shards,
       LIMITS.dynamoWritesPerSecondPerPartition,
-      `one transactional write (2 units) per group of ${JOBS_PER_GROUP} jobs (of ${SETTLED_ROWS_PER_TRANSACTION} settled inventory rows) on one of ${input.tallyShards ?? DEFAULT_TALLY_SHARDS} shards; the busiest takes about 1.25/${input.tallyShards ?? DEFAULT_TALLY_SHARDS}`,
+      `one transactional update (2 units) per chunk commit on one of ${shards} shards; the busiest takes about ${BUSIEST}/${shards}`,
     ),
-    // The index's busiest partition key takes at most WRAP_KEY_BUSIEST_SHARE of a single-key run's
-    // wraps (docs/large-buckets.md, "Partition keys").
+    // Each chunk's claim (1 unit) and its commit's chunk item (2) land on the partition key its id
+    // picks (docs/architecture.md, "Chunk ledger").
     component(
-      'dynamodb wrap index (sharded)',
-      input.keyedWrites * WRAP_KEY_BUSIEST_SHARE,
+      'dynamodb chunk items',
+      (input.chunks * (CHUNK_WRITE_UNITS.claim + 2) * BUSIEST) / CHUNK_ITEM_PARTITIONS,
       LIMITS.dynamoWritesPerSecondPerPartition,
-      `busiest of ${WRAP_KEY_SHARDS} partition keys per wrapping key (<keyArn>#<shard>) takes at most 1.25/${WRAP_KEY_SHARDS} of the wraps`,
-    ),
-    // A group's close transaction counts its wraps with one summary update per key, on the
-    // summary shard its process picked at random; with thousands of processes the busiest of 64
-    // takes about 1.25/64 of the groups, more with fewer processes, yet (from 64 processes, as
-    // tested) fewer units than the busiest index key (docs/architecture.md, "Wrapping-key index").
-    component(
-      'dynamodb key summaries',
-      (input.keyedWrites / JOBS_PER_GROUP) * 2 * WRAP_KEY_BUSIEST_SHARE,
-      LIMITS.dynamoWritesPerSecondPerPartition,
-      `one counter update (2 units, in the close transaction) per key per group of ${JOBS_PER_GROUP} jobs on the process's keysum#<shard>: busiest of ${WRAP_KEY_SHARDS} takes about 1.25/${WRAP_KEY_SHARDS}`,
+      `claim (1 unit) and commit (2) per chunk on one of ${CHUNK_ITEM_PARTITIONS} partition keys by chunk id; the busiest takes about ${BUSIEST}/${CHUNK_ITEM_PARTITIONS}`,
     ),
   ];
   if (input.source === 'listing') {

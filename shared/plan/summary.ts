@@ -14,14 +14,6 @@ export interface InventorySummary {
   rows: number;
 }
 
-/** Objects a run would write under a KMS key: each one's finish lands in the sharded wrap index. */
-function keyedWrites(tally: PlanTally, policy: ProtectionPolicy): number {
-  if (!policy.keyArn) return 0;
-  return Object.entries(tally.byAction)
-    .filter(([action]) => action.startsWith('protect:') || action === 'head-decides')
-    .reduce((total, [, amount]) => total + amount.count, 0);
-}
-
 /** The plan as `--json` prints it: counts, modelled requests and cost, projected duration, notes. */
 export function summarise(input: {
   request: PlanRequest;
@@ -59,8 +51,7 @@ export function summarise(input: {
     mode: policy.mode,
     requests: run.requests,
     queued: run.queued,
-    settled: run.settled,
-    keyedWrites: keyedWrites(tally, policy),
+    chunks: run.chunks,
     listedKeys: inventory ? inventory.rows : input.listedKeys,
     inventoryFiles: inventory?.files ?? 0,
     lambdaConcurrency: request.lambdaConcurrency,
@@ -71,7 +62,7 @@ export function summarise(input: {
     notes.push(
       'An inventory shows no user metadata, so NOT-SSE rows may include client-side envelopes: a run HEADs every object it would write; the HEAD sample above estimates how many are envelopes.',
       'Inventory rows are as of the report: objects written since are not counted.',
-      '`encrypt --inventory` reads the report instead of listing (one scan message per data file, read in parallel); rows the report alone decides (compliant under sse-s3, SSE-C) are settled with an audit record and no S3 request (settledFromInventory), every other current object goes to the encrypt handler, which HEADs it and records its decision.',
+      '`encrypt --inventory` reads the report instead of listing (one scan message per data file, read in parallel); rows the report alone decides (compliant under sse-s3, SSE-C) are settled in chunks with a chunk log line each and no HEAD (settledFromInventory), every other current object goes to the encrypt handler in a chunk, which HEADs it and records its decision.',
     );
   }
   const otherKeys = Object.values(tally.otherKmsKeys);
@@ -114,7 +105,7 @@ export function summarise(input: {
       byOperation: run.requests,
       queuedObjects: run.queued,
       ...(inventory ? { settledObjects: run.settled } : {}),
-      /** DynamoDB write units, table and index writes, transactions at two units per item. */
+      /** DynamoDB write units: per chunk a claim (1) and a commit (chunk item and tally shard, 2 each). */
       dynamoWriteUnits: run.dynamoWriteUnits,
       /** DynamoDB read units (strongly consistent, one per item under 4 KB). */
       dynamoReadUnits: run.dynamoReadUnits,
@@ -126,7 +117,7 @@ export function summarise(input: {
       ...cost,
       inventoryReport,
       total: +(cost.total + inventoryReport).toFixed(4),
-      /** Recurring, not in `total`: DynamoDB storage and PITR of the items the run leaves behind. */
+      /** Recurring, not in `total`: DynamoDB storage and PITR of the chunk items the run leaves behind. */
       storagePerMonth: storage,
     },
     projection,

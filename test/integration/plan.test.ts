@@ -229,7 +229,7 @@ describe('s3-seal plan', () => {
     expect(counts(plan.settledFromInventory ?? {})).toEqual({ compliant: 3, 'skip:sse-c': 1 });
     expect(plan.requests.queuedObjects).toBe(plan.objects.count - 4);
     expect(plan.requests.byOperation['s3.HeadObject']).toBe(plan.objects.count - 4);
-    expect(plan.notes.join(' ')).toMatch(/settled with an audit record and no S3 request/);
+    expect(plan.notes.join(' ')).toMatch(/settled in chunks with a chunk log line each and no HEAD/);
   });
 
   it('the CLI prints the listing plan as JSON and exits 0', () => {
@@ -239,12 +239,12 @@ describe('s3-seal plan', () => {
     expect(plan.objects.count).toBe(3);
     expect(plan.byAction).toEqual({ 'protect:copy-in-place': { count: 3, bytes: 9 } });
     expect(plan.cost.pricesAsOf).toMatch(/^\d{4}-\d{2}$/);
-    // What the run would leave in DynamoDB (2,686 billed bytes a protected object), priced per
-    // month apart from the total; reads priced by units (1.34 a protected object).
-    expect(plan.cost.storagePerMonth.bytes).toBe(3 * 2686);
-    expect(plan.requests.dynamoReadUnits).toBe(4);
+    // What the run would leave in DynamoDB (one chunk item and one page marker, nothing per
+    // object), priced per month apart from the total; reads priced by units (the chunk's close check).
+    expect(plan.cost.storagePerMonth.bytes).toBe(750 + 250);
+    expect(plan.requests.dynamoReadUnits).toBe(8);
     const text = runCli(['plan', `s3://${bucket}/plain/`, '--mode', 'sse-s3']);
-    expect(text.stdout).toMatch(/DynamoDB storage left behind \(7\.9 KiB with PITR\), per month\s+\$0\.0000/);
+    expect(text.stdout).toMatch(/DynamoDB storage left behind \(1000 B with PITR\), per month\s+\$0\.0000/);
   });
 
   it('a tampered inventory data file: non-zero exit, the file named, nothing planned', async () => {
