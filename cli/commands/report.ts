@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import type { AuditRecord } from '../../shared/audit/audit-log.js';
+import type { AuditRecord } from '../../shared/audit/audit-record.js';
 import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { batchCompletionRow } from '../../shared/audit/batch-completion-csv.js';
 import { verifyAudit } from '../../shared/audit/verify-audit.js';

@@ -1,0 +1,16 @@
+import type { ChunkRecord } from '../chunks/chunk-log-types.js';
+import { type ChunkSource, logsWithItems } from './chunk-source.js';
+
+/**
+ * A run's audit records (docs/architecture.md, "Audit trail in S3"): the lines of its committed
+ * chunk logs only (an abandoned attempt's log is not the run's record), in chunk order then
+ * position, one log in memory at a time whatever the run's size. Reads, never judges: a committed
+ * log that is gone or damaged is named by `audit verify`, not here.
+ */
+export async function* runRecords(source: ChunkSource, runId: string): AsyncGenerator<ChunkRecord> {
+  for await (const { log, committed } of logsWithItems(source, runId)) {
+    if (!committed) continue;
+    const read = await source.readLog(log.key);
+    if (read) yield* read.lines.map((line) => line.record).sort((a, b) => a.position - b.position);
+  }
+}
