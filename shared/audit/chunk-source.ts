@@ -6,6 +6,8 @@ export interface ListedChunkLog {
   key: string;
   chunkId: string;
   attempt: number;
+  /** Set when the object's name is not a chunk log's (`<chunkId>/<attempt>.jsonl.gz`). */
+  problem?: string;
 }
 
 /** A chunk log as read back: the SHA-256 of its stored bytes, its lines, and what did not parse. */
@@ -52,6 +54,11 @@ export interface LogWithItem {
 export async function* logsWithItems(source: ChunkSource, runId: string): AsyncGenerator<LogWithItem> {
   let last: { chunkId: string; item: ChunkItem | undefined } | undefined;
   for await (const log of source.listLogs(runId)) {
+    // An object under the run's logs whose name is no chunk log's: no chunk can commit to it.
+    if (log.problem) {
+      yield { log, item: undefined, committed: false };
+      continue;
+    }
     if (last?.chunkId !== log.chunkId)
       last = { chunkId: log.chunkId, item: await source.get({ runId, chunkId: log.chunkId }) };
     const { item } = last;

@@ -24,6 +24,11 @@ export function classifyUncommittedLog(
     kind,
     finding: { subject: chunkSubject(runId, log.chunkId), record: `log ${log.key}`, problem },
   });
+  if (log.problem)
+    return {
+      kind: 'inserted',
+      finding: { subject: `run ${runId}`, record: `log ${log.key}`, problem: `inserted: ${log.problem}` },
+    };
   if (!item) return named('inserted', 'inserted: no chunk item names it');
   if (item.state === 'DONE') {
     if (log.attempt < item.attempt)

@@ -1,4 +1,5 @@
 import type { ChunkRecord } from '../chunks/chunk-log-types.js';
+import type { RunStore } from '../runs/run-store.js';
 import { type ChunkSource, logsWithItems } from './chunk-source.js';
 
 /**
@@ -12,5 +13,21 @@ export async function* runRecords(source: ChunkSource, runId: string): AsyncGene
     if (!committed) continue;
     const read = await source.readLog(log.key);
     if (read) yield* read.lines.map((line) => line.record).sort((a, b) => a.position - b.position);
+  }
+}
+
+/**
+ * Every record about objects in `bucket`: the committed records of each run over it (or over every
+ * bucket), oldest run first. Runs are few; each run's logs are read one at a time.
+ */
+export async function* bucketRecords(
+  source: ChunkSource,
+  runs: Pick<RunStore, 'allRunIds' | 'get'>,
+  bucket: string,
+): AsyncGenerator<ChunkRecord> {
+  for await (const runId of runs.allRunIds()) {
+    const run = await runs.get(runId);
+    if (!run || (run.bucket !== bucket && run.bucket !== '*')) continue;
+    for await (const record of runRecords(source, runId)) if (record.bucket === bucket) yield record;
   }
 }

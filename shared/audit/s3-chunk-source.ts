@@ -5,6 +5,7 @@ import { chunkLogKey, listChunkLogs, readChunkLog } from '../chunks/chunk-log.js
 import type { AuditLocation } from '../chunks/chunk-log-types.js';
 import type { ChunkStore } from '../chunks/chunk-store.js';
 import { DynamoDbChunkStore } from '../chunks/dynamodb-chunk-store.js';
+import { processShardPool } from '../runs/shard-pool.js';
 import type { ChunkSource } from './chunk-source.js';
 
 /**
@@ -39,6 +40,7 @@ export function deploymentChunkSource(
   clients: { s3: S3Client; dynamo: DynamoDBDocumentClient },
   config: { ledgerTable: string; auditLocation: AuditLocation; tallyShards: number },
 ): ChunkSource {
-  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, config.tallyShards);
+  // Readers never commit: the shard pool is only what the store's constructor asks for.
+  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, processShardPool(config.tallyShards));
   return s3ChunkSource({ s3: clients.s3, location: config.auditLocation, chunks });
 }
