@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { csvHeader, csvRow, jsonLine } from '../../shared/audit/audit-format.js';
 import { type AuditFinding, findingLine } from '../../shared/audit/audit-finding.js';
+import { csvHeader, csvRow, jsonLine } from '../../shared/audit/audit-format.js';
 import { bucketRecords, runRecords } from '../../shared/audit/run-records.js';
 import {
   type TrailDeps,

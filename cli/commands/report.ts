@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import type { AuditRecord } from '../../shared/audit/audit-record.js';
 import { findingLine } from '../../shared/audit/audit-finding.js';
+import type { AuditRecord } from '../../shared/audit/audit-record.js';
 import { batchCompletionRow } from '../../shared/audit/batch-completion-csv.js';
 import { runRecords } from '../../shared/audit/run-records.js';
 import { type TrailDeps, verifyRunTrail } from '../../shared/audit/verify-trail.js';

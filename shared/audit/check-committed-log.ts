@@ -1,5 +1,5 @@
-import type { ChunkItem } from '../chunks/chunk-store.js';
 import { lineHash } from '../chunks/chunk-log.js';
+import type { ChunkItem } from '../chunks/chunk-store.js';
 import { displayS3Uri } from '../s3-uri.js';
 import { type AuditFinding, chunkSubject, recordPlace } from './audit-finding.js';
 import type { ReadChunkLog } from './chunk-source.js';
@@ -28,7 +28,8 @@ export function checkCommittedLog(
   const subject = chunkSubject(runId, chunkId);
   const findings: AuditFinding[] = [];
   const key = item.logKey ?? expectedKey;
-  if (!item.logKey) findings.push({ subject, record: 'item', problem: 'changed: committed without a log key' });
+  if (!item.logKey)
+    findings.push({ subject, record: 'item', problem: 'changed: committed without a log key' });
   else if (item.logKey !== expectedKey)
     findings.push({
       subject,
@@ -36,7 +37,11 @@ export function checkCommittedLog(
       problem: `changed: it names log ${item.logKey}, not ${expectedKey} of its committed attempt ${item.attempt}`,
     });
   if (!log) {
-    findings.push({ subject, record: `log ${key}`, problem: 'removed: the chunk is committed but its log is gone' });
+    findings.push({
+      subject,
+      record: `log ${key}`,
+      problem: 'removed: the chunk is committed but its log is gone',
+    });
     return { findings, hashes: [], objects: 0 };
   }
   if (!item.logSha256)
@@ -47,7 +52,8 @@ export function checkCommittedLog(
       record: `log ${key}`,
       problem: 'changed: its bytes no longer hash to the SHA-256 the chunk committed',
     });
-  for (const problem of log.problems) findings.push({ subject, record: `log ${key}`, problem: `unreadable: ${problem}` });
+  for (const problem of log.problems)
+    findings.push({ subject, record: `log ${key}`, problem: `unreadable: ${problem}` });
 
   const committed = item.records ?? 0;
   const taken = new Map<number, number>();
@@ -60,11 +66,16 @@ export function checkCommittedLog(
     const hash = lineHash(record);
     hashes.push(hash);
     objects.add(`${record.bucket}/${record.key}`);
-    if (hash !== line.hash) findings.push({ ...at, problem: 'changed: its line hash does not match its record' });
+    if (hash !== line.hash)
+      findings.push({ ...at, problem: 'changed: its line hash does not match its record' });
     if (record.runId !== runId || record.chunkId !== chunkId)
-      findings.push({ ...at, problem: `inserted: the record names run ${record.runId} chunk ${record.chunkId}` });
+      findings.push({
+        ...at,
+        problem: `inserted: the record names run ${record.runId} chunk ${record.chunkId}`,
+      });
     const times = taken.get(record.position)!;
-    if (times > 1) findings.push({ ...at, problem: `inserted: position ${record.position} is taken ${times} times` });
+    if (times > 1)
+      findings.push({ ...at, problem: `inserted: position ${record.position} is taken ${times} times` });
     if (!Number.isInteger(record.position) || record.position < 0 || record.position >= committed)
       findings.push({ ...at, problem: `inserted: beyond the ${committed} record(s) the chunk committed` });
   }

@@ -41,6 +41,10 @@ export function deploymentChunkSource(
   config: { ledgerTable: string; auditLocation: AuditLocation; tallyShards: number },
 ): ChunkSource {
   // Readers never commit: the shard pool is only what the store's constructor asks for.
-  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, processShardPool(config.tallyShards));
+  const chunks = new DynamoDbChunkStore(
+    clients.dynamo,
+    config.ledgerTable,
+    processShardPool(config.tallyShards),
+  );
   return s3ChunkSource({ s3: clients.s3, location: config.auditLocation, chunks });
 }

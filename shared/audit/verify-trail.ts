@@ -40,7 +40,13 @@ export async function verifyBucketTrail(
   deps: TrailDeps,
   bucket: string,
 ): Promise<TrailVerification & { runs: number }> {
-  const total: TrailVerification & { runs: number } = { records: 0, objects: 0, findings: [], notes: [], runs: 0 };
+  const total: TrailVerification & { runs: number } = {
+    records: 0,
+    objects: 0,
+    findings: [],
+    notes: [],
+    runs: 0,
+  };
   for await (const runId of deps.runs.allRunIds()) {
     const run = await deps.runs.get(runId);
     if (!run || (run.bucket !== bucket && run.bucket !== '*')) continue;
@@ -66,7 +72,14 @@ export async function verifyWholeTrail(
   deps: TrailDeps,
   options: { segments: number; onProgress?: (progress: VerifyAllProgress) => void },
 ): Promise<WholeTrailVerification> {
-  const total: WholeTrailVerification = { records: 0, objects: 0, findings: [], notes: [], runsChecked: 0, legacyRuns: [] };
+  const total: WholeTrailVerification = {
+    records: 0,
+    objects: 0,
+    findings: [],
+    notes: [],
+    runsChecked: 0,
+    legacyRuns: [],
+  };
   const chunkRuns = new Set<string>();
   for await (const runId of deps.runs.allRunIds()) {
     if (!(await hasChunkTrail(deps.source, runId))) continue;
@@ -74,7 +87,10 @@ export async function verifyWholeTrail(
     const before = { records: total.records, objects: total.objects };
     const verified = await verifyRun(deps, runId, {
       onProgress: (run) =>
-        options.onProgress?.({ records: before.records + run.records, objects: before.objects + run.objects }),
+        options.onProgress?.({
+          records: before.records + run.records,
+          objects: before.objects + run.objects,
+        }),
     });
     add(total, verified);
     if (verified.digest === 'matches' || verified.digest === 'differs') total.runsChecked += 1;
@@ -86,7 +102,10 @@ export async function verifyWholeTrail(
       segments: options.segments,
       isChunkRun: (runId) => chunkRuns.has(runId),
       onProgress: (old) =>
-        options.onProgress?.({ records: chunked.records + old.records, objects: chunked.objects + old.objects }),
+        options.onProgress?.({
+          records: chunked.records + old.records,
+          objects: chunked.objects + old.objects,
+        }),
     },
   );
   add(total, legacy);

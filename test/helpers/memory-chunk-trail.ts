@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ChunkSource, ListedChunkLog, ReadChunkLog } from '../../shared/audit/chunk-source.js';
-import { MULTISET_HASH_ALGORITHM, MultisetAccumulator, multisetDigest } from '../../shared/audit/multiset-hash.js';
+import {
+  MULTISET_HASH_ALGORITHM,
+  MultisetAccumulator,
+  multisetDigest,
+} from '../../shared/audit/multiset-hash.js';
 import { canonicalJson } from '../../shared/chunks/canonical-json.js';
 import { lineHash } from '../../shared/chunks/chunk-log.js';
 import type { ChunkLogLine, ChunkRecord } from '../../shared/chunks/chunk-log-types.js';
@@ -11,7 +15,11 @@ import type { RunTally } from '../../shared/runs/tally-shards.js';
 export const RUN = '20261207T000000-aaaaaaaa';
 export const chunkIdOf = (n: number) => n.toString(16).padStart(24, '0');
 
-export function recordOf(chunkId: string, position: number, key = `k/${chunkId.slice(-2)}-${position}`): ChunkRecord {
+export function recordOf(
+  chunkId: string,
+  position: number,
+  key = `k/${chunkId.slice(-2)}-${position}`,
+): ChunkRecord {
   return {
     decision: 'encrypted',
     runId: RUN,
@@ -61,20 +69,31 @@ export class MemoryChunkTrail implements ChunkSource {
     for (const key of [...this.logs.keys()].filter((k) => k.startsWith(prefix)).sort()) {
       const match = /^([0-9a-f]{24})\/(\d{4,})\.jsonl\.gz$/.exec(key.slice(prefix.length));
       if (match) yield { key, chunkId: match[1]!, attempt: Number(match[2]) };
-      else yield { key, chunkId: '', attempt: 0, problem: 'not a chunk log name (<chunkId>/<attempt>.jsonl.gz)' };
+      else
+        yield {
+          key,
+          chunkId: '',
+          attempt: 0,
+          problem: 'not a chunk log name (<chunkId>/<attempt>.jsonl.gz)',
+        };
     }
   }
 
   async readLog(key: string): Promise<ReadChunkLog | undefined> {
     this.reads.push(key);
     const log = this.logs.get(key);
-    return log && { key, sha256: bytesHash(log), lines: structuredClone(log.lines), problems: [...log.problems] };
+    return (
+      log && { key, sha256: bytesHash(log), lines: structuredClone(log.lines), problems: [...log.problems] }
+    );
   }
 
   /** Writes attempt `attempt`'s log of `records` (a claimed chunk's item, not committed). */
   writeLog(chunkId: string, attempt: number, records: ChunkRecord[]): string {
     const key = this.logKey(RUN, chunkId, attempt);
-    this.logs.set(key, { lines: records.map((record) => ({ hash: lineHash(record), record })), problems: [] });
+    this.logs.set(key, {
+      lines: records.map((record) => ({ hash: lineHash(record), record })),
+      problems: [],
+    });
     return key;
   }
 
@@ -95,7 +114,11 @@ export class MemoryChunkTrail implements ChunkSource {
 
   /** A chunk committed at `attempt` with `n` records (positions 0..n-1). */
   commit(chunkId: string, n: number, attempt = 1): ChunkItem {
-    return this.commitRecords(chunkId, Array.from({ length: n }, (_, p) => recordOf(chunkId, p)), attempt);
+    return this.commitRecords(
+      chunkId,
+      Array.from({ length: n }, (_, p) => recordOf(chunkId, p)),
+      attempt,
+    );
   }
 
   commitRecords(chunkId: string, records: ChunkRecord[], attempt = 1): ChunkItem {
@@ -127,7 +150,10 @@ export class MemoryChunkTrail implements ChunkSource {
 }
 
 /** A run store holding one run, closed (or not) with `closed`, its tally shards agreeing unless told. */
-export function runsOf(closed?: { digest: string; records: number }, tally?: { digest: string; records: number }) {
+export function runsOf(
+  closed?: { digest: string; records: number },
+  tally?: { digest: string; records: number },
+) {
   const run = {
     runId: RUN,
     bucket: 'b',

@@ -33,10 +33,14 @@ export async function* absentAsEmpty<T>(items: AsyncIterable<T>): AsyncGenerator
   }
 }
 
-const toRecord = ({ pk: _pk, sk: _sk, ...record }: Record<string, unknown>) => record as unknown as ChainedRecord;
+const toRecord = ({ pk: _pk, sk: _sk, ...record }: Record<string, unknown>) =>
+  record as unknown as ChainedRecord;
 
 /** A run's old records, from the audit table's index by run. */
-export async function* legacyRecordsOfRun(tables: LegacyTables, runId: string): AsyncGenerator<ChainedRecord> {
+export async function* legacyRecordsOfRun(
+  tables: LegacyTables,
+  runId: string,
+): AsyncGenerator<ChainedRecord> {
   for await (const page of paginateQuery(
     { client: tables.dynamo },
     {
@@ -51,7 +55,10 @@ export async function* legacyRecordsOfRun(tables: LegacyTables, runId: string): 
 }
 
 /** Every old record about objects in `bucket`: a filtered Scan of the whole audit table. */
-export async function* legacyRecordsOfBucket(tables: LegacyTables, bucket: string): AsyncGenerator<ChainedRecord> {
+export async function* legacyRecordsOfBucket(
+  tables: LegacyTables,
+  bucket: string,
+): AsyncGenerator<ChainedRecord> {
   for await (const page of paginateScan(
     { client: tables.dynamo },
     {
@@ -65,7 +72,11 @@ export async function* legacyRecordsOfBucket(tables: LegacyTables, bucket: strin
 }
 
 /** One object's whole chain, every run's records. */
-export async function objectChain(tables: LegacyTables, bucket: string, key: string): Promise<ChainedRecord[]> {
+export async function objectChain(
+  tables: LegacyTables,
+  bucket: string,
+  key: string,
+): Promise<ChainedRecord[]> {
   const records: ChainedRecord[] = [];
   for await (const page of paginateQuery(
     { client: tables.dynamo },
@@ -99,14 +110,18 @@ export async function readAnchors(
   objects: Array<{ bucket: string; key: string }>,
 ): Promise<Map<string, ChainAnchor>> {
   const anchors = new Map<string, ChainAnchor>();
-  const keys = [...new Map(objects.map((o) => [auditPartitionKey(o.bucket, o.key), anchorKey(o.bucket, o.key)])).values()];
+  const keys = [
+    ...new Map(objects.map((o) => [auditPartitionKey(o.bucket, o.key), anchorKey(o.bucket, o.key)])).values(),
+  ];
   for (let start = 0; start < keys.length; start += 100) {
     let request: Record<string, unknown>[] = keys.slice(start, start + 100);
     for (let round = 0; request.length > 0; round++) {
       if (round >= 12) throw new RetryableError(`DynamoDB left ${request.length} anchor(s) unread`);
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** round)));
       const out = await tables.dynamo.send(
-        new BatchGetCommand({ RequestItems: { [tables.ledgerTable]: { Keys: request, ConsistentRead: true } } }),
+        new BatchGetCommand({
+          RequestItems: { [tables.ledgerTable]: { Keys: request, ConsistentRead: true } },
+        }),
       );
       for (const item of out.Responses?.[tables.ledgerTable] ?? []) {
         const anchor = anchorOf(item);

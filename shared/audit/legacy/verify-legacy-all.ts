@@ -4,7 +4,13 @@ import type { RunStore } from '../../runs/run-store.js';
 import { displayS3Uri } from '../../s3-uri.js';
 import type { AuditFinding } from '../audit-finding.js';
 import { MULTISET_HASH_ALGORITHM, MultisetAccumulator, multisetDigest } from '../multiset-hash.js';
-import { absentAsEmpty, anchorsOf, auditPartitionKey, type LegacyTables, readAnchors } from './audit-tables.js';
+import {
+  absentAsEmpty,
+  anchorsOf,
+  auditPartitionKey,
+  type LegacyTables,
+  readAnchors,
+} from './audit-tables.js';
 import { type ChainedRecord, recordHash, verifyChain } from './hash-chain.js';
 
 export interface LegacyAllResult {

@@ -32,7 +32,8 @@ export async function verifyLegacyScope(
 ): Promise<LegacyVerification> {
   const objects = new Map<string, { bucket: string; key: string }>();
   const runRecords: ChainedRecord[] = [];
-  const inScope = 'runId' in scope ? legacyRecordsOfRun(deps, scope.runId) : legacyRecordsOfBucket(deps, scope.bucket);
+  const inScope =
+    'runId' in scope ? legacyRecordsOfRun(deps, scope.runId) : legacyRecordsOfBucket(deps, scope.bucket);
   for await (const record of absentAsEmpty(inScope)) {
     objects.set(`${record.bucket}/${record.key}`, { bucket: record.bucket, key: record.key });
     if ('runId' in scope) runRecords.push(record);
@@ -62,7 +63,10 @@ export async function verifyLegacyScope(
     return { objects: objects.size, records, findings };
   }
   if (!run.auditDigest) return { objects: objects.size, records, findings, digest: 'run not closed' };
-  if (recomputedDigest(run.digestAlgorithm, runRecords) === run.auditDigest && runRecords.length === run.auditRecords)
+  if (
+    recomputedDigest(run.digestAlgorithm, runRecords) === run.auditDigest &&
+    runRecords.length === run.auditRecords
+  )
     return { objects: objects.size, records, findings, digest: 'matches' };
   findings.push({
     subject,
