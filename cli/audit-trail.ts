@@ -1,4 +1,4 @@
-import { deploymentChunkSource } from '../shared/audit/s3-chunk-source.js';
+import { deploymentChunkSource } from '../shared/audit/deployment-chunk-source.js';
 import type { TrailDeps } from '../shared/audit/verify-trail.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { cliRuntime } from './runtime.js';

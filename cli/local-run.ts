@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { deploymentChunkSource } from '../shared/audit/deployment-chunk-source.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
 import { runRecords } from '../shared/audit/run-records.js';
-import { deploymentChunkSource } from '../shared/audit/s3-chunk-source.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import type { QueueUrls } from '../shared/queues.js';
