@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { recordsOfRun } from '../shared/audit/audit-records.js';
+import { deploymentChunkSource } from '../shared/audit/deployment-chunk-source.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
+import { runRecords } from '../shared/audit/run-records.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import type { QueueUrls } from '../shared/queues.js';
@@ -189,15 +190,16 @@ export async function followRunLocally(
   return exitCode;
 }
 
-/** Names every object that failed, with its reason, from the run's audit records. */
+/** Names every object that failed, with its reason, from the run's committed chunk logs. */
 async function printFailures(runId: string, limit = 100): Promise<void> {
   const { config, clients } = handlerRuntime();
   let shown = 0;
   let more = 0;
-  for await (const record of recordsOfRun(clients.dynamo, config.auditTable, runId, ['failed'])) {
+  for await (const record of runRecords(deploymentChunkSource(clients, config), runId)) {
+    if (record.decision !== 'failed') continue;
     if (shown++ < limit)
       console.log(`  failed: ${displayS3Uri(record)}: ${record.reason ?? record.error ?? ''}`);
     else more++;
   }
-  if (more > 0) console.log(`  ... and ${more} more (s3-seal's audit table, index byRun, run ${runId})`);
+  if (more > 0) console.log(`  ... and ${more} more (\`s3-seal audit export --run ${runId}\`)`);
 }

@@ -29,7 +29,7 @@ export function addRecordCommands(program: Command): void {
     .option('--run <id>', 'the records of one run (default: the latest run)')
     .option(
       '--bucket <name>',
-      'every record about objects in this bucket (reads the whole table)',
+      'every record about objects in this bucket (reads the logs of every run over it)',
       bucketName,
     )
     .addOption(
@@ -44,17 +44,24 @@ export function addRecordCommands(program: Command): void {
   keepOlderNames(exportCommand, [['--format <format>', '--output-format']]);
   audit
     .command('verify')
-    .description('recompute the hash chains and run digests; name every altered, removed or inserted record')
+    .description(
+      "recompute the chunk logs' hashes and run digests; name every changed, removed or inserted record or log",
+    )
     .option('--run <id>', 'the objects of one run, and its digest (default: the latest run)')
-    .option('--bucket <name>', 'every object in this bucket with audit records or an anchor', bucketName)
+    .option('--bucket <name>', 'every run over this bucket, and the older chains of its objects', bucketName)
     .option(
       '--all',
-      "the whole trail: every object's chain and every closed run's digest and count, in one streaming pass",
+      "the whole trail: every run's chunk logs and every closed run's digest and count, one log at a time",
     )
-    .option('--segments <n>', 'with --all: parallel Scan segments', parseConcurrency, 4)
+    .option(
+      '--segments <n>',
+      'with --all: parallel Scan segments over trails written before chunks',
+      parseConcurrency,
+      4,
+    )
     .addHelpText(
       'after',
-      '\nExits 1 if any record fails. Detects edits to the audit table alone; someone able to rewrite\nthe audit records, the ledger anchors and the run digests together is not detected (see docs/audit.md).',
+      '\nExits 1 if any record fails; logs of abandoned attempts are named on stderr. Someone able to rewrite\nthe logs, the chunk items and the run digests together is not detected (see docs/audit.md).',
     )
     .action(lazy(async () => (await import('./commands/audit.js')).verifyCommand));
 

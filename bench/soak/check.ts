@@ -3,8 +3,10 @@ import { buffer } from 'node:stream/consumers';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
-import { verifyAudit } from '../../shared/audit/verify-audit.js';
+import { findingLine } from '../../shared/audit/audit-finding.js';
+import { deploymentChunkSource } from '../../shared/audit/deployment-chunk-source.js';
+import { runRecords } from '../../shared/audit/run-records.js';
+import { verifyRunTrail } from '../../shared/audit/verify-trail.js';
 import type { Clients } from '../../shared/clients.js';
 import type { Config } from '../../shared/config.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
@@ -98,23 +100,23 @@ export async function checkSoak(deps: {
   }
 
   const encryptions = new Map<string, number>();
-  for await (const record of recordsOfRun(clients.dynamo, config.auditTable, deps.runId)) {
+  const source = deploymentChunkSource(clients, config);
+  for await (const record of runRecords(source, deps.runId)) {
     check.auditRecords++;
     if (record.decision === 'encrypted') encryptions.set(record.key, (encryptions.get(record.key) ?? 0) + 1);
   }
   for (const [key, n] of encryptions) if (n > 1) check.encryptedTwice.push(`${key}: ${n} encryptions`);
   const run = await deps.runs.get(deps.runId);
   check.outcomes = run ? settled(run.counts) : 0;
-  const verified = await verifyAudit(
+  const verified = await verifyRunTrail(
     {
-      dynamo: clients.dynamo,
-      auditTable: config.auditTable,
-      ledgerTable: config.ledgerTable,
+      source,
       runs: deps.runs,
+      legacy: { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable },
     },
-    { runId: deps.runId },
+    deps.runId,
   );
-  check.auditFindings = verified.findings.map((f) => `${f.subject}: ${f.record}: ${f.problem}`);
+  check.auditFindings = verified.findings.map(findingLine);
 
   // Read every dead letter (hidden for a minute so each is seen once; they stay in the queue).
   for (const [queue, url] of Object.entries(deps.dlqs)) {

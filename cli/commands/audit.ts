@@ -2,14 +2,18 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { type AuditFinding, findingLine } from '../../shared/audit/audit-finding.js';
 import { csvHeader, csvRow, jsonLine } from '../../shared/audit/audit-format.js';
-import { recordsOfBucket, recordsOfRun } from '../../shared/audit/audit-records.js';
-import { verifyAll } from '../../shared/audit/verify-all.js';
-import { verifyAudit } from '../../shared/audit/verify-audit.js';
+import { bucketRecords, runRecords } from '../../shared/audit/run-records.js';
+import {
+  type TrailDeps,
+  verifyBucketTrail,
+  verifyRunTrail,
+  verifyWholeTrail,
+} from '../../shared/audit/verify-trail.js';
 import { ConfigError } from '../../shared/errors.js';
-import { RunStore } from '../../shared/runs/run-store.js';
+import { auditTrail } from '../audit-trail.js';
 import { assertWritableTarget } from '../output-file.js';
-import { cliRuntime } from '../runtime.js';
 
 interface ExportOptions {
   run?: string;
@@ -34,14 +38,13 @@ async function write(out: Writable, text: string): Promise<void> {
 export async function exportCommand(options: ExportOptions): Promise<number> {
   if (options.run && options.bucket) throw new ConfigError('give one of --run ID or --bucket B');
   if (options.output) await assertWritableTarget(options.output);
-  const { config, clients } = cliRuntime();
-  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  const trail = auditTrail();
+  const { runs } = trail;
   // Neither given: the latest run, as `status`, `report` and `audit verify` do.
   const runId = options.bucket ? undefined : (options.run ?? (await runs.recent(1))[0]);
   if (!options.bucket && !runId) throw new ConfigError('no runs yet: nothing to export');
-  const scoped = runId
-    ? recordsOfRun(clients.dynamo, config.auditTable, runId)
-    : recordsOfBucket(clients.dynamo, config.auditTable, options.bucket!);
+  // The committed records of the run's chunk logs (docs/audit.md, "Exporting records").
+  const scoped = runId ? runRecords(trail.source, runId) : bucketRecords(trail.source, runs, options.bucket!);
   // An unknown run or bucket is an error, found before anything is written: a mistyped id must not
   // look like an empty export. A known run with no records (an empty prefix) exports nothing.
   const iterator = scoped[Symbol.asyncIterator]();
@@ -80,26 +83,22 @@ interface VerifyOptions {
 }
 
 export async function verifyCommand(options: VerifyOptions): Promise<number> {
-  const { config, clients } = cliRuntime();
-  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  const trail = auditTrail();
+  const { runs } = trail;
   if ([options.run, options.bucket, options.all].filter(Boolean).length > 1)
     throw new ConfigError('give one of --run ID, --bucket B or --all');
-  if (options.all) return verifyAllCommand(runs, options.segments ?? 4);
+  if (options.all) return verifyAllCommand(trail, options.segments ?? 4);
   const runId = options.bucket ? undefined : (options.run ?? (await runs.recent(1))[0]);
   if (!runId && !options.bucket) throw new ConfigError('no runs yet: nothing to verify');
-  const result = await verifyAudit(
-    { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable, runs },
-    { runId, bucket: options.bucket },
-  );
+  const result = runId ? await verifyRunTrail(trail, runId) : await verifyBucketTrail(trail, options.bucket!);
   // Nothing in scope: a bucket s3-seal never touched, or a run id that names nothing (a run whose
   // record was deleted but whose records remain is verified, and its missing record reported).
   if (result.objects === 0) {
-    if (options.bucket)
+    if (options.bucket && 'runs' in result && result.runs === 0)
       throw new ConfigError(noRecordsOfBucket(options.bucket, 'no audit records and no ledger anchors'));
-    if (!(await runs.get(runId!))) throw new ConfigError(`run ${runId} not found`);
+    if (runId && !(await runs.get(runId))) throw new ConfigError(`run ${runId} not found`);
   }
-  for (const finding of result.findings)
-    console.log(`${finding.subject}: ${finding.record}: ${finding.problem}`);
+  printFindings(result);
   const scope = runId ? `run ${runId}` : `bucket ${options.bucket}`;
   console.error(
     `${scope}: ${result.records} audit record(s) of ${result.objects} object(s) checked` +
@@ -109,23 +108,24 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
   return result.findings.length === 0 ? 0 : 1;
 }
 
+/** Problems on stdout, one line each; abandoned attempts' logs on stderr: named, not problems. */
+function printFindings(result: { findings: AuditFinding[]; notes: AuditFinding[] }): void {
+  for (const finding of result.findings) console.log(findingLine(finding));
+  for (const note of result.notes) console.error(findingLine(note));
+}
+
 /** `audit verify --all`: the whole trail, streamed; progress on stderr, problems on stdout. */
-async function verifyAllCommand(runs: RunStore, segments: number): Promise<number> {
-  const { config, clients } = cliRuntime();
+async function verifyAllCommand(trail: TrailDeps, segments: number): Promise<number> {
   let shownAt = 0;
-  const result = await verifyAll(
-    { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable, runs },
-    {
-      segments,
-      onProgress: ({ records, objects }) => {
-        if (Date.now() - shownAt < 2000) return;
-        shownAt = Date.now();
-        console.error(`audit verify --all: ${records} record(s) of ${objects} object(s) so far`);
-      },
+  const result = await verifyWholeTrail(trail, {
+    segments,
+    onProgress: ({ records, objects }) => {
+      if (Date.now() - shownAt < 2000) return;
+      shownAt = Date.now();
+      console.error(`audit verify --all: ${records} record(s) of ${objects} object(s) so far`);
     },
-  );
-  for (const finding of result.findings)
-    console.log(`${finding.subject}: ${finding.record}: ${finding.problem}`);
+  });
+  printFindings(result);
   for (const runId of result.legacyRuns)
     console.error(`run ${runId}: closed before multiset digests; its digest is checked by --run ${runId}`);
   console.error(

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import type { AuditRecord } from '../../shared/audit/audit-log.js';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
+import { findingLine } from '../../shared/audit/audit-finding.js';
+import type { AuditRecord } from '../../shared/audit/audit-record.js';
 import { batchCompletionRow } from '../../shared/audit/batch-completion-csv.js';
-import { verifyAudit } from '../../shared/audit/verify-audit.js';
+import { runRecords } from '../../shared/audit/run-records.js';
+import { type TrailDeps, verifyRunTrail } from '../../shared/audit/verify-trail.js';
 import { ConfigError, describeError } from '../../shared/errors.js';
 import { verifyRunScope } from '../../shared/report/live-verify.js';
 import type {
@@ -15,8 +16,9 @@ import type {
 } from '../../shared/report/report-context.js';
 import { reportedRun } from '../../shared/report/run-facts.js';
 import { renderRunReport } from '../../shared/report/run-report.js';
-import { type Run, RunStore } from '../../shared/runs/run-store.js';
+import type { Run } from '../../shared/runs/run-store.js';
 import { plaintextVersionsLeft } from '../../shared/s3/noncurrent-versions.js';
+import { auditTrail } from '../audit-trail.js';
 import { assertWritableTarget } from '../output-file.js';
 import { cliRuntime } from '../runtime.js';
 import { toolVersion } from '../tool-version.js';
@@ -38,15 +40,16 @@ export async function reportCommand(runId: string | undefined, options: ReportOp
   if (options.verify && !options.html)
     throw new ConfigError('--verify puts its verdict on the --html page: give --html FILE');
   for (const file of [options.html, options.batchCsv]) if (file) await assertWritableTarget(file);
-  const { config, clients } = cliRuntime();
-  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  const trail = auditTrail();
+  const { runs } = trail;
   // The latest run by default, as `status` and `audit verify` do.
   const id = runId ?? (await runs.recent(1))[0];
   if (!id) throw new ConfigError('no runs yet: start one with `s3-seal encrypt`');
   const run = await runs.get(id);
   if (!run) throw new ConfigError(`run ${id} not found`);
+  // The run's committed chunk logs (docs/reports.md): the page summarises every record.
   const records: AuditRecord[] = [];
-  for await (const record of recordsOfRun(clients.dynamo, config.auditTable, id)) records.push(record);
+  for await (const record of runRecords(trail.source, id)) records.push(record);
   if (options.batchCsv) {
     await writeBatchCsv(options.batchCsv, records);
     console.error(
@@ -57,7 +60,7 @@ export async function reportCommand(runId: string | undefined, options: ReportOp
     const context: ReportContext = {
       generatedAt: new Date(),
       toolVersion: toolVersion(),
-      auditCheck: await auditCheck(runs, id),
+      auditCheck: await auditCheck(trail, id),
       versionsLeft: await versionsLeft(reportedRun(run, records)),
       ...(options.verify
         ? { liveVerify: await liveVerify(reportedRun(run, records), options.headConcurrency) }
@@ -80,17 +83,13 @@ async function writeBatchCsv(file: string, records: AuditRecord[]): Promise<void
 }
 
 /** `audit verify --run ID`, as the report states it; a failure to check is said, not fatal. */
-async function auditCheck(runs: RunStore, runId: string): Promise<AuditCheck | { error: string }> {
-  const { config, clients } = cliRuntime();
+async function auditCheck(trail: TrailDeps, runId: string): Promise<AuditCheck | { error: string }> {
   try {
-    const result = await verifyAudit(
-      { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable, runs },
-      { runId },
-    );
+    const result = await verifyRunTrail(trail, runId);
     return {
       records: result.records,
       objects: result.objects,
-      problems: result.findings.map((f) => `${f.subject}: ${f.record}: ${f.problem}`),
+      problems: result.findings.map(findingLine),
       digest: result.digest,
     };
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { AuditRecord } from './audit-log.js';
+import type { AuditRecord } from './audit-record.js';
 
 /** The CSV columns, in order: every field an audit record can carry. */
 export const CSV_COLUMNS = [

@@ -65,3 +65,10 @@ export interface AppendHints {
    */
   countReason?: string;
 }
+
+/** The reason the run counts a record under (see AppendHints.countReason). */
+export function countReasonOf(record: AuditRecord, hints: AppendHints = {}): string | undefined {
+  return (
+    hints.countReason ?? (record.decision === 'encrypted' ? record.warnings?.[0] : undefined) ?? record.reason
+  );
+}

@@ -1,4 +1,4 @@
-import type { AuditRecord } from './audit-log.js';
+import type { AuditRecord } from './audit-record.js';
 
 /**
  * S3 Batch Operations' completion report layout (`Report_CSV_20180820`), so tooling that reads

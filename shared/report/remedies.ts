@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../audit/audit-log.js';
+import type { AuditRecord } from '../audit/audit-record.js';
 
 /** What an auditor or operator does about objects a run left unprotected, per reason. */
 const REMEDIES: Record<string, { title: string; remedy: string }> = {

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../audit/audit-log.js';
+import type { AuditRecord } from '../audit/audit-record.js';
 import type { Run } from '../runs/run-store.js';
 import { reasonOf } from './remedies.js';
 

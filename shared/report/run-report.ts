@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../audit/audit-log.js';
+import type { AuditRecord } from '../audit/audit-record.js';
 import { runStatus } from '../runs/run-status.js';
 import type { Run } from '../runs/run-store.js';
 import { displayS3Uri } from '../s3-uri.js';

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
-import { auditPartitionKey } from '../../shared/audit/audit-log.js';
+import { auditPartitionKey } from '../../shared/audit/legacy/audit-tables.js';
 import type { Run } from '../../shared/runs/run-store.js';
+import { committedLineOf, putLogLines } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
+import { ensureLegacyAuditTable, writeLegacyRun } from '../helpers/legacy-trail.js';
 import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
@@ -13,8 +15,9 @@ let pipeline: Pipeline;
 let bucket: string;
 let keys: string[];
 let runs: Run[];
+let legacy: Awaited<ReturnType<typeof writeLegacyRun>>;
 
-// Tables of its own: --all verifies everything in them, and other test files tamper with theirs.
+// Tables of its own: --all verifies every run in them, and other test files tamper with theirs.
 const tables = `it-verify-all-${randomUUID().slice(0, 6)}`;
 process.env.S3SEAL_LEDGER_TABLE = `${tables}-ledger`;
 process.env.S3SEAL_AUDIT_TABLE = `${tables}-audit`;
@@ -32,6 +35,19 @@ beforeAll(async () => {
     (await pipeline.backfill(other, 'envelope', keyArn)).run,
   ];
   keys = (await listKeys(pipeline.clients.s3, bucket)).sort();
+  // A run written before chunks: its records live in the old audit table, chained per object.
+  const { config, clients } = pipeline;
+  await ensureLegacyAuditTable(clients.dynamo, config);
+  legacy = await writeLegacyRun(
+    {
+      dynamo: clients.dynamo,
+      runs: pipeline.runs,
+      auditTable: config.auditTable,
+      ledgerTable: config.ledgerTable,
+    },
+    uniqueBucket('verify-all-old'),
+    ['old/a', 'old/b', 'old/c'],
+  );
 }, 240_000);
 
 afterAll(async () => {
@@ -39,63 +55,67 @@ afterAll(async () => {
     await pipeline.clients.dynamo.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
 });
 
-async function recordOf(key: string, run: Run) {
-  const out = await pipeline.clients.dynamo.send(
-    new QueryCommand({
-      TableName: pipeline.config.auditTable,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
-      ExpressionAttributeValues: { ':pk': auditPartitionKey(bucket, key), ':run': `run#${run.runId}#` },
-    }),
-  );
-  return out.Items![0]!;
-}
-
 describe('s3-seal audit verify --all', () => {
-  it('passes on a clean trail: every chain and every closed run, in parallel segments', () => {
+  it('passes on a clean trail: every chunk run from its logs, the old run from its chains', () => {
     for (const run of runs) expect(run.auditDigest).toMatch(/^[0-9a-f]{64}$/);
     const out = runCli(['audit', 'verify', '--all', '--segments', '3']);
     expect(out.status, out.stdout + out.stderr).toBe(0);
     expect(out.stdout).toBe('');
     expect(out.stderr).toContain(
-      'whole trail: 69 audit record(s) of 39 object(s) and 3 closed run(s) checked; no problems',
+      'whole trail: 72 audit record(s) of 72 object(s) and 4 closed run(s) checked; no problems',
     );
   });
 
-  it('names a tampered record and a changed run digest, and exits 1', async () => {
-    const record = await recordOf(keys[7]!, runs[0]!);
+  it('names a changed record in a chunk log, a changed run digest and an altered old record, and exits 1', async () => {
+    const [first, , third] = runs as [Run, Run, Run];
+    const { item, log, line } = await committedLineOf(pipeline, first.runId, bucket, keys[7]!);
+    const changed = log.lines.map((l) => ({ ...l, record: { ...l.record } }));
+    changed[line]!.record.decision = 'skipped';
+    await putLogLines(pipeline, log.key, changed);
+    await pipeline.clients.dynamo.send(
+      new UpdateCommand({
+        TableName: pipeline.config.ledgerTable,
+        Key: { pk: `run#${third.runId}`, sk: 'run' },
+        UpdateExpression: 'SET auditDigest = :d',
+        ExpressionAttributeValues: { ':d': 'f'.repeat(64) },
+      }),
+    );
+    const old = legacy.records[1]!;
     await pipeline.clients.dynamo.send(
       new UpdateCommand({
         TableName: pipeline.config.auditTable,
-        Key: { pk: record.pk, sk: record.sk },
+        Key: { pk: auditPartitionKey(old.bucket, old.key), sk: `run#${old.runId}#job#${old.jobId}` },
         UpdateExpression: 'SET #d = :d',
         ExpressionAttributeNames: { '#d': 'decision' },
         ExpressionAttributeValues: { ':d': 'skipped' },
       }),
     );
-    await pipeline.clients.dynamo.send(
-      new UpdateCommand({
-        TableName: pipeline.config.ledgerTable,
-        Key: { pk: `run#${runs[2]!.runId}`, sk: 'run' },
-        UpdateExpression: 'SET auditDigest = :d',
-        ExpressionAttributeValues: { ':d': 'f'.repeat(64) },
-      }),
-    );
     const out = runCli(['audit', 'verify', '--all', '--segments', '2']);
     expect(out.status).toBe(1);
-    const lines = out.stdout.trim().split('\n').sort();
-    expect(lines).toEqual(
+    const position = log.lines[line]!.record.position;
+    // The old verifier says what it recomputed: any 64 hex digits here.
+    const found = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/recomputed [0-9a-f]{64}/, 'recomputed H'));
+    expect(found.sort()).toEqual(
       [
-        `s3://${bucket}/${keys[7]}: run ${runs[0]!.runId} job ${record.jobId}: altered: its hash does not match its content`,
-        expect.stringMatching(
-          new RegExp(`^run ${runs[0]!.runId}: digest: its records no longer match the digest it closed with`),
-        ),
-        expect.stringMatching(
-          new RegExp(`^run ${runs[2]!.runId}: digest: its records no longer match the digest it closed with`),
-        ),
-        `run ${runs[2]!.runId}: tally: its tally shards no longer match the digest and count it closed with`,
+        `run ${first.runId} chunk ${item.chunkId}: log ${log.key}: changed: its bytes no longer hash to the SHA-256 the chunk committed`,
+        `s3://${bucket}/${keys[7]}: run ${first.runId} chunk ${item.chunkId} position ${position}: changed: its line hash does not match its record`,
+        `run ${first.runId}: digest: its records no longer match the digest it closed with (30 records now, 30 at close)`,
+        `run ${third.runId}: digest: its records no longer match the digest it closed with (9 records now, 9 at close)`,
+        `run ${third.runId}: tally: its tally shards no longer match the digest and count it closed with (the shards count 9 record(s), 9 at close)`,
+        `s3://${old.bucket}/${old.key}: run ${old.runId} job ${old.jobId}: altered: its hash does not match its content`,
+        `run ${old.runId}: digest: its records no longer match the digest it closed with (recomputed H)`,
       ].sort(),
     );
-    expect(out.stderr).toContain('4 problem(s)');
+    expect(out.stderr).toContain('7 problem(s)');
+    // --run verifies an old run from its chains too.
+    const oldRun = runCli(['audit', 'verify', '--run', old.runId]);
+    expect(oldRun.status).toBe(1);
+    expect(oldRun.stderr).toContain(
+      `run ${old.runId}: 3 audit record(s) of 3 object(s) checked; run digest differs`,
+    );
   });
 
   it('refuses --all together with --run or --bucket', () => {

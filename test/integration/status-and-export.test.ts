@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import type { Run } from '../../shared/runs/run-store.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
@@ -14,30 +14,14 @@ let bucket: string;
 let first: Run;
 let second: Run;
 
-const STATE_TO_OUTCOME: Record<string, string> = {
-  DONE: 'encrypted',
-  COMPLIANT: 'compliant',
-  SKIPPED: 'skipped',
-  SUPERSEDED: 'superseded',
-  FAILED: 'failed',
-};
+const OUTCOMES = ['encrypted', 'compliant', 'skipped', 'superseded', 'failed'];
 
-/** The ledger's own view of a run: its items' states, counted as outcomes. */
-async function ledgerOutcomes(runId: string) {
+/** The chunk trail's own view of a run: its committed records, counted as outcomes. */
+async function trailOutcomes(runId: string) {
   const counts: Record<string, number> = {};
-  for await (const page of paginateScan(
-    { client: pipeline.clients.dynamo },
-    {
-      TableName: pipeline.config.ledgerTable,
-      FilterExpression: 'runId = :run AND #op = :encrypt',
-      ExpressionAttributeNames: { '#op': 'operation' },
-      ExpressionAttributeValues: { ':run': runId, ':encrypt': 'encrypt' },
-    },
-  )) {
-    for (const item of page.Items ?? []) {
-      const outcome = STATE_TO_OUTCOME[item.state as string]!;
-      counts[outcome] = (counts[outcome] ?? 0) + 1;
-    }
+  for (const record of await recordsOfRun(pipeline, runId)) {
+    const outcome = record.decision === 'rewrapped' ? 'encrypted' : record.decision;
+    counts[outcome] = (counts[outcome] ?? 0) + 1;
   }
   return counts;
 }
@@ -52,7 +36,7 @@ beforeAll(async () => {
 });
 
 describe('s3-seal status', () => {
-  it('reports the counts the ledger holds, done, with a rate', () => {
+  it('reports the counts the tally shards hold, done, with a rate', () => {
     const out = runCli(['status', first.runId, '--json']);
     expect(out.status, out.stderr).toBe(0);
     const shown = JSON.parse(out.stdout.trim());
@@ -62,14 +46,13 @@ describe('s3-seal status', () => {
     expect(shown.discovered).toBe(first.discovered);
   });
 
-  // A ledger item holds an object's latest decision, so the latest run is the one to compare;
-  // earlier runs are checked against their audit records below.
-  it('agrees with the ledger item by item for the latest run', async () => {
-    for (const run of [second]) {
+  // The tally shards count what each chunk commit adds; the committed logs hold the records.
+  it('agrees with the committed chunk logs record by record for every run', async () => {
+    for (const run of [first, second]) {
       const shown = JSON.parse(runCli(['status', run.runId, '--json']).stdout.trim());
-      const fromLedger = await ledgerOutcomes(run.runId);
-      for (const outcome of Object.keys(STATE_TO_OUTCOME).map((s) => STATE_TO_OUTCOME[s]!)) {
-        expect(shown.counts[outcome] ?? 0, `${run.runId} ${outcome}`).toBe(fromLedger[outcome] ?? 0);
+      const fromTrail = await trailOutcomes(run.runId);
+      for (const outcome of OUTCOMES) {
+        expect(shown.counts[outcome] ?? 0, `${run.runId} ${outcome}`).toBe(fromTrail[outcome] ?? 0);
       }
     }
     expect(second.counts.compliant).toBe(30);

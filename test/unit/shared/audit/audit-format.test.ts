@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, csvField, csvHeader, csvRow, jsonLine } from '../../../../shared/audit/audit-format.js';
-import type { AuditRecord } from '../../../../shared/audit/audit-log.js';
+import type { AuditRecord } from '../../../../shared/audit/audit-record.js';
 
 const record: AuditRecord = {
   decision: 'skipped',

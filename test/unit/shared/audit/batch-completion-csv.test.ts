@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../../../shared/audit/audit-log.js';
+import type { AuditRecord } from '../../../../shared/audit/audit-record.js';
 import {
   batchCompletionRow,
   batchReportKey,

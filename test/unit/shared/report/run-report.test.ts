@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../../../shared/audit/audit-log.js';
+import type { AuditRecord } from '../../../../shared/audit/audit-record.js';
 import { barChart, ticks } from '../../../../shared/report/bar-chart.js';
 import { escapeHtml } from '../../../../shared/report/html.js';
 import { reasonOf } from '../../../../shared/report/remedies.js';

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { AuditRecord } from './audit-record.js';
+import { canonicalJson } from '../../chunks/canonical-json.js';
+import type { AuditRecord } from '../audit-record.js';
+
+/**
+ * The per-object hash chains of trails written before chunks (docs/audit.md, "Trails written before
+ * chunks"): read only. Each object's records were linked by `prevHash` and numbered by `seq`, and
+ * the ledger anchored each chain's head (item `audit` of the object).
+ */
 
 /** The first record of every object's chain points at this. */
 export const GENESIS = '0'.repeat(64);
@@ -19,27 +26,9 @@ export interface ChainAnchor {
   seq: number;
 }
 
-/** JSON with keys sorted at every level and undefined dropped: the same bytes for the same record. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function recordHash(record: Omit<ChainedRecord, 'hash'> & { hash?: string }): string {
   const { hash: _hash, ...content } = record;
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
-}
-
-/** Links `record` after `anchor` (or at the start of a new chain). */
-export function chain(record: AuditRecord, anchor: ChainAnchor | undefined): ChainedRecord {
-  const linked = { ...record, seq: (anchor?.seq ?? 0) + 1, prevHash: anchor?.head ?? GENESIS };
-  return { ...linked, hash: recordHash(linked) };
 }
 
 export interface ChainProblem {

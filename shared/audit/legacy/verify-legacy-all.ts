@@ -1,20 +1,19 @@
-import { type DynamoDBDocumentClient, paginateScan, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetItems } from '../ledger/batch-get.js';
-import type { RunStore } from '../runs/run-store.js';
-import { displayS3Uri } from '../s3-uri.js';
-import { auditPartitionKey } from './audit-log.js';
-import { type ChainAnchor, type ChainedRecord, recordHash, verifyChain } from './hash-chain.js';
-import { MULTISET_HASH_ALGORITHM, MultisetAccumulator, multisetDigest } from './multiset-hash.js';
-import type { AuditFinding } from './verify-audit.js';
+import { paginateScan, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { errorName } from '../../aws-errors.js';
+import type { RunStore } from '../../runs/run-store.js';
+import { displayS3Uri } from '../../s3-uri.js';
+import type { AuditFinding } from '../audit-finding.js';
+import { MULTISET_HASH_ALGORITHM, MultisetAccumulator, multisetDigest } from '../multiset-hash.js';
+import {
+  absentAsEmpty,
+  anchorsOf,
+  auditPartitionKey,
+  type LegacyTables,
+  readAnchors,
+} from './audit-tables.js';
+import { type ChainedRecord, recordHash, verifyChain } from './hash-chain.js';
 
-export interface VerifyAllDeps {
-  dynamo: DynamoDBDocumentClient;
-  auditTable: string;
-  ledgerTable: string;
-  runs: RunStore;
-}
-
-export interface VerifyAllResult {
+export interface LegacyAllResult {
   objects: number;
   records: number;
   runsChecked: number;
@@ -32,16 +31,21 @@ export interface VerifyAllProgress {
 const ANCHOR_BATCH = 50;
 
 /**
- * Verifies the whole audit trail (docs/architecture.md, "Counting and closing runs"): every
- * object's hash chain against its ledger anchor, and every closed run's digest and record count,
+ * Verifies the trail written before chunks (docs/audit.md, "Trails written before chunks"): every
+ * object's hash chain against its ledger anchor, and the digest and record count of every closed
+ * run that has no chunk trail (`isChunkRun` says which do: those are verified from their logs),
  * in one streaming pass over the audit table with parallel Scan segments. A Scan returns all items
  * of one partition key (one object's chain) together, within one segment, so memory holds one
  * segment's chains in flight (at most {@link ANCHOR_BATCH}) and one small accumulator per run.
  */
-export async function verifyAll(
-  deps: VerifyAllDeps,
-  options: { segments: number; onProgress?: (progress: VerifyAllProgress) => void },
-): Promise<VerifyAllResult> {
+export async function verifyLegacyAll(
+  deps: LegacyTables & { runs: Pick<RunStore, 'allRunIds' | 'getWithTally'> },
+  options: {
+    segments: number;
+    isChunkRun: (runId: string) => boolean;
+    onProgress?: (progress: VerifyAllProgress) => void;
+  },
+): Promise<LegacyAllResult> {
   const findings: AuditFinding[] = [];
   const perRun = new Map<string, { records: number; accumulator: MultisetAccumulator }>();
   const progress = { records: 0, objects: 0 };
@@ -72,10 +76,11 @@ export async function verifyAll(
   const segment = async (index: number) => {
     let current: ChainedRecord[] = [];
     let ready: ChainedRecord[][] = [];
-    for await (const page of paginateScan(
+    const pages = paginateScan(
       { client: deps.dynamo },
       { TableName: deps.auditTable, Segment: index, TotalSegments: options.segments },
-    )) {
+    );
+    for await (const page of absentAsEmpty(pages)) {
       for (const { pk, sk: _sk, ...item } of page.Items ?? []) {
         const record = item as ChainedRecord;
         if (current.length > 0 && auditPartitionKey(current[0]!.bucket, current[0]!.key) !== pk) {
@@ -109,6 +114,7 @@ export async function verifyAll(
   const legacyRuns: string[] = [];
   let runsChecked = 0;
   for await (const runId of deps.runs.allRunIds()) {
+    if (options.isChunkRun(runId)) continue;
     const found = await deps.runs.getWithTally(runId);
     if (!found?.run.auditDigest) continue;
     const { run, tally } = found;
@@ -150,62 +156,40 @@ export async function verifyAll(
   return { objects: progress.objects, records: progress.records, runsChecked, findings, legacyRuns };
 }
 
-async function readAnchors(deps: VerifyAllDeps, firsts: ChainedRecord[]): Promise<Map<string, ChainAnchor>> {
-  const anchors = new Map<string, ChainAnchor>();
-  const keys = firsts.map((r) => ({ pk: auditPartitionKey(r.bucket, r.key), sk: 'audit' }));
-  for (const item of (await batchGetItems(deps.dynamo, deps.ledgerTable, keys)).values()) {
-    if (item.head) anchors.set(item.pk as string, { head: String(item.head), seq: Number(item.seq) });
-  }
-  return anchors;
-}
-
 /** Every ledger anchor, in parallel segments: how many, and how many records they count. */
-async function anchorTotals(deps: VerifyAllDeps, segments: number) {
+async function anchorTotals(deps: LegacyTables, segments: number) {
   const totals = { objects: 0, records: 0 };
   await Promise.all(
     Array.from({ length: segments }, async (_, index) => {
-      for await (const anchor of anchorsOf(deps, index, segments)) {
+      for await (const anchor of anchorsOf(deps, { segment: index, segments })) {
         totals.objects += 1;
-        totals.records += Number(anchor.seq ?? 0);
+        totals.records += anchor.seq;
       }
     }),
   );
   return totals;
 }
 
-async function anchorsWithoutRecords(deps: VerifyAllDeps, segments: number): Promise<string[]> {
+async function anchorsWithoutRecords(deps: LegacyTables, segments: number): Promise<string[]> {
   const orphans: string[] = [];
   await Promise.all(
     Array.from({ length: segments }, async (_, index) => {
-      for await (const anchor of anchorsOf(deps, index, segments)) {
-        const out = await deps.dynamo.send(
-          new QueryCommand({
-            TableName: deps.auditTable,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': anchor.pk },
-            Select: 'COUNT',
-            ConsistentRead: true,
-          }),
-        );
-        if ((out.Count ?? 0) === 0) orphans.push(`s3://${String(anchor.pk).slice('obj#'.length)}`);
+      for await (const anchor of anchorsOf(deps, { segment: index, segments })) {
+        const query = new QueryCommand({
+          TableName: deps.auditTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': anchor.pk },
+          Select: 'COUNT',
+          ConsistentRead: true,
+        });
+        // Anchors with no audit table at all: every anchored chain is gone.
+        const out = await deps.dynamo.send(query).catch((error: unknown) => {
+          if (errorName(error) === 'ResourceNotFoundException') return { Count: 0 };
+          throw error;
+        });
+        if ((out.Count ?? 0) === 0) orphans.push(`s3://${anchor.pk.slice('obj#'.length)}`);
       }
     }),
   );
   return orphans;
-}
-
-async function* anchorsOf(deps: VerifyAllDeps, segment: number, segments: number) {
-  for await (const page of paginateScan(
-    { client: deps.dynamo },
-    {
-      TableName: deps.ledgerTable,
-      Segment: segment,
-      TotalSegments: segments,
-      FilterExpression: 'sk = :audit',
-      ExpressionAttributeValues: { ':audit': 'audit' },
-      ProjectionExpression: 'pk, seq',
-    },
-  )) {
-    for (const item of page.Items ?? []) yield item;
-  }
 }

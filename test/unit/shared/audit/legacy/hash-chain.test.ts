@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../../../shared/audit/audit-log.js';
+import type { AuditRecord } from '../../../../../shared/audit/audit-record.js';
 import {
   type ChainAnchor,
   type ChainedRecord,
-  canonicalJson,
-  chain,
   GENESIS,
   recordHash,
   runDigest,
   verifyChain,
-} from '../../../../shared/audit/hash-chain.js';
+} from '../../../../../shared/audit/legacy/hash-chain.js';
+import { canonicalJson } from '../../../../../shared/chunks/canonical-json.js';
+import { chain } from '../../../../helpers/legacy-trail.js';
 
 const decision = (runId: string, decision: AuditRecord['decision']): AuditRecord => ({
   decision,

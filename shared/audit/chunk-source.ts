@@ -1,0 +1,74 @@
+import type { ChunkLogLine } from '../chunks/chunk-log-types.js';
+import type { ChunkItem, ChunkRef } from '../chunks/chunk-store.js';
+
+/** One chunk log object as the run's log listing names it. */
+export interface ListedChunkLog {
+  key: string;
+  chunkId: string;
+  attempt: number;
+  /** Set when the object's name is not a chunk log's (`<chunkId>/<attempt>.jsonl.gz`). */
+  problem?: string;
+}
+
+/** A chunk log as read back: the SHA-256 of its stored bytes, its lines, and what did not parse. */
+export interface ReadChunkLog {
+  key: string;
+  sha256: string;
+  lines: ChunkLogLine[];
+  problems: string[];
+}
+
+/**
+ * What the readers of the audit trail need of chunk items and chunk logs (docs/architecture.md,
+ * "Audit trail in S3"), behind one small interface so the verifier, exports and reports run over
+ * in-memory logs in tests and over DynamoDB and S3 in the tool (s3-chunk-source.ts).
+ */
+export interface ChunkSource {
+  /** Every chunk item of a run, in no particular order. */
+  listRun(runId: string): AsyncIterable<ChunkItem>;
+  get(ref: ChunkRef): Promise<ChunkItem | undefined>;
+  /** Every chunk log object of a run, committed or not, in key order (chunk id, then attempt). */
+  listLogs(runId: string): AsyncIterable<ListedChunkLog>;
+  /** A log's bytes hashed and parsed (not judged); undefined when no object has that key. */
+  readLog(key: string): Promise<ReadChunkLog | undefined>;
+  /** Where attempt `attempt` of a chunk writes its log. */
+  logKey(runId: string, chunkId: string, attempt: number): string;
+}
+
+/** The log a DONE item commits to: the key it names, or where its attempt writes (when it names none). */
+export function committedKeyOf(source: ChunkSource, item: ChunkItem): string {
+  return item.logKey ?? source.logKey(item.runId, item.chunkId, item.attempt);
+}
+
+/** A listed log with its chunk's item, and whether that item commits to this very log. */
+export interface LogWithItem {
+  log: ListedChunkLog;
+  item: ChunkItem | undefined;
+  committed: boolean;
+}
+
+/**
+ * A run's logs in key order, each with its chunk item. A chunk's attempts list together, so one
+ * item read per chunk, and nothing of the run is held in memory.
+ */
+export async function* logsWithItems(source: ChunkSource, runId: string): AsyncGenerator<LogWithItem> {
+  let last: { chunkId: string; item: ChunkItem | undefined } | undefined;
+  for await (const log of source.listLogs(runId)) {
+    // An object under the run's logs whose name is no chunk log's: no chunk can commit to it.
+    if (log.problem) {
+      yield { log, item: undefined, committed: false };
+      continue;
+    }
+    if (last?.chunkId !== log.chunkId)
+      last = { chunkId: log.chunkId, item: await source.get({ runId, chunkId: log.chunkId }) };
+    const { item } = last;
+    yield { log, item, committed: item?.state === 'DONE' && committedKeyOf(source, item) === log.key };
+  }
+}
+
+/** Whether a run left anything in the chunk trail (runs before chunks left nothing there). */
+export async function hasChunkTrail(source: ChunkSource, runId: string): Promise<boolean> {
+  for await (const _item of source.listRun(runId)) return true;
+  for await (const _log of source.listLogs(runId)) return true;
+  return false;
+}
