@@ -1,4 +1,4 @@
-/** The audit record and the audit log's interface: types only, so stores and readers import them without each other. */
+/** The audit record: types only, so writers and readers import it without each other. */
 export type AuditDecision = 'encrypted' | 'rewrapped' | 'compliant' | 'skipped' | 'superseded' | 'failed';
 
 /**
@@ -40,35 +40,4 @@ export interface AuditRecord {
   /** What became of the object's ACL grants, when it had any beyond its owner's. */
   acl?: string;
   at: string;
-}
-
-export interface AuditLog {
-  /**
-   * Appends the decision for one job. Idempotent per (run, job): a redelivered job that reaches the
-   * same point again does not add a second record.
-   */
-  append(record: AuditRecord, hints?: AppendHints): Promise<void>;
-}
-
-export interface AppendHints {
-  /**
-   * The caller has reason to think the object has no audit chain yet (its first claim ever): skip
-   * reading the anchor and write as the chain's first record. Only a saving, never a risk: the
-   * write is conditional on the anchor being absent, and a chain that exists after all is linked
-   * onto instead.
-   */
-  likelyNewChain?: boolean;
-  /**
-   * The reason the run counts this outcome under, when it is not the record's own (`reason`, or
-   * for an encrypted object its first warning): for example `missing` for an object deleted while
-   * it was processed, whose record says so in words.
-   */
-  countReason?: string;
-}
-
-/** The reason the run counts a record under (see AppendHints.countReason). */
-export function countReasonOf(record: AuditRecord, hints: AppendHints = {}): string | undefined {
-  return (
-    hints.countReason ?? (record.decision === 'encrypted' ? record.warnings?.[0] : undefined) ?? record.reason
-  );
 }

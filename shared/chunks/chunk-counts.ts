@@ -2,32 +2,22 @@ import type { AuditRecord } from '../audit/audit-record.js';
 import type { CountedRecord } from '../runs/tally-shards.js';
 
 /**
- * The reason the run counts a record under (docs/architecture.md, "Counting and closing runs"): an
- * encrypted object's first warning, else its reason. The counter takes the short form the
- * operation's result names where the record says it in words (`missing` for "deleted during
- * processing", `object-changed` for a lost race).
+ * The reason the run counts a record under (docs/architecture.md, "Counting and closing runs"): the
+ * one its result names (`missing` for an object "deleted during processing", `from key <id>` for a
+ * re-wrap whose record names the source ARN), else an encrypted object's first warning, else the
+ * record's own reason.
  */
-const COUNTED_REASON: Record<string, string> = {
-  'deleted during processing': 'missing',
-  'object changed during processing': 'object-changed',
-};
-
-export function countReasonOf(record: AuditRecord): string | undefined {
-  if (record.decision === 'encrypted' && record.warnings?.[0]) return record.warnings[0];
-  const reason = record.reason;
-  return reason === undefined ? undefined : (COUNTED_REASON[reason] ?? reason);
+export function countReasonOf(record: AuditRecord, resultReason?: string): string | undefined {
+  return resultReason ?? (record.decision === 'encrypted' ? record.warnings?.[0] : undefined) ?? record.reason;
 }
 
-/**
- * One chunk log line as its run's tally shard counts it: under the reason its result names when it
- * has one (a re-wrap counts under `from key <id>`, its record says the source ARN).
- */
-export function countedRecordOf(record: AuditRecord, hash: string, countReason?: string): CountedRecord {
+/** One chunk log line as its run's tally shard counts it. */
+export function countedRecordOf(record: AuditRecord, hash: string, resultReason?: string): CountedRecord {
   return {
     hash,
     decision: record.decision,
     at: record.at,
-    reason: countReason ?? countReasonOf(record),
+    reason: countReasonOf(record, resultReason),
     method: record.method,
     keyArn: record.keyArn,
     keyArnBefore: record.keyArnBefore,
