@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteBucketEncryptionCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { watchRunId } from '../../shared/events/watch-jobs.js';
+import { watchRunId } from '../../shared/events/event-chunk.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
 import { startPipeline, uniqueBucket } from '../helpers/pipeline.js';
