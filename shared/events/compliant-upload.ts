@@ -46,6 +46,13 @@ export async function checkUpload(
   if (!decision.envelopeFormat) return { compliant: true, detail: decision.detail, head };
   if (!policy.keyArn) return { compliant: false, head };
   const envelope = parseObjectMetadata(head.metadata);
-  const verdict = await wrappingKeyCheck(deps.kms, envelope.wrappedKey, envelope.encryptionContext, policy.keyArn);
-  return verdict === 'match' ? { compliant: true, detail: decision.detail, head } : { compliant: false, head };
+  const verdict = await wrappingKeyCheck(
+    deps.kms,
+    envelope.wrappedKey,
+    envelope.encryptionContext,
+    policy.keyArn,
+  );
+  return verdict === 'match'
+    ? { compliant: true, detail: decision.detail, head }
+    : { compliant: false, head };
 }

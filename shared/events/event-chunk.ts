@@ -24,7 +24,9 @@ export function watchRunId(bucket: string, now: Date): string {
  * the same chunk; a second upload of the key names another.
  */
 export function eventOrigin(event: ObjectCreated): string {
-  const upload = event.sequencer ?? (event.eTag || event.versionId ? `${event.eTag ?? ''}+${event.versionId ?? ''}` : undefined);
+  const upload =
+    event.sequencer ??
+    (event.eTag || event.versionId ? `${event.eTag ?? ''}+${event.versionId ?? ''}` : undefined);
   if (upload === undefined) {
     // Without any of the three, two uploads of the key would share a chunk and the second be
     // taken for a duplicate of the first: refuse it, with its reason, rather than miss an upload.

@@ -1,8 +1,8 @@
-import type { EncryptChunk } from '../chunks/chunk-message.js';
+import type { RunMessageFields } from '../jobs/messages.js';
 import type { RunStore } from '../runs/run-store.js';
 
 /** What a watch run record takes from the first chunk of it this process meets. */
-export type WatchRunFields = Pick<EncryptChunk, 'runId' | 'bucket' | 'mode' | 'keyArn' | 'format'>;
+export type WatchRunFields = Pick<RunMessageFields, 'runId' | 'bucket' | 'mode' | 'keyArn' | 'format'>;
 
 /**
  * Records the watch run a live-enforcement chunk counts in (one per bucket and UTC day, see

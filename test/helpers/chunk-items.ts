@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { readChunkLog } from '../../shared/chunks/chunk-log.js';
 import type { AuditLocation, ChunkRecord } from '../../shared/chunks/chunk-log-types.js';
 

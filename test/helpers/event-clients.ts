@@ -20,9 +20,11 @@ export function headingS3(objects: Record<string, FakeHead>) {
   const client = {
     send: async (command: { constructor: { name: string }; input: { Key: string } }) => {
       sent.push(command.constructor.name);
-      if (command.constructor.name !== 'HeadObjectCommand') throw new Error(`unexpected ${command.constructor.name}`);
+      if (command.constructor.name !== 'HeadObjectCommand')
+        throw new Error(`unexpected ${command.constructor.name}`);
       const head = objects[command.input.Key];
-      if (!head) throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+      if (!head)
+        throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
       return { ETag: '"e"', ContentLength: 5, ...head, $metadata: {} };
     },
   } as unknown as S3Client;

@@ -34,7 +34,9 @@ async function plaintextObject(label: string) {
   const bucket = uniqueBucket(label);
   await seedBucket(pipeline.clients.s3, bucket, { objects: 0 });
   const key = 'docs/report.txt';
-  await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `bytes of ${label}` }));
+  await pipeline.clients.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: `bytes of ${label}` }),
+  );
   return { bucket, key };
 }
 
@@ -80,12 +82,23 @@ describe('a chunk held by a local process that is gone', () => {
       LeaseHeldError,
     );
 
-    const outcome = await runChunk(message, encryptChunkKind, pipeline.encryptDeps({ local: new LocalClaims() }));
-    expect(outcome).toEqual({ state: 'committed', results: [expect.objectContaining({ outcome: 'encrypted' })] });
+    const outcome = await runChunk(
+      message,
+      encryptChunkKind,
+      pipeline.encryptDeps({ local: new LocalClaims() }),
+    );
+    expect(outcome).toEqual({
+      state: 'committed',
+      results: [expect.objectContaining({ outcome: 'encrypted' })],
+    });
     // The dead attempt's claim was 1; the take-over's is 2, and it committed.
     expect(await itemOf(message)).toMatchObject({ state: 'DONE', attempt: 2, records: 1 });
-    expect(envelopeFormatOf((await headObject(pipeline.clients.s3, object.bucket, object.key))!.metadata)).toBeTruthy();
-    expect((await readPlaintext(pipeline.clients, object.bucket, object.key)).toString()).toBe('bytes of dead-owner');
+    expect(
+      envelopeFormatOf((await headObject(pipeline.clients.s3, object.bucket, object.key))!.metadata),
+    ).toBeTruthy();
+    expect((await readPlaintext(pipeline.clients, object.bucket, object.key)).toString()).toBe(
+      'bytes of dead-owner',
+    );
     expect(await committedRecords(pipeline, message.runId)).toEqual([
       expect.objectContaining({ key: object.key, decision: 'encrypted', position: 0 }),
     ]);
@@ -100,7 +113,9 @@ describe('a chunk held by a local process that is gone', () => {
       runChunk(message, encryptChunkKind, pipeline.encryptDeps({ local: new LocalClaims() })),
     ).rejects.toBeInstanceOf(LeaseHeldError);
     expect(await itemOf(message)).toMatchObject({ state: 'IN_PROGRESS', attempt: 1, owner });
-    expect(envelopeFormatOf((await headObject(pipeline.clients.s3, object.bucket, object.key))!.metadata)).toBeUndefined();
+    expect(
+      envelopeFormatOf((await headObject(pipeline.clients.s3, object.bucket, object.key))!.metadata),
+    ).toBeUndefined();
   });
 
   it('records the dead process’s landed write as reconciled, without writing again', async () => {
@@ -120,7 +135,11 @@ describe('a chunk held by a local process that is gone', () => {
       }),
     );
     const landed = (await headObject(pipeline.clients.s3, object.bucket, object.key))!;
-    const outcome = await runChunk(message, encryptChunkKind, pipeline.encryptDeps({ local: new LocalClaims() }));
+    const outcome = await runChunk(
+      message,
+      encryptChunkKind,
+      pipeline.encryptDeps({ local: new LocalClaims() }),
+    );
     expect(outcome).toMatchObject({ state: 'committed', results: [{ outcome: 'encrypted' }] });
     expect(await committedRecords(pipeline, message.runId)).toEqual([
       expect.objectContaining({ key: object.key, decision: 'encrypted', reconciled: true }),

@@ -7,7 +7,13 @@ import { EVENT_CHUNK_TTL_SECONDS, watchRunId } from '../../shared/events/event-c
 import { headObject } from '../../shared/s3/object-head.js';
 import { notificationIdFor, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { chunkItemsOfRun, committedRecords } from '../helpers/chunk-items.js';
-import { countCommands, createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import {
+  countCommands,
+  createKmsKey,
+  readPlaintext,
+  startPipeline,
+  uniqueBucket,
+} from '../helpers/pipeline.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
@@ -71,7 +77,9 @@ describe('the echo of our own write on a watched bucket', () => {
   it('sse-kms: costs one HEAD and records nothing: no chunk, no watch run', async () => {
     const { bucket, handler, s3Sent, kmsSent, echoEtag } = await watchedBackfill('sse-kms');
     const runId = watchRunId(bucket, new Date());
-    expect((await handler(created(bucket, 'doc.txt', echoEtag, '02'), {} as never)).batchItemFailures).toEqual([]);
+    expect(
+      (await handler(created(bucket, 'doc.txt', echoEtag, '02'), {} as never)).batchItemFailures,
+    ).toEqual([]);
     expect(s3Sent).toEqual(['HeadObjectCommand']);
     expect(kmsSent).toEqual([]);
     expect(await chunkItemsOfRun(pipeline, runId)).toEqual([]);
@@ -81,7 +89,9 @@ describe('the echo of our own write on a watched bucket', () => {
   it('envelope: costs one HEAD and one KMS Decrypt naming the watch key, and records nothing', async () => {
     const { bucket, handler, s3Sent, kmsSent, echoEtag } = await watchedBackfill('envelope');
     const runId = watchRunId(bucket, new Date());
-    expect((await handler(created(bucket, 'doc.txt', echoEtag, '02'), {} as never)).batchItemFailures).toEqual([]);
+    expect(
+      (await handler(created(bucket, 'doc.txt', echoEtag, '02'), {} as never)).batchItemFailures,
+    ).toEqual([]);
     expect(s3Sent).toEqual(['HeadObjectCommand']);
     expect(kmsSent).toEqual(['DecryptCommand']);
     expect(await chunkItemsOfRun(pipeline, runId)).toEqual([]);
@@ -112,13 +122,17 @@ describe('a user’s upload on a watched bucket', () => {
     expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) + EVENT_CHUNK_TTL_SECONDS);
     expect(expiresAt).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + EVENT_CHUNK_TTL_SECONDS);
     const records = await committedRecords(pipeline, runId);
-    expect(records).toEqual([expect.objectContaining({ key: 'doc.txt', decision: 'encrypted', position: 0 })]);
+    expect(records).toEqual([
+      expect.objectContaining({ key: 'doc.txt', decision: 'encrypted', position: 0 }),
+    ]);
     expect((await pipeline.runs.get(runId))?.counts.encrypted).toBe(1);
 
     // Redelivered (S3 delivers at least once) and then our write's echo: acknowledged, nothing counted.
     const echo = (await headObject(pipeline.clients.s3, bucket, 'doc.txt'))!.etag.replace(/"/g, '');
     expect((await handler(upload, {} as never)).batchItemFailures).toEqual([]);
-    expect((await handler(created(bucket, 'doc.txt', echo, '04'), {} as never)).batchItemFailures).toEqual([]);
+    expect((await handler(created(bucket, 'doc.txt', echo, '04'), {} as never)).batchItemFailures).toEqual(
+      [],
+    );
     expect(await chunkItemsOfRun(pipeline, runId)).toEqual(items);
     expect((await pipeline.runs.get(runId))?.counts.encrypted).toBe(1);
   });

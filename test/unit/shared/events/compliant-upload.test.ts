@@ -21,18 +21,20 @@ describe('checkUpload: is the uploaded object already as its watch wants it?', (
 
   it('says compliant for an upload encrypted when written (bucket default SSE-S3) in sse-s3 mode', async () => {
     const s3 = headingS3({ k: { ServerSideEncryption: 'AES256' } });
-    const check = await checkUpload(
-      { s3: s3.client, kms: decryptingKms('ok').client, config },
-      'b',
-      'k',
-      { mode: 'sse-s3' },
-    );
+    const check = await checkUpload({ s3: s3.client, kms: decryptingKms('ok').client, config }, 'b', 'k', {
+      mode: 'sse-s3',
+    });
     expect(check.compliant).toBe(true);
   });
 
   it('names the write a plaintext upload needs, with the HEAD it saw', async () => {
     const s3 = headingS3({ k: { ContentLength: 42 } });
-    const check = await checkUpload({ s3: s3.client, kms: decryptingKms('ok').client, config }, 'b', 'k', sseKms);
+    const check = await checkUpload(
+      { s3: s3.client, kms: decryptingKms('ok').client, config },
+      'b',
+      'k',
+      sseKms,
+    );
     expect(check).toMatchObject({ compliant: false, method: 'copy-in-place', head: { size: 42 } });
   });
 

@@ -103,8 +103,20 @@ describe('enforceEvent', () => {
   });
 
   it('keeps a large object here when its protection moves no bytes, or it needs no write', async () => {
-    const t = setup({ big: { ContentLength: 2000, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:us-east-1:1:key/o' } }, { largeBytes: 1000 });
-    const leave = { ...t.deps, policies: { forBucket: async () => [{ ...watch, otherKmsKeys: 'leave' as const }] } };
+    const t = setup(
+      {
+        big: {
+          ContentLength: 2000,
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: 'arn:aws:kms:us-east-1:1:key/o',
+        },
+      },
+      { largeBytes: 1000 },
+    );
+    const leave = {
+      ...t.deps,
+      policies: { forBucket: async () => [{ ...watch, otherKmsKeys: 'leave' as const }] },
+    };
     expect((await enforceEvent(created('big'), leave)).kind).toBe('chunk');
     expect(t.sentToLarge).toEqual([]);
   });

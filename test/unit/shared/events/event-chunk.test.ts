@@ -39,7 +39,9 @@ describe('policyForEvent', () => {
 
   it('refuses an object no policy covers (an unknown bucket) as malformed', () => {
     expect(() => policyForEvent(event, [policy('images/', 'sse-s3')])).toThrow(MalformedMessageError);
-    expect(() => policyForEvent(event, [])).toThrow(/no watch policy covers s3:\/\/my-bucket\/logs\/app\/1.txt/);
+    expect(() => policyForEvent(event, [])).toThrow(
+      /no watch policy covers s3:\/\/my-bucket\/logs\/app\/1.txt/,
+    );
   });
 });
 
@@ -53,7 +55,9 @@ describe('eventOrigin', () => {
   });
 
   it('refuses an event that cannot be told from another upload of the key', () => {
-    expect(() => eventOrigin({ ...event, sequencer: undefined, eTag: undefined })).toThrow(MalformedMessageError);
+    expect(() => eventOrigin({ ...event, sequencer: undefined, eTag: undefined })).toThrow(
+      MalformedMessageError,
+    );
   });
 });
 
@@ -82,7 +86,9 @@ describe('eventChunk', () => {
     expect(again).toEqual(a);
     expect(membershipDigest(again.intents)).toBe(membershipDigest(a.intents));
     expect(eventChunk({ ...event, sequencer: '0B' }, policy('', 'sse-s3'), now).chunkId).not.toBe(a.chunkId);
-    expect(eventChunk(event, policy('', 'sse-s3'), new Date('2026-11-23T00:00:00Z')).chunkId).not.toBe(a.chunkId);
+    expect(eventChunk(event, policy('', 'sse-s3'), new Date('2026-11-23T00:00:00Z')).chunkId).not.toBe(
+      a.chunkId,
+    );
   });
 
   it('names no version id in its intent: the decision is on the key’s current version', () => {

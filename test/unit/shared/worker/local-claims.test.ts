@@ -103,7 +103,11 @@ describe('LocalClaims', () => {
     // A refused give-back (taken over meanwhile) is not counted.
     expect(await claims.releaseAll('interrupted by SIGINT')).toBe(1);
     expect(first.giveBack).toHaveBeenCalledWith({ runId: 'R1', chunkId: 'a' }, 'o1', 'interrupted by SIGINT');
-    expect(second.giveBack).toHaveBeenCalledWith({ runId: 'R2', chunkId: 'b' }, 'o2', 'interrupted by SIGINT');
+    expect(second.giveBack).toHaveBeenCalledWith(
+      { runId: 'R2', chunkId: 'b' },
+      'o2',
+      'interrupted by SIGINT',
+    );
     expect(first.giveBack).toHaveBeenCalledTimes(1);
     expect(claims.list()).toEqual([]);
     expect(await claims.releaseAll('again')).toBe(0);
