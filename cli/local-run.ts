@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { recordsOfRun } from '../shared/audit/audit-records.js';
 import { RunCloser } from '../shared/audit/run-digest.js';
-import { runRecords } from '../shared/audit/run-records.js';
-import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
@@ -188,17 +187,15 @@ export async function followRunLocally(
   return exitCode;
 }
 
-/** Names every object that failed, with its reason, from the run's committed chunk logs. */
+/** Names every object that failed, with its reason, from the run's audit records. */
 async function printFailures(runId: string, limit = 100): Promise<void> {
   const { config, clients } = handlerRuntime();
-  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable);
   let shown = 0;
   let more = 0;
-  for await (const record of runRecords({ s3: clients.s3, chunks, location: config.auditLocation }, runId)) {
-    if (record.decision !== 'failed') continue;
+  for await (const record of recordsOfRun(clients.dynamo, config.auditTable, runId, ['failed'])) {
     if (shown++ < limit)
       console.log(`  failed: ${displayS3Uri(record)}: ${record.reason ?? record.error ?? ''}`);
     else more++;
   }
-  if (more > 0) console.log(`  ... and ${more} more (\`s3-seal audit export --run ${runId}\`)`);
+  if (more > 0) console.log(`  ... and ${more} more (s3-seal's audit table, index byRun, run ${runId})`);
 }

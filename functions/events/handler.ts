@@ -1,30 +1,25 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { RunCloser } from '../../shared/audit/run-digest.js';
-import { type ChunkDeps, runChunk } from '../../shared/chunks/run-chunk.js';
+import { runChunk } from '../../shared/chunks/run-chunk.js';
 import { type EnforceEventDeps, type EventOutcome, enforceEvent } from '../../shared/events/enforce-event.js';
 import { EVENT_CHUNK_TTL_SECONDS } from '../../shared/events/event-chunk.js';
 import { parseS3Message } from '../../shared/events/s3-event.js';
 import { WatchRuns } from '../../shared/events/watch-runs.js';
-import type { Faults } from '../../shared/faults.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
-import { encryptChunkKind } from '../../shared/jobs/encrypt-object.js';
+import { type EncryptDeps, encryptChunkKind } from '../../shared/jobs/encrypt-object.js';
+import { JobDeadline } from '../../shared/lifecycle/deadline.js';
 import { logger } from '../../shared/logger.js';
-import type { RunStore } from '../../shared/runs/run-store.js';
 import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { chunkDeps } from '../chunk-deps.js';
+import type { ChunkHandlerDeps } from '../chunk-handler.js';
 import { once } from '../lazy.js';
-import { objectJobDeps } from '../object-job-deps.js';
 import { settleBatchRuns } from '../run-epilogue.js';
-import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
+import { processSqsBatch } from '../sqs-batch.js';
 
-export type EventsHandlerDeps = ChunkDeps &
-  Pick<EnforceEventDeps, 's3' | 'kms' | 'config' | 'largeObjects' | 'policies'> & {
-    runs: RunStore;
-    closer?: RunCloser;
-    batch?: BatchOptions;
-    faults?: Faults;
-    now?: () => Date;
+export type EventsHandlerDeps = EncryptDeps &
+  ChunkHandlerDeps & {
+    policies: EnforceEventDeps['policies'];
   };
 
 /**
@@ -40,12 +35,14 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const resolved = await deps();
     watchRuns ??= new WatchRuns(resolved.runs);
+    const deadline = resolved.lambdaDeadline && JobDeadline.fromContext(context, resolved.lambdaDeadline);
+    const chunkDeps = { ...resolved, deadline, ttlSeconds: EVENT_CHUNK_TTL_SECONDS };
+    const kind = encryptChunkKind(chunkDeps);
     const enforce: EnforceEventDeps = {
       ...resolved,
       watchRuns,
       now: resolved.now ?? (() => new Date()),
-      runChunk: (message) =>
-        runChunk(message, encryptChunkKind, { ...resolved, ttlSeconds: EVENT_CHUNK_TTL_SECONDS }),
+      runChunk: (message) => runChunk(message, kind, chunkDeps),
     };
     const { response, results } = await processSqsBatch(
       event,
@@ -89,14 +86,18 @@ function logOutcome(created: { bucket: string; key: string }, outcome: EventOutc
   } else if (outcome.outcome.state === 'duplicate') {
     logger.debug('event handled', { ...chunk, outcome: 'duplicate', detail: outcome.outcome.detail });
   } else {
-    for (const result of outcome.outcome.results) logger.info('event handled', { ...chunk, ...result });
+    for (const result of outcome.outcome.results)
+      (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, 'event handled', {
+        ...chunk,
+        ...result,
+      });
   }
 }
 
 async function defaultDeps(): Promise<EventsHandlerDeps> {
   const { config, clients } = handlerRuntime();
   return {
-    ...(await objectJobDeps('events')),
+    ...(await chunkDeps('events')),
     policies: new WatchPolicyStore(clients.dynamo, config.ledgerTable),
   };
 }

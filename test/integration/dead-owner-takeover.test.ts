@@ -3,7 +3,6 @@ import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { chunkIdFor, type EncryptChunk, membershipDigest } from '../../shared/chunks/chunk-message.js';
-import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import { runChunk } from '../../shared/chunks/run-chunk.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { LeaseHeldError } from '../../shared/errors.js';
@@ -12,19 +11,16 @@ import { newRunId } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { LocalClaims } from '../../shared/worker/local-claims.js';
 import { currentProcess, localOwnerToken } from '../../shared/worker/process-identity.js';
-import { chunkItemsOfRun, committedRecords } from '../helpers/chunk-items.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
-let chunks: DynamoDbChunkStore;
 let keyArn: string;
 /** A chunk owner naming a process on this host that has exited. */
 let deadOwner: string;
 
 beforeAll(async () => {
   pipeline = await startPipeline('takeover');
-  chunks = new DynamoDbChunkStore(pipeline.clients.dynamo, pipeline.config.ledgerTable);
   keyArn = await createKmsKey(pipeline.clients.kms);
   const exited = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
   deadOwner = localOwnerToken({ ...currentProcess(), pid: Number(exited.stdout.trim()) });
@@ -60,7 +56,7 @@ function chunkFor(object: { bucket: string; key: string }, mode: 'envelope' | 's
 
 /** Leaves the chunk IN_PROGRESS with a 15-minute lease, as a process killed mid-chunk does. */
 async function claimAs(owner: string, message: EncryptChunk) {
-  const claim = await chunks.claim({
+  const claim = await pipeline.chunks.claim({
     runId: message.runId,
     chunkId: message.chunkId,
     owner,
@@ -70,7 +66,8 @@ async function claimAs(owner: string, message: EncryptChunk) {
   expect(claim.claimed).toBe(true);
 }
 
-const itemOf = async (message: EncryptChunk) => (await chunkItemsOfRun(pipeline, message.runId))[0]!;
+const itemOf = (message: EncryptChunk) =>
+  pipeline.chunks.get({ runId: message.runId, chunkId: message.chunkId });
 
 describe('a chunk held by a local process that is gone', () => {
   it('is taken over at once by a local process on the same host, which encrypts the object once', async () => {
@@ -99,7 +96,7 @@ describe('a chunk held by a local process that is gone', () => {
     expect((await readPlaintext(pipeline.clients, object.bucket, object.key)).toString()).toBe(
       'bytes of dead-owner',
     );
-    expect(await committedRecords(pipeline, message.runId)).toEqual([
+    expect(await pipeline.trail.records(message.runId)).toEqual([
       expect.objectContaining({ key: object.key, decision: 'encrypted', position: 0 }),
     ]);
   });
@@ -141,7 +138,7 @@ describe('a chunk held by a local process that is gone', () => {
       pipeline.encryptDeps({ local: new LocalClaims() }),
     );
     expect(outcome).toMatchObject({ state: 'committed', results: [{ outcome: 'encrypted' }] });
-    expect(await committedRecords(pipeline, message.runId)).toEqual([
+    expect(await pipeline.trail.records(message.runId)).toEqual([
       expect.objectContaining({ key: object.key, decision: 'encrypted', reconciled: true }),
     ]);
     // Not written again.

@@ -6,7 +6,6 @@ import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { runStatus } from '../../shared/runs/run-status.js';
 import { headObject } from '../../shared/s3/object-head.js';
-import { chunkItemsOfRun, committedRecords } from '../helpers/chunk-items.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
@@ -93,8 +92,8 @@ async function startEncrypt(bucket: string, keys: string[], atLeast: number) {
 }
 
 /** The run's chunks still claimed (IN_PROGRESS). */
-function claimsInProgress(runId: string) {
-  return chunkItemsOfRun(pipeline, runId, 'IN_PROGRESS');
+async function claimsInProgress(runId: string) {
+  return (await pipeline.trail.chunksOf(runId)).filter((item) => item.state === 'IN_PROGRESS');
 }
 
 /** Each object is either untouched plaintext or envelope-encrypted with the same plaintext. */
@@ -116,7 +115,7 @@ async function expectCompleted(runId: string, bucket: string, keys: string[]) {
   expect(run.discovered).toBe(keys.length);
   const audited: Record<string, number> = {};
   const auditedKeys = new Set<string>();
-  for (const record of await committedRecords(pipeline, runId)) {
+  for (const record of await pipeline.trail.records(runId)) {
     audited[record.decision] = (audited[record.decision] ?? 0) + 1;
     auditedKeys.add(record.key);
   }

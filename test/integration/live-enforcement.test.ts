@@ -23,7 +23,6 @@ import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { watchRunId } from '../../shared/events/event-chunk.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { ERROR_ATTRIBUTE } from '../../shared/worker/dead-letters.js';
-import { committedRecords } from '../helpers/chunk-items.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
@@ -202,7 +201,7 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
     // Its event was acknowledged after one HEAD: no chunk, no record, nothing counted.
     const runId = watchRunId(bucket, new Date());
     expect((await headObject(user(), bucket, 'arrived-compliant'))?.etag).toBe(put.ETag);
-    const records = await committedRecords(pipeline, runId);
+    const records = await pipeline.trail.records(runId);
     expect(records.map((r) => r.key).sort()).toEqual([...KEYS, 'after-compliant'].sort());
     expect((await pipeline.runs.get(runId))?.counts).toMatchObject({
       encrypted: KEYS.length + 1,
@@ -296,7 +295,7 @@ describe('the events queue', () => {
     expect(garbage.MessageAttributes?.[ERROR_ATTRIBUTE]?.StringValue).toContain('not JSON');
     const runId = watchRunId(bucket, new Date());
     const skipped = await eventually(
-      async () => (await committedRecords(pipeline, runId)).find((r) => r.key === 'vanished'),
+      async () => (await pipeline.trail.records(runId)).find((r) => r.key === 'vanished'),
       'the deleted object to be skipped',
     );
     expect(skipped).toMatchObject({ decision: 'skipped', reason: 'missing' });

@@ -6,7 +6,6 @@ import { createEventsHandler } from '../../functions/events/handler.js';
 import { EVENT_CHUNK_TTL_SECONDS, watchRunId } from '../../shared/events/event-chunk.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { notificationIdFor, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
-import { chunkItemsOfRun, committedRecords } from '../helpers/chunk-items.js';
 import {
   countCommands,
   createKmsKey,
@@ -82,7 +81,7 @@ describe('the echo of our own write on a watched bucket', () => {
     ).toEqual([]);
     expect(s3Sent).toEqual(['HeadObjectCommand']);
     expect(kmsSent).toEqual([]);
-    expect(await chunkItemsOfRun(pipeline, runId)).toEqual([]);
+    expect(await pipeline.trail.chunksOf(runId)).toEqual([]);
     expect(await pipeline.runs.get(runId)).toBeUndefined();
   });
 
@@ -94,7 +93,7 @@ describe('the echo of our own write on a watched bucket', () => {
     ).toEqual([]);
     expect(s3Sent).toEqual(['HeadObjectCommand']);
     expect(kmsSent).toEqual(['DecryptCommand']);
-    expect(await chunkItemsOfRun(pipeline, runId)).toEqual([]);
+    expect(await pipeline.trail.chunksOf(runId)).toEqual([]);
     expect(await pipeline.runs.get(runId)).toBeUndefined();
   });
 });
@@ -115,13 +114,13 @@ describe('a user’s upload on a watched bucket', () => {
     expect((await headObject(pipeline.clients.s3, bucket, 'doc.txt'))?.kmsKeyArn).toBe(keyArn);
     expect((await readPlaintext(pipeline.clients, bucket, 'doc.txt')).toString()).toBe('new user bytes');
 
-    const items = await chunkItemsOfRun(pipeline, runId);
+    const items = await pipeline.trail.chunksOf(runId);
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ state: 'DONE', attempt: 1, records: 1 });
     const expiresAt = Number(items[0]!.expiresAt);
     expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) + EVENT_CHUNK_TTL_SECONDS);
     expect(expiresAt).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + EVENT_CHUNK_TTL_SECONDS);
-    const records = await committedRecords(pipeline, runId);
+    const records = await pipeline.trail.records(runId);
     expect(records).toEqual([
       expect.objectContaining({ key: 'doc.txt', decision: 'encrypted', position: 0 }),
     ]);
@@ -133,7 +132,7 @@ describe('a user’s upload on a watched bucket', () => {
     expect((await handler(created(bucket, 'doc.txt', echo, '04'), {} as never)).batchItemFailures).toEqual(
       [],
     );
-    expect(await chunkItemsOfRun(pipeline, runId)).toEqual(items);
+    expect(await pipeline.trail.chunksOf(runId)).toEqual(items);
     expect((await pipeline.runs.get(runId))?.counts.encrypted).toBe(1);
   });
 });
