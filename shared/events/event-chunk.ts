@@ -67,11 +67,10 @@ export function policyForEvent(event: ObjectCreated, policies: WatchPolicy[]): W
 export function eventChunk(event: ObjectCreated, policy: WatchPolicy, now: Date): EncryptChunk {
   const runId = watchRunId(event.bucket, now);
   const origin = eventOrigin(event);
-  const message = {
-    type: 'encrypt-chunk' as const,
+  return {
+    type: 'encrypt-chunk',
     runId,
     bucket: event.bucket,
-    prefix: '',
     mode: policy.mode,
     ...(policy.keyArn ? { keyArn: policy.keyArn } : {}),
     ...(policy.format ? { format: policy.format } : {}),
@@ -86,5 +85,4 @@ export function eventChunk(event: ObjectCreated, policy: WatchPolicy, now: Date)
       },
     ],
   };
-  return message;
 }

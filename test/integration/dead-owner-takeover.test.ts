@@ -40,18 +40,16 @@ async function plaintextObject(label: string) {
 function chunkFor(object: { bucket: string; key: string }, mode: 'envelope' | 'sse-kms'): EncryptChunk {
   const runId = newRunId();
   const origin = `test:${object.key}`;
-  const message = {
-    type: 'encrypt-chunk' as const,
+  return {
+    type: 'encrypt-chunk',
     runId,
     bucket: object.bucket,
-    prefix: '',
     mode,
     keyArn,
     chunkId: chunkIdFor(runId, origin),
     origin,
     intents: [{ key: object.key }],
   };
-  return message;
 }
 
 /** Leaves the chunk IN_PROGRESS with a 15-minute lease, as a process killed mid-chunk does. */
@@ -66,6 +64,12 @@ async function claimAs(owner: string, message: EncryptChunk) {
   expect(claim.claimed).toBe(true);
 }
 
+/** Runs the chunk as a handler does; `local` names this process as a local one (worker, resume). */
+function run(message: EncryptChunk, local?: LocalClaims) {
+  const deps = pipeline.encryptDeps(local ? { local } : {});
+  return runChunk(message, encryptChunkKind(deps), deps);
+}
+
 const itemOf = (message: EncryptChunk) =>
   pipeline.chunks.get({ runId: message.runId, chunkId: message.chunkId });
 
@@ -75,15 +79,9 @@ describe('a chunk held by a local process that is gone', () => {
     const message = chunkFor(object, 'envelope');
     await claimAs(deadOwner, message);
     // Without proof of death (a Lambda, say), the lease is waited out.
-    await expect(runChunk(message, encryptChunkKind, pipeline.encryptDeps())).rejects.toBeInstanceOf(
-      LeaseHeldError,
-    );
+    await expect(run(message)).rejects.toBeInstanceOf(LeaseHeldError);
 
-    const outcome = await runChunk(
-      message,
-      encryptChunkKind,
-      pipeline.encryptDeps({ local: new LocalClaims() }),
-    );
+    const outcome = await run(message, new LocalClaims());
     expect(outcome).toEqual({
       state: 'committed',
       results: [expect.objectContaining({ outcome: 'encrypted' })],
@@ -106,9 +104,7 @@ describe('a chunk held by a local process that is gone', () => {
     const message = chunkFor(object, 'envelope');
     const owner = localOwnerToken();
     await claimAs(owner, message);
-    await expect(
-      runChunk(message, encryptChunkKind, pipeline.encryptDeps({ local: new LocalClaims() })),
-    ).rejects.toBeInstanceOf(LeaseHeldError);
+    await expect(run(message, new LocalClaims())).rejects.toBeInstanceOf(LeaseHeldError);
     expect(await itemOf(message)).toMatchObject({ state: 'IN_PROGRESS', attempt: 1, owner });
     expect(
       envelopeFormatOf((await headObject(pipeline.clients.s3, object.bucket, object.key))!.metadata),
@@ -132,11 +128,7 @@ describe('a chunk held by a local process that is gone', () => {
       }),
     );
     const landed = (await headObject(pipeline.clients.s3, object.bucket, object.key))!;
-    const outcome = await runChunk(
-      message,
-      encryptChunkKind,
-      pipeline.encryptDeps({ local: new LocalClaims() }),
-    );
+    const outcome = await run(message, new LocalClaims());
     expect(outcome).toMatchObject({ state: 'committed', results: [{ outcome: 'encrypted' }] });
     expect(await pipeline.trail.records(message.runId)).toEqual([
       expect.objectContaining({ key: object.key, decision: 'encrypted', reconciled: true }),

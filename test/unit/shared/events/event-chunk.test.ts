@@ -70,7 +70,6 @@ describe('eventChunk', () => {
       type: 'encrypt-chunk',
       runId,
       bucket: 'my-bucket',
-      prefix: '',
       mode: 'envelope',
       keyArn: KEY,
       chunkId: chunkIdFor(runId, 'event:my-bucket/logs/app/1.txt:0A'),
