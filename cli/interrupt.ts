@@ -4,16 +4,16 @@ export type StopSignal = 'SIGINT' | 'SIGTERM';
 export const INTERRUPTED_EXIT: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
- * How long in-flight jobs may finish after the first signal before they are given up. SIGTERM's is
- * shorter: container runtimes follow it with SIGKILL after 10 s (Docker's default stop timeout),
- * and released claims are what spare the next run a wait.
+ * How long in-flight chunks may finish after the first signal before they are given up. SIGTERM's
+ * is shorter: container runtimes follow it with SIGKILL after 10 s (Docker's default stop timeout),
+ * and chunks given back are what spare the next run a wait.
  */
 export const DEFAULT_GRACE_MS: Record<StopSignal, number> = { SIGINT: 30_000, SIGTERM: 8_000 };
 
 /**
  * SIGINT/SIGTERM for a long local command that runs workers: the first signal aborts `stop` (take no
- * new work, let in-flight jobs finish); a second signal, or the end of the grace period, aborts
- * `force` (give up in-flight jobs and release their claims). Installed while the command works.
+ * new work, let in-flight chunks finish); a second signal, or the end of the grace period, aborts
+ * `force` (give up in-flight chunks and give them back). Installed while the command works.
  */
 export class Interrupt {
   private readonly stopping = new AbortController();

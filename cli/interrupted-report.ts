@@ -2,7 +2,7 @@ import { runStatus } from '../shared/runs/run-status.js';
 import type { Run } from '../shared/runs/run-store.js';
 
 /** Where an interrupted run stands, what remains, and the exact command that completes it. */
-export function printInterrupted(run: Run, releasedClaims: number): void {
+export function printInterrupted(run: Run, chunksGivenBack: number): void {
   const status = runStatus(run);
   const c = run.counts;
   const total = `${run.discovered}${run.scanComplete ? '' : '+'}`;
@@ -10,8 +10,8 @@ export function printInterrupted(run: Run, releasedClaims: number): void {
     [
       `run ${run.runId} interrupted at ${status.settled}/${total} objects`,
       `  ${run.mode === 'rewrap' ? 're-wrapped' : 'encrypted'} ${c.encrypted} · compliant ${c.compliant} · skipped ${c.skipped} · superseded ${c.superseded} · failed ${c.failed}`,
-      `  remaining ${status.remaining}${run.scanComplete ? '' : ' so far (the scan is not finished)'}: their jobs stay queued, and a job stopped mid-way is checked against S3 before any write`,
-      ...(releasedClaims > 0 ? [`  released ${releasedClaims} claim(s) of jobs stopped in flight`] : []),
+      `  remaining ${status.remaining}${run.scanComplete ? '' : ' so far (the scan is not finished)'}: their chunks stay queued, and a chunk stopped mid-way is read again from S3 before any write`,
+      ...(chunksGivenBack > 0 ? [`  gave back ${chunksGivenBack} chunk(s) stopped in flight`] : []),
       `resume with: s3-seal resume ${run.runId}`,
     ].join('\n'),
   );

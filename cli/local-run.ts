@@ -4,7 +4,6 @@ import { deploymentChunkSource } from '../shared/audit/deployment-chunk-source.j
 import { RunCloser } from '../shared/audit/run-digest.js';
 import { runRecords } from '../shared/audit/run-records.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
-import { DynamoDbLedger } from '../shared/ledger/dynamodb-ledger.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
@@ -40,7 +39,7 @@ export interface LocalRunResult {
   run: Run;
   /** Objects discovered whose job never settled (their messages went to a DLQ). */
   unsettled: number;
-  /** Set when a signal stopped the run: which, and how many in-flight claims were given back. */
+  /** Set when a signal stopped the run: which, and how many chunks stopped in flight were given back. */
   interrupted?: { signal: StopSignal; released: number };
 }
 
@@ -74,7 +73,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     handled: () => stats.batches,
   });
   const { config, clients } = handlerRuntime();
-  // Who holds this run's claims, for `status`: this process reports its own as it works.
+  // Who holds this run's chunks, for `status`: this process reports its own as it works.
   const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let run: Run | undefined;
   try {
@@ -89,23 +88,22 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       // Its scan can never finish (a data file that does not read): stop now, not when idle.
       if (run.scanFailed) break;
       if (((await quiet.quietMs()) ?? 0) > (options.idleMs ?? 5000)) {
-        // Quiet but short of settled: counts are exact (each audit append counts its record), so
-        // the jobs missing ended in a dead-letter queue.
+        // Quiet but short of settled: counts are exact (each chunk commit counts its records), so
+        // the chunks missing ended in a dead-letter queue.
         break;
       }
     }
   } finally {
     controller.abort();
-    // In-flight jobs finish unless the interrupt is forced (a second signal, or its grace period
-    // ran out): then their messages go back to the queues and their claims are released below.
+    // In-flight chunks finish unless the interrupt is forced (a second signal, or its grace period
+    // ran out): then their messages go back to the queues and the chunks are given back below.
     if (interrupt && (await Promise.race([pollers, interrupt.forced().then(() => 'forced')])) === 'forced')
       abandon.abort();
     await pollers;
   }
   let interrupted: LocalRunResult['interrupted'];
   if (interrupt?.received) {
-    const ledger = new DynamoDbLedger(clients.dynamo, config.ledgerTable);
-    const released = await localClaims().releaseAll(ledger, `interrupted by ${interrupt.received}`);
+    const released = await localClaims().releaseAll(`interrupted by ${interrupt.received}`);
     interrupted = { signal: interrupt.received, released };
   }
   await reporter.flush().catch(() => undefined);
@@ -144,7 +142,7 @@ export async function followRunLocally(
           `${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to stop them now)`,
       );
     },
-    onForce: () => console.error('s3-seal: stopping in-flight jobs and releasing their claims'),
+    onForce: () => console.error('s3-seal: stopping in-flight chunks and giving them back'),
   }).install();
   let result: LocalRunResult;
   try {

@@ -11,8 +11,11 @@ interface ResumeOptions {
 
 /**
  * Completes a run whose local worker was interrupted or died: serves the queues here, as
- * `encrypt --local` does after starting, until the run completes. Jobs the dead process held are
- * taken over once its process is proven gone (docs/commands.md, "Interrupting and resuming").
+ * `encrypt --local` does after starting, until the run's counters (its chunk commits) settle every
+ * object it discovered. It reads the run record and the queues only: an interrupted process gave its
+ * chunks back (RETRY), so their messages are claimed at once; a chunk a killed process still holds
+ * is given back and taken over as soon as its message comes back, once that process is proven gone
+ * (docs/architecture.md, "Deadlines and leases"; docs/commands.md, "Interrupting and resuming").
  */
 export async function resumeCommand(runId: string, options: ResumeOptions): Promise<number> {
   const { config, clients } = cliRuntime();

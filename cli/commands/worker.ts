@@ -1,5 +1,4 @@
 import { faultsFor } from '../../shared/faults.js';
-import { DynamoDbLedger } from '../../shared/ledger/dynamodb-ledger.js';
 import { ClaimsReporter, RunHolders } from '../../shared/runs/run-holders.js';
 import { loadSseCustomerKeyFile } from '../../shared/s3/sse-c-key.js';
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
@@ -23,8 +22,8 @@ interface WorkerOptions {
  * to ten, partial batch failure, visibility timeout, redelivery, DLQ after max receives. SIGINT or
  * SIGTERM stops receiving, lets in-flight batches finish, then exits 0: no message is lost, because a
  * message is deleted only after its handler succeeded. A second signal, or the end of the grace
- * period, gives up the batches in hand (their messages return to the queues at once), releases their
- * ledger claims and exits 130 (SIGINT) or 143 (SIGTERM).
+ * period, gives up the batches in hand (their messages return to the queues at once), gives their
+ * chunks back (RETRY) and exits 130 (SIGINT) or 143 (SIGTERM).
  */
 export async function workerCommand(options: WorkerOptions): Promise<number> {
   const { config, clients, queues } = cliRuntime();
@@ -87,14 +86,12 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
   interrupt.dispose();
   clearInterval(report);
   customerKey?.destroy();
-  // Jobs given up in flight leave claims behind: release them, so no one waits out their lease.
-  const released = abandon.signal.aborted
-    ? await localClaims().releaseAll(new DynamoDbLedger(clients.dynamo, config.ledgerTable), 'worker stopped')
-    : 0;
+  // Chunks given up in flight are still claimed: give them back, so no one waits out their lease.
+  const released = abandon.signal.aborted ? await localClaims().releaseAll('worker stopped') : 0;
   await reporter.flush().catch(() => undefined);
   console.error(
     `worker: stopped after ${stats.messages} messages, ${stats.failed} failed` +
-      (released > 0 ? `; released ${released} claim(s) of jobs stopped in flight` : ''),
+      (released > 0 ? `; gave back ${released} chunk(s) stopped in flight` : ''),
   );
   if (faults.enabled) console.error(faults.report());
   // A graceful stop (every batch in hand finished) is a worker's normal end; a forced one is not.

@@ -1,46 +1,49 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { RunCloser } from '../../shared/audit/run-digest.js';
-import { eventOfOwnWrite } from '../../shared/events/own-writes.js';
+import { runChunk } from '../../shared/chunks/run-chunk.js';
+import { type EnforceEventDeps, type EventOutcome, enforceEvent } from '../../shared/events/enforce-event.js';
+import { EVENT_CHUNK_TTL_SECONDS } from '../../shared/events/event-chunk.js';
 import { parseS3Message } from '../../shared/events/s3-event.js';
-import { jobForEvent } from '../../shared/events/watch-jobs.js';
 import { WatchRuns } from '../../shared/events/watch-runs.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
-import { type EncryptDeps, encryptObject, type JobResult } from '../../shared/jobs/encrypt-object.js';
-import type { GroupCommit } from '../../shared/lifecycle/group-commit.js';
+import { type EncryptDeps, encryptChunkKind } from '../../shared/jobs/encrypt-object.js';
+import { JobDeadline } from '../../shared/lifecycle/deadline.js';
 import { logger } from '../../shared/logger.js';
-import type { RunStore } from '../../shared/runs/run-store.js';
 import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { chunkDeps } from '../chunk-deps.js';
+import type { ChunkHandlerDeps } from '../chunk-handler.js';
 import { once } from '../lazy.js';
-import { objectJobDeps } from '../object-job-deps.js';
 import { settleBatchRuns } from '../run-epilogue.js';
-import { type BatchOptions, processSqsBatch } from '../sqs-batch.js';
+import { processSqsBatch } from '../sqs-batch.js';
 
-export type EventsHandlerDeps = EncryptDeps & {
-  runs: RunStore;
-  policies: WatchPolicyStore;
-  closer?: RunCloser;
-  batch?: BatchOptions;
-  /** The jobs in flight whose writes share transactions: each created object runs as one. */
-  group?: GroupCommit;
-};
+export type EventsHandlerDeps = EncryptDeps &
+  ChunkHandlerDeps & {
+    policies: EnforceEventDeps['policies'];
+  };
 
 /**
- * The object-events queue consumer: S3 ObjectCreated notifications for watched buckets. Test
- * events are dropped; the echo of our own write is recognised from the ledger and needs no
- * decision; each other created object goes through the same encrypt path as a backfill, whose
- * compliance check makes any echo the ledger cannot prove a no-op too (no loops). Events arrive at
- * least once and unordered, which is harmless: every job starts from a fresh HEAD, and the ledger
- * admits one write per object version.
+ * The object-events queue consumer: S3 ObjectCreated notifications for watched buckets
+ * (docs/architecture.md, "Live enforcement"). Test events are dropped; an object already compliant
+ * (our own write's echo, or an upload compliant when written) is acknowledged with nothing recorded;
+ * every other upload is a one-intent chunk of the bucket's daily watch run, whose item expires after
+ * a day. Events arrive at least once and unordered, which is harmless: a redelivery maps to the same
+ * chunk, and every decision starts from a fresh HEAD.
  */
 export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | EventsHandlerDeps) {
   let watchRuns: WatchRuns | undefined;
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const resolved = await deps();
-    const now = resolved.now ?? (() => new Date());
     watchRuns ??= new WatchRuns(resolved.runs);
-    const runsOfWatch = watchRuns;
+    const deadline = resolved.lambdaDeadline && JobDeadline.fromContext(context, resolved.lambdaDeadline);
+    const chunkDeps = { ...resolved, deadline, ttlSeconds: EVENT_CHUNK_TTL_SECONDS };
+    const kind = encryptChunkKind(chunkDeps);
+    const enforce: EnforceEventDeps = {
+      ...resolved,
+      watchRuns,
+      now: resolved.now ?? (() => new Date()),
+      runChunk: (message) => runChunk(message, kind, chunkDeps),
+    };
     const { response, results } = await processSqsBatch(
       event,
       context,
@@ -50,48 +53,51 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
           logger.info('dropped s3:TestEvent', { bucket: parsed.bucket });
           return [];
         }
-        const outcomes: Array<{ runId: string; result: JobResult }> = [];
+        const runIds: string[] = [];
         for (const created of parsed.objects) {
-          if (await eventOfOwnWrite(resolved.ledger, created)) {
-            logger.debug('event of our own write: nothing to decide', {
-              bucket: created.bucket,
-              key: created.key,
-            });
-            continue;
-          }
-          const at = now();
-          const job = jobForEvent(created, await resolved.policies.forBucket(created.bucket), at);
-          await runsOfWatch.record(job, at);
-          const run = () => encryptObject(job, resolved);
-          const result = await (resolved.group ? resolved.group.run(run) : run());
-          // One info line per object decided; an echo or a redelivery that decided nothing new is debug.
-          (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, 'event handled', {
-            runId: job.runId,
-            jobId: job.jobId,
-            bucket: job.bucket,
-            key: job.key,
-            ...result,
-          });
-          outcomes.push({ runId: job.runId, result });
+          const outcome = await enforceEvent(created, enforce);
+          logOutcome(created, outcome);
+          if (outcome.kind === 'chunk') runIds.push(outcome.message.runId);
         }
-        return outcomes;
+        return runIds;
       },
       resolved.batch,
     );
-    // Outcomes are counted by each record's audit append; close the runs this batch completed.
+    // Outcomes are counted by each chunk's commit; close the runs this batch completed.
     await settleBatchRuns(
       resolved.closer,
-      results.flatMap(({ result }) => result.map(({ runId }) => runId)),
+      results.flatMap(({ result }) => result),
       resolved.faults,
     );
     return response;
   };
 }
 
+/** One info line per object decided; an echo, a hand-off or a redelivery that decided nothing new is debug. */
+function logOutcome(created: { bucket: string; key: string }, outcome: EventOutcome): void {
+  const object = { bucket: created.bucket, key: created.key };
+  if (outcome.kind === 'compliant') {
+    logger.debug('event of a compliant object: nothing to record', { ...object, detail: outcome.detail });
+    return;
+  }
+  const chunk = { runId: outcome.message.runId, chunkId: outcome.message.chunkId, ...object };
+  if (outcome.kind === 'large') {
+    logger.debug('event handed to the large-object queue', chunk);
+  } else if (outcome.outcome.state === 'duplicate') {
+    logger.debug('event handled', { ...chunk, outcome: 'duplicate', detail: outcome.outcome.detail });
+  } else {
+    for (const result of outcome.outcome.results)
+      (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, 'event handled', {
+        ...chunk,
+        ...result,
+      });
+  }
+}
+
 async function defaultDeps(): Promise<EventsHandlerDeps> {
   const { config, clients } = handlerRuntime();
   return {
-    ...(await objectJobDeps('events')),
+    ...(await chunkDeps('events')),
     policies: new WatchPolicyStore(clients.dynamo, config.ledgerTable),
   };
 }

@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/
 import type { LocalClaims, RunClaims } from '../worker/local-claims.js';
 import { processToken } from '../worker/process-identity.js';
 
-/** What a local process last reported about the ledger claims it holds for a run. */
+/** What a local process last reported about the chunks it holds for a run. */
 export interface RunHolder extends RunClaims {
   /** The process, as a claim owner token names it (see process-identity). */
   owner: string;
@@ -14,10 +14,10 @@ const HOLDER_PREFIX = 'holder#';
 const REPORT_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
- * Per run, the claims each local process holds, as that process last reported them: one small item
- * per (run, process) beside the run record. Claims themselves are per object, with no index by run;
+ * Per run, the chunks each local process holds, as that process last reported them: one small item
+ * per (run, process) beside the run record. A chunk item names its owner but not how to reach it;
  * these reports let `status` say who holds a run's work, and whether that process is gone, without
- * reading the ledger.
+ * reading every chunk item of the run.
  */
 export class RunHolders {
   constructor(

@@ -1,31 +1,34 @@
-import type { Ledger, ObjectRef } from '../ledger/ledger.js';
+import type { ChunkRef, ChunkStore } from '../chunks/chunk-store.js';
 import { localOwnerToken, ownerGone } from './process-identity.js';
 
-export interface HeldClaim {
-  ref: ObjectRef;
+/** A chunk this process claimed and has not yet committed or given back. */
+export interface HeldChunk {
+  ref: ChunkRef;
   owner: string;
-  runId: string;
   /** Epoch milliseconds the claim's lease runs until. */
   leaseUntil: number;
+  /** The store that claimed it: the one that gives it back. */
+  store: ChunkStore;
 }
 
-/** The claims held for one run: how many, and until when the longest lease runs. */
+/** The chunks held for one run: how many, and until when the longest lease runs. */
 export interface RunClaims {
   claims: number;
   leaseUntil?: number;
 }
 
-const refOf = ({ bucket, key, operation }: ObjectRef): ObjectRef => ({ bucket, key, operation });
-const claimKey = (ref: ObjectRef, owner: string) => `${ref.operation}\n${ref.bucket}\n${ref.key}\n${owner}`;
+const refOf = ({ runId, chunkId }: ChunkRef): ChunkRef => ({ runId, chunkId });
+const heldKey = (ref: ChunkRef, owner: string) => `${ref.runId}\n${ref.chunkId}\n${owner}`;
 
 /**
- * The ledger claims a local process (`worker`, `encrypt --local`, `resume`) holds. Its claims name
- * the process (host, pid, start time), so a later process on the same host can prove them dead and
- * take them over without waiting out the lease; and it keeps the claims it holds, so an interrupted
- * run can give them back before it exits (docs/commands.md, "Interrupting and resuming").
+ * The chunks a local process (`worker`, `encrypt --local`, `resume`) holds (docs/architecture.md,
+ * "Deadlines and leases"). Its claims name the process (host, pid, start time), so a later process
+ * on the same host can prove them dead and take the chunk over without waiting out the lease; and
+ * it keeps the chunks it holds, so an interrupted run gives them back before it exits
+ * (docs/commands.md, "Interrupting and resuming").
  */
 export class LocalClaims {
-  private readonly held = new Map<string, HeldClaim>();
+  private readonly held = new Map<string, HeldChunk>();
 
   constructor(
     private readonly isGone: (owner: string | undefined) => boolean = (owner) => ownerGone(owner),
@@ -37,81 +40,76 @@ export class LocalClaims {
     return this.token();
   }
 
-  /** Whether a claim's owner is a local process proven to be gone (see ownerGone). */
+  /** Whether a chunk's owner is a local process proven to be gone (see ownerGone). */
   ownerGone(owner: string | undefined): boolean {
     return this.isGone(owner);
   }
 
-  add(claim: HeldClaim): void {
-    this.held.set(claimKey(claim.ref, claim.owner), { ...claim, ref: refOf(claim.ref) });
-  }
-
-  remove(ref: ObjectRef, owner: string): void {
-    this.held.delete(claimKey(ref, owner));
-  }
-
-  list(): HeldClaim[] {
+  list(): HeldChunk[] {
     return [...this.held.values()];
   }
 
-  /** The claims held now, per run. */
+  /** The chunks held now, per run. */
   byRun(): Map<string, RunClaims> {
     const runs = new Map<string, RunClaims>();
-    for (const { runId, leaseUntil } of this.held.values()) {
-      const entry = runs.get(runId) ?? { claims: 0 };
+    for (const { ref, leaseUntil } of this.held.values()) {
+      const entry = runs.get(ref.runId) ?? { claims: 0 };
       entry.claims++;
       entry.leaseUntil = Math.max(entry.leaseUntil ?? 0, leaseUntil);
-      runs.set(runId, entry);
+      runs.set(ref.runId, entry);
     }
     return runs;
   }
 
-  /** `ledger`, keeping this registry up to date with the claims taken and ended through it. */
-  track(ledger: Ledger): Ledger {
-    const ended = async <T>(ref: ObjectRef, owner: string | undefined, ending: Promise<T>): Promise<T> => {
+  /**
+   * `chunks`, keeping this registry up to date: a chunk claimed through it is held until it is
+   * committed or given back through it, whether or not that transition's condition held (a refused
+   * one means another attempt took the chunk over: this process no longer holds it either way).
+   */
+  track(chunks: ChunkStore): ChunkStore {
+    const ended = async (ref: ChunkRef, owner: string, ending: Promise<boolean>): Promise<boolean> => {
       try {
         return await ending;
       } finally {
-        if (owner) this.remove(ref, owner);
+        this.held.delete(heldKey(ref, owner));
       }
     };
     return {
-      get: (ref) => ledger.get(ref),
+      get: (ref) => chunks.get(ref),
+      listRun: (runId) => chunks.listRun(runId),
       claim: async (input, now) => {
-        const result = await ledger.claim(input, now);
+        const result = await chunks.claim(input, now);
         if (result.claimed) {
-          const leaseUntil = (now ?? new Date()).getTime() + input.leaseSeconds * 1000;
-          this.add({ ref: refOf(input), owner: input.owner, runId: input.runId, leaseUntil });
+          const leaseUntil =
+            result.item.leaseExpiresAt ?? (now ?? new Date()).getTime() + input.leaseSeconds * 1000;
+          const ref = refOf(input);
+          this.held.set(heldKey(ref, input.owner), { ref, owner: input.owner, leaseUntil, store: chunks });
         }
         return result;
       },
-      finish: (ref, owner, outcome, now) => ended(ref, owner, ledger.finish(ref, owner, outcome, now)),
-      release: (ref, owner, error, now) => ended(ref, owner, ledger.release(ref, owner, error, now)),
-      reconcile: (existing, outcome, now) =>
-        ended(existing, existing.owner, ledger.reconcile(existing, outcome, now)),
-      recordDecision: (input, now) => ledger.recordDecision(input, now),
-      recordWrap: (ref, wrap, now) => ledger.recordWrap(ref, wrap, now),
-      recordPendingWrap: (ref, digest, now) => ledger.recordPendingWrap(ref, digest, now),
+      commit: (ref, owner, commit, now) => ended(ref, owner, chunks.commit(ref, owner, commit, now)),
+      giveBack: (ref, owner, error, now) => ended(ref, owner, chunks.giveBack(ref, owner, error, now)),
     };
   }
 
   /**
-   * Gives every claim still held back to the ledger (RETRY, so the next delivery claims it at once).
-   * A job still running past this point finds its claim gone: its finish is refused, and its write,
-   * if one lands, was conditional on the ETag it read, so a retry sees the object protected and
-   * records it without writing again. Returns how many claims were released.
+   * Gives every chunk still held back (RETRY, so the next delivery of its message claims it at
+   * once). An attempt still running past this point finds its claim gone: its commit is refused, and
+   * any write of it that lands was conditional on the ETag it read, so the next attempt (recovering:
+   * an earlier attempt never committed) finds the object protected and reconciles it without writing
+   * again. Returns how many chunks were given back.
    */
-  async releaseAll(ledger: Ledger, reason: string): Promise<number> {
-    const claims = this.list();
+  async releaseAll(reason: string): Promise<number> {
+    const held = this.list();
     this.held.clear();
-    const released = await Promise.all(claims.map((c) => ledger.release(c.ref, c.owner, reason)));
-    return released.filter(Boolean).length;
+    const given = await Promise.all(held.map((c) => c.store.giveBack(c.ref, c.owner, reason)));
+    return given.filter(Boolean).length;
   }
 }
 
 let processClaims: LocalClaims | undefined;
 
-/** The claims of this process, shared by every handler it runs. */
+/** The chunks of this process, shared by every handler it runs. */
 export function localClaims(): LocalClaims {
   processClaims ??= new LocalClaims();
   return processClaims;

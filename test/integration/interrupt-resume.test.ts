@@ -1,13 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { runStatus } from '../../shared/runs/run-status.js';
-import { settled } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
@@ -43,11 +40,20 @@ async function seed(bucket: string, objects = OBJECTS): Promise<string[]> {
   return keys;
 }
 
+/** How many of every fifth key are envelope-encrypted now: progress S3 shows before any chunk commits. */
+async function protectedSample(bucket: string, keys: string[]): Promise<number> {
+  const sample = keys.filter((_, i) => i % 5 === 0);
+  const heads = await Promise.all(sample.map((key) => headObject(pipeline.clients.s3, bucket, key)));
+  return heads.filter((head) => head && envelopeFormatOf(head.metadata)).length;
+}
+
 /**
- * `encrypt --local` in a child process, slowed (a third of S3/KMS calls take 2 s more) so that a
- * signal finds it mid-run. Resolves with the run id once the run has settled `atLeast` objects.
+ * `encrypt --local` in a child process, slowed (half of S3/KMS calls take 2 s more) so that a
+ * signal finds its chunks mid-way. Resolves with the run id once S3 shows `atLeast` objects of the
+ * sample encrypted: a chunk commits its objects together, so the run's counters show nothing
+ * until then.
  */
-async function startEncrypt(bucket: string, atLeast: number) {
+async function startEncrypt(bucket: string, keys: string[], atLeast: number) {
   const child = spawn(
     process.execPath,
     [
@@ -62,7 +68,7 @@ async function startEncrypt(bucket: string, atLeast: number) {
       '--no-progress',
     ],
     {
-      env: { ...process.env, S3SEAL_FAULTS: 'slow=0.3', S3SEAL_LOCAL_VISIBILITY_SECONDS: '20' },
+      env: { ...process.env, S3SEAL_FAULTS: 'slow=0.5', S3SEAL_LOCAL_VISIBILITY_SECONDS: '20' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -79,26 +85,15 @@ async function startEncrypt(bucket: string, atLeast: number) {
   for (const started = Date.now(); Date.now() - started < 90_000; ) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     runId ??= /^run (\S+):/m.exec(output.stderr)?.[1];
-    const run = runId ? await pipeline.runs.get(runId) : undefined;
-    if (run && settled(run.counts) >= atLeast) return { child, output, exited, runId: runId! };
+    if (runId && (await protectedSample(bucket, keys)) >= atLeast)
+      return { child, output, exited, runId: runId! };
   }
   throw new Error(`the run did not get going: ${output.stderr}`);
 }
 
-/** The run's ledger items still claimed (IN_PROGRESS). */
+/** The run's chunks still claimed (IN_PROGRESS). */
 async function claimsInProgress(runId: string) {
-  const items: Array<Record<string, unknown>> = [];
-  for await (const page of paginateScan(
-    { client: pipeline.clients.dynamo },
-    {
-      TableName: pipeline.config.ledgerTable,
-      FilterExpression: 'runId = :run AND #state = :inProgress',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':run': runId, ':inProgress': 'IN_PROGRESS' },
-    },
-  ))
-    items.push(...(page.Items ?? []));
-  return items;
+  return (await pipeline.trail.chunksOf(runId)).filter((item) => item.state === 'IN_PROGRESS');
 }
 
 /** Each object is either untouched plaintext or envelope-encrypted with the same plaintext. */
@@ -112,7 +107,7 @@ async function expectIntact(bucket: string, keys: string[]) {
   return encrypted;
 }
 
-/** The run completed: every object encrypted, state done, counters equal to its audit trail. */
+/** The run completed: every object encrypted, state done, counters equal to its committed chunk logs. */
 async function expectCompleted(runId: string, bucket: string, keys: string[]) {
   expect(await expectIntact(bucket, keys)).toBe(keys.length);
   const run = (await pipeline.runs.get(runId))!;
@@ -120,7 +115,7 @@ async function expectCompleted(runId: string, bucket: string, keys: string[]) {
   expect(run.discovered).toBe(keys.length);
   const audited: Record<string, number> = {};
   const auditedKeys = new Set<string>();
-  for await (const record of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runId)) {
+  for (const record of await pipeline.trail.records(runId)) {
     audited[record.decision] = (audited[record.decision] ?? 0) + 1;
     auditedKeys.add(record.key);
   }
@@ -173,19 +168,19 @@ describe('status of an unfinished run', () => {
 });
 
 describe('interrupting encrypt --local', () => {
-  it('Ctrl-C twice stops at once, releases every claim, says how to resume; resume completes the run', async () => {
+  it('Ctrl-C twice stops at once, gives every chunk back, says how to resume; resume completes the run', async () => {
     const bucket = uniqueBucket('sigint');
     const keys = await seed(bucket);
-    const { child, output, exited, runId } = await startEncrypt(bucket, 20);
+    const { child, output, exited, runId } = await startEncrypt(bucket, keys, 3);
     child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(output.stderr).toContain('SIGINT: taking no new work');
     expect(output.stdout).toContain(`run ${runId} interrupted at `);
-    expect(output.stdout).toMatch(/released \d+ claim\(s\) of jobs stopped in flight/);
+    expect(output.stdout).toMatch(/gave back \d+ chunk\(s\) stopped in flight/);
     expect(output.stdout).toContain(`resume with: s3-seal resume ${runId}`);
-    // Mid-run: some objects done, some not, none claimed, none damaged.
+    // Mid-run: some objects done, some not, no chunk claimed, none damaged.
     expect(await claimsInProgress(runId)).toEqual([]);
     const encrypted = await expectIntact(bucket, keys);
     expect(encrypted).toBeGreaterThan(0);
@@ -200,7 +195,7 @@ describe('interrupting encrypt --local', () => {
   it('SIGTERM stops within its grace period, leaves the rest queued, and exits 143', async () => {
     const bucket = uniqueBucket('sigterm');
     const keys = await seed(bucket);
-    const { child, output, exited, runId } = await startEncrypt(bucket, 20);
+    const { child, output, exited, runId } = await startEncrypt(bucket, keys, 3);
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(output.stderr).toContain('SIGTERM: taking no new work');
@@ -214,10 +209,10 @@ describe('interrupting encrypt --local', () => {
 });
 
 describe('a local run killed outright (kill -9)', () => {
-  it('resume takes over the dead process’s claims at once and completes the run', async () => {
+  it('resume takes over the dead process’s chunks at once and completes the run', async () => {
     const bucket = uniqueBucket('sigkill');
     const keys = await seed(bucket);
-    const { child, exited, runId } = await startEncrypt(bucket, 20);
+    const { child, exited, runId } = await startEncrypt(bucket, keys, 3);
     child.kill('SIGKILL');
     await exited;
     const held = await claimsInProgress(runId);
@@ -241,7 +236,7 @@ describe('a local run killed outright (kill -9)', () => {
   it('a re-run of encrypt on the same scope finishes too', async () => {
     const bucket = uniqueBucket('sigkill-rerun');
     const keys = await seed(bucket);
-    const { child, exited, runId } = await startEncrypt(bucket, 20);
+    const { child, exited, runId } = await startEncrypt(bucket, keys, 3);
     child.kill('SIGKILL');
     await exited;
     expect((await claimsInProgress(runId)).length).toBeGreaterThan(0);

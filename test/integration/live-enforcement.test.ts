@@ -20,7 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPollers } from '../../cli/pollers.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
-import { watchRunId } from '../../shared/events/watch-jobs.js';
+import { watchRunId } from '../../shared/events/event-chunk.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { ERROR_ATTRIBUTE } from '../../shared/worker/dead-letters.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
@@ -67,6 +67,29 @@ async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Waits until the events queue has had nothing visible or in flight for two looks a second apart. */
+async function eventsDrained(timeoutMs = 30_000): Promise<void> {
+  let quiet = 0;
+  await eventually(
+    async () => {
+      const { Attributes } = await pipeline.clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: pipeline.queues.events,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      const depth =
+        Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      quiet = depth === 0 ? quiet + 1 : 0;
+      if (quiet < 2) await new Promise((resolve) => setTimeout(resolve, 1000));
+      return quiet >= 2 ? true : undefined;
+    },
+    'the events queue to drain',
+    timeoutMs,
+  );
 }
 
 async function protectedAs(s3: S3Client, bucket: string, key: string, mode: 'envelope' | 'sse-kms') {
@@ -152,7 +175,7 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
     }
   });
 
-  it('never rewrites an object that arrives already compliant', async () => {
+  it('never rewrites, nor records, an object that arrives already compliant', async () => {
     const put =
       mode === 'sse-kms'
         ? await user().send(
@@ -168,12 +191,22 @@ describe.each(['envelope', 'sse-kms'] as const)('watching a bucket in %s mode', 
             { s3: user(), kms: pipeline.clients.kms },
             { bucket, key: 'arrived-compliant', body: Buffer.from('x'), keyArn, format: 'v3' },
           );
+    // A plain upload after it, whose protection shows the events of that moment were handled.
+    await user().send(new PutObjectCommand({ Bucket: bucket, Key: 'after-compliant', Body: 'y' }));
+    await eventually(
+      async () => ((await protectedAs(user(), bucket, 'after-compliant', mode)) ? true : undefined),
+      'the upload after it',
+    );
+    await eventsDrained();
+    // Its event was acknowledged after one HEAD: no chunk, no record, nothing counted.
     const runId = watchRunId(bucket, new Date());
-    await eventually(async () => {
-      const run = await pipeline.runs.get(runId);
-      return run && run.counts.compliant >= 1 ? run : undefined;
-    }, 'the compliant decision');
     expect((await headObject(user(), bucket, 'arrived-compliant'))?.etag).toBe(put.ETag);
+    const records = await pipeline.trail.records(runId);
+    expect(records.map((r) => r.key).sort()).toEqual([...KEYS, 'after-compliant'].sort());
+    expect((await pipeline.runs.get(runId))?.counts).toMatchObject({
+      encrypted: KEYS.length + 1,
+      compliant: 0,
+    });
   });
 
   it('settles: no further writes once every object is protected (no event loop)', async () => {
@@ -260,11 +293,12 @@ describe('the events queue', () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await receiveDead()).filter((m) => m.Body === '{ this is not json')).toEqual([]);
     expect(garbage.MessageAttributes?.[ERROR_ATTRIBUTE]?.StringValue).toContain('not JSON');
-    const skipped = await eventually(async () => {
-      const item = await pipeline.ledger.get({ bucket, key: 'vanished', operation: 'encrypt' });
-      return item?.state === 'SKIPPED' ? item : undefined;
-    }, 'the deleted object to be skipped');
-    expect(skipped.reason).toBe('missing');
+    const runId = watchRunId(bucket, new Date());
+    const skipped = await eventually(
+      async () => (await pipeline.trail.records(runId)).find((r) => r.key === 'vanished'),
+      'the deleted object to be skipped',
+    );
+    expect(skipped).toMatchObject({ decision: 'skipped', reason: 'missing' });
     await eventually(
       async () =>
         (await headObject(pipeline.clients.s3, bucket, 'good one'))?.serverSideEncryption === 'AES256'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteBucketEncryptionCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { watchRunId } from '../../shared/events/watch-jobs.js';
+import { watchRunId } from '../../shared/events/event-chunk.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
 import { startPipeline, uniqueBucket } from '../helpers/pipeline.js';
@@ -43,7 +43,7 @@ beforeAll(async () => {
 describe('a watch run', () => {
   it('is served by a worker that logs one info line per object', async () => {
     expect(worker.status, worker.stderr).toBe(0);
-    // The echoes of its own writes decide nothing new: debug, not a second line per object.
+    // The echoes of its own writes are acknowledged with nothing recorded: debug, not a second line.
     for (const key of KEYS) {
       expect((await headObject(pipeline.clients.s3, bucket, key))!.serverSideEncryption, key).toBe('AES256');
       const lines = worker.stdout

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEventKey, parseS3Message } from '../../../../shared/events/s3-event.js';
-import { jobForEvent, watchRunId } from '../../../../shared/events/watch-jobs.js';
 import { MalformedMessageError } from '../../../../shared/jobs/messages.js';
-import type { WatchPolicy } from '../../../../shared/watch/watch-policy.js';
 
 const record = (overrides: Record<string, unknown> = {}, key = 'a+b%2Bc/%C3%BC.txt') => ({
   eventVersion: '2.1',
@@ -88,45 +86,5 @@ describe('parseS3Message', () => {
   ])('rejects %s as malformed', (_label, body, message) => {
     expect(() => parseS3Message(body)).toThrow(MalformedMessageError);
     expect(() => parseS3Message(body)).toThrow(message);
-  });
-});
-
-describe('jobForEvent', () => {
-  const policy = (prefix: string, mode: WatchPolicy['mode']): WatchPolicy => ({
-    bucket: 'my-bucket',
-    prefix,
-    suffix: '',
-    mode,
-    keyArn: mode === 'sse-s3' ? undefined : 'arn:aws:kms:us-east-1:111122223333:key/k',
-    notificationId: `n-${prefix}`,
-    createdAt: '',
-  });
-  const now = new Date('2026-11-22T10:00:00Z');
-  const event = { bucket: 'my-bucket', key: 'logs/app/1.txt', eventName: 'ObjectCreated:Put', eTag: 'e1' };
-
-  it('uses the watch policy with the longest matching prefix', () => {
-    const job = jobForEvent(event, [policy('', 'sse-s3'), policy('logs/', 'envelope')], now);
-    expect(job).toMatchObject({
-      mode: 'envelope',
-      runId: 'watch-my-bucket-2026-11-22',
-      key: 'logs/app/1.txt',
-    });
-    expect(watchRunId('my-bucket', now)).toBe(job.runId);
-  });
-
-  it('gives a duplicate event the same job id, and a new object version a new one', () => {
-    const a = jobForEvent(event, [policy('', 'sse-s3')], now);
-    expect(jobForEvent(event, [policy('', 'sse-s3')], now).jobId).toBe(a.jobId);
-    expect(jobForEvent({ ...event, eTag: 'e2' }, [policy('', 'sse-s3')], now).jobId).not.toBe(a.jobId);
-  });
-
-  it("carries the watch's choice for uploads under other KMS keys into the job", () => {
-    const leave: WatchPolicy = { ...policy('', 'sse-kms'), otherKmsKeys: 'leave' };
-    expect(jobForEvent(event, [leave], now).otherKmsKeys).toBe('leave');
-    expect(jobForEvent(event, [policy('', 'sse-kms')], now).otherKmsKeys).toBeUndefined();
-  });
-
-  it('refuses an object no policy covers (an unknown bucket) as malformed', () => {
-    expect(() => jobForEvent(event, [policy('images/', 'sse-s3')], now)).toThrow(/no watch policy/);
   });
 });

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { WatchRuns } from '../../../../shared/events/watch-runs.js';
-import type { EncryptJob } from '../../../../shared/jobs/messages.js';
 
-const job = (key: string): EncryptJob => ({
-  type: 'encrypt',
+const chunk = {
   runId: 'watch-b-2026-12-06',
-  jobId: `j-${key}`,
   bucket: 'b',
-  key,
-  mode: 'sse-kms',
+  mode: 'sse-kms' as const,
   keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
-});
+};
 
 describe('WatchRuns', () => {
   it('records the watch run once per process, as an ordinary run naming its bucket, mode and key', async () => {
@@ -23,8 +19,8 @@ describe('WatchRuns', () => {
     };
     const watch = new WatchRuns(runs);
     const at = new Date('2026-12-06T08:00:00.000Z');
-    await watch.record(job('a'), at);
-    await watch.record(job('b'), at);
+    await watch.record(chunk, at);
+    await watch.record(chunk, at);
     expect(created).toEqual([
       {
         runId: 'watch-b-2026-12-06',

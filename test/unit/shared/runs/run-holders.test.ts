@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ChunkStore, ClaimChunkInput } from '../../../../shared/chunks/chunk-store.js';
 import { ClaimsReporter, type RunHolder, type RunHolders } from '../../../../shared/runs/run-holders.js';
 import { LocalClaims } from '../../../../shared/worker/local-claims.js';
 
@@ -10,15 +11,31 @@ function recordingHolders() {
   return { holders: holders as unknown as RunHolders, reports };
 }
 
-const ref = (key: string) => ({ bucket: 'b', key, operation: 'encrypt' as const });
+/** A chunk store granting every claim with a lease until `leaseUntil` (epoch ms, by chunk id). */
+const store = (leaseUntil: Record<string, number>) =>
+  ({
+    claim: async (input: ClaimChunkInput) => ({
+      claimed: true,
+      item: { ...input, state: 'IN_PROGRESS', leaseExpiresAt: leaseUntil[input.chunkId], attempt: 1 },
+    }),
+    giveBack: async () => true,
+  }) as unknown as ChunkStore;
+const claim = (chunkId: string, owner: string): ClaimChunkInput => ({
+  runId: 'R1',
+  chunkId,
+  owner,
+  leaseSeconds: 900,
+  membership: 'm',
+});
 
 describe('ClaimsReporter', () => {
   it('reports the claims held per run, then zero once they are gone, then nothing more', async () => {
     const claims = new LocalClaims();
     const { holders, reports } = recordingHolders();
     const reporter = new ClaimsReporter(claims, holders, 2000, 'local:h:1:t1:process');
-    claims.add({ ref: ref('a'), owner: 'o1', runId: 'R1', leaseUntil: 5000 });
-    claims.add({ ref: ref('b'), owner: 'o2', runId: 'R1', leaseUntil: 7000 });
+    const chunks = claims.track(store({ a: 5000, b: 7000 }));
+    await chunks.claim(claim('a', 'o1'));
+    await chunks.claim(claim('b', 'o2'));
     await reporter.tick(10_000);
     expect(reports.map(({ at: _at, ...r }) => r)).toEqual([
       { runId: 'R1', owner: 'local:h:1:t1:process', claims: 2, leaseUntil: 7000 },
@@ -26,8 +43,8 @@ describe('ClaimsReporter', () => {
     // Rate-limited: no second report within `everyMs`.
     await reporter.tick(11_000);
     expect(reports).toHaveLength(1);
-    claims.remove(ref('a'), 'o1');
-    claims.remove(ref('b'), 'o2');
+    await chunks.giveBack({ runId: 'R1', chunkId: 'a' }, 'o1', 'throttled');
+    await chunks.giveBack({ runId: 'R1', chunkId: 'b' }, 'o2', 'throttled');
     await reporter.flush();
     expect(reports[1]).toMatchObject({ runId: 'R1', claims: 0 });
     await reporter.flush();

@@ -1,78 +1,126 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ClaimInput, Ledger } from '../../../../shared/ledger/ledger.js';
+import type { ChunkItem, ChunkStore, ClaimChunkInput } from '../../../../shared/chunks/chunk-store.js';
 import { LocalClaims } from '../../../../shared/worker/local-claims.js';
 
-function fakeLedger(): Ledger {
+const NOW = new Date('2026-11-23T10:00:00.000Z');
+
+/** A store that grants every claim but of chunks named `taken…`, leasing for the asked seconds. */
+function fakeStore(): ChunkStore & { [K in 'claim' | 'commit' | 'giveBack']: ReturnType<typeof vi.fn> } {
   return {
     get: vi.fn(async () => undefined),
-    claim: vi.fn(async (input: ClaimInput) => ({ claimed: !input.key.startsWith('taken') })),
-    finish: vi.fn(async () => true),
-    release: vi.fn(async () => true),
-    recordDecision: vi.fn(async () => true),
-    recordWrap: vi.fn(async () => undefined),
-    recordPendingWrap: vi.fn(async () => undefined),
-    reconcile: vi.fn(async () => true),
-  };
+    listRun: vi.fn(async function* () {}),
+    claim: vi.fn(async (input: ClaimChunkInput, now?: Date) => {
+      const item: ChunkItem = {
+        runId: input.runId,
+        chunkId: input.chunkId,
+        state: 'IN_PROGRESS',
+        owner: input.owner,
+        leaseExpiresAt: (now ?? NOW).getTime() + input.leaseSeconds * 1000,
+        attempt: 1,
+        membership: input.membership,
+        salts: ['00'],
+        firstClaimedAt: (now ?? NOW).toISOString(),
+        updatedAt: (now ?? NOW).toISOString(),
+      };
+      return input.chunkId.startsWith('taken') ? { claimed: false, existing: item } : { claimed: true, item };
+    }),
+    commit: vi.fn(async () => true),
+    giveBack: vi.fn(async () => true),
+  } as never;
 }
 
-const claim = (key: string, owner: string, runId = 'R1'): ClaimInput => ({
-  bucket: 'b',
-  key,
-  operation: 'encrypt',
+const claim = (chunkId: string, owner: string, runId = 'R1', leaseSeconds = 900): ClaimChunkInput => ({
   runId,
-  jobId: `j-${key}`,
+  chunkId,
   owner,
-  leaseSeconds: 900,
-  sourceEtag: '"e"',
-  mode: 'envelope',
-  method: 'envelope',
+  leaseSeconds,
+  membership: 'm',
 });
+const commit = { log: { key: 'audit/runs/R1/chunks/a/1.jsonl.gz', sha256: 'h' }, records: [], keyArns: [] };
 
 describe('LocalClaims', () => {
-  it('keeps the claims taken through its ledger until they are finished, released or reconciled', async () => {
-    const inner = fakeLedger();
+  it('holds the chunks claimed through its store until they are committed or given back', async () => {
     const claims = new LocalClaims(
       () => false,
       () => 'o',
     );
-    const ledger = claims.track(inner);
-    const now = new Date('2026-11-23T10:00:00.000Z');
-    await ledger.claim(claim('a', 'o1'), now);
-    await ledger.claim(claim('b', 'o2'), now);
-    await ledger.claim(claim('c', 'o3', 'R2'), now);
-    await ledger.claim(claim('taken', 'o4'), now);
-    expect(claims.list().map((c) => c.ref.key)).toEqual(['a', 'b', 'c']);
+    const chunks = claims.track(fakeStore());
+    await chunks.claim(claim('a', 'o1'), NOW);
+    await chunks.claim(claim('b', 'o2', 'R1', 60), NOW);
+    await chunks.claim(claim('c', 'o3', 'R2'), NOW);
+    await chunks.claim(claim('taken', 'o4'), NOW);
+    expect(claims.list().map((c) => c.ref.chunkId)).toEqual(['a', 'b', 'c']);
     expect(claims.byRun()).toEqual(
       new Map([
-        ['R1', { claims: 2, leaseUntil: now.getTime() + 900_000 }],
-        ['R2', { claims: 1, leaseUntil: now.getTime() + 900_000 }],
+        ['R1', { claims: 2, leaseUntil: NOW.getTime() + 900_000 }],
+        ['R2', { claims: 1, leaseUntil: NOW.getTime() + 900_000 }],
       ]),
     );
-    await ledger.finish({ bucket: 'b', key: 'a', operation: 'encrypt' }, 'o1', { state: 'DONE' });
-    await ledger.release({ bucket: 'b', key: 'b', operation: 'encrypt' }, 'o2', 'throttled');
-    expect(claims.list().map((c) => c.ref.key)).toEqual(['c']);
-    // Another attempt's owner does not end this one's claim.
-    await ledger.finish({ bucket: 'b', key: 'c', operation: 'encrypt' }, 'other', { state: 'DONE' });
+    await chunks.commit({ runId: 'R1', chunkId: 'a' }, 'o1', commit);
+    await chunks.giveBack({ runId: 'R1', chunkId: 'b' }, 'o2', 'throttled');
+    expect(claims.list().map((c) => c.ref.chunkId)).toEqual(['c']);
+    // Another attempt's owner does not end this one's hold.
+    await chunks.commit({ runId: 'R2', chunkId: 'c' }, 'other', commit);
     expect(claims.list()).toHaveLength(1);
   });
 
-  it('releases every claim still held, once, with the reason', async () => {
-    const inner = fakeLedger();
+  it('stops holding a chunk whose commit was refused: another attempt took it over', async () => {
+    const store = fakeStore();
+    store.commit.mockResolvedValueOnce(false);
     const claims = new LocalClaims(
       () => false,
       () => 'o',
     );
-    const ledger = claims.track(inner);
-    await ledger.claim(claim('a', 'o1'));
-    await ledger.claim(claim('b', 'o2'));
-    expect(await claims.releaseAll(inner, 'interrupted by SIGINT')).toBe(2);
-    expect(inner.release).toHaveBeenCalledWith(
-      { bucket: 'b', key: 'a', operation: 'encrypt' },
-      'o1',
+    const chunks = claims.track(store);
+    await chunks.claim(claim('a', 'o1'), NOW);
+    expect(await chunks.commit({ runId: 'R1', chunkId: 'a' }, 'o1', commit)).toBe(false);
+    expect(claims.list()).toEqual([]);
+  });
+
+  it('stops holding a chunk whose commit failed, and passes the error on', async () => {
+    const store = fakeStore();
+    store.commit.mockRejectedValueOnce(new Error('throttled'));
+    const claims = new LocalClaims(
+      () => false,
+      () => 'o',
+    );
+    const chunks = claims.track(store);
+    await chunks.claim(claim('a', 'o1'), NOW);
+    await expect(chunks.commit({ runId: 'R1', chunkId: 'a' }, 'o1', commit)).rejects.toThrow('throttled');
+    expect(claims.list()).toEqual([]);
+  });
+
+  it('gives every chunk still held back through the store that claimed it, once, with the reason', async () => {
+    const first = fakeStore();
+    const second = fakeStore();
+    const claims = new LocalClaims(
+      () => false,
+      () => 'o',
+    );
+    await claims.track(first).claim(claim('a', 'o1'), NOW);
+    await claims.track(second).claim(claim('b', 'o2', 'R2'), NOW);
+    second.giveBack.mockResolvedValueOnce(false);
+    // A refused give-back (taken over meanwhile) is not counted.
+    expect(await claims.releaseAll('interrupted by SIGINT')).toBe(1);
+    expect(first.giveBack).toHaveBeenCalledWith({ runId: 'R1', chunkId: 'a' }, 'o1', 'interrupted by SIGINT');
+    expect(second.giveBack).toHaveBeenCalledWith(
+      { runId: 'R2', chunkId: 'b' },
+      'o2',
       'interrupted by SIGINT',
     );
+    expect(first.giveBack).toHaveBeenCalledTimes(1);
     expect(claims.list()).toEqual([]);
-    expect(await claims.releaseAll(inner, 'again')).toBe(0);
+    expect(await claims.releaseAll('again')).toBe(0);
+    expect(first.giveBack).toHaveBeenCalledTimes(1);
+  });
+
+  it('passes reads through untouched', async () => {
+    const store = fakeStore();
+    const chunks = new LocalClaims().track(store);
+    await chunks.get({ runId: 'R1', chunkId: 'a' });
+    expect(store.get).toHaveBeenCalledWith({ runId: 'R1', chunkId: 'a' });
+    expect(chunks.listRun('R1')).toBeDefined();
+    expect(store.listRun).toHaveBeenCalledWith('R1');
   });
 
   it('hands out fresh owner tokens and asks its probe whether an owner is gone', () => {
