@@ -13,6 +13,7 @@ import { scanChainPage } from '../../shared/jobs/scan-chain.js';
 import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
 import { rewrapInventoryFilePage } from '../../shared/rewrap/inventory-file.js';
+import { fixMembership } from '../../shared/chunks/listing-record.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { ScanChains } from '../../shared/runs/scan-chains.js';
@@ -46,11 +47,27 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
       const deps = { ...clients, runs, chains, queues: work, config };
       const result =
         message.type === 'rewrap-plan'
-          ? await rewrapPlanPage(message, deps)
+          ? await rewrapPlanPage(message, {
+              ...clients,
+              location: config.auditLocation,
+              queues: { rewrap: work.rewrap, large: work.large },
+              largeObjectBytes: config.largeObjectBytes,
+              fixMembership,
+              ledgerTable: config.ledgerTable,
+              scanQueueUrl: work.scan,
+            })
           : message.type === 'inventory-file'
             ? await inventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
             : message.type === 'rewrap-inventory-file'
-              ? await rewrapInventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
+              ? await rewrapInventoryFilePage(message, {
+                  ...deps,
+                  audit,
+                  jobCloser,
+                  actor: config.actor,
+                  location: config.auditLocation,
+                  largeObjectBytes: config.largeObjectBytes,
+                  fixMembership,
+                })
               : message.chain
                 ? await scanChainPage(message, deps)
                 : await scanPage(message, deps);

@@ -1,6 +1,6 @@
 import { HeadObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { AuditLocation } from '../chunks/chunk-log-types.js';
-import { MANIFEST_METADATA, manifestPrefix, manifestsRoot, runIdOfManifest } from './manifest-key.js';
+import { MANIFEST_METADATA, manifestKeyId, manifestsRoot, runIdOfManifest } from './manifest-key.js';
 
 /** A manifest as its listing and metadata show it, without reading it. */
 export interface ManifestSummary {
@@ -21,7 +21,7 @@ export async function listKeyManifests(
   const keys: string[] = [];
   const pages = paginateListObjectsV2(
     { client: s3 },
-    { Bucket: location.bucket, Prefix: manifestPrefix(location, keyArn) },
+    { Bucket: location.bucket, Prefix: `${manifestsRoot(location)}${keyId}/` },
   );
   for await (const page of pages) {
     for (const object of page.Contents ?? []) {
