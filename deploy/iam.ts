@@ -20,7 +20,6 @@ export function roleLogicalId(fn: FunctionName): string {
 }
 
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-const indexOf = (table: string, index: string) => ({ 'Fn::Join': ['/', [arnOf(table), 'index', index]] });
 const queue = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'Large') => arnOf(`${name}Queue`);
 const deadLetter = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'Large' | 'RewrapPlanner') =>
   arnOf(`${name}DeadLetterQueue`);

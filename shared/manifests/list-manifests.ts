@@ -18,6 +18,15 @@ export async function listKeyManifests(
   location: AuditLocation,
   keyArn: string,
 ): Promise<string[]> {
+  return listManifestsOfKeyId(s3, location, manifestKeyId(keyArn));
+}
+
+/** The manifest keys under one key id, newest run first. */
+export async function listManifestsOfKeyId(
+  s3: S3Client,
+  location: AuditLocation,
+  keyId: string,
+): Promise<string[]> {
   const keys: string[] = [];
   const pages = paginateListObjectsV2(
     { client: s3 },
