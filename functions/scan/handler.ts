@@ -48,9 +48,8 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
       const result =
         message.type === 'rewrap-plan'
           ? await rewrapPlanPage(message, {
-              ...clients,
+              ...deps,
               location: config.auditLocation,
-              queues: { rewrap: work.rewrap, large: work.large },
               largeObjectBytes: config.largeObjectBytes,
               fixMembership,
               ledgerTable: config.ledgerTable,
@@ -59,15 +58,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
           : message.type === 'inventory-file'
             ? await inventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
             : message.type === 'rewrap-inventory-file'
-              ? await rewrapInventoryFilePage(message, {
-                  ...deps,
-                  audit,
-                  jobCloser,
-                  actor: config.actor,
-                  location: config.auditLocation,
-                  largeObjectBytes: config.largeObjectBytes,
-                  fixMembership,
-                })
+              ? await rewrapInventoryFilePage(message, { ...deps, audit, jobCloser, actor: config.actor })
               : message.chain
                 ? await scanChainPage(message, deps)
                 : await scanPage(message, deps);

@@ -5,9 +5,8 @@ import {
   type InventoryChunkResult,
   readInventoryChunk,
 } from '../jobs/inventory-chunk.js';
-import type { ChunkIntent } from '../chunks/chunk-message.js';
-import type { RewrapInventoryFileMessage } from '../jobs/messages.js';
-import { queueRewrapChunks, type RewrapChunkDeps } from './rewrap-chunks.js';
+import type { RewrapInventoryFileMessage, RewrapJob } from '../jobs/messages.js';
+import { sendInBatches } from '../jobs/scan-page.js';
 
 /**
  * What a re-wrap run does with one current inventory row (docs/large-buckets.md, "`rewrap
@@ -29,40 +28,37 @@ export function decideRewrapRow(row: InventoryRow): SettledRow['decision'] | 'jo
 }
 
 /**
- * Turns one S3 Inventory data file of a re-wrap run (`rewrap --inventory`) into `rewrap-chunk`
- * messages: enumeration in parallel, one message per data file, where `rewrap --scan` lists the
- * bucket from one process. Each batch of rows the reader sends is one origin,
- * `inventory:<file>:<first row>:<batch>` (the same rows in the same order on a redelivery), whose
- * membership is fixed before its chunks are queued. Page markers and redeliveries:
- * {@link readInventoryChunk}.
+ * Turns one S3 Inventory data file of a re-wrap run (`rewrap --inventory`) into rewrap jobs:
+ * enumeration in parallel, one message per data file, where `rewrap --scan` lists the bucket from
+ * one process. Chunks, page markers and redeliveries: {@link readInventoryChunk}.
  */
 export async function rewrapInventoryFilePage(
   message: RewrapInventoryFileMessage,
-  deps: InventoryChunkDeps & RewrapChunkDeps,
+  deps: InventoryChunkDeps,
   options: { rowsPerMessage?: number; settledPerMessage?: number } = {},
 ): Promise<InventoryChunkResult> {
-  let batch = 0;
-  const run = {
-    runId: message.runId,
-    bucket: message.bucket,
-    fromKeyArn: message.fromKeyArn,
-    toKeyArn: message.toKeyArn,
-    ...(message.wrappedBefore ? { wrappedBefore: message.wrappedBefore } : {}),
-  };
-  return readInventoryChunk<ChunkIntent>(
+  return readInventoryChunk<RewrapJob>(
     message,
     deps,
     {
       auditMode: 'rewrap',
-      fate: (row) => {
+      fate: (row, jobId) => {
         const decision = decideRewrapRow(row);
         if (decision !== 'job') return { settle: decision };
-        return { job: { key: row.key, ...(row.size !== undefined ? { size: row.size } : {}) } };
+        return {
+          job: {
+            type: 'rewrap',
+            runId: message.runId,
+            jobId,
+            bucket: message.bucket,
+            key: row.key,
+            fromKeyArn: message.fromKeyArn,
+            toKeyArn: message.toKeyArn,
+            ...(message.wrappedBefore ? { wrappedBefore: message.wrappedBefore } : {}),
+          },
+        };
       },
-      send: async (intents) => {
-        const origin = `inventory:${message.file.key}:${message.rowStart}:${batch++}`;
-        await queueRewrapChunks(deps, run, origin, intents);
-      },
+      send: (jobs) => sendInBatches(deps.sqs, deps.queues.rewrap, jobs),
     },
     options,
   );

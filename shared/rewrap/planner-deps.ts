@@ -17,7 +17,7 @@ export async function plannerDeps(): Promise<RotationPlannerDeps> {
     aliases: new AliasTargets(clients.dynamo, config.ledgerTable),
     ledgerTable: config.ledgerTable,
     location: config.auditLocation,
-    queues: { rewrap: work.rewrap, large: work.large },
+    queues: work,
     largeObjectBytes: config.largeObjectBytes,
     fixMembership,
     scanQueueUrl: work.scan,

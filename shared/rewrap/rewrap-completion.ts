@@ -1,6 +1,6 @@
+import type { RewrapJob } from '../jobs/messages.js';
 import type { AttemptView, Completion } from '../lifecycle/object-operation.js';
 import type { ObjectHead } from '../s3/object-head.js';
-import type { RewrapJob } from './rewrap-job.js';
 import type { DataKeyRewrap } from './rewrap-data-key.js';
 import { sourceKeyReason } from './source-key-reason.js';
 

@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { rewrapJobOf } from '../chunks/chunk-jobs.js';
+import type { RewrapChunk } from '../chunks/chunk-message.js';
+import { largeRewrapChunk } from '../chunks/large-chunk.js';
+import type { ChunkKind } from '../chunks/run-chunk.js';
 import type { Config } from '../config.js';
 import { classifyClientSide, type Envelope, wrappedKeyName } from '../envelope/format.js';
+import { type LargeObjectDeps, routeLargeObject } from '../jobs/large-object-route.js';
+import type { RewrapJob } from '../jobs/messages.js';
+import { uploadTracker } from '../jobs/upload-tracker.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
-import type { JobResult } from '../lifecycle/job-result.js';
 import type {
   AttemptView,
   Decision,
@@ -13,11 +19,9 @@ import type {
   Plan,
 } from '../lifecycle/object-operation.js';
 import { copyInPlace } from '../s3/copy-in-place.js';
-import type { MultipartTracker } from '../s3/multipart-tracker.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
 import { type Rewrapped, rewrapCompletions, writtenSinceClaim } from './rewrap-completion.js';
 import { rewrapDataKey } from './rewrap-data-key.js';
-import type { RewrapJob } from './rewrap-job.js';
 import {
   hasKmsLayer,
   layerMoveCopiesData,
@@ -27,24 +31,7 @@ import {
   serverSideAfterRewrap,
 } from './server-side-layer.js';
 
-/** One multipart copy of an object: an upload is resumed only from the same source towards the same target. */
-export interface CopyUpload {
-  key: string;
-  sourceEtag: string;
-  sourceVersionId?: string;
-  target: string;
-}
-
-/**
- * Hands a write too large for this invocation to the large-object queue (docs/architecture.md,
- * "Large objects"): the runner sends the object as a one-intent chunk marked `large`.
- */
-export interface LargeObjectHandOff {
-  thresholdBytes: number;
-  handOff(job: RewrapJob, head: ObjectHead): Promise<JobResult>;
-}
-
-export interface RewrapDeps extends ObjectDeps {
+export interface RewrapDeps extends ObjectDeps, LargeObjectDeps {
   s3: S3Client;
   kms: KMSClient;
   config: Pick<
@@ -55,10 +42,11 @@ export interface RewrapDeps extends ObjectDeps {
     | 'copyPartSizeBytes'
     | 'useUpdateObjectEncryption'
   >;
-  /** Absent where large objects are served (the large-object worker). */
-  largeObjects?: LargeObjectHandOff;
-  /** A multipart copy's state on the chunk item (chunk-uploads.ts), to resume or abort it after a crash. */
-  uploads?: (attempt: AttemptView, upload: CopyUpload) => MultipartTracker;
+}
+
+/** The rewrap chunk kind (docs/architecture.md, "Chunk lifecycle"): each intent's re-wrap operation. */
+export function rewrapChunkKind(deps: RewrapDeps): ChunkKind<RewrapChunk> {
+  return { operation: (chunk, intent) => rewrapOperation(rewrapJobOf(chunk, intent), deps) };
 }
 
 /**
@@ -84,8 +72,26 @@ export function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperati
     partSizeBytes: deps.config.copyPartSizeBytes,
   };
   const { completion, reconciled } = rewrapCompletions(job);
+  /**
+   * Keeps a multipart copy's upload id and progress on the chunk item, to resume or abort it after
+   * a crash. `target` names what the copy writes: an upload is resumed only towards the same.
+   */
   const tracked = (attempt: AttemptView, head: ObjectHead, target: string) =>
-    deps.uploads?.(attempt, { key: job.key, sourceEtag: head.etag, sourceVersionId: head.versionId, target });
+    deps.uploads &&
+    uploadTracker(
+      deps.uploads,
+      {
+        ref: attempt.chunk,
+        object: { bucket: job.bucket, key: job.key },
+        owner: attempt.owner,
+        leaseSeconds: deps.config.leaseSeconds,
+        sourceEtag: head.etag,
+        sourceVersionId: head.versionId,
+        kind: 'copy',
+        target,
+      },
+      { onProgress: deps.onUploadProgress },
+    );
   const decided = (head: ObjectHead, state: Decision['state'], reason: string): Decision => ({
     action: 'decide',
     state,
@@ -102,12 +108,12 @@ export function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperati
   /** What to do; a write too large for this invocation goes to the large-object queue instead. */
   async function decide(head: ObjectHead, attempt: AttemptView): Promise<Plan<Rewrapped>> {
     const plan = decideObject(head, attempt);
-    if (plan.action !== 'write' || !deps.largeObjects) return plan;
+    if (plan.action !== 'write') return plan;
     // UpdateObjectEncryption changes the key in place: no bytes move, whatever the size.
     const movesData =
       plan.method !== 'move-kms-key' || layerMoveCopiesData(head, deps.config.useUpdateObjectEncryption);
-    if (!movesData || head.size <= deps.largeObjects.thresholdBytes) return plan;
-    return { action: 'handed-off', result: await deps.largeObjects.handOff(job, head) };
+    const routed = await routeLargeObject(deps.largeObjects, head, movesData, () => largeRewrapChunk(job));
+    return routed ? { action: 'handed-off', result: routed } : plan;
   }
 
   function decideObject(head: ObjectHead, attempt: AttemptView): Plan<Rewrapped> {

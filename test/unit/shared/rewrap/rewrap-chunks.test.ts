@@ -2,13 +2,14 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { type ChunkIntent, chunkIdFor } from '../../../../shared/chunks/chunk-message.js';
-import { type RewrapChunkMessage, queueRewrapChunks } from '../../../../shared/rewrap/rewrap-chunks.js';
+import type { RewrapChunk } from '../../../../shared/chunks/chunk-message.js';
+import { queueRewrapChunks } from '../../../../shared/rewrap/rewrap-chunks.js';
 
 const A = 'arn:aws:kms:eu-west-1:1:key/aaaa';
 const B = 'arn:aws:kms:eu-west-1:1:key/bbbb';
 
 function setup(stored?: ChunkIntent[]) {
-  const sent: Array<{ queue: string; messages: RewrapChunkMessage[] }> = [];
+  const sent: Array<{ queue: string; messages: RewrapChunk[] }> = [];
   const fixed: Array<{ origin: string; intents: ChunkIntent[] }> = [];
   const sqs = {
     send: async (command: SendMessageBatchCommand) => {
@@ -23,7 +24,7 @@ function setup(stored?: ChunkIntent[]) {
     s3: {} as S3Client,
     sqs,
     location: { bucket: 'audit', prefix: '' },
-    queues: { rewrap: 'rewrap-q', large: 'large-q' },
+    queues: { encrypt: 'encrypt-q', rewrap: 'rewrap-q', large: 'large-q' },
     largeObjectBytes: 1000,
     fixMembership: async (
       _s3: S3Client,
@@ -86,8 +87,8 @@ describe('queueRewrapChunks', () => {
     ]);
     const large = sent.filter((s) => s.queue === 'large-q').flatMap((s) => s.messages);
     expect(large.map((m) => [m.intents.map((i) => i.key), m.large, m.origin])).toEqual([
-      [['big1'], true, 'o:1'],
-      [['big2'], true, 'o:2'],
+      [['big1'], true, 'o:large:2'],
+      [['big2'], true, 'o:large:3'],
     ]);
     expect(
       sent.filter((s) => s.queue === 'rewrap-q').flatMap((s) => s.messages.map((m) => m.origin)),

@@ -1,15 +1,16 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it, vi } from 'vitest';
 import {
   encryptionContextFor,
   type EnvelopeV2,
   toObjectMetadata,
 } from '../../../../shared/envelope/format.js';
+import type { RewrapJob } from '../../../../shared/jobs/messages.js';
 import type { AttemptView } from '../../../../shared/lifecycle/object-operation.js';
 import type { ObjectHead } from '../../../../shared/s3/object-head.js';
 import { type RewrapDeps, rewrapOperation } from '../../../../shared/rewrap/rewrap-object.js';
-import type { RewrapJob } from '../../../../shared/rewrap/rewrap-job.js';
 
 const A = 'arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-0000-0000-0000-000000000000';
 const B = 'arn:aws:kms:eu-west-1:111122223333:key/bbbbbbbb-0000-0000-0000-000000000000';
@@ -149,17 +150,26 @@ describe('rewrapOperation: decide on a HEAD, no ledger', () => {
     expect(done.result.outcome).toBe('encrypted');
   });
 
-  it('hands a write of a large object to the large-object queue, but not a decision', async () => {
-    const handOff = vi.fn(async () => ({ outcome: 'duplicate' as const, detail: 'handed off' }));
-    const op = rewrapOperation(job(), deps({ largeObjects: { thresholdBytes: 100, handOff } }));
-    expect(await op.decide(sseKms(A, undefined), attempt())).toMatchObject({ action: 'write' });
-    const big = { ...sseKms(A), size: 101 };
-    expect(await op.decide(big, attempt())).toEqual({
-      action: 'handed-off',
-      result: { outcome: 'duplicate', detail: 'handed off' },
-    });
-    expect(handOff).toHaveBeenCalledWith(job(), big);
+  it('hands a write of a large object to the large-object queue as a chunk of its own, but not a decision', async () => {
+    const sent: unknown[] = [];
+    const sqs = {
+      send: async (command: SendMessageCommand) => sent.push(JSON.parse(command.input.MessageBody!)),
+    };
+    const largeObjects = {
+      serves: false as const,
+      thresholdBytes: 100,
+      sqs: sqs as unknown as SQSClient,
+      queueUrl: 'large-q',
+    };
+    const op = rewrapOperation(job(), deps({ largeObjects }));
+    expect(await op.decide(sseKms(A), attempt())).toMatchObject({ action: 'write' });
+    expect(sent).toEqual([]);
+    expect(await op.decide({ ...sseKms(A), size: 101 }, attempt())).toMatchObject({ action: 'handed-off' });
+    expect(sent).toMatchObject([
+      { type: 'rewrap-chunk', large: true, intents: [{ key: 'k' }], fromKeyArn: A, toKeyArn: B },
+    ]);
     expect(await op.decide({ ...sseKms(B), size: 101 }, attempt())).toMatchObject({ state: 'COMPLIANT' });
+    expect(sent).toHaveLength(1);
   });
 
   it('envelope move after a crash: KMS shows the data key under the target, written since the claim: reconciled', async () => {
