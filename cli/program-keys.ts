@@ -21,7 +21,7 @@ export function addKeyCommands(program: Command): void {
     .option('--wrapped-before <iso-time>', 'only data keys wrapped before this time (ISO 8601)', parseIsoTime)
     .option(
       '--scan',
-      'list the bucket instead of querying the ledger index (finds objects protected before the index existed)',
+      'list the bucket instead of reading the key manifests (finds objects no run recorded under the key)',
     )
     .option(
       '--inventory <manifest>',
@@ -29,14 +29,14 @@ export function addKeyCommands(program: Command): void {
     )
     .option(
       '--dry-run',
-      'print what would be re-wrapped (objects per bucket, from the ledger index) and exit, writing nothing',
+      'print what would be re-wrapped (objects per bucket, from the key manifests) and exit, writing nothing',
     )
     .option('--local', PROCESS_LOCALLY)
     .option('--pollers <n>', 'with --local: rewrap pollers, ten objects each', parseConcurrency, 4)
     .option('--no-progress', 'with --local: no progress bar')
     .addHelpText(
       'after',
-      '\nObjects are found through the ledger index by wrapping key (or, with --scan or --inventory, every\nobject is looked at and those under other keys are skipped); envelope ciphertext is never rewritten\nand the plaintext data key never leaves KMS (KMS ReEncrypt).',
+      '\nObjects are found through the manifests of the source key that closed runs wrote (or, with --scan or\n--inventory, every object is looked at and those under other keys are skipped); envelope ciphertext\nis never rewritten and the plaintext data key never leaves KMS (KMS ReEncrypt).',
     )
     .action(lazy(async () => (await import('./commands/rewrap.js')).rewrapCommand));
   keepOlderNames(rewrap, [['--concurrency <n>', '--pollers']]);
@@ -45,10 +45,6 @@ export function addKeyCommands(program: Command): void {
     .command('keys')
     .description(
       'list the KMS keys protecting objects, with object counts and the months of their oldest and newest wrap',
-    )
-    .option(
-      '--backfill-index',
-      'first index objects protected before the sharded wrap index (one-time upgrade; docs/large-buckets.md)',
     )
     .action(lazy(async () => (await import('./commands/rewrap.js')).keysCommand));
 

@@ -20,7 +20,6 @@ export function roleLogicalId(fn: FunctionName): string {
 }
 
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-const indexOf = (table: string, index: string) => ({ 'Fn::Join': ['/', [arnOf(table), 'index', index]] });
 const queue = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'Large') => arnOf(`${name}Queue`);
 const deadLetter = (name: 'Scan' | 'Encrypt' | 'Events' | 'Rewrap' | 'Large' | 'RewrapPlanner') =>
   arnOf(`${name}DeadLetterQueue`);
@@ -229,13 +228,6 @@ export function functionStatements(
         },
         // Page markers, run counters, failure records; a run's tally shards (Query) to close it.
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
-        // Rewrap plan pages query one shard of the wrap index each.
-        {
-          Sid: 'WrapIndex',
-          Effect: 'Allow',
-          Action: ['dynamodb:Query'],
-          Resource: [indexOf('LedgerTable', 'byWrapKey')],
-        },
         listBuckets(config),
         ...inventoryReads(config),
       ];
@@ -254,7 +246,7 @@ export function functionStatements(
           Action: ['sqs:SendMessage'],
           Resource: [queue('Large')],
         },
-        // Claims, decisions, wrap index, audit anchors and run tally shards (in the audit
+        // Claims, decisions, audit anchors and run tally shards (in the audit
         // transaction), failure records, multipart upload state; a run's tally shards (Query) to
         // close it, and the events handler's watch policies (Query by bucket) and its daily watch
         // run's record (a conditional PutItem, docs/architecture.md, "Live enforcement runs").
@@ -269,27 +261,19 @@ export function functionStatements(
     case 'rewrap-planner':
       return [
         ...common,
-        // Rewrap jobs (scan-fallback plans), the first page of each index shard's plan chain (on the
-        // scan queue); its own DLQ is the destination of failed asynchronous invocations.
+        // Rewrap chunks (small and scan-fallback plans, large objects), the first page of each
+        // manifest's plan chain (on the scan queue); its own DLQ is the destination of failed
+        // asynchronous invocations.
         {
           Sid: 'EnqueueRewraps',
           Effect: 'Allow',
           Action: ['sqs:SendMessage'],
-          Resource: [queue('Rewrap'), queue('Scan'), deadLetter('RewrapPlanner')],
+          Resource: [queue('Rewrap'), queue('Large'), queue('Scan'), deadLetter('RewrapPlanner')],
         },
-        // Runs, alias targets, the per-key summaries (read by query per shard, or by batch for one
-        // key), and the watch policies a re-wrap moves to its target key (a query of the bucket's
-        // or the directory partition; conditional Puts in one transaction): no scan of the table
-        // or the index.
-        ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query', 'BatchGetItem']),
-        // One-item queries that confirm which shards of a key hold objects to re-wrap.
-        {
-          Sid: 'WrapIndex',
-          Effect: 'Allow',
-          Action: ['dynamodb:Query'],
-          Resource: [indexOf('LedgerTable', 'byWrapKey')],
-        },
-        // Scan-fallback plans list the bucket instead of querying the index.
+        // Runs, alias targets, and the watch policies a re-wrap moves to its target key (a query of
+        // the bucket's or the directory partition; conditional Puts in one transaction): no scan.
+        ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
+        // Scan-fallback plans list the bucket instead of reading the key manifests.
         listBuckets(config),
         ...plannerKms(config),
       ];

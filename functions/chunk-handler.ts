@@ -1,6 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { RunCloser } from '../shared/audit/run-digest.js';
+import { chunkTtlSeconds } from '../shared/events/event-chunk.js';
 import type { ChunkIntent } from '../shared/chunks/chunk-message.js';
 import {
   type ChunkDeps,
@@ -72,7 +73,8 @@ export function createChunkHandler<M extends Message, D>(
           estimateWorkMs(Math.max(...sizes), 'copy'),
           `${queue.name} chunk ${message.chunkId}`,
         );
-        const outcome = await runChunk(message, kind, chunkDeps);
+        // An upload's chunk handed to the large-object queue keeps its expiry (event-chunk.ts).
+        const outcome = await runChunk(message, kind, { ...chunkDeps, ttlSeconds: chunkTtlSeconds(message) });
         logOutcome(queue.doneMessage(message), message, outcome);
         return message.runId;
       },

@@ -3,7 +3,6 @@ import { classifyAwsError } from '../../shared/aws-errors.js';
 import { ConfigError, KeyUnusableError } from '../../shared/errors.js';
 import { parseKeyReference } from '../../shared/kms/key-reference.js';
 import { resolveUsableKey } from '../../shared/kms/key-service.js';
-import { backfillWrapKeys } from '../../shared/ledger/backfill-wrap-keys.js';
 import { wrappingKeysInUse } from '../../shared/rewrap/key-usage.js';
 import { describePlanned, planRewrap } from '../../shared/rewrap/plan-rewrap.js';
 import { plannerDeps } from '../../shared/rewrap/planner-deps.js';
@@ -65,14 +64,14 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
   if (options.dryRun) {
     if (options.scan || options.inventory) {
       throw new ConfigError(
-        '--dry-run previews from the ledger index; with --scan or --inventory every object is looked at, so there is nothing to count before the run',
+        '--dry-run previews from the key manifests; with --scan or --inventory every object is looked at, so there is nothing to count before the run',
       );
     }
-    // Reads only: the same shards and filters a run's plan pages use (docs/large-buckets.md).
+    // Reads only: the same manifests and filters a run's plan pages use (docs/architecture.md).
     const { config } = cliRuntime();
     const move = { fromKeyArn, toKeyArn, wrappedBefore: options.wrappedBefore };
     const preview = await previewRewrap(
-      { dynamo: clients.dynamo, ledgerTable: config.ledgerTable },
+      { s3: clients.s3, location: config.auditLocation },
       { ...move, bucket, prefix },
     );
     // The watches the run would carry along, decided as the run decides them: a watch it would
@@ -97,7 +96,7 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
     },
   );
   console.error(
-    `run ${run.runId}: ${describePlanned(run, options.inventory ? 'inventory' : 'index')} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
+    `run ${run.runId}: ${describePlanned(run, options.inventory ? 'inventory' : 'manifests')} under s3://${bucket}/${prefix} from ${fromKeyArn} to ${toKeyArn}`,
   );
   for (const move of run.watchesMoved ?? []) console.error(describeWatchMove(move));
   if (!options.local) {
@@ -106,8 +105,8 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
       console.error(`run ${run.runId}: nothing queued: no object to re-wrap`);
       return 0;
     }
-    // --scan lists here and queues rewrap jobs; the index and inventory plans chain through the scan queue.
-    printQueuedRun(run.runId, options.scan ? deps.rewrapQueueUrl : deps.scanQueueUrl);
+    // --scan and small manifest plans queue rewrap chunks here; larger plans chain through the scan queue.
+    printQueuedRun(run.runId, run.scanComplete ? deps.queues.rewrap : deps.scanQueueUrl);
     return 0;
   }
   return followRunLocally(run, {
@@ -118,22 +117,21 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
   });
 }
 
-export async function keysCommand(options: { backfillIndex?: boolean } = {}): Promise<number> {
+export async function keysCommand(): Promise<number> {
   const { config, clients } = cliRuntime();
-  if (options.backfillIndex) {
-    const done = await backfillWrapKeys(clients.dynamo, config.ledgerTable);
-    console.error(
-      `indexed ${done.indexed} object(s) recorded before the sharded wrap index` +
-        (done.raced > 0 ? `; ${done.raced} changed meanwhile, left to their writer` : ''),
-    );
-  }
-  const usage = await wrappingKeysInUse(clients.dynamo, config.ledgerTable);
+  const usage = await wrappingKeysInUse(clients.s3, config.auditLocation);
   if (usage.length === 0) console.log('no objects recorded as protected by a KMS key yet');
   for (const key of usage) {
-    // Counts are upper bounds and wraps are by month (docs/architecture.md, "Wrapping-key index").
+    // Counts are upper bounds: an object stays in older manifests of a key it has left
+    // (docs/architecture.md, "Per-key manifests").
     console.log(
-      `${key.keyArn}  ${String(key.objects).padStart(8)} object(s)  oldest wrap ${key.oldestWrap}  newest ${key.newestWrap}`,
+      `${key.keyArn}  ${String(key.objects).padStart(8)} object(s)  oldest wrap ${month(key.oldestWrap)}  newest ${month(key.newestWrap)}`,
     );
   }
   return 0;
+}
+
+/** `YYYY-MM` of an ISO time, as the listing has always shown wraps. */
+function month(iso: string | undefined): string {
+  return iso ? iso.slice(0, 7) : 'unknown';
 }

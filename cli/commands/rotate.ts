@@ -100,8 +100,8 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
     console.error(`run ${plan.run.runId}: ${what}: ${describePlanned(plan.run)}`);
     for (const move of plan.run.watchesMoved ?? []) console.error(describeWatchMove(move));
     if (!options.local) {
-      // Rotation plans read the wrapping-key index: their pages chain through the scan queue.
-      printQueuedRun(plan.run.runId, deps.scanQueueUrl);
+      // Small plans queue their rewrap chunks at once; larger ones chain through the scan queue.
+      printQueuedRun(plan.run.runId, plan.run.scanComplete ? deps.queues.rewrap : deps.scanQueueUrl);
       continue;
     }
     const code = await followRunLocally(plan.run, {

@@ -12,6 +12,7 @@ import { scanChainPage } from '../../shared/jobs/scan-chain.js';
 import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
 import { rewrapInventoryFilePage } from '../../shared/rewrap/inventory-file.js';
+import { fixMembership } from '../../shared/chunks/listing-record.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { processShardPool } from '../../shared/runs/shard-pool.js';
@@ -48,7 +49,14 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
       };
       const result =
         message.type === 'rewrap-plan'
-          ? await rewrapPlanPage(message, deps)
+          ? await rewrapPlanPage(message, {
+              ...deps,
+              location: config.auditLocation,
+              largeObjectBytes: config.largeObjectBytes,
+              fixMembership,
+              ledgerTable: config.ledgerTable,
+              scanQueueUrl: work.scan,
+            })
           : message.type === 'inventory-file'
             ? await inventoryFilePage(message, deps)
             : message.type === 'rewrap-inventory-file'

@@ -18,19 +18,30 @@ export type CloseResult = 'closed' | 'already closed' | 'open' | 'not found';
  * made; the first close wins, later ones change nothing.
  */
 export class RunCloser {
-  constructor(private readonly runs: RunStore) {}
+  /**
+   * `afterClose`: what a closed run still needs (its per-key manifests, shared/manifests/), run
+   * after the close and again by any closer that finds the run closed, so it must be idempotent.
+   */
+  constructor(
+    private readonly runs: RunStore,
+    private readonly afterClose?: (runId: string) => Promise<void>,
+  ) {}
 
   async closeIfComplete(runId: string): Promise<CloseResult> {
     const found = await this.runs.getWithTally(runId);
     if (!found) return 'not found';
     const { run, tally } = found;
-    if (run.auditDigest) return 'already closed';
+    if (run.auditDigest) {
+      await this.afterClose?.(runId);
+      return 'already closed';
+    }
     if (!isComplete(run, tally)) return 'open';
     const closed = await this.runs.close(runId, {
       digest: tally.digest,
       records: tally.records,
       algorithm: MULTISET_HASH_ALGORITHM,
     });
+    await this.afterClose?.(runId);
     return closed ? 'closed' : 'already closed';
   }
 

@@ -19,7 +19,6 @@ import {
 import { ensureAuditBucket } from '../chunks/audit-bucket.js';
 import type { Config } from '../config.js';
 import { RetryableError } from '../errors.js';
-import { WRAP_KEY_ATTRIBUTE, WRAP_KEY_INDEX } from '../ledger/wrap-key.js';
 import { QUEUES, type QueueName, queueName } from '../queues.js';
 
 /**
@@ -117,23 +116,9 @@ export function tableDefinitions(
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: WRAP_KEY_ATTRIBUTE, AttributeType: 'S' },
-        { AttributeName: 'wrappedAt', AttributeType: 'S' },
       ],
-      // Rotation finds the objects wrapped under a key (and when) with a query per shard, not a
-      // bucket listing. Sharded so no partition key takes more than 1/WRAP_KEY_SHARDS of a key's
-      // wraps; keys only, since the planner reads nothing but the object's pk (docs/architecture.md,
-      // "Wrapping-key index").
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: WRAP_KEY_INDEX,
-          KeySchema: [
-            { AttributeName: WRAP_KEY_ATTRIBUTE, KeyType: 'HASH' },
-            { AttributeName: 'wrappedAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
+      // No index: rotation reads the per-key manifests in the audit bucket (docs/architecture.md,
+      // "Per-key manifests").
     },
     {
       TableName: config.auditTable,

@@ -178,10 +178,10 @@ export type RewrapInventoryFileMessage = z.infer<typeof RewrapInventoryFileMessa
 export type InventoryChunkMessage = InventoryFileMessage | RewrapInventoryFileMessage;
 
 /**
- * Scan queue message of a rewrap plan: one page of one wrap-index shard (docs/large-buckets.md,
- * "Chained rewrap plans"). Each page enqueues its rewrap jobs and then the shard's next page, like a
- * listing chain, so a plan of any size is a chain of short invocations. `page` counts from 1 within
- * the shard; `cursor` is the index query's LastEvaluatedKey, as JSON.
+ * Scan queue message of a rewrap plan: one page of one per-key manifest (docs/architecture.md,
+ * "Per-key manifests"), the gzip member at byte `offset`. Each page queues its objects as
+ * `rewrap-chunk` messages and then the manifest's next page, so a plan of any size is a chain of
+ * short invocations, one chain per manifest. `page` counts from 1 within the chain.
  */
 export const RewrapPlanPageMessageSchema = z.object({
   type: z.literal('rewrap-plan'),
@@ -192,11 +192,14 @@ export const RewrapPlanPageMessageSchema = z.object({
   fromKeyArn: z.string().startsWith('arn:'),
   toKeyArn: z.string().startsWith('arn:'),
   wrappedBefore: z.string().datetime().optional(),
-  shard: z.number().int().min(0),
-  /** Shard chains in the plan: the run's scan is complete once this many chains finished. */
+  /** The manifest's object key in the audit location. */
+  manifest: z.string().min(1),
+  /** This manifest's chain number (0-based) among the plan's `chains`. */
+  chain: z.number().int().min(0),
+  /** Manifest chains in the plan: the run's scan is complete once this many chains finished. */
   chains: z.number().int().min(1),
   page: z.number().int().min(1),
-  cursor: z.string().optional(),
+  offset: z.number().int().min(0),
 });
 export type RewrapPlanPageMessage = z.infer<typeof RewrapPlanPageMessageSchema>;
 

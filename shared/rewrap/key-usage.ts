@@ -1,45 +1,39 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type KeyShardSummary, KeySummaries, objectsUpTo, sumOfKey } from '../ledger/key-summaries.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { AuditLocation } from '../chunks/chunk-log-types.js';
+import { listManifestKeyIds, listManifestsOfKeyId, summarizeManifest } from '../manifests/list-manifests.js';
 
 export interface KeyUsage {
   keyArn: string;
-  /** Objects wrapped under the key (an upper bound: see KeyShardSummary). */
+  /** Objects the key's manifests name, summed: an upper bound (an object moved on stays in older ones). */
   objects: number;
-  /** Month (UTC, `YYYY-MM`) of the oldest and newest wrap still counted. */
-  oldestWrap: string;
-  newestWrap: string;
-  /** The key's summary items, for the planner. */
-  shards: KeyShardSummary[];
+  /** ISO times of the oldest and newest wrap the manifests date. */
+  oldestWrap?: string;
+  newestWrap?: string;
+  manifests: number;
 }
 
 /**
- * Wrapping keys in use, from the per-key summaries (docs/architecture.md, "Wrapping-key index"):
- * one small query per shard, however many objects the index holds. A key's months are summed over
- * all its items before any is judged empty: one item alone may be negative.
+ * Wrapping keys in use, from the per-key manifests (docs/architecture.md, "Per-key manifests"):
+ * one delimited listing of the manifest prefixes, one listing per key and one HEAD per manifest
+ * (its `objects` metadata), never a manifest's content. Busiest key first.
  */
-export async function wrappingKeysInUse(
-  dynamo: DynamoDBDocumentClient,
-  ledgerTable: string,
-): Promise<KeyUsage[]> {
-  const byKey = new Map<string, KeyShardSummary[]>();
-  for (const summary of await new KeySummaries(dynamo, ledgerTable).all()) {
-    byKey.set(summary.keyArn, [...(byKey.get(summary.keyArn) ?? []), summary]);
-  }
+export async function wrappingKeysInUse(s3: S3Client, location: AuditLocation): Promise<KeyUsage[]> {
   const usage: KeyUsage[] = [];
-  for (const [keyArn, shards] of byKey) {
-    const sums = sumOfKey(shards);
-    const months = Object.entries(sums.months)
-      .filter(([, n]) => n > 0)
-      .map(([month]) => month)
-      .sort();
-    if (months.length === 0) continue;
-    usage.push({
-      keyArn,
-      objects: objectsUpTo(sums),
-      oldestWrap: months[0]!,
-      newestWrap: months.at(-1)!,
-      shards: shards.sort((a, b) => a.shard - b.shard),
-    });
+  for (const keyId of await listManifestKeyIds(s3, location)) {
+    const found: KeyUsage = { keyArn: keyId, objects: 0, manifests: 0 };
+    for (const key of await listManifestsOfKeyId(s3, location, keyId)) {
+      const summary = await summarizeManifest(s3, location, key);
+      found.keyArn = summary.keyArn ?? found.keyArn;
+      found.objects += summary.objects;
+      found.manifests++;
+      if (summary.oldestWrap && (!found.oldestWrap || summary.oldestWrap < found.oldestWrap)) {
+        found.oldestWrap = summary.oldestWrap;
+      }
+      if (summary.newestWrap && (!found.newestWrap || summary.newestWrap > found.newestWrap)) {
+        found.newestWrap = summary.newestWrap;
+      }
+    }
+    if (found.objects > 0) usage.push(found);
   }
-  return usage.sort((a, b) => b.objects - a.objects);
+  return usage.sort((a, b) => b.objects - a.objects || a.keyArn.localeCompare(b.keyArn));
 }

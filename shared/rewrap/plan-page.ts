@@ -1,19 +1,16 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Config } from '../config.js';
-import type { RewrapJob, RewrapPlanPageMessage } from '../jobs/messages.js';
-import { jobIdFor, sendInBatches } from '../jobs/scan-page.js';
-import { objectOfPartitionKey, WRAP_KEY_INDEX, wrapKeyOf } from '../ledger/wrap-key.js';
-import type { QueueUrls } from '../queues.js';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RewrapPlanPageMessage } from '../jobs/messages.js';
+import { readManifestPage } from '../manifests/manifest-page.js';
 import { PlanPages } from '../runs/plan-pages.js';
 import { queueBody } from '../sqs-text.js';
+import { candidatesByBucket } from './manifest-candidates.js';
+import { queueRewrapChunks, type RewrapChunkDeps } from './rewrap-chunks.js';
 
-export interface PlanPageDeps {
+export interface PlanPageDeps extends RewrapChunkDeps {
   dynamo: DynamoDBDocumentClient;
-  sqs: SQSClient;
-  queues: Pick<QueueUrls, 'scan' | 'rewrap'>;
-  /** Plan pages are as long as listing pages (S3SEAL_SCAN_PAGE_SIZE). */
-  config: Pick<Config, 'ledgerTable' | 'scanPageSize'>;
+  ledgerTable: string;
+  scanQueueUrl: string;
 }
 
 export interface PlanPageResult {
@@ -23,65 +20,62 @@ export interface PlanPageResult {
 }
 
 /**
- * One page of a chained rewrap plan: queries one shard of the wrap index, enqueues a rewrap job per
- * matching object, then the shard's next page, then counts the page once (docs/large-buckets.md,
- * "Chained rewrap plans"). A redelivery before the page was counted enqueues the same job ids again,
- * which the rewrap ledger makes harmless; one after it does nothing but finish what it may have left.
+ * One page of a manifest chain (docs/architecture.md, "Per-key manifests"): reads one member of
+ * the manifest, keeps the objects within the plan's bucket, prefix and cut-off, fixes each bucket's
+ * membership and queues its `rewrap-chunk` messages (chunk ids from
+ * `manifest:<manifest key>:<page>:<bucket>:<n>`), then the chain's next page, then counts the page
+ * once. A redelivery before the count reads the stored memberships and queues the same chunks,
+ * which their chunk items make harmless; one after it only finishes what it may have left.
+ * Entries of the same object in other manifests of the plan are not seen here: each is one HEAD
+ * that finds the object elsewhere or already done, never a second write.
  */
 export async function rewrapPlanPage(
   message: RewrapPlanPageMessage,
   deps: PlanPageDeps,
 ): Promise<PlanPageResult> {
-  const pages = new PlanPages(deps.dynamo, deps.config.ledgerTable);
-  const earlier = await pages.recorded(message.runId, message.shard, message.page);
+  const pages = new PlanPages(deps.dynamo, deps.ledgerTable);
+  const earlier = await pages.recorded(message.runId, message.chain, message.page);
   if (earlier) {
     // The earlier delivery may have died between counting its chain's last page and completing.
     if (earlier.chainDone) await pages.completeAt(message.runId, message.chains);
     return { enqueued: 0, hasNextPage: false, duplicate: true };
   }
-  const out = await deps.dynamo.send(
-    new QueryCommand({
-      TableName: deps.config.ledgerTable,
-      IndexName: WRAP_KEY_INDEX,
-      KeyConditionExpression: message.wrappedBefore
-        ? 'wrapKey = :wrapKey AND wrappedAt < :before'
-        : 'wrapKey = :wrapKey',
-      ExpressionAttributeValues: {
-        ':wrapKey': wrapKeyOf(message.fromKeyArn, message.shard),
-        ...(message.wrappedBefore ? { ':before': message.wrappedBefore } : {}),
-      },
-      Limit: deps.config.scanPageSize,
-      ...(message.cursor ? { ExclusiveStartKey: JSON.parse(message.cursor) } : {}),
-    }),
-  );
-  const jobs: RewrapJob[] = [];
-  for (const item of out.Items ?? []) {
-    const object = objectOfPartitionKey(String(item.pk));
-    if (item.sk !== 'encrypt' || !object) continue;
-    if (message.bucket && object.bucket !== message.bucket) continue;
-    if (!object.key.startsWith(message.prefix)) continue;
-    jobs.push({
-      type: 'rewrap',
-      runId: message.runId,
-      jobId: jobIdFor(message.runId, object.bucket, object.key),
-      bucket: object.bucket,
-      key: object.key,
-      fromKeyArn: message.fromKeyArn,
-      toKeyArn: message.toKeyArn,
-      ...(message.wrappedBefore ? { wrappedBefore: message.wrappedBefore } : {}),
-    });
+  const manifest = { bucket: deps.location.bucket, key: message.manifest };
+  const page = await readManifestPage(deps.s3, manifest, message.offset);
+  const enqueued = await queueManifestPage(deps, message, page.entries, message.page);
+  const hasNextPage = page.next !== undefined;
+  if (page.next !== undefined) {
+    const next: RewrapPlanPageMessage = { ...message, page: message.page + 1, offset: page.next };
+    await deps.sqs.send(
+      new SendMessageCommand({ QueueUrl: deps.scanQueueUrl, MessageBody: queueBody(next) }),
+    );
   }
-  await sendInBatches(deps.sqs, deps.queues.rewrap, jobs);
-  const hasNextPage = out.LastEvaluatedKey !== undefined;
-  if (hasNextPage) {
-    const next: RewrapPlanPageMessage = {
-      ...message,
-      page: message.page + 1,
-      cursor: JSON.stringify(out.LastEvaluatedKey),
-    };
-    await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(next) }));
-  }
-  await pages.record(message.runId, message.shard, message.page, jobs.length, !hasNextPage);
+  await pages.record(message.runId, message.chain, message.page, enqueued, !hasNextPage);
   if (!hasNextPage) await pages.completeAt(message.runId, message.chains);
-  return { enqueued: jobs.length, hasNextPage, duplicate: false };
+  return { enqueued, hasNextPage, duplicate: false };
+}
+
+/** Queues one manifest page's candidates, bucket by bucket; returns how many. */
+export async function queueManifestPage(
+  deps: RewrapChunkDeps,
+  plan: Pick<
+    RewrapPlanPageMessage,
+    'runId' | 'bucket' | 'prefix' | 'fromKeyArn' | 'toKeyArn' | 'wrappedBefore' | 'manifest'
+  >,
+  entries: Parameters<typeof candidatesByBucket>[0],
+  page: number,
+  seen?: Set<string>,
+): Promise<number> {
+  let enqueued = 0;
+  for (const [bucket, intents] of candidatesByBucket(entries, plan, seen)) {
+    const run = { runId: plan.runId, bucket, fromKeyArn: plan.fromKeyArn, toKeyArn: plan.toKeyArn };
+    const origin = `manifest:${plan.manifest}:${page}:${bucket}`;
+    enqueued += await queueRewrapChunks(
+      deps,
+      plan.wrappedBefore ? { ...run, wrappedBefore: plan.wrappedBefore } : run,
+      origin,
+      intents,
+    );
+  }
+  return enqueued;
 }

@@ -1,21 +1,19 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError } from '../errors.js';
 import { dataFileMessages, readRunInventory } from '../inventory/run-inventory.js';
-import type { RewrapInventoryFileMessage, RewrapJob, RewrapPlanPageMessage } from '../jobs/messages.js';
-import { jobIdFor, sendInBatches } from '../jobs/scan-page.js';
+import type { RewrapInventoryFileMessage, RewrapPlanPageMessage } from '../jobs/messages.js';
+import { sendInBatches } from '../jobs/scan-page.js';
 import { assertBucketReachable } from '../jobs/start-run.js';
-import { KeySummaries, objectsUpTo, sumOfKey, wrapMonth } from '../ledger/key-summaries.js';
-import { allWrapShards, WRAP_KEY_INDEX, wrapKeyOf } from '../ledger/wrap-key.js';
-import { PlanPages } from '../runs/plan-pages.js';
+import type { ManifestEntry } from '../manifests/manifest-entry.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { listObjectPages } from '../s3/list-objects.js';
 import { moveWatches, type WatchMove, watchMovesFor } from '../watch/watch-moves.js';
 import { WatchPolicyStore } from '../watch/watch-policy.js';
-
-/** The sharded rotation index (docs/architecture.md, "Wrapping-key index"). */
-export const WRAPPING_KEY_INDEX = WRAP_KEY_INDEX;
+import { candidatesByBucket } from './manifest-candidates.js';
+import { manifestPages, manifestsToPlan } from './manifest-plan.js';
+import { queueManifestPage } from './plan-page.js';
+import { queueRewrapChunks, type RewrapChunkDeps } from './rewrap-chunks.js';
 
 export interface RewrapPlanInput {
   bucket?: string;
@@ -26,8 +24,8 @@ export interface RewrapPlanInput {
   /** Only data keys wrapped before this time (ISO 8601): a rotation re-wraps what predates it. */
   wrappedBefore?: string;
   /**
-   * List the bucket instead of querying the index: finds objects protected before the index
-   * existed. Every object becomes a job; the rewrap handler skips those under other keys.
+   * List the bucket instead of reading the key's manifests: finds objects no run recorded under
+   * the key. Every object becomes an intent; its HEAD skips those under other keys.
    */
   scan?: boolean;
   /**
@@ -39,14 +37,12 @@ export interface RewrapPlanInput {
   trigger?: string;
 }
 
-export interface PlanDeps {
+export interface PlanDeps extends RewrapChunkDeps {
   dynamo: DynamoDBDocumentClient;
   sqs: SQSClient;
-  s3?: S3Client;
   runs: RunStore;
   ledgerTable: string;
-  rewrapQueueUrl: string;
-  /** Index plans chain their pages through the scan queue, as listings do. */
+  /** Manifest plans chain their pages through the scan queue, as listings do. */
   scanQueueUrl: string;
   now?: () => Date;
   /**
@@ -56,29 +52,34 @@ export interface PlanDeps {
   afterWatchesMoved?: (moved: WatchMove[]) => Promise<void>;
 }
 
-/** A planned run; `chains`: the index shards (or inventory data files) whose messages will find its objects. */
+/** A planned run; `chains`: the manifests (or inventory data files) whose messages will find its objects. */
 export type PlannedRun = Run & { chains: number };
 
-type Target = { bucket: string; key: string };
+/**
+ * Plans of at most this many manifest entries (the manifests' `objects`, summed) are read by the
+ * planner itself: each object is queued once, from its newest manifest, and the count is known at
+ * once. Larger plans chain one page message per manifest member through the scan queue.
+ */
+export const INLINE_PLAN_OBJECTS = 10_000;
 
 /**
- * What a plan has enqueued, for the CLI: the count once known, or the shard chains still finding
+ * What a plan has enqueued, for the CLI: the count once known, or the chains still finding
  * objects (the run's `discovered` grows as they go).
  */
-export function describePlanned(run: PlannedRun, source: 'index' | 'inventory' = 'index'): string {
+export function describePlanned(run: PlannedRun, source: 'manifests' | 'inventory' = 'manifests'): string {
   if (run.scanComplete) return `re-wrapping ${run.discovered} object(s)`;
   return source === 'inventory'
     ? `re-wrapping the objects of ${run.chains} inventory data file(s)`
-    : `re-wrapping the objects ${run.chains} index shard chain(s) find`;
+    : `re-wrapping the objects ${run.chains} manifest chain(s) find`;
 }
 
 /**
- * Plans a re-wrap as a run. From the index (the default): the key's summaries name the shards that
- * hold objects wrapped under `fromKeyArn` (before `wrappedBefore`), a one-item query confirms each,
- * and each confirmed shard gets a chain of plan pages on the scan queue that enqueue the rewrap jobs
- * (see rewrapPlanPage), so a plan of any size survives any one invocation's timeout; the run's scan
- * completes when every chain has. With `scan`, the bucket is listed here instead. With
- * `skipEmpty`, a plan that finds nothing creates no run.
+ * Plans a re-wrap as a run (docs/architecture.md, "Per-key manifests"). By default from the
+ * manifests of `fromKeyArn`, newest run first: a small plan is read and queued here, a large one
+ * gets a chain of plan pages per manifest on the scan queue (see rewrapPlanPage), so a plan of any
+ * size survives any one invocation's timeout; the run's scan completes when every chain has. With
+ * `scan`, the bucket is listed here instead; with `inventory`, one scan message per data file.
+ * With `skipEmpty`, a plan that finds nothing creates no run.
  */
 export async function planRewrap(deps: PlanDeps, input: RewrapPlanInput): Promise<PlannedRun>;
 export async function planRewrap(
@@ -98,7 +99,7 @@ export async function planRewrap(
     throw new ConfigError('--scan lists the bucket and --inventory reads a report: give one of them');
   }
   // A missing bucket is refused before anything is recorded, whichever way the run is enumerated.
-  if (input.bucket && deps.s3) await assertBucketReachable(deps.s3, input.bucket);
+  if (input.bucket) await assertBucketReachable(deps.s3, input.bucket);
   // So is a watch the re-wrap cannot carry along (watchMovesFor says which and why).
   const watches = new WatchPolicyStore(deps.dynamo, deps.ledgerTable, 0);
   const moves = watchMovesFor(
@@ -129,16 +130,27 @@ export async function planRewrap(
   // A plan with no object to re-wrap still records its run when it moves a watch.
   const mayskip = options.skipEmpty === true && moves.length === 0;
   if (input.inventory) return planByInventory(deps, { ...input, inventory: input.inventory }, createRun);
-  if (input.scan) return planByListing(deps, input, runId, createRun, mayskip);
-  const shards = await shardsToPlan(deps, input.fromKeyArn, wrappedBefore);
-  if (shards.length === 0 && mayskip) return undefined;
-  const run = await createRun();
-  const pages = new PlanPages(deps.dynamo, deps.ledgerTable);
-  if (shards.length === 0) {
-    await pages.completeAt(runId, 0);
-    return { ...run, scanComplete: true, chains: 0 };
+  if (input.scan) return planByListing(deps, { ...input, wrappedBefore }, runId, createRun, mayskip);
+  const plan = { ...input, wrappedBefore, runId };
+  const manifests = await manifestsToPlan(deps.s3, deps.location, input.fromKeyArn, wrappedBefore);
+  const entries = manifests.reduce((sum, manifest) => sum + manifest.objects, 0);
+  if (entries <= INLINE_PLAN_OBJECTS) {
+    const pages = await readInline(
+      deps,
+      plan,
+      manifests.map((manifest) => manifest.key),
+    );
+    if (pages.length === 0 && mayskip) return undefined;
+    const run = await createRun();
+    let planned = 0;
+    for (const { manifest, page, entries: kept } of pages) {
+      planned += await queueManifestPage(deps, { ...plan, manifest }, kept, page);
+    }
+    await deps.runs.addPage(runId, planned, true);
+    return { ...run, discovered: planned, scanComplete: true, chains: 0 };
   }
-  const heads: RewrapPlanPageMessage[] = shards.map((shard) => ({
+  const run = await createRun();
+  const heads: RewrapPlanPageMessage[] = manifests.map((manifest, chain) => ({
     type: 'rewrap-plan',
     runId,
     ...(input.bucket ? { bucket: input.bucket } : {}),
@@ -146,49 +158,41 @@ export async function planRewrap(
     fromKeyArn: input.fromKeyArn,
     toKeyArn: input.toKeyArn,
     ...(wrappedBefore ? { wrappedBefore } : {}),
-    shard,
-    chains: shards.length,
+    manifest: manifest.key,
+    chain,
+    chains: manifests.length,
     page: 1,
+    offset: 0,
   }));
   await sendInBatches(deps.sqs, deps.scanQueueUrl, heads);
-  return { ...run, chains: shards.length };
+  return { ...run, chains: heads.length };
 }
 
 /**
- * The index shards of `keyArn` that hold an object wrapped before `wrappedBefore`. The key's
- * summaries, summed over all its items (a summary item's shard is the writing process's, not the
- * objects'), say whether the key may hold any such object (sums are upper bounds, by month); if so,
- * a one-item query of each index shard says which do. At most WRAP_KEY_SHARDS small queries, never a
- * scan (docs/architecture.md, "Wrapping-key index").
+ * A small plan's manifests read here, newest first: each page keeps only candidates no newer
+ * manifest named (an object's newest entry is its current one), so each object is queued once.
  */
-export async function shardsToPlan(
-  deps: Pick<PlanDeps, 'dynamo' | 'ledgerTable'>,
-  keyArn: string,
-  wrappedBefore?: string,
-): Promise<number[]> {
-  const lastMonth = wrappedBefore ? wrapMonth(wrappedBefore) : undefined;
-  const summaries = await new KeySummaries(deps.dynamo, deps.ledgerTable).forKey(keyArn);
-  const candidates = objectsUpTo(sumOfKey(summaries), lastMonth) > 0 ? allWrapShards() : [];
-  const confirmed = await Promise.all(
-    candidates.map(async (shard) => {
-      const out = await deps.dynamo.send(
-        new QueryCommand({
-          TableName: deps.ledgerTable,
-          IndexName: WRAP_KEY_INDEX,
-          KeyConditionExpression: wrappedBefore
-            ? 'wrapKey = :wrapKey AND wrappedAt < :before'
-            : 'wrapKey = :wrapKey',
-          ExpressionAttributeValues: {
-            ':wrapKey': wrapKeyOf(keyArn, shard),
-            ...(wrappedBefore ? { ':before': wrappedBefore } : {}),
-          },
-          Limit: 1,
-        }),
-      );
-      return (out.Items ?? []).length > 0 ? shard : undefined;
-    }),
-  );
-  return confirmed.filter((shard): shard is number => shard !== undefined);
+async function readInline(
+  deps: PlanDeps,
+  plan: RewrapPlanInput & { wrappedBefore?: string },
+  manifestKeys: string[],
+): Promise<Array<{ manifest: string; page: number; entries: ManifestEntry[] }>> {
+  const seen = new Set<string>();
+  const pages: Array<{ manifest: string; page: number; entries: ManifestEntry[] }> = [];
+  for (const manifest of manifestKeys) {
+    for await (const { page, entries } of manifestPages(deps.s3, deps.location, manifest)) {
+      const kept = entries.filter((entry) => {
+        const id = `${entry.bucket}/${entry.key}`;
+        const first = !seen.has(id);
+        seen.add(id);
+        return first;
+      });
+      if ([...candidatesByBucket(kept, plan).values()].some((intents) => intents.length > 0)) {
+        pages.push({ manifest, page, entries: kept });
+      }
+    }
+  }
+  return pages;
 }
 
 /**
@@ -201,8 +205,7 @@ async function planByInventory(
   input: RewrapPlanInput & { inventory: string },
   createRun: () => Promise<Run>,
 ): Promise<PlannedRun> {
-  if (!deps.s3 || !input.bucket)
-    throw new ConfigError('an --inventory re-wrap needs a bucket (s3://BUCKET/…)');
+  if (!input.bucket) throw new ConfigError('an --inventory re-wrap needs a bucket (s3://BUCKET/…)');
   const manifest = await readRunInventory(deps.s3, input.inventory, input.bucket);
   const run = await createRun();
   const wrappedBefore = input.wrappedBefore && new Date(input.wrappedBefore).toISOString();
@@ -220,7 +223,10 @@ async function planByInventory(
   return { ...run, chains: messages.length };
 }
 
-/** The `--scan` fallback: lists the bucket here and enqueues a job per object, recorded whole. */
+/**
+ * The `--scan` fallback: lists the bucket here and queues each listing page as `rewrap-chunk`
+ * messages (its membership fixed like a scan page's), recorded whole.
+ */
 async function planByListing(
   deps: PlanDeps,
   input: RewrapPlanInput,
@@ -228,34 +234,29 @@ async function planByListing(
   createRun: () => Promise<Run>,
   skipEmpty: boolean,
 ): Promise<PlannedRun | undefined> {
-  const wrappedBefore = input.wrappedBefore && new Date(input.wrappedBefore).toISOString();
+  if (!input.bucket) throw new ConfigError('a --scan re-wrap needs a bucket (s3://BUCKET/…)');
+  const bucket = input.bucket;
   let run: Run | undefined = skipEmpty ? undefined : await createRun();
   let planned = 0;
-  for await (const targets of listBucket(deps, input)) {
-    if (targets.length === 0) continue;
+  let page = 0;
+  for await (const listed of listObjectPages(deps.s3, { bucket, prefix: input.prefix })) {
+    page++;
+    if (listed.objects.length === 0) continue;
     run ??= await createRun();
-    const jobs: RewrapJob[] = targets.map((target) => ({
-      type: 'rewrap',
-      runId,
-      jobId: jobIdFor(runId, target.bucket, target.key),
-      bucket: target.bucket,
-      key: target.key,
-      fromKeyArn: input.fromKeyArn,
-      toKeyArn: input.toKeyArn,
-      ...(wrappedBefore ? { wrappedBefore } : {}),
+    const intents = listed.objects.map((object) => ({
+      key: object.key,
+      ...(object.etag ? { etag: object.etag } : {}),
+      ...(object.size !== undefined ? { size: object.size } : {}),
     }));
-    await sendInBatches(deps.sqs, deps.rewrapQueueUrl, jobs);
-    planned += jobs.length;
+    const fields = { runId, bucket, fromKeyArn: input.fromKeyArn, toKeyArn: input.toKeyArn };
+    planned += await queueRewrapChunks(
+      deps,
+      input.wrappedBefore ? { ...fields, wrappedBefore: input.wrappedBefore } : fields,
+      `scan:${bucket}:${page}`,
+      intents,
+    );
   }
   if (!run) return undefined;
   await deps.runs.addPage(runId, planned, true);
   return { ...run, discovered: planned, scanComplete: true, chains: 0 };
-}
-
-async function* listBucket(deps: PlanDeps, input: RewrapPlanInput): AsyncGenerator<Target[]> {
-  if (!deps.s3 || !input.bucket) throw new Error('a scan plan needs a bucket and an S3 client');
-  const bucket = input.bucket;
-  for await (const page of listObjectPages(deps.s3, { bucket, prefix: input.prefix })) {
-    yield page.objects.map((object) => ({ bucket, key: object.key }));
-  }
 }

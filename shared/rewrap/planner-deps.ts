@@ -1,4 +1,5 @@
 import { handlerRuntime } from '../handler-runtime.js';
+import { fixMembership } from '../chunks/listing-record.js';
 import { RunStore } from '../runs/run-store.js';
 import { AliasTargets } from './alias-targets.js';
 import type { RotationPlannerDeps } from './rotation-planner.js';
@@ -15,7 +16,10 @@ export async function plannerDeps(): Promise<RotationPlannerDeps> {
     runs: new RunStore(clients.dynamo, config.ledgerTable),
     aliases: new AliasTargets(clients.dynamo, config.ledgerTable),
     ledgerTable: config.ledgerTable,
-    rewrapQueueUrl: work.rewrap,
+    location: config.auditLocation,
+    queues: work,
+    largeObjectBytes: config.largeObjectBytes,
+    fixMembership,
     scanQueueUrl: work.scan,
     now: () => new Date(),
   };

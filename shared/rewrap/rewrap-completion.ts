@@ -1,13 +1,11 @@
 import type { RewrapJob } from '../jobs/messages.js';
-import type { Ledger, LedgerItem, ObjectRef } from '../ledger/ledger.js';
-import type { WrapMove } from '../lifecycle/job-closer.js';
-import type { Completion } from '../lifecycle/object-operation.js';
+import type { AttemptView, Completion } from '../lifecycle/object-operation.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import type { DataKeyRewrap } from './rewrap-data-key.js';
 import { sourceKeyReason } from './source-key-reason.js';
 
 /**
- * What a claimed re-wrap did: wrote the object, or found on KMS that no write was needed. A write
+ * What a re-wrap's write did: wrote the object, or found on KMS that no write was needed. A write
  * that moved only the server-side layer (the envelope was settled on KMS) carries that settlement.
  */
 export type Rewrapped =
@@ -21,66 +19,21 @@ export type Rewrapped =
   | Extract<DataKeyRewrap, { kind: 'settled' }>;
 
 /**
- * How a re-wrap job ends (docs/architecture.md, "Re-wrap and upgrade"): its audit record, ledger
- * finish and the move of the object's wrap in the rotation index (the object's `encrypt` item),
- * for a write that landed, one reconciled after a crash, or a settlement by what KMS showed.
+ * The object was last written after the chunk's first claim. A re-wrap is a metadata copy, so its
+ * write moves LastModified: found under the target key, such an object was written by an attempt
+ * of this chunk (docs/architecture.md, "Crash recovery").
  */
-export function rewrapCompletions(job: RewrapJob, ledger: Pick<Ledger, 'recordWrap'>, now: () => Date) {
-  const indexRef: ObjectRef = { bucket: job.bucket, key: job.key, operation: 'encrypt' };
-  /** The rotation index (the object's `encrypt` item) learns which key wraps it now. */
-  const recordWrap = (resultEtag: string) => () =>
-    ledger.recordWrap(indexRef, { keyArn: job.toKeyArn, wrappedAt: now().toISOString(), resultEtag }, now());
+export function writtenSinceClaim(head: ObjectHead, attempt: Pick<AttemptView, 'claimedSince'>): boolean {
+  return head.lastModified !== undefined && head.lastModified.getTime() >= attempt.claimedSince.getTime();
+}
 
-  /**
-   * The wrap the close records on the `encrypt` item, replacing the one the job read there: in the
-   * batched close's transaction, or by `recordWrap` one step at a time.
-   */
-  const wrapMove = (resultEtag: string, indexed: LedgerItem | undefined): WrapMove => ({
-    keyArn: job.toKeyArn,
-    wrappedAt: now().toISOString(),
-    resultEtag,
-    replaces:
-      indexed?.wrapKey && indexed.keyArn && indexed.wrappedAt
-        ? { keyArn: indexed.keyArn, wrappedAt: indexed.wrappedAt, wrapKey: indexed.wrapKey }
-        : undefined,
-  });
-
-  /** How a claimed re-wrap ends: re-wrapped, or settled by what KMS showed. */
-  async function completion(
-    head: ObjectHead,
-    done: Rewrapped,
-    indexed: LedgerItem | undefined,
-  ): Promise<Completion> {
-    if (done.kind === 'settled') {
-      const outcome = done.state === 'COMPLIANT' ? 'compliant' : 'skipped';
-      return {
-        decision: outcome,
-        finish: { state: done.state, reason: done.reason, resultEtag: head.etag },
-        audit: { reason: done.reason },
-        result: { outcome, reason: done.reason },
-        beforeFinish: done.state === 'COMPLIANT' ? recordWrap(head.etag) : undefined,
-        wrapMove: done.state === 'COMPLIANT' ? wrapMove(head.etag, indexed) : undefined,
-      };
-    }
-    const kmsRequestIds = done.kmsRequestId ? [done.kmsRequestId] : [];
-    if (done.envelopeSettled?.state === 'SKIPPED') {
-      // Only the server-side layer moved: the envelope is wrapped under a third key, which the
-      // index keeps naming (it indexes the envelope's key).
-      const reason = `server-side layer from ${done.fromKeyArn}; the envelope is under another key`;
-      return {
-        decision: 'rewrapped',
-        finish: { state: 'DONE', resultEtag: done.etag },
-        audit: { etagAfter: done.etag, keyArn: job.toKeyArn, reason },
-        result: { outcome: 'encrypted', reason: sourceKeyReason(done.fromKeyArn), detail: reason },
-      };
-    }
-    return {
-      ...rewrapped(done.etag, done.fromKeyArn, kmsRequestIds, 'rewrapped'),
-      wrapMove: wrapMove(done.etag, indexed),
-    };
-  }
-
-  /** The record of a re-wrap; the index hears of it after the audit record, before the finish. */
+/**
+ * How a re-wrap ends (docs/architecture.md, "Re-wrap and upgrade"): the record of a write that
+ * landed, of one reconciled after a crash, or of a settlement by what KMS showed. The record's
+ * `keyArn` names the key the object is left under: manifests are compacted from it.
+ */
+export function rewrapCompletions(job: RewrapJob) {
+  /** The record of a re-wrap, counted under its source key (the summary lists each key objects moved from). */
   function rewrapped(
     etagAfter: string,
     fromKeyArn: string,
@@ -89,15 +42,44 @@ export function rewrapCompletions(job: RewrapJob, ledger: Pick<Ledger, 'recordWr
   ): Completion {
     return {
       decision: 'rewrapped',
-      // No keyArn or wrappedAt here: the key index reads them from `encrypt` items (recordWrap) only,
-      // and would count the object twice.
-      finish: { state: 'DONE', resultEtag: etagAfter },
       audit: { etagAfter, keyArn: job.toKeyArn, reason: `from ${fromKeyArn}`, kmsRequestIds },
-      // Counted under its source key: the summary lists each key objects moved from.
       result: { outcome: 'encrypted', reason: sourceKeyReason(fromKeyArn), detail },
-      beforeFinish: recordWrap(etagAfter),
     };
   }
 
-  return { recordWrap, completion, rewrapped };
+  /** An earlier attempt's write, proven landed: counted as re-wrapped, once. */
+  function reconciled(head: ObjectHead): Completion {
+    const done = rewrapped(head.etag, job.fromKeyArn, [], 'rewrapped (reconciled: the write had landed)');
+    return { ...done, audit: { ...done.audit, reconciled: true } };
+  }
+
+  /** How a write ends: re-wrapped, or settled by what KMS showed (a crashed attempt's write, reconciled). */
+  function completion(head: ObjectHead, done: Rewrapped, attempt: AttemptView): Completion {
+    if (done.kind === 'settled') {
+      // KMS shows the data key under the target already: after a crash, an envelope written since
+      // the claim is this chunk's earlier write (no other mark of it exists).
+      if (done.state === 'COMPLIANT' && attempt.recovering && writtenSinceClaim(head, attempt)) {
+        return reconciled(head);
+      }
+      const outcome = done.state === 'COMPLIANT' ? 'compliant' : 'skipped';
+      return {
+        decision: outcome,
+        audit: { reason: done.reason, ...(outcome === 'compliant' ? { keyArn: job.toKeyArn } : {}) },
+        result: { outcome, reason: done.reason },
+      };
+    }
+    if (done.envelopeSettled?.state === 'SKIPPED') {
+      // Only the server-side layer moved: the envelope is wrapped under a third key.
+      const reason = `server-side layer from ${done.fromKeyArn}; the envelope is under another key`;
+      return {
+        decision: 'rewrapped',
+        audit: { etagAfter: done.etag, keyArn: job.toKeyArn, reason },
+        result: { outcome: 'encrypted', reason: sourceKeyReason(done.fromKeyArn), detail: reason },
+      };
+    }
+    const kmsRequestIds = done.kmsRequestId ? [done.kmsRequestId] : [];
+    return rewrapped(done.etag, done.fromKeyArn, kmsRequestIds, 'rewrapped');
+  }
+
+  return { completion, reconciled };
 }

@@ -1,19 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { rewrapJobOf } from '../chunks/chunk-jobs.js';
+import type { RewrapChunk } from '../chunks/chunk-message.js';
+import { largeRewrapChunk } from '../chunks/large-chunk.js';
+import type { ChunkKind } from '../chunks/run-chunk.js';
 import type { Config } from '../config.js';
 import { classifyClientSide, type Envelope, wrappedKeyName } from '../envelope/format.js';
 import { type LargeObjectDeps, routeLargeObject } from '../jobs/large-object-route.js';
 import type { RewrapJob } from '../jobs/messages.js';
 import { uploadTracker } from '../jobs/upload-tracker.js';
-import type { LedgerItem, ObjectRef } from '../ledger/ledger.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
-import type { JobResult } from '../lifecycle/job-result.js';
-import type { Decision, LifecycleDeps, ObjectOperation, Plan } from '../lifecycle/object-operation.js';
-import { runObjectJob } from '../lifecycle/run-object-job.js';
+import type {
+  AttemptView,
+  Decision,
+  ObjectDeps,
+  ObjectOperation,
+  Plan,
+} from '../lifecycle/object-operation.js';
 import { copyInPlace } from '../s3/copy-in-place.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
-import { type Rewrapped, rewrapCompletions } from './rewrap-completion.js';
+import { type Rewrapped, rewrapCompletions, writtenSinceClaim } from './rewrap-completion.js';
 import { rewrapDataKey } from './rewrap-data-key.js';
 import {
   hasKmsLayer,
@@ -24,22 +31,27 @@ import {
   serverSideAfterRewrap,
 } from './server-side-layer.js';
 
-export interface RewrapDeps extends LifecycleDeps, LargeObjectDeps {
+export interface RewrapDeps extends ObjectDeps, LargeObjectDeps {
   s3: S3Client;
   kms: KMSClient;
   config: Pick<
     Config,
     | 'leaseSeconds'
+    | 'actor'
     | 'copyMultipartThresholdBytes'
     | 'copyPartSizeBytes'
-    | 'actor'
     | 'useUpdateObjectEncryption'
   >;
 }
 
+/** The rewrap chunk kind (docs/architecture.md, "Chunk lifecycle"): each intent's re-wrap operation. */
+export function rewrapChunkKind(deps: RewrapDeps): ChunkKind<RewrapChunk> {
+  return { operation: (chunk, intent) => rewrapOperation(rewrapJobOf(chunk, intent), deps) };
+}
+
 /**
- * Re-wraps one object to `job.toKeyArn` (docs/architecture.md, "Re-wrap and upgrade"), claimed on
- * its `rewrap` ledger item like every object job ("The job lifecycle"):
+ * Re-wraps one object to `job.toKeyArn` (docs/architecture.md, "Re-wrap and upgrade"), as one
+ * intent of a chunk; no ledger item is read or written:
  * - envelope: KMS ReEncrypt of the wrapped data key (V2 `x-amz-key-v2`, V3 `x-amz-3`) with the
  *   stored encryption context as source and destination context (the plaintext data key never
  *   leaves KMS), then a metadata-only copy in place conditional on the ETag read. The ciphertext
@@ -48,40 +60,30 @@ export interface RewrapDeps extends LifecycleDeps, LargeObjectDeps {
  * - SSE-KMS: a conditional copy in place (or UpdateObjectEncryption) under the new key; DSSE-KMS:
  *   a conditional copy in place that stays dual-layer.
  *
- * ReEncrypt runs only under the claim, so two deliveries never both call it or both write. Before
- * the write, a digest of the new wrapped key is noted on the object's `encrypt` item (pendingWrap):
- * finding it on the object after a crash proves the write landed, even when source and target key
- * are the same (a rotation), and the retry closes the job without writing again.
+ * A rotation (source = target) re-wraps what was last written before `wrappedBefore`: an envelope's
+ * data key is wrapped when the object is written, so LastModified says when. Crash proof: every
+ * re-wrap writes the object, so one found under the target key and written since the chunk's first
+ * claim is this chunk's earlier write (`landed`).
  */
-export async function rewrapObject(job: RewrapJob, deps: RewrapDeps): Promise<JobResult> {
-  // A job marked for the large-object queue goes back there before any request (docs/large-buckets.md,
-  // "The large-object route").
-  const routed = await routeLargeObject(job, deps.largeObjects);
-  if (routed) return routed;
-  return runObjectJob(rewrapOperation(job, deps), deps);
-}
-
-function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewrapped> {
-  const now = deps.now ?? (() => new Date());
-  const indexRef: ObjectRef = { bucket: job.bucket, key: job.key, operation: 'encrypt' };
+export function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewrapped> {
+  const rotation = job.fromKeyArn === job.toKeyArn;
   const copyOptions = {
     multipartThresholdBytes: deps.config.copyMultipartThresholdBytes,
     partSizeBytes: deps.config.copyPartSizeBytes,
   };
-  const jobRef: ObjectRef = { bucket: job.bucket, key: job.key, operation: 'rewrap' };
-  const { recordWrap, completion, rewrapped } = rewrapCompletions(job, deps.ledger, now);
+  const { completion, reconciled } = rewrapCompletions(job);
   /**
-   * Keeps a multipart copy's upload id and progress on the job's claimed item, to resume or abort it
-   * after a crash. `target` names what the copy writes: an upload is resumed only towards the same.
+   * Keeps a multipart copy's upload id and progress on the chunk item, to resume or abort it after
+   * a crash. `target` names what the copy writes: an upload is resumed only towards the same.
    */
-  const tracked = (owner: string, head: ObjectHead, target: string) =>
+  const tracked = (attempt: AttemptView, head: ObjectHead, target: string) =>
     deps.uploads &&
     uploadTracker(
       deps.uploads,
       {
-        ref: jobRef,
-        owner,
-        runId: job.runId,
+        ref: attempt.chunk,
+        object: { bucket: job.bucket, key: job.key },
+        owner: attempt.owner,
         leaseSeconds: deps.config.leaseSeconds,
         sourceEtag: head.etag,
         sourceVersionId: head.versionId,
@@ -90,59 +92,59 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       },
       { onProgress: deps.onUploadProgress },
     );
-  const decided = (
-    head: ObjectHead,
-    state: Decision['state'],
-    reason: string,
-    before?: () => Promise<void>,
-  ): Decision => ({ action: 'decide', state, reason, head, audit: { keyArn: job.toKeyArn }, before });
-  /** Already under the target key: the index is told so, nothing is written. */
-  const settled = (head: ObjectHead, reason: string) =>
-    decided(head, 'COMPLIANT', reason, recordWrap(head.etag));
+  const decided = (head: ObjectHead, state: Decision['state'], reason: string): Decision => ({
+    action: 'decide',
+    state,
+    reason,
+    head,
+    audit: { keyArn: job.toKeyArn },
+  });
+  /** A rotation's object last written at or after the cut-off: its data key is under the current material. */
+  const writtenSinceCutOff = (head: ObjectHead) =>
+    Boolean(
+      job.wrappedBefore && head.lastModified && head.lastModified.getTime() >= Date.parse(job.wrappedBefore),
+    );
 
-  /**
-   * What to do with the object; a write too large for this function's time budget is handed to
-   * the large-object queue before its claim (docs/large-buckets.md, "The large-object route").
-   */
-  async function decide(head: ObjectHead, item: LedgerItem | undefined): Promise<Plan<Rewrapped>> {
-    const plan = await decideObject(head, item);
+  /** What to do; a write too large for this invocation goes to the large-object queue instead. */
+  async function decide(head: ObjectHead, attempt: AttemptView): Promise<Plan<Rewrapped>> {
+    const plan = decideObject(head, attempt);
     if (plan.action !== 'write') return plan;
     // UpdateObjectEncryption changes the key in place: no bytes move, whatever the size.
     const movesData =
       plan.method !== 'move-kms-key' || layerMoveCopiesData(head, deps.config.useUpdateObjectEncryption);
-    const routed = await routeLargeObject(job, deps.largeObjects, head, movesData);
+    const routed = await routeLargeObject(deps.largeObjects, head, movesData, () => largeRewrapChunk(job));
     return routed ? { action: 'handed-off', result: routed } : plan;
   }
 
-  async function decideObject(head: ObjectHead, item: LedgerItem | undefined): Promise<Plan<Rewrapped>> {
+  function decideObject(head: ObjectHead, attempt: AttemptView): Plan<Rewrapped> {
     const clientSide = classifyClientSide(head.metadata);
-    if (clientSide.kind === 'readable') return decideEnvelope(head, clientSide.envelope, item);
+    if (clientSide.kind === 'readable') return decideEnvelope(head, clientSide.envelope, attempt);
     if (clientSide.kind === 'unreadable' || clientSide.kind === 'malformed') {
       // Its envelope is beyond us, but a server-side layer under the source still moves (metadata kept).
-      if (layerUnderSource(head, job.fromKeyArn, job.toKeyArn)) return decideServerSide(head);
+      if (layerUnderSource(head, job.fromKeyArn, job.toKeyArn)) return decideServerSide(head, attempt);
       const reason =
         clientSide.kind === 'unreadable' ? 'unreadable-client-side-format' : 'malformed-envelope';
       return decided(head, 'SKIPPED', reason);
     }
-    if (hasKmsLayer(head)) return decideServerSide(head);
+    if (hasKmsLayer(head)) return decideServerSide(head, attempt);
     return decided(head, 'SKIPPED', 'not-kms-protected');
   }
 
-  async function decideEnvelope(
-    head: ObjectHead,
-    envelope: Envelope,
-    item: LedgerItem | undefined,
-  ): Promise<Plan<Rewrapped>> {
+  /** A rotation's object that needs no write: written since the claim, or since the cut-off. */
+  function rotationSettled(head: ObjectHead, attempt: AttemptView): Decision | undefined {
+    if (!rotation) return undefined;
+    if (writtenSinceClaim(head, attempt))
+      return decided(head, 'COMPLIANT', 'written since the chunk was claimed');
+    if (writtenSinceCutOff(head)) return decided(head, 'COMPLIANT', 'already re-wrapped since the rotation');
+    return undefined;
+  }
+
+  function decideEnvelope(head: ObjectHead, envelope: Envelope, attempt: AttemptView): Plan<Rewrapped> {
+    const settled = rotationSettled(head, attempt);
+    if (settled) return settled;
     // V2 `x-amz-key-v2` or V3 `x-amz-3`: the only entry a re-wrap changes (V3's commitment binds the
     // data key, not its wrapping, so `x-amz-d` and `x-amz-i` stay valid).
     const wrappedKeyEntry = wrappedKeyName(envelope.format);
-    const indexed = await deps.ledger.get(indexRef);
-    // Our earlier write landed and the attempt died before the ledger heard: the lifecycle closes
-    // the claim that attempt holds (or, for another run, this is a plain compliant decision).
-    if (indexed?.pendingWrap && indexed.pendingWrap === digestOf(head.metadata[wrappedKeyEntry])) {
-      return settled(head, 'the re-wrapped key had landed');
-    }
-    if (isRewrappedSince(indexed)) return settled(head, 'already re-wrapped since the rotation');
     return {
       action: 'write',
       head,
@@ -150,14 +152,17 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       // A metadata-only copy still copies the object's bytes inside S3.
       estimateMs: estimateWorkMs(head.size, 'copy'),
       audit: { keyArn: job.toKeyArn },
-      write: async ({ owner }) => {
+      write: async (): Promise<Rewrapped> => {
         const rewrapped = await rewrapDataKey(deps.kms, envelope, job.fromKeyArn, job.toKeyArn);
         if (rewrapped.kind === 'settled') {
           // The data key needs no re-wrap, but the server-side layer may still be under the source.
           if (!layerUnderSource(head, job.fromKeyArn, job.toKeyArn)) {
-            // An attempt of this job that never finished, and the layer under the target now: that
-            // attempt moved it and died before its finish (a layer-only move leaves no other mark).
-            const landed = unfinishedAttempt(item) && layerUnderTarget(head, job.fromKeyArn, job.toKeyArn);
+            // A recovering chunk, the layer under the target and written since the claim: an
+            // earlier attempt moved it (a layer-only move leaves no other mark).
+            const landed =
+              attempt.recovering &&
+              layerUnderTarget(head, job.fromKeyArn, job.toKeyArn) &&
+              writtenSinceClaim(head, attempt);
             return landed
               ? { kind: 'written', etag: head.etag, fromKeyArn: job.fromKeyArn, envelopeSettled: rewrapped }
               : rewrapped;
@@ -165,7 +170,7 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
           const moved = await moveKmsLayer(deps.s3, head, job.toKeyArn, {
             ...copyOptions,
             useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption,
-            multipart: tracked(owner, head, `rewrap:${job.toKeyArn}`),
+            multipart: tracked(attempt, head, `rewrap:${job.toKeyArn}`),
           });
           return {
             kind: 'written',
@@ -174,18 +179,19 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
             envelopeSettled: rewrapped,
           };
         }
-        const { wrappedKey } = rewrapped;
-        const digest = digestOf(wrappedKey);
-        await deps.ledger.recordPendingWrap(indexRef, digest, now());
         // The wrapped key and, when it is under the source key too, the server-side layer.
-        const serverSide = serverSideAfterRewrap(head, job.fromKeyArn, job.toKeyArn);
-        const written = await copyInPlace(deps.s3, head, serverSide, {
-          ...copyOptions,
-          replaceMetadata: { ...head.metadata, [wrappedKeyEntry]: wrappedKey },
-          // Each attempt's ReEncrypt gives a new wrapped key: a crashed attempt's upload carries
-          // another one in its metadata, so it is aborted, never completed.
-          multipart: tracked(owner, head, `rewrap:${job.toKeyArn}:${digest}`),
-        });
+        const written = await copyInPlace(
+          deps.s3,
+          head,
+          serverSideAfterRewrap(head, job.fromKeyArn, job.toKeyArn),
+          {
+            ...copyOptions,
+            replaceMetadata: { ...head.metadata, [wrappedKeyEntry]: rewrapped.wrappedKey },
+            // Each attempt's ReEncrypt gives a new wrapped key: a crashed attempt's upload carries
+            // another one in its metadata, so it is aborted, never completed.
+            multipart: tracked(attempt, head, `rewrap:${job.toKeyArn}:${digestOf(rewrapped.wrappedKey)}`),
+          },
+        );
         return {
           kind: 'written',
           etag: written.etag,
@@ -193,35 +199,16 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
           kmsRequestId: rewrapped.requestId,
         };
       },
-      complete: async (done) => completion(head, done, indexed),
+      complete: async (done) => completion(head, done, attempt),
     };
   }
 
-  /** This job's own claim, never finished: in progress when it died, or given back after an error. */
-  function unfinishedAttempt(item: LedgerItem | undefined): boolean {
-    const unfinished = item?.state === 'IN_PROGRESS' || item?.state === 'RETRY';
-    return unfinished && item?.runId === job.runId && item.jobId === job.jobId;
-  }
-
-  /** A rotation job (source = target) for an object the ledger shows wrapped after the cut-off. */
-  function isRewrappedSince(indexed: LedgerItem | undefined): boolean {
-    return Boolean(
-      job.wrappedBefore &&
-        indexed?.keyArn === job.toKeyArn &&
-        indexed.wrappedAt &&
-        indexed.wrappedAt >= job.wrappedBefore,
-    );
-  }
-
-  async function decideServerSide(head: ObjectHead): Promise<Plan<Rewrapped>> {
-    const rotation = job.fromKeyArn === job.toKeyArn;
-    if (!rotation && head.kmsKeyArn === job.toKeyArn) return settled(head, 'already under the target key');
+  function decideServerSide(head: ObjectHead, attempt: AttemptView): Plan<Rewrapped> {
+    if (!rotation && head.kmsKeyArn === job.toKeyArn)
+      return decided(head, 'COMPLIANT', 'already under the target key');
     if (head.kmsKeyArn !== job.fromKeyArn) return decided(head, 'SKIPPED', 'wrapped-under-another-key');
-    // The wrap the index holds now: a rotation compares with it, and the close replaces it.
-    const indexed = await deps.ledger.get(indexRef);
-    if (rotation && isRewrappedSince(indexed) && indexed?.resultEtag === head.etag) {
-      return settled(head, 'already re-encrypted since the rotation');
-    }
+    const settled = rotationSettled(head, attempt);
+    if (settled) return settled;
     const fromKeyArn = head.kmsKeyArn;
     return {
       action: 'write',
@@ -229,40 +216,38 @@ function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperation<Rewr
       method: 'move-kms-key',
       estimateMs: estimateWorkMs(head.size, 'copy'),
       audit: { keyArn: job.toKeyArn },
-      write: async ({ owner }) => {
+      write: async (): Promise<Rewrapped> => {
         const written = await moveKmsLayer(deps.s3, head, job.toKeyArn, {
           ...copyOptions,
           useUpdateObjectEncryption: deps.config.useUpdateObjectEncryption,
-          multipart: tracked(owner, head, `rewrap:${job.toKeyArn}`),
+          multipart: tracked(attempt, head, `rewrap:${job.toKeyArn}`),
         });
         return { kind: 'written', etag: written.etag, fromKeyArn };
       },
-      complete: async (done) => completion(head, done, indexed),
+      complete: async (done) => completion(head, done, attempt),
     };
   }
 
+  /**
+   * Asked when a recovering chunk's decision found the object as the job wants it: under the target
+   * (server-side layer named on the HEAD; an envelope's rotation decision is by time alone) and
+   * written since the chunk's first claim.
+   */
+  function landed(head: ObjectHead, attempt: AttemptView): boolean {
+    if (!writtenSinceClaim(head, attempt)) return false;
+    if (classifyClientSide(head.metadata).kind === 'readable') return rotation;
+    return hasKmsLayer(head) && head.kmsKeyArn === job.toKeyArn;
+  }
+
   return {
-    job: {
-      bucket: job.bucket,
-      key: job.key,
-      operation: 'rewrap',
-      runId: job.runId,
-      jobId: job.jobId,
-      mode: 'rewrap',
-    },
+    job: { bucket: job.bucket, key: job.key, runId: job.runId, jobId: job.jobId, mode: 'rewrap' },
     read: () => headObject(deps.s3, job.bucket, job.key),
-    readsItemFirst: true,
     decide,
-    // Asked only when the object is found under the target key (or carrying the pendingWrap digest)
-    // while this run's claim is unfinished: that is the write the claim intended.
-    landed: () => true,
-    reconciled: (_item, head) =>
-      rewrapped(head.etag, job.fromKeyArn, [], 'rewrapped (reconciled: the write had landed)'),
+    landed,
+    reconciled,
   };
 }
 
-function digestOf(value: string | undefined): string {
-  return createHash('sha256')
-    .update(value ?? '')
-    .digest('hex');
+function digestOf(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
 }

@@ -2,7 +2,6 @@ import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { RotationPolicy } from '../config.js';
 import { describeError } from '../errors.js';
 import { resolveUsableKey } from '../kms/key-service.js';
-import { wrapMonth } from '../ledger/key-summaries.js';
 import type { AliasTargets } from './alias-targets.js';
 import { wrappingKeysInUse } from './key-usage.js';
 import type { RotatedKey } from './kms-rotation-event.js';
@@ -70,7 +69,7 @@ export async function planScheduledRotations(
  * it records after planning. `rotate --policies --dry-run` previews these.
  */
 export async function scheduledMoves(
-  deps: Pick<RotationPlannerDeps, 'kms' | 'aliases' | 'dynamo' | 'ledgerTable' | 'now'>,
+  deps: Pick<RotationPlannerDeps, 'kms' | 'aliases' | 's3' | 'location' | 'now'>,
   policy: RotationPolicy,
 ): Promise<{ moves: RotationMove[]; aliasTargets: Map<string, string> }> {
   const moves: RotationMove[] = [];
@@ -85,10 +84,10 @@ export async function scheduledMoves(
   }
   if (policy.maxKeyAgeDays) {
     const cutOff = new Date(deps.now().getTime() - policy.maxKeyAgeDays * DAY_MS).toISOString();
-    // The summaries say which keys may hold a wrap older than the cut-off (by month); the plan's
-    // one-item queries per shard then say which do, so a key that holds none creates no run.
-    for (const usage of await wrappingKeysInUse(deps.dynamo, deps.ledgerTable)) {
-      if (usage.oldestWrap > wrapMonth(cutOff)) continue;
+    // The manifests' metadata say which keys may hold a wrap older than the cut-off; the plan then
+    // reads their entries, so a key that holds none creates no run.
+    for (const usage of await wrappingKeysInUse(deps.s3, deps.location)) {
+      if (!usage.oldestWrap || usage.oldestWrap >= cutOff) continue;
       moves.push({
         trigger: `max-key-age ${policy.maxKeyAgeDays}d`,
         fromKeyArn: usage.keyArn,

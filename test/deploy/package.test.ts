@@ -159,21 +159,12 @@ describe('tables', () => {
     });
   });
 
-  it('indexes the ledger as setup does: byWrapKey on the sharded wrapKey and wrap time, keys only', () => {
+  it('defines the ledger as setup does: keys only, no index (rotation reads the per-key manifests)', () => {
     const ledger = template.Resources.LedgerTable!;
     const [local] = tableDefinitions({ ledgerTable: 'ledger', auditTable: 'audit' });
-    expect(ledger.Properties.GlobalSecondaryIndexes).toEqual(local!.GlobalSecondaryIndexes);
     expect(ledger.Properties.AttributeDefinitions).toEqual(local!.AttributeDefinitions);
-    expect(ledger.Properties.GlobalSecondaryIndexes).toEqual([
-      {
-        IndexName: 'byWrapKey',
-        KeySchema: [
-          { AttributeName: 'wrapKey', KeyType: 'HASH' },
-          { AttributeName: 'wrappedAt', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-    ]);
+    expect(ledger.Properties.GlobalSecondaryIndexes).toBeUndefined();
+    expect(local!.GlobalSecondaryIndexes).toBeUndefined();
   });
 
   it('protects the audit trail from deletion: deletion protection, retained on stack removal, no TTL', () => {

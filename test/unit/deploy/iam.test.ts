@@ -133,18 +133,19 @@ describe('functionStatements', () => {
     }
   });
 
-  it('keeps the planner to DescribeKey, its queue and the wrap index', () => {
+  it('keeps the planner to DescribeKey and its queues, with no index and no scan of the ledger', () => {
     expect(actions('rewrap-planner').filter((a) => a.startsWith('kms:'))).toEqual(['kms:DescribeKey']);
-    expect(dataActions('rewrap-planner')).not.toContain('s3:GetObject');
-    const index = statements('rewrap-planner').find((s) => s.Sid === 'WrapIndex');
-    expect(index?.Action).toEqual(['dynamodb:Query']);
-    expect(JSON.stringify(index?.Resource)).toContain('byWrapKey');
-    // Summaries replace scans: nothing in any role scans the ledger or its index.
-    for (const fn of FUNCTIONS) expect(actions(fn)).not.toContain('dynamodb:Scan');
+    // Manifests replace the wrap index: no role queries an index or scans the ledger.
+    for (const fn of FUNCTIONS) {
+      expect(actions(fn)).not.toContain('dynamodb:Scan');
+      expect(JSON.stringify(statements(fn))).not.toContain('byWrapKey');
+    }
+    expect(JSON.stringify(statements('rewrap-planner').find((s) => s.Sid === 'EnqueueRewraps')?.Resource)).toContain(
+      'LargeQueue',
+    );
   });
 
-  it('lets scan pages query the wrap index and enqueue rewrap jobs (chained rewrap plans)', () => {
-    expect(statements('scan').find((s) => s.Sid === 'WrapIndex')?.Action).toEqual(['dynamodb:Query']);
+  it('lets scan pages enqueue rewrap chunks (chained manifest plans)', () => {
     expect(JSON.stringify(statements('scan').find((s) => s.Sid === 'EnqueuePages')?.Resource)).toContain(
       'RewrapQueue',
     );
