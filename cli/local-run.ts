@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { deploymentChunkSource } from '../shared/audit/deployment-chunk-source.js';
-import { RunCloser } from '../shared/audit/run-digest.js';
 import { runRecords } from '../shared/audit/run-records.js';
+import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
+import { manifestCloser } from '../shared/manifests/close-manifests.js';
 import type { QueueUrls } from '../shared/queues.js';
 import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
+import { processShardPool } from '../shared/runs/shard-pool.js';
 import { displayS3Uri } from '../shared/s3-uri.js';
 import { localClaims } from '../shared/worker/local-claims.js';
 import { queueCounts } from '../shared/worker/queue-counts.js';
@@ -109,8 +111,13 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   await reporter.flush().catch(() => undefined);
   let final = (await runs.get(runId)) ?? run!;
   // Close the run with its tally's digest if the handlers' last batch did not already.
-  if ((await new RunCloser(runs).closeIfComplete(runId)) === 'closed')
-    final = (await runs.get(runId)) ?? final;
+  const chunks = new DynamoDbChunkStore(
+    clients.dynamo,
+    config.ledgerTable,
+    processShardPool(config.tallyShards),
+  );
+  const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks);
+  if ((await closer.closeIfComplete(runId)) === 'closed') final = (await runs.get(runId)) ?? final;
   options.onProgress?.(final);
   return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)), interrupted };
 }

@@ -1,9 +1,9 @@
-import { RunCloser } from '../shared/audit/run-digest.js';
 import { DynamoDbUploadLedger } from '../shared/chunks/chunk-uploads.js';
 import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
 import { faultsFor } from '../shared/faults.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { largeObjectRouting } from '../shared/jobs/large-object-route.js';
+import { manifestCloser } from '../shared/manifests/close-manifests.js';
 import type { QueueName } from '../shared/queues.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
@@ -35,7 +35,7 @@ export async function chunkDeps(queue: QueueName) {
     local,
     auditLocation: config.auditLocation,
     runs,
-    closer: new RunCloser(runs),
+    closer: manifestCloser(runs, clients.s3, config.auditLocation, chunks),
     faults: faultsFor(config.faults),
     config,
     // Lambda stops an invocation at its timeout; a worker has no such deadline (it serves the

@@ -1,7 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { RunCloser } from '../shared/audit/run-digest.js';
-import { chunkTtlSeconds } from '../shared/events/event-chunk.js';
 import type { ChunkIntent } from '../shared/chunks/chunk-message.js';
 import {
   type ChunkDeps,
@@ -9,6 +8,7 @@ import {
   type ChunkMessageCore,
   runChunk,
 } from '../shared/chunks/run-chunk.js';
+import { chunkTtlSeconds } from '../shared/events/event-chunk.js';
 import type { Faults } from '../shared/faults.js';
 import { forwardLargeChunk, type LargeObjectRole } from '../shared/jobs/large-object-route.js';
 import { parseMessage } from '../shared/jobs/messages.js';
@@ -33,7 +33,13 @@ export interface ChunkHandlerDeps extends ChunkDeps {
   lambdaDeadline?: DeadlineOptions;
 }
 
-type Message = ChunkMessageCore & { type: string; bucket: string; large?: true; intents: ChunkIntent[] };
+type Message = ChunkMessageCore & {
+  type: string;
+  bucket: string;
+  origin: string;
+  large?: true;
+  intents: ChunkIntent[];
+};
 
 /** One kind of chunk queue: its message schema, its operation, and its log line per object. */
 export interface ChunkQueueKind<M extends Message, D> {

@@ -1,12 +1,13 @@
 /**
  * s3-seal's re-wrap, exactly as `s3-seal rewrap --local` runs it: a bucket is first protected under
- * key A by a backfill (not timed, not counted), then re-wrapped to key B from the wrap index (plan
- * pages on the scan queue, rewrap jobs on the rewrap queue, local pollers): an SSE-KMS object by a
+ * key A by a backfill (not timed, not counted), then re-wrapped to key B from its manifests (rewrap
+ * chunks on the rewrap queue, local pollers): an SSE-KMS object by a
  * conditional copy in place (LocalStack has no UpdateObjectEncryption), an envelope by KMS
  * ReEncrypt and a metadata-only copy.
  *   node --import tsx bench/contenders/rewrap.ts BUCKET MODE KEY_A KEY_B CONCURRENCY
  */
 import { runLocally } from '../../cli/local-run.js';
+import { fixMembership } from '../../shared/chunks/listing-record.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { collectJobTimings, jobTimings, percentile } from '../../shared/job-timings.js';
 import { startRun } from '../../shared/jobs/start-run.js';
@@ -49,8 +50,11 @@ const run = await planRewrap(
     s3: clients.s3,
     runs,
     ledgerTable: config.ledgerTable,
-    rewrapQueueUrl: work.rewrap,
     scanQueueUrl: work.scan,
+    queues: work,
+    location: config.auditLocation,
+    fixMembership,
+    largeObjectBytes: config.largeObjectBytes,
   },
   { bucket, prefix: '', fromKeyArn: keyA!, toKeyArn: keyB!, trigger: 'bench' },
 );

@@ -1,8 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { RunCloser } from '../../shared/audit/run-digest.js';
 import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
+import { fixMembership } from '../../shared/chunks/listing-record.js';
 import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { InventoryError } from '../../shared/inventory/errors.js';
 import { chainIdOf } from '../../shared/jobs/chain-plan.js';
@@ -11,12 +11,12 @@ import { parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { scanChainPage } from '../../shared/jobs/scan-chain.js';
 import { scanPage } from '../../shared/jobs/scan-page.js';
 import { logger } from '../../shared/logger.js';
+import { manifestCloser } from '../../shared/manifests/close-manifests.js';
 import { rewrapInventoryFilePage } from '../../shared/rewrap/inventory-file.js';
-import { fixMembership } from '../../shared/chunks/listing-record.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
-import { processShardPool } from '../../shared/runs/shard-pool.js';
 import { ScanChains } from '../../shared/runs/scan-chains.js';
+import { processShardPool } from '../../shared/runs/shard-pool.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { settleBatchRuns } from '../run-epilogue.js';
 import { processSqsBatch } from '../sqs-batch.js';
@@ -32,7 +32,11 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chains = new ScanChains(clients.dynamo, config.ledgerTable);
   // Inventory rows settled from the report are committed here as decided chunks (docs/large-buckets.md).
-  const chunks = new DynamoDbChunkStore(clients.dynamo, config.ledgerTable, processShardPool(config.tallyShards));
+  const chunks = new DynamoDbChunkStore(
+    clients.dynamo,
+    config.ledgerTable,
+    processShardPool(config.tallyShards),
+  );
   const { response, results } = await processSqsBatch(
     event,
     context,
@@ -82,7 +86,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   );
   // A run whose jobs all finished before its scan did (or that has no objects) closes here.
   await settleBatchRuns(
-    new RunCloser(runs),
+    manifestCloser(runs, clients.s3, config.auditLocation, chunks),
     results.map(({ result }) => result),
   );
   return response;

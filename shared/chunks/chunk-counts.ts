@@ -8,7 +8,9 @@ import type { CountedRecord } from '../runs/tally-shards.js';
  * record's own reason.
  */
 export function countReasonOf(record: AuditRecord, resultReason?: string): string | undefined {
-  return resultReason ?? (record.decision === 'encrypted' ? record.warnings?.[0] : undefined) ?? record.reason;
+  return (
+    resultReason ?? (record.decision === 'encrypted' ? record.warnings?.[0] : undefined) ?? record.reason
+  );
 }
 
 /** One chunk log line as its run's tally shard counts it. */

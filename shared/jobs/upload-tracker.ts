@@ -81,7 +81,11 @@ export function uploadTracker(
       // Not closed (the chunk was taken over, or a newer upload is recorded): the attempt holding
       // the chunk owns what is recorded and resumes or aborts it, so there is nothing to do here.
       const { owner, leaseSeconds } = claim;
-      await uploads.close({ ...claim.ref, key: claim.object.key }, { owner, uploadId, how, leaseSeconds }, now());
+      await uploads.close(
+        { ...claim.ref, key: claim.object.key },
+        { owner, uploadId, how, leaseSeconds },
+        now(),
+      );
     },
   };
 }

@@ -1,7 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { RunCloser } from '../audit/run-digest.js';
 import { readChunkLog } from '../chunks/chunk-log.js';
 import type { AuditLocation } from '../chunks/chunk-log-types.js';
 import type { ChunkStore } from '../chunks/chunk-store.js';
+import type { RunStore } from '../runs/run-store.js';
 import { compactRunManifests } from './compact-run.js';
 
 /**
@@ -20,4 +22,14 @@ export function manifestsAtClose(
       runId,
     );
   };
+}
+
+/** The run closer every handler and local run uses: it closes runs, then compacts their manifests. */
+export function manifestCloser(
+  runs: RunStore,
+  s3: S3Client,
+  location: AuditLocation,
+  chunks: Pick<ChunkStore, 'listRun'>,
+): RunCloser {
+  return new RunCloser(runs, manifestsAtClose(s3, location, chunks));
 }

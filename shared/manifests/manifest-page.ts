@@ -1,6 +1,6 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { inflateRawSync } from 'node:zlib';
-import { ManifestFormatError, type ManifestEntry, parseManifestLine } from './manifest-entry.js';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type ManifestEntry, ManifestFormatError, parseManifestLine } from './manifest-entry.js';
 import { MEMBER_READ_BYTES } from './manifest-members.js';
 
 /** One page of a manifest: the entries of one gzip member, and where the next member starts. */

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AuditLocation } from '../chunks/chunk-log-types.js';
-import type { ManifestEntry } from '../manifests/manifest-entry.js';
 import { listKeyManifests, type ManifestSummary, summarizeManifest } from '../manifests/list-manifests.js';
+import type { ManifestEntry } from '../manifests/manifest-entry.js';
 import { readManifestPage } from '../manifests/manifest-page.js';
 import { type CandidateFilter, isCandidate, WRAP_TIME_SLACK_MS } from './manifest-candidates.js';
 

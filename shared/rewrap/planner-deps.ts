@@ -1,5 +1,5 @@
-import { handlerRuntime } from '../handler-runtime.js';
 import { fixMembership } from '../chunks/listing-record.js';
+import { handlerRuntime } from '../handler-runtime.js';
 import { RunStore } from '../runs/run-store.js';
 import { AliasTargets } from './alias-targets.js';
 import type { RotationPlannerDeps } from './rotation-planner.js';

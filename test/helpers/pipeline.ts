@@ -4,6 +4,7 @@ import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { runLocally } from '../../cli/local-run.js';
 import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
+import { fixMembership } from '../../shared/chunks/listing-record.js';
 import type { ChunkDeps } from '../../shared/chunks/run-chunk.js';
 import { createClients } from '../../shared/clients.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
@@ -78,7 +79,10 @@ export async function startPipeline(name: string) {
         runs,
         aliases: new AliasTargets(clients.dynamo, config.ledgerTable),
         ledgerTable: config.ledgerTable,
-        rewrapQueueUrl: queues.rewrap,
+        location: config.auditLocation,
+        queues,
+        largeObjectBytes: config.largeObjectBytes,
+        fixMembership,
         scanQueueUrl: queues.scan,
         now,
       };

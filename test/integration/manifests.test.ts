@@ -1,5 +1,5 @@
-import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../shared/clients.js';
 import { loadConfig } from '../../shared/config.js';

@@ -52,20 +52,27 @@ describe('keepingMessagesHidden', () => {
 });
 
 describe('LargeObjectJobSchema', () => {
-  const base = { runId: 'run-1', jobId: 'job-1', bucket: 'bucket-a', key: 'k', large: true };
+  const base = {
+    runId: 'run-1',
+    bucket: 'bucket-a',
+    chunkId: 'a'.repeat(24),
+    origin: 'large:bucket-a/k',
+    intents: [{ key: 'k', size: 5 }],
+    large: true,
+  };
   const A = 'arn:aws:kms:us-east-1:000000000000:key/a';
 
-  it('reads encrypt and rewrap jobs from the one large-object queue, by type', () => {
+  it('reads encrypt and rewrap chunks from the one large-object queue, by type', () => {
     const encrypt = parseMessage(
       LargeObjectJobSchema,
-      JSON.stringify({ ...base, type: 'encrypt', mode: 'sse-s3' }),
+      JSON.stringify({ ...base, type: 'encrypt-chunk', mode: 'sse-s3' }),
     );
-    expect(encrypt.type).toBe('encrypt');
+    expect(encrypt.type).toBe('encrypt-chunk');
     const rewrap = parseMessage(
       LargeObjectJobSchema,
-      JSON.stringify({ ...base, type: 'rewrap', fromKeyArn: A, toKeyArn: A, size: 5 }),
+      JSON.stringify({ ...base, type: 'rewrap-chunk', fromKeyArn: A, toKeyArn: A }),
     );
-    expect(rewrap).toMatchObject({ type: 'rewrap', size: 5, large: true });
+    expect(rewrap).toMatchObject({ type: 'rewrap-chunk', intents: [{ key: 'k', size: 5 }], large: true });
   });
 
   it('names what is wrong with a message it cannot take', () => {
@@ -73,12 +80,12 @@ describe('LargeObjectJobSchema', () => {
       /malformed message: type: /,
     );
     expect(() =>
-      parseMessage(LargeObjectJobSchema, JSON.stringify({ ...base, type: 'encrypt', mode: 'sse-kms' })),
+      parseMessage(LargeObjectJobSchema, JSON.stringify({ ...base, type: 'encrypt-chunk', mode: 'sse-kms' })),
     ).toThrow(/keyArn: keyArn is required for the envelope and sse-kms modes/);
     expect(() =>
       parseMessage(
         LargeObjectJobSchema,
-        JSON.stringify({ ...base, type: 'rewrap', fromKeyArn: 'alias/x', toKeyArn: A }),
+        JSON.stringify({ ...base, type: 'rewrap-chunk', fromKeyArn: 'alias/x', toKeyArn: A }),
       ),
     ).toThrow(/malformed message: fromKeyArn: /);
   });

@@ -140,9 +140,9 @@ describe('functionStatements', () => {
       expect(actions(fn)).not.toContain('dynamodb:Scan');
       expect(JSON.stringify(statements(fn))).not.toContain('byWrapKey');
     }
-    expect(JSON.stringify(statements('rewrap-planner').find((s) => s.Sid === 'EnqueueRewraps')?.Resource)).toContain(
-      'LargeQueue',
-    );
+    expect(
+      JSON.stringify(statements('rewrap-planner').find((s) => s.Sid === 'EnqueueRewraps')?.Resource),
+    ).toContain('LargeQueue');
   });
 
   it('lets scan pages enqueue rewrap chunks (chained manifest plans)', () => {

@@ -47,7 +47,7 @@ describe('doneUpdate and giveBackUpdate', () => {
     const update = doneUpdate('t', ref, 'w1', commit, now);
     expect(update.ConditionExpression).toBe('#owner = :owner AND #state = :inProgress');
     expect(update.UpdateExpression).toContain('REMOVE #owner, #lease, #error, #u0, #u1');
-    expect(update.ExpressionAttributeNames['#u1']).toBe(uploadAttributeOf('y'));
+    expect((update.ExpressionAttributeNames as Record<string, string>)['#u1']).toBe(uploadAttributeOf('y'));
     expect(update.ExpressionAttributeValues[':keyArns']).toEqual(['a', 'b']);
   });
 

@@ -2,7 +2,6 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { encryptionContextFor, toObjectMetadata } from '../../../../shared/envelope/format.js';
 import { verifyEnvelopeKey } from '../../../../shared/jobs/envelope-key.js';
-import type { Ledger, LedgerItem } from '../../../../shared/ledger/ledger.js';
 import type { ObjectHead } from '../../../../shared/s3/object-head.js';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111';
@@ -37,40 +36,13 @@ function kms(outcome: 'ok' | string) {
   return { client, calls, plaintext };
 }
 
-function ledger() {
-  const wraps: unknown[] = [];
-  return {
-    ledger: { recordWrap: async (...args: unknown[]) => void wraps.push(args) } as unknown as Ledger,
-    wraps,
-  };
-}
-
 describe('envelope mode: is a readable envelope under the policy key?', () => {
-  it('trusts the ledger for the ETag it recorded under the key, without asking KMS', async () => {
+  it('asks KMS Decrypt naming the key and zeroes the data key', async () => {
     const k = kms('ok');
-    const indexed = { keyArn: KEY, resultEtag: '"etag-1"' } as LedgerItem;
-    expect(await verifyEnvelopeKey({ kms: k.client, ...ledger() }, head, KEY, indexed)).toEqual({
-      compliant: true,
-    });
-    expect(k.calls).toEqual([]);
-  });
-
-  it('asks KMS Decrypt naming the key, zeroes the data key, and indexes the object at its LastModified', async () => {
-    const k = kms('ok');
-    const l = ledger();
-    const stale = { keyArn: KEY, resultEtag: '"older"' } as LedgerItem;
-    expect(await verifyEnvelopeKey({ kms: k.client, ledger: l.ledger }, head, KEY, stale)).toEqual({
-      compliant: true,
-    });
+    expect(await verifyEnvelopeKey({ kms: k.client }, head, KEY)).toEqual({ compliant: true });
     expect(k.calls).toHaveLength(1);
     expect(k.calls[0]).toMatchObject({ KeyId: KEY, EncryptionContext: { 'aws:x-amz-cek-alg': '115' } });
     expect(k.plaintext.every((byte) => byte === 0)).toBe(true);
-    expect(l.wraps).toEqual([
-      [
-        { bucket: 'b', key: 'k', operation: 'encrypt' },
-        { keyArn: KEY, wrappedAt: lastModified.toISOString(), resultEtag: '"etag-1"' },
-      ],
-    ]);
   });
 
   it.each([
@@ -78,21 +50,12 @@ describe('envelope mode: is a readable envelope under the policy key?', () => {
     ['InvalidCiphertextException', 'malformed-envelope'],
     ['AccessDeniedException', 'envelope-key-unusable'],
     ['KMSInvalidStateException', 'envelope-key-unusable'],
-  ])('KMS %s: not compliant, skipped as %s, nothing indexed', async (error, reason) => {
-    const l = ledger();
-    const verdict = await verifyEnvelopeKey(
-      { kms: kms(error).client, ledger: l.ledger },
-      head,
-      KEY,
-      undefined,
-    );
+  ])('KMS %s: not compliant, skipped as %s', async (error, reason) => {
+    const verdict = await verifyEnvelopeKey({ kms: kms(error).client }, head, KEY);
     expect(verdict).toMatchObject({ compliant: false, reason });
-    expect(l.wraps).toEqual([]);
   });
 
   it('passes a throttle on, for the queue to retry', async () => {
-    await expect(
-      verifyEnvelopeKey({ kms: kms('ThrottlingException').client, ...ledger() }, head, KEY, undefined),
-    ).rejects.toThrow();
+    await expect(verifyEnvelopeKey({ kms: kms('ThrottlingException').client }, head, KEY)).rejects.toThrow();
   });
 });

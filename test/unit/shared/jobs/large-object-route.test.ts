@@ -1,6 +1,7 @@
 import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  forwardLargeChunk,
   isLargeObject,
   protectionMovesData,
   routeLargeObject,
@@ -22,7 +23,6 @@ const sqs = {
 const route = () => ({ serves: false as const, thresholdBytes: 100, sqs, queueUrl });
 
 const job = (key: string, size?: number) => ({
-  type: 'encrypt' as const,
   runId: 'run-1',
   jobId: `job-${key}`,
   bucket: 'bucket-a',
@@ -36,7 +36,7 @@ const head = (size: number) => ({ bucket: 'bucket-a', key: 'k', etag: '"e2"', si
 const sentJobs = () =>
   sent.map((command) => {
     expect(command.input.QueueUrl).toBe(queueUrl);
-    return JSON.parse(command.input.MessageBody!) as ReturnType<typeof job> & { large?: true };
+    return JSON.parse(command.input.MessageBody!) as unknown;
   });
 
 beforeEach(() => {
@@ -65,38 +65,53 @@ describe('splitLargeJobs', () => {
 });
 
 describe('routeLargeObject', () => {
-  it('hands a marked job, or one whose message says it is large, to the queue before any HEAD', async () => {
-    expect(await routeLargeObject({ ...job('a', 1), large: true }, route())).toMatchObject({
+  const chunkOf = (key: string) => ({ type: 'encrypt-chunk', runId: 'run-1', key });
+
+  it('hands an object whose HEAD shows it large, when its write moves bytes, to the queue as its own chunk', async () => {
+    expect(await routeLargeObject(route(), head(5000), true, () => chunkOf('a'))).toMatchObject({
       outcome: 'duplicate',
     });
-    expect(await routeLargeObject(job('b', 101), route())).toMatchObject({ outcome: 'duplicate' });
-    expect(sentJobs().map((j) => [j.key, j.large])).toEqual([
-      ['a', true],
-      ['b', true],
-    ]);
-  });
-
-  it('hands a job over when HEAD shows the object large, with the size and ETag it saw', async () => {
-    expect(await routeLargeObject(job('a', 5), route(), head(5000))).toBeDefined();
-    expect(sentJobs()).toEqual([{ ...job('a', 5000), etag: '"e2"', large: true }]);
+    expect(sentJobs()).toEqual([chunkOf('a')]);
   });
 
   it('keeps small objects, and UpdateObjectEncryption (no bytes move) of any size', async () => {
-    expect(await routeLargeObject(job('a'), route())).toBeUndefined();
-    expect(await routeLargeObject(job('a'), route(), head(100), true)).toBeUndefined();
-    expect(await routeLargeObject(job('a'), route(), head(5000), false)).toBeUndefined();
+    expect(await routeLargeObject(route(), head(100), true, () => chunkOf('a'))).toBeUndefined();
+    expect(await routeLargeObject(route(), head(5000), false, () => chunkOf('a'))).toBeUndefined();
     expect(sentJobs()).toEqual([]);
   });
 
   it('never hands off in the worker that serves the large-object queue, nor without a role', async () => {
-    expect(await routeLargeObject({ ...job('a', 5000), large: true }, { serves: true })).toBeUndefined();
-    expect(await routeLargeObject(job('a', 5000), undefined, head(5000))).toBeUndefined();
+    expect(await routeLargeObject({ serves: true }, head(5000), true, () => chunkOf('a'))).toBeUndefined();
+    expect(await routeLargeObject(undefined, head(5000), true, () => chunkOf('a'))).toBeUndefined();
     expect(sentJobs()).toEqual([]);
   });
 
-  it('fails the record when the queue refuses the job: nothing is acknowledged unsent', async () => {
+  it('fails the chunk when the queue refuses the object: nothing is acknowledged unsent', async () => {
     refuse = new Error('throttled');
-    await expect(routeLargeObject(job('a', 5000), route())).rejects.toThrow('throttled');
+    await expect(routeLargeObject(route(), head(5000), true, () => chunkOf('a'))).rejects.toThrow(
+      'throttled',
+    );
+  });
+});
+
+describe('forwardLargeChunk', () => {
+  const chunk = (sizes: Array<number | undefined>, large?: true) => ({
+    type: 'encrypt-chunk',
+    intents: sizes.map((size, i) => ({ key: `k${i}`, ...(size === undefined ? {} : { size }) })),
+    ...(large ? { large } : {}),
+  });
+
+  it('forwards a chunk marked large, or one holding an object the listing showed large, untouched but marked', async () => {
+    expect(await forwardLargeChunk(route(), chunk([1], true))).toBe(true);
+    expect(await forwardLargeChunk(route(), chunk([5, 101]))).toBe(true);
+    expect(sentJobs()).toEqual([chunk([1], true), { ...chunk([5, 101]), large: true }]);
+  });
+
+  it('keeps chunks of small or unknown sizes, and everything in the worker that serves the queue', async () => {
+    expect(await forwardLargeChunk(route(), chunk([5, undefined]))).toBe(false);
+    expect(await forwardLargeChunk({ serves: true }, chunk([5000], true))).toBe(false);
+    expect(await forwardLargeChunk(undefined, chunk([5000], true))).toBe(false);
+    expect(sentJobs()).toEqual([]);
   });
 });
 
@@ -106,30 +121,5 @@ describe('protectionMovesData', () => {
     for (const method of ['copy-in-place', 'envelope', 'upgrade-format'] as const) {
       expect(protectionMovesData(method)).toBe(true);
     }
-  });
-});
-
-describe('routeLargeObject with a rewrap job', () => {
-  const rewrap = {
-    type: 'rewrap' as const,
-    runId: 'run-2',
-    jobId: 'job-r',
-    bucket: 'bucket-a',
-    key: 'r',
-    fromKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/a',
-    toKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/b',
-  };
-
-  it('sends the rewrap job itself, marked, with what the HEAD saw', async () => {
-    expect(await routeLargeObject(rewrap, route(), head(5000))).toMatchObject({ outcome: 'duplicate' });
-    expect(sent.map((command) => JSON.parse(command.input.MessageBody!))).toEqual([
-      { ...rewrap, size: 5000, etag: '"e2"', large: true },
-    ]);
-  });
-
-  it('hands a marked rewrap job back before any HEAD', async () => {
-    expect(await routeLargeObject({ ...rewrap, large: true }, route())).toBeDefined();
-    expect(await routeLargeObject(rewrap, route())).toBeUndefined();
-    expect(sent).toHaveLength(1);
   });
 });

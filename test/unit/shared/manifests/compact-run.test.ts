@@ -1,5 +1,5 @@
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { ChunkRecord, StoredChunkLog } from '../../../../shared/chunks/chunk-log-types.js';
 import type { ChunkItem } from '../../../../shared/chunks/chunk-store.js';

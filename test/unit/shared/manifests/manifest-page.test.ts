@@ -2,8 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   encodeManifestLine,
-  ManifestFormatError,
   type ManifestEntry,
+  ManifestFormatError,
 } from '../../../../shared/manifests/manifest-entry.js';
 import {
   MEMBER_MAX_LINES,

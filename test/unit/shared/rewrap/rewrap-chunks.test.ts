@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { type ChunkIntent, chunkIdFor } from '../../../../shared/chunks/chunk-message.js';
 import type { RewrapChunk } from '../../../../shared/chunks/chunk-message.js';
+import { type ChunkIntent, chunkIdFor } from '../../../../shared/chunks/chunk-message.js';
 import { queueRewrapChunks } from '../../../../shared/rewrap/rewrap-chunks.js';
 
 const A = 'arn:aws:kms:eu-west-1:1:key/aaaa';

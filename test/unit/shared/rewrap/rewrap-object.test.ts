@@ -3,14 +3,14 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it, vi } from 'vitest';
 import {
-  encryptionContextFor,
   type EnvelopeV2,
+  encryptionContextFor,
   toObjectMetadata,
 } from '../../../../shared/envelope/format.js';
 import type { RewrapJob } from '../../../../shared/jobs/messages.js';
 import type { AttemptView } from '../../../../shared/lifecycle/object-operation.js';
-import type { ObjectHead } from '../../../../shared/s3/object-head.js';
 import { type RewrapDeps, rewrapOperation } from '../../../../shared/rewrap/rewrap-object.js';
+import type { ObjectHead } from '../../../../shared/s3/object-head.js';
 
 const A = 'arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-0000-0000-0000-000000000000';
 const B = 'arn:aws:kms:eu-west-1:111122223333:key/bbbbbbbb-0000-0000-0000-000000000000';
