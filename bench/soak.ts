@@ -140,7 +140,7 @@ await writer;
 await workers.stop();
 const seconds = (Date.now() - started) / 1000;
 
-log('checking every object, the ledger, the audit trail and the DLQs');
+log('checking every object, the chunk items, the audit trail and the DLQs');
 const check = await checkSoak({
   clients,
   config,
@@ -164,8 +164,8 @@ const deadLetterCounts = Object.fromEntries(Object.entries(check.deadLetters).ma
 const problems = [
   ...check.lost.map((p) => `lost: ${p}`),
   ...check.encryptedTwice.map((p) => `encrypted twice: ${p}`),
-  ...check.inProgress.map((p) => `IN_PROGRESS left: ${p}`),
-  ...check.doneMismatch.map((p) => `ledger DONE does not match S3: ${p}`),
+  ...check.inProgress.map((p) => `claimed and never committed: ${p}`),
+  ...check.doneMismatch.map((p) => `encrypted record does not match S3: ${p}`),
   ...check.auditFindings.map((p) => `audit: ${p}`),
   ...(check.auditRecords !== check.outcomes
     ? [`audit: ${check.auditRecords} records for ${check.outcomes} job outcomes`]
@@ -186,7 +186,7 @@ console.log(
 console.log(`worker restarts    ${workers.stats.restarts}`);
 console.log(`outcomes           ${JSON.stringify({ ...final.counts, reasons: undefined })}`);
 console.log(
-  `audit              ${check.auditRecords} records, chains and digest ${check.auditFindings.length === 0 ? 'verified' : 'FAILED'}`,
+  `audit              ${check.auditRecords} records, chunk logs and digest ${check.auditFindings.length === 0 ? 'verified' : 'FAILED'}`,
 );
 console.log(
   `dead letters       ${JSON.stringify(deadLetterCounts)}: ${poisonedFound.size} poisoned on purpose (duplicates included), ${strayDeadLetters.length} others`,

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { findingLine } from '../../shared/audit/audit-finding.js';
 import { deploymentChunkSource } from '../../shared/audit/deployment-chunk-source.js';
 import { runRecords } from '../../shared/audit/run-records.js';
@@ -33,8 +32,8 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 
 /**
  * Checks a soaked bucket independently of the pipeline's counters: every object's readable bytes
- * against what the seeder and the writer last wrote, the ledger against S3, the audit trail's
- * chains and digest, and what the dead-letter queues hold.
+ * against what the seeder and the writer last wrote, the run's chunk items and committed records
+ * against S3, the audit trail's logs and digest, and what the dead-letter queues hold.
  */
 export async function checkSoak(deps: {
   clients: Clients;
@@ -82,28 +81,25 @@ export async function checkSoak(deps: {
     if (sha256(bytes) !== digest) check.lost.push(`${key}: bytes differ from the last write`);
   }
 
-  for await (const page of paginateScan(
-    { client: clients.dynamo },
-    {
-      TableName: config.ledgerTable,
-      FilterExpression: 'begins_with(pk, :prefix) AND sk = :encrypt',
-      ExpressionAttributeValues: { ':prefix': `obj#${bucket}/`, ':encrypt': 'encrypt' },
-    },
-  )) {
-    for (const item of page.Items ?? []) {
-      const key = item.key as string;
-      if (item.state === 'IN_PROGRESS') check.inProgress.push(key);
-      if (item.state === 'DONE' && !deps.overwritten.has(key) && item.resultEtag !== etags.get(key)) {
-        check.doneMismatch.push(`${key}: ledger ${item.resultEtag}, S3 ${etags.get(key)}`);
-      }
-    }
-  }
-
   const encryptions = new Map<string, number>();
   const source = deploymentChunkSource(clients, config);
+  // No chunk may be left claimed once the run settled: its objects would be uncounted.
+  for await (const item of source.listRun(deps.runId)) {
+    if (item.state !== 'DONE') check.inProgress.push(`chunk ${item.chunkId}: ${item.state}`);
+  }
+  const lastWrite = new Map<string, string | undefined>();
   for await (const record of runRecords(source, deps.runId)) {
     check.auditRecords++;
-    if (record.decision === 'encrypted') encryptions.set(record.key, (encryptions.get(record.key) ?? 0) + 1);
+    if (record.decision === 'encrypted') {
+      encryptions.set(record.key, (encryptions.get(record.key) ?? 0) + 1);
+      lastWrite.set(record.key, record.etagAfter);
+    }
+  }
+  // What the trail says the run wrote is what S3 holds, unless the writer replaced it since.
+  for (const [key, etag] of lastWrite) {
+    if (!deps.overwritten.has(key) && etag !== undefined && etag !== etags.get(key)) {
+      check.doneMismatch.push(`${key}: trail ${etag}, S3 ${etags.get(key)}`);
+    }
   }
   for (const [key, n] of encryptions) if (n > 1) check.encryptedTwice.push(`${key}: ${n} encryptions`);
   const run = await deps.runs.get(deps.runId);
