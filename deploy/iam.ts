@@ -75,16 +75,6 @@ const ledger = (actions: string[]): Statement => ({
 });
 
 /**
- * Audit trail: append-only (a conditional Put inside the transaction that moves the object's chain
- * anchor and counts the record in its run's tally shard, both on the ledger; never Update or
- * Delete). Closing a run reads its tally shards, not the audit records (docs/architecture.md,
- * "Counting and closing runs").
- */
-const audit: Statement[] = [
-  { Sid: 'AuditAppend', Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [arnOf('AuditTable')] },
-];
-
-/**
  * The prefix of the audit trail in its bucket (S3SEAL_AUDIT_PREFIX, serverless.yml): the
  * functions' S3 access to the bucket is scoped to it.
  */
@@ -159,7 +149,6 @@ function inventoryReads(config: DeployConfig): Statement[] {
       Action: ['s3:GetObject'],
       Resource: reports.map((r) => `arn:aws:s3:::${r.bucket}/${r.prefix}*`),
     },
-    ...audit,
   ];
   const keys = reports.flatMap((r) => (r.kmsKeyArn ? [r.kmsKeyArn] : []));
   if (keys.length > 0) {
@@ -246,12 +235,12 @@ export function functionStatements(
           Action: ['sqs:SendMessage'],
           Resource: [queue('Large')],
         },
-        // Claims, decisions, audit anchors and run tally shards (in the audit
-        // transaction), failure records, multipart upload state; a run's tally shards (Query) to
-        // close it, and the events handler's watch policies (Query by bucket) and its daily watch
-        // run's record (a conditional PutItem, docs/architecture.md, "Live enforcement runs").
+        // Chunk claims and commits with the run's tally shards (one transaction), failure records,
+        // multipart upload state; a run's tally shards (Query) to close it and its chunk items
+        // (Query per chunk shard) to compact its manifests, and the events handler's watch
+        // policies (Query by bucket) and its daily watch run's record (a conditional PutItem,
+        // docs/architecture.md, "Live enforcement runs").
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
-        ...audit,
         listBuckets(config),
         ...objectStatements(config, fn),
         ...(fn === 'rewrap' ? rewrapKms(config) : encryptKms(config)),

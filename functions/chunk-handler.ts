@@ -52,7 +52,7 @@ export interface ChunkQueueKind<M extends Message, D> {
 }
 
 /**
- * Builds an SQS handler for one kind of chunk (docs/architecture.md, "Chunk lifecycle"): each
+ * Builds an SQS handler for one kind of chunk (docs/architecture.md, "Chunks"): each
  * record is validated, checked against the invocation's deadline and run as one chunk (claim,
  * objects, log, commit); then the runs of the batch are closed if complete.
  */

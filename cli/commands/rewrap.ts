@@ -123,7 +123,7 @@ export async function keysCommand(): Promise<number> {
   if (usage.length === 0) console.log('no objects recorded as protected by a KMS key yet');
   for (const key of usage) {
     // Counts are upper bounds: an object stays in older manifests of a key it has left
-    // (docs/architecture.md, "Per-key manifests").
+    // (docs/architecture.md, "Manifests").
     console.log(
       `${key.keyArn}  ${String(key.objects).padStart(8)} object(s)  oldest wrap ${month(key.oldestWrap)}  newest ${month(key.newestWrap)}`,
     );

@@ -14,7 +14,7 @@ const gunzipAsync = promisify(gunzip);
 export class ListingRecordError extends PermanentError {}
 
 /**
- * Where a page's membership is kept (docs/architecture.md, "Listing records"):
+ * Where a page's membership is kept (docs/architecture.md, "Chunks"):
  * `<prefix>runs/<runId>/listings/<origin path>.jsonl.gz`. Each `:`-separated part of the origin is
  * a path segment, URL-encoded, so a file key's own `/` or `:` never makes two origins one key.
  */
@@ -24,7 +24,7 @@ export function listingRecordKey(location: AuditLocation, runId: string, origin:
 }
 
 /**
- * Fixes a page's membership once (docs/architecture.md, "Listing records"): writes its intents as
+ * Fixes a page's membership once (docs/architecture.md, "Chunks"): writes its intents as
  * gzip JSON Lines with `If-None-Match: *` before any chunk message is queued, and returns them. A
  * redelivered page whose PUT answers 412 gets the stored listing back instead of its own, so chunk
  * `n` of a page has the same members however often the page is delivered, even when the bucket

@@ -56,7 +56,7 @@ export type ChunkOutcome =
 export const DEFAULT_CHUNK_CONCURRENCY = 16;
 
 /**
- * Runs one chunk (docs/architecture.md, "Chunk lifecycle"): claim → per object HEAD → decide →
+ * Runs one chunk (docs/architecture.md, "Chunks"): claim → per object HEAD → decide →
  * conditional write → one log in S3 → one commit that marks the chunk done and counts every
  * outcome once. Safe to run any number of times: a committed chunk is a duplicate; a chunk whose
  * earlier attempt died is recovered from what S3 shows, never by writing blind.

@@ -118,7 +118,7 @@ export function tableDefinitions(
         { AttributeName: 'sk', AttributeType: 'S' },
       ],
       // No index: rotation reads the per-key manifests in the audit bucket (docs/architecture.md,
-      // "Per-key manifests").
+      // "Manifests").
     },
     {
       TableName: config.auditTable,

@@ -45,7 +45,7 @@ export interface EncryptDeps extends ObjectDeps, LargeObjectDeps {
   sseCustomerKey?: SseCustomerKey;
 }
 
-/** The encrypt chunk kind (docs/architecture.md, "Chunk lifecycle"): each intent's encrypt operation. */
+/** The encrypt chunk kind (docs/architecture.md, "Chunks"): each intent's encrypt operation. */
 export function encryptChunkKind(deps: EncryptDeps): ChunkKind<EncryptChunk> {
   return { operation: (chunk, intent) => encryptOperation(encryptJobOf(chunk, intent), deps) };
 }
@@ -54,7 +54,7 @@ export function encryptChunkKind(deps: EncryptDeps): ChunkKind<EncryptChunk> {
 type Written = { write: WriteResult; grants: ExtraGrants | undefined };
 
 /**
- * Brings one object under its run's protection (docs/architecture.md, "Chunk lifecycle"): the
+ * Brings one object under its run's protection (docs/architecture.md, "Chunks"): the
  * encrypt operation's own steps (HEAD with the run's SSE-C key, the compliance decision, the
  * protecting write, ACL carry, the proof that a crashed attempt's write landed). Format upgrades
  * and SSE-C migrations run through here too.
@@ -201,7 +201,7 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
 
   /**
    * Whether an earlier attempt of this chunk wrote the object S3 now shows compliant (docs/
-   * architecture.md, "Crash recovery"). An envelope carries the nonce an attempt derived from its
+   * architecture.md, "Chunk ledger"). An envelope carries the nonce an attempt derived from its
    * salt. A server-side rewrite leaves no marker (and an SSE-S3 copy keeps a plaintext object's MD5
    * ETag): the object was written after the chunk's first claim, which is what this job was for,
    * so recording it as this run's encryption is safe whoever wrote it.

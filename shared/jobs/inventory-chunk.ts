@@ -62,7 +62,7 @@ const markerOf = (message: InventoryChunkMessage) => message.page * CHUNKS_PER_F
  * versions and other prefixes are passed over.
  *
  * A data file is fixed, so its rows are a chunk's membership without a listing record
- * (docs/architecture.md, "Listing records"): the message's rows from `rowStart` give chunks
+ * (docs/architecture.md, "Chunks"): the message's rows from `rowStart` give chunks
  * `inventory:<file>:<rowStart>:<n>` of up to 100 rows in order, `…:large:<row>` for each large
  * object, and `…:settled:<n>` for rows settled from the report; a redelivery reads the same rows
  * and so makes the same chunks, which the chunk ledger works and counts once.

@@ -179,7 +179,7 @@ export type InventoryChunkMessage = InventoryFileMessage | RewrapInventoryFileMe
 
 /**
  * Scan queue message of a rewrap plan: one page of one per-key manifest (docs/architecture.md,
- * "Per-key manifests"), the gzip member at byte `offset`. Each page queues its objects as
+ * "Manifests"), the gzip member at byte `offset`. Each page queues its objects as
  * `rewrap-chunk` messages and then the manifest's next page, so a plan of any size is a chain of
  * short invocations, one chain per manifest. `page` counts from 1 within the chain.
  */

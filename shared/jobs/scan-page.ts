@@ -21,7 +21,7 @@ export interface ScanDeps {
   sqs: SQSClient;
   runs: RunStore;
   queues: QueueUrls;
-  /** Where pages' listing records go (docs/architecture.md, "Listing records"). */
+  /** Where pages' listing records go (docs/architecture.md, "Chunks"). */
   auditLocation: AuditLocation;
   config: Pick<Config, 'scanPageSize'> & Partial<Pick<Config, 'largeObjectBytes'>>;
 }
@@ -77,7 +77,7 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
 }
 
 /**
- * Queues a listing page's objects (docs/architecture.md, "Listing records"): fixes the page's
+ * Queues a listing page's objects (docs/architecture.md, "Chunks"): fixes the page's
  * membership (`listing:<chain>:<page>`) before any chunk is queued, then sends its chunks. Returns
  * how many objects the fixed membership holds: the page's `discovered`.
  */

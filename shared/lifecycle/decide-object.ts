@@ -26,7 +26,7 @@ export interface ObjectOutcome {
 const OUTCOME_OF = { COMPLIANT: 'compliant', SKIPPED: 'skipped', FAILED: 'failed' } as const;
 
 /**
- * HEAD → decide → conditional write → record (docs/architecture.md, "Chunk lifecycle"). Writes
+ * HEAD → decide → conditional write → record (docs/architecture.md, "Chunks"). Writes
  * nothing to DynamoDB: the chunk commit records every object at once. Throws only what a retry of
  * the whole chunk can fix (a passing error, the deadline) and injected crashes; everything
  * permanent is this object's own FAILED record, never its chunk's.

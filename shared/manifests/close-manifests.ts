@@ -8,7 +8,7 @@ import { compactRunManifests } from './compact-run.js';
 
 /**
  * The run closer's hook (shared/audit/run-digest.ts): after a run is closed, its manifests are
- * compacted (docs/architecture.md, "Per-key manifests"). Idempotent: a closer that finds the run
+ * compacted (docs/architecture.md, "Manifests"). Idempotent: a closer that finds the run
  * closed calls it again, and a finished compaction is one HEAD of its marker.
  */
 export function manifestsAtClose(

@@ -56,7 +56,7 @@ class KeyManifest {
 
 /**
  * Compacts a closed run's committed chunk logs into one manifest per key (docs/architecture.md,
- * "Per-key manifests"): every object a committed record leaves under a key ARN, in
+ * "Manifests"): every object a committed record leaves under a key ARN, in
  * `<prefix>manifests/<keyId>/<runId>.jsonl.gz`, with the count and the oldest and newest wrap as
  * object metadata. Logs are read one at a time. A key's manifest is kept in memory while it stays
  * under KEY_BUFFER_BYTES compressed (about 50,000 objects) and then PUT whole; a larger one is

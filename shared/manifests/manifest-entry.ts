@@ -1,7 +1,7 @@
 import type { ChunkRecord } from '../chunks/chunk-log-types.js';
 
 /**
- * One object of a per-key manifest (docs/architecture.md, "Per-key manifests"): an object a run's
+ * One object of a per-key manifest (docs/architecture.md, "Manifests"): an object a run's
  * committed record left under the manifest's key, as that record saw it.
  */
 export interface ManifestEntry {

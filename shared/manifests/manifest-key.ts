@@ -1,7 +1,7 @@
 import type { AuditLocation } from '../chunks/chunk-log-types.js';
 
 /**
- * Where per-key manifests live (docs/architecture.md, "Per-key manifests"):
+ * Where per-key manifests live (docs/architecture.md, "Manifests"):
  * `<prefix>manifests/<keyId>/<runId>.jsonl.gz` of the audit location. Run ids start with their
  * start time, so a key's manifests list oldest run first.
  */

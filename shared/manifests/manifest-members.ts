@@ -5,7 +5,7 @@ import { encodeManifestLine, type ManifestEntry } from './manifest-entry.js';
  * A manifest is gzip JSON Lines written as a series of gzip members (RFC 1952 allows several; any
  * gunzip reads them as one stream) of at most MEMBER_MAX_LINES entries each. One member is one plan
  * page: a page reads its member with one ranged GET from its byte offset, whatever the manifest's
- * size (docs/architecture.md, "Per-key manifests").
+ * size (docs/architecture.md, "Manifests").
  */
 export const MEMBER_MAX_LINES = 1000;
 /** Members stop growing past this many uncompressed bytes. */

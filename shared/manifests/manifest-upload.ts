@@ -9,7 +9,7 @@ import {
 import { isPreconditionFailed } from '../aws-errors.js';
 
 /**
- * Write-once manifest objects (docs/architecture.md, "Per-key manifests"): every write is
+ * Write-once manifest objects (docs/architecture.md, "Manifests"): every write is
  * conditional on the key being absent (`If-None-Match: *`, also on CompleteMultipartUpload), so a
  * second closer of the same run finds the manifest there (412) and carries on.
  */

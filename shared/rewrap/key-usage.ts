@@ -13,7 +13,7 @@ export interface KeyUsage {
 }
 
 /**
- * Wrapping keys in use, from the per-key manifests (docs/architecture.md, "Per-key manifests"):
+ * Wrapping keys in use, from the per-key manifests (docs/architecture.md, "Manifests"):
  * one delimited listing of the manifest prefixes, one listing per key and one HEAD per manifest
  * (its `objects` metadata), never a manifest's content. Busiest key first.
  */

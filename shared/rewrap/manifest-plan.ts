@@ -6,8 +6,8 @@ import { readManifestPage } from '../manifests/manifest-page.js';
 import { type CandidateFilter, isCandidate, WRAP_TIME_SLACK_MS } from './manifest-candidates.js';
 
 /**
- * A key's manifests that may hold a candidate, newest run first (docs/architecture.md, "Per-key
- * manifests"): one listing and one HEAD per manifest. With a cut-off, a manifest whose oldest
+ * A key's manifests that may hold a candidate, newest run first (docs/architecture.md,
+ * "Manifests"): one listing and one HEAD per manifest. With a cut-off, a manifest whose oldest
  * entry is dated after it (by more than the slack) holds none.
  */
 export async function manifestsToPlan(

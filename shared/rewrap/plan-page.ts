@@ -20,7 +20,7 @@ export interface PlanPageResult {
 }
 
 /**
- * One page of a manifest chain (docs/architecture.md, "Per-key manifests"): reads one member of
+ * One page of a manifest chain (docs/architecture.md, "Manifests"): reads one member of
  * the manifest, keeps the objects within the plan's bucket, prefix and cut-off, fixes each bucket's
  * membership and queues its `rewrap-chunk` messages (chunk ids from
  * `manifest:<manifest key>:<page>:<bucket>:<n>`), then the chain's next page, then counts the page

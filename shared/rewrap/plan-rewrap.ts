@@ -74,7 +74,7 @@ export function describePlanned(run: PlannedRun, source: 'manifests' | 'inventor
 }
 
 /**
- * Plans a re-wrap as a run (docs/architecture.md, "Per-key manifests"). By default from the
+ * Plans a re-wrap as a run (docs/architecture.md, "Manifests"). By default from the
  * manifests of `fromKeyArn`, newest run first: a small plan is read and queued here, a large one
  * gets a chain of plan pages per manifest on the scan queue (see rewrapPlanPage), so a plan of any
  * size survives any one invocation's timeout; the run's scan completes when every chain has. With

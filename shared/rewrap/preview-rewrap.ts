@@ -10,7 +10,7 @@ export interface RewrapPreview {
 
 /**
  * Counts, per bucket, the objects a re-wrap from the key's manifests would queue
- * (docs/architecture.md, "Per-key manifests"), with the plan pages' filters (bucket, prefix,
+ * (docs/architecture.md, "Manifests"), with the plan pages' filters (bucket, prefix,
  * cut-off) and nothing recorded or queued: what `rewrap --dry-run` and `rotate --dry-run` print,
  * and what `rotate --key` shows before it rotates. Each object's HEAD still decides in the run.
  */

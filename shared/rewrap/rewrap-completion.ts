@@ -21,7 +21,7 @@ export type Rewrapped =
 /**
  * The object was last written after the chunk's first claim. A re-wrap is a metadata copy, so its
  * write moves LastModified: found under the target key, such an object was written by an attempt
- * of this chunk (docs/architecture.md, "Crash recovery").
+ * of this chunk (docs/architecture.md, "Chunk ledger").
  */
 export function writtenSinceClaim(head: ObjectHead, attempt: Pick<AttemptView, 'claimedSince'>): boolean {
   return head.lastModified !== undefined && head.lastModified.getTime() >= attempt.claimedSince.getTime();

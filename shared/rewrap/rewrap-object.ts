@@ -44,7 +44,7 @@ export interface RewrapDeps extends ObjectDeps, LargeObjectDeps {
   >;
 }
 
-/** The rewrap chunk kind (docs/architecture.md, "Chunk lifecycle"): each intent's re-wrap operation. */
+/** The rewrap chunk kind (docs/architecture.md, "Chunks"): each intent's re-wrap operation. */
 export function rewrapChunkKind(deps: RewrapDeps): ChunkKind<RewrapChunk> {
   return { operation: (chunk, intent) => rewrapOperation(rewrapJobOf(chunk, intent), deps) };
 }

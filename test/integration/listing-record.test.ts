@@ -14,7 +14,7 @@ import { handlerRuntime } from '../../shared/handler-runtime.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 
 /**
- * A page's membership is fixed once (docs/architecture.md, "Listing records"): the first delivery
+ * A page's membership is fixed once (docs/architecture.md, "Chunks"): the first delivery
  * stores its listing; a later one, whatever it listed, gets the stored listing back.
  */
 const { clients } = handlerRuntime();

@@ -15,7 +15,7 @@ import { startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
 let bucket: string;
-/** Where pages' listing records go (docs/architecture.md, "Listing records"). */
+/** Where pages' listing records go (docs/architecture.md, "Chunks"). */
 let auditBucket: string;
 
 beforeAll(async () => {
