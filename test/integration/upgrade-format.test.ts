@@ -87,7 +87,9 @@ describe('encrypt --upgrade-format over an object whose envelope fails authentic
     // Each failed object is named with its reason under the summary.
     for (const size of sizes)
       expect(run.stdout).toMatch(
-        new RegExp(`failed: s3://${bucket}/bad/${size}\\.bin: EnvelopeAuthenticationError: .*GCM authentication failed`),
+        new RegExp(
+          `failed: s3://${bucket}/bad/${size}\\.bin: EnvelopeAuthenticationError: .*GCM authentication failed`,
+        ),
       );
 
     const runId = runIdOf(run.stderr);
