@@ -102,7 +102,11 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
         });
         if (!verdict.compliant) return decided('SKIPPED', verdict.reason);
       }
-      return decided('COMPLIANT', decision.detail);
+      // Its data key is wrapped under the policy key: the record names that key (a server-side
+      // layer's key, when it has one, as before), so the key's manifest lists the object and a
+      // rotation planned from it re-wraps client-written envelopes too.
+      const compliant = decided('COMPLIANT', decision.detail);
+      return { ...compliant, audit: { keyArn: head.kmsKeyArn ?? policy.keyArn } };
     }
 
     // In envelope mode every write seals an envelope, an SSE-C migration included.
