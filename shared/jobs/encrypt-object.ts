@@ -8,7 +8,13 @@ import type { ChunkKind } from '../chunks/run-chunk.js';
 import { decideCompliance, INSTRUCTION_FILE_SUFFIX, type ProtectMethod } from '../compliance.js';
 import type { Config } from '../config.js';
 import { envelopeNonce } from '../envelope/envelope-nonce.js';
-import { IV_LENGTH_BYTES, MESSAGE_ID_LENGTH_BYTES, META, META_V3 } from '../envelope/format.js';
+import {
+  classifyClientSide,
+  IV_LENGTH_BYTES,
+  MESSAGE_ID_LENGTH_BYTES,
+  META,
+  META_V3,
+} from '../envelope/format.js';
 import { Faults } from '../faults.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
 import type { AttemptView, ObjectDeps, ObjectOperation, Plan } from '../lifecycle/object-operation.js';
@@ -96,7 +102,11 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
         });
         if (!verdict.compliant) return decided('SKIPPED', verdict.reason);
       }
-      return decided('COMPLIANT', decision.detail);
+      // Its data key is wrapped under the policy key: the record names that key (a server-side
+      // layer's key, when it has one, as before), so the key's manifest lists the object and a
+      // rotation planned from it re-wraps client-written envelopes too.
+      const compliant = decided('COMPLIANT', decision.detail);
+      return { ...compliant, audit: { keyArn: head.kmsKeyArn ?? policy.keyArn } };
     }
 
     // In envelope mode every write seals an envelope, an SSE-C migration included.
@@ -215,6 +225,11 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
         envelopeNonce(salt, head.bucket, head.key, bytes.length).equals(bytes),
       );
     }
+    // A server-side run writes no envelope and one kind of SSE (its copy, an SSE-C migration, an
+    // UpdateObjectEncryption): an object S3 shows otherwise (an application's envelope, DSSE,
+    // SSE-KMS in an sse-s3 run) is compliant, but not this chunk's write, whenever it was written.
+    if (classifyClientSide(head.metadata).kind !== 'none') return false;
+    if (head.serverSideEncryption !== (policy.mode === 'sse-kms' ? 'aws:kms' : 'AES256')) return false;
     return writtenSince(head, attempt.claimedSince);
   }
 }

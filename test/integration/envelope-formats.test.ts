@@ -5,16 +5,20 @@ import { join } from 'node:path';
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { classifyClientSide, envelopeFormatOf, META, META_V3 } from '../../shared/envelope/format.js';
 import { openObject } from '../../shared/envelope/open-object.js';
 import { InjectedCrashError } from '../../shared/errors.js';
 import { Faults } from '../../shared/faults.js';
-import { encryptObject } from '../../shared/jobs/encrypt-object.js';
+import type { EncryptJob } from '../../shared/jobs/messages.js';
+import type { ManifestEntry } from '../../shared/manifests/manifest-entry.js';
+import { manifestKey } from '../../shared/manifests/manifest-key.js';
+import { readManifestPage } from '../../shared/manifests/manifest-page.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
+import { encryptOne } from '../helpers/one-object.js';
 import {
   createKmsKey,
   describeObject,
@@ -39,6 +43,19 @@ const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('he
 async function rawBody(bucket: string, key: string): Promise<Buffer> {
   const got = await pipeline.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await got.Body!.transformToByteArray());
+}
+
+/** The entries of `keyArn`'s manifest of `runId` (written when the run closed): its rotation plan's input. */
+async function manifestOf(keyArn: string, runId: string): Promise<ManifestEntry[]> {
+  const location = pipeline.config.auditLocation;
+  const target = { bucket: location.bucket, key: manifestKey(location, keyArn, runId) };
+  const entries: ManifestEntry[] = [];
+  for (let offset: number | undefined = 0; offset !== undefined; ) {
+    const page = await readManifestPage(pipeline.clients.s3, target, offset);
+    entries.push(...page.entries);
+    offset = page.next;
+  }
+  return entries;
 }
 
 async function bucketWith(label: string, objects: Record<string, string>) {
@@ -99,14 +116,12 @@ describe('envelope formats', () => {
     expect(sha(await readPlaintext(pipeline.clients, bucket, 'big.bin'))).toBe(plainBefore);
     expect((await readPlaintext(pipeline.clients, bucket, 'a.csv')).toString()).toBe('a,b\n1,2\n');
     expect((await describeObject(pipeline.clients.s3, bucket, 'big.bin')).etag).not.toBe(before.etag);
-    expect(await pipeline.ledger.get({ bucket, key: 'a.csv', operation: 'encrypt' })).toMatchObject({
-      state: 'DONE',
+    expect(await pipeline.trail.decisionOf(run.run.runId, bucket, 'a.csv')).toMatchObject({
+      decision: 'encrypted',
       method: 'upgrade-format',
       keyArn,
     });
-    const records = [];
-    for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, run.run.runId))
-      records.push(r);
+    const records = await recordsOfRun(pipeline, run.run.runId);
     expect(records.map((r) => [r.key, r.decision, r.method]).sort()).toEqual([
       ['a.csv', 'encrypted', 'upgrade-format'],
       ['big.bin', 'encrypted', 'upgrade-format'],
@@ -120,24 +135,49 @@ describe('envelope formats', () => {
     const bucket = await bucketWith('upgrade-crash', { 'a.csv': 'a,b\n1,2\n' });
     await pipeline.backfill(bucket, 'envelope', keyArn, '', { format: 'v2' });
     const head = (await headObject(pipeline.clients.s3, bucket, 'a.csv'))!;
-    const job = {
-      type: 'encrypt' as const,
+    const job: EncryptJob = {
       runId: newRunId(),
       jobId: 'upgrade-crash',
       bucket,
       key: 'a.csv',
-      mode: 'envelope' as const,
+      mode: 'envelope',
       keyArn,
       upgradeFormat: true,
     };
     const crashing = pipeline.encryptDeps({ faults: new Faults({ 'after-s3-write': 1 }) });
-    await expect(encryptObject(job, crashing)).rejects.toBeInstanceOf(InjectedCrashError);
+    await expect(encryptOne(job, crashing)).rejects.toBeInstanceOf(InjectedCrashError);
     const afterCrash = (await headObject(pipeline.clients.s3, bucket, 'a.csv'))!;
     expect(afterCrash.etag).not.toBe(head.etag);
     expect(afterCrash.metadata[META_V3.messageId]).toBeTruthy();
-    const retried = await encryptObject(job, pipeline.encryptDeps());
+    expect(await pipeline.trail.chunksOf(job.runId)).toEqual([
+      expect.objectContaining({ state: 'IN_PROGRESS', attempt: 1 }),
+    ]);
+    // The redelivery after the crashed attempt's lease: its V3 message id names that attempt.
+    const later = new Date(Date.now() + (pipeline.config.leaseSeconds + 60) * 1000);
+    const s3 = pipeline.newS3Client();
+    const writes: string[] = [];
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = String(context.commandName);
+        if ((args.input as { Bucket?: string }).Bucket === bucket && !/^(Head|Get)/.test(name))
+          writes.push(name);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countWrites' },
+    );
+    const retried = await encryptOne(job, pipeline.encryptDeps({ s3, now: () => later }));
     expect(retried).toMatchObject({ outcome: 'encrypted', detail: 'reconciled after a crash' });
+    expect(writes).toEqual([]);
     expect((await headObject(pipeline.clients.s3, bucket, 'a.csv'))!.etag).toBe(afterCrash.etag);
+    expect(await pipeline.trail.decisionOf(job.runId, bucket, 'a.csv')).toMatchObject({
+      decision: 'encrypted',
+      reconciled: true,
+      etagAfter: afterCrash.etag,
+      keyArn,
+    });
+    expect(await pipeline.trail.chunksOf(job.runId)).toEqual([
+      expect.objectContaining({ state: 'DONE', attempt: 2, records: 1 }),
+    ]);
     expect((await readPlaintext(pipeline.clients, bucket, 'a.csv')).toString()).toBe('a,b\n1,2\n');
   });
 
@@ -250,14 +290,21 @@ describe('envelopes s3-seal did not write', () => {
     expect((await headObject(s3, bucket, 'mine.bin'))!.etag).toBe(mine.ETag);
     expect((await headObject(s3, bucket, 'theirs.bin'))!.etag).toBe(theirs.ETag);
     expect((await headObject(s3, bucket, 'legacy.bin'))!.etag).toBe(legacy.ETag);
-    expect((await pipeline.ledger.get({ bucket, key: 'theirs.bin', operation: 'encrypt' }))?.reason).toBe(
-      'wrapped-under-another-key',
-    );
-    // Indexed under the key it was found wrapped under: the rotation index sees client-written objects.
-    expect(await pipeline.ledger.get({ bucket, key: 'mine.bin', operation: 'encrypt' })).toMatchObject({
-      keyArn,
-      resultEtag: mine.ETag,
+    const runId = run.run.runId;
+    expect(await pipeline.trail.decisionOf(runId, bucket, 'theirs.bin')).toMatchObject({
+      decision: 'skipped',
+      reason: 'wrapped-under-another-key',
     });
+    // Recorded under the key it was found wrapped under, so that key's manifest names it: rotations
+    // planned from manifests see client-written objects.
+    expect(await pipeline.trail.decisionOf(runId, bucket, 'mine.bin')).toMatchObject({
+      decision: 'compliant',
+      keyArn,
+      etagBefore: mine.ETag,
+    });
+    expect(await manifestOf(keyArn, runId)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ bucket, key: 'mine.bin', etag: mine.ETag })]),
+    );
   });
 
   it('skips malformed envelope metadata and formats it cannot read under every mode, writing nothing', async () => {
@@ -283,13 +330,17 @@ describe('envelopes s3-seal did not write', () => {
       expect(run.run.counts, mode).toMatchObject({ skipped: 3, encrypted: 0, compliant: 0 });
       for (const key of Object.keys(puts))
         expect((await headObject(s3, bucket, key))!.etag, `${mode} ${key}`).toBe(etags[key]);
+      const records = await pipeline.trail.byKey(run.run.runId);
+      expect(records.get('fake-v2.txt'), mode).toMatchObject({
+        decision: 'skipped',
+        reason: 'malformed-envelope',
+      });
+      expect(records.get('fake-v1.txt'), mode).toMatchObject({
+        decision: 'skipped',
+        reason: 'unreadable-client-side-format',
+      });
+      expect(records.get('v3-instruction-file.txt')?.decision, mode).toBe('skipped');
     }
-    expect((await pipeline.ledger.get({ bucket, key: 'fake-v2.txt', operation: 'encrypt' }))?.reason).toBe(
-      'malformed-envelope',
-    );
-    expect((await pipeline.ledger.get({ bucket, key: 'fake-v1.txt', operation: 'encrypt' }))?.reason).toBe(
-      'unreadable-client-side-format',
-    );
     const verify = runCli(['verify', `s3://${bucket}`]);
     expect(verify.status).toBe(1);
     expect(verify.stdout).toMatch(/fake-v2\.txt\s+malformed envelope/);
@@ -311,9 +362,10 @@ describe('envelopes s3-seal did not write', () => {
     const run = await pipeline.backfill(bucket, 'sse-kms', keyArn);
     expect(run.run.counts).toMatchObject({ skipped: 1, encrypted: 0 });
     expect((await headObject(pipeline.clients.s3, bucket, 'dual.bin'))!.etag).toBe(put.ETag);
-    expect((await pipeline.ledger.get({ bucket, key: 'dual.bin', operation: 'encrypt' }))?.reason).toBe(
-      'dsse-other-key',
-    );
+    expect(await pipeline.trail.decisionOf(run.run.runId, bucket, 'dual.bin')).toMatchObject({
+      decision: 'skipped',
+      reason: 'dsse-other-key',
+    });
   });
 });
 
