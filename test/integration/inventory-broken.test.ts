@@ -1,8 +1,8 @@
 import { CreateBucketCommand, DeleteBucketEncryptionCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queueDepth } from '../../cli/local-run.js';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { headObject } from '../../shared/s3/object-head.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
 import { breakCsv } from '../helpers/inventory.js';
 import { writeReportOfBucket } from '../helpers/inventory-report.js';
@@ -103,11 +103,7 @@ describe('a row the run cannot act on is that row skip, with its reason', () => 
     expect(out.stdout).toMatch(/^ {2}skipped +1$/m);
     expect(out.stdout).toMatch(/^ {4}other-bucket +1$/m);
     const runId = runIdOf(out.stdout)!;
-    const skipped = [];
-    for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runId, [
-      'skipped',
-    ]))
-      skipped.push(r);
+    const skipped = await recordsOfRun(pipeline, runId, ['skipped']);
     expect(skipped).toHaveLength(1);
     expect(skipped[0]).toMatchObject({ bucket: 'someone-elses-bucket', key: keys[4] });
     // The reason the run counts; the record's bucket names the other bucket, `method` the report.
@@ -123,11 +119,7 @@ describe('a row the run cannot act on is that row skip, with its reason', () => 
     expect(out.stdout).toMatch(/^ {2}skipped +1$/m);
     expect(out.stdout).toMatch(/^ {4}undecodable-key +1$/m);
     const runId = runIdOf(out.stdout)!;
-    const skipped = [];
-    for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runId, [
-      'skipped',
-    ]))
-      skipped.push(r);
+    const skipped = await recordsOfRun(pipeline, runId, ['skipped']);
     expect(skipped).toHaveLength(1);
     expect(skipped[0]).toMatchObject({ bucket, key: 'bad%ZZkey%' });
     expect(skipped[0]).toMatchObject({ reason: 'undecodable-key', method: 'inventory-row' });

@@ -6,7 +6,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import { META_V3 } from '../../shared/envelope/format.js';
 import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { type InventoryFileMessage, parseScanQueueMessage } from '../../shared/jobs/messages.js';
@@ -113,11 +112,7 @@ describe('encrypt --inventory', () => {
       runs: pipeline.runs,
       queues: pipeline.queues,
       // Settled rows are committed as decided chunks (docs/large-buckets.md).
-      chunks: new DynamoDbChunkStore(
-        pipeline.clients.dynamo,
-        pipeline.config.ledgerTable,
-        pipeline.config.tallyShards,
-      ),
+      chunks: pipeline.chunks,
       auditLocation: pipeline.config.auditLocation,
       config: { scanPageSize: 1000, leaseSeconds: pipeline.config.leaseSeconds, actor: 'it-inventory-run' },
     };

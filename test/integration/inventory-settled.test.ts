@@ -6,14 +6,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
-import { DynamoDbChunkStore } from '../../shared/chunks/dynamodb-chunk-store.js';
 import { inventoryFilePage } from '../../shared/jobs/inventory-file.js';
 import { type InventoryFileMessage, parseScanQueueMessage } from '../../shared/jobs/messages.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import type { RunStore } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { SseCustomerKey } from '../../shared/s3/sse-c-key.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
 import { writeReportOfBucket } from '../helpers/inventory-report.js';
@@ -97,11 +96,7 @@ describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', (
       runs: pipeline.runs,
       queues: pipeline.queues,
       // Settled rows are committed as decided chunks (docs/large-buckets.md).
-      chunks: new DynamoDbChunkStore(
-        pipeline.clients.dynamo,
-        pipeline.config.ledgerTable,
-        pipeline.config.tallyShards,
-      ),
+      chunks: pipeline.chunks,
       auditLocation: pipeline.config.auditLocation,
       config: {
         scanPageSize: 1000,
@@ -144,10 +139,7 @@ describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', (
     }
 
     // One audit record per object; the settled ones name the inventory and carry the row's ETag.
-    const records = [];
-    for await (const record of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, run.runId)) {
-      records.push(record);
-    }
+    const records = await recordsOfRun(pipeline, run.runId);
     expect(records).toHaveLength(10);
     const byKey = new Map(records.map((r) => [r.key, r]));
     for (const key of settledKeys) {
@@ -185,7 +177,7 @@ describe('encrypt --inventory --mode sse-s3: rows settled from the inventory', (
     for (const key of [...settledKeys, ...plainKeys]) expect(requestsByKey.get(key), key).toBeUndefined();
     expect(requestsByKey.get('env/v3')).toContain('HeadObjectCommand');
     const actors = new Set<string>();
-    for await (const record of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, run.runId)) {
+    for (const record of await recordsOfRun(pipeline, run.runId)) {
       if (record.key !== 'env/v3') actors.add(record.actor);
     }
     expect([...actors]).toEqual([pipeline.config.actor]);
