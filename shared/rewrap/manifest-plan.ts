@@ -6,9 +6,11 @@ import { readManifestPage } from '../manifests/manifest-page.js';
 import { type CandidateFilter, isCandidate, WRAP_TIME_SLACK_MS } from './manifest-candidates.js';
 
 /**
- * A key's manifests that may hold a candidate, newest run first (docs/architecture.md,
- * "Manifests"): one listing and one HEAD per manifest. With a cut-off, a manifest whose oldest
- * entry is dated after it (by more than the slack) holds none.
+ * A key's manifests a plan reads, newest run first (docs/architecture.md, "Manifests"):
+ * one listing and one HEAD per manifest. With a cut-off, a manifest whose oldest entry is dated
+ * after it (by more than the slack) holds no candidate, but its entries are still their objects'
+ * newest and hide those objects' older entries (a rotation's own manifest hides the backfill's):
+ * it is left out only when no manifest read after it (an older one) may hold a candidate.
  */
 export async function manifestsToPlan(
   s3: S3Client,
@@ -17,15 +19,18 @@ export async function manifestsToPlan(
   wrappedBefore?: string,
 ): Promise<ManifestSummary[]> {
   const summaries: ManifestSummary[] = [];
+  let read = 0;
   for (const key of await listKeyManifests(s3, location, keyArn)) {
     const summary = await summarizeManifest(s3, location, key);
     if (summary.objects === 0) continue;
-    if (wrappedBefore && summary.oldestWrap) {
-      if (Date.parse(summary.oldestWrap) >= Date.parse(wrappedBefore) + WRAP_TIME_SLACK_MS) continue;
-    }
     summaries.push(summary);
+    const afterCutOff =
+      wrappedBefore !== undefined &&
+      summary.oldestWrap !== undefined &&
+      Date.parse(summary.oldestWrap) >= Date.parse(wrappedBefore) + WRAP_TIME_SLACK_MS;
+    if (!afterCutOff) read = summaries.length;
   }
-  return summaries;
+  return summaries.slice(0, read);
 }
 
 /** Every page of a manifest, in order: one ranged GET each. */

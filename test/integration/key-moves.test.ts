@@ -6,11 +6,11 @@ import { formatPlan } from '../../cli/plan-report.js';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { createEventsHandler } from '../../functions/events/handler.js';
 import { createPlannerHandler } from '../../functions/rewrap-planner/handler.js';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { planRun } from '../../shared/plan/plan-run.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { notificationIdFor, type WatchPolicy, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
@@ -108,9 +108,8 @@ describe('sse-kms and objects under another KMS key', () => {
     );
     const done = (await pipeline.process(run.runId)).run;
     expect(done.counts).toMatchObject({ encrypted: 5, skipped: 0, failed: 0, rekeyedFrom: { [appKey]: 3 } });
-    const records = [];
-    for await (const record of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, run.runId))
-      records.push(record);
+    const records = await recordsOfRun(pipeline, run.runId);
+    expect(records).toHaveLength(5);
     const rekeyed = records.filter((r) => r.method === 'rekey').sort((a, b) => a.key.localeCompare(b.key));
     expect(rekeyed.map((r) => [r.key, r.decision, r.keyArnBefore, r.keyArn])).toEqual(
       [0, 1, 2].map((i) => [`app/${i}.txt`, 'encrypted', appKey, policyKey]),

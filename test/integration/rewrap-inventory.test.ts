@@ -6,12 +6,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../shared/audit/audit-log.js';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
+import type { ChunkRecord } from '../../shared/chunks/chunk-log-types.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
 import { planRewrap } from '../../shared/rewrap/plan-rewrap.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { SseCustomerKey } from '../../shared/s3/sse-c-key.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
 import { writeReportOfBucket } from '../helpers/inventory-report.js';
@@ -19,8 +19,8 @@ import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../hel
 
 /**
  * `rewrap --inventory` (docs/large-buckets.md): a re-wrap of objects s3-seal never wrote (an
- * application's SSE-KMS objects and client-side S3EC envelopes under key A), which the ledger's
- * wrap index cannot name, enumerated from a real S3 Inventory report, one scan message per data
+ * application's SSE-KMS objects and client-side S3EC envelopes under key A), which no per-key
+ * manifest names (no s3-seal run recorded them), enumerated from a real S3 Inventory report, one scan message per data
  * file. The rewrap handler's HEAD decides every row but SSE-C ones, which are settled from the
  * report without a request.
  */
@@ -49,7 +49,7 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new CreateBucketCommand({ Bucket: inventoryBucket }));
   await s3.send(new DeleteBucketEncryptionCommand({ Bucket: bucket })).catch(() => undefined);
-  // Written by an application, not by s3-seal: the ledger knows none of them.
+  // Written by an application, not by s3-seal: no run recorded them, so no manifest names them.
   for (const key of kmsKeys) {
     await put({ Key: key, Body: `app data ${key}`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyA });
   }
@@ -112,7 +112,7 @@ async function etagsOf(keys: string[]): Promise<Map<string, string>> {
 }
 
 describe('rewrap --inventory', () => {
-  it('the wrap index knows none of these objects: a plan from the index finds nothing', async () => {
+  it("key A's manifests name none of these objects: a plan from the manifests finds nothing", async () => {
     const run = await planRewrap(pipeline.plannerDeps(), {
       bucket,
       prefix: '',
@@ -178,10 +178,9 @@ describe('rewrap --inventory', () => {
       ).toEqual([]);
     }
 
-    const records = new Map<string, AuditRecord>();
-    for await (const record of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, run.runId)) {
-      records.set(record.key, record);
-    }
+    const all = await recordsOfRun(pipeline, run.runId);
+    expect(all).toHaveLength(10);
+    const records = new Map<string, ChunkRecord>(all.map((record) => [record.key, record]));
     expect(records.size).toBe(10);
     expect(records.get('ssec/secret')).toMatchObject({
       decision: 'skipped',

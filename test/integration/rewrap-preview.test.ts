@@ -4,6 +4,7 @@ import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { notificationIdFor, type WatchPolicy, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { runCli } from '../helpers/cli.js';
+import { dateWraps } from '../helpers/key-manifests.js';
 import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 /**
@@ -106,22 +107,22 @@ describe('a re-wrap preview', () => {
   });
 
   it('rotate --policies --dry-run previews each move the policies ask for, planning nothing', async () => {
-    // Three objects whose data keys are older than the policy's limit, as time would make them.
-    for (const key of await listKeys(pipeline.clients.s3, big)) {
-      const ref = { bucket: big, key, operation: 'encrypt' as const };
-      const item = (await pipeline.ledger.get(ref))!;
-      await pipeline.ledger.recordWrap(ref, {
-        keyArn: item.keyArn!,
-        wrappedAt: '2020-01-01T00:00:00.000Z',
-        resultEtag: item.resultEtag!,
-      });
-    }
+    // Three objects whose data keys are older than the policy's limit, as time would make them:
+    // key A's newest manifest dates their wraps in 2020.
+    await dateWraps(
+      pipeline,
+      keyA,
+      big,
+      await listKeys(pipeline.clients.s3, big),
+      '2020-01-01T00:00:00.000Z',
+    );
     const before = await wraps(big);
+    const runsBefore = await pipeline.runs.recent(5);
     process.env.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS = '30';
     const out = runCli(['rotate', '--policies', '--dry-run'], 60_000);
     delete process.env.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS;
     expect(out.status, out.stderr).toBe(0);
-    // The ledger is shared with other tests: find this key's move among any others.
+    // Find this key's move among any others the policies ask for.
     const lines = out.stdout.split('\n');
     const at = lines.findIndex((line) =>
       line.startsWith(
@@ -132,6 +133,7 @@ describe('a re-wrap preview', () => {
     expect(lines[at - 1]).toBe('max-key-age 30d:');
     expect(lines[at + 1]).toBe(`  ${bucketLines([[big, 3]])[0]}`);
     expect(await wraps(big)).toEqual(before);
+    expect(await pipeline.runs.recent(5)).toEqual(runsBefore);
   });
 
   it('refuses --dry-run where nothing can be counted before the run', () => {
@@ -141,7 +143,7 @@ describe('a re-wrap preview', () => {
     );
     expect(scan.status).toBe(1);
     expect(scan.stderr.trim()).toBe(
-      's3-seal: error: --dry-run previews from the ledger index; with --scan or --inventory every object is looked at, so there is nothing to count before the run',
+      's3-seal: error: --dry-run previews from the key manifests; with --scan or --inventory every object is looked at, so there is nothing to count before the run',
     );
   });
 });

@@ -1,13 +1,12 @@
 import { CreateAliasCommand, DisableKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { createPlannerHandler } from '../../functions/rewrap-planner/handler.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
-import { objectPartitionKey } from '../../shared/ledger/dynamodb-ledger.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
+import { currentEntries, dropKeyManifests, writeKeyManifest } from '../helpers/key-manifests.js';
 import {
   createKmsKey,
   listKeys,
@@ -54,32 +53,15 @@ async function wrappingKey(bucket: string, key: string) {
   );
 }
 
-/**
- * Sets an object's recorded wrap time, as time would (through the ledger, so the key's summary
- * follows), or removes its index entry, as an item written before the index existed lacks it.
- */
-async function setIndexEntry(bucket: string, key: string, wrappedAt: string | undefined) {
-  const ref = { bucket, key, operation: 'encrypt' as const };
-  if (wrappedAt) {
-    const item = (await pipeline.ledger.get(ref))!;
-    await pipeline.ledger.recordWrap(ref, { keyArn: item.keyArn!, wrappedAt, resultEtag: item.resultEtag! });
-    return;
-  }
-  await pipeline.clients.dynamo.send(
-    new UpdateCommand({
-      TableName: pipeline.config.ledgerTable,
-      Key: { pk: objectPartitionKey(bucket, key), sk: 'encrypt' },
-      UpdateExpression: 'REMOVE wrappedAt, keyArn, wrapKey',
-    }),
-  );
-}
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('the rewrap planner', () => {
   it('re-wraps, on a KMS rotation event, exactly the objects wrapped under that key before the event', async () => {
     const keyA = await createKmsKey(pipeline.clients.kms);
     const before = await envelopeBucket('rot-before', keyA, 6);
     const rotatedAt = new Date().toISOString();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // S3's LastModified has whole seconds: the objects written after the rotation are so a second on.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const after = await envelopeBucket('rot-after', keyA, 4);
     const [wasBefore, wasAfter] = [await snapshot(before), await snapshot(after)];
 
@@ -98,9 +80,11 @@ describe('the rewrap planner', () => {
     expect(result.plans).toHaveLength(1);
     expect(result.plans[0]).toMatchObject({ fromKeyArn: keyA, toKeyArn: keyA });
     const { run } = await pipeline.process(result.plans[0]!.runId!);
-    // The plan's shard chains found exactly the six objects wrapped before the rotation.
-    expect(run.discovered).toBe(6);
-    expect(run.counts.encrypted).toBe(6);
+    // A manifest line is dated when its record was written, after the write: lines within a day of
+    // the cut-off stay candidates and their HEAD decides. All ten are looked at; the six written
+    // before the rotation are re-wrapped, the four written since are left as they are.
+    expect(run.discovered).toBe(10);
+    expect(run.counts).toMatchObject({ encrypted: 6, compliant: 4, skipped: 0, failed: 0 });
 
     for (const [key, was] of await snapshot(before).then((now) =>
       [...now].map(([k, v]) => [k, v] as const),
@@ -127,12 +111,22 @@ describe('the rewrap planner', () => {
     const bucket = await envelopeBucket('rot-age', key, 6);
     const keys = (await listKeys(pipeline.clients.s3, bucket)).sort();
     const old = keys.slice(0, 3);
-    for (const k of old) await setIndexEntry(bucket, k, '2026-01-01T00:00:00.000Z');
-    for (const k of keys.slice(3)) await setIndexEntry(bucket, k, '2026-02-20T00:00:00.000Z');
+    // The clock says 60 days on: 30 days back is 30 days on, so the six wraps of the backfill are too
+    // old. Three objects were wrapped again 40 days on, as a later run's manifest records: only the
+    // other three are still too old. (S3's LastModified cannot be set; every object's says now, so
+    // each HEAD would re-wrap: the plan alone picks the three.)
+    const start = Date.now();
+    const clock = () => new Date(start + 60 * DAY_MS);
+    const rewrappedAt = new Date(start + 40 * DAY_MS);
+    const current = await currentEntries(pipeline, key);
+    await writeKeyManifest(
+      pipeline,
+      key,
+      keys.slice(3).map((k) => ({ ...current.get(`${bucket}/${k}`)!, wrappedAt: rewrappedAt.toISOString() })),
+      rewrappedAt,
+    );
     const was = await snapshot(bucket);
 
-    // The clock says 1 March: 30 days back is 30 January, so only the January wraps are too old.
-    const clock = () => new Date('2026-03-01T00:00:00.000Z');
     const handler = createPlannerHandler(() => ({
       ...pipeline.plannerDeps(clock),
       policy: { maxKeyAgeDays: 30, aliases: [] },
@@ -140,8 +134,13 @@ describe('the rewrap planner', () => {
     const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' });
     const ours = result.plans.filter((p) => p.fromKeyArn === key);
     expect(ours).toHaveLength(1);
-    expect(ours[0]).toMatchObject({ toKeyArn: key, wrappedBefore: '2026-01-30T00:00:00.000Z' });
-    expect((await pipeline.process(ours[0]!.runId!)).run.discovered).toBe(3);
+    expect(ours[0]).toMatchObject({
+      toKeyArn: key,
+      wrappedBefore: new Date(start + 30 * DAY_MS).toISOString(),
+    });
+    const { run } = await pipeline.process(ours[0]!.runId!);
+    expect(run.discovered).toBe(3);
+    expect(run.counts).toMatchObject({ encrypted: 3, failed: 0 });
 
     const now = await snapshot(bucket);
     for (const k of keys) {
@@ -171,17 +170,27 @@ describe('the rewrap planner', () => {
     expect((await pipeline.process(second.plans[0]!.runId!)).run.discovered).toBe(4);
     for (const key of await listKeys(pipeline.clients.s3, bucket))
       expect(await wrappingKey(bucket, key)).toBe(keyF);
+    // Nothing is left under E. E's manifest, written once, still names the four objects (their move
+    // is in F's), so a later pass may plan E -> F again: each HEAD finds the object under F, and
+    // nothing is written.
+    const moved = await snapshot(bucket);
     const third = await handler({ source: 'aws.events' });
-    expect(third.plans.every((p) => !p.runId)).toBe(true); // nothing left under E
+    for (const plan of third.plans.filter((p) => p.runId)) {
+      expect(plan).toMatchObject({ fromKeyArn: keyE, toKeyArn: keyF });
+      const { run } = await pipeline.process(plan.runId!);
+      expect(run.counts).toMatchObject({ encrypted: 0, compliant: run.discovered, failed: 0 });
+    }
+    expect(await snapshot(bucket)).toEqual(moved);
   });
 });
 
 describe('rewrap and rotate from the CLI', () => {
-  it('finds objects protected before the index existed with --scan', async () => {
+  it('finds objects protected before manifests existed with --scan', async () => {
     const [keyG, keyH] = [await createKmsKey(pipeline.clients.kms), await createKmsKey(pipeline.clients.kms)];
     const bucket = await envelopeBucket('rot-scan', keyG, 5);
     const sealed = await listKeys(pipeline.clients.s3, bucket);
-    for (const key of sealed) await setIndexEntry(bucket, key, undefined);
+    // As a deployment from before per-key manifests: no manifest names them.
+    expect(await dropKeyManifests(pipeline, keyG)).toBe(1);
     for (const key of ['plain/1', 'plain/2']) {
       await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
     }
