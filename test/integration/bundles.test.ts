@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { settled } from '../../shared/runs/run-store.js';
 import { pollQueue, type SqsHandler } from '../../shared/worker/queue-poller.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import {
   createKmsKey,
   describeObject,
@@ -14,7 +15,6 @@ import {
   startPipeline,
   uniqueBucket,
 } from '../helpers/pipeline.js';
-import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { extractZip, runOsls } from '../helpers/serverless.js';
 
 /**

@@ -420,7 +420,11 @@ describe('the customer key', () => {
         );
         expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(bytes);
       } else {
-        expect(record).toMatchObject({ key: 'secret.bin', decision: 'failed', reason: 'sse-c-key-unavailable' });
+        expect(record).toMatchObject({
+          key: 'secret.bin',
+          decision: 'failed',
+          reason: 'sse-c-key-unavailable',
+        });
         expect((await headWithKey(bucket, 'secret.bin', customer.key)).SSECustomerAlgorithm).toBe('AES256');
       }
     }
