@@ -31,7 +31,7 @@ export interface MultipartTracker {
   leftover(partSizeBytes: number): Promise<LeftoverUpload | undefined>;
   /** Records the upload and its progress; throws {@link UploadTakenOverError} once the claim is lost. */
   progress(progress: MultipartProgress): Promise<void>;
-  /** Forgets an upload that completed or was aborted (aborted ones stay listed in the ledger). */
+  /** Forgets an upload that completed or was aborted (no history of ended uploads is kept). */
   ended(uploadId: string, how: 'completed' | 'aborted'): Promise<void>;
 }
 

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { startRun } from '../../shared/jobs/start-run.js';
 import { settled } from '../../shared/runs/run-store.js';
 import { pollQueue, type SqsHandler } from '../../shared/worker/queue-poller.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import {
   createKmsKey,
   describeObject,
@@ -87,10 +87,10 @@ describe('the packaged bundles', () => {
       expect(now.userMetadata.origin).toBe('bundle-test');
       expect(sha256(await readPlaintext(pipeline.clients, bucket, key)), key).toBe(sha256(body));
     }
-    const audited = [];
-    for await (const record of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, run.runId)) {
-      audited.push(record.decision);
-    }
-    expect(audited).toEqual(Array(objects.size).fill('encrypted'));
+    // One committed record per object, each encrypted: the packaged handlers wrote and committed
+    // the chunk logs.
+    const audited = await recordsOfRun(pipeline, run.runId);
+    expect(audited.map((r) => r.key).sort()).toEqual([...objects.keys()].sort());
+    expect(audited.map((r) => r.decision)).toEqual(Array(objects.size).fill('encrypted'));
   });
 });

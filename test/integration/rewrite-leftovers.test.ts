@@ -7,7 +7,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
@@ -98,13 +98,7 @@ describe('what a rewrite leaves behind is said, per object and per run', () => {
     ]);
     expect(dropped.status, dropped.stderr).toBe(0);
     expect(dropped.stdout).toMatch(/warning: acl-not-carried\s+1/);
-    const records = [];
-    for await (const r of recordsOfRun(
-      pipeline.clients.dynamo,
-      pipeline.config.auditTable,
-      runIdOf(dropped.stderr),
-    ))
-      records.push(r);
+    const records = await recordsOfRun(pipeline, runIdOf(dropped.stderr));
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
       key: 'public.txt',

@@ -15,11 +15,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueDepth } from '../../cli/local-run.js';
 import { seedBucket } from '../../cli/seed-bucket.js';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
-import { encryptObject } from '../../shared/jobs/encrypt-object.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 import { SSE_C_KEY_CONTEXT, SseCustomerKey } from '../../shared/s3/sse-c-key.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
+import { encryptOne } from '../helpers/one-object.js';
 import { createKmsKey, sha256, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 
 const MiB = 1024 * 1024;
@@ -75,13 +75,8 @@ function runIdOf(output: string): string {
   return match[1]!;
 }
 
-async function auditOf(runId: string) {
-  const records = [];
-  for await (const record of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runId)) {
-    records.push(record);
-  }
-  return records;
-}
+/** The run's committed records (its chunk logs). */
+const auditOf = (runId: string) => recordsOfRun(pipeline, runId);
 
 async function newBucket(label: string) {
   const bucket = uniqueBucket(label);
@@ -127,8 +122,11 @@ describe('SSE-C objects without their key', () => {
     expect(run.stdout).toMatch(/skipped +1\n +sse-c +1/);
     const runId = runIdOf(run.stdout);
 
-    const item = await pipeline.ledger.get({ bucket, key: 'secret.bin', operation: 'encrypt' });
-    expect(item).toMatchObject({ state: 'SKIPPED', reason: 'sse-c', runId });
+    expect(await pipeline.trail.decisionOf(runId, bucket, 'secret.bin')).toMatchObject({
+      decision: 'skipped',
+      reason: 'sse-c',
+      runId,
+    });
     const records = await auditOf(runId);
     expect(records.filter((r) => r.key === 'secret.bin').map((r) => [r.decision, r.reason])).toEqual([
       ['skipped', 'sse-c'],
@@ -244,8 +242,11 @@ describe.each(['sse-kms', 'envelope'] as const)('SSE-C migration to %s', (mode) 
     expect(run.stdout).toMatch(/failed +1\n +sse-c-wrong-key +1/);
     expect(run.stdout).toContain(`failed: s3://${bucket}/secret.bin: sse-c-wrong-key`);
     expect(run.stdout).not.toContain('unfinished');
-    const item = await pipeline.ledger.get({ bucket, key: 'secret.bin', operation: 'encrypt' });
-    expect(item).toMatchObject({ state: 'FAILED', reason: 'sse-c-wrong-key' });
+    // Once: one committed record of the object, failed with its reason.
+    const records = await auditOf(runIdOf(run.stdout));
+    expect(records.map((r) => [r.key, r.decision, r.reason])).toEqual([
+      ['secret.bin', 'failed', 'sse-c-wrong-key'],
+    ]);
     const after = await headWithKey(bucket, 'secret.bin', owner);
     expect([after.ETag, after.SSECustomerAlgorithm, after.Metadata]).toEqual([
       before.ETag,
@@ -272,10 +273,10 @@ describe.each(['sse-kms', 'envelope'] as const)('SSE-C migration to %s', (mode) 
       },
       { step: 'initialize', name: 'userRace' },
     );
-    const result = await encryptObject(
+    const runId = newRunId();
+    const result = await encryptOne(
       {
-        type: 'encrypt',
-        runId: newRunId(),
+        runId,
         jobId: `race-${mode}-${Date.now()}`,
         bucket,
         key: 'secret.bin',
@@ -287,6 +288,7 @@ describe.each(['sse-kms', 'envelope'] as const)('SSE-C migration to %s', (mode) 
     );
     expect(wroteUserObject).toBe(true);
     expect(result.outcome).toBe('superseded');
+    expect((await pipeline.trail.decisionOf(runId, bucket, 'secret.bin'))?.decision).toBe('superseded');
     const got = await pipeline.clients.s3.send(
       new GetObjectCommand({ Bucket: bucket, Key: 'secret.bin', ...customer.params() }),
     );
@@ -401,15 +403,28 @@ describe('the customer key', () => {
       expect(served.status, served.stderr).toBe(0);
       expect(served.stdout + served.stderr).not.toContain(customer.bytes.toString('base64'));
 
-      const item = await pipeline.ledger.get({ bucket, key: 'secret.bin', operation: 'encrypt' });
+      const runId = /^run (\S+):/m.exec(queued.stderr)?.[1];
+      expect(runId, queued.stderr).toBeDefined();
+      const records = await auditOf(runId!);
+      expect(records, withKey ? 'with the key' : 'without the key').toHaveLength(1);
+      const [record] = records;
       if (withKey) {
-        expect(item).toMatchObject({ state: 'DONE', method: 'sse-c-migration', keyArn });
+        expect(record).toMatchObject({
+          key: 'secret.bin',
+          decision: 'encrypted',
+          method: 'sse-c-migration',
+          keyArn,
+        });
         const got = await pipeline.clients.s3.send(
           new GetObjectCommand({ Bucket: bucket, Key: 'secret.bin' }),
         );
         expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(bytes);
       } else {
-        expect(item).toMatchObject({ state: 'FAILED', reason: 'sse-c-key-unavailable' });
+        expect(record).toMatchObject({
+          key: 'secret.bin',
+          decision: 'failed',
+          reason: 'sse-c-key-unavailable',
+        });
         expect((await headWithKey(bucket, 'secret.bin', customer.key)).SSECustomerAlgorithm).toBe('AES256');
       }
     }
