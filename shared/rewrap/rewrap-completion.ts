@@ -21,10 +21,13 @@ export type Rewrapped =
 /**
  * The object was last written after the chunk's first claim. A re-wrap is a metadata copy, so its
  * write moves LastModified: found under the target key, such an object was written by an attempt
- * of this chunk (docs/architecture.md, "Crash recovery").
+ * of this chunk (docs/architecture.md, "Crash recovery"). S3's LastModified has whole seconds, so a
+ * write in the claim's own second counts as after it (compared to the millisecond, a write a few
+ * milliseconds after the claim would read as older, and its crash would be re-wrapped again).
  */
 export function writtenSinceClaim(head: ObjectHead, attempt: Pick<AttemptView, 'claimedSince'>): boolean {
-  return head.lastModified !== undefined && head.lastModified.getTime() >= attempt.claimedSince.getTime();
+  if (head.lastModified === undefined) return false;
+  return head.lastModified.getTime() >= Math.floor(attempt.claimedSince.getTime() / 1000) * 1000;
 }
 
 /**
