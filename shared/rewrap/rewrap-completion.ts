@@ -15,6 +15,8 @@ export type Rewrapped =
       fromKeyArn: string;
       kmsRequestId?: string;
       envelopeSettled?: Extract<DataKeyRewrap, { kind: 'settled' }>;
+      /** Not written now: an earlier attempt of the chunk did, proven by what S3 shows. */
+      reconciled?: true;
     }
   | Extract<DataKeyRewrap, { kind: 'settled' }>;
 
@@ -76,10 +78,17 @@ export function rewrapCompletions(job: RewrapJob) {
       const reason = `server-side layer from ${done.fromKeyArn}; the envelope is under another key`;
       return {
         decision: 'rewrapped',
-        audit: { etagAfter: done.etag, keyArn: job.toKeyArn, reason },
+        audit: {
+          etagAfter: done.etag,
+          keyArn: job.toKeyArn,
+          reason,
+          ...(done.reconciled ? { reconciled: true } : {}),
+        },
         result: { outcome: 'encrypted', reason: sourceKeyReason(done.fromKeyArn), detail: reason },
       };
     }
+    // Both layers found moved by an earlier attempt (the envelope's data key and its server-side layer).
+    if (done.reconciled) return reconciled(head);
     const kmsRequestIds = done.kmsRequestId ? [done.kmsRequestId] : [];
     return rewrapped(done.etag, done.fromKeyArn, kmsRequestIds, 'rewrapped');
   }
