@@ -15,16 +15,21 @@ export type Rewrapped =
       fromKeyArn: string;
       kmsRequestId?: string;
       envelopeSettled?: Extract<DataKeyRewrap, { kind: 'settled' }>;
+      /** Not written now: an earlier attempt of the chunk did, proven by what S3 shows. */
+      reconciled?: true;
     }
   | Extract<DataKeyRewrap, { kind: 'settled' }>;
 
 /**
  * The object was last written after the chunk's first claim. A re-wrap is a metadata copy, so its
  * write moves LastModified: found under the target key, such an object was written by an attempt
- * of this chunk (docs/architecture.md, "Chunk ledger").
+ * of this chunk (docs/architecture.md, "Chunk ledger"). S3's LastModified has whole seconds, so a
+ * write in the claim's own second counts as after it (compared to the millisecond, a write a few
+ * milliseconds after the claim would read as older, and its crash would be re-wrapped again).
  */
 export function writtenSinceClaim(head: ObjectHead, attempt: Pick<AttemptView, 'claimedSince'>): boolean {
-  return head.lastModified !== undefined && head.lastModified.getTime() >= attempt.claimedSince.getTime();
+  if (head.lastModified === undefined) return false;
+  return head.lastModified.getTime() >= Math.floor(attempt.claimedSince.getTime() / 1000) * 1000;
 }
 
 /**
@@ -73,10 +78,17 @@ export function rewrapCompletions(job: RewrapJob) {
       const reason = `server-side layer from ${done.fromKeyArn}; the envelope is under another key`;
       return {
         decision: 'rewrapped',
-        audit: { etagAfter: done.etag, keyArn: job.toKeyArn, reason },
+        audit: {
+          etagAfter: done.etag,
+          keyArn: job.toKeyArn,
+          reason,
+          ...(done.reconciled ? { reconciled: true } : {}),
+        },
         result: { outcome: 'encrypted', reason: sourceKeyReason(done.fromKeyArn), detail: reason },
       };
     }
+    // Both layers found moved by an earlier attempt (the envelope's data key and its server-side layer).
+    if (done.reconciled) return reconciled(head);
     const kmsRequestIds = done.kmsRequestId ? [done.kmsRequestId] : [];
     return rewrapped(done.etag, done.fromKeyArn, kmsRequestIds, 'rewrapped');
   }

@@ -164,7 +164,13 @@ export function rewrapOperation(job: RewrapJob, deps: RewrapDeps): ObjectOperati
               layerUnderTarget(head, job.fromKeyArn, job.toKeyArn) &&
               writtenSinceClaim(head, attempt);
             return landed
-              ? { kind: 'written', etag: head.etag, fromKeyArn: job.fromKeyArn, envelopeSettled: rewrapped }
+              ? {
+                  kind: 'written',
+                  etag: head.etag,
+                  fromKeyArn: job.fromKeyArn,
+                  envelopeSettled: rewrapped,
+                  reconciled: true,
+                }
               : rewrapped;
           }
           const moved = await moveKmsLayer(deps.s3, head, job.toKeyArn, {

@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
 import type { RewrapJob } from '../../shared/jobs/messages.js';
-import { rewrapObject } from '../../shared/rewrap/rewrap-object.js';
+import { sourceKeyReason } from '../../shared/rewrap/source-key-reason.js';
+import { counterReason } from '../../shared/runs/run-counts.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
+import { oneRewrapChunk, rewrapOne } from '../helpers/one-object.js';
 import {
   crashingAfter,
   createKmsKey,
@@ -43,14 +45,11 @@ async function bucketOf(label: string) {
 
 const job = (bucket: string, key: string): RewrapJob => {
   const runId = newRunId();
-  return { type: 'rewrap', runId, jobId: `job-${runId}`, bucket, key, fromKeyArn: keyA, toKeyArn: keyB };
+  return { runId, jobId: `job-${runId}`, bucket, key, fromKeyArn: keyA, toKeyArn: keyB };
 };
 
 async function decisionsOf(runId: string) {
-  const records = [];
-  for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runId))
-    records.push(r);
-  return records.map((r) => [r.decision, r.reason]);
+  return (await recordsOfRun(pipeline, runId)).map((r) => [r.decision, r.reason]);
 }
 
 /** A client that counts the copies it sends. */
@@ -86,7 +85,7 @@ describe('a re-wrap from A to B', () => {
     });
     const raw = await rawDigest(bucket, 'app/both.bin');
     const rewrap = job(bucket, 'app/both.bin');
-    expect((await rewrapObject(rewrap, pipeline.encryptDeps())).outcome).toBe('encrypted');
+    expect((await rewrapOne(rewrap, pipeline.encryptDeps())).outcome).toBe('encrypted');
 
     const head = (await headObject(pipeline.clients.s3, bucket, 'app/both.bin'))!;
     expect(await checkDataKeyUnwraps(pipeline.clients.kms, head.metadata)).toBe(keyB);
@@ -110,7 +109,7 @@ describe('a re-wrap from A to B', () => {
     });
     const before = (await headObject(pipeline.clients.s3, bucket, 'app/other.bin'))!;
     const rewrap = job(bucket, 'app/other.bin');
-    expect((await rewrapObject(rewrap, pipeline.encryptDeps())).outcome).toBe('encrypted');
+    expect((await rewrapOne(rewrap, pipeline.encryptDeps())).outcome).toBe('encrypted');
 
     const head = (await headObject(pipeline.clients.s3, bucket, 'app/other.bin'))!;
     expect(head.kmsKeyArn).toBe(keyB);
@@ -121,8 +120,14 @@ describe('a re-wrap from A to B', () => {
     const [[decision, reason]] = (await decisionsOf(rewrap.runId)) as [[string, string]];
     expect(decision).toBe('rewrapped');
     expect(reason).toMatch(/server-side layer from .*the envelope is under another key/);
-    // A delivery again finds nothing under A: no second write.
-    expect((await rewrapObject(rewrap, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    // A delivery again is a duplicate of the committed chunk; a new run's HEAD finds nothing under
+    // A (the envelope is C's): neither writes again.
+    expect((await rewrapOne(rewrap, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    const next = job(bucket, 'app/other.bin');
+    expect(await rewrapOne(next, pipeline.encryptDeps())).toMatchObject({
+      outcome: 'skipped',
+      reason: 'wrapped-under-another-key',
+    });
     expect((await headObject(pipeline.clients.s3, bucket, 'app/other.bin'))!.etag).toBe(head.etag);
   });
 
@@ -141,7 +146,7 @@ describe('a re-wrap from A to B', () => {
       }),
     );
     const rewrap = job(bucket, 'dual.bin');
-    expect((await rewrapObject(rewrap, pipeline.encryptDeps({ s3 }))).outcome).toBe('encrypted');
+    expect((await rewrapOne(rewrap, pipeline.encryptDeps({ s3 }))).outcome).toBe('encrypted');
 
     const head = (await headObject(s3, bucket, 'dual.bin'))!;
     expect(head.serverSideEncryption).toBe('aws:kms:dsse');
@@ -161,19 +166,65 @@ describe('a re-wrap from A to B', () => {
       format: 'v3',
       serverSide: { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyA },
     });
-    // The copy lands, then the attempt dies before anything else (its claim is left unfinished).
+    // The copy lands, then the attempt fails before anything else: the chunk is given back, with
+    // nothing recorded or counted.
     const crashing = crashingAfter(pipeline.newS3Client(), 'CopyObjectCommand');
     const rewrap = job(bucket, 'c.bin');
-    await expect(rewrapObject(rewrap, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow();
+    await pipeline.runs.create({
+      runId: rewrap.runId,
+      bucket,
+      prefix: '',
+      mode: 'rewrap',
+      keyArn: keyB,
+      startedAt: new Date().toISOString(),
+    });
+    await expect(rewrapOne(rewrap, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow('crash after');
     const moved = (await headObject(pipeline.clients.s3, bucket, 'c.bin'))!;
     expect(moved.kmsKeyArn).toBe(keyB);
+    const chunk = { runId: rewrap.runId, chunkId: oneRewrapChunk(rewrap).chunkId };
+    expect(await pipeline.chunks.get(chunk)).toMatchObject({ state: 'RETRY', attempt: 1 });
+    expect(await decisionsOf(rewrap.runId)).toEqual([]);
 
+    // The retry is recovering: the layer under B, written since the chunk's first claim, is that
+    // attempt's move (a layer-only move leaves no other mark).
     const copies = countCopies();
-    expect((await rewrapObject(rewrap, pipeline.encryptDeps({ s3: copies.s3 }))).outcome).toBe('encrypted');
+    expect((await rewrapOne(rewrap, pipeline.encryptDeps({ s3: copies.s3 }))).outcome).toBe('encrypted');
     expect(copies.count()).toBe(0);
     expect((await headObject(pipeline.clients.s3, bucket, 'c.bin'))!.etag).toBe(moved.etag);
-    const decisions = await decisionsOf(rewrap.runId);
-    expect(decisions).toEqual([['rewrapped', expect.stringMatching(/server-side layer from/)]]);
+    const records = await recordsOfRun(pipeline, rewrap.runId);
+    expect(records.map((r) => [r.decision, r.reason, r.reconciled, r.keyArn])).toEqual([
+      ['rewrapped', expect.stringMatching(/server-side layer from/), true, keyB],
+    ]);
+    expect(await pipeline.chunks.get(chunk)).toMatchObject({ state: 'DONE', attempt: 2 });
+    // Counted once, under its source key.
+    const counts = (await pipeline.runs.get(rewrap.runId))!.counts;
+    expect(counts.encrypted).toBe(1);
+    expect(counts.reasons[counterReason(sourceKeyReason(keyA))]).toBe(1);
+  });
+
+  it('a crash after moving the data key and the layer in one copy is reconciled: one record, no second write', async () => {
+    const bucket = await bucketOf('layer-both-crash');
+    await putEnvelopeObject(pipeline.clients, {
+      bucket,
+      key: 'b.bin',
+      body: randomBytes(256),
+      keyArn: keyA,
+      format: 'v3',
+      serverSide: { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyA },
+    });
+    const rewrap = job(bucket, 'b.bin');
+    const crashing = crashingAfter(pipeline.newS3Client(), 'CopyObjectCommand');
+    await expect(rewrapOne(rewrap, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow('crash after');
+    const moved = (await headObject(pipeline.clients.s3, bucket, 'b.bin'))!;
+    expect(moved.kmsKeyArn).toBe(keyB);
+    expect(await checkDataKeyUnwraps(pipeline.clients.kms, moved.metadata)).toBe(keyB);
+
+    const copies = countCopies();
+    expect((await rewrapOne(rewrap, pipeline.encryptDeps({ s3: copies.s3 }))).outcome).toBe('encrypted');
+    expect(copies.count()).toBe(0);
+    expect((await headObject(pipeline.clients.s3, bucket, 'b.bin'))!.etag).toBe(moved.etag);
+    const records = await recordsOfRun(pipeline, rewrap.runId);
+    expect(records.map((r) => [r.decision, r.reconciled, r.keyArn])).toEqual([['rewrapped', true, keyB]]);
   });
 
   it('moves the SSE-KMS layer of a client-side object it cannot read, metadata untouched', async () => {
@@ -191,7 +242,7 @@ describe('a re-wrap from A to B', () => {
     const before = (await headObject(pipeline.clients.s3, bucket, 'v1.bin'))!;
     const raw = await rawDigest(bucket, 'v1.bin');
     const rewrap = job(bucket, 'v1.bin');
-    expect((await rewrapObject(rewrap, pipeline.encryptDeps())).outcome).toBe('encrypted');
+    expect((await rewrapOne(rewrap, pipeline.encryptDeps())).outcome).toBe('encrypted');
     const head = (await headObject(pipeline.clients.s3, bucket, 'v1.bin'))!;
     expect(head.kmsKeyArn).toBe(keyB);
     expect(head.metadata).toEqual(before.metadata);
@@ -209,7 +260,7 @@ describe('a re-wrap from A to B', () => {
     });
     const before = (await headObject(pipeline.clients.s3, bucket, 'plain-layer.bin'))!;
     const rewrap = job(bucket, 'plain-layer.bin');
-    const result = await rewrapObject(rewrap, pipeline.encryptDeps());
+    const result = await rewrapOne(rewrap, pipeline.encryptDeps());
     expect(result).toMatchObject({ outcome: 'skipped', reason: 'wrapped-under-another-key' });
     expect((await headObject(pipeline.clients.s3, bucket, 'plain-layer.bin'))!.etag).toBe(before.etag);
   });

@@ -1,23 +1,27 @@
-import { DisableKeyCommand } from '@aws-sdk/client-kms';
+import { DisableKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import {
   GetObjectCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { createRewrapHandler } from '../../functions/rewrap/handler.js';
-import { recordsOfRun } from '../../shared/audit/audit-records.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
+import { LeaseHeldError } from '../../shared/errors.js';
 import { Faults } from '../../shared/faults.js';
-import { rewrapObject } from '../../shared/rewrap/rewrap-object.js';
+import type { RewrapJob } from '../../shared/jobs/messages.js';
+import { sourceKeyReason } from '../../shared/rewrap/source-key-reason.js';
+import { counterReason } from '../../shared/runs/run-counts.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
+import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
+import { oneRewrapChunk, rewrapOne } from '../helpers/one-object.js';
 import {
-  countCommands,
   crashingAfter,
   createKmsKey,
   describeObject,
@@ -102,7 +106,10 @@ describe('rewrap --from A --to B', () => {
       '--no-progress',
     ]);
     expect(out.status, out.stderr).toBe(0);
-    expect(out.stdout).toMatch(/re-wrapped\s+40/);
+    expect(out.stdout).toMatch(/re-wrapped\s+40\n/);
+    // Counted under its source key, exactly: every object came from A.
+    expect(out.stdout).toMatch(new RegExp(`from ${keyA}\\s+40\\n`));
+    expect(out.stdout).not.toMatch(/already compliant\s+[1-9]/);
     for (const [key, was] of before) {
       const head = (await headObject(pipeline.clients.s3, envelopeBucket, key))!;
       expect(await checkDataKeyUnwraps(pipeline.clients.kms, head.metadata), key).toBe(keyB);
@@ -145,6 +152,9 @@ describe('rewrap --from A --to B', () => {
   });
 
   it('finds nothing left under A for these buckets, and `keys` counts B', async () => {
+    const etags = new Map<string, string>();
+    for (const key of before.keys())
+      etags.set(key, (await headObject(pipeline.clients.s3, envelopeBucket, key))!.etag);
     const again = cli([
       'rewrap',
       `s3://${envelopeBucket}`,
@@ -155,8 +165,13 @@ describe('rewrap --from A --to B', () => {
       '--local',
       '--no-progress',
     ]);
-    expect(again.status).toBe(0);
-    expect(again.stderr).toContain('re-wrapping 0 object(s)');
+    expect(again.status, again.stderr).toBe(0);
+    // A's manifest (the backfill's) still names the 40 objects: each HEAD (and KMS) finds it under B
+    // already. Nothing is re-wrapped or written again.
+    expect(again.stdout).toMatch(/re-wrapped\s+0\n/);
+    expect(again.stdout).toMatch(/already compliant\s+40\n/);
+    for (const [key, etag] of etags)
+      expect((await headObject(pipeline.clients.s3, envelopeBucket, key))!.etag, key).toBe(etag);
     const keys = cli(['keys']);
     expect(keys.status).toBe(0);
     expect(keys.stdout).toMatch(new RegExp(`${keyB}\\s+\\d+ object`));
@@ -176,8 +191,7 @@ describe('rewrapping one object', () => {
   }
   const versions = async (bucket: string) =>
     (await pipeline.clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }))).Versions?.length ?? 0;
-  const job = (bucket: string, runId = newRunId()) => ({
-    type: 'rewrap' as const,
+  const job = (bucket: string, runId = newRunId()): RewrapJob => ({
     runId,
     jobId: `job-${runId}`,
     bucket,
@@ -185,114 +199,201 @@ describe('rewrapping one object', () => {
     fromKeyArn: keyA,
     toKeyArn: keyB,
   });
+  /** The run item, so that its counts (summed from the tally shards the commits write) can be read. */
+  const createRun = (runJob: RewrapJob) =>
+    pipeline.runs.create({
+      runId: runJob.runId,
+      bucket: runJob.bucket,
+      prefix: '',
+      mode: 'rewrap',
+      keyArn: runJob.toKeyArn,
+      startedAt: new Date().toISOString(),
+    });
+  /** The reason counter a re-wrap from `keyArn` is counted under (its source key). */
+  const fromKey = (keyArn: string) => counterReason(sourceKeyReason(keyArn));
+  const chunkOf = (runJob: RewrapJob) =>
+    pipeline.chunks.get({ runId: runJob.runId, chunkId: oneRewrapChunk(runJob).chunkId });
+  /** Past any lease a crashed attempt left: the next claim takes the chunk over. */
+  const afterLease = () => new Date(Date.now() + (pipeline.config.leaseSeconds + 60) * 1000);
+  /** The writes a client sends to `bucket` (chunk logs go to the audit bucket and are not counted). */
+  const writesTo = (s3: S3Client, bucket: string) => {
+    const sent: string[] = [];
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = String(context.commandName);
+        const target = (args.input as { Bucket?: string }).Bucket;
+        if (
+          target === bucket &&
+          /^(PutObject|CopyObject|UploadPartCopy|CompleteMultipart|UpdateObjectEncryption)/.test(name)
+        )
+          sent.push(name);
+        return next(args);
+      },
+      { step: 'initialize', name: `writesTo-${bucket}` },
+    );
+    return sent;
+  };
+  /** Each ReEncrypt a client sends: from which key to which, and whether KMS did it. */
+  const reEncryptsOf = (kms: KMSClient) => {
+    const sent: Array<{ from?: string; to?: string; ok: boolean }> = [];
+    kms.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (String(context.commandName) !== 'ReEncryptCommand') return next(args);
+        const input = args.input as { SourceKeyId?: string; DestinationKeyId?: string };
+        const call = { from: input.SourceKeyId, to: input.DestinationKeyId, ok: false };
+        sent.push(call);
+        const out = await next(args);
+        call.ok = true;
+        return out;
+      },
+      { step: 'initialize', name: 'reEncryptsOf' },
+    );
+    return sent;
+  };
 
   it('processes duplicate deliveries once: one metadata write', async () => {
     const bucket = await envelopeObject('rw-dup');
     const first = job(bucket);
-    expect((await rewrapObject(first, pipeline.encryptDeps())).outcome).toBe('encrypted');
-    expect((await rewrapObject(first, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    expect((await rewrapOne(first, pipeline.encryptDeps())).outcome).toBe('encrypted');
+    expect((await rewrapOne(first, pipeline.encryptDeps())).outcome).toBe('duplicate');
     expect(await versions(bucket)).toBe(3); // plaintext, envelope, re-wrapped
     expect((await readPlaintext(pipeline.clients, bucket, 'k')).toString()).toBe('secret bytes');
+    expect((await recordsOfRun(pipeline, first.runId)).map((r) => [r.key, r.decision])).toEqual([
+      ['k', 'rewrapped'],
+    ]);
   });
 
-  it('recovers from a crash between ReEncrypt and the metadata write, re-wrapping exactly once', async () => {
+  it('recovers from a crash right after the metadata write of a rotation, re-wrapping exactly once', async () => {
     const bucket = await envelopeObject('rw-crash');
     const crashing = crashingAfter(pipeline.newS3Client(), 'CopyObjectCommand');
-    // Source and target the same key: only the crash marker can tell the write landed.
+    // Source and target the same key: KMS cannot tell the write landed, only S3's LastModified can.
     const rotation = { ...job(bucket), toKeyArn: keyA, wrappedBefore: new Date().toISOString() };
-    await expect(rewrapObject(rotation, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow();
+    await expect(rewrapOne(rotation, pipeline.encryptDeps({ s3: crashing }))).rejects.toThrow('crash after');
     expect(await versions(bucket)).toBe(3);
-    const result = await rewrapObject(rotation, pipeline.encryptDeps());
+    // The failure gave the chunk back: the redelivery claims it at once, recovering.
+    expect(await chunkOf(rotation)).toMatchObject({ state: 'RETRY', attempt: 1 });
+    const s3 = pipeline.newS3Client();
+    const writes = writesTo(s3, bucket);
+    const result = await rewrapOne(rotation, pipeline.encryptDeps({ s3 }));
     expect(result.outcome).toBe('encrypted');
+    expect(writes).toEqual([]);
     expect(await versions(bucket)).toBe(3); // reconciled: no second write
-    const index = await pipeline.ledger.get({ bucket, key: 'k', operation: 'encrypt' });
-    expect((index?.wrappedAt ?? '') >= rotation.wrappedBefore).toBe(true);
-    expect(index?.pendingWrap).toBeUndefined();
+    const record = await pipeline.trail.decisionOf(rotation.runId, bucket, 'k');
+    expect(record).toMatchObject({ decision: 'rewrapped', reconciled: true, keyArn: keyA });
+    // Its manifest entry (the record's time) dates the wrap after the rotation's cut-off.
+    expect(record!.at >= rotation.wrappedBefore).toBe(true);
+    expect(await chunkOf(rotation)).toMatchObject({ state: 'DONE', attempt: 2, keyArns: [keyA] });
     expect((await readPlaintext(pipeline.clients, bucket, 'k')).toString()).toBe('secret bytes');
   });
 
-  it('a crash at the audit append after the write: the redelivery records exactly one re-wrap, without writing again', async () => {
-    const bucket = await envelopeObject('rw-audit-crash');
+  it('a crash at the chunk log after the write: the next attempt records exactly one re-wrap, without writing again', async () => {
+    const bucket = await envelopeObject('rw-log-crash');
     const runJob = job(bucket);
-    const dying = { append: async () => Promise.reject(new Error('crash at the audit append')) };
-    await expect(rewrapObject(runJob, pipeline.encryptDeps({ audit: dying }))).rejects.toThrow('crash');
+    await createRun(runJob);
+    // The object's copy lands; the chunk log PUT to the audit bucket dies, so nothing is committed.
+    const dying = pipeline.newS3Client();
+    dying.middlewareStack.add(
+      (next, context) => async (args) => {
+        const target = (args.input as { Bucket?: string }).Bucket;
+        if (
+          String(context.commandName) === 'PutObjectCommand' &&
+          target === pipeline.config.auditLocation.bucket
+        )
+          throw new Error('crash at the chunk log');
+        return next(args);
+      },
+      { step: 'initialize', name: 'dyingChunkLog' },
+    );
+    await expect(rewrapOne(runJob, pipeline.encryptDeps({ s3: dying }))).rejects.toThrow('crash');
     expect(await versions(bucket)).toBe(3);
-    expect((await rewrapObject(runJob, pipeline.encryptDeps())).outcome).toBe('encrypted');
-    expect((await rewrapObject(runJob, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    expect(await chunkOf(runJob)).toMatchObject({ state: 'IN_PROGRESS', attempt: 1 });
+    expect(await recordsOfRun(pipeline, runJob.runId)).toEqual([]);
+    // After the lease: the take-over re-HEADs, KMS shows the data key under B, S3 shows it written
+    // since the first claim: reconciled, not written again.
+    const s3 = pipeline.newS3Client();
+    const writes = writesTo(s3, bucket);
+    const later = pipeline.encryptDeps({ s3, now: afterLease });
+    expect((await rewrapOne(runJob, later)).outcome).toBe('encrypted');
+    expect((await rewrapOne(runJob, later)).outcome).toBe('duplicate');
+    expect(writes).toEqual([]);
     expect(await versions(bucket)).toBe(3); // no second write
-    const records = [];
-    for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runJob.runId))
-      records.push(r);
-    expect(records.map((r) => [r.key, r.decision])).toEqual([['k', 'rewrapped']]);
+    const records = await recordsOfRun(pipeline, runJob.runId);
+    expect(records.map((r) => [r.key, r.decision, r.reconciled])).toEqual([['k', 'rewrapped', true]]);
+    const counts = (await pipeline.runs.get(runJob.runId))!.counts;
+    expect(counts.encrypted).toBe(1);
+    expect(counts.compliant).toBe(0);
+    expect(counts.reasons[fromKey(keyA)]).toBe(1);
     const after = (await headObject(pipeline.clients.s3, bucket, 'k'))!;
     expect(await checkDataKeyUnwraps(pipeline.clients.kms, after.metadata)).toBe(keyB);
   });
 
-  it('two concurrent deliveries of one job: one ReEncrypt, one write, one audit record, one count', async () => {
+  it('two concurrent deliveries of one chunk: one ReEncrypt, one write, one audit record, one count', async () => {
     const bucket = await envelopeObject('rw-race');
     const runJob = job(bucket);
-    await pipeline.runs.create({
-      runId: runJob.runId,
-      bucket,
-      prefix: '',
-      mode: 'rewrap',
-      keyArn: keyB,
-      startedAt: new Date().toISOString(),
-    });
+    await createRun(runJob);
     const s3 = pipeline.newS3Client();
     const kms = pipeline.newKmsClient();
-    const writes = countCommands(s3, /^(PutObject|CopyObject|UploadPartCopy|UpdateObjectEncryption)/);
-    const reEncrypts = countCommands(kms, /^ReEncrypt/);
+    const writes = writesTo(s3, bucket);
+    const reEncrypts = reEncryptsOf(kms);
     const handler = createRewrapHandler(() => ({
       ...pipeline.encryptDeps({ s3, kms }),
       runs: pipeline.runs,
     }));
+    const body = JSON.stringify(oneRewrapChunk(runJob));
     const event = (ids: string[]): SQSEvent => ({
-      Records: ids.map((id) => ({ messageId: id, receiptHandle: id, body: JSON.stringify(runJob) }) as never),
+      Records: ids.map((id) => ({ messageId: id, receiptHandle: id, body }) as never),
     });
-    // Both deliveries in one batch run in parallel: one claims the rewrap item, the other finds its
-    // lease live and is handed back; its retry finds the job done.
+    // Both deliveries in one batch run in parallel: one claims the chunk, the other finds its lease
+    // live and is handed back (before any KMS call); its retry finds the chunk committed.
     const first = await handler(event(['a', 'b']), {} as never);
     expect(first.batchItemFailures).toHaveLength(1);
     const again = await handler(event(first.batchItemFailures.map((f) => f.itemIdentifier)), {} as never);
     expect(again.batchItemFailures).toEqual([]);
-    expect(reEncrypts).toEqual(['ReEncryptCommand']);
+    expect(reEncrypts).toEqual([{ from: keyA, to: keyB, ok: true }]);
     expect(writes).toEqual(['CopyObjectCommand']);
     expect(await versions(bucket)).toBe(3);
-    const records = [];
-    for await (const r of recordsOfRun(pipeline.clients.dynamo, pipeline.config.auditTable, runJob.runId))
-      records.push(r);
+    const records = await recordsOfRun(pipeline, runJob.runId);
     expect(records.map((r) => r.decision)).toEqual(['rewrapped']);
-    expect((await pipeline.runs.get(runJob.runId))?.counts.encrypted).toBe(1);
+    const counts = (await pipeline.runs.get(runJob.runId))!.counts;
+    expect(counts.encrypted).toBe(1);
+    expect(counts.reasons[fromKey(keyA)]).toBe(1);
     const after = (await headObject(pipeline.clients.s3, bucket, 'k'))!;
     expect(await checkDataKeyUnwraps(pipeline.clients.kms, after.metadata)).toBe(keyB);
     expect((await readPlaintext(pipeline.clients, bucket, 'k')).toString()).toBe('secret bytes');
   });
 
-  it('a crash between the metadata write and the finish is reconciled: no second ReEncrypt or write', async () => {
-    const bucket = await envelopeObject('rw-finish-crash');
+  it('a crash between the metadata write and the commit is reconciled: no ReEncrypt without a claim, no second write', async () => {
+    const bucket = await envelopeObject('rw-commit-crash');
     const runJob = job(bucket);
+    await createRun(runJob);
     const crashing = pipeline.encryptDeps({ faults: new Faults({ 'before-ledger-finish': 1 }) });
-    await expect(rewrapObject(runJob, crashing)).rejects.toThrow('injected crash');
-    const claim = await pipeline.ledger.get({ bucket, key: 'k', operation: 'rewrap' });
-    expect(claim?.state).toBe('IN_PROGRESS');
-    // The redelivery, while the crashed attempt's lease is still live: S3 proves the write landed.
+    await expect(rewrapOne(runJob, crashing)).rejects.toThrow('injected crash');
+    expect(await versions(bucket)).toBe(3);
+    expect(await chunkOf(runJob)).toMatchObject({ state: 'IN_PROGRESS', attempt: 1 });
     const s3 = pipeline.newS3Client();
     const kms = pipeline.newKmsClient();
-    const writes = countCommands(s3, /^(PutObject|CopyObject|UploadPartCopy)/);
-    const reEncrypts = countCommands(kms, /^ReEncrypt/);
-    const retried = await rewrapObject(runJob, pipeline.encryptDeps({ s3, kms }));
+    const writes = writesTo(s3, bucket);
+    const reEncrypts = reEncryptsOf(kms);
+    // A redelivery while the crashed attempt's lease is live touches neither KMS nor the object.
+    await expect(rewrapOne(runJob, pipeline.encryptDeps({ s3, kms }))).rejects.toBeInstanceOf(LeaseHeldError);
+    expect(reEncrypts).toEqual([]);
+    expect(writes).toEqual([]);
+    // After the lease: the take-over asks KMS which key wraps the data key (A refuses, B holds it),
+    // and S3 shows the object written since the first claim: reconciled.
+    const retried = await rewrapOne(runJob, pipeline.encryptDeps({ s3, kms, now: afterLease }));
     expect(retried.outcome).toBe('encrypted');
     expect(writes).toEqual([]);
-    expect(reEncrypts).toEqual([]);
+    // No second re-wrap from A: the only ReEncrypt KMS did was B to B (a probe; nothing kept).
+    expect(reEncrypts.filter((r) => r.ok)).toEqual([{ from: keyB, to: keyB, ok: true }]);
     expect(await versions(bucket)).toBe(3);
-    const item = await pipeline.ledger.get({ bucket, key: 'k', operation: 'rewrap' });
-    expect(item).toMatchObject({ state: 'DONE', reconciled: true });
-    // Only the object's `encrypt` item indexes its key: the rewrap item must not count it again.
-    expect(item?.keyArn).toBeUndefined();
-    const index = await pipeline.ledger.get({ bucket, key: 'k', operation: 'encrypt' });
-    expect(index).toMatchObject({ keyArn: keyB });
-    expect(index?.pendingWrap).toBeUndefined();
-    expect((await rewrapObject(runJob, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    const record = await pipeline.trail.decisionOf(runJob.runId, bucket, 'k');
+    expect(record).toMatchObject({ decision: 'rewrapped', reconciled: true, keyArn: keyB });
+    // The object is left under B for the manifests compacted at close, once.
+    expect(await chunkOf(runJob)).toMatchObject({ state: 'DONE', attempt: 2, keyArns: [keyB] });
+    const counts = (await pipeline.runs.get(runJob.runId))!.counts;
+    expect(counts.encrypted).toBe(1);
+    expect(counts.reasons[fromKey(keyA)]).toBe(1);
+    expect((await rewrapOne(runJob, pipeline.encryptDeps())).outcome).toBe('duplicate');
+    expect((await recordsOfRun(pipeline, runJob.runId)).length).toBe(1);
   });
 });
