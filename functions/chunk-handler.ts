@@ -12,6 +12,7 @@ import { chunkTtlSeconds } from '../shared/events/event-chunk.js';
 import type { Faults } from '../shared/faults.js';
 import { forwardLargeChunk, type LargeObjectRole } from '../shared/jobs/large-object-route.js';
 import { parseMessage } from '../shared/jobs/messages.js';
+import { jobIdFor } from '../shared/jobs/scan-page.js';
 import { type DeadlineOptions, estimateWorkMs, JobDeadline } from '../shared/lifecycle/deadline.js';
 import type { JobResult } from '../shared/lifecycle/job-result.js';
 import { logger } from '../shared/logger.js';
@@ -109,9 +110,10 @@ function logOutcome(
     return;
   }
   outcome.results.forEach((result, i) => {
-    const key = message.intents[i]?.key;
+    const key = message.intents[i]?.key ?? '';
     (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, done, {
       ...where,
+      jobId: jobIdFor(message.runId, message.bucket, key),
       key,
       ...result,
     });

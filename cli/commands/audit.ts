@@ -94,7 +94,9 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
   // Nothing in scope: a bucket s3-seal never touched, or a run id that names nothing (a run whose
   // record was deleted but whose records remain is verified, and its missing record reported).
   if (result.objects === 0) {
-    if (options.bucket && 'runs' in result && result.runs === 0)
+    // Runs over every bucket are checked whole, but hold no record of this bucket: nothing of
+    // its own to verify, unless they show damage.
+    if (options.bucket && result.findings.length === 0)
       throw new ConfigError(noRecordsOfBucket(options.bucket, 'no audit records and no ledger anchors'));
     if (runId && !(await runs.get(runId))) throw new ConfigError(`run ${runId} not found`);
   }

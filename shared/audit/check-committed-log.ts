@@ -9,8 +9,19 @@ export interface CommittedLogCheck {
   findings: AuditFinding[];
   /** Each line's hash recomputed from its record: the run's digest is over these. */
   hashes: string[];
-  /** Distinct objects among the log's records. */
+  /** Records of the bucket counted (all records without `countBucket`). */
+  records: number;
+  /** Distinct objects among those records. */
   objects: number;
+}
+
+/**
+ * Whether a chunk item's log key names its committed attempt's log: the run-relative path
+ * (`runs/<runId>/chunks/<chunkId>/<attempt>.jsonl.gz`) under the audit prefix of today or of the day
+ * it was written (a deployment may have moved S3SEAL_AUDIT_PREFIX since).
+ */
+export function namesAttemptLog(logKey: string, expectedKey: string, runPath: string): boolean {
+  return logKey === expectedKey || logKey === runPath || logKey.endsWith(`/${runPath}`);
 }
 
 /**
@@ -21,16 +32,18 @@ export interface CommittedLogCheck {
  */
 export function checkCommittedLog(
   item: ChunkItem,
-  expectedKey: string,
+  expected: { key: string; runPath: string },
   log: ReadChunkLog | undefined,
+  countBucket?: string,
 ): CommittedLogCheck {
+  const expectedKey = expected.key;
   const { runId, chunkId } = item;
   const subject = chunkSubject(runId, chunkId);
   const findings: AuditFinding[] = [];
   const key = item.logKey ?? expectedKey;
   if (!item.logKey)
     findings.push({ subject, record: 'item', problem: 'changed: committed without a log key' });
-  else if (item.logKey !== expectedKey)
+  else if (!namesAttemptLog(item.logKey, expectedKey, expected.runPath))
     findings.push({
       subject,
       record: 'item',
@@ -42,7 +55,7 @@ export function checkCommittedLog(
       record: `log ${key}`,
       problem: 'removed: the chunk is committed but its log is gone',
     });
-    return { findings, hashes: [], objects: 0 };
+    return { findings, hashes: [], records: 0, objects: 0 };
   }
   if (!item.logSha256)
     findings.push({ subject, record: 'item', problem: "changed: committed without its log's SHA-256" });
@@ -60,12 +73,17 @@ export function checkCommittedLog(
   for (const { record } of log.lines) taken.set(record.position, (taken.get(record.position) ?? 0) + 1);
   const hashes: string[] = [];
   const objects = new Set<string>();
+  let records = 0;
   for (const line of log.lines) {
     const { record } = line;
     const at = { subject: displayS3Uri(record), record: recordPlace(runId, chunkId, record.position) };
     const hash = lineHash(record);
     hashes.push(hash);
-    objects.add(`${record.bucket}/${record.key}`);
+    // A run over every bucket holds other buckets' records: a bucket's verification counts its own.
+    if (countBucket === undefined || record.bucket === countBucket) {
+      records += 1;
+      objects.add(`${record.bucket}/${record.key}`);
+    }
     if (hash !== line.hash)
       findings.push({ ...at, problem: 'changed: its line hash does not match its record' });
     if (record.runId !== runId || record.chunkId !== chunkId)
@@ -87,5 +105,5 @@ export function checkCommittedLog(
         problem: `removed: missing from the log (the chunk committed ${committed} record(s), the log holds ${log.lines.length})`,
       });
   }
-  return { findings, hashes, objects: objects.size };
+  return { findings, hashes, records, objects: objects.size };
 }

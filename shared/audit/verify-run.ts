@@ -1,3 +1,4 @@
+import { chunkLogKey } from '../chunks/chunk-log.js';
 import type { RunStore } from '../runs/run-store.js';
 import type { AuditFinding } from './audit-finding.js';
 import { checkCommittedLog } from './check-committed-log.js';
@@ -26,6 +27,8 @@ export interface VerifyRunDeps {
 }
 
 export interface VerifyRunOptions {
+  /** A bucket's verification: the whole run is checked, its records of this bucket are counted. */
+  countBucket?: string;
   /** After each committed chunk: records and objects checked so far in this run. */
   onProgress?: (progress: { records: number; objects: number }) => void;
 }
@@ -45,19 +48,25 @@ export async function verifyRun(
   const { source } = deps;
   const result: RunVerification = { records: 0, objects: 0, chunks: 0, findings: [], notes: [] };
   const accumulator = new MultisetAccumulator();
+  let hashed = 0;
   for await (const item of source.listRun(runId)) {
     if (item.state !== 'DONE') continue;
     const log = await source.readLog(committedKeyOf(source, item));
-    const checked = checkCommittedLog(item, source.logKey(runId, item.chunkId, item.attempt), log);
+    const expected = {
+      key: source.logKey(runId, item.chunkId, item.attempt),
+      runPath: chunkLogKey({ bucket: '', prefix: '' }, runId, item.chunkId, item.attempt),
+    };
+    const checked = checkCommittedLog(item, expected, log, options.countBucket);
     result.chunks += 1;
-    result.records += checked.hashes.length;
+    result.records += checked.records;
+    hashed += checked.hashes.length;
     result.objects += checked.objects;
     result.findings.push(...checked.findings);
     for (const hash of checked.hashes) accumulator.add(hash);
     options.onProgress?.({ records: result.records, objects: result.objects });
   }
   await nameUncommittedLogs(source, runId, result);
-  await checkDigest(deps, runId, result, multisetDigest(accumulator.value));
+  await checkDigest(deps, runId, result, { digest: multisetDigest(accumulator.value), records: hashed });
   return result;
 }
 
@@ -78,7 +87,12 @@ async function nameUncommittedLogs(source: ChunkSource, runId: string, result: R
 }
 
 /** The recomputed digest and count against the run's close and its tally shards. */
-async function checkDigest(deps: VerifyRunDeps, runId: string, result: RunVerification, recomputed: string) {
+async function checkDigest(
+  deps: VerifyRunDeps,
+  runId: string,
+  result: RunVerification,
+  recomputed: { digest: string; records: number },
+) {
   const subject = `run ${runId}`;
   const found = await deps.runs.getWithTally(runId);
   if (!found) {
@@ -95,14 +109,14 @@ async function checkDigest(deps: VerifyRunDeps, runId: string, result: RunVerifi
     result.findings.push({ subject, record: 'digest', problem: `unknown algorithm ${run.digestAlgorithm}` });
     return;
   }
-  if (recomputed === run.auditDigest && result.records === run.auditRecords) {
+  if (recomputed.digest === run.auditDigest && recomputed.records === run.auditRecords) {
     result.digest = 'matches';
   } else {
     result.digest = 'differs';
     result.findings.push({
       subject,
       record: 'digest',
-      problem: `its records no longer match the digest it closed with (${result.records} records now, ${run.auditRecords} at close)`,
+      problem: `its records no longer match the digest it closed with (${recomputed.records} records now, ${run.auditRecords} at close)`,
     });
   }
   if (tally.records !== run.auditRecords || tally.digest !== run.auditDigest)

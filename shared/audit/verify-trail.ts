@@ -51,7 +51,7 @@ export async function verifyBucketTrail(
     const run = await deps.runs.get(runId);
     if (!run || (run.bucket !== bucket && run.bucket !== '*')) continue;
     if (!(await hasChunkTrail(deps.source, runId))) continue;
-    add(total, await verifyRun(deps, runId));
+    add(total, await verifyRun(deps, runId, { countBucket: bucket }));
     total.runs += 1;
   }
   add(total, await verifyLegacyScope({ ...deps.legacy, runs: deps.runs }, { bucket }));

@@ -80,11 +80,12 @@ describe('a run started without --local', () => {
     expect(resumed.stdout).toMatch(/re-wrapped\s+3\b/);
     expect(await kmsKeysOf(bucket)).toEqual([keyB, keyB, keyB]);
 
-    // From the index: its pages chain through the scan queue.
+    // From B's manifest: a plan this small is read by the planner itself, which queues its
+    // chunks on the rewrap queue (larger plans chain manifest pages through the scan queue).
     const indexed = runCli(['rewrap', `s3://${bucket}`, '--from', keyB, '--to', keyA]);
     expect(indexed.status, indexed.stderr).toBe(0);
     const indexRun = indexed.stdout.trim();
-    expect(indexed.stderr.split('\n').slice(1, -1)).toEqual(queuedLines(indexRun, queue('scan')));
+    expect(indexed.stderr.split('\n').slice(1, -1)).toEqual(queuedLines(indexRun, queue('rewrap')));
     expect(runCli(['resume', indexRun, '--no-progress']).status).toBe(0);
     expect(await kmsKeysOf(bucket)).toEqual([keyA, keyA, keyA]);
 
@@ -92,7 +93,7 @@ describe('a run started without --local', () => {
     expect(rotated.status, rotated.stderr).toBe(0);
     const rotateRun = rotated.stdout.trim();
     // rotate --key first previews what it re-wraps (per bucket), then plans and queues.
-    const rotateQueued = queuedLines(rotateRun, queue('scan'));
+    const rotateQueued = queuedLines(rotateRun, queue('rewrap'));
     expect(rotated.stderr.split('\n').slice(-1 - rotateQueued.length, -1)).toEqual(rotateQueued);
     expect(rotated.stderr).toMatch(/^re-wrap \d+ object\(s\) in \d+ bucket\(s\)/);
     expect(runCli(['resume', rotateRun, '--no-progress']).status).toBe(0);

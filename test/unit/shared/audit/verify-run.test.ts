@@ -180,6 +180,31 @@ describe('verifyRun over chunk items and chunk logs', () => {
     ]);
   });
 
+  it('reads a log under the audit prefix it was written with, after the deployment moved it', async () => {
+    const { trail, closed } = closedTrail();
+    const moved = log(trail, A).replace(/^audit\//, 'old-prefix/');
+    trail.logs.set(moved, trail.logs.get(log(trail, A))!);
+    trail.logs.delete(log(trail, A));
+    trail.items.get(A)!.logKey = moved;
+    const result = await verify(trail, closed);
+    expect(result.lines).toEqual([]);
+    expect(result.digest).toBe('matches');
+    // A log key outside any run path is still named.
+    trail.items.get(A)!.logKey = 'old-prefix/elsewhere.jsonl.gz';
+    expect((await verify(trail, closed)).lines[0]).toContain(
+      'item: changed: it names log old-prefix/elsewhere',
+    );
+  });
+
+  it("counts a bucket's own records in a run over every bucket, and checks the whole run", async () => {
+    const { trail, closed } = closedTrail();
+    const runs = runsOf(closed, closed);
+    const other = await verifyRun({ source: trail, runs }, RUN, { countBucket: 'other' });
+    expect(other).toMatchObject({ records: 0, objects: 0, chunks: 3, digest: 'matches', findings: [] });
+    const own = await verifyRun({ source: trail, runs }, RUN, { countBucket: 'b' });
+    expect(own).toMatchObject({ records: 6, objects: 6, digest: 'matches' });
+  });
+
   it('names tally shards that no longer match the close', async () => {
     const { trail, closed } = closedTrail();
     const result = await verify(trail, closed, { digest: closed.digest, records: 7 });
