@@ -23,6 +23,12 @@ export interface AuditRecord {
    */
   protectionBefore?: string;
   size?: number;
+  /**
+   * The object's LastModified as the decision's HEAD saw it, on decisions that leave the object as
+   * it was (compliant, skipped): for a compliant object, when its data key was wrapped, which a
+   * rotation's cut-off compares (docs/architecture.md, "Manifests").
+   */
+  lastModified?: string;
   mode: string;
   method?: string;
   keyArn?: string;

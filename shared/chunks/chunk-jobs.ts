@@ -10,6 +10,7 @@ function objectOf(intent: ChunkIntent) {
     ...(intent.etag !== undefined ? { etag: intent.etag } : {}),
     ...(intent.size !== undefined ? { size: intent.size } : {}),
     ...(intent.versionId !== undefined ? { versionId: intent.versionId } : {}),
+    ...(intent.instructionFile !== undefined ? { instructionFile: intent.instructionFile } : {}),
   };
 }
 

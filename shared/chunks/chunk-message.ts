@@ -17,6 +17,11 @@ export const ChunkIntentSchema = z.object({
   /** The ETag the source showed: informational, every decision is made on a fresh HEAD. */
   etag: z.string().optional(),
   size: z.number().int().min(0).optional(),
+  /**
+   * Envelope runs from a listing: whether the page showed `<key>.instruction` (true) or proved it
+   * absent (false); absent when the page could not tell (shared/jobs/instruction-siblings.ts).
+   */
+  instructionFile: z.boolean().optional(),
 });
 export type ChunkIntent = z.infer<typeof ChunkIntentSchema>;
 

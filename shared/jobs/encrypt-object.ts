@@ -193,6 +193,10 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
   }
 
   async function hasInstructionFile(current: ObjectHead): Promise<boolean> {
+    // The listing said, and the object is the one it listed: no HEAD of the sibling needed.
+    if (job.instructionFile !== undefined && job.etag !== undefined && job.etag === current.etag) {
+      return job.instructionFile;
+    }
     const sibling = await headObject(deps.s3, current.bucket, `${current.key}${INSTRUCTION_FILE_SUFFIX}`);
     return sibling !== undefined;
   }

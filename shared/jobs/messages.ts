@@ -140,6 +140,8 @@ export type EncryptJob = RunFields & {
   etag?: string;
   size?: number;
   versionId?: string;
+  /** What the listing showed of `<key>.instruction` (ChunkIntent.instructionFile). */
+  instructionFile?: boolean;
 };
 
 /** One object's re-wrap job (data key or SSE-KMS key to `toKeyArn`), from one intent of a `rewrap-chunk`. */

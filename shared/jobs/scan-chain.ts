@@ -63,7 +63,12 @@ export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): 
     }
     plan = JSON.parse(saved.plan);
   }
-  const enqueued = await queueListedPage(message, id, listed.objects, deps);
+  const enqueued = await queueListedPage(
+    message,
+    id,
+    { objects: listed.objects, listingEnds: listed.nextContinuationToken === undefined },
+    deps,
+  );
   await sendInBatches(deps.sqs, deps.queues.scan, pagesOf(message, plan));
   await deps.chains.recordPage(runId, id, page, enqueued);
   await deps.chains.completeIfNothingPending(runId);

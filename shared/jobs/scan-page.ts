@@ -11,6 +11,7 @@ import type { RunStore } from '../runs/run-store.js';
 import { type ListedObject, listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
 import { chainIdOf } from './chain-plan.js';
+import { instructionSiblings } from './instruction-siblings.js';
 import type { ScanMessage } from './messages.js';
 import { chunksOfPage, sendEncryptChunks } from './queue-chunks.js';
 
@@ -61,7 +62,12 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
     });
   });
 
-  const enqueued = await queueListedPage(message, chainIdOf(message.prefix), page.objects, deps);
+  const enqueued = await queueListedPage(
+    message,
+    chainIdOf(message.prefix),
+    { objects: page.objects, listingEnds: page.nextContinuationToken === undefined },
+    deps,
+  );
 
   const hasNextPage = page.nextContinuationToken !== undefined;
   if (hasNextPage) {
@@ -84,21 +90,30 @@ export async function scanPage(message: ScanMessage, deps: ScanDeps): Promise<Sc
 export async function queueListedPage(
   message: ScanMessage,
   chainId: string,
-  objects: ListedObject[],
+  page: { objects: ListedObject[]; listingEnds: boolean },
   deps: Pick<ScanDeps, 's3' | 'sqs' | 'queues' | 'config' | 'auditLocation'>,
 ): Promise<number> {
   const origin = `listing:${chainId}:${message.page}`;
-  const listed = objects.map(intentOf);
+  // Envelope mode skips objects with an S3EC instruction file: the page often says which have one.
+  const siblings =
+    message.mode === 'envelope'
+      ? instructionSiblings(
+          page.objects.map((o) => o.key),
+          page.listingEnds,
+        )
+      : undefined;
+  const listed = page.objects.map((object) => intentOf(object, siblings?.get(object.key)));
   const intents = await fixMembership(deps.s3, deps.auditLocation, message.runId, origin, listed);
   const chunks = chunksOfPage(message.runId, origin, intents, deps.config.largeObjectBytes);
   await sendEncryptChunks(message, chunks, deps);
   return intents.length;
 }
 
-function intentOf(object: ListedObject): ChunkIntent {
+function intentOf(object: ListedObject, instructionFile: boolean | undefined): ChunkIntent {
   return {
     key: object.key,
     ...(object.etag !== undefined ? { etag: object.etag } : {}),
     ...(object.size !== undefined ? { size: object.size } : {}),
+    ...(instructionFile !== undefined ? { instructionFile } : {}),
   };
 }

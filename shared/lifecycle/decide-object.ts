@@ -116,6 +116,7 @@ function settle<W>(
     etagBefore: head.etag,
     versionIdBefore: head.versionId,
     ...protectionBefore(head),
+    ...(head.lastModified ? { lastModified: head.lastModified.toISOString() } : {}),
     ...plan.audit,
   };
   return { record: record(outcome, fields), result: { outcome, reason: plan.reason, detail: plan.error } };

@@ -12,8 +12,9 @@ export interface ManifestEntry {
   size?: number;
   /**
    * When the data key was wrapped: the record's time, for an object the run wrote (encrypted,
-   * re-wrapped). A compliant object was wrapped when it was last written, which its record does not
-   * say: it has `seenAt` (the record's time, an upper bound of its wrap) and no `wrappedAt`.
+   * re-wrapped); for a compliant object, its LastModified as the record's HEAD saw it (it was
+   * wrapped when last written). A compliant record without LastModified (written before records
+   * carried it) has only `seenAt`: the record's time, an upper bound of its wrap.
    */
   wrappedAt?: string;
   seenAt?: string;
@@ -34,7 +35,9 @@ export function manifestEntryOf(record: ChunkRecord): { keyArn: string; entry: M
       versionId: record.versionIdAfter ?? record.versionIdBefore,
       etag: record.etagAfter ?? record.etagBefore,
       size: record.size,
-      ...(wrote ? { wrappedAt: record.at } : { seenAt: record.at }),
+      ...(wrote
+        ? { wrappedAt: record.at }
+        : { ...(record.lastModified ? { wrappedAt: record.lastModified } : {}), seenAt: record.at }),
     },
   };
 }

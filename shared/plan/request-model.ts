@@ -20,9 +20,9 @@ export const LISTING_PAGE_KEYS = 1000;
 /**
  * Requests per object by what the run does with it: the HEAD, the conditional write, and nothing
  * else (docs/architecture.md, "Chunks": no DynamoDB request per object; the chunk's requests are in
- * chunk-model.ts). Envelope: the object's HEAD and its instruction file's (decided before any
- * write), the GET the seal streams from, the tag read when the object has tags (0.144: the bench's
- * share), the PUT, and a KMS data key.
+ * chunk-model.ts). Envelope: the object's HEAD, the GET the seal streams from, the tag read when
+ * the object has tags (0.144: the bench's share), the PUT, and a KMS data key; its instruction
+ * file's HEAD only where the source could not tell (SIBLING_HEADS).
  */
 const PER_ACTION: Record<string, RequestCounts> = {
   compliant: { 's3.HeadObject': 1 },
@@ -30,7 +30,7 @@ const PER_ACTION: Record<string, RequestCounts> = {
   'protect:copy-in-place': { 's3.HeadObject': 1, 's3.CopyObject': 1 },
   'protect:update-encryption': { 's3.HeadObject': 1, 's3.UpdateObjectEncryption': 1 },
   'protect:envelope': {
-    's3.HeadObject': 2,
+    's3.HeadObject': 1,
     's3.GetObject': 1,
     's3.PutObject': 1,
     's3.GetObjectTagging': 0.144,
@@ -43,6 +43,15 @@ PER_ACTION['protect:sse-c-migration'] = PER_ACTION['protect:copy-in-place']!;
 PER_ACTION['protect:rekey'] = PER_ACTION['protect:copy-in-place']!;
 // The run's HEAD decides; modelled at its dearer outcome, a copy.
 PER_ACTION['head-decides'] = PER_ACTION['protect:copy-in-place']!;
+
+/**
+ * Envelope writes skip an object with an S3EC instruction file. A listing page shows each sibling
+ * or proves it absent, except for its last key when more pages follow (shared/jobs/
+ * instruction-siblings.ts): one HEAD per page. An inventory's rows are not in key order: one HEAD
+ * per object.
+ */
+const SIBLING_HEADS: Record<InputSource, number> = { listing: 1 / LISTING_PAGE_KEYS, inventory: 1 };
+const SEALS = new Set(['protect:envelope', 'protect:upgrade-format']);
 
 /**
  * Per listing page: the LIST, its listing record (one PUT, `If-None-Match: *`), the next page's
@@ -128,6 +137,9 @@ export function modelRun(input: {
     settled += fromReport;
     queued += count - fromReport;
     add(requestsForAction(action), count - fromReport);
+    if (SEALS.has(action) || (action === 'protect:sse-c-migration' && input.mode === 'envelope')) {
+      add({ 's3.HeadObject': SIBLING_HEADS[input.source] }, count - fromReport);
+    }
   }
   const queuedChunks = Math.ceil(queued / CHUNK_OBJECTS);
   const settledChunks = Math.ceil(settled / CHUNK_OBJECTS);

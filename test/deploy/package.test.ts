@@ -124,7 +124,7 @@ describe('queues', () => {
     expect(alarmed.sort()).toEqual(deadLetterQueues.sort());
   });
 
-  it('leaves the large-object queue to s3-seal worker: no Lambda reads it; scan, encrypt, events and rewrap hand jobs to it', () => {
+  it('leaves the large-object queue to s3-seal worker: no Lambda reads it; scan, encrypt, events, rewrap and the planner (small plans) hand chunks to it', () => {
     expect(mappings().map((m) => logicalIdOf(m.EventSourceArn))).not.toContain('LargeQueue');
     const large = template.Resources.LargeQueue!.Properties;
     expect(logicalIdOf(large.RedrivePolicy.deadLetterTargetArn)).toBe('LargeDeadLetterQueue');
@@ -132,7 +132,13 @@ describe('queues', () => {
       .filter((s) => asList(s.Action).includes('sqs:SendMessage'))
       .filter((s) => asList(s.Resource).some((r: Json) => logicalIdOf(r) === 'LargeQueue'))
       .map((s) => s.roleId);
-    expect(senders.sort()).toEqual(['EncryptRole', 'EventsRole', 'RewrapRole', 'ScanRole']);
+    expect(senders.sort()).toEqual([
+      'EncryptRole',
+      'EventsRole',
+      'RewrapPlannerRole',
+      'RewrapRole',
+      'ScanRole',
+    ]);
   });
 
   it('lets only the configured buckets, in this account, send notifications to the events queue', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChunkRecord } from '../../../../shared/chunks/chunk-log-types.js';
-import { manifestEntryOf } from '../../../../shared/manifests/manifest-entry.js';
+import { latestWrapOf, manifestEntryOf } from '../../../../shared/manifests/manifest-entry.js';
 import {
   compactionMarkerKey,
   manifestKey,
@@ -50,6 +50,14 @@ describe('manifest entries from committed records', () => {
       etag: '"a"',
       seenAt: compliant.at,
     });
+    // A compliant object was wrapped when last written: its LastModified dates it, so a rotation's
+    // cut-off finds an old object a later run saw compliant.
+    const dated = record({ decision: 'compliant', keyArn: KEY, lastModified: '2024-01-02T00:00:00.000Z' });
+    expect(manifestEntryOf(dated)?.entry).toMatchObject({
+      wrappedAt: '2024-01-02T00:00:00.000Z',
+      seenAt: dated.at,
+    });
+    expect(latestWrapOf(manifestEntryOf(dated)!.entry)).toBe('2024-01-02T00:00:00.000Z');
   });
 
   it('leaves out records that leave no object under a key', () => {

@@ -271,15 +271,18 @@ describe('the modelled price per million objects (issue 22 targets)', () => {
     expect(plan.cost.total).toBeLessThanOrEqual(5.6);
   });
 
-  it('envelope from a listing: $9.52 as the code does it, over the $9.00 target by the two object reads beside the GET', () => {
+  it('envelope from a listing: $9.12 as the code does it, over the $9.00 target by the HEAD before the GET', () => {
     const plan = planOfMillion('envelope', false);
     expect(plan.cost.kms).toBe(3);
-    expect(plan.cost.total).toBe(9.5177);
-    // The instruction-file HEAD ($0.40) and the object's own HEAD before its GET ($0.40): the seal's
-    // GET returns the same headers. Without both the envelope meets its target; with them it does not.
-    const twoReads = (2e6 * PRICES.s3GetHeadPer1k) / 1000;
+    expect(plan.cost.total).toBe(9.1181);
+    // The listing tells each object's instruction file but one per page (0.001 HEAD per object).
+    // The object's own HEAD before its GET ($0.40) remains: the seal's GET returns the same headers,
+    // so deciding on the GET would meet the target; the code does not do that yet.
+    const oneRead = (1e6 * PRICES.s3GetHeadPer1k) / 1000;
     expect(plan.cost.total).toBeGreaterThan(9);
-    expect(plan.cost.total - twoReads).toBeLessThanOrEqual(9);
+    expect(plan.cost.total - oneRead).toBeLessThanOrEqual(9);
+    // From an inventory (rows not in key order) every sibling is asked about.
+    expect(planOfMillion('envelope', true).cost.total).toBeGreaterThan(plan.cost.total + 0.38);
   });
 
   it('the DynamoDB line is costOf over the modelled units; the total sums the lines', () => {
