@@ -6,6 +6,7 @@ import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { manifestCloser } from '../shared/manifests/close-manifests.js';
 import type { QueueUrls } from '../shared/queues.js';
+import { driveRun, flushProcessSettlers } from '../shared/runs/coalesced-settle.js';
 import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
@@ -20,6 +21,11 @@ import { type PollerStats, startPollers } from './pollers.js';
 import { createRunProgress } from './progress.js';
 import { printSummary } from './summary.js';
 import { reportVersionsLeft } from './versions-left.js';
+
+/** How often a local run wakes up; it looks at its run's counts only after a batch finished. */
+const POLL_MS = 250;
+/** With no batch finished, it still looks this often (progress, a stalled run, idle queues). */
+const IDLE_LOOK_MS = 2000;
 
 export interface LocalRunOptions {
   sqs: SQSClient;
@@ -58,12 +64,16 @@ export async function queueDepth(sqs: SQSClient, queueUrls: string[]): Promise<n
  */
 export async function runLocally(options: LocalRunOptions): Promise<LocalRunResult> {
   const { sqs, runs, queues, runId, interrupt } = options;
+  // A run's chunks are on one object queue: an encrypt run's or a rewrap run's (its large objects
+  // and scan pages on theirs); the other queues are not its, and idle pollers cost receives.
+  const kind = (await runs.get(runId))?.mode === 'rewrap' ? 'rewrap' : 'encrypt';
   const controller = new AbortController();
   const abandon = new AbortController();
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
   const pollers = startPollers({
     sqs,
     queues,
+    serve: [kind],
     concurrency: options.concurrency,
     signal: controller.signal,
     abandon: abandon.signal,
@@ -78,11 +88,19 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   // Who holds this run's chunks, for `status`: this process reports its own as it works.
   const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let run: Run | undefined;
+  const undrive = driveRun(runId);
   try {
+    let seenBatches = -1;
+    let lastLook = 0;
     for (;;) {
-      await sleep(250, undefined, { signal: interrupt?.stop }).catch(() => undefined);
+      await sleep(POLL_MS, undefined, { signal: interrupt?.stop }).catch(() => undefined);
       if (interrupt?.stop.aborted) break;
       await reporter.tick();
+      // Each look is a consistent Query of the run and its tally shards, billed like the run's own
+      // work: look when a batch finished since the last look, else every few seconds.
+      if (stats.batches === seenBatches && Date.now() - lastLook < IDLE_LOOK_MS) continue;
+      seenBatches = stats.batches;
+      lastLook = Date.now();
       run = await runs.get(runId);
       if (!run) throw new Error(`run ${runId} not found`);
       options.onProgress?.(run);
@@ -102,6 +120,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     if (interrupt && (await Promise.race([pollers, interrupt.forced().then(() => 'forced')])) === 'forced')
       abandon.abort();
     await pollers;
+    undrive();
   }
   let interrupted: LocalRunResult['interrupted'];
   if (interrupt?.received) {
@@ -109,15 +128,16 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     interrupted = { signal: interrupt.received, released };
   }
   await reporter.flush().catch(() => undefined);
-  let final = (await runs.get(runId)) ?? run!;
-  // Close the run with its tally's digest if the handlers' last batch did not already.
+  await flushProcessSettlers();
+  // Close the run with its tally's digest (its driver's job: see driveRun), then read it once.
   const chunks = new DynamoDbChunkStore(
     clients.dynamo,
     config.ledgerTable,
     processShardPool(config.tallyShards),
   );
   const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks);
-  if ((await closer.closeIfComplete(runId)) === 'closed') final = (await runs.get(runId)) ?? final;
+  await closer.closeIfComplete(runId);
+  const final = (await runs.get(runId)) ?? run!;
   options.onProgress?.(final);
   return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)), interrupted };
 }

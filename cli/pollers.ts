@@ -33,6 +33,11 @@ export function startPollers(options: {
   faults?: Faults;
   /** Pollers on the large-object queue (default `concurrency`), one object each. */
   largeConcurrency?: number;
+  /**
+   * The object queues served besides scan and large (default all): a local run serves only its
+   * run's kind, since every idle queue costs receives (docs/architecture.md, "Flow").
+   */
+  serve?: ReadonlyArray<'encrypt' | 'events' | 'rewrap'>;
 }): Promise<void> {
   const { sqs, queues, signal } = options;
   const visibility = options.visibilitySeconds ?? 120;
@@ -74,13 +79,14 @@ export function startPollers(options: {
       },
     });
   const n = options.concurrency;
+  const serve = new Set(options.serve ?? ['encrypt', 'events', 'rewrap']);
+  const pollersOf = (queue: 'encrypt' | 'events' | 'rewrap', start: () => Promise<void>) =>
+    serve.has(queue) ? Array.from({ length: n }, start) : [];
   return Promise.all([
     poll(queues.scan, scanHandler, 's3-seal-scan', pacing.scan),
-    ...Array.from({ length: n }, () =>
-      poll(queues.encrypt, encryptHandler, 's3-seal-encrypt', pacing.encrypt),
-    ),
-    ...Array.from({ length: n }, () => poll(queues.events, eventsHandler, 's3-seal-events', pacing.events)),
-    ...Array.from({ length: n }, () => poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap', pacing.rewrap)),
+    ...pollersOf('encrypt', () => poll(queues.encrypt, encryptHandler, 's3-seal-encrypt', pacing.encrypt)),
+    ...pollersOf('events', () => poll(queues.events, eventsHandler, 's3-seal-events', pacing.events)),
+    ...pollersOf('rewrap', () => poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap', pacing.rewrap)),
     // Large objects one at a time per poller: each streams gigabytes (docs/large-buckets.md).
     ...Array.from({ length: options.largeConcurrency ?? n }, () =>
       poll(

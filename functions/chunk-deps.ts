@@ -5,6 +5,7 @@ import { handlerRuntime } from '../shared/handler-runtime.js';
 import { largeObjectRouting } from '../shared/jobs/large-object-route.js';
 import { manifestCloser } from '../shared/manifests/close-manifests.js';
 import type { QueueName } from '../shared/queues.js';
+import { coalescedForProcess } from '../shared/runs/coalesced-settle.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
 import { AclInspector } from '../shared/s3/object-acl.js';
@@ -27,6 +28,7 @@ export async function chunkDeps(queue: QueueName) {
   );
   // A local process names itself in its claims and keeps them, to give them back when interrupted.
   const local = config.onLambda ? undefined : localClaims();
+  const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks);
   return {
     s3: clients.s3,
     kms: clients.kms,
@@ -35,7 +37,8 @@ export async function chunkDeps(queue: QueueName) {
     local,
     auditLocation: config.auditLocation,
     runs,
-    closer: manifestCloser(runs, clients.s3, config.auditLocation, chunks),
+    // A local process checks each run's completion at most once a second (coalesced-settle.ts).
+    closer: local ? coalescedForProcess(closer) : closer,
     faults: faultsFor(config.faults),
     config,
     // Lambda stops an invocation at its timeout; a worker has no such deadline (it serves the

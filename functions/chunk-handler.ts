@@ -1,6 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { z } from 'zod';
-import type { RunCloser } from '../shared/audit/run-digest.js';
 import type { ChunkIntent } from '../shared/chunks/chunk-message.js';
 import {
   type ChunkDeps,
@@ -16,6 +15,7 @@ import { jobIdFor } from '../shared/jobs/scan-page.js';
 import { type DeadlineOptions, estimateWorkMs, JobDeadline } from '../shared/lifecycle/deadline.js';
 import type { JobResult } from '../shared/lifecycle/job-result.js';
 import { logger } from '../shared/logger.js';
+import type { RunSettler } from '../shared/runs/coalesced-settle.js';
 import type { RunStore } from '../shared/runs/run-store.js';
 import { settleBatchRuns } from './run-epilogue.js';
 import { type BatchOptions, processSqsBatch } from './sqs-batch.js';
@@ -24,7 +24,7 @@ import { type BatchOptions, processSqsBatch } from './sqs-batch.js';
 export interface ChunkHandlerDeps extends ChunkDeps {
   runs: RunStore;
   batch?: BatchOptions;
-  closer?: RunCloser;
+  closer?: RunSettler;
   faults?: Faults;
   largeObjects?: LargeObjectRole;
   /**

@@ -1,6 +1,6 @@
-import type { RunCloser } from '../shared/audit/run-digest.js';
 import { InjectedCrashError } from '../shared/errors.js';
 import type { Faults } from '../shared/faults.js';
+import type { RunSettler } from '../shared/runs/coalesced-settle.js';
 
 /**
  * After a batch: checks whether the runs of all its records (duplicates included) are complete,
@@ -9,7 +9,7 @@ import type { Faults } from '../shared/faults.js';
  * batch is retried (as duplicates, which change nothing) and the check made again.
  */
 export async function settleBatchRuns(
-  closer: RunCloser | undefined,
+  closer: RunSettler | undefined,
   runIds: Iterable<string>,
   faults?: Faults,
 ): Promise<void> {

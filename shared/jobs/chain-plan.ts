@@ -11,6 +11,25 @@ export interface ChainPagePlan {
   nextToken?: string;
   /** A chain of its own for each common prefix of a delimited page. */
   children: ScanChain[];
+  /**
+   * The chain's whole prefix fits one page listed without the delimiter: that page holds every key
+   * below it, and no child chain is queued (a small bucket is one page, not a chain per folder).
+   */
+  flat?: true;
+}
+
+/**
+ * Whether a delimited chain's first page is worth listing again without the delimiter: it fans out
+ * into children and its level fits one page, so the whole prefix may fit one flat page too (one
+ * LIST more; kept only when it does, see {@link flatPlan}).
+ */
+export function mayListFlat(chain: ScanChain, page: number, plan: ChainPagePlan): boolean {
+  return chain.delimited && page === 1 && plan.children.length > 0 && plan.nextToken === undefined;
+}
+
+/** The plan of a prefix whose flat listing ended on its first page: that page, no child chain. */
+export function flatPlan(): ChainPagePlan {
+  return { children: [], flat: true };
 }
 
 /**

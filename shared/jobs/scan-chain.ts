@@ -2,7 +2,14 @@ import { classifyAwsError } from '../aws-errors.js';
 import type { ScanChains } from '../runs/scan-chains.js';
 import { listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
-import { CHAIN_DELIMITER, type ChainPagePlan, chainIdOf, planChainPage } from './chain-plan.js';
+import {
+  CHAIN_DELIMITER,
+  type ChainPagePlan,
+  chainIdOf,
+  flatPlan,
+  mayListFlat,
+  planChainPage,
+} from './chain-plan.js';
 import type { ScanMessage } from './messages.js';
 import { queueListedPage, type ScanDeps, type ScanResult } from './scan-page.js';
 import { sendInBatches } from './send-batches.js';
@@ -34,24 +41,36 @@ export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): 
     await deps.chains.completeIfNothingPending(runId);
     return { enqueued: 0, hasNextPage: false, duplicate: true };
   }
-  const listed = await listObjectsPage(deps.s3, {
-    bucket: message.bucket,
-    prefix: chain.prefix,
-    delimiter: chain.delimited ? CHAIN_DELIMITER : undefined,
-    maxKeys: deps.config.scanPageSize,
-    continuationToken: message.continuationToken,
-  }).catch((error) => {
-    throw classifyAwsError(error, `listing s3://${message.bucket}/${chain.prefix} failed`, {
+  const list = (delimited: boolean) =>
+    listObjectsPage(deps.s3, {
       bucket: message.bucket,
-      runId,
+      prefix: chain.prefix,
+      delimiter: delimited ? CHAIN_DELIMITER : undefined,
+      maxKeys: deps.config.scanPageSize,
+      continuationToken: message.continuationToken,
+    }).catch((error) => {
+      throw classifyAwsError(error, `listing s3://${message.bucket}/${chain.prefix} failed`, {
+        bucket: message.bucket,
+        runId,
+      });
     });
-  });
+  let listed = await list(chain.delimited);
 
   let plan: ChainPagePlan;
+  let flatListed: typeof listed | undefined;
   if (stored?.plan !== undefined) {
     plan = JSON.parse(stored.plan);
   } else {
     plan = planChainPage(chain, listed);
+    if (mayListFlat(chain, page, plan)) {
+      // A small prefix: one flat page lists it whole, so no chain per folder (each would end in a
+      // part-filled chunk). A page that does not end the listing is dropped: the fan-out stands.
+      const flat = await list(false);
+      if (flat.nextContinuationToken === undefined) {
+        plan = flatPlan();
+        flatListed = flat;
+      }
+    }
     // The run's first page was queued by startRun, not by a page: it counts itself as pending.
     const first = page === 1 && chain.prefix === message.prefix;
     const queued = pagesOf(message, plan).length + (first ? 1 : 0);
@@ -63,6 +82,8 @@ export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): 
     }
     plan = JSON.parse(saved.plan);
   }
+  // A flat plan lists its page without the delimiter, on every delivery: the page holds every key.
+  if (plan.flat && chain.delimited) listed = flatListed ?? (await list(false));
   const enqueued = await queueListedPage(
     message,
     id,

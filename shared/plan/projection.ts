@@ -1,3 +1,4 @@
+import { CHUNK_SHARDS } from '../chunks/chunk-item-key.js';
 import type { ProtectionMode } from '../policy.js';
 import { DEFAULT_TALLY_SHARDS } from '../runs/tally-shards.js';
 import { CHUNK_WRITE_UNITS, LAMBDA_SECONDS_PER_OBJECT, OBJECTS_IN_FLIGHT } from './chunk-model.js';
@@ -8,7 +9,7 @@ import type { InputSource } from './request-model.js';
  * Partition keys a run's chunk items spread over (`chunks#<runId>#<NN>`, docs/architecture.md,
  * "Chunk ledger"); the chunk id picks one, so the busiest takes about 1.25 of its share.
  */
-export const CHUNK_ITEM_PARTITIONS = 32;
+export const CHUNK_ITEM_PARTITIONS = CHUNK_SHARDS;
 const BUSIEST = 1.25;
 
 /**

@@ -11,8 +11,9 @@ import type { EnvelopeFormat } from '../envelope/format.js';
 import type { OtherKmsKeys, ProtectionMode } from '../policy.js';
 import type { WatchMove } from '../watch/watch-moves.js';
 import { completeScanWhen, putMarkerOnce, runItemKey } from './marker-once.js';
+import { readRunAndTally } from './run-and-tally.js';
 import { emptyCounts, OUTCOMES, type Outcome, type OutcomeCounts } from './run-counts.js';
-import { COUNT_PREFIX, REASON_PREFIX, type RunTally, readTally } from './tally-shards.js';
+import { COUNT_PREFIX, REASON_PREFIX, type RunTally, sumShards } from './tally-shards.js';
 
 export {
   counterReason,
@@ -174,17 +175,18 @@ export class RunStore {
     return (await this.getWithTally(runId))?.run;
   }
 
-  /** The run and its tally (counts, records counted, digest so far). */
+  /**
+   * The run and its tally (counts, records counted, digest so far), in one consistent Query: the
+   * run item (`sk run`) and its tally shards (`tally#NN`) are neighbours in the run's partition,
+   * with no other kind of item between them (docs/architecture.md, "Counting and closing runs").
+   * Every batch's close check reads this: one request, not two.
+   */
   async getWithTally(runId: string): Promise<{ run: Run; tally: RunTally } | undefined> {
-    const [out, tally] = await Promise.all([
-      this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }),
-      ),
-      readTally(this.client, this.tableName, runId),
-    ]);
-    if (!out.Item && tally.shards === 0) return undefined;
+    const { run: item, shards } = await readRunAndTally(this.client, this.tableName, runId);
+    const tally = sumShards(shards);
+    if (!item && tally.shards === 0) return undefined;
     // A watch run decided before watch runs were recorded has only its decisions: its id names it.
-    return { run: fromItem(out.Item ?? legacyWatchRun(runId), tally), tally };
+    return { run: fromItem(item ?? legacyWatchRun(runId), tally), tally };
   }
 
   /**

@@ -8,20 +8,20 @@ import {
 import { chunkIdFor } from '../../../../shared/chunks/chunk-message.js';
 
 describe('chunkItemKey', () => {
-  it('puts a chunk in the shard of its first 32 bits modulo 32, two digits, sort key its id', () => {
-    expect(CHUNK_SHARDS).toBe(32);
-    // 0x0000002a = 42 → 42 % 32 = 10
+  it('puts a chunk in the shard of its first 32 bits modulo 8, two digits, sort key its id', () => {
+    expect(CHUNK_SHARDS).toBe(8);
+    // 0x0000002a = 42 → 42 % 8 = 2
     expect(chunkItemKey({ runId: 'r-1', chunkId: '0000002a0000000000000000' })).toEqual({
-      pk: 'chunks#r-1#10',
+      pk: 'chunks#r-1#02',
       sk: '0000002a0000000000000000',
     });
-    // 0xffffffff = 4294967295 → % 32 = 31
-    expect(chunkItemKey({ runId: 'r-1', chunkId: 'ffffffff0000000000000000' }).pk).toBe('chunks#r-1#31');
+    // 0xffffffff = 4294967295 → % 8 = 7
+    expect(chunkItemKey({ runId: 'r-1', chunkId: 'ffffffff0000000000000000' }).pk).toBe('chunks#r-1#07');
     expect(chunkItemKey({ runId: 'r-1', chunkId: '000000200000000000000000' }).pk).toBe('chunks#r-1#00');
     expect(chunkPartitionKey('r-1', 3)).toBe('chunks#r-1#03');
   });
 
-  it('spreads the chunks of a run over all 32 shards, none with more than twice its share', () => {
+  it('spreads the chunks of a run over all its shards, none with more than twice its share', () => {
     const counts = new Array<number>(CHUNK_SHARDS).fill(0);
     const chunks = 3200;
     for (let n = 0; n < chunks; n++) counts[chunkShardOf(chunkIdFor('run-spread', `listing:a:${n}:0`))]! += 1;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chainIdOf, firstChain, planChainPage } from '../../../../shared/jobs/chain-plan.js';
+import {
+  chainIdOf,
+  firstChain,
+  flatPlan,
+  mayListFlat,
+  planChainPage,
+} from '../../../../shared/jobs/chain-plan.js';
 import type { ScanChain } from '../../../../shared/jobs/messages.js';
 import { assortedKeys, keySpace, ODD_KEYS, sortedKeys } from '../../../helpers/key-space.js';
 
@@ -106,5 +112,19 @@ describe('listing chains', () => {
     expect(chainIdOf('a\r/')).toBe(chainIdOf('a\r/'));
     expect(chainIdOf('a\r/')).not.toBe(chainIdOf('a\n/'));
     expect(chainIdOf('x'.repeat(1024))).toHaveLength(20);
+  });
+});
+
+describe('mayListFlat', () => {
+  const delimited = { prefix: 'p/', delimited: true, budget: 8 };
+  const fanning = { children: [{ prefix: 'p/a/', delimited: true, budget: 4 }] };
+
+  it('tries a flat page only on the first page of a delimited chain that fans out and ends its level', () => {
+    expect(mayListFlat(delimited, 1, fanning)).toBe(true);
+    expect(mayListFlat(delimited, 2, fanning)).toBe(false);
+    expect(mayListFlat(delimited, 1, { ...fanning, nextToken: 't' })).toBe(false);
+    expect(mayListFlat(delimited, 1, { children: [] })).toBe(false);
+    expect(mayListFlat({ ...delimited, delimited: false }, 1, fanning)).toBe(false);
+    expect(flatPlan()).toEqual({ children: [], flat: true });
   });
 });

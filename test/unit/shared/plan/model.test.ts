@@ -331,8 +331,8 @@ describe('projectDuration', () => {
     const p = projectDuration({ ...base, prefixPartitions: 1000 });
     // One transactional update (2 units) per chunk on the busiest of 32 shards: 10^7 chunks, 13 min.
     expect(named(p, 'dynamodb tally shards').seconds).toBeCloseTo((1e7 * 2 * 1.25) / 32 / 1000, 3);
-    // Claim (1) and commit (2) per chunk on the busiest of 32 chunk partition keys.
-    expect(named(p, 'dynamodb chunk items').seconds).toBeCloseTo((1e7 * 3 * 1.25) / 32 / 1000, 3);
+    // Claim (1) and commit (2) per chunk on the busiest of 8 chunk partition keys.
+    expect(named(p, 'dynamodb chunk items').seconds).toBeCloseTo((1e7 * 3 * 1.25) / 8 / 1000, 3);
     expect(p.components.map((c) => c.component)).not.toContain('dynamodb wrap index (sharded)');
     expect(p.limitingComponent).toBe('lambda');
     expect(p.seconds / 3600).toBeLessThan(24);
