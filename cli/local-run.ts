@@ -6,7 +6,7 @@ import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { manifestCloser } from '../shared/manifests/close-manifests.js';
 import type { QueueUrls } from '../shared/queues.js';
-import { driveRun, flushProcessSettlers } from '../shared/runs/coalesced-settle.js';
+import { driveRun } from '../shared/runs/driven-runs.js';
 import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
@@ -128,7 +128,6 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     interrupted = { signal: interrupt.received, released };
   }
   await reporter.flush().catch(() => undefined);
-  await flushProcessSettlers();
   // Close the run with its tally's digest (its driver's job: see driveRun), then read it once.
   const chunks = new DynamoDbChunkStore(
     clients.dynamo,

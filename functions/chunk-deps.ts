@@ -5,7 +5,7 @@ import { handlerRuntime } from '../shared/handler-runtime.js';
 import { largeObjectRouting } from '../shared/jobs/large-object-route.js';
 import { manifestCloser } from '../shared/manifests/close-manifests.js';
 import type { QueueName } from '../shared/queues.js';
-import { coalescedForProcess } from '../shared/runs/coalesced-settle.js';
+import { leavingDrivenRuns } from '../shared/runs/driven-runs.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
 import { AclInspector } from '../shared/s3/object-acl.js';
@@ -37,8 +37,8 @@ export async function chunkDeps(queue: QueueName) {
     local,
     auditLocation: config.auditLocation,
     runs,
-    // A local process checks each run's completion at most once a second (coalesced-settle.ts).
-    closer: local ? coalescedForProcess(closer) : closer,
+    // A local run's driver closes its own run: its handlers leave that run's checks to it.
+    closer: local ? leavingDrivenRuns(closer) : closer,
     faults: faultsFor(config.faults),
     config,
     // Lambda stops an invocation at its timeout; a worker has no such deadline (it serves the

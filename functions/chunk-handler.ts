@@ -15,7 +15,7 @@ import { jobIdFor } from '../shared/jobs/scan-page.js';
 import { type DeadlineOptions, estimateWorkMs, JobDeadline } from '../shared/lifecycle/deadline.js';
 import type { JobResult } from '../shared/lifecycle/job-result.js';
 import { logger } from '../shared/logger.js';
-import type { RunSettler } from '../shared/runs/coalesced-settle.js';
+import type { RunSettler } from '../shared/runs/driven-runs.js';
 import type { RunStore } from '../shared/runs/run-store.js';
 import { settleBatchRuns } from './run-epilogue.js';
 import { type BatchOptions, processSqsBatch } from './sqs-batch.js';

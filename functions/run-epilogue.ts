@@ -1,6 +1,6 @@
 import { InjectedCrashError } from '../shared/errors.js';
 import type { Faults } from '../shared/faults.js';
-import type { RunSettler } from '../shared/runs/coalesced-settle.js';
+import type { RunSettler } from '../shared/runs/driven-runs.js';
 
 /**
  * After a batch: checks whether the runs of all its records (duplicates included) are complete,

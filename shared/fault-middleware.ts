@@ -34,7 +34,7 @@ const BODY_WRITES = new Set(['PutObjectCommand', 'UploadPartCommand']);
 
 /**
  * Counts this client's uploads in flight on `faults`, so that an injected crash that would end
- * the process while one is in flight is passed over (Faults.check). LocalStack can corrupt the
+ * the process while one is in flight is held until they land, and no new one starts (Faults.check). LocalStack can corrupt the
  * object an upload was replacing when its client vanishes mid-body (its later GETs all reset the
  * connection); S3 never does (a PutObject is atomic). Crashes between requests still stand for a
  * Lambda that dies mid-upload: on S3 such an upload simply did not happen.
@@ -47,11 +47,15 @@ export function holdCrashesDuringUploads(
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (!BODY_WRITES.has(String(context.commandName))) return next(args);
+      // A crash is held until the uploads in flight land: none starts meanwhile (the process is
+      // about to die; this request never leaves it).
+      if (faults.heldCrash !== undefined) return new Promise<never>(() => undefined);
       faults.uploadsInFlight++;
       try {
         return await next(args);
       } finally {
         faults.uploadsInFlight--;
+        faults.uploadLanded();
       }
     },
     { step: 'initialize', name: 'holdCrashesDuringUploads' },

@@ -57,8 +57,13 @@ export class Faults {
   readonly injected: Record<FaultKind, number> = { ...NO_FAULTS };
   /** S3 uploads this process has in flight (holdCrashesDuringUploads): a crash that exits waits for none. */
   uploadsInFlight = 0;
-  /** Crashes drawn but passed over because an upload was mid-body: reported, so lost coverage shows. */
+  /**
+   * Crashes drawn while an upload was mid-body, held until the uploads in flight land (no new one
+   * starts meanwhile): the process then dies as drawn. Reported, so the delay shows.
+   */
   crashesHeld = 0;
+  /** A crash drawn and held: the point it was drawn at, until the last upload in flight lands. */
+  heldCrash?: FaultPoint;
 
   constructor(
     private readonly armed: Partial<Record<FaultPoint, number>> = {},
@@ -84,11 +89,24 @@ export class Faults {
   check(point: FaultPoint): void {
     const rate = this.armed[point];
     if (rate === undefined || rate <= 0 || this.random() >= rate) return;
-    // Passed over: exiting now would cut an upload's body off (see holdCrashesDuringUploads).
+    // Held: exiting now would cut an upload's body off (see holdCrashesDuringUploads). No upload
+    // starts any more, and the process dies when the last one in flight lands (uploadLanded).
     if (this.onCrash === 'exit' && this.uploadsInFlight > 0) {
-      this.crashesHeld++;
+      if (this.heldCrash === undefined) {
+        this.crashesHeld++;
+        this.heldCrash = point;
+      }
       return;
     }
+    this.crash(point);
+  }
+
+  /** After an upload landed: a held crash happens once none is in flight. */
+  uploadLanded(): void {
+    if (this.heldCrash !== undefined && this.uploadsInFlight === 0) this.crash(this.heldCrash);
+  }
+
+  private crash(point: FaultPoint): never {
     this.injected.crash++;
     if (this.onCrash === 'exit') {
       writeNow(process.stderr.fd, `fault: crash at ${point}\n${this.report()}\n`);

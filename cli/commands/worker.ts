@@ -1,5 +1,4 @@
 import { faultsFor } from '../../shared/faults.js';
-import { flushProcessSettlers } from '../../shared/runs/coalesced-settle.js';
 import { ClaimsReporter, RunHolders } from '../../shared/runs/run-holders.js';
 import { loadSseCustomerKeyFile } from '../../shared/s3/sse-c-key.js';
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
@@ -90,8 +89,6 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
   // Chunks given up in flight are still claimed: give them back, so no one waits out their lease.
   const released = abandon.signal.aborted ? await localClaims().releaseAll('worker stopped') : 0;
   await reporter.flush().catch(() => undefined);
-  // Close checks moved to the end of their interval run now: a run this worker completed closes.
-  await flushProcessSettlers();
   console.error(
     `worker: stopped after ${stats.messages} messages, ${stats.failed} failed` +
       (released > 0 ? `; gave back ${released} chunk(s) stopped in flight` : ''),

@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { holdCrashesDuringUploads } from '../../../shared/fault-middleware.js';
 import { Faults, NO_FAULTS } from '../../../shared/faults.js';
 
@@ -28,7 +28,7 @@ describe('holdCrashesDuringUploads', () => {
     expect(faults.uploadsInFlight).toBe(0);
   });
 
-  it('passes over a crash that would end the process while an upload is in flight, and reports it held', () => {
+  it('holds a crash drawn while an upload is in flight, and reports it held', () => {
     const faults = new Faults({ 'after-s3-write': 1 }, () => 0, { ...NO_FAULTS }, 'exit');
     faults.uploadsInFlight = 1;
     expect(() => faults.check('after-s3-write')).not.toThrow();
@@ -42,5 +42,32 @@ describe('holdCrashesDuringUploads', () => {
     const throwing = new Faults({ 'after-s3-write': 1 }, () => 0, { ...NO_FAULTS }, 'throw');
     throwing.uploadsInFlight = 1;
     expect(() => throwing.check('after-s3-write')).toThrow(/after-s3-write/);
+  });
+
+  it('starts no upload once a crash is held, and dies as drawn when the last one in flight lands', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => {
+      throw new Error('exited');
+    }) as never);
+    try {
+      const faults = new Faults({ 'after-s3-write': 1 }, () => 0, { ...NO_FAULTS }, 'exit');
+      faults.uploadsInFlight = 1;
+      faults.check('after-s3-write');
+      expect(faults.heldCrash).toBe('after-s3-write');
+      // A new upload never leaves the process.
+      const s3 = answeringS3(faults, []);
+      let sent = false;
+      void s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x' })).then(() => {
+        sent = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(sent).toBe(false);
+      // The one in flight lands: the process dies now, counted as the crash drawn.
+      faults.uploadsInFlight = 0;
+      expect(() => faults.uploadLanded()).toThrow('exited');
+      expect(exit).toHaveBeenCalledWith(70);
+      expect(faults.injected.crash).toBe(1);
+    } finally {
+      exit.mockRestore();
+    }
   });
 });
