@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { describeError, LeaseHeldError } from '../shared/errors.js';
+import { describeError } from '../shared/errors.js';
 import { MalformedMessageError } from '../shared/jobs/messages.js';
 import { DeadlineReachedError } from '../shared/lifecycle/deadline.js';
 import { logger } from '../shared/logger.js';
@@ -30,16 +30,15 @@ export interface BatchOptions {
 /**
  * When a failed record should come back: exponential backoff by receive count (2 s, 4 s, …), capped
  * at 15 minutes. Left alone it would wait out the queue's whole visibility timeout (30 minutes for
- * encrypt). A record that found another attempt's lease waits no longer than the lease: usually
- * that attempt finishes within seconds and the retry is acknowledged as a duplicate; if it crashed,
- * ten receives span more than the 15-minute lease and the retry takes the claim over.
+ * encrypt). A record that found its chunk in progress elsewhere (LeaseHeldError) backs off the same
+ * way: the attempt holding it renews its lease while it works, and a chunk may take minutes, so
+ * coming back at the lease's end would only spend receives towards the dead-letter queue; if that
+ * attempt crashed, its lease runs out within one lease and the retry takes the chunk over.
  */
 export function retryDelaySeconds(error: unknown, receiveCount: number): number {
   // Not started for this invocation's deadline: a fresh invocation can take it at once.
   if (error instanceof DeadlineReachedError) return 0;
-  const backoff = Math.min(900, 2 ** Math.min(Math.max(receiveCount, 1), 10));
-  if (error instanceof LeaseHeldError) return Math.min(backoff, error.retryAfterSeconds + 1);
-  return backoff;
+  return Math.min(900, 2 ** Math.min(Math.max(receiveCount, 1), 10));
 }
 
 const DEAD_LETTERED = Symbol('dead-lettered');

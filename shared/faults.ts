@@ -1,3 +1,4 @@
+import { MAX_CHUNK_INTENTS } from './chunks/chunk-message.js';
 import { InjectedCrashError } from './errors.js';
 import { writeNow } from './process-output.js';
 
@@ -10,6 +11,9 @@ export const FAULT_POINTS = [
   'before-sqs-delete',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+/** Points a chunk attempt passes once per object (the others once per chunk or message). */
+const PER_OBJECT_POINTS: ReadonlySet<FaultPoint> = new Set(['after-data-key', 'after-s3-write']);
 
 /**
  * What `S3SEAL_FAULTS` arms, e.g. `crash=0.02,duplicate=0.1,throttle=0.05,slow=0.01`: the chance
@@ -76,10 +80,15 @@ export class Faults {
     return new Faults();
   }
 
-  /** Crashes are spread evenly over the crash points, so about `crash` of all jobs crash. */
+  /**
+   * Crashes are spread evenly over the crash points, so about `crash` of all chunk attempts crash:
+   * the points an attempt passes once per object share their chance over a chunk's objects.
+   */
   static fromSpec(spec: FaultSpec, onCrash: 'throw' | 'exit' = 'exit', random = Math.random): Faults {
     const perPoint = spec.crash / FAULT_POINTS.length;
-    return new Faults(Object.fromEntries(FAULT_POINTS.map((p) => [p, perPoint])), random, spec, onCrash);
+    const rateOf = (point: FaultPoint) =>
+      PER_OBJECT_POINTS.has(point) ? perPoint / MAX_CHUNK_INTENTS : perPoint;
+    return new Faults(Object.fromEntries(FAULT_POINTS.map((p) => [p, rateOf(p)])), random, spec, onCrash);
   }
 
   get enabled(): boolean {

@@ -78,6 +78,11 @@ export interface ChunkStore {
    * IN_PROGRESS) and the run's tally shard adding the records' counts and multiset hash.
    */
   commit(ref: ChunkRef, owner: string, commit: ChunkCommit, now?: Date): Promise<boolean>;
+  /**
+   * Extends the lease `owner` holds while its attempt still works (the runner's heartbeat), so a
+   * live attempt longer than one lease is not taken over. False: the chunk is no longer its.
+   */
+  renew(ref: ChunkRef, owner: string, leaseSeconds: number, now?: Date): Promise<boolean>;
   /** Gives the chunk back (RETRY) so that a redelivery claims it at once. */
   giveBack(ref: ChunkRef, owner: string, error: string, now?: Date): Promise<boolean>;
   /** Every chunk item of a run, in no particular order (a Query per chunk shard). */

@@ -144,3 +144,29 @@ export function giveBackUpdate(
     },
   };
 }
+
+/** Renews the lease `owner` holds on an IN_PROGRESS chunk (the runner's heartbeat). */
+export function renewUpdate(
+  table: string,
+  ref: ChunkRef,
+  owner: string,
+  leaseSeconds: number,
+  now: Date,
+): UpdateCommandInput {
+  return {
+    TableName: table,
+    Key: chunkItemKey(ref),
+    UpdateExpression: 'SET #lease = :lease',
+    ConditionExpression: HELD_BY_OWNER,
+    ExpressionAttributeNames: {
+      '#lease': CHUNK_NAMES['#lease'],
+      '#owner': CHUNK_NAMES['#owner'],
+      '#state': CHUNK_NAMES['#state'],
+    },
+    ExpressionAttributeValues: {
+      ':lease': now.getTime() + leaseSeconds * 1000,
+      ':owner': owner,
+      ':inProgress': 'IN_PROGRESS',
+    },
+  };
+}

@@ -22,7 +22,7 @@ import {
   type ChunkStore,
   type ClaimChunkInput,
 } from './chunk-store.js';
-import { claimUpdate, doneUpdate, giveBackUpdate } from './chunk-updates.js';
+import { claimUpdate, doneUpdate, giveBackUpdate, renewUpdate } from './chunk-updates.js';
 
 /** Transactions tried for one commit: catching up with a moved shard, or after a conflict. */
 const MAX_COMMIT_ATTEMPTS = 25;
@@ -124,6 +124,10 @@ export class DynamoDbChunkStore implements ChunkStore {
   /** RETRY: a redelivery claims the chunk at once instead of waiting for the lease to run out. */
   async giveBack(ref: ChunkRef, owner: string, error: string, now = new Date()): Promise<boolean> {
     return this.conditional(giveBackUpdate(this.table, ref, owner, error, now));
+  }
+
+  async renew(ref: ChunkRef, owner: string, leaseSeconds: number, now = new Date()): Promise<boolean> {
+    return this.conditional(renewUpdate(this.table, ref, owner, leaseSeconds, now));
   }
 
   /** A Query per chunk shard, every page, strongly consistent: a chunk just committed is seen. */

@@ -84,14 +84,19 @@ export async function runChunk<M extends ChunkMessageCore>(
     chunk: ref,
     owner,
   };
-  const outcomes = await decideAll(message, kind, deps, attempt).catch(async (error) => {
-    // A crash leaves the claim as a killed process would; anything else gives the chunk back, so
-    // a redelivery takes it at once and decides again from what S3 shows.
-    if (!(error instanceof InjectedCrashError)) {
-      await deps.chunks.giveBack(ref, owner, describeError(error), now(deps));
-    }
-    throw error;
-  });
+  // The lease is renewed while the attempt works: a live attempt longer than one lease (a worker's
+  // chunk of big objects) is not taken over, and a crashed one loses its lease within one.
+  const heartbeat = leaseHeartbeat(ref, owner, deps);
+  const outcomes = await decideAll(message, kind, deps, attempt, heartbeat.lost)
+    .finally(heartbeat.stop)
+    .catch(async (error) => {
+      // A crash leaves the claim as a killed process would; anything else gives the chunk back, so
+      // a redelivery takes it at once and decides again from what S3 shows.
+      if (!(error instanceof InjectedCrashError)) {
+        await deps.chunks.giveBack(ref, owner, describeError(error), now(deps));
+      }
+      throw error;
+    });
   faults.check('before-ledger-finish');
   const decided = outcomes.map((o) => ({ record: o.record, countReason: o.result.reason }));
   const committed = await commitRecords(ref, item.attempt, owner, decided, deps);
@@ -150,18 +155,41 @@ async function claimChunk(ref: ChunkRef, membership: string, deps: DecidedChunkD
   return { duplicate: `chunk ${held.state}` };
 }
 
+/** Renews the chunk's lease every third of it; `lost` once a renewal found the chunk no longer ours. */
+function leaseHeartbeat(ref: ChunkRef, owner: string, deps: ChunkDeps) {
+  const state = { lost: false };
+  const periodMs = Math.max(1000, (deps.config.leaseSeconds * 1000) / 3);
+  const timer = setInterval(() => {
+    deps.chunks
+      .renew(ref, owner, deps.config.leaseSeconds, now(deps))
+      .then((held) => {
+        if (!held) state.lost = true;
+      })
+      // A failed renewal is retried at the next beat; the lease still has two thirds left.
+      .catch(() => undefined);
+  }, periodMs);
+  timer.unref();
+  return { lost: () => state.lost, stop: () => clearInterval(timer) };
+}
+
 /** Every intent decided, a few at once; the first retryable error stops new starts and is thrown. */
 async function decideAll<M extends ChunkMessageCore>(
   message: M,
   kind: ChunkKind<M>,
   deps: ChunkDeps,
   attempt: AttemptView,
+  lost: () => boolean,
 ): Promise<ObjectOutcome[]> {
   const outcomes: ObjectOutcome[] = new Array(message.intents.length);
   let next = 0;
   let stopped: unknown;
   const worker = async () => {
     while (stopped === undefined && next < message.intents.length) {
+      // Taken over (a renewal found another owner): start no more objects; the commit will fail.
+      if (lost()) {
+        stopped = new RetryableError(`chunk ${attempt.chunk.chunkId} was taken over`);
+        break;
+      }
       const i = next++;
       try {
         outcomes[i] = await decideObject(

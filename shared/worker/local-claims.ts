@@ -87,6 +87,7 @@ export class LocalClaims {
         }
         return result;
       },
+      renew: (ref, owner, leaseSeconds, now) => chunks.renew(ref, owner, leaseSeconds, now),
       commit: (ref, owner, commit, now) => ended(ref, owner, chunks.commit(ref, owner, commit, now)),
       giveBack: (ref, owner, error, now) => ended(ref, owner, chunks.giveBack(ref, owner, error, now)),
     };

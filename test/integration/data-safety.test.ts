@@ -262,6 +262,7 @@ describe('audit records that a crash interrupted', () => {
     const dying: ChunkStore = {
       get: (ref) => store.get(ref),
       claim: (input, at) => store.claim(input, at),
+      renew: (ref, owner, seconds, at) => store.renew(ref, owner, seconds, at),
       commit: async () => Promise.reject(new InjectedCrashError('before the commit')),
       giveBack: (ref, owner, error, at) => store.giveBack(ref, owner, error, at),
       listRun: (runId) => store.listRun(runId),

@@ -16,10 +16,10 @@ describe('reduced chaos soak', () => {
         'bench/soak.ts',
         '--objects',
         '1000',
-        // Crashes that would cut an upload off are passed over (shared/fault-middleware.ts), which
-        // skips most rolls with forty jobs in flight: the rate is set so that a dozen or more land.
+        // A crash drawn mid-upload is held until the uploads in flight land (shared/fault-middleware.ts),
+        // and a crash ends every chunk the worker holds; the rate is per chunk attempt (faults.ts).
         '--crash-rate',
-        '0.08',
+        '0.2',
         '--dup-rate',
         '0.1',
         '--throttle-rate',
@@ -28,8 +28,9 @@ describe('reduced chaos soak', () => {
         '0.005',
         '--overwrite-rate',
         '0.02',
+        // Per batch: a batch is up to ten chunks now, so a run of a thousand objects has few.
         '--batch-retry-rate',
-        '0.05',
+        '0.3',
         '--timeout-minutes',
         '7',
       ],

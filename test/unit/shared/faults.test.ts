@@ -25,9 +25,13 @@ describe('fault injection', () => {
   });
 
   it('spreads the crash rate over the crash points and counts what it injects', () => {
-    // random() = 0.003 is below 0.02 / 5 = 0.004 per point: every check crashes.
+    // random() = 0.003 is below 0.02 / 5 = 0.004 per point: every per-chunk check crashes.
     const faults = Faults.fromSpec(parseFaultSpec('crash=0.02,duplicate=0.5'), 'throw', () => 0.003);
-    expect(() => faults.check('after-s3-write')).toThrow(InjectedCrashError);
+    expect(() => faults.check('after-claim')).toThrow(InjectedCrashError);
+    // A point passed once per object shares the chance over a chunk's 100 objects (0.00004).
+    expect(() => faults.check('after-s3-write')).not.toThrow();
+    const perObject = Faults.fromSpec(parseFaultSpec('crash=0.02'), 'throw', () => 0.00003);
+    expect(() => perObject.check('after-s3-write')).toThrow(InjectedCrashError);
     expect(faults.roll('duplicate')).toBe(true);
     expect(faults.roll('throttle')).toBe(false);
     expect(faults.injected).toEqual({ crash: 1, duplicate: 1, throttle: 0, slow: 0, batchretry: 0 });
