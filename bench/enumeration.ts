@@ -18,7 +18,7 @@ import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as scanHandler } from '../functions/scan/handler.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
-import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
+import { ensureAuditTrail, ensureQueues, ensureTables } from '../shared/infra/provision.js';
 import type { ScanMessage } from '../shared/jobs/messages.js';
 import { runMessageFields, startRun } from '../shared/jobs/start-run.js';
 import { resolveQueueUrls } from '../shared/queues.js';
@@ -44,6 +44,7 @@ process.env.S3SEAL_QUEUE_PREFIX = `bench-enum-${randomUUID().slice(0, 6)}`;
 const { config, clients } = handlerRuntime();
 await ensureQueues(clients.sqs, config);
 await ensureTables(clients.dynamo, config);
+await ensureAuditTrail(clients.s3, config);
 const queues = await resolveQueueUrls(clients.sqs, config);
 const runs = new RunStore(clients.dynamo, config.ledgerTable);
 

@@ -13,7 +13,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { contentFor, seedBucket } from '../cli/seed-bucket.js';
 import { createClients } from '../shared/clients.js';
 import { loadConfig } from '../shared/config.js';
-import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
+import { ensureAuditTrail, ensureQueues, ensureTables } from '../shared/infra/provision.js';
 import { startRun } from '../shared/jobs/start-run.js';
 import { exitAfterOutput } from '../shared/process-output.js';
 import { resolveQueueUrls } from '../shared/queues.js';
@@ -51,6 +51,7 @@ const config = loadConfig(env);
 const clients = createClients(config);
 await ensureQueues(clients.sqs, config);
 await ensureTables(clients.dynamo, config);
+await ensureAuditTrail(clients.s3, config);
 const [queues, dlqs] = await Promise.all([
   resolveQueueUrls(clients.sqs, config),
   resolveQueueUrls(clients.sqs, config, '-dlq'),

@@ -85,7 +85,7 @@ async function startAndFollow(
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const queues = await resolveQueueUrls(clients.sqs, config);
   const run = await startRun(
-    { ...clients, runs, queues },
+    { ...clients, runs, queues, auditLocation: config.auditLocation },
     {
       bucket,
       prefix,

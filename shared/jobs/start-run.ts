@@ -2,6 +2,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { httpStatus } from '../aws-errors.js';
+import type { AuditLocation } from '../chunks/chunk-log-types.js';
 import { DEFAULT_SCAN_CHAINS, MAX_SCAN_CHAINS } from '../config.js';
 import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../envelope/format.js';
 import { ConfigError } from '../errors.js';
@@ -98,7 +99,15 @@ export function otherKmsKeysOption(mode: ProtectionMode, input?: string): OtherK
  * scan page queued, so bad input changes nothing.
  */
 export async function startRun(
-  deps: { s3: S3Client; kms: KMSClient; sqs: SQSClient; runs: RunStore; queues: QueueUrls },
+  deps: {
+    s3: S3Client;
+    kms: KMSClient;
+    sqs: SQSClient;
+    runs: RunStore;
+    queues: QueueUrls;
+    /** Where the run's chunk logs go: checked before the run is recorded (absent: not checked). */
+    auditLocation?: AuditLocation;
+  },
   input: StartRunInput,
 ): Promise<Run> {
   if (!(PROTECTION_MODES as readonly string[]).includes(input.mode)) {
@@ -124,6 +133,8 @@ export async function startRun(
   }
   const keyArn = input.key ? await resolveUsableKey(deps.kms, input.key) : undefined;
   await assertBucketReachable(deps.s3, input.bucket);
+  // Every chunk logs to the audit bucket: without it every page would fail, so refuse the run now.
+  if (deps.auditLocation) await assertAuditBucketReachable(deps.s3, deps.auditLocation);
   const manifest = input.inventory
     ? await readRunInventory(deps.s3, input.inventory, input.bucket)
     : undefined;
@@ -188,6 +199,19 @@ export async function resolvePolicy(
   if (!needsKey(mode) && key)
     throw new ConfigError('--key is not used with --mode sse-s3 (S3 manages that key)');
   return { mode, keyArn: key ? await resolveUsableKey(kms, key) : undefined };
+}
+
+/** The deployment's audit bucket exists and is reachable (docs/architecture.md, "Audit trail in S3"). */
+export async function assertAuditBucketReachable(s3: S3Client, location: AuditLocation): Promise<void> {
+  try {
+    await assertBucketReachable(s3, location.bucket);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(
+      `audit bucket s3://${location.bucket}/${location.prefix} is not usable (${error.message}): run \`s3-seal setup\` or set S3SEAL_AUDIT_BUCKET`,
+      { cause: error },
+    );
+  }
 }
 
 export async function assertBucketReachable(s3: S3Client, bucket: string): Promise<void> {

@@ -98,6 +98,30 @@ describe('numeric options are checked before anything is recorded or queued', ()
     expect(Object.values(sealed).every((s) => s.includes(' aws:kms '))).toBe(true);
   });
 
+  it('refuses a run whose audit bucket is missing before recording it: one line, exit 1, nothing written', async () => {
+    const bucket = uniqueBucket('noaudit');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 3 });
+    const before = await snapshot(bucket);
+    const missing = uniqueBucket('no-audit-bucket');
+    const saved = process.env.S3SEAL_AUDIT_BUCKET;
+    process.env.S3SEAL_AUDIT_BUCKET = missing;
+    try {
+      const out = runCli(
+        ['encrypt', `s3://${bucket}`, '--mode', 'sse-kms', '--key', keyArn, '--local'],
+        60_000,
+      );
+      expect(out.status, out.stderr).toBe(1);
+      expect(out.stderr.trim().split('\n')).toHaveLength(1);
+      expect(out.stderr).toContain(`audit bucket s3://${missing}/`);
+      expect(out.stderr).toContain('s3-seal setup');
+    } finally {
+      if (saved === undefined) delete process.env.S3SEAL_AUDIT_BUCKET;
+      else process.env.S3SEAL_AUDIT_BUCKET = saved;
+    }
+    expect(await ledgerItemsOf(bucket)).toEqual([]);
+    expect(await snapshot(bucket)).toEqual(before);
+  });
+
   it('refuses `worker --concurrency abc` instead of starting NaN pollers', () => {
     const out = runCli(['worker', '--concurrency', 'abc', '--until-idle'], 30_000);
     expect(out.status).toBe(1);
