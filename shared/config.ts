@@ -51,6 +51,20 @@ const ConfigSchema = z.object({
   // stack, whose buckets tests and demos throw away), else 365. A deployed stage's bucket belongs
   // to its stack, which sets its own retention (serverless.yml), and is never reconfigured here.
   S3SEAL_AUDIT_RETENTION_DAYS: optionalInt(0, 36_500),
+  // The transparency log over the committed chunk logs (docs/architecture.md, "Transparency log"):
+  // its tiles and checkpoint under this prefix of the audit bucket, signed by this KMS key.
+  S3SEAL_TLOG_PREFIX: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((v) => v.endsWith('/'), { message: 'must end with "/"' })
+    .default('tlog/'),
+  S3SEAL_TLOG_KEY: z.string().min(1).default('alias/s3-seal-tlog'),
+  S3SEAL_TLOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]+$/, 'no spaces or "+" (C2SP tlog-checkpoint origin)')
+    .optional(),
+  S3SEAL_TLOG_QUEUE_URL: z.url().optional(),
   S3SEAL_QUEUE_PREFIX: z.string().min(1).default('s3-seal'),
   S3SEAL_SCAN_QUEUE_URL: z.url().optional(),
   S3SEAL_ENCRYPT_QUEUE_URL: z.url().optional(),
@@ -160,6 +174,8 @@ export interface Config {
   auditLocation: AuditLocation;
   /** Days of compliance-mode default retention for an audit bucket `setup` creates (0: none). */
   auditRetentionDays: number;
+  /** The transparency log over the committed chunk logs (S3SEAL_TLOG_*). */
+  transparencyLog: TransparencyLogConfig;
   queuePrefix: string;
   scanQueueUrl?: string;
   encryptQueueUrl?: string;
@@ -196,6 +212,20 @@ export interface Config {
   sseCustomerKeyCiphertext?: string;
 }
 
+/**
+ * Where the transparency log lives and what signs it (docs/architecture.md, "Transparency log"):
+ * tiles, entry bundles and `checkpoint` under `prefix` of the audit bucket, checkpoints signed by
+ * the KMS key `keyId` (an `ECC_NIST_P256` SIGN_VERIFY key `setup` creates) as `origin`.
+ */
+export interface TransparencyLogConfig {
+  bucket: string;
+  prefix: string;
+  keyId: string;
+  origin: string;
+  /** Lambda: the sequencer's queue, which the chunk handlers send committed chunks to. */
+  queueUrl?: string;
+}
+
 export interface RotationPolicy {
   /** Re-wrap data keys wrapped longer ago than this. */
   maxKeyAgeDays?: number;
@@ -225,6 +255,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditTable: e.S3SEAL_AUDIT_TABLE,
     auditLocation: { bucket: e.S3SEAL_AUDIT_BUCKET, prefix: e.S3SEAL_AUDIT_PREFIX },
     auditRetentionDays: e.S3SEAL_AUDIT_RETENTION_DAYS ?? (customS3Endpoint ? 1 : 365),
+    transparencyLog: {
+      bucket: e.S3SEAL_AUDIT_BUCKET,
+      prefix: e.S3SEAL_TLOG_PREFIX,
+      keyId: e.S3SEAL_TLOG_KEY,
+      origin: e.S3SEAL_TLOG_ORIGIN ?? `s3-seal/${e.S3SEAL_AUDIT_BUCKET}/${e.S3SEAL_TLOG_PREFIX.slice(0, -1)}`,
+      queueUrl: e.S3SEAL_TLOG_QUEUE_URL,
+    },
     queuePrefix: e.S3SEAL_QUEUE_PREFIX,
     scanQueueUrl: e.S3SEAL_SCAN_QUEUE_URL,
     encryptQueueUrl: e.S3SEAL_ENCRYPT_QUEUE_URL,

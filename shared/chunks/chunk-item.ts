@@ -28,6 +28,7 @@ export function chunkItemOf(raw: Record<string, unknown>): ChunkItem {
   if (raw.logSha256 !== undefined) item.logSha256 = String(raw.logSha256);
   if (raw.records !== undefined) item.records = Number(raw.records);
   if (raw.keyArns !== undefined) item.keyArns = raw.keyArns as string[];
+  if (raw.leafIndex !== undefined) item.leafIndex = Number(raw.leafIndex);
   if (raw.expiresAt !== undefined) item.expiresAt = Number(raw.expiresAt);
   if (raw.error !== undefined) item.error = String(raw.error);
   return item;

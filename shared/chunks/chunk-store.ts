@@ -32,6 +32,8 @@ export interface ChunkItem extends ChunkRef {
   records?: number;
   /** DONE: the key ARNs the committed records leave objects under (manifests are compacted from these). */
   keyArns?: string[];
+  /** DONE and sequenced: the index of the chunk log's leaf in the transparency log. */
+  leafIndex?: number;
   /** Live enforcement: epoch seconds after which DynamoDB's TTL deletes the item. */
   expiresAt?: number;
   error?: string;
