@@ -44,7 +44,7 @@ process.env.S3SEAL_QUEUE_PREFIX = `bench-enum-${randomUUID().slice(0, 6)}`;
 const { config, clients } = handlerRuntime();
 await ensureQueues(clients.sqs, config);
 await ensureTables(clients.dynamo, config);
-await ensureAuditTrail(clients.s3, config);
+await ensureAuditTrail(clients, config);
 const queues = await resolveQueueUrls(clients.sqs, config);
 const runs = new RunStore(clients.dynamo, config.ledgerTable);
 

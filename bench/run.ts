@@ -20,6 +20,7 @@ import { seedBucket } from '../cli/seed-bucket.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { ensureQueues, ensureTables } from '../shared/infra/provision.js';
 import { exitAfterOutput } from '../shared/process-output.js';
+import { ensureSigningKey } from '../shared/transparency/signing-key.js';
 import { contender } from './contender-process.js';
 import { batchOperationsPerMillion, costPerMillion, PRICES } from './cost-model.js';
 import {
@@ -80,6 +81,8 @@ const { config, clients } = handlerRuntime();
 await ensureQueues(clients.sqs, config);
 await ensureTables(clients.dynamo, config);
 await clients.s3.send(new CreateBucketCommand({ Bucket: process.env.S3SEAL_AUDIT_BUCKET }));
+// The key that signs the transparency log's checkpoints, as `setup` makes it.
+await ensureSigningKey(clients.kms, config.transparencyLog.keyId);
 const tablesMade = [config.ledgerTable, config.auditTable];
 const keyArn = (await clients.kms.send(new CreateKeyCommand({ Description: 's3-seal bench' }))).KeyMetadata!
   .Arn!;

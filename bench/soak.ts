@@ -51,7 +51,7 @@ const config = loadConfig(env);
 const clients = createClients(config);
 await ensureQueues(clients.sqs, config);
 await ensureTables(clients.dynamo, config);
-await ensureAuditTrail(clients.s3, config);
+await ensureAuditTrail(clients, config);
 const [queues, dlqs] = await Promise.all([
   resolveQueueUrls(clients.sqs, config),
   resolveQueueUrls(clients.sqs, config, '-dlq'),

@@ -11,6 +11,7 @@ import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
 import { displayS3Uri } from '../shared/s3-uri.js';
+import { processCommitFeed } from '../shared/transparency/deployment-log.js';
 import { localClaims } from '../shared/worker/local-claims.js';
 import { queueCounts } from '../shared/worker/queue-counts.js';
 import { QueueIdleWatch } from '../shared/worker/queue-idle-watch.js';
@@ -134,11 +135,23 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     config.ledgerTable,
     processShardPool(config.tallyShards),
   );
-  const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks);
+  // The run's committed chunks become leaves of the transparency log before it closes, so its close
+  // finds none without a leaf (docs/architecture.md, "Transparency log").
+  const sequencing = processCommitFeed(clients, config);
+  await sequencing.flush().catch((error) => warnLogBehind(error));
+  const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks, sequencing);
   await closer.closeIfComplete(runId);
   const final = (await runs.get(runId)) ?? run!;
   options.onProgress?.(final);
   return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)), interrupted };
+}
+
+/** The objects are done and recorded; only the log lags, and `audit verify --all` will say so. */
+function warnLogBehind(error: unknown): void {
+  console.error(
+    `s3-seal: warning: the transparency log was not updated: ${(error as Error).message} ` +
+      '(the run and its audit trail are complete; `s3-seal audit verify --all` names the chunks not yet in the log)',
+  );
 }
 
 /**

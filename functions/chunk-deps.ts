@@ -9,6 +9,7 @@ import { leavingDrivenRuns } from '../shared/runs/driven-runs.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
 import { AclInspector } from '../shared/s3/object-acl.js';
+import { processCommitFeed } from '../shared/transparency/deployment-log.js';
 import { FailureLog } from '../shared/worker/dead-letters.js';
 import { localClaims } from '../shared/worker/local-claims.js';
 
@@ -28,7 +29,8 @@ export async function chunkDeps(queue: QueueName) {
   );
   // A local process names itself in its claims and keeps them, to give them back when interrupted.
   const local = config.onLambda ? undefined : localClaims();
-  const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks);
+  const sequencing = processCommitFeed(clients, config);
+  const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks, sequencing);
   return {
     s3: clients.s3,
     kms: clients.kms,
@@ -36,6 +38,7 @@ export async function chunkDeps(queue: QueueName) {
     chunks: local ? local.track(chunks) : chunks,
     local,
     auditLocation: config.auditLocation,
+    sequencing,
     runs,
     // A local run's driver closes its own run: its handlers leave that run's checks to it.
     closer: local ? leavingDrivenRuns(closer) : closer,

@@ -93,6 +93,7 @@ export function createChunkHandler<M extends Message, D>(
       resolved.closer,
       results.map(({ result }) => result),
       resolved.faults,
+      resolved.sequencing,
     );
     return response;
   };

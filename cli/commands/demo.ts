@@ -14,7 +14,7 @@ export async function demoCommand(options: { objects: number }): Promise<number>
   console.log('1/4 setup: queues, dead-letter queues, ledger and audit tables, audit bucket');
   await ensureQueues(clients.sqs, config);
   await ensureTables(clients.dynamo, config);
-  const [trail] = await ensureAuditTrail(clients.s3, config);
+  const [trail] = await ensureAuditTrail(clients, config);
   console.log(`    audit trail ${trail!.id} (${trail!.note})`);
   const keyArn = await ensureDemoKey(clients.kms, 'alias/s3-seal-demo');
   const bucket = `s3-seal-demo-${Date.now()}`;

@@ -85,7 +85,13 @@ async function startAndFollow(
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const queues = await resolveQueueUrls(clients.sqs, config);
   const run = await startRun(
-    { ...clients, runs, queues, auditLocation: config.auditLocation },
+    {
+      ...clients,
+      runs,
+      queues,
+      auditLocation: config.auditLocation,
+      transparencyLog: config.transparencyLog,
+    },
     {
       bucket,
       prefix,

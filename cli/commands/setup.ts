@@ -52,7 +52,7 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
   const created = [
     ...(await ensureQueues(clients.sqs, config)),
     ...(await ensureTables(clients.dynamo, config)),
-    ...(await ensureAuditTrail(clients.s3, config)),
+    ...(await ensureAuditTrail(clients, config)),
   ];
   for (const r of created) {
     console.log(

@@ -2,6 +2,7 @@ import { faultsFor } from '../../shared/faults.js';
 import { ClaimsReporter, RunHolders } from '../../shared/runs/run-holders.js';
 import { loadSseCustomerKeyFile } from '../../shared/s3/sse-c-key.js';
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
+import { processCommitFeed } from '../../shared/transparency/deployment-log.js';
 import { localClaims } from '../../shared/worker/local-claims.js';
 import { QueueIdleWatch } from '../../shared/worker/queue-idle-watch.js';
 import { Interrupt } from '../interrupt.js';
@@ -75,9 +76,12 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
     depth: () => queueDepth(clients.sqs, [work.scan, work.encrypt, work.events, work.rewrap, work.large]),
     handled: () => stats.batches,
   });
+  // Committed chunks become leaves in batches; a quiet worker still appends them within 30 s.
+  const sequencing = processCommitFeed(clients, config);
   while (!controller.signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await reporter.tick();
+    await sequencing.afterBatch();
     if (!options.untilIdle || controller.signal.aborted) continue;
     const quietMs = await quiet.quietMs();
     if (quietMs !== undefined && quietMs >= options.idleSeconds * 1000) stop('queues idle');
@@ -89,6 +93,11 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
   // Chunks given up in flight are still claimed: give them back, so no one waits out their lease.
   const released = abandon.signal.aborted ? await localClaims().releaseAll('worker stopped') : 0;
   await reporter.flush().catch(() => undefined);
+  await sequencing
+    .flush()
+    .catch((error) =>
+      console.error(`worker: warning: the transparency log was not updated: ${(error as Error).message}`),
+    );
   console.error(
     `worker: stopped after ${stats.messages} messages, ${stats.failed} failed` +
       (released > 0 ? `; gave back ${released} chunk(s) stopped in flight` : ''),

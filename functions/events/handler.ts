@@ -68,6 +68,7 @@ export function createEventsHandler(deps: () => Promise<EventsHandlerDeps> | Eve
       resolved.closer,
       results.flatMap(({ result }) => result),
       resolved.faults,
+      resolved.sequencing,
     );
     return response;
   };

@@ -17,6 +17,7 @@ import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { ScanChains } from '../../shared/runs/scan-chains.js';
 import { processShardPool } from '../../shared/runs/shard-pool.js';
+import { processCommitFeed } from '../../shared/transparency/deployment-log.js';
 import { FailureLog } from '../../shared/worker/dead-letters.js';
 import { settleBatchRuns } from '../run-epilogue.js';
 import { processSqsBatch } from '../sqs-batch.js';
@@ -37,6 +38,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
     config.ledgerTable,
     processShardPool(config.tallyShards),
   );
+  const sequencing = processCommitFeed(clients, config);
   const { response, results } = await processSqsBatch(
     event,
     context,
@@ -50,6 +52,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
         queues: work,
         config,
         auditLocation: config.auditLocation,
+        sequencing,
       };
       const result =
         message.type === 'rewrap-plan'
@@ -86,8 +89,10 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
   );
   // A run whose jobs all finished before its scan did (or that has no objects) closes here.
   await settleBatchRuns(
-    manifestCloser(runs, clients.s3, config.auditLocation, chunks),
+    manifestCloser(runs, clients.s3, config.auditLocation, chunks, sequencing),
     results.map(({ result }) => result),
+    undefined,
+    sequencing,
   );
   return response;
 }

@@ -6,6 +6,8 @@ import { Faults } from '../faults.js';
 import { decideObject, type ObjectOutcome } from '../lifecycle/decide-object.js';
 import type { JobResult } from '../lifecycle/job-result.js';
 import type { AttemptView, ObjectDeps, ObjectOperation } from '../lifecycle/object-operation.js';
+import type { CommitFeed } from '../transparency/commit-feed.js';
+import { leafRequestOf } from '../transparency/leaf-request.js';
 import { countedRecordOf, keyArnsOf } from './chunk-counts.js';
 import { writeChunkLog } from './chunk-log.js';
 import type { AuditLocation, ChunkRecord } from './chunk-log-types.js';
@@ -42,6 +44,8 @@ export interface DecidedChunkDeps {
   owner?: string;
   /** Live enforcement: the chunk item expires (TTL) this long after its claim. */
   ttlSeconds?: number;
+  /** Where committed chunks go to become leaves of the transparency log. */
+  sequencing?: CommitFeed;
 }
 
 export interface ChunkDeps extends DecidedChunkDeps, ObjectDeps {
@@ -152,6 +156,8 @@ async function claimChunk(ref: ChunkRef, membership: string, deps: DecidedChunkD
     const seconds = Math.ceil(leaseMs / 1000);
     throw new LeaseHeldError(`chunk ${ref.chunkId} in progress elsewhere (lease ${seconds}s)`, seconds, ref);
   }
+  // Committed, but its leaf may never have been sent (a process died between the two): again.
+  if (held.leafIndex === undefined) feedLeaf(deps, held);
   return { duplicate: `chunk ${held.state}` };
 }
 
@@ -227,7 +233,7 @@ async function commitRecords(
   });
   const log = await writeChunkLog(deps.s3, deps.auditLocation, { ...ref, attempt }, records);
   const counted = log.lines.map((line, i) => countedRecordOf(line.record, line.hash, countReasons[i]));
-  return deps.chunks.commit(
+  const committed = await deps.chunks.commit(
     ref,
     owner,
     {
@@ -238,6 +244,17 @@ async function commitRecords(
     },
     now(deps),
   );
+  if (committed) feedLeaf(deps, { ...ref, state: 'DONE', logKey: log.key, logSha256: log.sha256 });
+  return committed;
+}
+
+/** A committed chunk's log handed to the transparency log (docs/architecture.md, "Transparency log"). */
+function feedLeaf(
+  deps: DecidedChunkDeps,
+  item: ChunkRef & { state: string; logKey?: string; logSha256?: string },
+): void {
+  const request = leafRequestOf(deps.auditLocation.bucket, item);
+  if (request) deps.sequencing?.add(request);
 }
 
 const now = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();

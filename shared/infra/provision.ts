@@ -9,6 +9,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
@@ -20,6 +21,7 @@ import { ensureAuditBucket } from '../chunks/audit-bucket.js';
 import type { Config } from '../config.js';
 import { RetryableError } from '../errors.js';
 import { QUEUES, type QueueName, queueName } from '../queues.js';
+import { ensureSigningKey } from '../transparency/signing-key.js';
 
 /**
  * Visibility timeouts match serverless.yml (6 x the consuming function's timeout, the AWS guidance
@@ -42,7 +44,7 @@ export const MAX_RECEIVE_COUNT = 10;
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
 export interface ProvisionedResource {
-  kind: 'queue' | 'dlq' | 'table' | 'bucket';
+  kind: 'queue' | 'dlq' | 'table' | 'bucket' | 'key';
   name: string;
   id: string;
   status: 'created' | 'exists';
@@ -264,21 +266,24 @@ async function describeTableArn(dynamo: DynamoDBClient, name: string): Promise<s
 }
 
 /**
- * The audit bucket chunk logs go to (docs/architecture.md, "Audit trail in S3"), with Object Lock
- * and `auditRetentionDays` of compliance-mode default retention when it is created here. The local
- * stack's default is a day (config.ts); 0 gives none, for tests that must delete logs they wrote
- * (a locked version cannot be deleted, while an overwrite still lands as a new version).
+ * The audit trail in S3 (docs/architecture.md, "Audit trail in S3", "Transparency log"): the audit
+ * bucket chunk logs and the transparency log go to, with Object Lock and `auditRetentionDays` of
+ * compliance-mode default retention when it is created here (the local stack's default is a day,
+ * config.ts; 0 gives none, for tests that must delete logs they wrote), and the KMS key that signs
+ * the log's checkpoints.
  */
 export async function ensureAuditTrail(
-  s3: S3Client,
-  config: Pick<Config, 'auditLocation' | 'auditRetentionDays'>,
+  clients: { s3: S3Client; kms: KMSClient },
+  config: Pick<Config, 'auditLocation' | 'auditRetentionDays' | 'transparencyLog'>,
 ): Promise<ProvisionedResource[]> {
-  const state = await ensureAuditBucket(s3, config.auditLocation, {
+  const state = await ensureAuditBucket(clients.s3, config.auditLocation, {
     retentionDays: config.auditRetentionDays,
   });
   const lock = state.objectLock
     ? `Object Lock${state.retentionDays !== undefined ? `, ${state.retentionDays}-day compliance retention` : ''}`
     : 'no Object Lock';
+  const log = config.transparencyLog;
+  const key = await ensureSigningKey(clients.kms, log.keyId);
   return [
     {
       kind: 'bucket',
@@ -286,6 +291,13 @@ export async function ensureAuditTrail(
       id: `s3://${state.bucket}/${config.auditLocation.prefix}`,
       status: state.status,
       note: state.reason ? `${lock}: ${state.reason}` : lock,
+    },
+    {
+      kind: 'key',
+      name: log.keyId,
+      id: key.keyArn,
+      status: key.status,
+      note: `signs the transparency log ${log.origin} (s3://${log.bucket}/${log.prefix})`,
     },
   ];
 }

@@ -19,6 +19,7 @@ import {
 import type { QueueUrls } from '../queues.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { queueBody } from '../sqs-text.js';
+import { assertSigningKeyUsable } from '../transparency/signing-key.js';
 import { firstChain } from './chain-plan.js';
 import type { InventoryFileMessage, RunMessageFields, ScanMessage } from './messages.js';
 import { sendInBatches } from './scan-page.js';
@@ -107,6 +108,8 @@ export async function startRun(
     queues: QueueUrls;
     /** Where the run's chunk logs go: checked before the run is recorded (absent: not checked). */
     auditLocation?: AuditLocation;
+    /** The key that signs the transparency log: checked before the run is recorded (absent: not checked). */
+    transparencyLog?: { keyId: string };
   },
   input: StartRunInput,
 ): Promise<Run> {
@@ -135,6 +138,8 @@ export async function startRun(
   await assertBucketReachable(deps.s3, input.bucket);
   // Every chunk logs to the audit bucket: without it every page would fail, so refuse the run now.
   if (deps.auditLocation) await assertAuditBucketReachable(deps.s3, deps.auditLocation);
+  // Every committed chunk becomes a leaf of the log, signed with this key (docs/architecture.md).
+  if (deps.transparencyLog) await assertSigningKeyUsable(deps.kms, deps.transparencyLog.keyId);
   const manifest = input.inventory
     ? await readRunInventory(deps.s3, input.inventory, input.bucket)
     : undefined;

@@ -4,6 +4,8 @@ import { readChunkLog } from '../chunks/chunk-log.js';
 import type { AuditLocation } from '../chunks/chunk-log-types.js';
 import type { ChunkStore } from '../chunks/chunk-store.js';
 import type { RunStore } from '../runs/run-store.js';
+import type { CommitFeed } from '../transparency/commit-feed.js';
+import { feedingUnsequenced, flushAfterClose } from '../transparency/unsequenced-chunks.js';
 import { compactRunManifests } from './compact-run.js';
 
 /**
@@ -24,12 +26,22 @@ export function manifestsAtClose(
   };
 }
 
-/** The run closer every handler and local run uses: it closes runs, then compacts their manifests. */
+/**
+ * The run closer every handler and local run uses: it closes runs, then compacts their manifests;
+ * with `sequencing`, the committed chunks the compaction reads without a leaf go to the
+ * transparency log (shared/transparency/unsequenced-chunks.ts).
+ */
 export function manifestCloser(
   runs: RunStore,
   s3: S3Client,
   location: AuditLocation,
   chunks: Pick<ChunkStore, 'listRun'>,
+  sequencing?: CommitFeed,
 ): RunCloser {
-  return new RunCloser(runs, manifestsAtClose(s3, location, chunks));
+  if (!sequencing) return new RunCloser(runs, manifestsAtClose(s3, location, chunks));
+  const compact = manifestsAtClose(s3, location, feedingUnsequenced(chunks, location.bucket, sequencing));
+  return new RunCloser(runs, async (runId) => {
+    await compact(runId);
+    await flushAfterClose(sequencing, runId);
+  });
 }

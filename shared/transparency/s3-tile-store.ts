@@ -82,12 +82,13 @@ export class S3TileStore implements TileStore {
   }
 
   /**
-   * Replaces the checkpoint read with ETag `etag` (or creates the first, when undefined): false when
-   * another writer replaced it since, so a late writer never puts an older tree back.
+   * Replaces the checkpoint read with ETag `etag` (or creates the first, when undefined) and returns
+   * the new one; undefined when another writer replaced it since, so a late writer never puts an
+   * older tree back.
    */
-  async replaceCheckpoint(text: string, etag: string | undefined): Promise<boolean> {
+  async replaceCheckpoint(text: string, etag: string | undefined): Promise<StoredCheckpoint | undefined> {
     try {
-      await this.s3.send(
+      const out = await this.s3.send(
         new PutObjectCommand({
           Bucket: this.location.bucket,
           Key: this.location.prefix + CHECKPOINT,
@@ -96,9 +97,9 @@ export class S3TileStore implements TileStore {
           ...(etag ? { IfMatch: etag } : { IfNoneMatch: '*' }),
         }),
       );
-      return true;
+      return { text, etag: out.ETag! };
     } catch (error) {
-      if (isPreconditionFailed(error)) return false;
+      if (isPreconditionFailed(error)) return undefined;
       throw error;
     }
   }

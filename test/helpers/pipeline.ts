@@ -36,10 +36,12 @@ export async function startPipeline(name: string) {
   process.env.S3SEAL_COPY_PART_SIZE_BYTES = String(5 * MiB);
   // Each test file keeps its own audit trail (chunk logs, listings, manifests) under its own prefix.
   process.env.S3SEAL_AUDIT_PREFIX = `${process.env.S3SEAL_QUEUE_PREFIX}/`;
+  // And its own transparency log (a log per origin: its bucket and prefix).
+  process.env.S3SEAL_TLOG_PREFIX = `${process.env.S3SEAL_QUEUE_PREFIX}-tlog/`;
   const { config, clients } = handlerRuntime();
   await ensureQueues(clients.sqs, config);
   await ensureTables(clients.dynamo, config);
-  await ensureAuditTrail(clients.s3, config);
+  await ensureAuditTrail(clients, config);
   const queues = await resolveQueueUrls(clients.sqs, config);
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chunks = new DynamoDbChunkStore(

@@ -1,0 +1,122 @@
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seedBucket } from '../../cli/seed-bucket.js';
+import { readChunkLog } from '../../shared/chunks/chunk-log.js';
+import type { ChunkItem } from '../../shared/chunks/chunk-store.js';
+import { newRunId } from '../../shared/runs/run-store.js';
+import { KmsNoteSigner } from '../../shared/tlog/kms-note-signer.js';
+import { verifyLog } from '../../shared/tlog/log-verifier.js';
+import { openCheckpoint } from '../../shared/tlog/signed-checkpoint.js';
+import { formatVerifierKey, parseVerifierKey } from '../../shared/tlog/verifier-key.js';
+import type { CommitFeed } from '../../shared/transparency/commit-feed.js';
+import { processCommitFeed } from '../../shared/transparency/deployment-log.js';
+import { decodeLeafEntry, type LeafEntry } from '../../shared/transparency/leaf-entry.js';
+import type { LeafRequest } from '../../shared/transparency/leaf-request.js';
+import { S3TileStore } from '../../shared/transparency/s3-tile-store.js';
+import { encryptOne } from '../helpers/one-object.js';
+import { startPipeline } from '../helpers/pipeline.js';
+
+/**
+ * The transparency log wired into the pipeline on the local stack: a local run's committed chunks
+ * are leaves of the deployment's log before the run closes, each chunk item names its leaf, the
+ * checkpoint is signed by the deployment's KMS key, and a chunk committed without its leaf ever
+ * being sent (a process died between the two) gets one when its message comes again.
+ */
+type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+let pipeline: Pipeline;
+
+beforeAll(async () => {
+  pipeline = await startPipeline('tlog');
+});
+
+async function openLog() {
+  const { config, clients } = pipeline;
+  const log = config.transparencyLog;
+  const signer = await KmsNoteSigner.create(clients.kms, log.keyId, log.origin);
+  const tiles = new S3TileStore(clients.s3, { bucket: log.bucket, prefix: log.prefix });
+  const stored = await tiles.readCheckpoint();
+  const checkpoint = openCheckpoint(
+    stored!.text,
+    [parseVerifierKey(formatVerifierKey(log.origin, signer.publicKeyDer))],
+    log.origin,
+  );
+  const leaves: LeafEntry[] = [];
+  await verifyLog(tiles, checkpoint, (_i, entry) => {
+    leaves.push(decodeLeafEntry(entry));
+  });
+  return { checkpoint, leaves };
+}
+
+async function chunksOf(runId: string): Promise<ChunkItem[]> {
+  const items: ChunkItem[] = [];
+  for await (const item of pipeline.chunks.listRun(runId)) items.push(item);
+  return items;
+}
+
+describe('transparency log in the pipeline', () => {
+  it('makes every committed chunk of a local run a leaf before the run closes', async () => {
+    const bucket = `it-tlog-${Date.now()}`;
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 250 });
+    const { run } = await pipeline.backfill(bucket, 'sse-s3');
+    expect(run.auditDigest).toBeDefined();
+
+    const items = await chunksOf(run.runId);
+    expect(items.length).toBeGreaterThanOrEqual(3);
+    expect(items.every((item) => item.state === 'DONE' && item.leafIndex !== undefined)).toBe(true);
+    const { checkpoint, leaves } = await openLog();
+    expect(checkpoint.size).toBe(leaves.length);
+    for (const item of items) {
+      // The leaf at the item's index names its chunk log and the SHA-256 of the bytes stored there.
+      const leaf = leaves[item.leafIndex!]!;
+      expect(leaf).toEqual({
+        bucket: pipeline.config.auditLocation.bucket,
+        key: item.logKey,
+        sha256: item.logSha256,
+      });
+      const stored = await readChunkLog(pipeline.clients.s3, pipeline.config.auditLocation, item.logKey!);
+      expect(stored.sha256).toBe(leaf.sha256);
+    }
+  });
+
+  it('appends a committed chunk whose leaf was never sent when its message comes again', async () => {
+    const bucket = `it-tlog-lost-${Date.now()}`;
+    await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const put = await pipeline.clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'a.txt', Body: 'a' }),
+    );
+    const runId = newRunId();
+    const job = {
+      runId,
+      jobId: `job-a-${runId}`,
+      bucket,
+      key: 'a.txt',
+      etag: put.ETag!,
+      mode: 'sse-s3' as const,
+    };
+    // The process dies after the commit, before its leaf is sent: a feed that loses what it gets.
+    const lost: LeafRequest[] = [];
+    const dying: CommitFeed = {
+      add: (r) => void lost.push(r),
+      afterBatch: async () => {},
+      flush: async () => {},
+    };
+    expect((await encryptOne(job, pipeline.encryptDeps({ sequencing: dying }))).outcome).not.toBe('duplicate');
+    expect(lost).toHaveLength(1);
+    const [item] = await chunksOf(runId);
+    expect(item!.leafIndex).toBeUndefined();
+
+    // The message comes back: the chunk is a duplicate, and its leaf is appended now.
+    const feed = processCommitFeed(pipeline.clients, pipeline.config);
+    expect((await encryptOne(job, pipeline.encryptDeps({ sequencing: feed }))).outcome).toBe('duplicate');
+    await feed.flush();
+    const [after] = await chunksOf(runId);
+    expect(after!.leafIndex).toBeDefined();
+    const { leaves } = await openLog();
+    expect(leaves[after!.leafIndex!]).toEqual(lost[0]!.leaf);
+    // Once it is a leaf, another delivery adds nothing.
+    expect((await encryptOne(job, pipeline.encryptDeps({ sequencing: feed }))).outcome).toBe('duplicate');
+    const before = (await openLog()).checkpoint.size;
+    await feed.flush();
+    expect((await openLog()).checkpoint.size).toBe(before);
+  });
+});
