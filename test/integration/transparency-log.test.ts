@@ -100,7 +100,9 @@ describe('transparency log in the pipeline', () => {
       afterBatch: async () => {},
       flush: async () => {},
     };
-    expect((await encryptOne(job, pipeline.encryptDeps({ sequencing: dying }))).outcome).not.toBe('duplicate');
+    expect((await encryptOne(job, pipeline.encryptDeps({ sequencing: dying }))).outcome).not.toBe(
+      'duplicate',
+    );
     expect(lost).toHaveLength(1);
     const [item] = await chunksOf(runId);
     expect(item!.leafIndex).toBeUndefined();
