@@ -1,6 +1,10 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
+import { createEncryptHandler } from '../../functions/encrypt/handler.js';
+import { createSequencerHandler } from '../../functions/sequencer/handler.js';
+import { RunCloser } from '../../shared/audit/run-digest.js';
 import { readChunkLog } from '../../shared/chunks/chunk-log.js';
 import type { ChunkItem } from '../../shared/chunks/chunk-store.js';
 import { newRunId } from '../../shared/runs/run-store.js';
@@ -8,13 +12,15 @@ import { KmsNoteSigner } from '../../shared/tlog/kms-note-signer.js';
 import { verifyLog } from '../../shared/tlog/log-verifier.js';
 import { openCheckpoint } from '../../shared/tlog/signed-checkpoint.js';
 import { formatVerifierKey, parseVerifierKey } from '../../shared/tlog/verifier-key.js';
-import type { CommitFeed } from '../../shared/transparency/commit-feed.js';
-import { processCommitFeed } from '../../shared/transparency/deployment-log.js';
+import { type CommitFeed, QueueCommitFeed } from '../../shared/transparency/commit-feed.js';
+import { deploymentSequencer, processCommitFeed } from '../../shared/transparency/deployment-log.js';
 import { decodeLeafEntry, type LeafEntry } from '../../shared/transparency/leaf-entry.js';
 import type { LeafRequest } from '../../shared/transparency/leaf-request.js';
 import { S3TileStore } from '../../shared/transparency/s3-tile-store.js';
 import { encryptOne } from '../helpers/one-object.js';
-import { startPipeline } from '../helpers/pipeline.js';
+import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { batchOf, plannedRun } from '../helpers/planned-run.js';
+import { drain, sqsEvent } from '../helpers/sqs-source.js';
 
 /**
  * The transparency log wired into the pipeline on the local stack: a local run's committed chunks
@@ -120,5 +126,44 @@ describe('transparency log in the pipeline', () => {
     const before = (await openLog()).checkpoint.size;
     await feed.flush();
     expect((await openLog()).checkpoint.size).toBe(before);
+  });
+
+  it('on Lambda: the encrypt handler sends its committed chunks to the queue, the sequencer appends them', async () => {
+    const { clients, config } = pipeline;
+    const queueUrl = (
+      await clients.sqs.send(new CreateQueueCommand({ QueueName: `${config.queuePrefix}-tlog` }))
+    ).QueueUrl!;
+    const bucket = uniqueBucket('tlog-lambda');
+    await seedBucket(clients.s3, bucket, { objects: 7, maxObjectBytes: 512 });
+    const keyArn = await createKmsKey(clients.kms);
+    const { runId, chunks } = await plannedRun(pipeline, bucket, keyArn, { intentsPerChunk: 3 });
+    const encrypt = createEncryptHandler(() => ({
+      ...pipeline.encryptDeps(),
+      runs: pipeline.runs,
+      closer: new RunCloser(pipeline.runs),
+      sequencing: new QueueCommitFeed(clients.sqs, queueUrl),
+    }));
+    expect((await encrypt(batchOf(chunks), {} as never)).batchItemFailures).toEqual([]);
+    const items = await chunksOf(runId);
+    expect(items).toHaveLength(3);
+    expect(items.every((item) => item.state === 'DONE' && item.leafIndex === undefined)).toBe(true);
+
+    // One message per committed chunk, which the sequencer function appends as one batch.
+    const messages = await drain(clients.sqs, queueUrl, { until: 'empty', waitSeconds: 1 });
+    expect(messages).toHaveLength(3);
+    const sequencer = createSequencerHandler(() => deploymentSequencer(clients, config));
+    expect((await sequencer(sqsEvent(messages, queueUrl))).batchItemFailures).toEqual([]);
+    const { leaves } = await openLog();
+    for (const item of await chunksOf(runId)) {
+      expect(leaves[item.leafIndex!]).toEqual({
+        bucket: config.auditLocation.bucket,
+        key: item.logKey,
+        sha256: item.logSha256,
+      });
+    }
+    // A redelivered batch adds nothing.
+    const size = (await openLog()).checkpoint.size;
+    expect((await sequencer(sqsEvent(messages, queueUrl))).batchItemFailures).toEqual([]);
+    expect((await openLog()).checkpoint.size).toBe(size);
   });
 });
