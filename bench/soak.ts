@@ -168,6 +168,7 @@ const problems = [
   ...check.inProgress.map((p) => `claimed and never committed: ${p}`),
   ...check.doneMismatch.map((p) => `encrypted record does not match S3: ${p}`),
   ...check.auditFindings.map((p) => `audit: ${p}`),
+  ...check.notInLog.map((p) => `transparency log: ${p}`),
   ...(check.auditRecords !== check.outcomes
     ? [`audit: ${check.auditRecords} records for ${check.outcomes} job outcomes`]
     : []),
@@ -188,6 +189,9 @@ console.log(`worker restarts    ${workers.stats.restarts}`);
 console.log(`outcomes           ${JSON.stringify({ ...final.counts, reasons: undefined })}`);
 console.log(
   `audit              ${check.auditRecords} records, chunk logs and digest ${check.auditFindings.length === 0 ? 'verified' : 'FAILED'}`,
+);
+console.log(
+  `transparency log   ${check.notInLog.length === 0 ? 'every committed chunk is a leaf' : `${check.notInLog.length} committed chunk(s) not leaves`}`,
 );
 console.log(
   `dead letters       ${JSON.stringify(deadLetterCounts)}: ${poisonedFound.size} poisoned on purpose (duplicates included), ${strayDeadLetters.length} others`,

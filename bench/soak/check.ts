@@ -22,6 +22,8 @@ export interface SoakCheck {
   inProgress: string[];
   doneMismatch: string[];
   auditFindings: string[];
+  /** Committed chunks that are not leaves of the transparency log (or share a leaf). */
+  notInLog: string[];
   auditRecords: number;
   outcomes: number;
   /** Bodies of the messages in each dead-letter queue. */
@@ -53,6 +55,7 @@ export async function checkSoak(deps: {
     inProgress: [],
     doneMismatch: [],
     auditFindings: [],
+    notInLog: [],
     auditRecords: 0,
     outcomes: 0,
     deadLetters: {},
@@ -83,9 +86,17 @@ export async function checkSoak(deps: {
 
   const encryptions = new Map<string, number>();
   const source = deploymentChunkSource(clients, config);
-  // No chunk may be left claimed once the run settled: its objects would be uncounted.
+  // No chunk may be left claimed once the run settled: its objects would be uncounted. Every
+  // committed chunk is a leaf of the transparency log by the time the workers stopped, each its own.
+  const leaves = new Map<number, string>();
   for await (const item of source.listRun(deps.runId)) {
     if (item.state !== 'DONE') check.inProgress.push(`chunk ${item.chunkId}: ${item.state}`);
+    else if (item.leafIndex === undefined) check.notInLog.push(`chunk ${item.chunkId}: committed, no leaf`);
+    else if (leaves.has(item.leafIndex))
+      check.notInLog.push(
+        `chunk ${item.chunkId}: leaf ${item.leafIndex} is chunk ${leaves.get(item.leafIndex)}'s`,
+      );
+    else leaves.set(item.leafIndex, item.chunkId);
   }
   const lastWrite = new Map<string, string | undefined>();
   for await (const record of runRecords(source, deps.runId)) {
