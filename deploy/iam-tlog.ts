@@ -30,18 +30,20 @@ const AUDIT_BUCKET = arnOf('AuditTrailBucket');
 /** The ledger items the sequencer touches, by partition key: its state item and chunk items. */
 export const SEQUENCER_STATE_KEYS = `${sequencerStateKey('').pk}*`;
 export const CHUNK_ITEM_KEYS = `${CHUNK_PREFIX}*`;
-const leadingKeys = (pattern: string) => ({
-  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] },
-});
+/** The actions of a TransactWriteItems (log-sequencer.ts writes nothing outside one). */
+export const IN_TRANSACTION = {
+  'ForAnyValue:StringEquals': { 'dynamodb:EnclosingOperation': ['TransactWriteItems'] },
+};
 
 /**
  * The sequencer's role (shared/transparency/log-sequencer.ts), besides its log group: its queue as
- * an event source (the mapping receives and deletes; the handler never changes a visibility), the
- * state item read and moved on, chunk items given their `leafIndex` (UpdateItem actions of a
- * TransactWriteItems, which IAM authorises per action), and the tiles and checkpoint under the
- * log's prefix: GetObject, PutObject (If-None-Match, If-Match), and ListBucket of the prefix so a
- * missing checkpoint or tile reads as 404, not 403. Nothing of the audit trail under `audit/`:
- * the leaf comes in the message, as the chunk's commit recorded it.
+ * an event source (the mapping receives and deletes; the handler never changes a visibility); its
+ * state item read; the state item and chunk items updated only inside a TransactWriteItems (IAM
+ * authorises each of its actions as the UpdateItem it is, with that action's partition key and
+ * enclosing operation as conditions); and the tiles and checkpoint under the log's prefix:
+ * GetObject, PutObject (If-None-Match, If-Match), and ListBucket of the prefix so a missing
+ * checkpoint or tile reads as 404, not 403. Nothing of the audit trail under `audit/`: the leaf
+ * comes in the message, as the chunk's commit recorded it.
  */
 export function sequencerStatements(): Statement[] {
   return [
@@ -52,18 +54,22 @@ export function sequencerStatements(): Statement[] {
       Resource: [arnOf(TLOG_QUEUE_ID)],
     },
     {
-      Sid: 'SequencerState',
+      Sid: 'ReadSequencerState',
       Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Action: ['dynamodb:GetItem'],
       Resource: [arnOf('LedgerTable')],
-      Condition: leadingKeys(SEQUENCER_STATE_KEYS),
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [SEQUENCER_STATE_KEYS] } },
     },
     {
-      Sid: 'LeafIndexOnChunks',
+      // One round: the state moves on and up to 99 chunk items get their leafIndex, together.
+      Sid: 'AssignLeaves',
       Effect: 'Allow',
       Action: ['dynamodb:UpdateItem'],
       Resource: [arnOf('LedgerTable')],
-      Condition: leadingKeys(CHUNK_ITEM_KEYS),
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [SEQUENCER_STATE_KEYS, CHUNK_ITEM_KEYS] },
+        ...IN_TRANSACTION,
+      },
     },
     {
       Sid: 'TlogObjects',

@@ -1,10 +1,12 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signingKeyPolicy } from '../../deploy/iam-tlog.js';
 import { tableDefinitions } from '../../shared/infra/provision.js';
 import { MAX_LEAVES_PER_ASSIGNMENT } from '../../shared/transparency/sequencer-state.js';
 import {
+  extractZip,
   type Json,
   readTemplate,
   resourcesOfType,
@@ -174,6 +176,14 @@ describe('transparency log', () => {
     resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')
       .map(([, m]) => m.Properties)
       .find((m) => logicalIdOf(m.EventSourceArn) === 'TlogQueue');
+
+  it('ships a sequencer bundle that loads as Lambda loads it, with nothing from this checkout', async () => {
+    // Unpacked outside the project, so no import can fall back on its node_modules. Appending runs
+    // against LocalStack in test/integration/transparency-log.test.ts.
+    const dir = extractZip(join(packageDir, 'sequencer.zip'));
+    const module = await import(pathToFileURL(join(dir, 'functions/sequencer/handler.mjs')).href);
+    expect(typeof module.handler).toBe('function');
+  });
 
   it('runs one sequencer at a time on the log queue, in batches that are whole assignments', () => {
     expect(sequencer().Properties.ReservedConcurrentExecutions).toBe(1);

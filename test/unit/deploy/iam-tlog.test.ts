@@ -140,12 +140,15 @@ describe("the sequencer's role", () => {
       sha256: 'ab'.repeat(32),
     },
   };
-  /** Whether the role lets `action` reach the ledger item whose partition key is `pk`. */
-  const reaches = (action: string, pk: string) =>
+  /** Whether the role lets `action` reach the ledger item with partition key `pk`, `in` an operation. */
+  const reaches = (action: string, pk: string, enclosing?: string) =>
     decide(role as PolicyStatement[], {
       action,
       principalArn: SEQUENCER,
-      context: { 'dynamodb:LeadingKeys': [pk] },
+      context: {
+        'dynamodb:LeadingKeys': [pk],
+        ...(enclosing ? { 'dynamodb:EnclosingOperation': [enclosing] } : {}),
+      },
     }) === 'allow';
 
   it('updates exactly the items its assignment transaction writes, and reads only its state', () => {
@@ -163,14 +166,17 @@ describe("the sequencer's role", () => {
       { action: 'dynamodb:UpdateItem', pk: sequencerStateKey(origin).pk },
       { action: 'dynamodb:UpdateItem', pk: chunkItemKey(request).pk },
     ]);
-    for (const { action, pk } of writes) expect(reaches(action, pk), `${action} ${pk}`).toBe(true);
+    // log-sequencer.ts sends the assignment as one TransactWriteItems.
+    for (const { action, pk } of writes) {
+      expect(reaches(action, pk, 'TransactWriteItems'), `${action} ${pk}`).toBe(true);
+      expect(reaches(action, pk), `${action} ${pk} outside a transaction`).toBe(false);
+    }
     expect(reaches('dynamodb:GetItem', sequencerStateKey(origin).pk)).toBe(true);
-    // Nothing else of the ledger: not a chunk's other fields by read, not a run, not a new item.
+    // Nothing else of the ledger: not a chunk item's fields by read, not a run, not a new item.
     expect(reaches('dynamodb:GetItem', chunkItemKey(request).pk)).toBe(false);
-    expect(reaches('dynamodb:UpdateItem', runItemKey(request.runId).pk)).toBe(false);
+    expect(reaches('dynamodb:UpdateItem', runItemKey(request.runId).pk, 'TransactWriteItems')).toBe(false);
     expect(role.flatMap((s) => s.Action).filter((a) => a.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
-      'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
     ]);
   });

@@ -2,7 +2,8 @@
  * A small model of how AWS decides one request against the policies of this stack (for the deploy
  * tests): an explicit Deny wins, else some Allow must match, else the request is refused. It knows
  * only what these policies use (action wildcards, the account as principal, `*`, and the
- * ArnEquals, ArnNotEquals, StringEquals, StringLike and ForAllValues:StringLike operators) and
+ * ArnEquals, ArnNotEquals, StringEquals, StringLike, ForAllValues:StringLike and
+ * ForAnyValue:StringEquals operators) and
  * throws on anything else, so a policy that grows beyond it fails the tests instead of being
  * judged wrongly. Resources are not modelled: a request matches a statement whatever it names.
  */
@@ -53,6 +54,9 @@ function conditionHolds(operator: string, key: string, expected: unknown, reques
       return actual === undefined || !values.some((value) => same(value, actual));
     case 'StringLike':
       return typeof actual === 'string' && values.some((value) => actionMatches(String(value), actual));
+    case 'ForAnyValue:StringEquals':
+      // Some value the request carries must match (and a request without the key does not).
+      return [actual ?? []].flat().some((one) => values.some((value) => same(value, one)));
     case 'ForAllValues:StringLike':
       // Every value the request carries must match (and a request without the key matches).
       return [actual ?? []]
