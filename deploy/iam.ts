@@ -1,17 +1,19 @@
 import type { BucketConfig, DeployConfig } from './config.js';
 import { encryptKms, plannerKms, rewrapKms, sseCustomerKeyDecrypt, VIA_S3 } from './iam-kms.js';
 import type { Statement } from './iam-statement.js';
+import { FEED_TRANSPARENCY_LOG, sequencerStatements } from './iam-tlog.js';
 
 /**
  * One IAM role per function, holding exactly the calls that function's code makes (read from
  * functions/* and shared/*): a scan cannot touch KMS or write objects, an encrypt cannot plan a
  * rewrap, the planner cannot read objects. Resources are this stage's queues and tables, the
- * configured buckets and the configured key ARNs; no wildcard action and no `Resource: "*"`.
+ * configured buckets and the configured key ARNs; no wildcard action and no `Resource: "*"`. The
+ * transparency log's sequencer is the only one that signs (deploy/iam-tlog.ts).
  */
 
 export type { CfnValue, Statement } from './iam-statement.js';
 
-export const FUNCTIONS = ['scan', 'encrypt', 'events', 'rewrap', 'rewrap-planner'] as const;
+export const FUNCTIONS = ['scan', 'encrypt', 'events', 'rewrap', 'rewrap-planner', 'sequencer'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** CloudFormation logical id of a function's role: `rewrap-planner` -> `RewrapPlannerRole`. */
@@ -201,6 +203,7 @@ export function functionStatements(
   config: DeployConfig,
   functionName: string,
 ): Statement[] {
+  if (fn === 'sequencer') return [logs(functionName), ...sequencerStatements()];
   const common = [logs(functionName), resolveDeadLetters, ...auditTrail];
   switch (fn) {
     case 'scan':
@@ -215,6 +218,8 @@ export function functionStatements(
           Action: ['sqs:SendMessage'],
           Resource: [queue('Scan'), queue('Encrypt'), queue('Rewrap'), queue('Large'), deadLetter('Scan')],
         },
+        // Chunks of inventory rows settled from the report are committed here: their leaves.
+        FEED_TRANSPARENCY_LOG,
         // Page markers, run counters, failure records; a run's tally shards (Query) to close it.
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
         listBuckets(config),
@@ -235,6 +240,8 @@ export function functionStatements(
           Action: ['sqs:SendMessage'],
           Resource: [queue('Large')],
         },
+        // The batch's committed chunks, and those a run's close finds without a leaf.
+        FEED_TRANSPARENCY_LOG,
         // Chunk claims and commits with the run's tally shards (one transaction), failure records,
         // multipart upload state; a run's tally shards (Query) to close it and its chunk items
         // (Query per chunk shard) to compact its manifests, and the events handler's watch

@@ -2,6 +2,7 @@ import { ConfigError } from '../shared/errors.js';
 import { bucketKeys, type DeployConfig, parseDeployConfig } from './config.js';
 import { EXAMPLE_CONFIG, resolveConfigSource } from './config-source.js';
 import { AUDIT_PREFIX, functionRoles } from './iam.js';
+import { SIGNING_POLICY_ID, sequencerSigningPolicy, signingKeyPolicy, TLOG_PREFIX } from './iam-tlog.js';
 
 /** What serverless.yml reads from a stage's validated config (as `${self:custom.deploy.…}`). */
 export interface ServerlessValues {
@@ -18,7 +19,12 @@ export interface ServerlessValues {
   audit: { prefix: string; retentionDays: number };
   /** The alarm topic as a list (empty without one), for AlarmActions and OKActions. */
   alarmActions: string[];
-  /** One IAM role per function, merged into the template's resources. */
+  /**
+   * The transparency log: the prefix its tiles go under in the audit bucket, and its signing key's
+   * policy (only the sequencer signs: deploy/iam-tlog.ts).
+   */
+  tlog: { prefix: string; keyPolicy: ReturnType<typeof signingKeyPolicy> };
+  /** One IAM role per function and the sequencer's signing policy, merged into the template's resources. */
   resources: { Resources: Record<string, unknown> };
 }
 
@@ -75,7 +81,13 @@ export function serverlessValues(input: ValuesInput): ServerlessValues {
     sseCKeyCiphertext: config.sseC?.keyCiphertext ?? '',
     audit: { prefix: AUDIT_PREFIX, retentionDays: config.audit.retentionDays },
     alarmActions: config.alarmTopicArn ? [config.alarmTopicArn] : [],
-    resources: { Resources: functionRoles(config, { service: input.service, stage: input.stage }) },
+    tlog: { prefix: TLOG_PREFIX, keyPolicy: signingKeyPolicy() },
+    resources: {
+      Resources: {
+        ...functionRoles(config, { service: input.service, stage: input.stage }),
+        [SIGNING_POLICY_ID]: sequencerSigningPolicy(),
+      },
+    },
   };
 }
 

@@ -1,8 +1,12 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { signingKeyPolicy } from '../../deploy/iam-tlog.js';
 import { tableDefinitions } from '../../shared/infra/provision.js';
+import { MAX_LEAVES_PER_ASSIGNMENT } from '../../shared/transparency/sequencer-state.js';
 import {
+  extractZip,
   type Json,
   readTemplate,
   resourcesOfType,
@@ -16,7 +20,7 @@ import {
  * previous key, an envelope bucket, an sse-s3 bucket, an alias policy and an alarm topic), with
  * no credentials and no network, then assertions on the CloudFormation it generates.
  */
-const FUNCTIONS = ['scan', 'encrypt', 'events', 'rewrap', 'rewrap-planner'];
+const FUNCTIONS = ['scan', 'encrypt', 'events', 'rewrap', 'rewrap-planner', 'sequencer'];
 const CONFIGURED_KEYS = [
   'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-4111-8111-111111111111',
   'arn:aws:kms:us-east-1:111122223333:key/22222222-2222-4222-8222-222222222222',
@@ -40,22 +44,36 @@ beforeAll(() => {
   template = readTemplate(packageDir);
 });
 
-/** Every Allow statement of every IAM role in the template, with the role's logical id. */
+/**
+ * Every statement of every IAM role in the template, with the role's logical id: the roles' own
+ * policies, and the policies attached to them as resources of their own (`policyId`).
+ */
 function roleStatements() {
-  return resourcesOfType(template, 'AWS::IAM::Role').flatMap(([roleId, role]) =>
+  const inline = resourcesOfType(template, 'AWS::IAM::Role').flatMap(([roleId, role]) =>
     (role.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: unknown[] } }) =>
       policy.PolicyDocument.Statement.map((statement) => ({
         roleId,
+        policyId: undefined as string | undefined,
         ...(statement as Record<string, Json>),
       })),
     ),
   );
+  const attached = resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([policyId, policy]) =>
+    (policy.Properties.Roles as Json[]).flatMap((role) =>
+      (policy.Properties.PolicyDocument.Statement as Json[]).map((statement) => ({
+        roleId: logicalIdOf(role)!,
+        policyId: policyId as string | undefined,
+        ...(statement as Record<string, Json>),
+      })),
+    ),
+  );
+  return [...inline, ...attached];
 }
 const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 const logicalIdOf = (ref: { 'Fn::GetAtt'?: string[]; Ref?: string }) => ref['Fn::GetAtt']?.[0] ?? ref.Ref;
 
 describe('functions', () => {
-  it('packages the five functions on nodejs24.x, arm64, each with its own role', () => {
+  it('packages the six functions on nodejs24.x, arm64, each with its own role', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(([, f]) => f.Properties);
     expect(functions.map((f) => f.FunctionName).sort()).toEqual(
       FUNCTIONS.map((f) => `s3-seal-test-${f}`).sort(),
@@ -88,7 +106,7 @@ describe('queues', () => {
     resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
 
   it('reports batch item failures and caps concurrency on every SQS source', () => {
-    expect(mappings()).toHaveLength(4);
+    expect(mappings()).toHaveLength(5);
     for (const mapping of mappings()) {
       expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       expect(mapping.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
@@ -119,8 +137,9 @@ describe('queues', () => {
     const deadLetterQueues = resourcesOfType(template, 'AWS::SQS::Queue')
       .filter(([, q]) => q.Properties.QueueName.endsWith('-dlq'))
       .map(([id]) => id);
-    // five work queues (the large-object one served by `s3-seal worker`) + the planner's failures
-    expect(deadLetterQueues).toHaveLength(6);
+    // five work queues (the large-object one served by `s3-seal worker`), the transparency log's
+    // queue, and the planner's failures
+    expect(deadLetterQueues).toHaveLength(7);
     expect(alarmed.sort()).toEqual(deadLetterQueues.sort());
   });
 
@@ -148,6 +167,140 @@ describe('queues', () => {
     expect(statement.Action).toBe('sqs:SendMessage');
     expect(statement.Condition.ArnLike['aws:SourceArn']).toEqual(BUCKETS.map((b) => `arn:aws:s3:::${b}`));
     expect(statement.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+  });
+});
+
+describe('transparency log', () => {
+  const sequencer = () => template.Resources.SequencerLambdaFunction!;
+  const sequencerMapping = () =>
+    resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')
+      .map(([, m]) => m.Properties)
+      .find((m) => logicalIdOf(m.EventSourceArn) === 'TlogQueue');
+
+  it('ships a sequencer bundle that loads as Lambda loads it, with nothing from this checkout', async () => {
+    // Unpacked outside the project, so no import can fall back on its node_modules. Appending runs
+    // against LocalStack in test/integration/transparency-log.test.ts.
+    const dir = extractZip(join(packageDir, 'sequencer.zip'));
+    const module = await import(pathToFileURL(join(dir, 'functions/sequencer/handler.mjs')).href);
+    expect(typeof module.handler).toBe('function');
+  });
+
+  it('runs one sequencer at a time on the log queue, in batches that are whole assignments', () => {
+    expect(sequencer().Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(logicalIdOf(sequencer().Properties.Role)).toBe('SequencerRole');
+    const mapping = sequencerMapping()!;
+    expect(logicalIdOf(mapping.FunctionName)).toBe('SequencerLambdaFunction');
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // The least maximum concurrency: at most one batch waits on the reserved concurrency of one.
+    expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
+    // More than ten records per batch, which a standard queue allows only with a batching window.
+    expect(mapping.BatchSize).toBeGreaterThan(10);
+    expect(mapping.BatchSize % MAX_LEAVES_PER_ASSIGNMENT).toBe(0);
+    expect(mapping.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
+    expect(mapping.MaximumBatchingWindowInSeconds).toBeLessThanOrEqual(10); // the log's lag: seconds
+  });
+
+  it('keeps a throttled or failed batch out of the dead-letter queue in normal operation', () => {
+    const mapping = sequencerMapping()!;
+    const queue = template.Resources.TlogQueue!.Properties;
+    const timeout = sequencer().Properties.Timeout;
+    // Lambda retries a throttled batch inside the visibility timeout: 6 x the function's timeout
+    // (AWS guidance), counted from the end of the batching window.
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * timeout + mapping.MaximumBatchingWindowInSeconds,
+    );
+    // At least five receives (AWS guidance for throttled sources); ten span an hour of failures.
+    expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    expect(queue.RedrivePolicy.maxReceiveCount * queue.VisibilityTimeout).toBeGreaterThanOrEqual(3600);
+    expect(logicalIdOf(queue.RedrivePolicy.deadLetterTargetArn)).toBe('TlogDeadLetterQueue');
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(queue.MessageRetentionPeriod).toBe(1209600);
+  });
+
+  it('signs with a P-256 key of its own, retained with the audit trail, only the sequencer may sign with', () => {
+    const key = template.Resources.TlogSigningKey!;
+    expect(key.Properties.KeySpec).toBe('ECC_NIST_P256');
+    expect(key.Properties.KeyUsage).toBe('SIGN_VERIFY');
+    expect(key.DeletionPolicy).toBe('Retain');
+    // The policy deploy/iam-tlog.ts derives (its decisions: test/unit/deploy/iam-tlog.test.ts).
+    expect(key.Properties.KeyPolicy).toEqual(signingKeyPolicy());
+    const alias = template.Resources.TlogSigningKeyAlias!.Properties;
+    expect(alias).toEqual({ AliasName: 'alias/s3-seal-test-tlog', TargetKeyId: { Ref: 'TlogSigningKey' } });
+    expect(template.Outputs?.TlogKeyArn).toMatchObject({
+      Value: { 'Fn::GetAtt': ['TlogSigningKey', 'Arn'] },
+    });
+    expect(template.Outputs?.TlogKeyAlias).toMatchObject({ Value: { Ref: 'TlogSigningKeyAlias' } });
+  });
+
+  it('tells every function the key, the queue and the prefix', () => {
+    for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      const env = fn.Properties.Environment.Variables;
+      expect(env.S3SEAL_TLOG_KEY, id).toEqual({ 'Fn::GetAtt': ['TlogSigningKey', 'Arn'] });
+      expect(env.S3SEAL_TLOG_QUEUE_URL, id).toEqual({ Ref: 'TlogQueue' });
+      expect(env.S3SEAL_TLOG_PREFIX, id).toBe('tlog/');
+    }
+  });
+
+  it('lets every function that commits chunks send to the log queue, and no other', () => {
+    const senders = roleStatements()
+      .filter((s) => asList(s.Action).includes('sqs:SendMessage'))
+      .filter((s) => asList(s.Resource).some((r: Json) => logicalIdOf(r) === 'TlogQueue'))
+      .map((s) => s.roleId);
+    expect(senders.sort()).toEqual(['EncryptRole', 'EventsRole', 'RewrapRole', 'ScanRole']);
+  });
+
+  it("gives kms:Sign to the sequencer's role alone, on the stack's key, through its signing policy", () => {
+    const signing = roleStatements().filter((s) => asList(s.Action).includes('kms:Sign'));
+    expect(signing.map((s) => [s.roleId, s.policyId])).toEqual([['SequencerRole', 'SequencerSigningPolicy']]);
+    expect(signing[0]!.Resource).toEqual([{ 'Fn::GetAtt': ['TlogSigningKey', 'Arn'] }]);
+    expect(template.Resources.SequencerLambdaFunction!.DependsOn).toContain('SequencerSigningPolicy');
+  });
+
+  it('alarms on its dead-letter queue', () => {
+    const alarm = template.Resources.TlogDeadLetterAlarm!.Properties;
+    expect(logicalIdOf(alarm.Dimensions[0].Value)).toBe('TlogDeadLetterQueue');
+    expect(alarm.Threshold).toBe(0);
+  });
+});
+
+describe('template', () => {
+  /** The resources a resource waits for: its Ref, GetAtt and Sub references and its DependsOn. */
+  function dependencies(resource: Json, ids: Set<string>): string[] {
+    const found = new Set<string>(asList(resource.DependsOn ?? []));
+    const walk = (value: Json): void => {
+      if (Array.isArray(value)) {
+        for (const item of value) walk(item);
+        return;
+      }
+      if (!value || typeof value !== 'object') return;
+      for (const [key, inner] of Object.entries(value as Record<string, Json>)) {
+        if (key === 'Ref') found.add(inner);
+        else if (key === 'Fn::GetAtt') found.add(asList(inner)[0].split('.')[0]);
+        else if (key === 'Fn::Sub') {
+          const [text, vars] = Array.isArray(inner) ? inner : [inner, undefined];
+          for (const match of String(text).matchAll(/\$\{([^}.!]+)/g)) found.add(match[1]!);
+          walk(vars);
+        } else walk(inner);
+      }
+    };
+    walk(resource.Properties);
+    return [...found].filter((id) => ids.has(id));
+  }
+
+  it('has no circular dependency (CloudFormation refuses one)', () => {
+    const ids = new Set(Object.keys(template.Resources));
+    const edges = new Map([...ids].map((id) => [id, dependencies(template.Resources[id], ids)]));
+    const done = new Set<string>();
+    const visit = (id: string, path: string[]): void => {
+      if (path.includes(id))
+        throw new Error(`circular: ${[...path.slice(path.indexOf(id)), id].join(' -> ')}`);
+      if (done.has(id)) return;
+      for (const next of edges.get(id)!) visit(next, [...path, id]);
+      done.add(id);
+    };
+    for (const id of ids) expect(() => visit(id, [])).not.toThrow();
+    // The key's policy names the sequencer's role, so the role must not name the key.
+    expect(edges.get('TlogSigningKey')).toContain('SequencerRole');
   });
 });
 
@@ -256,16 +409,23 @@ describe('IAM', () => {
     }
   });
 
-  it('scopes every KMS permission to configured key ARNs', () => {
+  it("scopes every KMS permission to configured key ARNs, and the sequencer's to the stack's signing key", () => {
     const kms = roleStatements().filter((s) => asList(s.Action).some((a: string) => a.startsWith('kms:')));
     expect(kms.length).toBeGreaterThan(0);
     for (const statement of kms) {
+      if (statement.policyId === 'SequencerSigningPolicy') {
+        expect(statement.Resource).toEqual([{ 'Fn::GetAtt': ['TlogSigningKey', 'Arn'] }]);
+        continue;
+      }
       for (const resource of asList(statement.Resource)) expect(CONFIGURED_KEYS).toContain(resource);
     }
   });
 
   it('binds the envelope key to the S3 Encryption Client context and SSE-KMS grants to S3', () => {
-    const kms = roleStatements().filter((s) => asList(s.Action).some((a: string) => a.startsWith('kms:')));
+    const kms = roleStatements().filter(
+      (s) =>
+        asList(s.Action).some((a: string) => a.startsWith('kms:')) && s.policyId !== 'SequencerSigningPolicy', // the signing key wraps no data (checked above)
+    );
     for (const statement of kms) {
       const actions = asList(statement.Action) as string[];
       if (actions.length === 1 && actions[0] === 'kms:DescribeKey') continue; // carries no context
@@ -290,11 +450,21 @@ describe('IAM', () => {
     ]);
   });
 
-  it('scopes S3 object actions to the configured buckets, and the audit trail to its prefix', () => {
+  it('scopes S3 object actions to the configured buckets, the audit trail and the log to their prefixes', () => {
     const trail = { 'Fn::GetAtt': ['AuditTrailBucket', 'Arn'] };
     for (const statement of roleStatements()) {
       const actions = asList(statement.Action) as string[];
       if (!actions.some((a) => a.startsWith('s3:'))) continue;
+      if (statement.Sid === 'TlogObjects' || statement.Sid === 'TlogList') {
+        expect(statement.roleId).toBe('SequencerRole');
+        if (statement.Sid === 'TlogObjects') {
+          expect(statement.Resource).toEqual([{ 'Fn::Join': ['', [trail, '/tlog/*']] }]);
+        } else {
+          expect(statement.Resource).toEqual([trail]);
+          expect(statement.Condition).toEqual({ StringLike: { 's3:prefix': 'tlog/*' } });
+        }
+        continue;
+      }
       if (statement.Sid === 'AuditTrailObjects') {
         expect(statement.Resource).toEqual([{ 'Fn::Join': ['', [trail, '/audit/*']] }]);
         continue;
@@ -325,7 +495,28 @@ describe('IAM', () => {
     const planner = actionsOf('RewrapPlannerRole');
     expect([...planner].filter((a) => a.startsWith('s3:') && a !== 's3:ListBucket')).toEqual([]);
     expect([...planner].filter((a) => a.startsWith('kms:'))).toEqual(['kms:DescribeKey']);
-    for (const roleId of ['EncryptRole', 'EventsRole', 'RewrapRole', 'ScanRole', 'RewrapPlannerRole']) {
+    const sequencer = actionsOf('SequencerRole');
+    expect([...sequencer].filter((a) => !/^(logs|sqs|s3|kms):/.test(a)).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect([...sequencer].filter((a) => a.startsWith('kms:')).sort()).toEqual([
+      'kms:GetPublicKey',
+      'kms:Sign',
+    ]);
+    expect([...sequencer].filter((a) => a.startsWith('sqs:')).sort()).toEqual([
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ]);
+    for (const roleId of [
+      'EncryptRole',
+      'EventsRole',
+      'RewrapRole',
+      'ScanRole',
+      'RewrapPlannerRole',
+      'SequencerRole',
+    ]) {
       const actions = actionsOf(roleId);
       expect(actions.has('dynamodb:DeleteItem')).toBe(false);
       expect([...actions].filter((a) => a.startsWith('s3:Delete'))).toEqual([]);
