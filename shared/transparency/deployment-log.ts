@@ -41,14 +41,16 @@ export function deploymentSequencer(
 let feed: CommitFeed | undefined;
 
 /**
- * The process's commit feed (docs/architecture.md, "Transparency log"): the sequencer's queue on
- * Lambda when the deployment names one, else this process's own sequencer. One per process, so a
- * local run's driver flushes what its handlers added.
+ * The process's commit feed (docs/architecture.md, "Transparency log"): the sequencer's queue when
+ * the deployment names one (S3SEAL_TLOG_QUEUE_URL: every Lambda function, and any process pointed
+ * at a deployed stage, whose key only the sequencer may sign with), else this process's own
+ * sequencer (the local stack). One per process, so a local run's driver flushes what its handlers
+ * added.
  */
 export function processCommitFeed(clients: LogClients, config: Config): CommitFeed {
-  feed ??=
-    config.onLambda && config.transparencyLog.queueUrl
-      ? new QueueCommitFeed(clients.sqs, config.transparencyLog.queueUrl)
-      : new LocalCommitFeed(deploymentSequencer(clients, config));
+  const queueUrl = config.transparencyLog.queueUrl;
+  feed ??= queueUrl
+    ? new QueueCommitFeed(clients.sqs, queueUrl)
+    : new LocalCommitFeed(deploymentSequencer(clients, config));
   return feed;
 }
