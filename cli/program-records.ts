@@ -2,9 +2,11 @@ import { type Command, Option } from 'commander';
 import { lazy } from './lazy-action.js';
 import { keepOlderNames } from './option-aliases.js';
 import { bucketName, integerIn, parseConcurrency, secondsIn } from './option-parsers.js';
+import { addTransparencyCommands, VERIFIER_KEY_HELP } from './program-tlog.js';
 
 /**
- * The commands that read what runs recorded: `status`, `audit export`, `audit verify` and `report`
+ * The commands that read what runs recorded: `status`, `audit export`, `audit verify` (and the
+ * transparency log's `audit checkpoint` and `audit proof`) and `report`
  * (their implementations load only when they run, like every command: cli/program.ts).
  */
 export function addRecordCommands(program: Command): void {
@@ -59,11 +61,17 @@ export function addRecordCommands(program: Command): void {
       parseConcurrency,
       4,
     )
+    .option(
+      '--since <checkpoint-file>',
+      'with --all: a checkpoint saved earlier (`audit checkpoint > FILE`): prove the transparency log only grew since (a consistency proof); a truncated or rewritten history is a problem',
+    )
+    .option('--verifier-key <key>', VERIFIER_KEY_HELP)
     .addHelpText(
       'after',
-      '\nExits 1 if any record fails; logs of abandoned attempts are named on stderr. Someone able to rewrite\nthe logs, the chunk items and the run digests together is not detected (see docs/audit.md).',
+      '\nExits 1 if any record fails; logs of abandoned attempts are named on stderr. --all also checks the\ntransparency log: its signed checkpoint, every tile and entry bundle, every leaf\'s chunk log, and that\nevery committed chunk is a leaf (docs/audit.md, "Transparency log"). Someone able to rewrite the logs,\nthe chunk items and the run digests together is not detected by the other checks (see docs/audit.md).',
     )
     .action(lazy(async () => (await import('./commands/audit.js')).verifyCommand));
+  addTransparencyCommands(audit);
 
   program
     .command('report')

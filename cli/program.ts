@@ -39,6 +39,9 @@ export function createProgram(): Command {
       'Bring existing S3 data under encryption (SSE-KMS, SSE-S3 or S3EC V3/V2 client-side envelope) and keep it there.',
     )
     .version('0.1.0')
+    // `--version` is the program's only before the command name: `audit proof --version V` is the
+    // object's version, not a request for s3-seal's.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     // Commander's own refusals ("error: unknown option …") read like every other failure:
     // `s3-seal: error: …` (cli/main.ts). Subcommands inherit this.

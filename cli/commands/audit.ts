@@ -14,6 +14,7 @@ import {
 import { ConfigError } from '../../shared/errors.js';
 import { auditTrail } from '../audit-trail.js';
 import { assertWritableTarget } from '../output-file.js';
+import { prepareLogCheck, runLogCheck } from '../transparency-log.js';
 
 interface ExportOptions {
   run?: string;
@@ -80,6 +81,8 @@ interface VerifyOptions {
   bucket?: string;
   all?: boolean;
   segments?: number;
+  since?: string;
+  verifierKey?: string;
 }
 
 export async function verifyCommand(options: VerifyOptions): Promise<number> {
@@ -87,7 +90,11 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
   const { runs } = trail;
   if ([options.run, options.bucket, options.all].filter(Boolean).length > 1)
     throw new ConfigError('give one of --run ID, --bucket B or --all');
-  if (options.all) return verifyAllCommand(trail, options.segments ?? 4);
+  if (!options.all && (options.since !== undefined || options.verifierKey !== undefined))
+    throw new ConfigError(
+      `${options.since !== undefined ? '--since' : '--verifier-key'} goes with --all (the transparency log is checked whole)`,
+    );
+  if (options.all) return verifyAllCommand(trail, options);
   const runId = options.bucket ? undefined : (options.run ?? (await runs.recent(1))[0]);
   if (!runId && !options.bucket) throw new ConfigError('no runs yet: nothing to verify');
   const result = runId ? await verifyRunTrail(trail, runId) : await verifyBucketTrail(trail, options.bucket!);
@@ -116,11 +123,15 @@ function printFindings(result: { findings: AuditFinding[]; notes: AuditFinding[]
   for (const note of result.notes) console.error(findingLine(note));
 }
 
-/** `audit verify --all`: the whole trail, streamed; progress on stderr, problems on stdout. */
-async function verifyAllCommand(trail: TrailDeps, segments: number): Promise<number> {
+/**
+ * `audit verify --all`: the whole trail, streamed, then the transparency log over it; progress on
+ * stderr, problems on stdout.
+ */
+async function verifyAllCommand(trail: TrailDeps, options: VerifyOptions): Promise<number> {
+  const log = await prepareLogCheck(options);
   let shownAt = 0;
   const result = await verifyWholeTrail(trail, {
-    segments,
+    segments: options.segments ?? 4,
     onProgress: ({ records, objects }) => {
       if (Date.now() - shownAt < 2000) return;
       shownAt = Date.now();
@@ -135,5 +146,6 @@ async function verifyAllCommand(trail: TrailDeps, segments: number): Promise<num
       `${result.runsChecked} closed run(s) checked; ` +
       `${result.findings.length === 0 ? 'no problems' : `${result.findings.length} problem(s)`}`,
   );
-  return result.findings.length === 0 ? 0 : 1;
+  const logFindings = await runLogCheck(trail, log);
+  return result.findings.length === 0 && logFindings.length === 0 ? 0 : 1;
 }
