@@ -93,7 +93,7 @@ function summaryLine(prepared: PreparedLogCheck, result: TransparencyLogVerifica
   return (
     `${head}: ${result.tree.size} leaves, checkpoint verified (key ${keyName}); ` +
     (leaves.complete
-      ? `${leaves.tiles} tile(s) and ${leaves.bundles} entry bundle(s) hash to its root; `
+      ? `its tiles and ${leaves.bundles} entry bundle(s) hash to its root; `
       : 'its tiles do not hash to its root; ') +
     `${leaves.logsMatching} chunk log(s) hash as their leaves record; ` +
     `${inLog} of ${committed} committed chunk(s) are leaves${waitingText}; ${problems(result.findings.length)}`

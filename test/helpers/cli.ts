@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
  * worker (spawnSync would otherwise stop vitest's own timeouts from firing); a killed run reports
  * status null, which fails any exit-code assertion.
  */
-export function runCli(args: string[], timeoutMs = 150_000) {
+export function runCli(args: string[], timeoutMs = 150_000, env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, ['bin/s3-seal.js', ...args], {
     encoding: 'utf8',
-    env: process.env,
+    env,
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
   });

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
  */
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const checkerDir = join(repoRoot, 'test/interop/tlog-go');
-const checkerFiles = ['go.mod', 'go.sum', 'main.go'];
+const checkerFiles = ['go.mod', 'go.sum', 'main.go', 'proof.go'];
 const binDir = join(repoRoot, '.stack/bin');
 /** The fsck issue 23 names; `go install` verifies the module against sum.golang.org. */
 export const FSCK_MODULE = 'github.com/transparency-dev/tessera/cmd/fsck@v1.0.4';

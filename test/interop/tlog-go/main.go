@@ -7,6 +7,12 @@
 //	tlog-check log         --dir D --vkey-file K
 //	tlog-check inclusion   --dir D --vkey-file K --proof-file P --entry-file E
 //	tlog-check consistency --dir D --vkey-file K --old-checkpoint C --proof-file P
+//	tlog-check proof       --vkey-file K --origin O --proof-file P --entry-file E [--chunk-log L]
+//
+// `proof` is the offline check a third party makes of `s3-seal audit proof`: no log directory, only
+// the verifier key, the log's origin, the tlog-proof and the leaf entry; with --chunk-log (the chunk
+// log fetched from the audit bucket) it also checks the extra data: the entry names the same log,
+// the file hashes to its SHA-256, and the line at the record's position carries the record's hash.
 //
 // Exit status 0 and a line starting with "ok" when everything checks; otherwise status 1 and the
 // reason on stderr.
@@ -24,8 +30,8 @@ import (
 	"strconv"
 	"strings"
 
-	fnote "github.com/transparency-dev/formats/note"
 	flog "github.com/transparency-dev/formats/log"
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -42,9 +48,15 @@ func main() {
 	proofFile := flags.String("proof-file", "", "tlog-proof (inclusion) or base64 hashes (consistency)")
 	entryFile := flags.String("entry-file", "", "the log entry an inclusion proof is for")
 	oldFile := flags.String("old-checkpoint", "", "an older signed checkpoint")
+	origin := flags.String("origin", "", "proof: the log's origin (the checkpoint's first line)")
+	chunkLog := flags.String("chunk-log", "", "proof: the chunk log the proof's extra data names")
 	_ = flags.Parse(os.Args[2:])
 
 	verifier := readVerifier(*vkeyFile)
+	if os.Args[1] == "proof" {
+		checkProof(verifier, *origin, must(os.ReadFile(*proofFile)), must(os.ReadFile(*entryFile)), *chunkLog)
+		return
+	}
 	cp := openCheckpoint(must(os.ReadFile(filepath.Join(*dir, "checkpoint"))), verifier)
 	tree := tlog.Tree{N: int64(cp.Size), Hash: tlog.Hash(cp.Hash)}
 	// TileHashReader checks every tile it loads against the tree's hash.
@@ -60,7 +72,7 @@ func main() {
 		checkEntries(*dir, tree, hashes)
 		fmt.Printf("ok log %s size %d root %s\n", cp.Origin, tree.N, tree.Hash)
 	case "inclusion":
-		index, proof, inner := parseTlogProof(must(os.ReadFile(*proofFile)))
+		index, proof, inner, _ := parseTlogProof(must(os.ReadFile(*proofFile)))
 		pcp := openCheckpoint(inner, verifier)
 		leaf := tlog.RecordHash(must(os.ReadFile(*entryFile)))
 		check(tlog.CheckRecord(proof, int64(pcp.Size), tlog.Hash(pcp.Hash), index, leaf), "inclusion proof")
@@ -157,7 +169,7 @@ func checkEntries(dir string, tree tlog.Tree, hashes tlog.HashReader) {
 }
 
 // parseTlogProof reads c2sp.org/tlog-proof@v1: header, optional extra, index, hashes, blank, checkpoint.
-func parseTlogProof(text []byte) (int64, tlog.RecordProof, []byte) {
+func parseTlogProof(text []byte) (int64, tlog.RecordProof, []byte, []byte) {
 	head, checkpoint, found := bytes.Cut(text, []byte("\n\n"))
 	if !found {
 		fail(errors.New("tlog proof: no blank line before the checkpoint"))
@@ -167,7 +179,11 @@ func parseTlogProof(text []byte) (int64, tlog.RecordProof, []byte) {
 		fail(fmt.Errorf("tlog proof: bad header %q", lines[0]))
 	}
 	lines = lines[1:]
+	var extra []byte
 	if len(lines) > 0 && strings.HasPrefix(lines[0], "extra ") {
+		var err error
+		extra, err = base64.StdEncoding.DecodeString(strings.TrimPrefix(lines[0], "extra "))
+		check(err, "tlog proof extra")
 		lines = lines[1:]
 	}
 	if len(lines) == 0 || !strings.HasPrefix(lines[0], "index ") {
@@ -175,7 +191,7 @@ func parseTlogProof(text []byte) (int64, tlog.RecordProof, []byte) {
 	}
 	index, err := strconv.ParseInt(strings.TrimPrefix(lines[0], "index "), 10, 64)
 	check(err, "tlog proof index")
-	return index, tlog.RecordProof(parseHashLines(strings.Join(lines[1:], "\n"))), checkpoint
+	return index, tlog.RecordProof(parseHashLines(strings.Join(lines[1:], "\n"))), checkpoint, extra
 }
 
 func parseHashLines(text string) []tlog.Hash {
