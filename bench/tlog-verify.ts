@@ -3,8 +3,8 @@
  * measured or projected from a measured 10^5"):
  *   npm run bench:tlog-verify -- [--chunks 100,1000] [--per-chunk 100] [--heap-cap MiB] [--keep]
  * Writes closed runs of synthetic committed chunks (real claims, chunk logs and commits; no objects)
- * to tables and an audit bucket of its own, sequences every chunk as a leaf of a log signed by a
- * LocalStack KMS key, and after each step runs the built CLI's `audit verify --all` under
+ * to tables and an audit bucket of its own, has the deployment's sequencer append every chunk as a
+ * leaf (signed by the deployment's KMS key, which setup creates), and after each step runs the built CLI's `audit verify --all` under
  * /usr/bin/time: its peak RSS and wall time, then again for its live heap (bench/live-heap.cjs),
  * and with --heap-cap under a capped V8 heap. The last two steps project linearly to 10^6 objects.
  * Figures, never assertions; the last line is JSON.
@@ -20,7 +20,7 @@ import { exitAfterOutput } from '../shared/process-output.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
 import { writeSyntheticRun } from '../test/helpers/synthetic-chunks.js';
-import { createLogKey, dropKey, sequenceCommitted } from '../test/helpers/tlog-s3.js';
+import { sequenceCommitted } from '../test/helpers/tlog-s3.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,8 +58,6 @@ const chunks = new DynamoDbChunkStore(
   config.ledgerTable,
   processShardPool(config.tallyShards),
 );
-const keyId = await createLogKey(clients.kms);
-process.env.S3SEAL_TLOG_KEY = keyId;
 
 interface Measured {
   chunks: number;
@@ -121,7 +119,7 @@ try {
     );
     written = target;
     const sequencedAt = Date.now();
-    const { size } = await sequenceCommitted({ clients, config, runs }, keyId);
+    const { size } = await sequenceCommitted({ clients, config, runs });
     const done = Date.now();
     const run = measure(['audit', 'verify', '--all']);
     const summary = run.stderr.split('\n').filter((line) => /^(whole trail|transparency log)/.test(line));
@@ -169,10 +167,9 @@ try {
   );
 } finally {
   if (values.keep) {
-    const kept = ['S3SEAL_LEDGER_TABLE', 'S3SEAL_AUDIT_TABLE', 'S3SEAL_AUDIT_BUCKET', 'S3SEAL_TLOG_KEY'];
+    const kept = ['S3SEAL_LEDGER_TABLE', 'S3SEAL_AUDIT_TABLE', 'S3SEAL_AUDIT_BUCKET'];
     log(`kept: ${kept.map((name) => `${name}=${process.env[name]}`).join(' ')}`);
   } else {
-    await dropKey(clients.kms, keyId);
     for (const table of [config.ledgerTable, config.auditTable])
       await clients.dynamo.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
   }

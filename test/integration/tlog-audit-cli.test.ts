@@ -21,7 +21,7 @@ import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.j
 import { writeSyntheticRun } from '../helpers/synthetic-chunks.js';
 import { runTool } from '../helpers/tlog-directory.js';
 import { buildTlogTools } from '../helpers/tlog-go.js';
-import { createLogKey, dropKey, readObject, sequenceCommitted, whileTampered } from '../helpers/tlog-s3.js';
+import { readObject, sequenceCommitted, whileTampered } from '../helpers/tlog-s3.js';
 
 // The transparency log's commands over a log in LocalStack S3, checked by independent tools:
 // tessera's fsck reads the tiles over LocalStack's HTTP endpoint, the Go checker (x/mod/sumdb/tlog,
@@ -34,7 +34,6 @@ process.env.S3SEAL_AUDIT_TABLE = `${tables}-audit`;
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
 let tools: { checker: string; fsck: string };
-let keyId: string;
 let bucket: string;
 let scratch: string;
 let origin: string;
@@ -71,31 +70,47 @@ beforeAll(async () => {
   tools = await buildTlogTools();
   scratch = mkdtempSync(join(tmpdir(), 'tlog-cli-'));
   pipeline = await startPipeline('tlog-cli');
-  keyId = await createLogKey(pipeline.clients.kms);
-  process.env.S3SEAL_TLOG_KEY = keyId;
+  // The deployment's own signing key (setup made it: ensureAuditTrail in startPipeline).
   ({ origin, bucket: logBucket, prefix: logPrefix } = pipeline.config.transparencyLog);
-  const signer = await KmsNoteSigner.create(pipeline.clients.kms, keyId, origin);
+  const signer = await KmsNoteSigner.create(
+    pipeline.clients.kms,
+    pipeline.config.transparencyLog.keyId,
+    origin,
+  );
   vkeyFile = file('vkey', formatVerifierKey(origin, signer.publicKeyDer));
 
   bucket = uniqueBucket('tlog-cli');
   await seedBucket(pipeline.clients.s3, bucket, { objects: 120, maxObjectBytes: 256 });
+  // A local run appends its committed chunks before it closes: leaves 0 and 1.
   await pipeline.backfill(bucket, 'sse-kms', await createKmsKey(pipeline.clients.kms));
-  // 300 more committed chunks, so the log has a full tile at level 0 and a level-1 tile.
+  // 300 more committed chunks, so the log has a full tile at level 0 and a level-1 tile: no
+  // pipeline wrote them, so they are handed to the sequencer as a run's close hands on its chunks.
   await writeSyntheticRun(
     { ...pipeline, s3: pipeline.clients.s3, auditLocation: pipeline.config.auditLocation },
     { bucket: uniqueBucket('tlog-cli-syn'), chunks: 300, perChunk: 2 },
   );
-  expect((await sequenceCommitted(deployment(), keyId)).size).toBe(302);
+  expect(await sequenceCommitted(deployment())).toEqual({ size: 302, appended: 300 });
   older = file('older', runCli(['audit', 'checkpoint']).stdout);
-  // A second run over the bucket, under another key: every object re-keyed, two more leaves.
-  secondRun = (await pipeline.backfill(bucket, 'sse-kms', await createKmsKey(pipeline.clients.kms))).run
-    .runId;
-  expect((await sequenceCommitted(deployment(), keyId)).size).toBe(304);
+  // The real path end to end: `encrypt --local` re-keys every object under another key, and its
+  // two chunks are leaves 302 and 303 by the time it exits.
+  const key = await createKmsKey(pipeline.clients.kms);
+  const encrypt = runCli([
+    'encrypt',
+    `s3://${bucket}`,
+    '--mode',
+    'sse-kms',
+    '--key',
+    key,
+    '--local',
+    '--no-progress',
+  ]);
+  expect(encrypt.status, encrypt.stderr).toBe(0);
+  secondRun = (await pipeline.runs.recent(1))[0]!;
+  expect(await sequenceCommitted(deployment())).toEqual({ size: 304, appended: 0 });
   newer = file('newer', runCli(['audit', 'checkpoint']).stdout);
 }, 300_000);
 
 afterAll(async () => {
-  if (keyId) await dropKey(pipeline.clients.kms, keyId);
   for (const TableName of [pipeline.config.ledgerTable, pipeline.config.auditTable])
     await pipeline.clients.dynamo.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
   if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -356,7 +371,11 @@ describe('tampering with the log, its chunk logs or its checkpoint', () => {
       leaves[0]!,
       ...leaves.slice(0, 48),
     ]);
-    const signer = await KmsNoteSigner.create(pipeline.clients.kms, keyId, origin);
+    const signer = await KmsNoteSigner.create(
+      pipeline.clients.kms,
+      pipeline.config.transparencyLog.keyId,
+      origin,
+    );
     const forged = await signCheckpoint({ origin, size: 304, rootHash: fork.rootHash }, [signer]);
     const found = await whileTampered(s3(), logBucket, logKey('checkpoint'), () => forged, caught);
     expect(found.status).toBe(1);
