@@ -64,6 +64,10 @@ describe('s3-seal audit verify --all', () => {
     expect(out.stderr).toContain(
       'whole trail: 72 audit record(s) of 72 object(s) and 4 closed run(s) checked; no problems',
     );
+    // The chunk runs' three chunks are the transparency log's leaves (the old run has none).
+    expect(out.stderr).toMatch(
+      /\ntransparency log \S+: 3 leaves, checkpoint verified .*; 3 chunk log\(s\) hash as their leaves record; 3 of 3 committed chunk\(s\) are leaves; no problems\n/,
+    );
   });
 
   it('names a changed record in a chunk log, a changed run digest and an altered old record, and exits 1', async () => {
@@ -107,9 +111,12 @@ describe('s3-seal audit verify --all', () => {
         `run ${third.runId}: tally: its tally shards no longer match the digest and count it closed with (the shards count 9 record(s), 9 at close)`,
         `s3://${old.bucket}/${old.key}: run ${old.runId} job ${old.jobId}: altered: its hash does not match its content`,
         `run ${old.runId}: digest: its records no longer match the digest it closed with (recomputed H)`,
+        // The transparency log names the same changed log from its leaf.
+        `transparency log: leaf ${item.leafIndex} (${log.key}): changed: its chunk log's bytes no longer hash to the SHA-256 the leaf records`,
       ].sort(),
     );
-    expect(out.stderr).toContain('7 problem(s)');
+    expect(out.stderr).toContain('4 closed run(s) checked; 7 problem(s)');
+    expect(out.stderr).toMatch(/3 of 3 committed chunk\(s\) are leaves; 1 problem\(s\)\n/);
     // --run verifies an old run from its chains too.
     const oldRun = runCli(['audit', 'verify', '--run', old.runId]);
     expect(oldRun.status).toBe(1);
