@@ -14,8 +14,9 @@ export async function demoCommand(options: { objects: number }): Promise<number>
   console.log('1/4 setup: queues, dead-letter queues, ledger and audit tables, audit bucket');
   await ensureQueues(clients.sqs, config);
   await ensureTables(clients.dynamo, config);
-  const [trail] = await ensureAuditTrail(clients, config);
+  const [trail, signingKey] = await ensureAuditTrail(clients, config);
   console.log(`    audit trail ${trail!.id} (${trail!.note})`);
+  console.log(`    transparency log signed by ${signingKey!.name} (${signingKey!.note})`);
   const keyArn = await ensureDemoKey(clients.kms, 'alias/s3-seal-demo');
   const bucket = `s3-seal-demo-${Date.now()}`;
   console.log(
@@ -43,8 +44,18 @@ export async function demoCommand(options: { objects: number }): Promise<number>
       stdio: 'inherit',
     },
   );
-  console.log(
-    `\nTry: npx s3-seal decrypt 's3://${bucket}/${seeded.sampleKey}'  (with localstack/local.env sourced)`,
+  // The run's decisions are leaves of the transparency log: its signed checkpoint, as stored.
+  console.log('\nThe transparency log that now holds the run (audit checkpoint):');
+  const checkpoint = spawnSync(
+    process.execPath,
+    [...process.execArgv, process.argv[1]!, 'audit', 'checkpoint'],
+    {
+      stdio: 'inherit',
+    },
   );
-  return code !== 0 ? code : (verify.status ?? 1);
+  console.log(
+    `\nTry: npx s3-seal decrypt 's3://${bucket}/${seeded.sampleKey}'  (with localstack/local.env sourced)` +
+      `\n     npx s3-seal audit proof 's3://${bucket}/${seeded.sampleKey}'  (evidence anyone can check offline)`,
+  );
+  return code !== 0 ? code : verify.status !== 0 ? (verify.status ?? 1) : (checkpoint.status ?? 1);
 }

@@ -118,8 +118,9 @@ export class LogSequencer {
           continue;
         }
         throw new TlogError(
-          `the log's checkpoint shows ${size} leaves, its sequencer owes one from ${state.pendingFrom}: ` +
-            'the checkpoint was replaced outside the sequencer',
+          `the transparency log's checkpoint shows ${size} leaves, but this ledger table's sequencer ` +
+            `owes one from ${state.pendingFrom}: another ledger table (deployment) writes the same log, ` +
+            'or the checkpoint was replaced by hand; give each deployment its own S3SEAL_TLOG_PREFIX',
         );
       }
       const entries = state.pending.map((entry) => new Uint8Array(Buffer.from(entry, 'utf8')));

@@ -28,6 +28,8 @@ import { sequenceCommitted } from './tlog-s3.js';
 export async function setUpLogDeployment(name: string) {
   const tables = `it-${name}-${randomUUID().slice(0, 6)}`;
   process.env.S3SEAL_LEDGER_TABLE = `${tables}-ledger`;
+  // A transparency log of its own: the sequencer's state lives in the ledger table.
+  process.env.S3SEAL_TLOG_PREFIX = `${tables}-tlog/`;
   process.env.S3SEAL_AUDIT_TABLE = `${tables}-audit`;
   const tools = await buildTlogTools();
   const scratch = mkdtempSync(join(tmpdir(), `${name}-`));

@@ -20,6 +20,8 @@ let legacy: Awaited<ReturnType<typeof writeLegacyRun>>;
 // Tables of its own: --all verifies every run in them, and other test files tamper with theirs.
 const tables = `it-verify-all-${randomUUID().slice(0, 6)}`;
 process.env.S3SEAL_LEDGER_TABLE = `${tables}-ledger`;
+// A transparency log of its own: the sequencer's state lives in the ledger table.
+process.env.S3SEAL_TLOG_PREFIX = `${tables}-tlog/`;
 process.env.S3SEAL_AUDIT_TABLE = `${tables}-audit`;
 
 beforeAll(async () => {

@@ -38,6 +38,8 @@ describe('README quick start', () => {
       S3SEAL_QUEUE_PREFIX: prefix,
       S3SEAL_LEDGER_TABLE: `${prefix}-ledger`,
       S3SEAL_AUDIT_TABLE: `${prefix}-audit`,
+      // A transparency log of its own: the sequencer's state lives in the ledger table.
+      S3SEAL_TLOG_PREFIX: `${prefix}-tlog/`,
     };
     const cli = (args: string[]) =>
       spawnSync(process.execPath, ['bin/s3-seal.js', ...args], {

@@ -19,6 +19,8 @@ const CSV_KEY = 'csv/a,b "c"\nd+e.txt';
 // Tables of its own: "the latest run" is then this file's run, whatever else runs beside it.
 const tables = `it-report-${randomUUID().slice(0, 6)}`;
 process.env.S3SEAL_LEDGER_TABLE = `${tables}-ledger`;
+// A transparency log of its own: the sequencer's state lives in the ledger table.
+process.env.S3SEAL_TLOG_PREFIX = `${tables}-tlog/`;
 process.env.S3SEAL_AUDIT_TABLE = `${tables}-audit`;
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
