@@ -50,4 +50,22 @@ export function addTransparencyCommands(audit: Command): void {
       ].join('\n'),
     )
     .action(lazy(async () => (await import('./commands/audit-tlog.js')).proofCommand));
+
+  audit
+    .command('sequence')
+    .description(
+      'append to the transparency log every committed chunk that is not a leaf yet (a trail written before the log existed)',
+    )
+    .option('--run <id>', 'only this run (default: every run)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Runs appended since the log exists need nothing: their chunks become leaves as they commit. This is for',
+        'chunks committed before it, which `audit verify --all` names as missing. Safe to repeat: a chunk already',
+        'in the log is never appended twice. With S3SEAL_TLOG_QUEUE_URL set (a deployed stage) the chunks go to',
+        "the sequencer's queue; otherwise this process appends and signs with S3SEAL_TLOG_KEY.",
+      ].join('\n'),
+    )
+    .action(lazy(async () => (await import('./commands/audit-tlog.js')).sequenceCommand));
 }

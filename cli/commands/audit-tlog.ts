@@ -1,12 +1,18 @@
 import { rename, writeFile } from 'node:fs/promises';
+import { deploymentChunkSource } from '../../shared/audit/deployment-chunk-source.js';
 import { ConfigError } from '../../shared/errors.js';
+import { RunStore } from '../../shared/runs/run-store.js';
 import { parseS3ObjectUri } from '../../shared/s3-uri.js';
 import { TlogError } from '../../shared/tlog/errors.js';
 import { openCheckpoint } from '../../shared/tlog/signed-checkpoint.js';
+import { processCommitFeed } from '../../shared/transparency/deployment-log.js';
 import type { DeploymentLogReader } from '../../shared/transparency/log-reader.js';
 import { objectProof } from '../../shared/transparency/object-proof.js';
+import { sequenceCommitted } from '../../shared/transparency/sequence-committed.js';
+import { assertSigningKeyUsable } from '../../shared/transparency/signing-key.js';
 import { auditTrail } from '../audit-trail.js';
 import { assertWritableTarget } from '../output-file.js';
+import { cliRuntime } from '../runtime.js';
 import { deploymentLog } from '../transparency-log.js';
 
 /** The current checkpoint, checked against the log's key; a one-line error when it does not verify. */
@@ -88,6 +94,31 @@ export async function proofCommand(uri: string, options: ProofOptions): Promise<
     `${uri}: ${record.decision} at ${record.at} (run ${item.runId} chunk ${item.chunkId} position ${record.position}) ` +
       `is leaf ${proof.index} of ${proof.size} in transparency log ${log.origin}; the proof checks with its key` +
       (options.output ? `; written to ${options.output}` : ''),
+  );
+  return 0;
+}
+
+/**
+ * `audit sequence [--run ID]`: appends every committed chunk without a leaf (a trail written before
+ * the transparency log, or a leaf a failed close left unsent); chunks already in the log are left.
+ */
+export async function sequenceCommand(options: { run?: string }): Promise<number> {
+  const { config, clients } = cliRuntime();
+  const runs = new RunStore(clients.dynamo, config.ledgerTable);
+  if (options.run && !(await runs.get(options.run))) throw new ConfigError(`run ${options.run} not found`);
+  await assertSigningKeyUsable(clients.kms, config.transparencyLog.keyId);
+  const feed = processCommitFeed(clients, config);
+  const where = config.transparencyLog.queueUrl ? 'sent to the sequencer' : 'appended';
+  const result = await sequenceCommitted(
+    { chunks: deploymentChunkSource(clients, config), feed, auditBucket: config.auditLocation.bucket },
+    options.run ? [options.run] : runs.allRunIds(),
+    (runId, added) => {
+      if (added > 0) console.error(`run ${runId}: ${added} committed chunk(s) without a leaf ${where}`);
+    },
+  );
+  console.error(
+    `transparency log ${config.transparencyLog.origin}: ${result.chunks} chunk(s) of ${result.runs} run(s) read; ` +
+      `${result.added} committed chunk(s) without a leaf ${where}, the others already leaves`,
   );
   return 0;
 }

@@ -17,6 +17,7 @@ import { deploymentSequencer, processCommitFeed } from '../../shared/transparenc
 import { decodeLeafEntry, type LeafEntry } from '../../shared/transparency/leaf-entry.js';
 import type { LeafRequest } from '../../shared/transparency/leaf-request.js';
 import { S3TileStore } from '../../shared/transparency/s3-tile-store.js';
+import { runCli } from '../helpers/cli.js';
 import { encryptOne } from '../helpers/one-object.js';
 import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 import { batchOf, plannedRun } from '../helpers/planned-run.js';
@@ -165,5 +166,47 @@ describe('transparency log in the pipeline', () => {
     const size = (await openLog()).checkpoint.size;
     expect((await sequencer(sqsEvent(messages, queueUrl))).batchItemFailures).toEqual([]);
     expect((await openLog()).checkpoint.size).toBe(size);
+  });
+
+  it('audit sequence appends committed chunks that have no leaf, once', async () => {
+    const bucket = `it-tlog-old-${Date.now()}`;
+    await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const put = await pipeline.clients.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'old.txt', Body: 'o' }),
+    );
+    const runId = newRunId();
+    const job = {
+      runId,
+      jobId: `job-old-${runId}`,
+      bucket,
+      key: 'old.txt',
+      etag: put.ETag!,
+      mode: 'sse-s3' as const,
+    };
+    // Committed before the log existed: nothing was ever sent.
+    await encryptOne(job, pipeline.encryptDeps({ sequencing: undefined }));
+    expect((await chunksOf(runId))[0]!.leafIndex).toBeUndefined();
+    await pipeline.runs.create({
+      runId,
+      bucket,
+      prefix: '',
+      mode: 'sse-s3',
+      startedAt: new Date().toISOString(),
+    });
+
+    const first = runCli(['audit', 'sequence', '--run', runId]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toContain('1 committed chunk(s) without a leaf appended');
+    const [item] = await chunksOf(runId);
+    const { leaves } = await openLog();
+    expect(leaves[item!.leafIndex!]).toEqual({
+      bucket: pipeline.config.auditLocation.bucket,
+      key: item!.logKey,
+      sha256: item!.logSha256,
+    });
+    const again = runCli(['audit', 'sequence', '--run', runId]);
+    expect(again.stderr).toContain('0 committed chunk(s) without a leaf appended');
+    expect((await openLog()).checkpoint.size).toBe(leaves.length);
+    expect(runCli(['audit', 'sequence', '--run', 'no-such-run']).stderr).toMatch(/run no-such-run not found/);
   });
 });
