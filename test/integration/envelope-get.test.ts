@@ -1,5 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+import {
+  GetObjectAclCommand,
+  PutBucketOwnershipControlsCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import type { ChunkRecord } from '../../shared/chunks/chunk-log-types.js';
@@ -8,7 +13,7 @@ import { type EncryptDeps, encryptChunkKind } from '../../shared/jobs/encrypt-ob
 import type { EncryptJob } from '../../shared/jobs/messages.js';
 import type { JobResult } from '../../shared/lifecycle/job-result.js';
 import { newRunId } from '../../shared/runs/run-store.js';
-import type { AclInspector } from '../../shared/s3/object-acl.js';
+import { AclInspector } from '../../shared/s3/object-acl.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
 import { oneObjectChunk } from '../helpers/one-object.js';
 import {
@@ -229,6 +234,66 @@ describe('the seal of the GET the decision was made on', () => {
       decision: 'encrypted',
       etagBefore: current,
     });
+  });
+});
+
+describe('ACLs', () => {
+  it('a bucket whose ACLs are in force is read with a HEAD, its ACL before the seal’s GET; --keep-acl carries the grants', async () => {
+    const bucket = await emptyBucket('eg-acl');
+    await pipeline.clients.s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket: bucket,
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] },
+      }),
+    );
+    const etag = await put(bucket, 'public.txt', { Body: 'shared bytes', ACL: 'public-read' });
+    const { s3, kms, wire } = watched(bucket);
+    const job = { ...envelopeJob(bucket, 'public.txt', etag), keepAcl: true };
+
+    const result = await sealOne(job, pipeline.encryptDeps({ s3, kms, acl: new AclInspector(s3) }), false);
+
+    expect(result).toMatchObject({ outcome: 'encrypted' });
+    expect(wire.toBucket()).toEqual([
+      'GetBucketOwnershipControlsCommand',
+      'HeadObjectCommand',
+      'GetObjectAclCommand',
+      'GetObjectCommand',
+      'PutObjectCommand',
+      // Unversioned: the grants go back only on our write, still current (carry-acl.ts).
+      'HeadObjectCommand',
+      'PutObjectAclCommand',
+    ]);
+    const [get] = wire.gets;
+    expect(get!.ifMatch).toBe(etag);
+    expect(wire.sentWhileHeld(get!)).toEqual(['GenerateDataKeyCommand']);
+    const grants = (
+      await pipeline.clients.s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'public.txt' }))
+    ).Grants;
+    expect(grants?.some((g) => g.Grantee?.URI?.endsWith('/AllUsers') && g.Permission === 'READ')).toBe(true);
+    expect((await readPlaintext(pipeline.clients, bucket, 'public.txt')).toString()).toBe('shared bytes');
+  });
+
+  it('a bucket that enforces owner ownership is read with the GET: its ownership asked once, before', async () => {
+    const bucket = await emptyBucket('eg-owner');
+    await pipeline.clients.s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket: bucket,
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      }),
+    );
+    const etag = await put(bucket, 'doc.txt', { Body: 'bytes' });
+    const { s3, kms, wire } = watched(bucket);
+    const job = { ...envelopeJob(bucket, 'doc.txt', etag), keepAcl: true };
+
+    const result = await sealOne(job, pipeline.encryptDeps({ s3, kms, acl: new AclInspector(s3) }), false);
+
+    expect(result).toMatchObject({ outcome: 'encrypted' });
+    expect(wire.toBucket()).toEqual([
+      'GetBucketOwnershipControlsCommand',
+      'GetObjectCommand',
+      'PutObjectCommand',
+    ]);
+    expect(wire.sentWhileHeld(wire.gets[0]!)).toEqual(['GenerateDataKeyCommand']);
   });
 });
 
