@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 
 /** One request a watched client sent: its command, target and condition, and when it left. */
 export interface SentRequest {
@@ -28,14 +29,14 @@ export interface WatchedGet {
 }
 
 /**
- * Watches an S3 client (and a KMS client) on the wire: every request sent, and for each GetObject on
+ * Watches an S3 client (and KMS and SQS clients) on the wire: every request sent, and for each GetObject on
  * `bucket` when its answer arrived and when its body was first read or closed, so a test can prove
  * which requests went out while a body was held open, and that an abandoned body was never read.
  */
-export function watchRequests(clients: { s3: S3Client; kms?: KMSClient }, bucket: string) {
+export function watchRequests(clients: { s3: S3Client; kms?: KMSClient; sqs?: SQSClient }, bucket: string) {
   const sent: SentRequest[] = [];
   const gets: WatchedGet[] = [];
-  const record = (client: S3Client | KMSClient) =>
+  const record = (client: S3Client | KMSClient | SQSClient) =>
     (client as S3Client).middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { Bucket?: string; Key?: string; IfMatch?: string };
@@ -81,6 +82,7 @@ export function watchRequests(clients: { s3: S3Client; kms?: KMSClient }, bucket
     );
   record(clients.s3);
   if (clients.kms) record(clients.kms);
+  if (clients.sqs) record(clients.sqs);
   return {
     sent,
     gets,

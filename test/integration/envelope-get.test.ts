@@ -9,7 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import type { ChunkRecord } from '../../shared/chunks/chunk-log-types.js';
 import { type ChunkDeps, runChunk } from '../../shared/chunks/run-chunk.js';
+import { createClients } from '../../shared/clients.js';
 import { type EncryptDeps, encryptChunkKind } from '../../shared/jobs/encrypt-object.js';
+import { largeObjectRouting } from '../../shared/jobs/large-object-route.js';
 import type { EncryptJob } from '../../shared/jobs/messages.js';
 import type { JobResult } from '../../shared/lifecycle/job-result.js';
 import { newRunId } from '../../shared/runs/run-store.js';
@@ -234,6 +236,29 @@ describe('the seal of the GET the decision was made on', () => {
       decision: 'encrypted',
       etagBefore: current,
     });
+  });
+});
+
+describe('a large object', () => {
+  it('is handed to the large-object queue with its GET body let go unread before the message leaves', async () => {
+    const bucket = await emptyBucket('eg-large');
+    const etag = await put(bucket, 'big.bin', { Body: randomBytes(64 * 1024) });
+    const { s3, kms } = watched(bucket);
+    const sqs = createClients(pipeline.config).sqs;
+    const wire = watchRequests({ s3, kms, sqs }, bucket);
+    const largeObjects = largeObjectRouting({ largeObjectBytes: 1024 }, sqs, pipeline.queues.large);
+    const job = envelopeJob(bucket, 'big.bin', etag);
+
+    const result = await sealOne(job, pipeline.encryptDeps({ s3, kms, largeObjects }), false);
+
+    expect(result).toMatchObject({ outcome: 'duplicate', detail: 'handed to the large-object queue' });
+    expect(wire.toBucket()).toEqual(['GetObjectCommand']);
+    const [get] = wire.gets;
+    expect(get!.resumedAt).toBeUndefined();
+    const sent = wire.sent.find((r) => r.name === 'SendMessageCommand')!;
+    expect(get!.closedAt).toBeLessThan(sent.at);
+    expect(wire.sentWhileHeld(get!)).toEqual([]);
+    expect((await describeObject(pipeline.clients.s3, bucket, 'big.bin')).etag).toBe(etag);
   });
 });
 
