@@ -19,12 +19,18 @@ import { Faults } from '../faults.js';
 import { estimateWorkMs } from '../lifecycle/deadline.js';
 import type { AttemptView, ObjectDeps, ObjectOperation, Plan } from '../lifecycle/object-operation.js';
 import type { ProtectionPolicy } from '../policy.js';
+import { getToDecide, type OpenedObject } from '../s3/get-to-decide.js';
 import type { AclInspector, ExtraGrants } from '../s3/object-acl.js';
 import { headObject, type ObjectHead } from '../s3/object-head.js';
 import type { SseCustomerKey } from '../s3/sse-c-key.js';
 import { settleAcl } from './carry-acl.js';
 import { verifyEnvelopeKey } from './envelope-key.js';
-import { type LargeObjectDeps, protectionMovesData, routeLargeObject } from './large-object-route.js';
+import {
+  type LargeObjectDeps,
+  protectionMovesData,
+  routeLargeObject,
+  routesLarge,
+} from './large-object-route.js';
 import type { EncryptJob } from './messages.js';
 import { protectObject, type WriteResult } from './protect-object.js';
 import { migrationKeyFor, sseCustomerKeyProblem } from './sse-c-job.js';
@@ -61,9 +67,9 @@ type Written = { write: WriteResult; grants: ExtraGrants | undefined };
 
 /**
  * Brings one object under its run's protection (docs/architecture.md, "Chunks"): the
- * encrypt operation's own steps (HEAD with the run's SSE-C key, the compliance decision, the
- * protecting write, ACL carry, the proof that a crashed attempt's write landed). Format upgrades
- * and SSE-C migrations run through here too.
+ * encrypt operation's own steps (HEAD with the run's SSE-C key, or envelope mode's GET, the
+ * compliance decision, the protecting write, ACL carry, the proof that a crashed attempt's write
+ * landed). Format upgrades and SSE-C migrations run through here too.
  */
 export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOperation<Written> {
   const faults = deps.faults ?? Faults.none();
@@ -77,6 +83,32 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
   const ref = { bucket: job.bucket, key: job.key, runId: job.runId };
   // The run's customer key opens SSE-C objects at HEAD (docs/safety.md, "SSE-C objects").
   const customerKey = migrationKeyFor(job, deps.sseCustomerKey);
+  // Envelope mode decides on a GET's response headers and seals the body that GET holds, so the
+  // PUT is If-Match the ETag of the bytes it encrypts (docs/architecture.md, "Deciding on the GET").
+  let opened: OpenedObject | undefined;
+
+  async function read(): Promise<ObjectHead | undefined> {
+    if (await decidesOnGet()) {
+      const got = await getToDecide(deps.s3, job.bucket, job.key);
+      if (got !== 'ask-head') {
+        opened = got;
+        return got?.head;
+      }
+    }
+    return headObject(deps.s3, job.bucket, job.key, { sseCustomerKey: customerKey });
+  }
+
+  /**
+   * Whether this object is read with a GET: envelope mode, except an SSE-C migration (its HEAD
+   * names the customer key, docs/safety.md "SSE-C objects") and a bucket whose ACLs are in force
+   * (the write reads the object's ACL first: no request goes out while a body is held). When S3
+   * cannot say, a HEAD, as before.
+   */
+  async function decidesOnGet(): Promise<boolean> {
+    if (policy.mode !== 'envelope' || customerKey) return false;
+    if (!deps.acl) return true;
+    return !(await deps.acl.usesAcls(job.bucket).catch(() => true));
+  }
 
   async function decide(head: ObjectHead, attempt: AttemptView): Promise<Plan<Written>> {
     const decided = (state: 'COMPLIANT' | 'SKIPPED' | 'FAILED', reason: string, error?: string) => ({
@@ -91,6 +123,9 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
     if (keyProblem) return decided('FAILED', keyProblem.reason, keyProblem.detail);
 
     const decision = decideCompliance(head, policy, deps.config);
+    // Only an envelope seal reads the held body: any other decision lets it go before its next
+    // request (a KMS key check, an upgrade's own GET), and decides on the same headers as a HEAD's.
+    if (!(decision.action === 'protect' && decision.method === 'envelope')) opened?.release();
     if (decision.action === 'skip') return decided('SKIPPED', decision.reason);
     if (decision.action === 'compliant') {
       if (!decision.envelopeFormat || !policy.keyArn) return decided('COMPLIANT', decision.detail);
@@ -114,6 +149,7 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
     if (sealsEnvelope && (await hasInstructionFile(head))) return decided('SKIPPED', 'has-instruction-file');
     // An object too large for one Lambda invocation, now that its size and write method are known,
     // is handed to the large-object queue before any claim (docs/architecture.md, "Large objects").
+    if (routesLarge(deps.largeObjects, head, protectionMovesData(decision.method))) opened?.release();
     const routedNow = await routeLargeObject(
       deps.largeObjects,
       head,
@@ -159,7 +195,13 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
           policy,
         });
         const write = await protectObject(
-          { ...deps, sseCustomerKey: customerKey, multipart },
+          // The held GET's body when nothing released it (else the seal GETs If-Match head.etag).
+          {
+            ...deps,
+            sseCustomerKey: customerKey,
+            multipart,
+            plaintext: method === 'envelope' ? opened?.take() : undefined,
+          },
           head,
           policy,
           method,
@@ -197,13 +239,16 @@ export function encryptOperation(job: EncryptJob, deps: EncryptDeps): ObjectOper
     if (job.instructionFile !== undefined && job.etag !== undefined && job.etag === current.etag) {
       return job.instructionFile;
     }
+    // No request while a body is held: the seal will GET the object again, If-Match this ETag.
+    opened?.release();
     const sibling = await headObject(deps.s3, current.bucket, `${current.key}${INSTRUCTION_FILE_SUFFIX}`);
     return sibling !== undefined;
   }
 
   return {
     job: { ...ref, runId: job.runId, jobId: job.jobId, mode: job.mode },
-    read: () => headObject(deps.s3, job.bucket, job.key, { sseCustomerKey: customerKey }),
+    read,
+    release: () => opened?.release(),
     decide,
     landed,
     reconciled: (head) => ({

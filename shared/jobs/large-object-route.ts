@@ -76,9 +76,18 @@ export async function routeLargeObject(
   movesData: boolean,
   message: () => object,
 ): Promise<JobResult | undefined> {
-  if (!role || role.serves || !movesData || !isLargeObject(head.size, role.thresholdBytes)) return undefined;
+  if (!role || role.serves || !routesLarge(role, head, movesData)) return undefined;
   await role.sqs.send(new SendMessageCommand({ QueueUrl: role.queueUrl, MessageBody: queueBody(message()) }));
   return { outcome: 'duplicate', detail: 'handed to the large-object queue' };
+}
+
+/** Whether {@link routeLargeObject} hands this object over (before it sends anything). */
+export function routesLarge(
+  role: LargeObjectRole | undefined,
+  head: ObjectHead,
+  movesData: boolean,
+): boolean {
+  return !!role && !role.serves && movesData && isLargeObject(head.size, role.thresholdBytes);
 }
 
 /**

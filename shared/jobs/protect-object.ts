@@ -7,6 +7,7 @@ import { openObject } from '../envelope/open-object.js';
 import { sealObjectInPlace } from '../envelope/seal-object.js';
 import type { ProtectionPolicy } from '../policy.js';
 import { copyInPlace, type ServerSideTarget } from '../s3/copy-in-place.js';
+import type { HeldBody } from '../s3/get-to-decide.js';
 import type { MultipartTracker } from '../s3/multipart-tracker.js';
 import type { ObjectHead } from '../s3/object-head.js';
 import type { SseCustomerKey } from '../s3/sse-c-key.js';
@@ -33,6 +34,11 @@ export async function protectObject(
     sseCustomerKey?: SseCustomerKey;
     /** Keeps a multipart write's upload in the ledger (docs/architecture.md, "Large objects"). */
     multipart?: MultipartTracker;
+    /**
+     * The body of the GET the decision was made on (docs/architecture.md, "Deciding on the GET"):
+     * an envelope seal encrypts it instead of sending a GET of its own. Taken by the seal only.
+     */
+    plaintext?: HeldBody;
   },
   head: ObjectHead,
   policy: ProtectionPolicy,
@@ -47,12 +53,14 @@ export async function protectObject(
     multipart: deps.multipart,
   };
   const seal = async (sourceSseCustomerKey?: SseCustomerKey): Promise<WriteResult> => {
+    const held = deps.plaintext;
     const sealed = await sealObjectInPlace({ s3, kms }, head, policy.keyArn!, iv!, {
       format: policy.format,
       partSizeBytes: config.multipartThresholdBytes,
       afterDataKey,
       sourceSseCustomerKey,
       multipart: deps.multipart,
+      ...(held ? { openSource: async () => held } : {}),
     });
     return { ...sealed, kmsRequestIds: sealed.kmsRequestId ? [sealed.kmsRequestId] : [] };
   };

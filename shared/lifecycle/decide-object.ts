@@ -26,12 +26,25 @@ export interface ObjectOutcome {
 const OUTCOME_OF = { COMPLIANT: 'compliant', SKIPPED: 'skipped', FAILED: 'failed' } as const;
 
 /**
- * HEAD → decide → conditional write → record (docs/architecture.md, "Chunks"). Writes
- * nothing to DynamoDB: the chunk commit records every object at once. Throws only what a retry of
- * the whole chunk can fix (a passing error, the deadline) and injected crashes; everything
- * permanent is this object's own FAILED record, never its chunk's.
+ * Read (HEAD, or envelope mode's GET) → decide → conditional write → record (docs/architecture.md,
+ * "Chunks"). Writes nothing to DynamoDB: the chunk commit records every object at once. Throws only
+ * what a retry of the whole chunk can fix (a passing error, the deadline) and injected crashes;
+ * everything permanent is this object's own FAILED record, never its chunk's. Whatever the read
+ * holds open that the write did not take is released however the object ends.
  */
 export async function decideObject<W>(
+  op: ObjectOperation<W>,
+  deps: ObjectDeps,
+  attempt: AttemptView,
+): Promise<ObjectOutcome> {
+  try {
+    return await readAndDecide(op, deps, attempt);
+  } finally {
+    op.release?.();
+  }
+}
+
+async function readAndDecide<W>(
   op: ObjectOperation<W>,
   deps: ObjectDeps,
   attempt: AttemptView,

@@ -90,8 +90,16 @@ export type Plan<W> = Decision | ObjectWrite<W> | { action: 'handed-off'; result
 /** One kind of object job (encrypt, rewrap) plugged into the chunk lifecycle. */
 export interface ObjectOperation<W> {
   job: JobIdentity;
-  /** HEAD of the object; undefined when it does not exist. */
+  /**
+   * What S3 holds now: a HEAD, or (envelope mode) a GET whose body is held for the seal
+   * (docs/architecture.md, "Deciding on the GET"); undefined when the object does not exist.
+   */
   read(): Promise<ObjectHead | undefined>;
+  /**
+   * Releases what `read` holds open that no write took (a GET's body): called once per object when
+   * its outcome is known, whatever it is (recorded, handed off, failed or thrown).
+   */
+  release?(): void;
   /** What to do, from the HEAD. */
   decide(head: ObjectHead, attempt: AttemptView): Promise<Plan<W>>;
   /**

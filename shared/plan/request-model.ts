@@ -20,9 +20,7 @@ export const LISTING_PAGE_KEYS = 1000;
 /**
  * Requests per object by what the run does with it: the HEAD, the conditional write, and nothing
  * else (docs/architecture.md, "Chunks": no DynamoDB request per object; the chunk's requests are in
- * chunk-model.ts). Envelope: the object's HEAD, the GET the seal streams from, the tag read when
- * the object has tags (0.144: the bench's share), the PUT, and a KMS data key; its instruction
- * file's HEAD only where the source could not tell (SIBLING_HEADS).
+ * chunk-model.ts). Envelope mode reads with a GET instead (ENVELOPE_PER_ACTION).
  */
 const PER_ACTION: Record<string, RequestCounts> = {
   compliant: { 's3.HeadObject': 1 },
@@ -37,12 +35,51 @@ const PER_ACTION: Record<string, RequestCounts> = {
     'kms.GenerateDataKey': 1,
   },
 };
-PER_ACTION['protect:upgrade-format'] = PER_ACTION['protect:envelope']!;
 PER_ACTION['protect:sse-c-migration'] = PER_ACTION['protect:copy-in-place']!;
 // A re-key is the same conditional copy, onto the policy key (docs/architecture.md, "Compliance").
 PER_ACTION['protect:rekey'] = PER_ACTION['protect:copy-in-place']!;
 // The run's HEAD decides; modelled at its dearer outcome, a copy.
 PER_ACTION['head-decides'] = PER_ACTION['protect:copy-in-place']!;
+
+/** The tag read of a seal, when the object has tags: 0.144 per object, the bench's share. */
+const TAG_READS = 0.144;
+
+/**
+ * Envelope mode (docs/architecture.md, "Deciding on the GET"): each object is read with one GET
+ * whose response headers decide, and a seal encrypts that GET's body: no HEAD. A seal then PUTs,
+ * reads the tags when the object has some, and asks KMS for a data key. A readable envelope is
+ * compliant once KMS confirms its key (`Decrypt` naming the policy key; a plan counts every
+ * readable envelope compliant). A GET S3 refuses is asked again as a HEAD: an archived object once,
+ * an SSE-C object twice (headObject confirms SSE-C with a second HEAD). An upgrade lets the GET go
+ * and reads the old envelope with its own GET (and its data key with a KMS Decrypt). An SSE-C
+ * migration is read as before, with a HEAD and the keyed HEAD it answers 400 to, then sealed.
+ */
+const ENVELOPE_PER_ACTION: Record<string, RequestCounts> = {
+  compliant: { 's3.GetObject': 1, 'kms.Decrypt': 1 },
+  skip: { 's3.GetObject': 1 },
+  'skip:archived': { 's3.GetObject': 1, 's3.HeadObject': 1 },
+  'skip:sse-c': { 's3.GetObject': 1, 's3.HeadObject': 2 },
+  'protect:envelope': {
+    's3.GetObject': 1,
+    's3.PutObject': 1,
+    's3.GetObjectTagging': TAG_READS,
+    'kms.GenerateDataKey': 1,
+  },
+  'protect:upgrade-format': {
+    's3.GetObject': 2,
+    's3.PutObject': 1,
+    's3.GetObjectTagging': TAG_READS,
+    'kms.Decrypt': 1,
+    'kms.GenerateDataKey': 1,
+  },
+  'protect:sse-c-migration': {
+    's3.HeadObject': 2,
+    's3.GetObject': 1,
+    's3.PutObject': 1,
+    's3.GetObjectTagging': TAG_READS,
+    'kms.GenerateDataKey': 1,
+  },
+};
 
 /**
  * Envelope writes skip an object with an S3EC instruction file. A listing page shows each sibling
@@ -51,7 +88,16 @@ PER_ACTION['head-decides'] = PER_ACTION['protect:copy-in-place']!;
  * per object.
  */
 const SIBLING_HEADS: Record<InputSource, number> = { listing: 1 / LISTING_PAGE_KEYS, inventory: 1 };
-const SEALS = new Set(['protect:envelope', 'protect:upgrade-format']);
+/**
+ * What asking for the sibling costs each write of envelope mode: its HEAD and, for a seal, a second
+ * GET of the object, since no request goes out while a body is held (the first GET's body is let go
+ * before the sibling's HEAD; the seal reads the object again If-Match the ETag decided on).
+ */
+const SIBLING_CHECK: Record<string, RequestCounts> = {
+  'protect:envelope': { 's3.HeadObject': 1, 's3.GetObject': 1 },
+  'protect:upgrade-format': { 's3.HeadObject': 1 },
+  'protect:sse-c-migration': { 's3.HeadObject': 1 },
+};
 
 /**
  * Per listing page: the LIST, its listing record (one PUT, `If-None-Match: *`), the next page's
@@ -84,7 +130,12 @@ const PER_READER_MESSAGE: RequestCounts = {
 };
 const READER_MESSAGE_WRITE_UNITS = 4;
 
-export function requestsForAction(action: string): RequestCounts {
+export function requestsForAction(action: string, mode?: ProtectionMode): RequestCounts {
+  if (mode === 'envelope') {
+    const skip = action.startsWith('skip:') ? 'skip' : undefined;
+    const mix = ENVELOPE_PER_ACTION[action] ?? (skip && ENVELOPE_PER_ACTION[skip]);
+    if (mix) return mix;
+  }
   return PER_ACTION[action] ?? PER_ACTION[action.startsWith('skip:') ? 'skip' : 'protect:copy-in-place']!;
 }
 
@@ -127,7 +178,8 @@ export function modelRun(input: {
   };
   let queued = 0;
   let settled = 0;
-  // A listing run sends every current object to the encrypt handler, which HEADs it. An inventory
+  // A listing run sends every current object to the encrypt handler, which reads it (a HEAD; in
+  // envelope mode a GET). An inventory
   // run settles the rows the report alone decides (compliant under sse-s3, SSE-C without a key)
   // and sends the rest: an inventory shows no user metadata (a NOT-SSE row may be a client-side
   // envelope, which only a HEAD shows), nor an SSE-KMS row's key.
@@ -136,10 +188,9 @@ export function modelRun(input: {
       input.source === 'inventory' ? Math.min(count, input.settledFromInventory?.[action]?.count ?? 0) : 0;
     settled += fromReport;
     queued += count - fromReport;
-    add(requestsForAction(action), count - fromReport);
-    if (SEALS.has(action) || (action === 'protect:sse-c-migration' && input.mode === 'envelope')) {
-      add({ 's3.HeadObject': SIBLING_HEADS[input.source] }, count - fromReport);
-    }
+    add(requestsForAction(action, input.mode), count - fromReport);
+    const sibling = input.mode === 'envelope' ? SIBLING_CHECK[action] : undefined;
+    if (sibling) add(sibling, (count - fromReport) * SIBLING_HEADS[input.source]);
   }
   const queuedChunks = Math.ceil(queued / CHUNK_OBJECTS);
   const settledChunks = Math.ceil(settled / CHUNK_OBJECTS);

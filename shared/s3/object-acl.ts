@@ -43,6 +43,14 @@ export class AclInspector {
     return extra > 0 ? { owner: acl.Owner, grants, extra } : undefined;
   }
 
+  /**
+   * Whether rewriting an object of `bucket` means reading its ACL first (the bucket does not enforce
+   * owner ownership). Cached per bucket, as {@link extraGrants} asks it.
+   */
+  usesAcls(bucket: string): Promise<boolean> {
+    return this.bucketUsesAcls(bucket);
+  }
+
   /** Whether the key still holds the object with this ETag (nobody wrote it since). */
   async stillCurrent(bucket: string, key: string, etag: string): Promise<boolean> {
     const out = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));

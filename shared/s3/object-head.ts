@@ -1,4 +1,9 @@
-import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { httpStatus, isNotFound } from '../aws-errors.js';
 import type { ObjectState } from '../compliance.js';
 import { SseCustomerKey } from './sse-c-key.js';
@@ -29,7 +34,16 @@ export interface ObjectHead extends ObjectState {
   headers: PreservedHeaders;
 }
 
-export function toObjectHead(bucket: string, key: string, out: HeadObjectCommandOutput): ObjectHead {
+/**
+ * The head a HEAD's answer, or a GET's response headers, show: a GET returns every header HEAD does
+ * that the decision and a rewrite read (S3 API Reference, GetObject, "Response Syntax"), except
+ * `x-amz-archive-status`, which only an object a GET cannot read (an archived one) would carry.
+ */
+export function toObjectHead(
+  bucket: string,
+  key: string,
+  out: HeadObjectCommandOutput | Omit<GetObjectCommandOutput, 'Body'>,
+): ObjectHead {
   return {
     bucket,
     key,
@@ -42,7 +56,7 @@ export function toObjectHead(bucket: string, key: string, out: HeadObjectCommand
     bucketKeyEnabled: out.BucketKeyEnabled,
     sseCustomerAlgorithm: out.SSECustomerAlgorithm,
     storageClass: out.StorageClass,
-    archiveStatus: out.ArchiveStatus,
+    archiveStatus: 'ArchiveStatus' in out ? out.ArchiveStatus : undefined,
     metadata: out.Metadata ?? {},
     headers: {
       ContentType: out.ContentType,

@@ -219,4 +219,55 @@ describe('decideObject', () => {
     );
     expect(out).toEqual({ result: { outcome: 'duplicate', detail: 'large' } });
   });
+
+  it('releases what the read holds once, however the object ends', async () => {
+    const tight = { ...deps, deadline: new JobDeadline(() => 0, { marginMs: 0 }) };
+    const ends: Array<[string, (h: ObjectHead) => Plan<string>, typeof deps, boolean]> = [
+      ['decided', () => ({ action: 'decide', state: 'COMPLIANT', reason: 'ok' }), deps, false],
+      ['written', (h) => writePlan(async () => '"e2"', h), deps, false],
+      [
+        'superseded',
+        (h) =>
+          writePlan(async () => {
+            throw Object.assign(new Error('412'), { name: 'PreconditionFailed' });
+          }, h),
+        deps,
+        false,
+      ],
+      ['handed off', () => ({ action: 'handed-off', result: { outcome: 'duplicate' } }), deps, false],
+      ['deadline', (h) => writePlan(async () => '"e2"', h), tight, true],
+      [
+        'crash',
+        (h) =>
+          writePlan(async () => {
+            throw new InjectedCrashError('after-data-key');
+          }, h),
+        deps,
+        true,
+      ],
+    ];
+    for (const [name, plan, using, throws] of ends) {
+      const released: string[] = [];
+      const op = operation(plan, { release: () => released.push(name) });
+      const decided = decideObject(op, using, attempt());
+      if (throws) await expect(decided, name).rejects.toThrow();
+      else await decided;
+      expect(released, name).toEqual([name]);
+    }
+    const released: string[] = [];
+    await decideObject(
+      operation(() => ({ action: 'decide', state: 'COMPLIANT', reason: 'ok' }), {
+        read: async () => {
+          throw Object.assign(new Error('denied'), {
+            name: 'AccessDenied',
+            $metadata: { httpStatusCode: 403 },
+          });
+        },
+        release: () => released.push('read failed'),
+      }),
+      deps,
+      attempt(),
+    );
+    expect(released).toEqual(['read failed']);
+  });
 });
