@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectLockConfigurationCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ function setup(prefix: string, extra: Record<string, string> = {}) {
       S3SEAL_LEDGER_TABLE: `${prefix}-ledger`,
       S3SEAL_AUDIT_TABLE: `${prefix}-audit`,
       S3SEAL_AUDIT_BUCKET: `${prefix}-trail`,
+      S3SEAL_TLOG_KEY: `alias/${prefix}-tlog`,
       ...extra,
     },
     timeout: 120_000,
@@ -31,15 +33,24 @@ function setup(prefix: string, extra: Record<string, string> = {}) {
 const statusOf = (lines: string[]) => lines.map((line) => line.split(/\s+/)[2]);
 
 describe('setup', () => {
-  it('creates the five queues (the large-object one included), their DLQs, both tables and the audit bucket once, then finds them', async () => {
+  it('creates the five queues (the large-object one included), their DLQs, both tables, the audit bucket and the log signing key once, then finds them', async () => {
     const prefix = `it-setup-${randomUUID().slice(0, 6)}`;
     const first = setup(prefix, { S3SEAL_AUDIT_RETENTION_DAYS: '2' });
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.lines).toHaveLength(13);
+    expect(first.lines).toHaveLength(14);
     expect(first.lines.some((line) => line.includes(`${prefix}-large `))).toBe(true);
-    expect(statusOf(first.lines)).toEqual(Array(13).fill('created'));
+    expect(statusOf(first.lines)).toEqual(Array(14).fill('created'));
+    // The transparency log's signing key: ECC_NIST_P256 for SIGN_VERIFY, under the alias it names.
     expect(first.lines.at(-1)).toMatch(
+      new RegExp(
+        `^key\\s+alias/${prefix}-tlog\\s+created\\s+arn:aws:kms:\\S+\\s+\\(signs the transparency log s3-seal/${prefix}-trail/tlog `,
+      ),
+    );
+    const { kms } = createClients(loadConfig());
+    const key = await kms.send(new DescribeKeyCommand({ KeyId: `alias/${prefix}-tlog` }));
+    expect([key.KeyMetadata?.KeySpec, key.KeyMetadata?.KeyUsage]).toEqual(['ECC_NIST_P256', 'SIGN_VERIFY']);
+    expect(first.lines.at(-2)).toMatch(
       new RegExp(
         `^bucket\\s+${prefix}-trail\\s+created\\s+s3://${prefix}-trail/audit/\\s+\\(Object Lock, 2-day compliance retention\\)$`,
       ),
@@ -52,9 +63,9 @@ describe('setup', () => {
     });
     const second = setup(prefix);
     expect(second.status).toBe(0);
-    expect(statusOf(second.lines)).toEqual(Array(13).fill('ok'));
+    expect(statusOf(second.lines)).toEqual(Array(14).fill('ok'));
     // Found as it is: its own retention, not the one this run would have given a new bucket (0).
-    expect(second.lines.at(-1)).toContain('(Object Lock, 2-day compliance retention)');
+    expect(second.lines.at(-2)).toContain('(Object Lock, 2-day compliance retention)');
   });
 
   it('uses a queue that exists with other attributes as it is, instead of failing or changing it', async () => {
