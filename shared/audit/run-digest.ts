@@ -21,10 +21,11 @@ export class RunCloser {
   /**
    * `afterClose`: what a closed run still needs (its per-key manifests, shared/manifests/), run
    * after the close and again by any closer that finds the run closed, so it must be idempotent.
+   * `closedNow`: this very call closed the run (nothing after-close can have begun before it).
    */
   constructor(
     private readonly runs: RunStore,
-    private readonly afterClose?: (runId: string) => Promise<void>,
+    private readonly afterClose?: (runId: string, closing: { closedNow: boolean }) => Promise<void>,
   ) {}
 
   async closeIfComplete(runId: string): Promise<CloseResult> {
@@ -32,7 +33,7 @@ export class RunCloser {
     if (!found) return 'not found';
     const { run, tally } = found;
     if (run.auditDigest) {
-      await this.afterClose?.(runId);
+      await this.afterClose?.(runId, { closedNow: false });
       return 'already closed';
     }
     if (!isComplete(run, tally)) return 'open';
@@ -41,7 +42,7 @@ export class RunCloser {
       records: tally.records,
       algorithm: MULTISET_HASH_ALGORITHM,
     });
-    await this.afterClose?.(runId);
+    await this.afterClose?.(runId, { closedNow: closed });
     return closed ? 'closed' : 'already closed';
   }
 

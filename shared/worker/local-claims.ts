@@ -76,6 +76,7 @@ export class LocalClaims {
     };
     return {
       get: (ref) => chunks.get(ref),
+      getMany: (refs) => chunks.getMany(refs),
       listRun: (runId) => chunks.listRun(runId),
       claim: async (input, now) => {
         const result = await chunks.claim(input, now);

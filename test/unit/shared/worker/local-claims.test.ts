@@ -8,6 +8,7 @@ const NOW = new Date('2026-11-23T10:00:00.000Z');
 function fakeStore(): ChunkStore & { [K in 'claim' | 'commit' | 'giveBack']: ReturnType<typeof vi.fn> } {
   return {
     get: vi.fn(async () => undefined),
+    getMany: vi.fn(async () => []),
     listRun: vi.fn(async function* () {}),
     claim: vi.fn(async (input: ClaimChunkInput, now?: Date) => {
       const item: ChunkItem = {
@@ -121,6 +122,8 @@ describe('LocalClaims', () => {
     expect(store.get).toHaveBeenCalledWith({ runId: 'R1', chunkId: 'a' });
     expect(chunks.listRun('R1')).toBeDefined();
     expect(store.listRun).toHaveBeenCalledWith('R1');
+    await chunks.getMany([{ runId: 'R1', chunkId: 'b' }]);
+    expect(store.getMany).toHaveBeenCalledWith([{ runId: 'R1', chunkId: 'b' }]);
   });
 
   it('hands out fresh owner tokens and asks its probe whether an owner is gone', () => {
