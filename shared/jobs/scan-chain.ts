@@ -90,9 +90,12 @@ export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): 
     { objects: listed.objects, listingEnds: listed.nextContinuationToken === undefined },
     deps,
   );
-  await sendInBatches(deps.sqs, deps.queues.scan, pagesOf(message, plan));
-  await deps.chains.recordPage(runId, id, page, enqueued);
-  await deps.chains.completeIfNothingPending(runId);
+  const next = pagesOf(message, plan);
+  await sendInBatches(deps.sqs, deps.queues.scan, next);
+  // The run's first page queueing no other is the whole scan: it records and completes it at once.
+  const whole = page === 1 && chain.prefix === message.prefix && next.length === 0;
+  const { completed } = await deps.chains.recordPage(runId, id, page, enqueued, { completes: whole });
+  if (!completed) await deps.chains.completeIfNothingPending(runId);
   return { enqueued, hasNextPage: plan.nextToken !== undefined, duplicate: false };
 }
 
