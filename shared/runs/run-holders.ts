@@ -81,13 +81,22 @@ export class ClaimsReporter {
     await this.flush().catch(() => undefined);
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Reports every run it holds or last reported. `complete`: runs known to be complete, whose
+   * reports `status` never shows (it shows holders of unfinished runs only): a last report of
+   * holding nothing is not written for them.
+   */
+  async flush(complete: ReadonlySet<string> = new Set()): Promise<void> {
     const current = this.claims.byRun();
     const runs = new Set([...this.reported, ...current.keys()]);
     const at = new Date().toISOString();
     await Promise.all(
       [...runs].map(async (runId) => {
         const held = current.get(runId) ?? { claims: 0 };
+        if (held.claims === 0 && complete.has(runId)) {
+          this.reported.delete(runId);
+          return;
+        }
         await this.holders.report(runId, { owner: this.owner, ...held, at });
         if (held.claims === 0) this.reported.delete(runId);
         else this.reported.add(runId);

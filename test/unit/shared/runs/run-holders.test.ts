@@ -50,4 +50,19 @@ describe('ClaimsReporter', () => {
     await reporter.flush();
     expect(reports).toHaveLength(2);
   });
+
+  it('writes no last zero report for a run known complete (`status` shows holders of unfinished runs only)', async () => {
+    const claims = new LocalClaims();
+    const { holders, reports } = recordingHolders();
+    const reporter = new ClaimsReporter(claims, holders, 2000, 'local:h:1:t1:process');
+    const chunks = claims.track(store({ a: 5000 }));
+    await chunks.claim(claim('a', 'o1'));
+    await reporter.tick(10_000);
+    await chunks.giveBack({ runId: 'R1', chunkId: 'a' }, 'o1', 'done elsewhere');
+    await reporter.flush(new Set(['R1']));
+    expect(reports).toHaveLength(1);
+    // Nor later: the run is no longer among those it reported.
+    await reporter.flush();
+    expect(reports).toHaveLength(1);
+  });
 });

@@ -78,6 +78,27 @@ describe('LocalClaims', () => {
     expect(claims.list()).toEqual([]);
   });
 
+  it('counts, per run, the outcomes of the commits that held (a refused one counts nothing)', async () => {
+    const store = fakeStore();
+    const claims = new LocalClaims(
+      () => false,
+      () => 'o',
+    );
+    const chunks = claims.track(store);
+    const records = (...decisions: string[]) =>
+      decisions.map((decision) => ({ hash: 'h', decision, at: 'now' })) as never;
+    await chunks.claim(claim('a', 'o1'), NOW);
+    await chunks.commit({ runId: 'R1', chunkId: 'a' }, 'o1', {
+      ...commit,
+      records: records('encrypted', 'rewrapped', 'skipped'),
+    });
+    store.commit.mockResolvedValueOnce(false);
+    await chunks.claim(claim('b', 'o1'), NOW);
+    await chunks.commit({ runId: 'R1', chunkId: 'b' }, 'o1', { ...commit, records: records('failed') });
+    expect(claims.committed('R1')).toMatchObject({ encrypted: 2, skipped: 1, failed: 0, compliant: 0 });
+    expect(claims.committed('R2')).toMatchObject({ encrypted: 0, skipped: 0 });
+  });
+
   it('stops holding a chunk whose commit failed, and passes the error on', async () => {
     const store = fakeStore();
     store.commit.mockRejectedValueOnce(new Error('throttled'));
