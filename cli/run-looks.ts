@@ -20,7 +20,7 @@ export interface LookTiming {
   afterBatchMs: number;
 }
 
-export const LOOK_TIMING: LookTiming = { idleMs: 2000, busyMs: 5000, afterBatchMs: 1000 };
+export const LOOK_TIMING: LookTiming = { idleMs: 2000, busyMs: 10_000, afterBatchMs: 1000 };
 
 /**
  * When a local run's driver looks at its run (docs/architecture.md, "Counting and closing runs"):
