@@ -71,6 +71,9 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const kind = mode === 'rewrap' ? 'rewrap' : 'encrypt';
   const controller = new AbortController();
   const abandon = new AbortController();
+  // Once a look shows the run's scan complete, no scan page of it is left: its idle scan poller
+  // would only cost receives (docs/architecture.md, "Flow", polling cost).
+  const scanned = new AbortController();
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
   const pollers = startPollers({
     sqs,
@@ -79,6 +82,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     concurrency: options.concurrency,
     signal: controller.signal,
     abandon: abandon.signal,
+    scanSignal: scanned.signal,
     visibilitySeconds: options.visibilitySeconds,
     stats,
   });
@@ -122,6 +126,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
       if (!found) throw new Error(`run ${runId} not found`);
       run = found.run;
       looks.looked(run, state);
+      if (run.scanComplete) scanned.abort();
       shown = run;
       options.onProgress?.(run);
       if (isComplete(run, found.tally)) {
