@@ -14,13 +14,16 @@ export interface LocalState {
 export interface LookTiming {
   /** Holding nothing of the run: look this often (stalls, other processes' work, the scan). */
   idleMs: number;
-  /** Holding chunks of the run: look this often (the progress line runs on estimates between). */
+  /**
+   * Holding chunks of the run: look this often (the progress line runs on estimates between; a
+   * look then only catches up with other processes' work, or a scan that failed).
+   */
   busyMs: number;
   /** A look prompted by a finished batch comes at least this long after the previous one. */
   afterBatchMs: number;
 }
 
-export const LOOK_TIMING: LookTiming = { idleMs: 2000, busyMs: 10_000, afterBatchMs: 1000 };
+export const LOOK_TIMING: LookTiming = { idleMs: 2000, busyMs: 30_000, afterBatchMs: 1000 };
 
 /**
  * When a local run's driver looks at its run (docs/architecture.md, "Counting and closing runs"):

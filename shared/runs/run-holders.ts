@@ -72,7 +72,7 @@ export class ClaimsReporter {
   constructor(
     private readonly claims: LocalClaims,
     private readonly holders: RunHolders,
-    private readonly everyMs = 10_000,
+    private readonly everyMs = 30_000,
     private readonly owner = processToken(),
   ) {}
 
