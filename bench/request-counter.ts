@@ -1,5 +1,7 @@
+import { appendFileSync } from 'node:fs';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { requestTrace } from './request-trace.js';
 
 /**
  * Requests actually sent, counted by an SDK middleware (retries included): by service (`s3`) and
@@ -12,6 +14,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
  */
 export type RequestCounts = Record<string, number>;
 
+/**
+ * Inputs of the requests the counter sends itself (a DescribeTable per table, for index keys):
+ * not the contender's requests, and a proxy on the wire of the measured process would not see them.
+ */
+const ownInputs = new WeakSet<object>();
+
 /** The key under which requests to the audit bucket are counted a second time. */
 export const AUDIT_TRAIL_REQUESTS = 's3.audit-trail';
 
@@ -20,18 +28,23 @@ export function countRequests(
   options: { auditBucket?: string } = {},
 ): RequestCounts {
   const counts: RequestCounts = {};
+  // S3SEAL_BENCH_TRACE=FILE: one JSON line per request, what it touched and which code sent it
+  // (bench/request-trace.ts), to find where a run's requests go.
+  const trace = process.env.S3SEAL_BENCH_TRACE;
   // Every SDK v3 client has the same middleware stack shape; typed through S3Client's for brevity.
   for (const [service, client] of Object.entries(clients) as Array<[string, S3Client]>) {
     counts[service] = 0;
     if (service === 's3' && options.auditBucket) counts[AUDIT_TRAIL_REQUESTS] = 0;
     client.middlewareStack.add(
       (next, context) => async (args) => {
+        if (ownInputs.has(args.input as object)) return next(args);
         const operation = `${service}.${String(context.commandName).replace(/Command$/, '')}`;
         counts[service] = (counts[service] ?? 0) + 1;
         counts[operation] = (counts[operation] ?? 0) + 1;
         const bucket = (args.input as { Bucket?: string }).Bucket;
         if (service === 's3' && options.auditBucket && bucket === options.auditBucket)
           counts[AUDIT_TRAIL_REQUESTS] = (counts[AUDIT_TRAIL_REQUESTS] ?? 0) + 1;
+        if (trace) appendFileSync(trace, `${JSON.stringify(requestTrace(operation, args.input))}\n`);
         return next(args);
       },
       { step: 'finalizeRequest', name: `countRequests-${service}` },
@@ -91,8 +104,10 @@ function countWriteUnits(client: S3Client, counts: RequestCounts) {
   const indexKeysOf = (table: string) => {
     let known = indexKeys.get(table);
     if (!known) {
+      const input = { TableName: table };
+      ownInputs.add(input);
       known = (client as unknown as { send(c: unknown): Promise<{ Table?: TableShape }> })
-        .send(new DescribeTableCommand({ TableName: table }))
+        .send(new DescribeTableCommand(input))
         .then(
           ({ Table }) =>
             new Set(

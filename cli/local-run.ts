@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { deploymentChunkSource } from '../shared/audit/deployment-chunk-source.js';
-import { runRecords } from '../shared/audit/run-records.js';
+import { isComplete } from '../shared/audit/run-digest.js';
 import { DynamoDbChunkStore } from '../shared/chunks/dynamodb-chunk-store.js';
 import { handlerRuntime } from '../shared/handler-runtime.js';
 import { manifestCloser } from '../shared/manifests/close-manifests.js';
@@ -10,6 +9,7 @@ import { driveRun } from '../shared/runs/driven-runs.js';
 import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
+import type { RunTally } from '../shared/runs/tally-shards.js';
 import { displayS3Uri } from '../shared/s3-uri.js';
 import { processCommitFeed } from '../shared/transparency/deployment-log.js';
 import { localClaims } from '../shared/worker/local-claims.js';
@@ -19,14 +19,14 @@ import { envelopeReadersSummary } from './envelope-readers.js';
 import { Interrupt, type StopSignal } from './interrupt.js';
 import { printInterrupted } from './interrupted-report.js';
 import { type PollerStats, startPollers } from './pollers.js';
+import { printFailures } from './print-failures.js';
 import { createRunProgress } from './progress.js';
+import { RunLooks } from './run-looks.js';
 import { printSummary } from './summary.js';
 import { reportVersionsLeft } from './versions-left.js';
 
-/** How often a local run wakes up; it looks at its run's counts only after a batch finished. */
+/** How often a local run wakes up; it looks at its run's counts only when RunLooks says so. */
 const POLL_MS = 250;
-/** With no batch finished, it still looks this often (progress, a stalled run, idle queues). */
-const IDLE_LOOK_MS = 2000;
 
 export interface LocalRunOptions {
   sqs: SQSClient;
@@ -42,6 +42,8 @@ export interface LocalRunOptions {
   visibilitySeconds?: number;
   /** SIGINT/SIGTERM: stop taking work, let (or, once forced, stop letting) in-flight jobs finish. */
   interrupt?: Interrupt;
+  /** The run's mode when the caller knows it (its queue: encrypt or rewrap); else it is read. */
+  mode?: Run['mode'];
 }
 
 export interface LocalRunResult {
@@ -67,9 +69,13 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const { sqs, runs, queues, runId, interrupt } = options;
   // A run's chunks are on one object queue: an encrypt run's or a rewrap run's (its large objects
   // and scan pages on theirs); the other queues are not its, and idle pollers cost receives.
-  const kind = (await runs.get(runId))?.mode === 'rewrap' ? 'rewrap' : 'encrypt';
+  const mode = options.mode ?? (await runs.get(runId))?.mode;
+  const kind = mode === 'rewrap' ? 'rewrap' : 'encrypt';
   const controller = new AbortController();
   const abandon = new AbortController();
+  // Once a look shows the run's scan complete, no scan page of it is left: its idle scan poller
+  // would only cost receives (docs/architecture.md, "Flow", polling cost).
+  const scanned = new AbortController();
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
   const pollers = startPollers({
     sqs,
@@ -78,6 +84,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     concurrency: options.concurrency,
     signal: controller.signal,
     abandon: abandon.signal,
+    scanSignal: scanned.signal,
     visibilitySeconds: options.visibilitySeconds,
     stats,
   });
@@ -89,23 +96,45 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   // Who holds this run's chunks, for `status`: this process reports its own as it works.
   const reporter = new ClaimsReporter(localClaims(), new RunHolders(clients.dynamo, config.ledgerTable));
   let run: Run | undefined;
+  // The look that found the run complete: its consistent read is what the close goes on.
+  let complete: { run: Run; tally: RunTally } | undefined;
   const undrive = driveRun(runId);
+  const claims = localClaims();
+  const looks = new RunLooks(Date.now());
+  const local = () => ({
+    now: Date.now(),
+    batches: stats.batches,
+    claims: claims.byRun().get(runId)?.claims ?? 0,
+    committed: claims.committed(runId),
+  });
   try {
-    let seenBatches = -1;
-    let lastLook = 0;
+    let shown: Run | undefined;
     for (;;) {
       await sleep(POLL_MS, undefined, { signal: interrupt?.stop }).catch(() => undefined);
       if (interrupt?.stop.aborted) break;
       await reporter.tick();
-      // Each look is a consistent Query of the run and its tally shards, billed like the run's own
-      // work: look when a batch finished since the last look, else every few seconds.
-      if (stats.batches === seenBatches && Date.now() - lastLook < IDLE_LOOK_MS) continue;
-      seenBatches = stats.batches;
-      lastLook = Date.now();
-      run = await runs.get(runId);
-      if (!run) throw new Error(`run ${runId} not found`);
+      const state = local();
+      if (!looks.due(state)) {
+        // Between looks the progress line shows the last look plus this process's own commits.
+        const estimate = looks.estimate(state);
+        if (estimate && settled(estimate.counts) !== settled(shown?.counts ?? estimate.counts)) {
+          shown = estimate;
+          options.onProgress?.(estimate);
+        }
+        continue;
+      }
+      // Each look is a consistent Query of the run and its tally shards (RunLooks: when).
+      const found = await runs.getWithTally(runId);
+      if (!found) throw new Error(`run ${runId} not found`);
+      run = found.run;
+      looks.looked(run, state);
+      if (run.scanComplete) scanned.abort();
+      shown = run;
       options.onProgress?.(run);
-      if (run.scanComplete && settled(run.counts) >= run.discovered) break;
+      if (isComplete(run, found.tally)) {
+        complete = found;
+        break;
+      }
       // Its scan can never finish (a data file that does not read): stop now, not when idle.
       if (run.scanFailed) break;
       if (((await quiet.quietMs()) ?? 0) > (options.idleMs ?? 5000)) {
@@ -128,8 +157,10 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     const released = await localClaims().releaseAll(`interrupted by ${interrupt.received}`);
     interrupted = { signal: interrupt.received, released };
   }
-  await reporter.flush().catch(() => undefined);
-  // Close the run with its tally's digest (its driver's job: see driveRun), then read it once.
+  // A complete run's holder reports are never shown (`status` shows them for unfinished runs only).
+  await reporter.flush(complete ? new Set([runId]) : undefined).catch(() => undefined);
+  // Close the run with its tally's digest (its driver's job: see driveRun), from the look that
+  // found it complete; the run as it stands after is known then, else read once.
   const chunks = new DynamoDbChunkStore(
     clients.dynamo,
     config.ledgerTable,
@@ -140,8 +171,8 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const sequencing = processCommitFeed(clients, config);
   await sequencing.flush().catch((error) => warnLogBehind(error));
   const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks, sequencing);
-  await closer.closeIfComplete(runId);
-  const final = (await runs.get(runId)) ?? run!;
+  const closing = await closer.close(runId, complete);
+  const final = closing.run ?? (await runs.get(runId)) ?? run!;
   options.onProgress?.(final);
   return { run: final, unsettled: Math.max(0, final.discovered - settled(final.counts)), interrupted };
 }
@@ -190,6 +221,7 @@ export async function followRunLocally(
       runs,
       queues: work,
       runId: run.runId,
+      mode: run.mode,
       concurrency: Number(options.concurrency),
       visibilitySeconds: config.localVisibilitySeconds,
       onProgress: (r) => {
@@ -225,28 +257,4 @@ export async function followRunLocally(
     return 1;
   }
   return exitCode;
-}
-
-/**
- * A failed record's reason and what went wrong: `sse-c-wrong-key: S3 refused …`,
- * `EnvelopeAuthenticationError: GCM authentication failed: …` (a record's reason alone is often
- * only the error's class name, which the summary's counts already show).
- */
-function failureOf(record: { reason?: string; error?: string }): string {
-  const { reason, error } = record;
-  if (!reason || !error) return reason ?? error ?? '';
-  return error.startsWith(reason) ? error : `${reason}: ${error}`;
-}
-
-/** Names every object that failed, with its reason, from the run's committed chunk logs. */
-async function printFailures(runId: string, limit = 100): Promise<void> {
-  const { config, clients } = handlerRuntime();
-  let shown = 0;
-  let more = 0;
-  for await (const record of runRecords(deploymentChunkSource(clients, config), runId)) {
-    if (record.decision !== 'failed') continue;
-    if (shown++ < limit) console.log(`  failed: ${displayS3Uri(record)}: ${failureOf(record)}`);
-    else more++;
-  }
-  if (more > 0) console.log(`  ... and ${more} more (\`s3-seal audit export --run ${runId}\`)`);
 }

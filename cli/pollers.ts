@@ -28,6 +28,8 @@ export function startPollers(options: {
   signal: AbortSignal;
   /** Give up the batches in hand at once, returning their messages to the queues. */
   abandon?: AbortSignal;
+  /** Stops the scan poller alone (a local run whose scan is complete has no scan page left). */
+  scanSignal?: AbortSignal;
   visibilitySeconds?: number;
   stats?: PollerStats;
   faults?: Faults;
@@ -59,6 +61,7 @@ export function startPollers(options: {
     functionName: string,
     queuePacing: QueuePacing,
     batchSize?: number,
+    stop: AbortSignal = signal,
   ) =>
     pollQueue({
       batchSize,
@@ -67,7 +70,7 @@ export function startPollers(options: {
       queueUrl,
       handler: handler as SqsHandler,
       functionName,
-      signal,
+      signal: stop,
       abandon: options.abandon,
       visibilitySeconds: visibility,
       faults: options.faults,
@@ -83,7 +86,14 @@ export function startPollers(options: {
   const pollersOf = (queue: 'encrypt' | 'events' | 'rewrap', start: () => Promise<void>) =>
     serve.has(queue) ? Array.from({ length: n }, start) : [];
   return Promise.all([
-    poll(queues.scan, scanHandler, 's3-seal-scan', pacing.scan),
+    poll(
+      queues.scan,
+      scanHandler,
+      's3-seal-scan',
+      pacing.scan,
+      undefined,
+      either(signal, options.scanSignal),
+    ),
     ...pollersOf('encrypt', () => poll(queues.encrypt, encryptHandler, 's3-seal-encrypt', pacing.encrypt)),
     ...pollersOf('events', () => poll(queues.events, eventsHandler, 's3-seal-events', pacing.events)),
     ...pollersOf('rewrap', () => poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap', pacing.rewrap)),
@@ -98,4 +108,15 @@ export function startPollers(options: {
       ),
     ),
   ]).then(() => undefined);
+}
+
+/** A signal that aborts when either does (AbortSignal.any needs Node 20.3; engines allow 20.0). */
+function either(first: AbortSignal, second?: AbortSignal): AbortSignal {
+  if (!second) return first;
+  const both = new AbortController();
+  for (const signal of [first, second]) {
+    if (signal.aborted) both.abort();
+    else signal.addEventListener('abort', () => both.abort(), { once: true });
+  }
+  return both.signal;
 }

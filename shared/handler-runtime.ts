@@ -8,6 +8,22 @@ interface HandlerRuntime {
   clients: Clients;
   /** Work queue and dead-letter queue URLs, resolved once. */
   queues(): Promise<{ work: QueueUrls; deadLetter: QueueUrls }>;
+  /** The work queue URLs alone, resolved once (shared with `queues`). */
+  workQueues(): Promise<QueueUrls>;
+}
+
+/** A lookup resolved once per process; a failed one (queues not created yet) is not kept. */
+function once<T>(lookup: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (!pending) {
+      pending = lookup();
+      pending.catch(() => {
+        pending = undefined;
+      });
+    }
+    return pending;
+  };
 }
 
 let runtime: HandlerRuntime | undefined;
@@ -20,20 +36,16 @@ export function handlerRuntime(): HandlerRuntime {
   if (!runtime) {
     const config = loadConfig();
     const clients = createClients(config);
-    let queues: ReturnType<HandlerRuntime['queues']> | undefined;
+    // Each GetQueueUrl is an SQS request: a process (a CLI command included) looks each queue up once.
+    const workQueues = once(() => resolveQueueUrls(clients.sqs, config));
+    const deadLetterQueues = once(() => resolveQueueUrls(clients.sqs, config, '-dlq'));
     runtime = {
       config,
       clients,
-      queues: () => {
-        queues ??= Promise.all([
-          resolveQueueUrls(clients.sqs, config),
-          resolveQueueUrls(clients.sqs, config, '-dlq'),
-        ]).then(([work, deadLetter]) => ({ work, deadLetter }));
-        // A failed lookup (queues not created yet) must not be cached for the process's lifetime.
-        queues.catch(() => {
-          queues = undefined;
-        });
-        return queues;
+      workQueues,
+      queues: async () => {
+        const [work, deadLetter] = await Promise.all([workQueues(), deadLetterQueues()]);
+        return { work, deadLetter };
       },
     };
   }

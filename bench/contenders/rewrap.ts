@@ -31,6 +31,7 @@ const protectedRun = await runLocally({
   runs,
   queues: work,
   runId: backfill.runId,
+  mode: backfill.mode,
   concurrency,
 });
 process.stderr.write(
@@ -63,6 +64,7 @@ const { run: done, unsettled } = await runLocally({
   runs,
   queues: work,
   runId: run.runId,
+  mode: run.mode,
   concurrency,
 });
 const seconds = (performance.now() - started) / 1000;

@@ -43,6 +43,8 @@ const { run: done, unsettled } = await runLocally({
   runs,
   queues: work,
   runId: run.runId,
+  // As `encrypt --local` does (followRunLocally): the run's mode is known, not read again.
+  mode: run.mode,
   concurrency: Number(concurrencyArg),
 });
 const seconds = (performance.now() - started) / 1000;

@@ -110,7 +110,11 @@ export async function sequenceCommand(options: { run?: string }): Promise<number
   const feed = processCommitFeed(clients, config);
   const where = config.transparencyLog.queueUrl ? 'sent to the sequencer' : 'appended';
   const result = await sequenceCommitted(
-    { chunks: deploymentChunkSource(clients, config), feed, auditBucket: config.auditLocation.bucket },
+    {
+      chunkItems: (runId) => deploymentChunkSource(clients, config).listRun(runId),
+      feed,
+      auditBucket: config.auditLocation.bucket,
+    },
     options.run ? [options.run] : runs.allRunIds(),
     (runId, added) => {
       if (added > 0) console.error(`run ${runId}: ${added} committed chunk(s) without a leaf ${where}`);

@@ -1,6 +1,5 @@
 import { ConfigError } from '../../shared/errors.js';
 import { startRun } from '../../shared/jobs/start-run.js';
-import { resolveQueueUrls } from '../../shared/queues.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { loadSseCustomerKeyFile, type SseCustomerKey } from '../../shared/s3/sse-c-key.js';
 import { provideSseCustomerKey } from '../../shared/s3/sse-c-key-source.js';
@@ -81,9 +80,10 @@ async function startAndFollow(
   options: EncryptOptions,
   customerKey: SseCustomerKey | undefined,
 ): Promise<{ runId: string; code: number }> {
-  const { config, clients } = cliRuntime();
+  const { config, clients, workQueues } = cliRuntime();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
-  const queues = await resolveQueueUrls(clients.sqs, config);
+  // The same lookup a --local run's handlers use (handler-runtime.ts): each queue looked up once.
+  const queues = await workQueues();
   const run = await startRun(
     {
       ...clients,

@@ -14,6 +14,7 @@ import { logger } from '../../shared/logger.js';
 import { manifestCloser } from '../../shared/manifests/close-manifests.js';
 import { rewrapInventoryFilePage } from '../../shared/rewrap/inventory-file.js';
 import { rewrapPlanPage } from '../../shared/rewrap/plan-page.js';
+import { leavingDrivenRuns } from '../../shared/runs/driven-runs.js';
 import { RunStore } from '../../shared/runs/run-store.js';
 import { ScanChains } from '../../shared/runs/scan-chains.js';
 import { processShardPool } from '../../shared/runs/shard-pool.js';
@@ -87,9 +88,11 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
       retry: { sqs: clients.sqs, queueUrl: work.scan },
     },
   );
-  // A run whose jobs all finished before its scan did (or that has no objects) closes here.
+  // A run whose jobs all finished before its scan did (or that has no objects) closes here; a
+  // local run's driver closes its own (driven-runs.ts), as after the chunk handlers' batches.
+  const closer = manifestCloser(runs, clients.s3, config.auditLocation, chunks, sequencing);
   await settleBatchRuns(
-    manifestCloser(runs, clients.s3, config.auditLocation, chunks, sequencing),
+    config.onLambda ? closer : leavingDrivenRuns(closer),
     results.map(({ result }) => result),
     undefined,
     sequencing,

@@ -21,28 +21,52 @@ export class RunCloser {
   /**
    * `afterClose`: what a closed run still needs (its per-key manifests, shared/manifests/), run
    * after the close and again by any closer that finds the run closed, so it must be idempotent.
+   * `closedNow`: this very call closed the run (nothing after-close can have begun before it).
    */
   constructor(
     private readonly runs: RunStore,
-    private readonly afterClose?: (runId: string) => Promise<void>,
+    private readonly afterClose?: (runId: string, closing: { closedNow: boolean }) => Promise<void>,
   ) {}
 
   async closeIfComplete(runId: string): Promise<CloseResult> {
-    const found = await this.runs.getWithTally(runId);
-    if (!found) return 'not found';
+    return (await this.close(runId)).result;
+  }
+
+  /**
+   * Closes the run if it is complete, from `known` when the caller has just read the run and its
+   * tally (one consistent Query, which a complete run's tally no longer moves past), else from a
+   * fresh read. `run`: the run as it stands after, when this call knows it (not when another closer
+   * closed it between the read and this close).
+   */
+  async close(
+    runId: string,
+    known?: { run: Run; tally: RunTally },
+  ): Promise<{ result: CloseResult; run?: Run }> {
+    const found = known ?? (await this.runs.getWithTally(runId));
+    if (!found) return { result: 'not found' };
     const { run, tally } = found;
     if (run.auditDigest) {
-      await this.afterClose?.(runId);
-      return 'already closed';
+      await this.afterClose?.(runId, { closedNow: false });
+      return { result: 'already closed', run };
     }
-    if (!isComplete(run, tally)) return 'open';
-    const closed = await this.runs.close(runId, {
+    if (!isComplete(run, tally)) return { result: 'open', run };
+    const closing = {
       digest: tally.digest,
       records: tally.records,
       algorithm: MULTISET_HASH_ALGORITHM,
-    });
-    await this.afterClose?.(runId);
-    return closed ? 'closed' : 'already closed';
+      at: new Date().toISOString(),
+    };
+    const closed = await this.runs.close(runId, closing);
+    await this.afterClose?.(runId, { closedNow: closed });
+    if (!closed) return { result: 'already closed' };
+    const after: Run = {
+      ...run,
+      auditDigest: closing.digest,
+      auditRecords: closing.records,
+      digestAlgorithm: closing.algorithm,
+      closedAt: closing.at,
+    };
+    return { result: 'closed', run: after };
   }
 
   /** Checks each run once (in parallel); throws if any check fails, for the batch to be retried. */

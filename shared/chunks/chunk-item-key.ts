@@ -5,8 +5,9 @@ import type { ChunkRef } from './chunk-store.js';
  * a run of millions of objects has tens of thousands of chunks, and one partition key per run would
  * put all their claims and commits on one partition. Eight take about 2,100 chunk commits a second
  * (210,000 objects/s, three write units per chunk, the busiest key taking 1.25/8 at 1,000 units/s),
- * and reading a run's chunks (verify, manifests at close) costs one Query per key: more keys would
- * cost a small run more DynamoDB requests per object than its chunks do. Fixed for the life of a
+ * and reading a run's chunks by partition (`listRun`, which verify uses) costs one Query per key:
+ * more keys would cost a small run more DynamoDB requests per object than its chunks do. (A run's
+ * close reads its chunks by the ids its logs name instead: run-chunk-items.ts.) Fixed for the life of a
  * table: the shard is derived from the chunk id, so changing it would hide existing chunks.
  */
 export const CHUNK_SHARDS = 8;

@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { isPreconditionFailed } from '../aws-errors.js';
 import { RetryableError } from '../errors.js';
 import { listObjectPages } from '../s3/list-objects.js';
+import { type ChunkLogCache, processChunkLogCache } from './chunk-log-cache.js';
 import { decodeChunkLog, encodeChunkLog, sha256Hex } from './chunk-log-codec.js';
 import type { AuditLocation, ChunkLogLine, ChunkRecord, StoredChunkLog } from './chunk-log-types.js';
 
@@ -88,6 +89,8 @@ export async function writeChunkLog(
         ChecksumSHA256: Buffer.from(encoded.sha256, 'hex').toString('base64'),
       }),
     );
+    // Stored as sent: the run's close may compact it without reading it back (chunk-log-cache.ts).
+    processChunkLogCache().remember(key, encoded.sha256, encoded.body);
     return { key, sha256: encoded.sha256, lines: encoded.lines };
   } catch (error) {
     if (!isPreconditionFailed(error)) throw error;
@@ -122,6 +125,21 @@ export async function readChunkLog(
   const body = await out.Body!.transformToByteArray();
   const { lines, problems } = decodeChunkLog(body);
   return { key, sha256: sha256Hex(body), lines, problems };
+}
+
+/**
+ * A committed log as the run's close reads it (manifests): from this process's own writes when it
+ * wrote these very bytes (chunk-log-cache.ts), else from S3.
+ */
+export async function readCommittedLog(
+  s3: S3Client,
+  location: AuditLocation,
+  key: string,
+  sha256: string | undefined,
+  cache: ChunkLogCache = processChunkLogCache(),
+): Promise<StoredChunkLog & { problems: string[] }> {
+  const kept = sha256 === undefined ? undefined : cache.recall(key, sha256);
+  return kept ?? readChunkLog(s3, location, key);
 }
 
 /** One object under a run's chunk logs. */

@@ -87,6 +87,11 @@ export interface ChunkStore {
   renew(ref: ChunkRef, owner: string, leaseSeconds: number, now?: Date): Promise<boolean>;
   /** Gives the chunk back (RETRY) so that a redelivery claims it at once. */
   giveBack(ref: ChunkRef, owner: string, error: string, now?: Date): Promise<boolean>;
+  /**
+   * The items of these chunks, strongly consistent, in no particular order; a chunk with no item is
+   * left out (one BatchGetItem per 100 refs: batch-get-chunks.ts).
+   */
+  getMany(refs: ChunkRef[]): Promise<ChunkItem[]>;
   /** Every chunk item of a run, in no particular order (a Query per chunk shard). */
   listRun(runId: string): AsyncIterable<ChunkItem>;
 }

@@ -11,6 +11,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { transactionCancellation } from '../aws-errors.js';
 import type { ShardPool } from '../runs/shard-pool.js';
 import { type ShardState, shardStateOf, shardUpdate } from '../runs/tally-shards.js';
+import { batchGetChunks } from './batch-get-chunks.js';
 import { chunkItemOf, isConditionFailure, itemOfConditionFailure } from './chunk-item.js';
 import { CHUNK_SHARDS, chunkItemKey, chunkPartitionKey } from './chunk-item-key.js';
 import {
@@ -46,6 +47,10 @@ export class DynamoDbChunkStore implements ChunkStore {
       new GetCommand({ TableName: this.table, Key: chunkItemKey(ref), ConsistentRead: true }),
     );
     return out.Item ? chunkItemOf(out.Item) : undefined;
+  }
+
+  async getMany(refs: ChunkRef[]): Promise<ChunkItem[]> {
+    return batchGetChunks(this.client, this.table, refs);
   }
 
   /**

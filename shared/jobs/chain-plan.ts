@@ -19,12 +19,13 @@ export interface ChainPagePlan {
 }
 
 /**
- * Whether a delimited chain's first page is worth listing again without the delimiter: it fans out
- * into children and its level fits one page, so the whole prefix may fit one flat page too (one
- * LIST more; kept only when it does, see {@link flatPlan}).
+ * Whether a chain's page is listed without the delimiter first: the first page of a delimited
+ * chain, which would otherwise fan out into a chain per folder. When that flat page ends the
+ * listing the whole prefix fits one page ({@link flatPlan}); otherwise the page is listed again
+ * with the delimiter (docs/large-buckets.md, "Listing chains").
  */
-export function mayListFlat(chain: ScanChain, page: number, plan: ChainPagePlan): boolean {
-  return chain.delimited && page === 1 && plan.children.length > 0 && plan.nextToken === undefined;
+export function listsFlatFirst(chain: ScanChain, page: number): boolean {
+  return chain.delimited && page === 1;
 }
 
 /** The plan of a prefix whose flat listing ended on its first page: that page, no child chain. */

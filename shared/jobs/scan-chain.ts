@@ -1,16 +1,16 @@
 import { classifyAwsError } from '../aws-errors.js';
 import type { ScanChains } from '../runs/scan-chains.js';
-import { listObjectsPage } from '../s3/list-objects.js';
+import { type ListedPage, listObjectsPage } from '../s3/list-objects.js';
 import { queueBody } from '../sqs-text.js';
 import {
   CHAIN_DELIMITER,
   type ChainPagePlan,
   chainIdOf,
   flatPlan,
-  mayListFlat,
+  listsFlatFirst,
   planChainPage,
 } from './chain-plan.js';
-import type { ScanMessage } from './messages.js';
+import type { ScanChain, ScanMessage } from './messages.js';
 import { queueListedPage, type ScanDeps, type ScanResult } from './scan-page.js';
 import { sendInBatches } from './send-batches.js';
 
@@ -54,23 +54,13 @@ export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): 
         runId,
       });
     });
-  let listed = await list(chain.delimited);
-
+  // What this delivery listed, and how: the plan that holds decides how its page is listed.
+  let listed: { page: ListedPage; delimited: boolean } | undefined;
   let plan: ChainPagePlan;
-  let flatListed: typeof listed | undefined;
   if (stored?.plan !== undefined) {
     plan = JSON.parse(stored.plan);
   } else {
-    plan = planChainPage(chain, listed);
-    if (mayListFlat(chain, page, plan)) {
-      // A small prefix: one flat page lists it whole, so no chain per folder (each would end in a
-      // part-filled chunk). A page that does not end the listing is dropped: the fan-out stands.
-      const flat = await list(false);
-      if (flat.nextContinuationToken === undefined) {
-        plan = flatPlan();
-        flatListed = flat;
-      }
-    }
+    ({ plan, listed } = await planPage(chain, page, list));
     // The run's first page was queued by startRun, not by a page: it counts itself as pending.
     const first = page === 1 && chain.prefix === message.prefix;
     const queued = pagesOf(message, plan).length + (first ? 1 : 0);
@@ -83,17 +73,42 @@ export async function scanChainPage(message: ScanMessage, deps: ChainScanDeps): 
     plan = JSON.parse(saved.plan);
   }
   // A flat plan lists its page without the delimiter, on every delivery: the page holds every key.
-  if (plan.flat && chain.delimited) listed = flatListed ?? (await list(false));
+  const delimited = chain.delimited && !plan.flat;
+  if (listed?.delimited !== delimited) listed = { page: await list(delimited), delimited };
   const enqueued = await queueListedPage(
     message,
     id,
-    { objects: listed.objects, listingEnds: listed.nextContinuationToken === undefined },
+    { objects: listed.page.objects, listingEnds: listed.page.nextContinuationToken === undefined },
     deps,
   );
-  await sendInBatches(deps.sqs, deps.queues.scan, pagesOf(message, plan));
-  await deps.chains.recordPage(runId, id, page, enqueued);
-  await deps.chains.completeIfNothingPending(runId);
+  const next = pagesOf(message, plan);
+  await sendInBatches(deps.sqs, deps.queues.scan, next);
+  // The run's first page queueing no other is the whole scan: it records and completes it at once.
+  const whole = page === 1 && chain.prefix === message.prefix && next.length === 0;
+  const { completed } = await deps.chains.recordPage(runId, id, page, enqueued, { completes: whole });
+  if (!completed) await deps.chains.completeIfNothingPending(runId);
   return { enqueued, hasNextPage: plan.nextToken !== undefined, duplicate: false };
+}
+
+/**
+ * A page's plan, from the listing it is decided on. A small prefix is one page: a chain's page that
+ * may fan out is listed flat first ({@link listsFlatFirst}), and a flat page that ends the listing
+ * holds every key below the prefix, so no folder gets a chain of its own (each would end in a
+ * part-filled chunk). Otherwise the page is listed as its chain lists (by delimiter, to fan out):
+ * one LIST more for a prefix larger than a page.
+ */
+async function planPage(
+  chain: ScanChain,
+  page: number,
+  list: (delimited: boolean) => Promise<ListedPage>,
+): Promise<{ plan: ChainPagePlan; listed: { page: ListedPage; delimited: boolean } }> {
+  if (listsFlatFirst(chain, page)) {
+    const flat = await list(false);
+    if (flat.nextContinuationToken === undefined)
+      return { plan: flatPlan(), listed: { page: flat, delimited: false } };
+  }
+  const listed = await list(chain.delimited);
+  return { plan: planChainPage(chain, listed), listed: { page: listed, delimited: chain.delimited } };
 }
 
 /** The scan messages a plan queues: the chain's next page, then each new chain's first page. */

@@ -1,7 +1,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isNotFound } from '../aws-errors.js';
 import type { AuditLocation, StoredChunkLog } from '../chunks/chunk-log-types.js';
-import type { ChunkItem, ChunkStore } from '../chunks/chunk-store.js';
+import type { ChunkItem } from '../chunks/chunk-store.js';
 import { latestWrapOf, type ManifestEntry, manifestEntryOf } from './manifest-entry.js';
 import { compactionMarkerKey, MANIFEST_METADATA, manifestKey } from './manifest-key.js';
 import { MemberEncoder } from './manifest-members.js';
@@ -10,9 +10,16 @@ import { ManifestUpload, type ManifestWrite, putManifest } from './manifest-uplo
 export interface CompactionDeps {
   s3: S3Client;
   location: AuditLocation;
-  chunks: Pick<ChunkStore, 'listRun'>;
-  /** shared/chunks/chunk-log.ts readChunkLog, bound to the client and location. */
-  readLog(key: string): Promise<StoredChunkLog & { problems: string[] }>;
+  /**
+   * The run's chunk items (shared/chunks/run-chunk-items.ts runChunkItems: its chunk logs' ids,
+   * then one BatchGetItem per 100 chunks), the closer's one pass over the run's chunks.
+   */
+  chunkItems(runId: string): AsyncIterable<ChunkItem>;
+  /**
+   * A committed log by key and the SHA-256 its item committed to (shared/chunks/chunk-log.ts
+   * readCommittedLog: this process's own write when it kept those bytes, else a GET).
+   */
+  readLog(key: string, sha256?: string): Promise<StoredChunkLog & { problems: string[] }>;
 }
 
 export interface CompactedManifest {
@@ -62,11 +69,17 @@ class KeyManifest {
  * under KEY_BUFFER_BYTES compressed (about 50,000 objects) and then PUT whole; a larger one is
  * counted in the first pass and streamed in a second pass over its logs, in 8 MiB parts. Every
  * write is conditional on absence, and a marker written last ends the compaction, so a second
- * closer finds everything there and does nothing.
+ * closer finds everything there and does nothing. `closedNow`: this caller's own close just
+ * closed the run, so no compaction can have begun before it (one only starts once the run is
+ * closed) and the marker is not looked for; a closer that comes later still looks.
  */
-export async function compactRunManifests(deps: CompactionDeps, runId: string): Promise<CompactedManifest[]> {
+export async function compactRunManifests(
+  deps: CompactionDeps,
+  runId: string,
+  options: { closedNow?: boolean } = {},
+): Promise<CompactedManifest[]> {
   const marker = { bucket: deps.location.bucket, key: compactionMarkerKey(deps.location, runId) };
-  if (await exists(deps.s3, marker)) return [];
+  if (!options.closedNow && (await exists(deps.s3, marker))) return [];
   const keys = new Map<string, KeyManifest>();
   let buffered = 0;
   for await (const { entries } of committedEntries(deps, runId, () => true)) {
@@ -161,9 +174,9 @@ async function* committedEntries(
   runId: string,
   wanted: (item: ChunkItem) => boolean,
 ): AsyncGenerator<{ entries: Array<{ keyArn: string; entry: ManifestEntry }> }> {
-  for await (const item of deps.chunks.listRun(runId)) {
+  for await (const item of deps.chunkItems(runId)) {
     if (item.state !== 'DONE' || !item.logKey || !item.keyArns?.length || !wanted(item)) continue;
-    const log = await deps.readLog(item.logKey);
+    const log = await deps.readLog(item.logKey, item.logSha256);
     const entries = log.lines.flatMap((line) => manifestEntryOf(line.record) ?? []);
     yield { entries };
   }

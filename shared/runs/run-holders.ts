@@ -59,9 +59,11 @@ export class RunHolders {
 }
 
 /**
- * Reports this process's claims per run every `everyMs` while it works, and a last time (zero for
- * runs it no longer holds anything of) when it stops; a process killed outright leaves its last
- * report standing, which `status` shows with the news that the process is gone.
+ * Reports this process's claims per run: at once for a run it holds and has not reported yet, then
+ * every `everyMs` while it works, and a last time (zero for runs it no longer holds anything of)
+ * when it stops; a process killed outright leaves its last report standing, which `status` shows
+ * with the news that the process is gone. Each report is a DynamoDB write, so it is not refreshed
+ * more often than a person reading `status` needs.
  */
 export class ClaimsReporter {
   private last = 0;
@@ -70,24 +72,37 @@ export class ClaimsReporter {
   constructor(
     private readonly claims: LocalClaims,
     private readonly holders: RunHolders,
-    private readonly everyMs = 2000,
+    private readonly everyMs = 30_000,
     private readonly owner = processToken(),
   ) {}
 
-  /** Reports if the last report is older than `everyMs`. Never throws: a report is advisory. */
+  /**
+   * Reports if the last report is older than `everyMs` or a run is held that no report names yet.
+   * Never throws: a report is advisory.
+   */
   async tick(now = Date.now()): Promise<void> {
-    if (now - this.last < this.everyMs) return;
+    const unreported = [...this.claims.byRun().keys()].some((runId) => !this.reported.has(runId));
+    if (!unreported && now - this.last < this.everyMs) return;
     this.last = now;
     await this.flush().catch(() => undefined);
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Reports every run it holds or last reported. `complete`: runs known to be complete, whose
+   * reports `status` never shows (it shows holders of unfinished runs only): a last report of
+   * holding nothing is not written for them.
+   */
+  async flush(complete: ReadonlySet<string> = new Set()): Promise<void> {
     const current = this.claims.byRun();
     const runs = new Set([...this.reported, ...current.keys()]);
     const at = new Date().toISOString();
     await Promise.all(
       [...runs].map(async (runId) => {
         const held = current.get(runId) ?? { claims: 0 };
+        if (held.claims === 0 && complete.has(runId)) {
+          this.reported.delete(runId);
+          return;
+        }
         await this.holders.report(runId, { owner: this.owner, ...held, at });
         if (held.claims === 0) this.reported.delete(runId);
         else this.reported.add(runId);

@@ -195,7 +195,7 @@ export class RunStore {
    */
   async close(
     runId: string,
-    closing: { digest: string; records: number; algorithm: string },
+    closing: { digest: string; records: number; algorithm: string; at?: string },
   ): Promise<boolean> {
     try {
       await this.client.send(
@@ -209,7 +209,7 @@ export class RunStore {
             ':digest': closing.digest,
             ':n': closing.records,
             ':algorithm': closing.algorithm,
-            ':now': new Date().toISOString(),
+            ':now': closing.at ?? new Date().toISOString(),
           },
         }),
       );

@@ -88,10 +88,21 @@ export class ScanChains {
   /**
    * Records a planned page once: its marker turns done, and the run counts its objects and one
    * page less pending, in one transaction. Returns false when an earlier delivery recorded it.
+   * `completes`: the page is the whole scan (the run's first page, queueing no other), so it left
+   * exactly itself pending, and the same transaction marks the scan complete, conditional on that
+   * (`scanPending = 1`): no completion check follows. Should the condition not hold, the page is
+   * recorded alone and the caller checks as for any page (`completed` false).
    */
-  async recordPage(runId: string, chain: string, page: number, discovered: number): Promise<boolean> {
-    try {
-      await this.client.send(
+  async recordPage(
+    runId: string,
+    chain: string,
+    page: number,
+    discovered: number,
+    options: { completes?: boolean } = {},
+  ): Promise<{ recorded: boolean; completed: boolean }> {
+    const run = `ADD discovered :n, pagesScanned :one, scanPending :minus${page === 1 ? ', scanChains :one' : ''}`;
+    const attempt = async (completes: boolean) =>
+      this.client.send(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -107,36 +118,41 @@ export class ScanChains {
               Update: {
                 TableName: this.tableName,
                 Key: runItemKey(runId),
-                UpdateExpression: `ADD discovered :n, pagesScanned :one, scanPending :minus${page === 1 ? ', scanChains :one' : ''}`,
-                ExpressionAttributeValues: { ':n': discovered, ':one': 1, ':minus': -1 },
+                UpdateExpression: completes ? `SET scanComplete = :true ${run}` : run,
+                ...(completes ? { ConditionExpression: 'scanPending = :one' } : {}),
+                ExpressionAttributeValues: {
+                  ':n': discovered,
+                  ':one': 1,
+                  ':minus': -1,
+                  ...(completes ? { ':true': true } : {}),
+                },
               },
             },
           ],
         }),
       );
-      return true;
-    } catch (error) {
-      if (transactionCancellation(error)?.[0]?.Code === 'ConditionalCheckFailed') return false;
-      throw error;
+    for (const completes of options.completes ? [true, false] : [false]) {
+      try {
+        await attempt(completes);
+        return { recorded: true, completed: completes };
+      } catch (error) {
+        const reasons = transactionCancellation(error);
+        if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return { recorded: false, completed: false };
+        // Only the completion's own condition failed: record the page without it.
+        if (completes && reasons?.[1]?.Code === 'ConditionalCheckFailed') continue;
+        throw error;
+      }
     }
+    throw new Error('unreachable');
   }
 
   /**
    * Marks the scan complete once no page is pending. Any page may be the last to record, so each
-   * checks (a consistent read; a write only at the end). Idempotent; returns whether it is complete.
+   * asks, with one conditional write (the run item's `scanPending = 0`; no read first: a page that
+   * is not the last costs one refused write instead of a read). Idempotent; returns whether the
+   * scan is complete.
    */
   async completeIfNothingPending(runId: string): Promise<boolean> {
-    const out = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: runItemKey(runId),
-        ConsistentRead: true,
-        ProjectionExpression: 'scanPending, scanComplete',
-      }),
-    );
-    if (out.Item?.scanComplete === true) return true;
-    if (out.Item?.scanPending === undefined || Number(out.Item.scanPending) !== 0) return false;
-    await completeScanWhen(this.client, this.tableName, runId, 'scanPending = :zero', { ':zero': 0 });
-    return true;
+    return completeScanWhen(this.client, this.tableName, runId, 'scanPending = :zero', { ':zero': 0 });
   }
 }

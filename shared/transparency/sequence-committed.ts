@@ -1,4 +1,4 @@
-import type { ChunkStore } from '../chunks/chunk-store.js';
+import type { ChunkItem } from '../chunks/chunk-store.js';
 import type { CommitFeed } from './commit-feed.js';
 import { feedingUnsequenced } from './unsequenced-chunks.js';
 
@@ -16,7 +16,7 @@ export interface SequenceCommittedResult {
  * memory stays bounded; chunks already in the log are not sent again.
  */
 export async function sequenceCommitted(
-  deps: { chunks: Pick<ChunkStore, 'listRun'>; feed: CommitFeed; auditBucket: string },
+  deps: { chunkItems: (runId: string) => AsyncIterable<ChunkItem>; feed: CommitFeed; auditBucket: string },
   runIds: AsyncIterable<string> | Iterable<string>,
   onRun?: (runId: string, added: number) => void,
 ): Promise<SequenceCommittedResult> {
@@ -31,10 +31,9 @@ export async function sequenceCommitted(
     afterBatch: () => deps.feed.afterBatch(),
     flush: () => deps.feed.flush(),
   };
-  const chunks = feedingUnsequenced(deps.chunks, deps.auditBucket, counting);
   for await (const runId of runIds) {
     const before = result.added;
-    for await (const _item of chunks.listRun(runId)) {
+    for await (const _item of feedingUnsequenced(deps.chunkItems(runId), deps.auditBucket, counting)) {
       result.chunks++;
       if (pending >= 990) {
         await deps.feed.flush();

@@ -1,4 +1,4 @@
-import type { ChunkItem, ChunkStore } from '../chunks/chunk-store.js';
+import type { ChunkItem } from '../chunks/chunk-store.js';
 import { logger } from '../logger.js';
 import type { CommitFeed } from './commit-feed.js';
 import { leafRequestOf } from './leaf-request.js';
@@ -9,22 +9,18 @@ import { leafRequestOf } from './leaf-request.js';
  * process that died after a commit and before its leaf was appended or sent lost nothing for good.
  * A chunk whose leaf is merely in flight is added again, which the sequencer drops as a duplicate.
  */
-export function feedingUnsequenced(
-  chunks: Pick<ChunkStore, 'listRun'>,
+export async function* feedingUnsequenced(
+  items: AsyncIterable<ChunkItem>,
   bucket: string,
   feed: CommitFeed,
-): Pick<ChunkStore, 'listRun'> {
-  return {
-    async *listRun(runId: string): AsyncIterable<ChunkItem> {
-      for await (const item of chunks.listRun(runId)) {
-        if (item.leafIndex === undefined) {
-          const request = leafRequestOf(bucket, item);
-          if (request) feed.add(request);
-        }
-        yield item;
-      }
-    },
-  };
+): AsyncGenerator<ChunkItem> {
+  for await (const item of items) {
+    if (item.leafIndex === undefined) {
+      const request = leafRequestOf(bucket, item);
+      if (request) feed.add(request);
+    }
+    yield item;
+  }
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { ChunkRef, ChunkStore } from '../chunks/chunk-store.js';
+import { emptyCounts, type Outcome, type OutcomeCounts } from '../runs/run-counts.js';
+import { countersOf } from '../runs/tally-shards.js';
 import { localOwnerToken, ownerGone } from './process-identity.js';
 
 /** A chunk this process claimed and has not yet committed or given back. */
@@ -29,6 +31,8 @@ const heldKey = (ref: ChunkRef, owner: string) => `${ref.runId}\n${ref.chunkId}\
  */
 export class LocalClaims {
   private readonly held = new Map<string, HeldChunk>();
+  /** Outcomes this process's commits counted, per run: a local run's progress between its looks. */
+  private readonly counted = new Map<string, OutcomeCounts>();
 
   constructor(
     private readonly isGone: (owner: string | undefined) => boolean = (owner) => ownerGone(owner),
@@ -62,6 +66,24 @@ export class LocalClaims {
   }
 
   /**
+   * What this process's own commits (through {@link track}) counted for a run so far, by outcome
+   * (reasons not kept): each commit that held, once, as its tally shard counted it.
+   */
+  committed(runId: string): OutcomeCounts {
+    const counts = this.counted.get(runId);
+    return counts ? { ...counts, reasons: {} } : emptyCounts();
+  }
+
+  private count(runId: string, decisions: Array<{ decision: Parameters<typeof countersOf>[0] }>): void {
+    const counts = this.counted.get(runId) ?? emptyCounts();
+    for (const { decision } of decisions) {
+      const outcome: Outcome = countersOf(decision).outcome;
+      counts[outcome] += 1;
+    }
+    this.counted.set(runId, counts);
+  }
+
+  /**
    * `chunks`, keeping this registry up to date: a chunk claimed through it is held until it is
    * committed or given back through it, whether or not that transition's condition held (a refused
    * one means another attempt took the chunk over: this process no longer holds it either way).
@@ -76,6 +98,7 @@ export class LocalClaims {
     };
     return {
       get: (ref) => chunks.get(ref),
+      getMany: (refs) => chunks.getMany(refs),
       listRun: (runId) => chunks.listRun(runId),
       claim: async (input, now) => {
         const result = await chunks.claim(input, now);
@@ -88,7 +111,15 @@ export class LocalClaims {
         return result;
       },
       renew: (ref, owner, leaseSeconds, now) => chunks.renew(ref, owner, leaseSeconds, now),
-      commit: (ref, owner, commit, now) => ended(ref, owner, chunks.commit(ref, owner, commit, now)),
+      commit: (ref, owner, commit, now) =>
+        ended(
+          ref,
+          owner,
+          chunks.commit(ref, owner, commit, now).then((counted) => {
+            if (counted) this.count(ref.runId, commit.records);
+            return counted;
+          }),
+        ),
       giveBack: (ref, owner, error, now) => ended(ref, owner, chunks.giveBack(ref, owner, error, now)),
     };
   }

@@ -102,7 +102,7 @@ export async function startPipeline(name: string) {
       envelope: { format?: string; upgradeFormat?: boolean } = {},
     ) {
       const run = await startRun({ ...clients, runs, queues }, { bucket, prefix, mode, key, ...envelope });
-      return runLocally({ sqs: clients.sqs, runs, queues, runId: run.runId, concurrency: 4 });
+      return runLocally({ sqs: clients.sqs, runs, queues, runId: run.runId, mode: run.mode, concurrency: 4 });
     },
   };
 }

@@ -285,6 +285,27 @@ describe('listRun', () => {
   });
 });
 
+describe('getMany', () => {
+  it('reads the items of the chunks asked for, 100 per BatchGetItem, consistently, and leaves out the absent', async () => {
+    const runId = `run-many-${randomUUID().slice(0, 6)}`;
+    const refs = Array.from({ length: 230 }, (_, n) => chunk(runId, n));
+    await Promise.all(refs.map((ref) => store().claim(claimOf(ref, 'w'), T0)));
+    const absent = chunk(`${runId}-never`, 0);
+    const sent: string[] = [];
+    const counting = {
+      send: (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return dynamo.send(command as never);
+      },
+    } as unknown as typeof dynamo;
+    const found = await new DynamoDbChunkStore(counting, table, new ShardPool(4)).getMany([...refs, absent]);
+    expect(sent).toEqual(['BatchGetCommand', 'BatchGetCommand', 'BatchGetCommand']);
+    expect(found.map((item) => item.chunkId).sort()).toEqual(refs.map((r) => r.chunkId).sort());
+    expect(found.every((item) => item.runId === runId && item.state === 'IN_PROGRESS')).toBe(true);
+    expect(await store().getMany([])).toEqual([]);
+  });
+});
+
 describe('uploads on chunk items', () => {
   const runId = `run-upload-${randomUUID().slice(0, 6)}`;
   const chunkRef = chunk(runId, 0);

@@ -261,6 +261,7 @@ describe('audit records that a crash interrupted', () => {
     const store = pipeline.chunks;
     const dying: ChunkStore = {
       get: (ref) => store.get(ref),
+      getMany: (refs) => store.getMany(refs),
       claim: (input, at) => store.claim(input, at),
       renew: (ref, owner, seconds, at) => store.renew(ref, owner, seconds, at),
       commit: async () => Promise.reject(new InjectedCrashError('before the commit')),

@@ -236,4 +236,71 @@ describe('listing chains on the local stack', () => {
       scanPending: 0,
     });
   });
+
+  it('a run listed in one page records it and completes its scan in one transaction; other pages ask once after', async () => {
+    const small = uniqueBucket('scan-one-page');
+    await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: small }));
+    await Promise.all(
+      ['a/1', 'a/2', 'b/1', 'top'].map((key) =>
+        pipeline.clients.s3.send(new PutObjectCommand({ Bucket: small, Key: key, Body: key })),
+      ),
+    );
+    await drainEncryptJobs();
+    const run = await startRun(
+      { ...pipeline.clients, runs: pipeline.runs, queues: pipeline.queues },
+      { bucket: small, prefix: '', mode: 'sse-s3', scanChains: 4 },
+    );
+    const out = await pipeline.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: pipeline.queues.scan,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: 2,
+      }),
+    );
+    const page = parseScanQueueMessage(out.Messages![0]!.Body!) as ScanMessage;
+    await pipeline.clients.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: pipeline.queues.scan,
+        Entries: [{ Id: '0', ReceiptHandle: out.Messages![0]!.ReceiptHandle! }],
+      }),
+    );
+    const counted = createClients(pipeline.config).dynamo;
+    const sent: string[] = [];
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countScanRequests' },
+    );
+    expect(
+      await scanChainPage(page, chainDeps(new ScanChains(counted, pipeline.config.ledgerTable))),
+    ).toEqual({
+      enqueued: 4,
+      hasNextPage: false,
+      duplicate: false,
+    });
+    // Is it done already? Its plan, counted pending; its record, with the scan's completion.
+    expect(sent).toEqual(['GetItemCommand', 'TransactWriteItemsCommand', 'TransactWriteItemsCommand']);
+    expect(await runItem(run.runId)).toMatchObject({ discovered: 4, scanComplete: true, scanPending: 0 });
+    expect(sorted(await drainEncryptJobs())).toEqual(sorted(['a/1', 'a/2', 'b/1', 'top']));
+
+    // A page that believes it is the whole scan while another is pending: recorded without the
+    // completion, counted once; the check after it (one conditional write) finds a page pending.
+    const chains = new ScanChains(pipeline.clients.dynamo, pipeline.config.ledgerTable);
+    const other = `${run.runId}-other`;
+    expect((await chains.savePlan(other, 'c', 1, '{"children":[]}', 2)).won).toBe(true);
+    expect(await chains.recordPage(other, 'c', 1, 7, { completes: true })).toEqual({
+      recorded: true,
+      completed: false,
+    });
+    expect(await chains.completeIfNothingPending(other)).toBe(false);
+    expect(await chains.recordPage(other, 'c', 1, 7, { completes: true })).toEqual({
+      recorded: false,
+      completed: false,
+    });
+    const item = await runItem(other);
+    expect(item).toMatchObject({ discovered: 7, scanPending: 1 });
+    expect(item.scanComplete).toBeUndefined();
+  });
 });

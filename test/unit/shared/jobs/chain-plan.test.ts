@@ -3,7 +3,7 @@ import {
   chainIdOf,
   firstChain,
   flatPlan,
-  mayListFlat,
+  listsFlatFirst,
   planChainPage,
 } from '../../../../shared/jobs/chain-plan.js';
 import type { ScanChain } from '../../../../shared/jobs/messages.js';
@@ -115,16 +115,13 @@ describe('listing chains', () => {
   });
 });
 
-describe('mayListFlat', () => {
+describe('listsFlatFirst', () => {
   const delimited = { prefix: 'p/', delimited: true, budget: 8 };
-  const fanning = { children: [{ prefix: 'p/a/', delimited: true, budget: 4 }] };
 
-  it('tries a flat page only on the first page of a delimited chain that fans out and ends its level', () => {
-    expect(mayListFlat(delimited, 1, fanning)).toBe(true);
-    expect(mayListFlat(delimited, 2, fanning)).toBe(false);
-    expect(mayListFlat(delimited, 1, { ...fanning, nextToken: 't' })).toBe(false);
-    expect(mayListFlat(delimited, 1, { children: [] })).toBe(false);
-    expect(mayListFlat({ ...delimited, delimited: false }, 1, fanning)).toBe(false);
+  it('lists flat first only the first page of a delimited chain (one that may fan out)', () => {
+    expect(listsFlatFirst(delimited, 1)).toBe(true);
+    expect(listsFlatFirst(delimited, 2)).toBe(false);
+    expect(listsFlatFirst({ ...delimited, delimited: false }, 1)).toBe(false);
     expect(flatPlan()).toEqual({ children: [], flat: true });
   });
 });

@@ -77,14 +77,14 @@ function deps(s3: S3Client, read: string[] = []) {
   return {
     s3,
     location,
-    chunks: {
-      async *listRun() {
-        yield item('c1', { logKey: 'log-1', keyArns: [B] });
-        yield item('c2', { logKey: 'log-2', keyArns: [A] });
-        yield item('c3', { state: 'RETRY' });
-      },
+    async *chunkItems() {
+      yield item('c1', { logKey: 'log-1', logSha256: 'sha-1', keyArns: [B] });
+      yield item('c2', { logKey: 'log-2', logSha256: 'sha-2', keyArns: [A] });
+      yield item('c3', { state: 'RETRY' });
     },
-    readLog: async (key: string): Promise<StoredChunkLog & { problems: string[] }> => {
+    readLog: async (key: string, sha256?: string): Promise<StoredChunkLog & { problems: string[] }> => {
+      // The committed SHA-256 comes with the key: a reader may answer from the bytes it wrote.
+      expect(sha256).toBe(key.replace('log', 'sha'));
       read.push(key);
       return { key, sha256: 'x', lines: logs[key]!.map((r) => ({ record: r, hash: 'h' })), problems: [] };
     },
@@ -130,5 +130,23 @@ describe('compactRunManifests', () => {
     const again = await compactRunManifests(deps(s3), 'run1');
     expect(again.map((m) => m.write)).toEqual(['exists', 'exists']);
     expect(objects.has('audit/runs/run1/manifests.json')).toBe(true);
+  });
+
+  it('does not look for the marker when its caller just closed the run (no compaction can have begun)', async () => {
+    const { s3, objects } = fakeS3();
+    const sent: string[] = [];
+    const counting = {
+      send: (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return s3.send(command as never);
+      },
+    } as unknown as S3Client;
+    await compactRunManifests(deps(counting), 'run1', { closedNow: true });
+    expect(sent).toEqual(['PutObjectCommand', 'PutObjectCommand', 'PutObjectCommand']);
+    expect(objects.has('audit/runs/run1/manifests.json')).toBe(true);
+    sent.length = 0;
+    // A closer that finds the run closed by another looks first, and stops there.
+    expect(await compactRunManifests(deps(counting), 'run1', { closedNow: false })).toEqual([]);
+    expect(sent).toEqual(['HeadObjectCommand']);
   });
 });

@@ -50,4 +50,40 @@ describe('ClaimsReporter', () => {
     await reporter.flush();
     expect(reports).toHaveLength(2);
   });
+
+  it('writes no last zero report for a run known complete (`status` shows holders of unfinished runs only)', async () => {
+    const claims = new LocalClaims();
+    const { holders, reports } = recordingHolders();
+    const reporter = new ClaimsReporter(claims, holders, 2000, 'local:h:1:t1:process');
+    const chunks = claims.track(store({ a: 5000 }));
+    await chunks.claim(claim('a', 'o1'));
+    await reporter.tick(10_000);
+    await chunks.giveBack({ runId: 'R1', chunkId: 'a' }, 'o1', 'done elsewhere');
+    await reporter.flush(new Set(['R1']));
+    expect(reports).toHaveLength(1);
+    // Nor later: the run is no longer among those it reported.
+    await reporter.flush();
+    expect(reports).toHaveLength(1);
+  });
+
+  it('reports a run it holds and no report names yet at once, whatever the time since the last report', async () => {
+    const claims = new LocalClaims();
+    const { holders, reports } = recordingHolders();
+    const reporter = new ClaimsReporter(claims, holders, 10_000, 'local:h:1:t1:process');
+    const chunks = claims.track(store({ a: 5000, c: 6000 }));
+    // Nothing held yet: nothing to report, and the next tick is not held back by this one.
+    await reporter.tick(1_000);
+    expect(reports).toEqual([]);
+    await chunks.claim(claim('a', 'o1'));
+    await reporter.tick(1_250);
+    expect(reports.map(({ runId, claims }) => [runId, claims])).toEqual([['R1', 1]]);
+    await reporter.tick(2_000);
+    expect(reports).toHaveLength(1);
+    await chunks.claim({ ...claim('c', 'o2'), runId: 'R2' });
+    await reporter.tick(2_250);
+    expect(reports.slice(1).map(({ runId, claims }) => [runId, claims])).toEqual([
+      ['R1', 1],
+      ['R2', 1],
+    ]);
+  });
 });

@@ -79,17 +79,16 @@ describe('feedingUnsequenced', () => {
       { ...base, chunkId: 'a3', state: 'IN_PROGRESS' },
     ];
     const added: LeafRequest[] = [];
-    const chunks = feedingUnsequenced(
-      {
-        async *listRun() {
-          yield* items;
-        },
-      },
-      'audit',
-      { add: (r) => void added.push(r), afterBatch: async () => {}, flush: async () => {} },
-    );
+    async function* listed() {
+      yield* items;
+    }
+    const feed = {
+      add: (r: LeafRequest) => void added.push(r),
+      afterBatch: async () => {},
+      flush: async () => {},
+    };
     const seen: ChunkItem[] = [];
-    for await (const item of chunks.listRun('run')) seen.push(item);
+    for await (const item of feedingUnsequenced(listed(), 'audit', feed)) seen.push(item);
     expect(seen).toEqual(items);
     expect(added).toEqual([
       { runId: 'run', chunkId: 'a2', leaf: { bucket: 'audit', key: 'k2', sha256: 'c'.repeat(64) } },

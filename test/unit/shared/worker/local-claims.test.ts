@@ -8,6 +8,7 @@ const NOW = new Date('2026-11-23T10:00:00.000Z');
 function fakeStore(): ChunkStore & { [K in 'claim' | 'commit' | 'giveBack']: ReturnType<typeof vi.fn> } {
   return {
     get: vi.fn(async () => undefined),
+    getMany: vi.fn(async () => []),
     listRun: vi.fn(async function* () {}),
     claim: vi.fn(async (input: ClaimChunkInput, now?: Date) => {
       const item: ChunkItem = {
@@ -77,6 +78,27 @@ describe('LocalClaims', () => {
     expect(claims.list()).toEqual([]);
   });
 
+  it('counts, per run, the outcomes of the commits that held (a refused one counts nothing)', async () => {
+    const store = fakeStore();
+    const claims = new LocalClaims(
+      () => false,
+      () => 'o',
+    );
+    const chunks = claims.track(store);
+    const records = (...decisions: string[]) =>
+      decisions.map((decision) => ({ hash: 'h', decision, at: 'now' })) as never;
+    await chunks.claim(claim('a', 'o1'), NOW);
+    await chunks.commit({ runId: 'R1', chunkId: 'a' }, 'o1', {
+      ...commit,
+      records: records('encrypted', 'rewrapped', 'skipped'),
+    });
+    store.commit.mockResolvedValueOnce(false);
+    await chunks.claim(claim('b', 'o1'), NOW);
+    await chunks.commit({ runId: 'R1', chunkId: 'b' }, 'o1', { ...commit, records: records('failed') });
+    expect(claims.committed('R1')).toMatchObject({ encrypted: 2, skipped: 1, failed: 0, compliant: 0 });
+    expect(claims.committed('R2')).toMatchObject({ encrypted: 0, skipped: 0 });
+  });
+
   it('stops holding a chunk whose commit failed, and passes the error on', async () => {
     const store = fakeStore();
     store.commit.mockRejectedValueOnce(new Error('throttled'));
@@ -121,6 +143,8 @@ describe('LocalClaims', () => {
     expect(store.get).toHaveBeenCalledWith({ runId: 'R1', chunkId: 'a' });
     expect(chunks.listRun('R1')).toBeDefined();
     expect(store.listRun).toHaveBeenCalledWith('R1');
+    await chunks.getMany([{ runId: 'R1', chunkId: 'b' }]);
+    expect(store.getMany).toHaveBeenCalledWith([{ runId: 'R1', chunkId: 'b' }]);
   });
 
   it('hands out fresh owner tokens and asks its probe whether an owner is gone', () => {

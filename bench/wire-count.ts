@@ -1,0 +1,120 @@
+/**
+ * `s3-seal encrypt --local` counted on the wire, as an independent checker with a proxy would:
+ *   bash localstack/with-local-env.sh node --import tsx bench/wire-count.ts [-- --objects N --mode M]
+ * Provisions queues and tables of its own (prefix `wire-<time>`), seeds a bucket of N small objects
+ * and a KMS key, then runs the CLI (`cli/main.ts`, as `npm run seal` does) in a child process whose
+ * endpoints are two counting HTTP proxies in this process, one before LocalStack and one before
+ * DynamoDB Local. Every request the CLI process sends is counted by operation (the request
+ * counter of bench/request-counter.ts sees only the clients of its own process). Prints the counts
+ * and per-object figures, then one JSON line; deletes its queues and tables.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, request as forward, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { DeleteQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { seedBucket } from '../cli/seed-bucket.js';
+import { handlerRuntime } from '../shared/handler-runtime.js';
+import { ensureAuditTrail, ensureQueues, ensureTables } from '../shared/infra/provision.js';
+import { exitAfterOutput } from '../shared/process-output.js';
+import { wireOperation } from './wire-operation.js';
+
+const { values } = parseArgs({
+  options: {
+    objects: { type: 'string', default: '600' },
+    size: { type: 'string', default: '4096' },
+    mode: { type: 'string', default: 'sse-kms' },
+  },
+});
+const objects = Number(values.objects);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const prefix = `wire-${Date.now()}`;
+Object.assign(process.env, {
+  S3SEAL_QUEUE_PREFIX: prefix,
+  S3SEAL_LEDGER_TABLE: `${prefix}-ledger`,
+  S3SEAL_AUDIT_TABLE: `${prefix}-audit`,
+  S3SEAL_AUDIT_BUCKET: `${prefix}-audit-trail`,
+  S3SEAL_AUDIT_PREFIX: 'audit/',
+});
+const { config, clients } = handlerRuntime();
+await ensureQueues(clients.sqs, config);
+await ensureTables(clients.dynamo, config);
+await ensureAuditTrail(clients, config);
+const keyArn = (await clients.kms.send(new CreateKeyCommand({ Description: 's3-seal wire count' })))
+  .KeyMetadata!.Arn!;
+const bucket = `${prefix}-data`;
+log(`seeding s3://${bucket}: ${objects} objects of up to ${values.size} bytes`);
+await seedBucket(clients.s3, bucket, { objects, maxObjectBytes: Number(values.size), concurrency: 64 });
+
+const counts: Record<string, number> = {};
+/** A proxy to `target` that counts each request by service and operation before passing it on. */
+function countingProxy(target: URL, dynamo: boolean): Promise<Server> {
+  const server = createServer((incoming, answer) => {
+    const body: Buffer[] = [];
+    incoming.on('data', (part: Buffer) => body.push(part));
+    incoming.on('end', () => {
+      const bytes = Buffer.concat(body);
+      const operation = wireOperation(incoming, bytes, dynamo);
+      for (const name of [operation, operation.split('.')[0]!]) counts[name] = (counts[name] ?? 0) + 1;
+      const onward = forward(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (reply) => {
+          answer.writeHead(reply.statusCode ?? 502, reply.headers);
+          reply.pipe(answer);
+        },
+      );
+      onward.on('error', (error) => answer.writeHead(502).end(String(error)));
+      onward.end(bytes);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+const endpoint = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const s3Proxy = await countingProxy(new URL(process.env.AWS_ENDPOINT_URL!), false);
+const dynamoProxy = await countingProxy(new URL(process.env.AWS_ENDPOINT_URL_DYNAMODB!), true);
+
+const args = [
+  '--import',
+  'tsx',
+  'cli/main.ts',
+  'encrypt',
+  `s3://${bucket}`,
+  '--mode',
+  values.mode!,
+  '--local',
+];
+if (values.mode !== 'sse-s3') args.push('--key', keyArn);
+const started = performance.now();
+const code = await new Promise<number | null>((resolve) => {
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_NO_WARNINGS: '1',
+      AWS_ENDPOINT_URL: endpoint(s3Proxy),
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint(dynamoProxy),
+    },
+  });
+  child.on('close', resolve);
+});
+const seconds = (performance.now() - started) / 1000;
+s3Proxy.close();
+dynamoProxy.close();
+if (code !== 0) log(`warning: s3-seal encrypt exited ${code}`);
+for (const [name, n] of Object.entries(counts).sort())
+  console.log(`${name.padEnd(36)} ${String(n).padStart(7)}  ${(n / objects).toFixed(4)} per object`);
+for (const table of [config.ledgerTable, config.auditTable])
+  await clients.dynamo.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+const { QueueUrls = [] } = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
+for (const url of QueueUrls)
+  await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
+console.log(JSON.stringify({ objects, seconds, exit: code, counts }));
+await exitAfterOutput(0);
