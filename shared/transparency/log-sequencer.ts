@@ -55,8 +55,11 @@ const TILE_WRITES_IN_FLIGHT = 8;
  */
 export class LogSequencer {
   private readonly tiles: CachingTileStore;
-  /** The checkpoint this process last wrote: read again from S3 only when another writer moved it. */
-  private checkpoint?: StoredCheckpoint;
+  /**
+   * The checkpoint this process last read or wrote (null: it read that there is none yet), read
+   * again from S3 only when another writer moved it; undefined: not known.
+   */
+  private checkpoint?: StoredCheckpoint | null;
 
   constructor(private readonly deps: SequencerDeps) {
     this.tiles = new CachingTileStore(deps.tiles);
@@ -104,7 +107,8 @@ export class LogSequencer {
   /** Publishes what `state` owes (tiles, then the signed checkpoint); returns the published size. */
   async publish(state: SequencerState): Promise<number> {
     for (let attempt = 1; attempt <= MAX_ROUNDS; attempt++) {
-      const current = this.checkpoint ?? (await this.deps.tiles.readCheckpoint());
+      const current =
+        this.checkpoint !== undefined ? this.checkpoint : ((await this.deps.tiles.readCheckpoint()) ?? null);
       const tree = current ? checkpointOf(current.text) : undefined;
       const size = tree?.size ?? 0;
       if (size >= state.size) {
@@ -113,7 +117,7 @@ export class LogSequencer {
       }
       if (size !== state.pendingFrom) {
         // What this process remembers may be older than another writer's checkpoint: read it.
-        if (this.checkpoint) {
+        if (this.checkpoint !== undefined) {
           this.checkpoint = undefined;
           continue;
         }
@@ -133,6 +137,7 @@ export class LogSequencer {
       );
       this.checkpoint = await this.deps.tiles.replaceCheckpoint(note, current?.etag);
       if (this.checkpoint) return build.size;
+      this.checkpoint = undefined;
     }
     throw new TlogError(`publishing the checkpoint gave up after ${MAX_ROUNDS} attempts`);
   }

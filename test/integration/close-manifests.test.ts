@@ -99,10 +99,19 @@ describe("a run's close", () => {
     ).toHaveLength(new Set(logs).size);
     // The logs came from this process's own writes; the closer closed the run, so no marker HEAD.
     const audit = pipeline.config.auditLocation.bucket;
+    // The transparency log's sequencer reads its checkpoint once before it appends the run's chunks.
+    const tlog = pipeline.config.transparencyLog.prefix;
     const auditReads = s3Sent.filter(
-      ({ name, input }) => input.Bucket === audit && ['GetObjectCommand', 'HeadObjectCommand'].includes(name),
+      ({ name, input }) =>
+        input.Bucket === audit &&
+        ['GetObjectCommand', 'HeadObjectCommand'].includes(name) &&
+        input.Key !== `${tlog}checkpoint`,
     );
     expect(auditReads).toEqual([]);
+    const checkpointReads = s3Sent.filter(
+      ({ input }) => input.Bucket === audit && input.Key === `${tlog}checkpoint`,
+    );
+    expect(checkpointReads.filter(({ name }) => name === 'GetObjectCommand').length).toBeLessThanOrEqual(1);
     expect(
       s3Sent.filter(({ name, input }) => name === 'ListObjectsV2Command' && input.Bucket === audit),
     ).toHaveLength(1);
