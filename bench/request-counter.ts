@@ -44,8 +44,17 @@ export function countRequests(
         const bucket = (args.input as { Bucket?: string }).Bucket;
         if (service === 's3' && options.auditBucket && bucket === options.auditBucket)
           counts[AUDIT_TRAIL_REQUESTS] = (counts[AUDIT_TRAIL_REQUESTS] ?? 0) + 1;
-        if (trace) appendFileSync(trace, `${JSON.stringify(requestTrace(operation, args.input))}\n`);
-        return next(args);
+        if (!trace) return next(args);
+        // Each line also says when the request left and how long it took (ms since process start),
+        // so a run's timeline shows where its wall time goes.
+        const at = performance.now();
+        try {
+          return await next(args);
+        } finally {
+          const ms = +(performance.now() - at).toFixed(1);
+          const line = { ...requestTrace(operation, args.input), at: +at.toFixed(1), ms };
+          appendFileSync(trace, `${JSON.stringify(line)}\n`);
+        }
       },
       { step: 'finalizeRequest', name: `countRequests-${service}` },
     );

@@ -206,6 +206,8 @@ if (!values['no-objects'] && runs('floor')) {
     fmt(floor.peak_rss_mb),
   ]);
   result.floor_ops_per_s = floor.ops_per_s;
+  // The contender's own CPU: on a small machine it competes with the local stack for cores.
+  result.floor_cpu_ms_per_object = floor.cpu_ms_per_object;
   result.floor_concurrency = inFlight;
   preSeeded['sse-kms'] = floorBucket;
 }
@@ -238,6 +240,7 @@ if (!values['no-objects']) {
     ]);
     result[`${mode.replace('-', '')}_ops_per_s`] = run.ops_per_s;
     result[`${mode.replace('-', '')}_p50_ms`] = run.p50_ms;
+    result[`${mode.replace('-', '')}_cpu_ms_per_object`] = run.cpu_ms_per_object;
   }
   result.requests_per_object = requests;
   result.dynamo_left = left;

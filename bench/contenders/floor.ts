@@ -31,6 +31,7 @@ const listing = keys();
 const latencies: number[] = [];
 let superseded = 0;
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 await Promise.all(
   Array.from({ length: Number(concurrencyArg) }, async () => {
     for (let next = await listing.next(); !next.done; next = await listing.next()) {
@@ -62,6 +63,7 @@ await Promise.all(
   }),
 );
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuAtStart);
 const objects = latencies.length;
 console.log(
   JSON.stringify({
@@ -73,6 +75,7 @@ console.log(
     p99_ms: percentile(latencies, 99),
     requests_per_object: perObject(counts, objects),
     peak_rss_mb: peakRssMb(),
+    cpu_ms_per_object: (cpu.user + cpu.system) / 1000 / objects,
   }),
 );
 await exitAfterOutput(0);

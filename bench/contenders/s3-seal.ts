@@ -34,6 +34,7 @@ const counts = countRequests(clients as unknown as Record<string, unknown>, {
   auditBucket: auditLocation.bucket,
 });
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 const run = await startRun(
   { ...clients, runs, queues: work },
   { bucket: bucket!, prefix: '', mode: mode!, key: keyArn },
@@ -48,6 +49,7 @@ const { run: done, unsettled } = await runLocally({
   concurrency: Number(concurrencyArg),
 });
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuAtStart);
 const objects = done.discovered;
 const latencies = jobTimings();
 const rss = peakRssMb();
@@ -69,6 +71,7 @@ console.log(
     p99_ms: percentile(latencies, 99),
     requests_per_object: perObject(counts, objects),
     peak_rss_mb: rss,
+    cpu_ms_per_object: (cpu.user + cpu.system) / 1000 / objects,
     dynamo_left: {
       items_per_object: +(footprint.items / objects).toFixed(3),
       base_bytes_per_object: per(footprint.baseBytes),
