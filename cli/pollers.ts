@@ -5,9 +5,19 @@ import { handler as rewrapHandler } from '../functions/rewrap/handler.js';
 import { handler as scanHandler } from '../functions/scan/handler.js';
 import type { Faults } from '../shared/faults.js';
 import type { QueueUrls } from '../shared/queues.js';
+import { limitObjectsInFlight, untilRoomToHold } from '../shared/worker/object-lanes.js';
 import { QueuePacing } from '../shared/worker/queue-pacing.js';
 import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
 import { keepingMessagesHidden, largeObjectJobHandler } from './large-object-handler.js';
+
+/** What a spare poller receives: one message at a time, and only while there is room (untilRoomToHold). */
+interface Spare {
+  batchSize?: number;
+  gate?: (signal: AbortSignal) => Promise<void>;
+}
+
+/** Objects each object-queue poller works at once (`--pollers`: "ten objects each"). */
+const POLLER_OBJECTS = 10;
 
 export interface PollerStats {
   batches: number;
@@ -28,6 +38,8 @@ export function startPollers(options: {
   signal: AbortSignal;
   /** Give up the batches in hand at once, returning their messages to the queues. */
   abandon?: AbortSignal;
+  /** Cuts short the receives still waiting once `signal` has aborted (queue-poller.ts, cutWait). */
+  cutWait?: AbortSignal;
   /** Stops the scan poller alone (a local run whose scan is complete has no scan page left). */
   scanSignal?: AbortSignal;
   visibilitySeconds?: number;
@@ -51,20 +63,29 @@ export function startPollers(options: {
     rewrap: new QueuePacing({ fullBatch: 10 }),
     large: new QueuePacing({ fullBatch: 1 }),
   };
+  // Spare pollers (below) pace among themselves: they never keep a queue's own pollers parked.
+  const spares = {
+    encrypt: new QueuePacing({ fullBatch: 1 }),
+    events: new QueuePacing({ fullBatch: 1 }),
+    rewrap: new QueuePacing({ fullBatch: 1 }),
+  };
   const pacing = {
     ...jobs,
-    scan: new QueuePacing({ fullBatch: 10, feeds: [jobs.encrypt, jobs.rewrap, jobs.large] }),
+    scan: new QueuePacing({
+      fullBatch: 10,
+      feeds: [jobs.encrypt, jobs.rewrap, jobs.large, spares.encrypt, spares.rewrap],
+    }),
   };
   const poll = (
     queueUrl: string,
     handler: unknown,
     functionName: string,
     queuePacing: QueuePacing,
-    batchSize?: number,
-    stop: AbortSignal = signal,
+    { batchSize, stop = signal, gate }: Spare & { stop?: AbortSignal } = {},
   ) =>
     pollQueue({
       batchSize,
+      gate,
       pacing: queuePacing,
       sqs,
       queueUrl,
@@ -72,6 +93,7 @@ export function startPollers(options: {
       functionName,
       signal: stop,
       abandon: options.abandon,
+      cutWait: options.cutWait,
       visibilitySeconds: visibility,
       faults: options.faults,
       onBatch: (received, failed) => {
@@ -83,20 +105,33 @@ export function startPollers(options: {
     });
   const n = options.concurrency;
   const serve = new Set(options.serve ?? ['encrypt', 'events', 'rewrap']);
-  const pollersOf = (queue: 'encrypt' | 'events' | 'rewrap', start: () => Promise<void>) =>
-    serve.has(queue) ? Array.from({ length: n }, start) : [];
+  // Ten objects in flight per object poller, over every chunk its batches hold.
+  limitObjectsInFlight(n * POLLER_OBJECTS * serve.size);
+  // Each object queue has `n` pollers, as Lambda's event source would run `n` invocations, plus `n`
+  // spare pollers that take one chunk at a time while the process holds some work but room for more
+  // (object-lanes.ts, untilRoomToHold): a chunk left on the queue while every poller works its batch
+  // starts at once, not after a batch ends (docs/architecture.md, "Chunks").
+  const pollersOf = (
+    queue: 'encrypt' | 'events' | 'rewrap',
+    start: (queuePacing: QueuePacing, spare?: Spare) => Promise<void>,
+  ) =>
+    serve.has(queue)
+      ? [
+          ...Array.from({ length: n }, () => start(jobs[queue])),
+          ...Array.from({ length: n }, () => start(spares[queue], { batchSize: 1, gate: untilRoomToHold })),
+        ]
+      : [];
   return Promise.all([
-    poll(
-      queues.scan,
-      scanHandler,
-      's3-seal-scan',
-      pacing.scan,
-      undefined,
-      either(signal, options.scanSignal),
+    poll(queues.scan, scanHandler, 's3-seal-scan', pacing.scan, { stop: either(signal, options.scanSignal) }),
+    ...pollersOf('encrypt', (paced, spare) =>
+      poll(queues.encrypt, encryptHandler, 's3-seal-encrypt', paced, spare),
     ),
-    ...pollersOf('encrypt', () => poll(queues.encrypt, encryptHandler, 's3-seal-encrypt', pacing.encrypt)),
-    ...pollersOf('events', () => poll(queues.events, eventsHandler, 's3-seal-events', pacing.events)),
-    ...pollersOf('rewrap', () => poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap', pacing.rewrap)),
+    ...pollersOf('events', (paced, spare) =>
+      poll(queues.events, eventsHandler, 's3-seal-events', paced, spare),
+    ),
+    ...pollersOf('rewrap', (paced, spare) =>
+      poll(queues.rewrap, rewrapHandler, 's3-seal-rewrap', paced, spare),
+    ),
     // Large objects one at a time per poller: each streams gigabytes (docs/large-buckets.md).
     ...Array.from({ length: options.largeConcurrency ?? n }, () =>
       poll(
@@ -104,7 +139,7 @@ export function startPollers(options: {
         keepingMessagesHidden(largeObjectJobHandler, sqs, visibility),
         's3-seal-large',
         pacing.large,
-        1,
+        { batchSize: 1 },
       ),
     ),
   ]).then(() => undefined);

@@ -12,6 +12,7 @@ import { AclInspector } from '../shared/s3/object-acl.js';
 import { processCommitFeed } from '../shared/transparency/deployment-log.js';
 import { FailureLog } from '../shared/worker/dead-letters.js';
 import { localClaims } from '../shared/worker/local-claims.js';
+import { processObjectLanes } from '../shared/worker/object-lanes.js';
 
 /**
  * What every chunk handler (encrypt, rewrap, events, large objects) is built from on Lambda or a
@@ -37,6 +38,8 @@ export async function chunkDeps(queue: QueueName) {
     acl: new AclInspector(clients.s3),
     chunks: local ? local.track(chunks) : chunks,
     local,
+    // A local process bounds its objects in flight over all its chunks (--pollers × 10).
+    objectLanes: local ? processObjectLanes() : undefined,
     auditLocation: config.auditLocation,
     sequencing,
     runs,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { LimitFunction } from 'p-limit';
 import type { AuditRecord } from '../audit/audit-record.js';
 import { describeError, InjectedCrashError, LeaseHeldError, RetryableError } from '../errors.js';
 import { Faults } from '../faults.js';
@@ -51,6 +52,8 @@ export interface DecidedChunkDeps {
 export interface ChunkDeps extends DecidedChunkDeps, ObjectDeps {
   /** Objects of one chunk decided at once. */
   concurrency?: number;
+  /** A bound over every chunk of the process (shared/worker/object-lanes.ts); none on Lambda. */
+  objectLanes?: LimitFunction;
 }
 
 export type ChunkOutcome =
@@ -197,12 +200,14 @@ async function decideAll<M extends ChunkMessageCore>(
         break;
       }
       const i = next++;
+      const decide = () =>
+        // A neighbour failed while this object waited for a lane: it is not started.
+        stopped === undefined
+          ? decideObject(kind.operation(message, message.intents[i]!, attempt), deps, attempt)
+          : undefined;
       try {
-        outcomes[i] = await decideObject(
-          kind.operation(message, message.intents[i]!, attempt),
-          deps,
-          attempt,
-        );
+        const outcome = await (deps.objectLanes ? deps.objectLanes(decide) : decide());
+        if (outcome) outcomes[i] = outcome;
       } catch (error) {
         // In-flight neighbours finish before the chunk is given back: a write landing after the
         // next attempt's HEAD would be recorded there as superseded.
