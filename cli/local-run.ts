@@ -10,7 +10,6 @@ import { ClaimsReporter, RunHolders } from '../shared/runs/run-holders.js';
 import { type Run, RunStore, settled } from '../shared/runs/run-store.js';
 import { processShardPool } from '../shared/runs/shard-pool.js';
 import type { RunTally } from '../shared/runs/tally-shards.js';
-import { displayS3Uri } from '../shared/s3-uri.js';
 import { processCommitFeed } from '../shared/transparency/deployment-log.js';
 import { localClaims } from '../shared/worker/local-claims.js';
 import { queueCounts } from '../shared/worker/queue-counts.js';
@@ -25,8 +24,12 @@ import { RunLooks } from './run-looks.js';
 import { printSummary } from './summary.js';
 import { reportVersionsLeft } from './versions-left.js';
 
-/** How often a local run wakes up; it looks at its run's counts only when RunLooks says so. */
-const POLL_MS = 250;
+/**
+ * How often a local run wakes up; it looks at its run's counts only when RunLooks says so. A wake
+ * costs no request, and the look that finds the run complete comes at most this long after the
+ * last commit.
+ */
+const POLL_MS = 50;
 
 export interface LocalRunOptions {
   sqs: SQSClient;
@@ -73,6 +76,9 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const kind = mode === 'rewrap' ? 'rewrap' : 'encrypt';
   const controller = new AbortController();
   const abandon = new AbortController();
+  // A complete run has nothing left on its queues: its pollers' waiting receives are cut short
+  // rather than run out their long poll (up to a second) before the run closes.
+  const done = new AbortController();
   // Once a look shows the run's scan complete, no scan page of it is left: its idle scan poller
   // would only cost receives (docs/architecture.md, "Flow", polling cost).
   const scanned = new AbortController();
@@ -84,6 +90,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     concurrency: options.concurrency,
     signal: controller.signal,
     abandon: abandon.signal,
+    cutWait: done.signal,
     scanSignal: scanned.signal,
     visibilitySeconds: options.visibilitySeconds,
     stats,
@@ -145,6 +152,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     }
   } finally {
     controller.abort();
+    if (complete) done.abort();
     // In-flight chunks finish unless the interrupt is forced (a second signal, or its grace period
     // ran out): then their messages go back to the queues and the chunks are given back below.
     if (interrupt && (await Promise.race([pollers, interrupt.forced().then(() => 'forced')])) === 'forced')

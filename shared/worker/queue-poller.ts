@@ -30,6 +30,14 @@ export interface PollerOptions {
    * out): its messages go back to the queue at once, none deleted, and this poller returns.
    */
   abandon?: AbortSignal;
+  /**
+   * Cuts short a receive still waiting (its long poll) once `signal` has aborted, instead of letting
+   * it run out. For a process whose work is known to be done: a message SQS handed to a cut receive
+   * is not seen here and comes back to the queue after its visibility timeout.
+   */
+  cutWait?: AbortSignal;
+  /** Resolves when this poller may receive (a spare poller waits for idle lanes; see cli/pollers.ts). */
+  gate?: (signal: AbortSignal) => Promise<void>;
   onBatch?: (received: number, failed: number) => void;
   /** Soak only: deliver some messages twice, crash before deleting a batch. */
   faults?: Faults;
@@ -99,6 +107,8 @@ async function serveQueue(options: PollerOptions): Promise<void> {
   const region = (await sqs.config.region()) ?? 'local';
   const visibilitySeconds = options.visibilitySeconds ?? 300;
   while (!signal.aborted) {
+    await options.gate?.(signal);
+    if (signal.aborted) return;
     let messages: Message[];
     try {
       const out = await sqs.send(
@@ -109,6 +119,7 @@ async function serveQueue(options: PollerOptions): Promise<void> {
           VisibilityTimeout: visibilitySeconds,
           MessageSystemAttributeNames: ['All'],
         }),
+        options.cutWait ? { abortSignal: options.cutWait } : {},
       );
       messages = out.Messages ?? [];
     } catch (error) {
