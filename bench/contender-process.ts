@@ -7,10 +7,22 @@ export function contender(
   env: Record<string, string> = {},
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(process.env.S3SEAL_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.S3SEAL_BENCH_CPU_PROF}`] : []), '--import', 'tsx', `bench/contenders/${script}.ts`, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.S3SEAL_BENCH_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.S3SEAL_BENCH_CPU_PROF}`]
+          : []),
+        '--import',
+        'tsx',
+        `bench/contenders/${script}.ts`,
+        ...args,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
