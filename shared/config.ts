@@ -157,7 +157,7 @@ const ConfigSchema = z.object({
     }),
   // Tests only: the age at which the audit readers take an item-less watch-run log for an expired
   // event chunk (default the event chunk TTL, a day), to simulate a day passing; the TTL the events
-  // handler writes is unchanged (docs/development.md, "Tests").
+  // handler writes is unchanged (docs/development.md, "Tests", "Test-only settings").
   S3SEAL_TEST_EVENT_CHUNK_TTL_SECONDS: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.coerce.number().int().min(0).optional(),
