@@ -1,4 +1,5 @@
 import { deploymentChunkSource } from '../shared/audit/deployment-chunk-source.js';
+import { eventChunkExpiry } from '../shared/audit/expired-event-log.js';
 import type { TrailDeps } from '../shared/audit/verify-trail.js';
 import { RunStore } from '../shared/runs/run-store.js';
 import { cliRuntime } from './runtime.js';
@@ -10,6 +11,7 @@ import { cliRuntime } from './runtime.js';
 export function auditTrail(): TrailDeps & { runs: RunStore } {
   const { config, clients } = cliRuntime();
   return {
+    expiry: eventChunkExpiry(new Date(), config.testEventChunkTtlSeconds),
     source: deploymentChunkSource(clients, config),
     runs: new RunStore(clients.dynamo, config.ledgerTable),
     legacy: { dynamo: clients.dynamo, auditTable: config.auditTable, ledgerTable: config.ledgerTable },

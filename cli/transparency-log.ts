@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type AuditFinding, findingLine } from '../shared/audit/audit-finding.js';
+import type { ExpiredEventLogs } from '../shared/audit/expired-event-logs.js';
 import type { TrailDeps } from '../shared/audit/verify-trail.js';
 import { ConfigError } from '../shared/errors.js';
 import { openSavedCheckpoint } from '../shared/transparency/log-growth.js';
@@ -56,7 +57,11 @@ const problems = (n: number) => (n === 0 ? 'no problems' : `${n} problem(s)`);
  * Runs the log's check after the trail's and prints it as `audit verify --all` prints the trail:
  * problems on stdout, one line each; the summary on stderr. Returns the problems found.
  */
-export async function runLogCheck(trail: TrailDeps, prepared: PreparedLogCheck): Promise<AuditFinding[]> {
+export async function runLogCheck(
+  trail: TrailDeps,
+  prepared: PreparedLogCheck,
+  expired?: ExpiredEventLogs,
+): Promise<AuditFinding[]> {
   const { log, key, saved } = prepared;
   const result = await verifyTransparencyLog(
     {
@@ -67,6 +72,7 @@ export async function runLogCheck(trail: TrailDeps, prepared: PreparedLogCheck):
       bucket: log.config.bucket,
       checkpoint: prepared.checkpoint,
       ...(key ? { verifier: key.verifier } : {}),
+      ...(expired ? { expired } : {}),
     },
     saved ? { saved } : {},
   );
@@ -96,6 +102,8 @@ function summaryLine(prepared: PreparedLogCheck, result: TransparencyLogVerifica
       ? `its tiles and ${leaves.bundles} entry bundle(s) hash to its root; `
       : 'its tiles do not hash to its root; ') +
     `${leaves.logsMatching} chunk log(s) hash as their leaves record; ` +
-    `${inLog} of ${committed} committed chunk(s) are leaves${waitingText}; ${problems(result.findings.length)}`
+    `${inLog} of ${committed} committed chunk(s) are leaves${waitingText}; ` +
+    (leaves.expiredProven > 0 ? `expired event chunks proven by their leaf: ${leaves.expiredProven}; ` : '') +
+    problems(result.findings.length)
   );
 }

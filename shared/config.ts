@@ -155,6 +155,13 @@ const ConfigSchema = z.object({
         return z.NEVER;
       }
     }),
+  // Tests only: the age at which the audit readers take an item-less watch-run log for an expired
+  // event chunk (default the event chunk TTL, a day), to simulate a day passing; the TTL the events
+  // handler writes is unchanged (docs/development.md, "Tests", "Test-only settings").
+  S3SEAL_TEST_EVENT_CHUNK_TTL_SECONDS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(0).optional(),
+  ),
   // SSE-C migration on deployed workers: the customer key encrypted with KMS (base64 of the
   // CiphertextBlob), decrypted once per cold start (docs/safety.md, "SSE-C objects"; docs/deploying.md).
   S3SEAL_SSE_C_KEY_CIPHERTEXT: z.preprocess(
@@ -210,6 +217,8 @@ export interface Config {
   /** Jobs in flight share their claim and close transactions; the window they wait for each other. */
   /** Base64 KMS ciphertext of the SSE-C migration key workers use (never the key itself). */
   sseCustomerKeyCiphertext?: string;
+  /** Tests only (S3SEAL_TEST_EVENT_CHUNK_TTL_SECONDS): the age an expired event chunk's log must reach. */
+  testEventChunkTtlSeconds?: number;
 }
 
 /**
@@ -295,6 +304,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     faults: e.S3SEAL_FAULTS,
     tallyShards: e.S3SEAL_TALLY_SHARDS,
     sseCustomerKeyCiphertext: e.S3SEAL_SSE_C_KEY_CIPHERTEXT,
+    ...(e.S3SEAL_TEST_EVENT_CHUNK_TTL_SECONDS === undefined
+      ? {}
+      : { testEventChunkTtlSeconds: e.S3SEAL_TEST_EVENT_CHUNK_TTL_SECONDS }),
     rotation: { maxKeyAgeDays: e.S3SEAL_ROTATION_MAX_KEY_AGE_DAYS, aliases: e.S3SEAL_ROTATION_ALIASES },
   };
 }

@@ -68,10 +68,20 @@ export async function proofCommand(uri: string, options: ProofOptions): Promise<
   const log = deploymentLog(options.verifierKey);
   const { stored, key } = await verifiedCheckpoint(log);
   const trail = auditTrail();
+  let shownAt = Date.now();
   const proof = await objectProof(
     {
       source: trail.source,
       runs: trail.runs,
+      ...(trail.expiry ? { expiry: trail.expiry } : {}),
+      // An expired event chunk's leaf is looked for newest first: say so when it takes a while.
+      onSearch: ({ tiles, leaves, size }) => {
+        if (Date.now() - shownAt < 2000) return;
+        shownAt = Date.now();
+        console.error(
+          `audit proof: looking for the leaf of an expired event chunk: ${leaves} of ${size} leaves (${tiles} tile(s)) read, newest first`,
+        );
+      },
       store: log.store,
       origin: log.origin,
       bucket: log.config.bucket,
@@ -92,7 +102,9 @@ export async function proofCommand(uri: string, options: ProofOptions): Promise<
   const { item } = proof.decision;
   console.error(
     `${uri}: ${record.decision} at ${record.at} (run ${item.runId} chunk ${item.chunkId} position ${record.position}) ` +
-      `is leaf ${proof.index} of ${proof.size} in transparency log ${log.origin}; the proof checks with its key` +
+      `is leaf ${proof.index} of ${proof.size} in transparency log ${log.origin}` +
+      (proof.decision.expired ? ' (its chunk item expired; the leaf is its commit record)' : '') +
+      '; the proof checks with its key' +
       (options.output ? `; written to ${options.output}` : ''),
   );
   return 0;

@@ -45,7 +45,9 @@ export async function exportCommand(options: ExportOptions): Promise<number> {
   const runId = options.bucket ? undefined : (options.run ?? (await runs.recent(1))[0]);
   if (!options.bucket && !runId) throw new ConfigError('no runs yet: nothing to export');
   // The committed records of the run's chunk logs (docs/audit.md, "Exporting records").
-  const scoped = runId ? runRecords(trail.source, runId) : bucketRecords(trail.source, runs, options.bucket!);
+  const scoped = runId
+    ? runRecords(trail.source, runId, trail.expiry)
+    : bucketRecords(trail.source, runs, options.bucket!, trail.expiry);
   // An unknown run or bucket is an error, found before anything is written: a mistyped id must not
   // look like an empty export. A known run with no records (an empty prefix) exports nothing.
   const iterator = scoped[Symbol.asyncIterator]();
@@ -146,6 +148,6 @@ async function verifyAllCommand(trail: TrailDeps, options: VerifyOptions): Promi
       `${result.runsChecked} closed run(s) checked; ` +
       `${result.findings.length === 0 ? 'no problems' : `${result.findings.length} problem(s)`}`,
   );
-  const logFindings = await runLogCheck(trail, log);
+  const logFindings = await runLogCheck(trail, log, result.expired);
   return result.findings.length === 0 && logFindings.length === 0 ? 0 : 1;
 }

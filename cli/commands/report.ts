@@ -49,7 +49,7 @@ export async function reportCommand(runId: string | undefined, options: ReportOp
   if (!run) throw new ConfigError(`run ${id} not found`);
   // The run's committed chunk logs (docs/reports.md): the page summarises every record.
   const records: AuditRecord[] = [];
-  for await (const record of runRecords(trail.source, id)) records.push(record);
+  for await (const record of runRecords(trail.source, id, trail.expiry)) records.push(record);
   if (options.batchCsv) {
     await writeBatchCsv(options.batchCsv, records);
     console.error(

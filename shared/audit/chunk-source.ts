@@ -1,5 +1,6 @@
 import type { ChunkLogLine } from '../chunks/chunk-log-types.js';
 import type { ChunkItem, ChunkRef } from '../chunks/chunk-store.js';
+import { type EventChunkExpiry, eventChunkExpiry, isExpiredEventLog } from './expired-event-log.js';
 
 /** One chunk log object as the run's log listing names it. */
 export interface ListedChunkLog {
@@ -8,6 +9,8 @@ export interface ListedChunkLog {
   attempt: number;
   /** Set when the object's name is not a chunk log's (`<chunkId>/<attempt>.jsonl.gz`). */
   problem?: string;
+  /** S3's LastModified, from the listing: S3 sets it and nobody can backdate it. */
+  lastModified?: Date;
 }
 
 /** A chunk log as read back: the SHA-256 of its stored bytes, its lines, and what did not parse. */
@@ -40,29 +43,55 @@ export function committedKeyOf(source: ChunkSource, item: ChunkItem): string {
   return item.logKey ?? source.logKey(item.runId, item.chunkId, item.attempt);
 }
 
-/** A listed log with its chunk's item, and whether that item commits to this very log. */
+/**
+ * A listed log with its chunk's item, and whether that item commits to this very log. A log whose
+ * chunk has no item may be an expired event chunk's (expired-event-log.ts): its chunk's last
+ * attempt stands for the commit (`committed`; a committed chunk is never claimed again, so no later
+ * attempt exists), an earlier attempt of it was abandoned (`abandoned`).
+ */
 export interface LogWithItem {
   log: ListedChunkLog;
   item: ChunkItem | undefined;
   committed: boolean;
+  expired?: 'committed' | 'abandoned';
 }
 
 /**
  * A run's logs in key order, each with its chunk item. A chunk's attempts list together, so one
- * item read per chunk, and nothing of the run is held in memory.
+ * item read per chunk, and only one chunk's few attempts are held in memory.
  */
-export async function* logsWithItems(source: ChunkSource, runId: string): AsyncGenerator<LogWithItem> {
-  let last: { chunkId: string; item: ChunkItem | undefined } | undefined;
+export async function* logsWithItems(
+  source: ChunkSource,
+  runId: string,
+  expiry: EventChunkExpiry = eventChunkExpiry(),
+): AsyncGenerator<LogWithItem> {
+  let chunk: ListedChunkLog[] = [];
   for await (const log of source.listLogs(runId)) {
-    // An object under the run's logs whose name is no chunk log's: no chunk can commit to it.
-    if (log.problem) {
-      yield { log, item: undefined, committed: false };
-      continue;
+    if (chunk.length > 0 && (log.problem || chunk[0]!.chunkId !== log.chunkId)) {
+      yield* chunkLogs(source, runId, chunk, expiry);
+      chunk = [];
     }
-    if (last?.chunkId !== log.chunkId)
-      last = { chunkId: log.chunkId, item: await source.get({ runId, chunkId: log.chunkId }) };
-    const { item } = last;
-    yield { log, item, committed: item?.state === 'DONE' && committedKeyOf(source, item) === log.key };
+    // An object under the run's logs whose name is no chunk log's: no chunk can commit to it.
+    if (log.problem) yield { log, item: undefined, committed: false };
+    else chunk.push(log);
+  }
+  if (chunk.length > 0) yield* chunkLogs(source, runId, chunk, expiry);
+}
+
+/** One chunk's listed attempts with its item, read once. */
+async function* chunkLogs(
+  source: ChunkSource,
+  runId: string,
+  logs: ListedChunkLog[],
+  expiry: EventChunkExpiry,
+): AsyncGenerator<LogWithItem> {
+  const item = await source.get({ runId, chunkId: logs[0]!.chunkId });
+  const last = Math.max(...logs.map((log) => log.attempt));
+  const lastExpired = logs.some((log) => log.attempt === last && isExpiredEventLog(runId, log, item, expiry));
+  for (const log of logs) {
+    const committed = item?.state === 'DONE' && committedKeyOf(source, item) === log.key;
+    if (!lastExpired || !isExpiredEventLog(runId, log, item, expiry)) yield { log, item, committed };
+    else yield { log, item, committed, expired: log.attempt === last ? 'committed' : 'abandoned' };
   }
 }
 

@@ -1,6 +1,8 @@
 import type { RunStore } from '../runs/run-store.js';
 import type { AuditFinding } from './audit-finding.js';
 import { type ChunkSource, hasChunkTrail } from './chunk-source.js';
+import type { EventChunkExpiry } from './expired-event-log.js';
+import { ExpiredEventLogs } from './expired-event-logs.js';
 import type { LegacyTables } from './legacy/audit-tables.js';
 import { type VerifyAllProgress, verifyLegacyAll } from './legacy/verify-legacy-all.js';
 import { verifyLegacyScope } from './legacy/verify-legacy-scope.js';
@@ -11,6 +13,8 @@ export interface TrailDeps {
   runs: Pick<RunStore, 'get' | 'getWithTally' | 'allRunIds'>;
   /** The tables of trails written before chunks (docs/audit.md, "Trails written before chunks"). */
   legacy: LegacyTables;
+  /** When an item-less watch-run log is an expired event chunk (default: now and the TTL). */
+  expiry?: EventChunkExpiry;
 }
 
 export interface TrailVerification {
@@ -62,6 +66,8 @@ export interface WholeTrailVerification extends TrailVerification {
   runsChecked: number;
   /** Old runs closed before multiset digests: their digest is checked by `--run`. */
   legacyRuns: string[];
+  /** Expired event chunks' logs, checked and counted: the transparency log's pass finds their leaves. */
+  expired: ExpiredEventLogs;
 }
 
 /**
@@ -79,6 +85,7 @@ export async function verifyWholeTrail(
     notes: [],
     runsChecked: 0,
     legacyRuns: [],
+    expired: new ExpiredEventLogs(),
   };
   const chunkRuns = new Set<string>();
   for await (const runId of deps.runs.allRunIds()) {
@@ -91,6 +98,7 @@ export async function verifyWholeTrail(
           records: before.records + run.records,
           objects: before.objects + run.objects,
         }),
+      onExpiredLog: ({ runId: run, key }) => total.expired.add(run, key),
     });
     add(total, verified);
     if (verified.digest === 'matches' || verified.digest === 'differs') total.runsChecked += 1;

@@ -149,6 +149,8 @@ export interface ListedChunkLog {
   attempt: number;
   /** Set when the key is not `<chunkId>/<attempt>.jsonl.gz` (chunkId '' and attempt 0 then). */
   problem?: string;
+  /** S3's LastModified: how old the log is (an expired event chunk's is older than its TTL). */
+  lastModified?: Date;
 }
 
 /**
@@ -163,16 +165,18 @@ export async function* listChunkLogs(
 ): AsyncIterable<ListedChunkLog> {
   const prefix = chunkLogsPrefix(location, runId);
   for await (const page of listObjectPages(s3, { bucket: location.bucket, prefix })) {
-    for (const { key } of page.objects) {
+    for (const { key, lastModified } of page.objects) {
       const match = LOG_NAME.exec(key.slice(prefix.length));
       const attempt = match ? Number(match[2]) : 0;
-      if (match && attempt >= 1) yield { key, chunkId: match[1]!, attempt };
+      const dated = lastModified ? { lastModified } : {};
+      if (match && attempt >= 1) yield { key, chunkId: match[1]!, attempt, ...dated };
       else
         yield {
           key,
           chunkId: '',
           attempt: 0,
           problem: 'not a chunk log name (<chunkId>/<attempt>.jsonl.gz)',
+          ...dated,
         };
     }
   }

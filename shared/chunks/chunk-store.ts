@@ -61,6 +61,11 @@ export interface ChunkCommit {
   keyArns: string[];
   /** The chunk's object keys: any multipart upload state still recorded for them is removed. */
   uploadKeys?: string[];
+  /**
+   * Live enforcement: the item's TTL starts again at the commit, after its log was written, so the
+   * item can only expire once its log is at least this old (docs/audit.md, "Expired event chunks").
+   */
+  ttlSeconds?: number;
 }
 
 /**

@@ -90,12 +90,14 @@ export function doneUpdate(table: string, ref: ChunkRef, owner: string, commit: 
   const removeUploads = Object.keys(uploads)
     .map((name) => `, ${name}`)
     .join('');
+  const expires = commit.ttlSeconds !== undefined;
   return {
     TableName: table,
     Key: chunkItemKey(ref),
     UpdateExpression:
       'SET #state = :done, #logKey = :logKey, #logSha256 = :logSha256, #records = :records, ' +
-      `#updatedAt = :nowIso${withKeys ? ', #keyArns = :keyArns' : ''} ` +
+      `#updatedAt = :nowIso${withKeys ? ', #keyArns = :keyArns' : ''}` +
+      `${expires ? ', #expiresAt = :expiresAt' : ''} ` +
       `REMOVE #owner, #lease, #error${removeUploads}`,
     ConditionExpression: HELD_BY_OWNER,
     ExpressionAttributeNames: {
@@ -106,6 +108,7 @@ export function doneUpdate(table: string, ref: ChunkRef, owner: string, commit: 
       '#error': 'error',
       ...uploads,
       ...(withKeys ? { '#keyArns': 'keyArns' } : {}),
+      ...(expires ? { '#expiresAt': 'expiresAt' } : {}),
     },
     ExpressionAttributeValues: {
       ':done': 'DONE',
@@ -116,6 +119,8 @@ export function doneUpdate(table: string, ref: ChunkRef, owner: string, commit: 
       ':owner': owner,
       ':inProgress': 'IN_PROGRESS',
       ...(withKeys ? { ':keyArns': keyArns } : {}),
+      // Epoch seconds from the commit's second: never earlier than the log's LastModified + TTL.
+      ...(expires ? { ':expiresAt': Math.floor(now.getTime() / 1000) + commit.ttlSeconds! } : {}),
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };

@@ -43,7 +43,7 @@ export interface DecidedChunkDeps {
   /** Local processes name themselves in owners, and take over chunks of processes proven dead. */
   local?: ChunkOwners;
   owner?: string;
-  /** Live enforcement: the chunk item expires (TTL) this long after its claim. */
+  /** Live enforcement: the chunk item expires (TTL) this long after its claim, and after its commit. */
   ttlSeconds?: number;
   /** Where committed chunks go to become leaves of the transparency log. */
   sequencing?: CommitFeed;
@@ -246,6 +246,7 @@ async function commitRecords(
       records: counted,
       keyArns: keyArnsOf(records),
       uploadKeys: records.map((record) => record.key),
+      ...(deps.ttlSeconds === undefined ? {} : { ttlSeconds: deps.ttlSeconds }),
     },
     now(deps),
   );

@@ -3,20 +3,11 @@ import { chunkIdFor } from '../chunks/chunk-message.js';
 import { MalformedMessageError } from '../jobs/messages.js';
 import { matchPolicy, type WatchPolicy } from '../watch/watch-policy.js';
 import type { ObjectCreated } from './s3-event.js';
+import { EVENT_CHUNK_TTL_SECONDS, watchRunId } from './watch-run-id.js';
 
-/**
- * How long an event's chunk item is kept (docs/architecture.md, "Live enforcement"): long enough
- * that a redelivered event finds it committed and counts nothing twice, short enough that nothing
- * stays per object for good. DynamoDB's TTL deletes it (attribute `expiresAt`).
- */
-export const EVENT_CHUNK_TTL_SECONDS = 24 * 3600;
+export { EVENT_CHUNK_TTL_SECONDS, watchRunId } from './watch-run-id.js';
 
 const EVENT_ORIGIN = 'event:';
-
-/** Watched buckets count their outcomes in one run per bucket and UTC day. */
-export function watchRunId(bucket: string, now: Date): string {
-  return `watch-${bucket}-${now.toISOString().slice(0, 10)}`;
-}
 
 /**
  * What names one upload: S3's sequencer (unique per key and growing with each event), or without

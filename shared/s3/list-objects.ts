@@ -18,6 +18,8 @@ export interface ListedObject {
   etag?: string;
   size?: number;
   storageClass?: string;
+  /** When S3 stored the object (set by S3, whole seconds; nobody can backdate it). */
+  lastModified?: Date;
 }
 
 export interface ListedPage {
@@ -56,6 +58,7 @@ export async function listObjectsPage(s3: S3Client, request: ListRequest): Promi
       etag: object.ETag,
       size: object.Size,
       storageClass: object.StorageClass,
+      ...(object.LastModified ? { lastModified: object.LastModified } : {}),
     })),
     commonPrefixes: (out.CommonPrefixes ?? []).map((common) => decode(common.Prefix ?? '')),
     nextContinuationToken: (out.IsTruncated && out.NextContinuationToken) || undefined,

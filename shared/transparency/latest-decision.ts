@@ -1,4 +1,5 @@
 import { type ChunkSource, logsWithItems, type ReadChunkLog } from '../audit/chunk-source.js';
+import { type EventChunkExpiry, expiredItemOf } from '../audit/expired-event-log.js';
 import type { ChunkLogLine } from '../chunks/chunk-log-types.js';
 import type { ChunkItem } from '../chunks/chunk-store.js';
 import type { RunStore } from '../runs/run-store.js';
@@ -10,16 +11,23 @@ export interface ObjectRef {
   versionId?: string;
 }
 
-/** A committed record about the object, with the chunk that committed it and its log as read. */
+/**
+ * A committed record about the object, with the chunk that committed it and its log as read. An
+ * expired event chunk's (`expired`) has no item left: `item` is what its log says of itself
+ * (expiredItemOf), without the `leafIndex` the item carried.
+ */
 export interface Decision {
   line: ChunkLogLine;
   item: ChunkItem;
   log: ReadChunkLog;
+  expired: boolean;
 }
 
 export interface DecisionDeps {
   source: ChunkSource;
   runs: Pick<RunStore, 'allRunIds' | 'get'>;
+  /** When an item-less watch-run log is an expired event chunk (default: now and the TTL). */
+  expiry?: EventChunkExpiry;
 }
 
 const concerns = (line: ChunkLogLine, object: ObjectRef) => {
@@ -35,8 +43,9 @@ const concerns = (line: ChunkLogLine, object: ObjectRef) => {
 /**
  * The object's latest committed decision (docs/audit.md, "Transparency log"): the runs over its
  * bucket (or over every bucket), newest first by start; in the first run that decided it, its
- * record with the latest time. Reads committed chunk logs only, one at a time, as `audit export
- * --bucket` does; an abandoned attempt's log is no decision. Undefined: never decided.
+ * record with the latest time. Reads committed chunk logs only (an expired event chunk's counts),
+ * one at a time, as `audit export --bucket` does; an abandoned attempt's log is no decision.
+ * Undefined: never decided.
  */
 export async function latestDecision(deps: DecisionDeps, object: ObjectRef): Promise<Decision | undefined> {
   const runs: { runId: string; startedAt: string }[] = [];
@@ -48,12 +57,16 @@ export async function latestDecision(deps: DecisionDeps, object: ObjectRef): Pro
   runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
   for (const { runId } of runs) {
     let latest: Decision | undefined;
-    for await (const { log, item, committed } of logsWithItems(deps.source, runId)) {
-      if (!committed || !item) continue;
+    for await (const { log, item, committed, expired } of logsWithItems(deps.source, runId, deps.expiry)) {
+      const counts = (committed && item) || expired === 'committed';
+      if (!counts) continue;
       const read = await deps.source.readLog(log.key);
-      for (const line of read?.lines ?? []) {
+      if (!read) continue;
+      const chunk = item ?? expiredItemOf(runId, log, read);
+      for (const line of read.lines) {
         if (!concerns(line, object)) continue;
-        if (!latest || line.record.at >= latest.line.record.at) latest = { line, item, log: read! };
+        if (!latest || line.record.at >= latest.line.record.at)
+          latest = { line, item: chunk, log: read, expired: !item };
       }
     }
     if (latest) return latest;

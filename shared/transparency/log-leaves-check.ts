@@ -1,5 +1,6 @@
 import type { AuditFinding } from '../audit/audit-finding.js';
 import { type ChunkSource, committedKeyOf } from '../audit/chunk-source.js';
+import type { ExpiredEventLogs } from '../audit/expired-event-logs.js';
 import type { Checkpoint } from '../tlog/checkpoint.js';
 import { TlogError, TlogFormatError } from '../tlog/errors.js';
 import { verifyLog } from '../tlog/log-verifier.js';
@@ -12,6 +13,8 @@ export interface LogLeavesCheck {
   leaves: number;
   /** Leaves whose chunk log is there and hashes to the leaf's SHA-256. */
   logsMatching: number;
+  /** Of those, leaves of expired event chunks (no chunk item left): the leaf is their commit record. */
+  expiredProven: number;
   tiles: number;
   bundles: number;
   /** False when a tile or bundle failed: the leaves after it were not read. */
@@ -23,6 +26,8 @@ export interface LogLeavesDeps {
   source: ChunkSource;
   /** The audit bucket: every leaf names a chunk log there. */
   bucket: string;
+  /** Expired event chunks' logs the trail pass found: a leaf naming one stands for its commit. */
+  expired?: ExpiredEventLogs;
 }
 
 /** Chunk logs read at once: about 2 KiB each (100 gzip records), so memory stays small. */
@@ -46,6 +51,7 @@ export async function checkLogLeaves(
   const result: LogLeavesCheck = {
     leaves: 0,
     logsMatching: 0,
+    expiredProven: 0,
     tiles: 0,
     bundles: 0,
     complete: false,
@@ -63,8 +69,10 @@ export async function checkLogLeaves(
   try {
     const checked = await verifyLog(store, checkpoint, async (index, entry) => {
       result.leaves += 1;
+      // In leaf order, before any await: the first leaf naming an expired log is the one it stands for.
+      const expired = claimed.has(index) ? undefined : claimExpired(deps, entry);
       while (inFlight.size >= LOGS_IN_FLIGHT) await Promise.race(inFlight);
-      start(checkLeaf(deps, index, entry, claimed, result));
+      start(checkLeaf(deps, index, entry, { claimed, expired }, result));
     });
     Object.assign(result, { tiles: checked.tiles, bundles: checked.bundles, complete: true });
   } catch (error) {
@@ -79,11 +87,23 @@ export async function checkLogLeaves(
 
 const leafNumber = (finding: AuditFinding) => Number(/^leaf (\d+)/.exec(finding.record)?.[1] ?? -1);
 
+/** Whether an unclaimed leaf names an expired event chunk's log, first or again (see ExpiredEventLogs.claim). */
+function claimExpired(deps: LogLeavesDeps, entry: Uint8Array): 'first' | 'again' | undefined {
+  if (!deps.expired?.count) return undefined;
+  try {
+    const leaf = decodeLeafEntry(entry);
+    return leaf.bucket === deps.bucket ? deps.expired.claim(leaf.key) : undefined;
+  } catch (error) {
+    if (error instanceof TlogFormatError) return undefined;
+    throw error;
+  }
+}
+
 async function checkLeaf(
   deps: LogLeavesDeps,
   index: number,
   entry: Uint8Array,
-  claimed: LeafSet,
+  by: { claimed: LeafSet; expired: 'first' | 'again' | undefined },
   result: LogLeavesCheck,
 ): Promise<void> {
   const found = (record: string, problem: string) =>
@@ -105,8 +125,15 @@ async function checkLeaf(
   if (!log) found(record, 'removed: its chunk log is gone');
   else if (log.sha256 !== leaf.sha256)
     found(record, "changed: its chunk log's bytes no longer hash to the SHA-256 the leaf records");
-  else result.logsMatching += 1;
-  if (claimed.has(index)) return;
+  else {
+    result.logsMatching += 1;
+    if (by.expired === 'first') result.expiredProven += 1;
+  }
+  if (by.claimed.has(index) || by.expired === 'first') return;
+  if (by.expired === 'again') {
+    found(record, 'inserted: the same chunk log as an earlier leaf (its chunk item expired)');
+    return;
+  }
   const why = await unclaimedReason(deps.source, index, leaf);
   if (why) found(record, why);
 }

@@ -12,6 +12,7 @@ import { formatTlogProof, verifyTlogProof } from '../tlog/tlog-proof.js';
 import type { NoteVerifier } from '../tlog/verifier-key.js';
 import { type Decision, type DecisionDeps, latestDecision, type ObjectRef } from './latest-decision.js';
 import { encodeLeafEntry } from './leaf-entry.js';
+import { findLeafNewestFirst, type LeafSearchProgress } from './leaf-search.js';
 
 /**
  * What a tlog-proof's `extra` line carries (docs/audit.md, "Transparency log"): where the chunk log
@@ -38,6 +39,8 @@ export interface ObjectProofDeps extends DecisionDeps {
   /** The current signed checkpoint note. */
   checkpoint: string;
   verifier: NoteVerifier;
+  /** An expired event chunk's leaf is searched for: how far the search has gone. */
+  onSearch?: (progress: LeafSearchProgress) => void;
 }
 
 export interface ObjectProof {
@@ -76,11 +79,6 @@ export async function objectProof(deps: ObjectProofDeps, object: ObjectRef): Pro
       cause: error,
     });
   }
-  const index = item.leafIndex;
-  if (index === undefined || index >= tree.size)
-    throw new NoProofError(
-      `${name}: ${what} is not in the transparency log yet (${index === undefined ? 'not sequenced' : `leaf ${index}, the checkpoint holds ${tree.size}`}): the sequencer adds committed chunks within seconds, try again`,
-    );
   const extra: ProofExtra = {
     bucket: deps.bucket,
     key: log.key,
@@ -89,6 +87,18 @@ export async function objectProof(deps: ObjectProofDeps, object: ObjectRef): Pro
     recordHash: line.hash,
   };
   const entry = encodeLeafEntry(extra);
+  // An expired chunk's item took its leaf index with it: the leaf of these very bytes is looked for.
+  const index = decision.expired
+    ? await findLeafNewestFirst(deps.store, tree.size, entry, deps.onSearch)
+    : item.leafIndex;
+  if (decision.expired && index === undefined)
+    throw new NoProofError(
+      `${name}: ${what} is in a chunk log whose chunk item expired and that no leaf of the transparency log names with these bytes: run \`s3-seal audit verify --all\``,
+    );
+  if (index === undefined || index >= tree.size)
+    throw new NoProofError(
+      `${name}: ${what} is not in the transparency log yet (${index === undefined ? 'not sequenced' : `leaf ${index}, the checkpoint holds ${tree.size}`}): the sequencer adds committed chunks within seconds, try again`,
+    );
   try {
     const proof = await inclusionProof(new TileNodeReader(deps.store, tree.size), index, tree.size);
     const text = formatTlogProof({

@@ -1,4 +1,5 @@
 import type { AuditFinding } from '../audit/audit-finding.js';
+import type { ExpiredEventLogs } from '../audit/expired-event-logs.js';
 import type { Checkpoint } from '../tlog/checkpoint.js';
 import { TlogError } from '../tlog/errors.js';
 import { EMPTY_TREE_HASH } from '../tlog/merkle-hash.js';
@@ -9,6 +10,7 @@ import { type CommittedChunksDeps, checkCommittedChunks } from './committed-chun
 import { LeafReader } from './leaf-reader.js';
 import { checkGrowth } from './log-growth.js';
 import { checkLogLeaves, type LogLeavesCheck } from './log-leaves-check.js';
+import { unprovenExpiredLogs } from './unproven-expired-logs.js';
 
 type Tree = Pick<Checkpoint, 'size' | 'rootHash'>;
 
@@ -21,6 +23,8 @@ export interface TransparencyLogDeps extends CommittedChunksDeps {
   checkpoint: string | undefined;
   /** The log's key; needed when there is a checkpoint or a saved one. */
   verifier?: NoteVerifier;
+  /** Expired event chunks' logs the trail pass found (verifyWholeTrail): each needs a leaf. */
+  expired?: ExpiredEventLogs;
 }
 
 export interface TransparencyLogVerification {
@@ -80,11 +84,14 @@ export async function verifyTransparencyLog(
     const { findings: leafFindings, ...leaves } = await checkLogLeaves(
       deps.store,
       tree,
-      { source: deps.source, bucket: deps.bucket },
+      { source: deps.source, bucket: deps.bucket, ...(deps.expired ? { expired: deps.expired } : {}) },
       committed.claimed,
     );
     result.leaves = leaves;
     findings.push(...leafFindings);
   }
+  // Every leaf was read (or there is no log yet): an expired log none of them named has no commit.
+  const allRead = deps.checkpoint === undefined || result.leaves?.complete;
+  if (deps.expired && allRead) findings.push(...(await unprovenExpiredLogs(deps.source, deps.expired)));
   return result;
 }

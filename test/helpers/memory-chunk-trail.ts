@@ -37,9 +37,15 @@ export function recordOf(
 interface StoredLog {
   lines: ChunkLogLine[];
   problems: string[];
+  /** S3's LastModified of the log (the listing gives it). */
+  writtenAt?: Date;
 }
 
-const bytesHash = (log: StoredLog) => createHash('sha256').update(canonicalJson(log)).digest('hex');
+/** When the memory trail's logs are written unless told: the day of its chunk items. */
+export const WRITTEN_AT = new Date('2026-12-07T00:00:00.000Z');
+
+const bytesHash = ({ lines, problems }: StoredLog) =>
+  createHash('sha256').update(canonicalJson({ lines, problems })).digest('hex');
 
 /**
  * Chunk items and chunk logs in memory, as `ChunkSource` reads them, with the writes a runner
@@ -50,6 +56,9 @@ export class MemoryChunkTrail implements ChunkSource {
   readonly items = new Map<string, ChunkItem>();
   readonly logs = new Map<string, StoredLog>();
   readonly reads: string[] = [];
+
+  /** The run its helpers write (RUN unless told: a watch run's id for live enforcement's chunks). */
+  constructor(readonly runId = RUN) {}
 
   logKey(runId: string, chunkId: string, attempt: number): string {
     return `audit/runs/${runId}/chunks/${chunkId}/${String(attempt).padStart(4, '0')}.jsonl.gz`;
@@ -68,13 +77,15 @@ export class MemoryChunkTrail implements ChunkSource {
     const prefix = `audit/runs/${runId}/chunks/`;
     for (const key of [...this.logs.keys()].filter((k) => k.startsWith(prefix)).sort()) {
       const match = /^([0-9a-f]{24})\/(\d{4,})\.jsonl\.gz$/.exec(key.slice(prefix.length));
-      if (match) yield { key, chunkId: match[1]!, attempt: Number(match[2]) };
+      const lastModified = this.logs.get(key)!.writtenAt ?? WRITTEN_AT;
+      if (match) yield { key, chunkId: match[1]!, attempt: Number(match[2]), lastModified };
       else
         yield {
           key,
           chunkId: '',
           attempt: 0,
           problem: 'not a chunk log name (<chunkId>/<attempt>.jsonl.gz)',
+          lastModified,
         };
     }
   }
@@ -88,18 +99,19 @@ export class MemoryChunkTrail implements ChunkSource {
   }
 
   /** Writes attempt `attempt`'s log of `records` (a claimed chunk's item, not committed). */
-  writeLog(chunkId: string, attempt: number, records: ChunkRecord[]): string {
-    const key = this.logKey(RUN, chunkId, attempt);
+  writeLog(chunkId: string, attempt: number, records: ChunkRecord[], writtenAt?: Date): string {
+    const key = this.logKey(this.runId, chunkId, attempt);
     this.logs.set(key, {
       lines: records.map((record) => ({ hash: lineHash(record), record })),
       problems: [],
+      ...(writtenAt ? { writtenAt } : {}),
     });
     return key;
   }
 
   claim(chunkId: string, attempt: number, state: ChunkItem['state'] = 'IN_PROGRESS'): ChunkItem {
     const item: ChunkItem = {
-      runId: RUN,
+      runId: this.runId,
       chunkId,
       state,
       attempt,
@@ -116,7 +128,7 @@ export class MemoryChunkTrail implements ChunkSource {
   commit(chunkId: string, n: number, attempt = 1): ChunkItem {
     return this.commitRecords(
       chunkId,
-      Array.from({ length: n }, (_, p) => recordOf(chunkId, p)),
+      Array.from({ length: n }, (_, p) => ({ ...recordOf(chunkId, p), runId: this.runId })),
       attempt,
     );
   }

@@ -51,6 +51,17 @@ describe('doneUpdate and giveBackUpdate', () => {
     expect(update.ExpressionAttributeValues[':keyArns']).toEqual(['a', 'b']);
   });
 
+  it("starts an event chunk's TTL again at its commit, after its log was written", () => {
+    const commit = { log: { key: 'k', sha256: 's' }, records: [], keyArns: [], ttlSeconds: 86_400 };
+    const update = doneUpdate('t', ref, 'w1', commit, now);
+    expect(update.UpdateExpression).toContain(', #expiresAt = :expiresAt REMOVE');
+    expect(update.ExpressionAttributeNames['#expiresAt']).toBe('expiresAt');
+    expect(update.ExpressionAttributeValues[':expiresAt']).toBe(Math.floor(now.getTime() / 1000) + 86_400);
+    // Other chunks are kept: no TTL.
+    const kept = doneUpdate('t', ref, 'w1', { ...commit, ttlSeconds: undefined }, now);
+    expect(kept.UpdateExpression).not.toContain('expiresAt');
+  });
+
   it('gives back with the lease removed and a long error cut', () => {
     const update = giveBackUpdate('t', ref, 'w1', 'x'.repeat(2000), now);
     expect(update.UpdateExpression).toContain('REMOVE #lease');
