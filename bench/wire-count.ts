@@ -7,6 +7,10 @@
  * DynamoDB Local. Every request the CLI process sends is counted by operation (the request
  * counter of bench/request-counter.ts sees only the clients of its own process). Prints the counts
  * and per-object figures, then one JSON line; deletes its queues and tables.
+ * With `--floor`, it also times the floor contender (bench/contenders/floor.ts: a bare SDK HEAD +
+ * conditional COPY per object, 40 in flight) on a bucket seeded alike, through the same proxy, and
+ * reports both as whole-process wall times (start-up included, as a checker timing the commands
+ * sees them). `--built` runs the compiled CLI (bin/s3-seal.js, after `npm run build`) as users do.
  */
 import { spawn } from 'node:child_process';
 import { createServer, request as forward, type Server } from 'node:http';
@@ -26,6 +30,8 @@ const { values } = parseArgs({
     objects: { type: 'string', default: '600' },
     size: { type: 'string', default: '4096' },
     mode: { type: 'string', default: 'sse-kms' },
+    floor: { type: 'boolean', default: false },
+    built: { type: 'boolean', default: false },
   },
 });
 const objects = Number(values.objects);
@@ -47,6 +53,13 @@ const keyArn = (await clients.kms.send(new CreateKeyCommand({ Description: 's3-s
 const bucket = `${prefix}-data`;
 log(`seeding s3://${bucket}: ${objects} objects of up to ${values.size} bytes`);
 await seedBucket(clients.s3, bucket, { objects, maxObjectBytes: Number(values.size), concurrency: 64 });
+const floorBucket = `${prefix}-floor`;
+if (values.floor)
+  await seedBucket(clients.s3, floorBucket, {
+    objects,
+    maxObjectBytes: Number(values.size),
+    concurrency: 64,
+  });
 
 const counts: Record<string, number> = {};
 /** A proxy to `target` that counts each request by service and operation before passing it on. */
@@ -81,31 +94,38 @@ const endpoint = (server: Server) => `http://127.0.0.1:${(server.address() as Ad
 const s3Proxy = await countingProxy(new URL(process.env.AWS_ENDPOINT_URL!), false);
 const dynamoProxy = await countingProxy(new URL(process.env.AWS_ENDPOINT_URL_DYNAMODB!), true);
 
-const args = [
-  '--import',
-  'tsx',
-  'cli/main.ts',
-  'encrypt',
-  `s3://${bucket}`,
-  '--mode',
-  values.mode!,
-  '--local',
-];
-if (values.mode !== 'sse-s3') args.push('--key', keyArn);
-const started = performance.now();
-const code = await new Promise<number | null>((resolve) => {
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      NODE_NO_WARNINGS: '1',
-      AWS_ENDPOINT_URL: endpoint(s3Proxy),
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint(dynamoProxy),
-    },
+/** Runs `args` under node with the proxies as endpoints; its exit code and wall time in seconds. */
+async function timed(args: string[]): Promise<{ code: number | null; seconds: number; out: string }> {
+  const started = performance.now();
+  let out = '';
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        NODE_NO_WARNINGS: '1',
+        AWS_ENDPOINT_URL: endpoint(s3Proxy),
+        AWS_ENDPOINT_URL_DYNAMODB: endpoint(dynamoProxy),
+      },
+    });
+    child.stdout.on('data', (part) => {
+      out += part;
+    });
+    child.on('close', resolve);
   });
-  child.on('close', resolve);
-});
-const seconds = (performance.now() - started) / 1000;
+  return { code, seconds: (performance.now() - started) / 1000, out };
+}
+
+const cli = values.built ? ['bin/s3-seal.js'] : ['--import', 'tsx', 'cli/main.ts'];
+const args = [...cli, 'encrypt', `s3://${bucket}`, '--mode', values.mode!, '--local'];
+if (values.mode !== 'sse-s3') args.push('--key', keyArn);
+const { code, seconds } = await timed(args);
+// The floor after s3-seal, its requests kept out of s3-seal's counts.
+const sealCounts = { ...counts };
+const floor = values.floor
+  ? await timed(['--import', 'tsx', 'bench/contenders/floor.ts', floorBucket, keyArn, '40'])
+  : undefined;
+for (const name of Object.keys(counts)) counts[name] = sealCounts[name] ?? 0;
 s3Proxy.close();
 dynamoProxy.close();
 if (code !== 0) log(`warning: s3-seal encrypt exited ${code}`);
@@ -116,5 +136,21 @@ for (const table of [config.ledgerTable, config.auditTable])
 const { QueueUrls = [] } = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
 for (const url of QueueUrls)
   await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
-console.log(JSON.stringify({ objects, seconds, exit: code, counts }));
+if (floor) {
+  // The floor's own timing leaves out its start-up (node, tsx, the SDK): the checker's may differ.
+  const work = Number(JSON.parse(floor.out.trim().split('\n').pop()!).seconds);
+  console.log(
+    `wall time: s3-seal ${seconds.toFixed(2)} s, floor ${floor.seconds.toFixed(2)} s (${work.toFixed(2)} s without start-up): ` +
+      `s3-seal runs at ${(floor.seconds / seconds).toFixed(2)}x the floor (${(work / seconds).toFixed(2)}x against its work alone)`,
+  );
+}
+console.log(
+  JSON.stringify({
+    objects,
+    seconds,
+    exit: code,
+    counts,
+    ...(floor ? { floor_seconds: floor.seconds } : {}),
+  }),
+);
 await exitAfterOutput(0);
