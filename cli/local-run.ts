@@ -76,13 +76,26 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const kind = mode === 'rewrap' ? 'rewrap' : 'encrypt';
   const controller = new AbortController();
   const abandon = new AbortController();
-  // A complete run has nothing left on its queues: its pollers' waiting receives are cut short
-  // rather than run out their long poll (up to a second) before the run closes.
-  const done = new AbortController();
   // Once a look shows the run's scan complete, no scan page of it is left: its idle scan poller
   // would only cost receives (docs/architecture.md, "Flow", polling cost).
   const scanned = new AbortController();
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
+  const claims = localClaims();
+  const looks = new RunLooks(Date.now());
+  const local = () => ({
+    now: Date.now(),
+    batches: stats.batches,
+    claims: claims.byRun().get(runId)?.claims ?? 0,
+    committed: claims.committed(runId),
+  });
+  // Every object of the run counted or held here: none of its chunks is left on the queues, so the
+  // pollers send no receive (each would hold the run's end for its long poll, up to a second) until
+  // a chunk given back or another process's work makes the sum fall short (docs/architecture.md,
+  // "Flow", end of a local run). Counts come from the last look plus this process's own commits.
+  const allInHand = () => {
+    const run = looks.estimate(local());
+    return run?.scanComplete === true && settled(run.counts) + claims.heldObjects(runId) >= run.discovered;
+  };
   const pollers = startPollers({
     sqs,
     queues,
@@ -90,7 +103,7 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     concurrency: options.concurrency,
     signal: controller.signal,
     abandon: abandon.signal,
-    cutWait: done.signal,
+    holdOff: allInHand,
     scanSignal: scanned.signal,
     visibilitySeconds: options.visibilitySeconds,
     stats,
@@ -106,14 +119,6 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   // The look that found the run complete: its consistent read is what the close goes on.
   let complete: { run: Run; tally: RunTally } | undefined;
   const undrive = driveRun(runId);
-  const claims = localClaims();
-  const looks = new RunLooks(Date.now());
-  const local = () => ({
-    now: Date.now(),
-    batches: stats.batches,
-    claims: claims.byRun().get(runId)?.claims ?? 0,
-    committed: claims.committed(runId),
-  });
   try {
     let shown: Run | undefined;
     for (;;) {
@@ -152,7 +157,6 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     }
   } finally {
     controller.abort();
-    if (complete) done.abort();
     // In-flight chunks finish unless the interrupt is forced (a second signal, or its grace period
     // ran out): then their messages go back to the queues and the chunks are given back below.
     if (interrupt && (await Promise.race([pollers, interrupt.forced().then(() => 'forced')])) === 'forced')

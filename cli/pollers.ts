@@ -8,6 +8,7 @@ import type { QueueUrls } from '../shared/queues.js';
 import { limitObjectsInFlight, untilRoomToHold } from '../shared/worker/object-lanes.js';
 import { QueuePacing } from '../shared/worker/queue-pacing.js';
 import { pollQueue, type SqsHandler } from '../shared/worker/queue-poller.js';
+import { waitWhile } from '../shared/worker/wait-while.js';
 import { keepingMessagesHidden, largeObjectJobHandler } from './large-object-handler.js';
 
 /** What a spare poller receives: one message at a time, and only while there is room (untilRoomToHold). */
@@ -38,8 +39,11 @@ export function startPollers(options: {
   signal: AbortSignal;
   /** Give up the batches in hand at once, returning their messages to the queues. */
   abandon?: AbortSignal;
-  /** Cuts short the receives still waiting once `signal` has aborted (queue-poller.ts, cutWait). */
-  cutWait?: AbortSignal;
+  /**
+   * While it returns true, the object and large-object pollers send no receive: a local run whose
+   * every object is committed or held here has nothing left on the queues (cli/local-run.ts).
+   */
+  holdOff?: () => boolean;
   /** Stops the scan poller alone (a local run whose scan is complete has no scan page left). */
   scanSignal?: AbortSignal;
   visibilitySeconds?: number;
@@ -93,7 +97,6 @@ export function startPollers(options: {
       functionName,
       signal: stop,
       abandon: options.abandon,
-      cutWait: options.cutWait,
       visibilitySeconds: visibility,
       faults: options.faults,
       onBatch: (received, failed) => {
@@ -111,14 +114,19 @@ export function startPollers(options: {
   // spare pollers that take one chunk at a time while the process holds some work but room for more
   // (object-lanes.ts, untilRoomToHold): a chunk left on the queue while every poller works its batch
   // starts at once, not after a batch ends (docs/architecture.md, "Chunks").
+  const heldOff = (stop: AbortSignal) => waitWhile(() => options.holdOff?.() === true, stop);
+  const spareGate = async (stop: AbortSignal) => {
+    await heldOff(stop);
+    await untilRoomToHold(stop);
+  };
   const pollersOf = (
     queue: 'encrypt' | 'events' | 'rewrap',
     start: (queuePacing: QueuePacing, spare?: Spare) => Promise<void>,
   ) =>
     serve.has(queue)
       ? [
-          ...Array.from({ length: n }, () => start(jobs[queue])),
-          ...Array.from({ length: n }, () => start(spares[queue], { batchSize: 1, gate: untilRoomToHold })),
+          ...Array.from({ length: n }, () => start(jobs[queue], { gate: heldOff })),
+          ...Array.from({ length: n }, () => start(spares[queue], { batchSize: 1, gate: spareGate })),
         ]
       : [];
   return Promise.all([
@@ -139,7 +147,7 @@ export function startPollers(options: {
         keepingMessagesHidden(largeObjectJobHandler, sqs, visibility),
         's3-seal-large',
         pacing.large,
-        { batchSize: 1 },
+        { batchSize: 1, gate: heldOff },
       ),
     ),
   ]).then(() => undefined);

@@ -44,6 +44,8 @@ export interface ClaimChunkInput extends ChunkRef {
   owner: string;
   leaseSeconds: number;
   membership: string;
+  /** How many objects the chunk names: what a local process holds while it works the chunk (LocalClaims); not stored. */
+  objects?: number;
   /** Live enforcement's one-event chunks are kept this long, then expire (TTL). */
   ttlSeconds?: number;
 }

@@ -77,7 +77,7 @@ export async function runChunk<M extends ChunkMessageCore>(
   deps: ChunkDeps,
 ): Promise<ChunkOutcome> {
   const ref = { runId: message.runId, chunkId: message.chunkId };
-  const claimed = await claimChunk(ref, membershipDigest(message.intents), deps);
+  const claimed = await claimChunk(ref, membershipDigest(message.intents), message.intents.length, deps);
   if ('duplicate' in claimed) return { state: 'duplicate', detail: claimed.duplicate };
   const { item, owner } = claimed;
   const faults = deps.faults ?? Faults.none();
@@ -122,7 +122,7 @@ export async function commitDecidedChunk(
   deps: DecidedChunkDeps,
 ): Promise<'committed' | 'duplicate'> {
   const membership = membershipDigest(records.map((r) => ({ key: r.key, versionId: r.versionIdBefore })));
-  const claimed = await claimChunk(ref, membership, deps);
+  const claimed = await claimChunk(ref, membership, records.length, deps);
   if ('duplicate' in claimed) return 'duplicate';
   const decided = records.map((record) => ({ record }));
   const done = await commitRecords(ref, claimed.item.attempt, claimed.owner, decided, deps);
@@ -131,13 +131,19 @@ export async function commitDecidedChunk(
 
 type Claimed = { item: ChunkItem; owner: string } | { duplicate: string };
 
-async function claimChunk(ref: ChunkRef, membership: string, deps: DecidedChunkDeps): Promise<Claimed> {
+async function claimChunk(
+  ref: ChunkRef,
+  membership: string,
+  objects: number,
+  deps: DecidedChunkDeps,
+): Promise<Claimed> {
   const owner =
     deps.owner ?? deps.local?.newOwner() ?? `${deps.config.actor}:${randomBytes(6).toString('hex')}`;
   const input = {
     ...ref,
     owner,
     membership,
+    objects,
     leaseSeconds: deps.config.leaseSeconds,
     ttlSeconds: deps.ttlSeconds,
   };

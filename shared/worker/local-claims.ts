@@ -11,6 +11,8 @@ export interface HeldChunk {
   leaseUntil: number;
   /** The store that claimed it: the one that gives it back. */
   store: ChunkStore;
+  /** The objects it names (0 when the claim did not say). */
+  objects: number;
 }
 
 /** The chunks held for one run: how many, and until when the longest lease runs. */
@@ -51,6 +53,17 @@ export class LocalClaims {
 
   list(): HeldChunk[] {
     return [...this.held.values()];
+  }
+
+  /**
+   * The objects of a run's chunks held now: with what the run has counted, it tells a local run
+   * that nothing of it is left on the queues (cli/local-run.ts). A claim that did not say how many
+   * objects its chunk names adds none, so this never counts more than is held.
+   */
+  heldObjects(runId: string): number {
+    let objects = 0;
+    for (const { ref, objects: n } of this.held.values()) if (ref.runId === runId) objects += n;
+    return objects;
   }
 
   /** The chunks held now, per run. */
@@ -106,7 +119,13 @@ export class LocalClaims {
           const leaseUntil =
             result.item.leaseExpiresAt ?? (now ?? new Date()).getTime() + input.leaseSeconds * 1000;
           const ref = refOf(input);
-          this.held.set(heldKey(ref, input.owner), { ref, owner: input.owner, leaseUntil, store: chunks });
+          this.held.set(heldKey(ref, input.owner), {
+            ref,
+            owner: input.owner,
+            leaseUntil,
+            store: chunks,
+            objects: input.objects ?? 0,
+          });
         }
         return result;
       },

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { waitWhile } from './wait-while.js';
 
 /** Objects decided at once when nothing sets a bound: a Lambda invocation's chunks are its own. */
 const UNBOUNDED = Number.POSITIVE_INFINITY;
@@ -24,9 +24,6 @@ export function limitObjectsInFlight(objects: number): void {
   processObjectLanes().concurrency = objects;
 }
 
-/** How often a spare poller checks what the process holds. */
-const CHECK_MS = 25;
-
 /** Objects per lane a process may hold (decided or waiting) before its spare pollers stop taking more. */
 const HELD_PER_LANE = 100;
 
@@ -39,6 +36,5 @@ const HELD_PER_LANE = 100;
 export async function untilRoomToHold(signal: AbortSignal): Promise<void> {
   const lanes = processObjectLanes();
   const held = () => lanes.activeCount + lanes.pendingCount;
-  while (!signal.aborted && (held() === 0 || held() >= lanes.concurrency * HELD_PER_LANE))
-    await sleep(CHECK_MS, undefined, { signal }).catch(() => undefined);
+  await waitWhile(() => held() === 0 || held() >= lanes.concurrency * HELD_PER_LANE, signal);
 }

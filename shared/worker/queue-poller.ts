@@ -31,12 +31,9 @@ export interface PollerOptions {
    */
   abandon?: AbortSignal;
   /**
-   * Cuts short a receive still waiting (its long poll) once `signal` has aborted, instead of letting
-   * it run out. For a process whose work is known to be done: a message SQS handed to a cut receive
-   * is not seen here and comes back to the queue after its visibility timeout.
+   * Resolves when this poller may receive: it waits here, never in a receive, so a stop ends the
+   * wait at once (cli/pollers.ts: spare pollers, a local run's hold-off).
    */
-  cutWait?: AbortSignal;
-  /** Resolves when this poller may receive (a spare poller waits for idle lanes; see cli/pollers.ts). */
   gate?: (signal: AbortSignal) => Promise<void>;
   onBatch?: (received: number, failed: number) => void;
   /** Soak only: deliver some messages twice, crash before deleting a batch. */
@@ -119,7 +116,6 @@ async function serveQueue(options: PollerOptions): Promise<void> {
           VisibilityTimeout: visibilitySeconds,
           MessageSystemAttributeNames: ['All'],
         }),
-        options.cutWait ? { abortSignal: options.cutWait } : {},
       );
       messages = out.Messages ?? [];
     } catch (error) {

@@ -32,7 +32,25 @@ function headsInFlight() {
   return seen;
 }
 
-describe('a local run (docs/architecture.md, "Chunks": objects in flight)', () => {
+/** When (ms, in order) the handlers' clients sent each request `name` matches; `filter` narrows by input. */
+function sendTimes(
+  client: { middlewareStack: Pipeline['clients']['s3']['middlewareStack'] },
+  name: string,
+  filter: (input: Record<string, unknown>) => boolean = () => true,
+): number[] {
+  const times: number[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === name && filter(args.input as Record<string, unknown>))
+        times.push(performance.now());
+      return next(args);
+    },
+    { step: 'initialize', name: `sendTimes-${randomUUID()}` },
+  );
+  return times;
+}
+
+describe('a local run (docs/architecture.md, "Flow": objects in flight, end of a local run)', () => {
   it('keeps ten objects in flight per poller over all its chunks, and finishes every chunk', async () => {
     const { clients, runs, queues } = pipeline;
     const bucket = uniqueBucket('lanes');
@@ -41,6 +59,10 @@ describe('a local run (docs/architecture.md, "Chunks": objects in flight)', () =
     const seeded = await seedBucket(clients.s3, bucket, { objects: 340, maxObjectBytes: 256 });
     const key = await createKmsKey(clients.kms);
     const heads = headsInFlight();
+    const receives = sendTimes(clients.sqs as never, 'ReceiveMessageCommand');
+    const chunkLogs = sendTimes(clients.s3, 'PutObjectCommand', (input) =>
+      String(input.Key).includes('/chunks/'),
+    );
     const run = await startRun({ ...clients, runs, queues }, { bucket, prefix: '', mode: 'sse-kms', key });
     const { run: done, unsettled } = await runLocally({
       sqs: clients.sqs,
@@ -57,6 +79,10 @@ describe('a local run (docs/architecture.md, "Chunks": objects in flight)', () =
     expect(heads.total).toBe(340);
     expect(heads.most).toBeLessThanOrEqual(10);
     expect(heads.most).toBeGreaterThan(1);
+    // Once every chunk is held here, the pollers ask the queues for nothing more: no receive after
+    // the first chunk log (its chunk about to commit), so none holds the run's end.
+    expect(chunkLogs.length).toBeGreaterThanOrEqual(4);
+    expect(receives.filter((at) => at > chunkLogs[0]!)).toEqual([]);
     expect((await describeObject(clients.s3, bucket, seeded.sampleKey)).sse).toBe('aws:kms');
   });
 });

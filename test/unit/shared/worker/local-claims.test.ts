@@ -65,6 +65,22 @@ describe('LocalClaims', () => {
     expect(claims.list()).toHaveLength(1);
   });
 
+  it("counts the objects of a run's held chunks: none for a claim that did not say, none once ended", async () => {
+    const local = new LocalClaims(() => false);
+    const chunks = local.track(fakeStore());
+    await chunks.claim({ ...claim('a', 'o1'), objects: 100 }, NOW);
+    await chunks.claim({ ...claim('b', 'o1'), objects: 40 }, NOW);
+    await chunks.claim({ ...claim('c', 'o1', 'R2'), objects: 7 }, NOW);
+    await chunks.claim(claim('d', 'o1'), NOW);
+    await chunks.claim({ ...claim('taken-e', 'o1'), objects: 100 }, NOW);
+    expect(local.heldObjects('R1')).toBe(140);
+    expect(local.heldObjects('R2')).toBe(7);
+    await chunks.commit({ runId: 'R1', chunkId: 'a' }, 'o1', commit);
+    await chunks.giveBack({ runId: 'R1', chunkId: 'b' }, 'o1', 'stop');
+    expect(local.heldObjects('R1')).toBe(0);
+    expect(local.heldObjects('R3')).toBe(0);
+  });
+
   it('stops holding a chunk whose commit was refused: another attempt took it over', async () => {
     const store = fakeStore();
     store.commit.mockResolvedValueOnce(false);

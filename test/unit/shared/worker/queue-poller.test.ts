@@ -114,47 +114,4 @@ describe('pollQueue receives', () => {
     expect(of(sent, ReceiveMessageCommand)).toHaveLength(1);
     expect(handler).toHaveBeenCalledTimes(1);
   });
-
-  it('cuts a waiting receive short once stopped, when cutWait aborts', async () => {
-    const stop = new AbortController();
-    const cut = new AbortController();
-    // A long poll that only ends when its request is aborted.
-    const send = vi.fn(
-      (_command: unknown, options?: { abortSignal?: AbortSignal }) =>
-        new Promise((_resolve, reject) => {
-          options?.abortSignal?.addEventListener('abort', () =>
-            reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
-          );
-        }),
-    );
-    const client = { send, config: { region: async () => 'us-east-1' } } as unknown as SQSClient;
-    const handler = vi.fn();
-    const polling = pollQueue({
-      sqs: client,
-      queueUrl: 'q',
-      handler,
-      functionName: 'f',
-      signal: stop.signal,
-      cutWait: cut.signal,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    stop.abort();
-    cut.abort();
-    await polling;
-    expect(send).toHaveBeenCalledTimes(1);
-    expect(send.mock.calls[0]![1]?.abortSignal).toBe(cut.signal);
-    expect(handler).not.toHaveBeenCalled();
-  });
-
-  it('sends a receive no abort signal without cutWait: a long poll is never cut', async () => {
-    const stop = new AbortController();
-    const { client } = fakeSqs([['a']]);
-    const handler = vi.fn(async () => {
-      stop.abort();
-      return { batchItemFailures: [] };
-    });
-    await pollQueue({ sqs: client, queueUrl: 'q', handler, functionName: 'f', signal: stop.signal });
-    const send = client.send as unknown as ReturnType<typeof vi.fn>;
-    expect(send.mock.calls[0]![1]).toEqual({});
-  });
 });
