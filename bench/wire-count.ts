@@ -13,6 +13,7 @@
  * sees them). `--built` runs the compiled CLI (bin/s3-seal.js, after `npm run build`) as users do.
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createServer, request as forward, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -70,6 +71,12 @@ function countingProxy(target: URL, dynamo: boolean): Promise<Server> {
     incoming.on('end', () => {
       const bytes = Buffer.concat(body);
       const operation = wireOperation(incoming, bytes, dynamo);
+      // S3SEAL_WIRE_TRACE=FILE: when each request reached the proxy (ms since this process began).
+      if (process.env.S3SEAL_WIRE_TRACE)
+        appendFileSync(
+          process.env.S3SEAL_WIRE_TRACE,
+          `${performance.now().toFixed(1)} ${operation} ${incoming.url}\n`,
+        );
       for (const name of [operation, operation.split('.')[0]!]) counts[name] = (counts[name] ?? 0) + 1;
       const onward = forward(
         {
@@ -119,7 +126,11 @@ async function timed(args: string[]): Promise<{ code: number | null; seconds: nu
 const cli = values.built ? ['bin/s3-seal.js'] : ['--import', 'tsx', 'cli/main.ts'];
 const args = [...cli, 'encrypt', `s3://${bucket}`, '--mode', values.mode!, '--local'];
 if (values.mode !== 'sse-s3') args.push('--key', keyArn);
+if (process.env.S3SEAL_WIRE_TRACE)
+  appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} start s3-seal\n`);
 const { code, seconds } = await timed(args);
+if (process.env.S3SEAL_WIRE_TRACE)
+  appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} end s3-seal\n`);
 // The floor after s3-seal, its requests kept out of s3-seal's counts.
 const sealCounts = { ...counts };
 const floor = values.floor
