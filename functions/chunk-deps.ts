@@ -20,8 +20,8 @@ import { processObjectLanes } from '../shared/worker/object-lanes.js';
  * queue's batch options (docs/architecture.md, "Chunk ledger").
  */
 export async function chunkDeps(queue: QueueName) {
-  const { config, clients, queues } = handlerRuntime();
-  const { work, deadLetter } = await queues();
+  const { config, clients, workQueues, deadLetterQueues } = handlerRuntime();
+  const work = await workQueues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chunks = new DynamoDbChunkStore(
     clients.dynamo,
@@ -60,7 +60,7 @@ export async function chunkDeps(queue: QueueName) {
     largeObjects: largeObjectRouting(config, clients.sqs, work.large),
     uploads: new DynamoDbUploadLedger(clients.dynamo, config.ledgerTable),
     batch: {
-      deadLetter: { sqs: clients.sqs, url: deadLetter[queue], queue },
+      deadLetter: { sqs: clients.sqs, url: async () => (await deadLetterQueues())[queue], queue },
       failures: new FailureLog(clients.dynamo, config.ledgerTable),
       retry: { sqs: clients.sqs, queueUrl: work[queue] },
     },

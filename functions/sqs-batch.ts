@@ -15,7 +15,8 @@ export interface BatchOutcome<T> {
 
 export interface BatchOptions {
   /** Where malformed messages go at once, with their reason, instead of failing until redriven. */
-  deadLetter?: { sqs: SQSClient; url: string; queue: string };
+  /** Where a message that can never succeed goes; its URL is looked up when one does. */
+  deadLetter?: { sqs: SQSClient; url: () => Promise<string>; queue: string };
   /**
    * Errors that no retry can fix for this queue (besides malformed messages): their record goes to
    * the dead-letter queue at once, with its reason, instead of coming back until maxReceiveCount.
@@ -92,7 +93,7 @@ export async function processSqsBatch<T>(
       const malformed = error instanceof MalformedMessageError;
       if ((malformed || options.deadLetterAtOnce?.(error)) && options.deadLetter) {
         const { sqs, url, queue } = options.deadLetter;
-        await sendToDeadLetter(sqs, url, record, reason, queue);
+        await sendToDeadLetter(sqs, await url(), record, reason, queue);
         logger.warn(malformed ? 'malformed message dead-lettered' : 'record failed for good; dead-lettered', {
           messageId: record.messageId,
           reason,

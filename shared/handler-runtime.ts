@@ -10,6 +10,11 @@ interface HandlerRuntime {
   queues(): Promise<{ work: QueueUrls; deadLetter: QueueUrls }>;
   /** The work queue URLs alone, resolved once (shared with `queues`). */
   workQueues(): Promise<QueueUrls>;
+  /**
+   * The dead-letter queue URLs alone, resolved once (shared with `queues`): handlers look them up
+   * only when a message must go there, so a run that dead-letters nothing sends no GetQueueUrl for them.
+   */
+  deadLetterQueues(): Promise<QueueUrls>;
 }
 
 /** A lookup resolved once per process; a failed one (queues not created yet) is not kept. */
@@ -43,6 +48,7 @@ export function handlerRuntime(): HandlerRuntime {
       config,
       clients,
       workQueues,
+      deadLetterQueues,
       queues: async () => {
         const [work, deadLetter] = await Promise.all([workQueues(), deadLetterQueues()]);
         return { work, deadLetter };

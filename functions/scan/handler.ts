@@ -29,8 +29,8 @@ import { processSqsBatch } from '../sqs-batch.js';
  * (docs/architecture.md, "Flow").
  */
 async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const { config, clients, queues } = handlerRuntime();
-  const { work, deadLetter } = await queues();
+  const { config, clients, workQueues, deadLetterQueues } = handlerRuntime();
+  const work = await workQueues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const chains = new ScanChains(clients.dynamo, config.ledgerTable);
   // Inventory rows settled from the report are committed here as decided chunks (docs/large-buckets.md).
@@ -81,7 +81,7 @@ async function scanHandler(event: SQSEvent, context: Context): Promise<SQSBatchR
       return message.runId;
     },
     {
-      deadLetter: { sqs: clients.sqs, url: deadLetter.scan, queue: 'scan' },
+      deadLetter: { sqs: clients.sqs, url: async () => (await deadLetterQueues()).scan, queue: 'scan' },
       // A data file that matched its MD5 and does not read has already failed its run.
       deadLetterAtOnce: (error) => error instanceof InventoryError,
       failures: new FailureLog(clients.dynamo, config.ledgerTable),

@@ -90,7 +90,7 @@ describe('processSqsBatch deadLetterAtOnce', () => {
           : new RetryableError('x');
       },
       {
-        deadLetter: { sqs, url: 'dlq', queue: 'scan' },
+        deadLetter: { sqs, url: async () => 'dlq', queue: 'scan' },
         deadLetterAtOnce: (error) => error instanceof InventoryError,
       },
     );
