@@ -211,8 +211,8 @@ export async function followRunLocally(
     sourceKeys?: string[];
   },
 ): Promise<number> {
-  const { config, clients, queues } = handlerRuntime();
-  const { work } = await queues();
+  const { config, clients, workQueues } = handlerRuntime();
+  const work = await workQueues();
   const runs = new RunStore(clients.dynamo, config.ledgerTable);
   const progress = options.progress === false ? undefined : createRunProgress(options.label);
   const started = Date.now();

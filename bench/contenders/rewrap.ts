@@ -17,8 +17,8 @@ import { RunStore } from '../../shared/runs/run-store.js';
 import { countRequests, peakRssMb, perObject } from '../request-counter.js';
 
 const [bucket, mode, keyA, keyB, concurrencyArg] = process.argv.slice(2);
-const { config, clients, queues } = handlerRuntime();
-const { work } = await queues();
+const { config, clients, workQueues } = handlerRuntime();
+const work = await workQueues();
 const runs = new RunStore(clients.dynamo, config.ledgerTable);
 const concurrency = Number(concurrencyArg);
 

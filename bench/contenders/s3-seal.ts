@@ -21,8 +21,8 @@ import { measureFootprint } from '../dynamo-footprint.js';
 import { countRequests, peakRssMb, perObject } from '../request-counter.js';
 
 const [bucket, mode, keyArn, concurrencyArg] = process.argv.slice(2);
-const { config, clients, queues } = handlerRuntime();
-const { work } = await queues();
+const { config, clients, workQueues } = handlerRuntime();
+const work = await workQueues();
 const runs = new RunStore(clients.dynamo, config.ledgerTable);
 // The audit location as the handlers read it (chunk-log-types.ts AuditLocation; defaults as config's).
 const auditLocation = {

@@ -48,7 +48,7 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
   if (options.watch && !options.mode) {
     throw new ConfigError('--watch needs --mode (and --key for envelope and sse-kms)');
   }
-  const { config, clients, queues } = cliRuntime();
+  const { config, clients, workQueues } = cliRuntime();
   const created = [
     ...(await ensureQueues(clients.sqs, config)),
     ...(await ensureTables(clients.dynamo, config)),
@@ -63,7 +63,7 @@ export async function setupCommand(options: SetupOptions): Promise<number> {
   if (options.watch) {
     if (!options.mode) throw new ConfigError('--watch needs --mode (and --key for envelope and sse-kms)');
     const { bucket, key: prefix } = parseS3Uri(options.watch);
-    const { work } = await queues();
+    const work = await workQueues();
     let changes: ControlChange[] = [];
     const policy = await watchBucket(
       { ...clients, policies, eventsQueueUrl: work.events },

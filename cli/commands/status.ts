@@ -49,8 +49,8 @@ export function formatStatus(run: Run, status: RunStatus, waiting?: RunWaiting):
 async function waitingFor(run: Run, status: RunStatus): Promise<RunWaiting | undefined> {
   // Finished, failed, or a watch run: nothing queued is waiting to finish it.
   if (['done', 'failed', 'watching', 'ended'].includes(status.state)) return undefined;
-  const { config, clients, queues } = cliRuntime();
-  const { work } = await queues();
+  const { config, clients, workQueues } = cliRuntime();
+  const work = await workQueues();
   const [counts, holders, large] = await Promise.all([
     queueCounts(clients.sqs, [work.scan, work.encrypt, work.rewrap, work.large]),
     new RunHolders(clients.dynamo, config.ledgerTable).list(run.runId),

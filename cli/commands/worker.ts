@@ -27,13 +27,13 @@ interface WorkerOptions {
  * chunks back (RETRY) and exits 130 (SIGINT) or 143 (SIGTERM).
  */
 export async function workerCommand(options: WorkerOptions): Promise<number> {
-  const { config, clients, queues } = cliRuntime();
+  const { config, clients, workQueues } = cliRuntime();
   const faults = faultsFor(config.faults);
   // Runs started with this key's fingerprint migrate SSE-C objects here; the key stays in memory.
   const customerKey = options.sseCKeyFile ? await loadSseCustomerKeyFile(options.sseCKeyFile) : undefined;
   provideSseCustomerKey(customerKey);
   if (customerKey) console.error(`worker: migrating SSE-C objects of runs with the key ${customerKey.md5}`);
-  const { work } = await queues();
+  const work = await workQueues();
   const controller = new AbortController();
   const abandon = new AbortController();
   const stop = (signal: string) => {

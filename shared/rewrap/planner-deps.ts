@@ -6,8 +6,8 @@ import type { RotationPlannerDeps } from './rotation-planner.js';
 
 /** The rewrap planner's dependencies from this process's configuration and clients (Lambda or CLI). */
 export async function plannerDeps(): Promise<RotationPlannerDeps> {
-  const { config, clients, queues } = handlerRuntime();
-  const { work } = await queues();
+  const { config, clients, workQueues } = handlerRuntime();
+  const work = await workQueues();
   return {
     dynamo: clients.dynamo,
     sqs: clients.sqs,
