@@ -196,33 +196,36 @@ async function decideAll<M extends ChunkMessageCore>(
   lost: () => boolean,
 ): Promise<ObjectOutcome[]> {
   const outcomes: ObjectOutcome[] = new Array(message.intents.length);
-  let next = 0;
   let stopped: unknown;
-  const worker = async () => {
-    while (stopped === undefined && next < message.intents.length) {
-      // Taken over (a renewal found another owner): start no more objects; the commit will fail.
-      if (lost()) {
-        stopped = new RetryableError(`chunk ${attempt.chunk.chunkId} was taken over`);
-        break;
-      }
-      const i = next++;
-      const decide = () =>
-        // A neighbour failed while this object waited for a lane: it is not started.
-        stopped === undefined
-          ? decideObject(kind.operation(message, message.intents[i]!, attempt), deps, attempt)
-          : undefined;
-      try {
-        const outcome = await (deps.objectLanes ? deps.objectLanes(decide) : decide());
-        if (outcome) outcomes[i] = outcome;
-      } catch (error) {
-        // In-flight neighbours finish before the chunk is given back: a write landing after the
-        // next attempt's HEAD would be recorded there as superseded.
-        stopped ??= error;
-      }
+  /** Decides intent `i` unless the chunk has stopped; false once it has (start no more). */
+  const decideOne = async (i: number): Promise<boolean> => {
+    // Taken over (a renewal found another owner): start no more objects; the commit will fail.
+    if (stopped === undefined && lost())
+      stopped = new RetryableError(`chunk ${attempt.chunk.chunkId} was taken over`);
+    if (stopped !== undefined) return false;
+    try {
+      outcomes[i] = await decideObject(kind.operation(message, message.intents[i]!, attempt), deps, attempt);
+    } catch (error) {
+      // In-flight neighbours finish before the chunk is given back: a write landing after the
+      // next attempt's HEAD would be recorded there as superseded.
+      stopped ??= error;
     }
+    return stopped === undefined;
   };
-  const lanes = Math.min(deps.concurrency ?? DEFAULT_CHUNK_CONCURRENCY, message.intents.length);
-  await Promise.all(Array.from({ length: lanes }, worker));
+  if (deps.objectLanes) {
+    // The process's lanes bound what is in flight; its chunks queue their objects in full and in
+    // order, so the chunk taken first finishes (and commits) first rather than every chunk in hand
+    // finishing together at the end (docs/architecture.md, "Flow", objects in flight).
+    const lanes = deps.objectLanes;
+    await Promise.all(message.intents.map((_, i) => lanes(() => decideOne(i))));
+  } else {
+    let next = 0;
+    const worker = async () => {
+      while (next < message.intents.length && (await decideOne(next++)));
+    };
+    const lanes = Math.min(deps.concurrency ?? DEFAULT_CHUNK_CONCURRENCY, message.intents.length);
+    await Promise.all(Array.from({ length: lanes }, worker));
+  }
   if (stopped !== undefined) throw stopped instanceof Error ? stopped : new RetryableError(String(stopped));
   return outcomes;
 }
