@@ -168,14 +168,32 @@ describe('listChunkLogs', () => {
     const expected = [chunkA, chunkB]
       .sort()
       .flatMap((chunkId) => (chunkId === chunkA ? [1, 2, 10] : [1]).map((attempt) => ({ chunkId, attempt })))
-      .map((log) => ({ ...log, key: chunkLogKey(listed, runId, log.chunkId, log.attempt) }));
+      .map((log) => ({
+        ...log,
+        key: chunkLogKey(listed, runId, log.chunkId, log.attempt),
+        // S3's own time of the write: what tells an expired event chunk's log from a young one.
+        lastModified: expect.any(Date),
+      }));
     expect(found.filter((log) => !log.problem)).toEqual(expected);
     expect(found.filter((log) => log.problem)).toEqual([
-      { key: stray, chunkId: '', attempt: 0, problem: expect.stringContaining('not a chunk log name') },
+      {
+        key: stray,
+        chunkId: '',
+        attempt: 0,
+        problem: expect.stringContaining('not a chunk log name'),
+        lastModified: expect.any(Date),
+      },
     ]);
     const others = [];
     for await (const log of listChunkLogs(s3, listed, otherRun)) others.push(log);
-    expect(others).toEqual([{ key: chunkLogKey(listed, otherRun, chunkA, 1), chunkId: chunkA, attempt: 1 }]);
+    expect(others).toEqual([
+      {
+        key: chunkLogKey(listed, otherRun, chunkA, 1),
+        chunkId: chunkA,
+        attempt: 1,
+        lastModified: expect.any(Date),
+      },
+    ]);
   });
 
   it('pages through more than one ListObjectsV2 page', async () => {
