@@ -7,9 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createEventsHandler } from '../../functions/events/handler.js';
 import { envelopeFormatOf } from '../../shared/envelope/format.js';
 import { headObject } from '../../shared/s3/object-head.js';
-import { notificationIdFor, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, listKeys, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { objectCreatedEvent, watchWholeBucket } from '../helpers/s3-events.js';
 
 /**
  * Keys are exact on every path (issue 16): a key holding `\r`, `\n`, a tab or trailing spaces is
@@ -226,34 +227,10 @@ describe('the events path', () => {
   it('encrypts a\\rb from an ObjectCreated event with the key encoded as S3 encodes it', async () => {
     const bucket = await bucketWithKeys('exact-events');
     const policies = new WatchPolicyStore(pipeline.clients.dynamo, pipeline.config.ledgerTable);
-    await policies.put({
-      bucket,
-      prefix: '',
-      suffix: '',
-      mode: 'sse-kms',
-      keyArn: kmsKey,
-      notificationId: notificationIdFor('', ''),
-      createdAt: new Date().toISOString(),
-    });
+    await watchWholeBucket(policies, bucket, kmsKey);
     const handler = createEventsHandler(() => ({ ...pipeline.encryptDeps(), runs: pipeline.runs, policies }));
-    const event = (encodedKey: string): SQSEvent => ({
-      Records: [
-        {
-          messageId: encodedKey,
-          receiptHandle: encodedKey,
-          body: JSON.stringify({
-            Records: [
-              {
-                eventVersion: '2.1',
-                eventSource: 'aws:s3',
-                eventName: 'ObjectCreated:Put',
-                s3: { bucket: { name: bucket }, object: { key: encodedKey, eTag: 'e', sequencer: '01' } },
-              },
-            ],
-          }),
-        } as never,
-      ],
-    });
+    const event = (encodedKey: string): SQSEvent =>
+      objectCreatedEvent({ bucket, key: encodedKey, eTag: 'e' }, encodedKey);
     // S3 form-encodes keys in notifications: `\r` as %0D, a space as `+`, a plus as %2B.
     for (const encoded of ['a%0Db', 'trailing+', 'plus%2Bsign']) {
       const response = await handler(event(encoded), {} as never);

@@ -16,9 +16,10 @@ import { KmsNoteSigner } from '../../shared/tlog/kms-note-signer.js';
 import { parseTlogProof } from '../../shared/tlog/tlog-proof.js';
 import { formatVerifierKey } from '../../shared/tlog/verifier-key.js';
 import { encodeLeafEntry } from '../../shared/transparency/leaf-entry.js';
-import { notificationIdFor, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { objectCreatedEvent, watchWholeBucket } from '../helpers/s3-events.js';
 import { runTool } from '../helpers/tlog-directory.js';
 import { buildTlogTools } from '../helpers/tlog-go.js';
 import { readObject, sequenceCommitted, writeObject } from '../helpers/tlog-s3.js';
@@ -38,24 +39,7 @@ let runId: string;
 let item: ChunkItem;
 const aged = () => ({ ...process.env, S3SEAL_TEST_EVENT_CHUNK_TTL_SECONDS: '0' });
 
-const created = (key: string, eTag: string): SQSEvent => ({
-  Records: [
-    {
-      messageId: `${key}-1`,
-      receiptHandle: `${key}-1`,
-      body: JSON.stringify({
-        Records: [
-          {
-            eventVersion: '2.1',
-            eventSource: 'aws:s3',
-            eventName: 'ObjectCreated:Put',
-            s3: { bucket: { name: bucket }, object: { key, eTag, sequencer: '01' } },
-          },
-        ],
-      }),
-    } as never,
-  ],
-});
+const created = (key: string, eTag: string): SQSEvent => objectCreatedEvent({ bucket, key, eTag });
 
 beforeAll(async () => {
   // Tables of its own: `audit verify --all` reads every run in them, and the watch run is the only one.
@@ -68,15 +52,7 @@ beforeAll(async () => {
   bucket = uniqueBucket('expired');
   await pipeline.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const policies = new WatchPolicyStore(pipeline.clients.dynamo, pipeline.config.ledgerTable);
-  await policies.put({
-    bucket,
-    prefix: '',
-    suffix: '',
-    mode: 'sse-kms',
-    keyArn,
-    notificationId: notificationIdFor('', ''),
-    createdAt: new Date().toISOString(),
-  });
+  await watchWholeBucket(policies, bucket, keyArn);
   const put = await pipeline.clients.s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: 'doc.txt', Body: 'user bytes' }),
   );

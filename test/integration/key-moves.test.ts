@@ -13,6 +13,7 @@ import { notificationIdFor, type WatchPolicy, WatchPolicyStore } from '../../sha
 import { recordsOfRun } from '../helpers/chunk-trail.js';
 import { runCli } from '../helpers/cli.js';
 import { createKmsKey, listKeys, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { objectCreatedEvent } from '../helpers/s3-events.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
@@ -202,24 +203,8 @@ describe('sse-kms and objects under another KMS key', () => {
   });
 });
 
-const created = (bucket: string, key: string, eTag: string): SQSEvent => ({
-  Records: [
-    {
-      messageId: `${key}-${eTag}`,
-      receiptHandle: `${key}-${eTag}`,
-      body: JSON.stringify({
-        Records: [
-          {
-            eventVersion: '2.1',
-            eventSource: 'aws:s3',
-            eventName: 'ObjectCreated:Put',
-            s3: { bucket: { name: bucket }, object: { key, eTag, sequencer: '01' } },
-          },
-        ],
-      }),
-    } as never,
-  ],
-});
+const created = (bucket: string, key: string, eTag: string): SQSEvent =>
+  objectCreatedEvent({ bucket, key, eTag }, `${key}-${eTag}`);
 
 describe('a re-wrap from A to B carries the watch along', () => {
   let keyA: string;

@@ -25,6 +25,7 @@ import { headObject } from '../../shared/s3/object-head.js';
 import { ERROR_ATTRIBUTE } from '../../shared/worker/dead-letters.js';
 import { putEnvelopeObject } from '../helpers/envelope-object.js';
 import { createKmsKey, readPlaintext, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
+import { objectCreatedBody } from '../helpers/s3-events.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
@@ -246,17 +247,7 @@ describe('the events queue', () => {
     await pipeline.clients.s3
       .send(new DeleteObjectCommand({ Bucket: bucket, Key: 'vanished' }))
       .catch(() => undefined);
-    const record = (key: string) =>
-      JSON.stringify({
-        Records: [
-          {
-            eventVersion: '2.1',
-            eventSource: 'aws:s3',
-            eventName: 'ObjectCreated:Put',
-            s3: { bucket: { name: bucket }, object: { key, eTag: 'abc', sequencer: '01' } },
-          },
-        ],
-      });
+    const record = (key: string) => objectCreatedBody({ bucket, key, eTag: 'abc' });
     const send = (body: string) =>
       pipeline.clients.sqs.send(
         new SendMessageCommand({ QueueUrl: pipeline.queues.events, MessageBody: body }),

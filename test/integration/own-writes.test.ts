@@ -13,6 +13,7 @@ import {
   startPipeline,
   uniqueBucket,
 } from '../helpers/pipeline.js';
+import { objectCreatedEvent } from '../helpers/s3-events.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
@@ -23,24 +24,8 @@ beforeAll(async () => {
   keyArn = await createKmsKey(pipeline.clients.kms);
 });
 
-const created = (bucket: string, key: string, eTag: string, sequencer: string): SQSEvent => ({
-  Records: [
-    {
-      messageId: `${key}-${sequencer}`,
-      receiptHandle: `${key}-${sequencer}`,
-      body: JSON.stringify({
-        Records: [
-          {
-            eventVersion: '2.1',
-            eventSource: 'aws:s3',
-            eventName: 'ObjectCreated:Put',
-            s3: { bucket: { name: bucket }, object: { key, eTag, sequencer } },
-          },
-        ],
-      }),
-    } as never,
-  ],
-});
+const created = (bucket: string, key: string, eTag: string, sequencer: string): SQSEvent =>
+  objectCreatedEvent({ bucket, key, eTag, sequencer }, `${key}-${sequencer}`);
 
 /** A backfilled bucket under a watch, and an events handler whose S3 and KMS requests are counted. */
 async function watchedBackfill(mode: 'envelope' | 'sse-kms') {

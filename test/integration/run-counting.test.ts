@@ -18,10 +18,11 @@ import { watchRunId } from '../../shared/events/event-chunk.js';
 import { Faults, NO_FAULTS } from '../../shared/faults.js';
 import { RunStore, settled } from '../../shared/runs/run-store.js';
 import { headObject } from '../../shared/s3/object-head.js';
-import { notificationIdFor, WatchPolicyStore } from '../../shared/watch/watch-policy.js';
+import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { recordsOfRun, trailOf } from '../helpers/chunk-trail.js';
 import { crashingAfter, createKmsKey, startPipeline, uniqueBucket } from '../helpers/pipeline.js';
 import { batchOf, plannedRun } from '../helpers/planned-run.js';
+import { objectCreatedEvent, watchWholeBucket } from '../helpers/s3-events.js';
 
 type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 let pipeline: Pipeline;
@@ -75,15 +76,7 @@ async function watchedObject(label: string) {
   await seedBucket(pipeline.clients.s3, bucket, { objects: 0 });
   await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'doc.txt', Body: 'bytes' }));
   const policies = new WatchPolicyStore(pipeline.clients.dynamo, pipeline.config.ledgerTable);
-  await policies.put({
-    bucket,
-    prefix: '',
-    suffix: '',
-    mode: 'sse-kms',
-    keyArn,
-    notificationId: notificationIdFor('', ''),
-    createdAt: new Date().toISOString(),
-  });
+  await watchWholeBucket(policies, bucket, keyArn);
   return { bucket, policies };
 }
 
@@ -92,27 +85,8 @@ async function userWrites(bucket: string, sequencer: string): Promise<{ event: S
   const put = await pipeline.clients.s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: 'doc.txt', Body: `new user bytes ${sequencer}` }),
   );
-  const event: SQSEvent = {
-    Records: [
-      {
-        messageId: `event-${sequencer}`,
-        receiptHandle: `event-${sequencer}`,
-        body: JSON.stringify({
-          Records: [
-            {
-              eventVersion: '2.1',
-              eventSource: 'aws:s3',
-              eventName: 'ObjectCreated:Put',
-              s3: {
-                bucket: { name: bucket },
-                object: { key: 'doc.txt', eTag: put.ETag!.replace(/"/g, ''), sequencer },
-              },
-            },
-          ],
-        }),
-      } as never,
-    ],
-  };
+  const eTag = put.ETag!.replace(/"/g, '');
+  const event = objectCreatedEvent({ bucket, key: 'doc.txt', eTag, sequencer }, `event-${sequencer}`);
   return { event, etag: put.ETag! };
 }
 
