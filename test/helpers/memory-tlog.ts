@@ -38,6 +38,17 @@ export class MemoryLog {
     return first;
   }
 
+  /** What `verifyTransparencyLog` reads of this log: its tiles, origin, audit bucket, checkpoint and key. */
+  get verifying() {
+    return {
+      store: this.store,
+      origin: LOG_ORIGIN,
+      bucket: AUDIT_BUCKET,
+      checkpoint: this.checkpoint,
+      verifier: this.verifier,
+    };
+  }
+
   sign(tree: Pick<Checkpoint, 'size' | 'rootHash'>, signer = this.signer): Promise<string> {
     return signCheckpoint({ origin: LOG_ORIGIN, ...tree }, [signer]);
   }

@@ -63,11 +63,7 @@ async function verifyAll(trail: MemoryChunkTrail, log: MemoryLog) {
     {
       source: trail,
       runs,
-      store: log.store,
-      origin: LOG_ORIGIN,
-      bucket: AUDIT_BUCKET,
-      checkpoint: log.checkpoint,
-      verifier: log.verifier,
+      ...log.verifying,
       expired,
     },
     { now: NOW },

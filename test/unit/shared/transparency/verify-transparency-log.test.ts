@@ -38,11 +38,7 @@ async function verify(
     {
       source: trail,
       runs,
-      store: log.store,
-      origin: LOG_ORIGIN,
-      bucket: AUDIT_BUCKET,
-      checkpoint: log.checkpoint,
-      verifier: log.verifier,
+      ...log.verifying,
     },
     { now: LATER, ...options },
   );
