@@ -1,25 +1,6 @@
-import type { ChunkLogLine } from '../chunks/chunk-log-types.js';
 import type { ChunkItem, ChunkRef } from '../chunks/chunk-store.js';
+import type { ListedChunkLog, ReadChunkLog } from './chunk-log-views.js';
 import { type EventChunkExpiry, eventChunkExpiry, isExpiredEventLog } from './expired-event-log.js';
-
-/** One chunk log object as the run's log listing names it. */
-export interface ListedChunkLog {
-  key: string;
-  chunkId: string;
-  attempt: number;
-  /** Set when the object's name is not a chunk log's (`<chunkId>/<attempt>.jsonl.gz`). */
-  problem?: string;
-  /** S3's LastModified, from the listing: S3 sets it and nobody can backdate it. */
-  lastModified?: Date;
-}
-
-/** A chunk log as read back: the SHA-256 of its stored bytes, its lines, and what did not parse. */
-export interface ReadChunkLog {
-  key: string;
-  sha256: string;
-  lines: ChunkLogLine[];
-  problems: string[];
-}
 
 /**
  * What the readers of the audit trail need of chunk items and chunk logs (docs/architecture.md,

@@ -1,4 +1,5 @@
-import { type ChunkSource, logsWithItems, type ReadChunkLog } from '../audit/chunk-source.js';
+import type { ReadChunkLog } from '../audit/chunk-log-views.js';
+import { type ChunkSource, logsWithItems } from '../audit/chunk-source.js';
 import { type EventChunkExpiry, expiredItemOf } from '../audit/expired-event-log.js';
 import type { ChunkLogLine } from '../chunks/chunk-log-types.js';
 import type { ChunkItem } from '../chunks/chunk-store.js';

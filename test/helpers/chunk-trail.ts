@@ -1,7 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AuditDecision } from '../../shared/audit/audit-record.js';
-import type { ChunkSource, ReadChunkLog } from '../../shared/audit/chunk-source.js';
+import type { ReadChunkLog } from '../../shared/audit/chunk-log-views.js';
+import type { ChunkSource } from '../../shared/audit/chunk-source.js';
 import { deploymentChunkSource } from '../../shared/audit/deployment-chunk-source.js';
 import { runRecords } from '../../shared/audit/run-records.js';
 import { canonicalJson } from '../../shared/chunks/canonical-json.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ChunkSource, ListedChunkLog, ReadChunkLog } from '../../shared/audit/chunk-source.js';
+import type { ListedChunkLog, ReadChunkLog } from '../../shared/audit/chunk-log-views.js';
+import type { ChunkSource } from '../../shared/audit/chunk-source.js';
 import {
   MULTISET_HASH_ALGORITHM,
   MultisetAccumulator,
