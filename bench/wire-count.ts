@@ -13,9 +13,11 @@
  * sees them). `--built` runs the compiled CLI (bin/s3-seal.js, after `npm run build`) as users do.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, request as forward, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
@@ -124,6 +126,16 @@ async function timed(args: string[]): Promise<{ code: number | null; seconds: nu
 }
 
 const cli = values.built ? ['bin/s3-seal.js'] : ['--import', 'tsx', 'cli/main.ts'];
+// S3SEAL_BENCH_CPU_PROF=DIR: a V8 CPU profile of each timed process (as bench/run.ts writes).
+const profile = process.env.S3SEAL_BENCH_CPU_PROF
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.S3SEAL_BENCH_CPU_PROF}`]
+  : [];
+cli.unshift(...profile);
+// The s3-seal process's own CPU time, start-up included, written when it exits: on two cores
+// shared with the stack, CPU per object is what a client competes with.
+const cpuFile = join(mkdtempSync(join(tmpdir(), 's3seal-wire-')), 'cpu');
+const cpuProbe = `import { writeFileSync } from 'node:fs'; process.on('exit', () => { const c = process.cpuUsage(); writeFileSync(${JSON.stringify(cpuFile)}, String((c.user + c.system) / 1000)); });`;
+cli.unshift('--import', `data:text/javascript,${encodeURIComponent(cpuProbe)}`);
 const args = [...cli, 'encrypt', `s3://${bucket}`, '--mode', values.mode!, '--local'];
 if (values.mode !== 'sse-s3') args.push('--key', keyArn);
 if (process.env.S3SEAL_WIRE_TRACE)
@@ -133,8 +145,9 @@ if (process.env.S3SEAL_WIRE_TRACE)
   appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} end s3-seal\n`);
 // The floor after s3-seal, its requests kept out of s3-seal's counts.
 const sealCounts = { ...counts };
+const sealCpuMs = Number(readFileSync(cpuFile, 'utf8'));
 const floor = values.floor
-  ? await timed(['--import', 'tsx', 'bench/contenders/floor.ts', floorBucket, keyArn, '40'])
+  ? await timed([...profile, '--import', 'tsx', 'bench/contenders/floor.ts', floorBucket, keyArn, '40'])
   : undefined;
 for (const name of Object.keys(counts)) counts[name] = sealCounts[name] ?? 0;
 s3Proxy.close();
@@ -149,7 +162,11 @@ for (const url of QueueUrls)
   await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
 if (floor) {
   // The floor's own timing leaves out its start-up (node, tsx, the SDK): the checker's may differ.
-  const work = Number(JSON.parse(floor.out.trim().split('\n').pop()!).seconds);
+  const floorResult = JSON.parse(floor.out.trim().split('\n').pop()!);
+  const work = Number(floorResult.seconds);
+  console.log(
+    `CPU per object: s3-seal ${(sealCpuMs / objects).toFixed(2)} ms (start-up included), floor ${Number(floorResult.cpu_ms_per_object).toFixed(2)} ms (its work alone)`,
+  );
   console.log(
     `wall time: s3-seal ${seconds.toFixed(2)} s, floor ${floor.seconds.toFixed(2)} s (${work.toFixed(2)} s without start-up): ` +
       `s3-seal runs at ${(floor.seconds / seconds).toFixed(2)}x the floor (${(work / seconds).toFixed(2)}x against its work alone)`,
@@ -161,6 +178,7 @@ console.log(
     seconds,
     exit: code,
     counts,
+    cpu_ms_per_object: sealCpuMs / objects,
     ...(floor ? { floor_seconds: floor.seconds } : {}),
   }),
 );

@@ -1,16 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, utimesSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
  * Vitest global setup for the projects that run the CLI as users do (bin/s3-seal.js, which loads
- * the compiled dist/): rebuild dist/ when any source is newer than the last build, so a test never
- * runs stale code, even when one file is run on its own without `npm test`.
+ * the bundle in dist/cli/): rebuild it when any source, the build script or the lockfile is newer
+ * than the last build, so a test never runs stale code, even when one file is run on its own
+ * without `npm test`.
  */
 const SOURCES = ['cli', 'shared', 'functions'];
-const CONFIGS = ['tsconfig.json', 'tsconfig.build.json'];
-const STAMP = 'dist/.tsbuildinfo';
+const INPUTS = ['scripts/build-cli.mjs', 'package-lock.json', 'tsconfig.json'];
+/** Written last by scripts/build-cli.mjs. */
+const STAMP = 'dist/cli-meta.json';
 
 function newestSource(path: string): number {
   const stat = statSync(path);
@@ -27,11 +28,7 @@ function builtAt(): number {
 }
 
 export default function buildCli(): void {
-  const newest = Math.max(...[...SOURCES, ...CONFIGS].map(newestSource));
+  const newest = Math.max(...SOURCES.map(newestSource), ...INPUTS.map((path) => statSync(path).mtimeMs));
   if (newest <= builtAt()) return;
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-  // tsc leaves its build info alone when nothing it emits changed: mark the build as current.
-  const now = new Date();
-  utimesSync(STAMP, now, now);
+  execFileSync(process.execPath, ['scripts/build-cli.mjs'], { stdio: 'inherit' });
 }
