@@ -48,12 +48,12 @@ async function protectedSample(bucket: string, keys: string[]): Promise<number> 
 }
 
 /**
- * `encrypt --local` in a child process, slowed (half of S3/KMS calls take 2 s more) so that a
+ * `encrypt --local` in a child process, slowed (`slow` of S3/KMS calls take 2 s more) so that a
  * signal finds its chunks mid-way. Resolves with the run id once S3 shows `atLeast` objects of the
  * sample encrypted: a chunk commits its objects together, so the run's counters show nothing
  * until then.
  */
-async function startEncrypt(bucket: string, keys: string[], atLeast: number) {
+async function startEncrypt(bucket: string, keys: string[], atLeast: number, slow = 0.5) {
   const child = spawn(
     process.execPath,
     [
@@ -68,7 +68,7 @@ async function startEncrypt(bucket: string, keys: string[], atLeast: number) {
       '--no-progress',
     ],
     {
-      env: { ...process.env, S3SEAL_FAULTS: 'slow=0.5', S3SEAL_LOCAL_VISIBILITY_SECONDS: '20' },
+      env: { ...process.env, S3SEAL_FAULTS: `slow=${slow}`, S3SEAL_LOCAL_VISIBILITY_SECONDS: '20' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -195,7 +195,9 @@ describe('interrupting encrypt --local', () => {
   it('SIGTERM stops within its grace period, leaves the rest queued, and exits 143', async () => {
     const bucket = uniqueBucket('sigterm');
     const keys = await seed(bucket);
-    const { child, output, exited, runId } = await startEncrypt(bucket, keys, 3);
+    // Nine calls in ten slowed by 2 s: the chunks in flight cannot finish within the 8 s grace
+    // period, so the rest stays queued however fast the machine (at 0.5 they sometimes did).
+    const { child, output, exited, runId } = await startEncrypt(bucket, keys, 3, 0.9);
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(output.stderr).toContain('SIGTERM: taking no new work');
