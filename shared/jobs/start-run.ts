@@ -134,15 +134,15 @@ export async function startRun(
   if (input.sseCustomerKeyMd5 && mode === 'sse-s3') {
     throw new ConfigError('SSE-C objects migrate only to --mode sse-kms or envelope');
   }
-  const keyArn = input.key ? await resolveUsableKey(deps.kms, input.key) : undefined;
-  await assertBucketReachable(deps.s3, input.bucket);
-  // Every chunk logs to the audit bucket: without it every page would fail, so refuse the run now.
-  if (deps.auditLocation) await assertAuditBucketReachable(deps.s3, deps.auditLocation);
-  // Every committed chunk becomes a leaf of the log, signed with this key (docs/architecture.md).
-  if (deps.transparencyLog) await assertSigningKeyUsable(deps.kms, deps.transparencyLog.keyId);
-  const manifest = input.inventory
-    ? await readRunInventory(deps.s3, input.inventory, input.bucket)
-    : undefined;
+  const [keyArn, , , , manifest] = await allChecked([
+    input.key ? resolveUsableKey(deps.kms, input.key) : undefined,
+    assertBucketReachable(deps.s3, input.bucket),
+    // Every chunk logs to the audit bucket: without it every page would fail, so refuse the run now.
+    deps.auditLocation ? assertAuditBucketReachable(deps.s3, deps.auditLocation) : undefined,
+    // Every committed chunk becomes a leaf of the log, signed with this key (docs/architecture.md).
+    deps.transparencyLog ? assertSigningKeyUsable(deps.kms, deps.transparencyLog.keyId) : undefined,
+    input.inventory ? readRunInventory(deps.s3, input.inventory, input.bucket) : undefined,
+  ] as const);
   input.onAccepted?.({ mode, keyArn, ...envelope });
 
   const run = await deps.runs.create({
@@ -172,6 +172,22 @@ export async function startRun(
   const first: ScanMessage = { type: 'scan', ...fields, page: 1, chain: firstChain(run.prefix, scanChains) };
   await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.queues.scan, MessageBody: queueBody(first) }));
   return run;
+}
+
+/**
+ * Runs read-only checks side by side (a run starts a few round trips sooner) and reports a failure
+ * as if they had run one after another: the first failing check in the list, whichever failed
+ * first in time, so the same bad input always gets the same message.
+ */
+async function allChecked<T extends readonly unknown[]>(
+  checks: T,
+): Promise<{ -readonly [I in keyof T]: Awaited<T[I]> }> {
+  const settled = await Promise.allSettled(checks);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [I in keyof T]: Awaited<T[I]>;
+  };
 }
 
 /** The fields every scan-queue message of a run carries: what to protect, and how. */

@@ -128,3 +128,38 @@ describe('startRun onAccepted', () => {
     expect(onAccepted).not.toHaveBeenCalled();
   });
 });
+
+describe('startRun checks', () => {
+  /** KMS that refuses the key late and S3 that refuses the bucket at once; records what was sent. */
+  function failing(sent: string[]) {
+    const send = vi.fn(async (command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name);
+      if (command.constructor.name === 'DescribeKeyCommand') {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw Object.assign(new Error('no such key'), { name: 'NotFoundException' });
+      }
+      throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    });
+    return { send } as never;
+  }
+
+  it('sends the checks side by side and, of several failures, reports the first in order, not in time', async () => {
+    const sent: string[] = [];
+    const client = failing(sent);
+    const create = vi.fn();
+    const input = { bucket: 'gone', prefix: '', mode: 'sse-kms', key: 'alias/missing' };
+    const deps = {
+      s3: client,
+      kms: client,
+      sqs: client,
+      runs: { create } as unknown as RunStore,
+      queues: {} as never,
+    };
+    for (let attempt = 0; attempt < 3; attempt++)
+      await expect(startRun(deps, input)).rejects.toThrow('KMS key alias/missing not found');
+    // The bucket was asked about before the key answered, on every attempt.
+    expect(sent.slice(0, 2).sort()).toEqual(['DescribeKeyCommand', 'HeadBucketCommand']);
+    expect(create).not.toHaveBeenCalled();
+    expect(sent).not.toContain('SendMessageCommand');
+  });
+});
