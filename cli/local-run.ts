@@ -25,9 +25,9 @@ import { printSummary } from './summary.js';
 import { reportVersionsLeft } from './versions-left.js';
 
 /**
- * How often a local run wakes up; it looks at its run's counts only when RunLooks says so. A wake
- * costs no request, and the look that finds the run complete comes at most this long after the
- * last commit.
+ * How often a local run wakes up, and it also wakes at each of this process's commits; it looks at
+ * its run's counts only when RunLooks says so. A wake costs no request, and the look that finds the
+ * run complete follows the last commit made here at once (another process's, within this long).
  */
 const POLL_MS = 50;
 
@@ -122,7 +122,10 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   try {
     let shown: Run | undefined;
     for (;;) {
-      await sleep(POLL_MS, undefined, { signal: interrupt?.stop }).catch(() => undefined);
+      await Promise.race([
+        sleep(POLL_MS, undefined, { signal: interrupt?.stop }).catch(() => undefined),
+        claims.nextCommit(),
+      ]);
       if (interrupt?.stop.aborted) break;
       await reporter.tick();
       const state = local();

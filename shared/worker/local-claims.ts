@@ -21,6 +21,15 @@ export interface RunClaims {
   leaseUntil?: number;
 }
 
+/** A promise and what settles it (Promise.withResolvers, which Node 20 lacks). */
+function pending(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
 const refOf = ({ runId, chunkId }: ChunkRef): ChunkRef => ({ runId, chunkId });
 const heldKey = (ref: ChunkRef, owner: string) => `${ref.runId}\n${ref.chunkId}\n${owner}`;
 
@@ -35,6 +44,8 @@ export class LocalClaims {
   private readonly held = new Map<string, HeldChunk>();
   /** Outcomes this process's commits counted, per run: a local run's progress between its looks. */
   private readonly counted = new Map<string, OutcomeCounts>();
+  /** Settles at the next counted commit; one promise per commit, however many wait on it. */
+  private commitSeen = pending();
 
   constructor(
     private readonly isGone: (owner: string | undefined) => boolean = (owner) => ownerGone(owner),
@@ -87,6 +98,14 @@ export class LocalClaims {
     return counts ? { ...counts, reasons: {} } : emptyCounts();
   }
 
+  /**
+   * Settles when this process next counts a commit: a local run's driver wakes on it, so the look
+   * that finds its run complete follows the last commit at once rather than at its next wake-up.
+   */
+  nextCommit(): Promise<void> {
+    return this.commitSeen.promise;
+  }
+
   private count(runId: string, decisions: Array<{ decision: Parameters<typeof countersOf>[0] }>): void {
     const counts = this.counted.get(runId) ?? emptyCounts();
     for (const { decision } of decisions) {
@@ -94,6 +113,8 @@ export class LocalClaims {
       counts[outcome] += 1;
     }
     this.counted.set(runId, counts);
+    this.commitSeen.resolve();
+    this.commitSeen = pending();
   }
 
   /**

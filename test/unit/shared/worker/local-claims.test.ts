@@ -115,6 +115,35 @@ describe('LocalClaims', () => {
     expect(claims.committed('R2')).toMatchObject({ encrypted: 0, skipped: 0 });
   });
 
+  it('wakes those waiting for the next commit when one is counted, not when one is refused', async () => {
+    const store = fakeStore();
+    const claims = new LocalClaims(
+      () => false,
+      () => 'o',
+    );
+    const chunks = claims.track(store);
+    let woken = 0;
+    const wait = () => claims.nextCommit().then(() => woken++);
+    const first = [wait(), wait()];
+    store.commit.mockResolvedValueOnce(false);
+    await chunks.claim(claim('a', 'o1'), NOW);
+    await chunks.commit({ runId: 'R1', chunkId: 'a' }, 'o1', commit);
+    await Promise.resolve();
+    expect(woken).toBe(0);
+    await chunks.claim(claim('b', 'o1'), NOW);
+    await chunks.commit({ runId: 'R1', chunkId: 'b' }, 'o1', commit);
+    await Promise.all(first);
+    expect(woken).toBe(2);
+    // A fresh wait is for the commit after that one.
+    const next = wait();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(woken).toBe(2);
+    await chunks.claim(claim('c', 'o1'), NOW);
+    await chunks.commit({ runId: 'R1', chunkId: 'c' }, 'o1', commit);
+    await next;
+    expect(woken).toBe(3);
+  });
+
   it('stops holding a chunk whose commit failed, and passes the error on', async () => {
     const store = fakeStore();
     store.commit.mockRejectedValueOnce(new Error('throttled'));
