@@ -103,8 +103,30 @@ const endpoint = (server: Server) => `http://127.0.0.1:${(server.address() as Ad
 const s3Proxy = await countingProxy(new URL(process.env.AWS_ENDPOINT_URL!), false);
 const dynamoProxy = await countingProxy(new URL(process.env.AWS_ENDPOINT_URL_DYNAMODB!), true);
 
+/**
+ * CPU seconds the local stack's servers have used so far (LocalStack, DynamoDB Local: their pid
+ * files under .stack/), or undefined where they are not readable (another stack, not Linux).
+ */
+function stackCpuSeconds(): number | undefined {
+  try {
+    let ticks = 0;
+    for (const name of ['localstack', 'dynamodb']) {
+      const pid = readFileSync(`.stack/${name}.pid`, 'utf8').trim();
+      // /proc/PID/stat: utime and stime are fields 14 and 15, after the parenthesised command.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / 100; // USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `args` under node with the proxies as endpoints; its exit code and wall time in seconds. */
-async function timed(args: string[]): Promise<{ code: number | null; seconds: number; out: string }> {
+async function timed(
+  args: string[],
+): Promise<{ code: number | null; seconds: number; out: string; stackCpu?: number }> {
+  const stackAtStart = stackCpuSeconds();
   const started = performance.now();
   let out = '';
   const code = await new Promise<number | null>((resolve) => {
@@ -122,7 +144,10 @@ async function timed(args: string[]): Promise<{ code: number | null; seconds: nu
     });
     child.on('close', resolve);
   });
-  return { code, seconds: (performance.now() - started) / 1000, out };
+  const stackAtEnd = stackCpuSeconds();
+  const stackCpu =
+    stackAtStart !== undefined && stackAtEnd !== undefined ? stackAtEnd - stackAtStart : undefined;
+  return { code, seconds: (performance.now() - started) / 1000, out, stackCpu };
 }
 
 const cli = values.built ? ['bin/s3-seal.js'] : ['--import', 'tsx', 'cli/main.ts'];
@@ -140,7 +165,7 @@ const args = [...cli, 'encrypt', `s3://${bucket}`, '--mode', values.mode!, '--lo
 if (values.mode !== 'sse-s3') args.push('--key', keyArn);
 if (process.env.S3SEAL_WIRE_TRACE)
   appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} start s3-seal\n`);
-const { code, seconds } = await timed(args);
+const { code, seconds, stackCpu: sealStackCpu } = await timed(args);
 if (process.env.S3SEAL_WIRE_TRACE)
   appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} end s3-seal\n`);
 // The floor after s3-seal, its requests kept out of s3-seal's counts.
@@ -167,6 +192,10 @@ if (floor) {
   console.log(
     `CPU per object: s3-seal ${(sealCpuMs / objects).toFixed(2)} ms (start-up included), floor ${Number(floorResult.cpu_ms_per_object).toFixed(2)} ms (its work alone)`,
   );
+  if (sealStackCpu !== undefined && floor.stackCpu !== undefined)
+    console.log(
+      `the stack's CPU per object (LocalStack and DynamoDB Local while each ran): s3-seal ${((sealStackCpu * 1000) / objects).toFixed(2)} ms, floor ${((floor.stackCpu * 1000) / objects).toFixed(2)} ms`,
+    );
   console.log(
     `wall time: s3-seal ${seconds.toFixed(2)} s, floor ${floor.seconds.toFixed(2)} s (${work.toFixed(2)} s without start-up): ` +
       `s3-seal runs at ${(floor.seconds / seconds).toFixed(2)}x the floor (${(work / seconds).toFixed(2)}x against its work alone)`,
