@@ -10,7 +10,11 @@
  * With `--floor`, it also times the floor contender (bench/contenders/floor.ts: a bare SDK HEAD +
  * conditional COPY per object, 40 in flight) on a bucket seeded alike, through the same proxy, and
  * reports both as whole-process wall times (start-up included, as a checker timing the commands
- * sees them). `--built` runs the compiled CLI (bin/s3-seal.js, after `npm run build`) as users do.
+ * sees them). `--built` runs the built CLI (bin/s3-seal.js, after `npm run build`) as users do.
+ * `--rounds N` (implies `--floor`) times N pairs on freshly seeded buckets, s3-seal first in odd
+ * rounds and the floor first in even ones, and prints each pair's ratio and their median: on two
+ * cores shared with the stack one pair's ratio moves by a tenth from run to run. Requests are
+ * counted in the first round.
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -35,8 +39,12 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'sse-kms' },
     floor: { type: 'boolean', default: false },
     built: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
   },
 });
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number from 1');
+const withFloor = values.floor || rounds > 1;
 const objects = Number(values.objects);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const prefix = `wire-${Date.now()}`;
@@ -53,16 +61,12 @@ await ensureTables(clients.dynamo, config);
 await ensureAuditTrail(clients, config);
 const keyArn = (await clients.kms.send(new CreateKeyCommand({ Description: 's3-seal wire count' })))
   .KeyMetadata!.Arn!;
-const bucket = `${prefix}-data`;
-log(`seeding s3://${bucket}: ${objects} objects of up to ${values.size} bytes`);
-await seedBucket(clients.s3, bucket, { objects, maxObjectBytes: Number(values.size), concurrency: 64 });
-const floorBucket = `${prefix}-floor`;
-if (values.floor)
-  await seedBucket(clients.s3, floorBucket, {
-    objects,
-    maxObjectBytes: Number(values.size),
-    concurrency: 64,
-  });
+/** A fresh bucket of the run's objects. */
+async function seeded(bucket: string): Promise<string> {
+  log(`seeding s3://${bucket}: ${objects} objects of up to ${values.size} bytes`);
+  await seedBucket(clients.s3, bucket, { objects, maxObjectBytes: Number(values.size), concurrency: 64 });
+  return bucket;
+}
 
 const counts: Record<string, number> = {};
 /** A proxy to `target` that counts each request by service and operation before passing it on. */
@@ -161,54 +165,91 @@ cli.unshift(...profile);
 const cpuFile = join(mkdtempSync(join(tmpdir(), 's3seal-wire-')), 'cpu');
 const cpuProbe = `import { writeFileSync } from 'node:fs'; process.on('exit', () => { const c = process.cpuUsage(); writeFileSync(${JSON.stringify(cpuFile)}, String((c.user + c.system) / 1000)); });`;
 cli.unshift('--import', `data:text/javascript,${encodeURIComponent(cpuProbe)}`);
-const args = [...cli, 'encrypt', `s3://${bucket}`, '--mode', values.mode!, '--local'];
-if (values.mode !== 'sse-s3') args.push('--key', keyArn);
-if (process.env.S3SEAL_WIRE_TRACE)
-  appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} start s3-seal\n`);
-const { code, seconds, stackCpu: sealStackCpu } = await timed(args);
-if (process.env.S3SEAL_WIRE_TRACE)
-  appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} end s3-seal\n`);
-// The floor after s3-seal, its requests kept out of s3-seal's counts.
-const sealCounts = { ...counts };
-const sealCpuMs = Number(readFileSync(cpuFile, 'utf8'));
-const floor = values.floor
-  ? await timed([...profile, '--import', 'tsx', 'bench/contenders/floor.ts', floorBucket, keyArn, '40'])
-  : undefined;
-for (const name of Object.keys(counts)) counts[name] = sealCounts[name] ?? 0;
+/** One timed s3-seal run: wall seconds, exit code, its own CPU and the stack's while it ran. */
+async function timeSeal(bucket: string) {
+  const args = [...cli, 'encrypt', `s3://${bucket}`, '--mode', values.mode!, '--local'];
+  if (values.mode !== 'sse-s3') args.push('--key', keyArn);
+  if (process.env.S3SEAL_WIRE_TRACE)
+    appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} start s3-seal\n`);
+  const { code, seconds, stackCpu } = await timed(args);
+  if (process.env.S3SEAL_WIRE_TRACE)
+    appendFileSync(process.env.S3SEAL_WIRE_TRACE, `${performance.now().toFixed(1)} end s3-seal\n`);
+  if (code !== 0) log(`warning: s3-seal encrypt exited ${code}`);
+  return { code, seconds, stackCpu, cpuMs: Number(readFileSync(cpuFile, 'utf8')) };
+}
+
+/** One timed floor run: wall seconds, its work alone (its own timing), its CPU and the stack's. */
+async function timeFloor(bucket: string) {
+  const run = await timed([...profile, '--import', 'tsx', 'bench/contenders/floor.ts', bucket, keyArn, '40']);
+  // The floor's own timing leaves out its start-up (node, tsx, the SDK): the checker's may differ.
+  const result = JSON.parse(run.out.trim().split('\n').pop()!);
+  return { ...run, work: Number(result.seconds), cpuMs: Number(result.cpu_ms_per_object) * objects };
+}
+
+const ms = (seconds: number | undefined) => (((seconds ?? Number.NaN) * 1000) / objects).toFixed(2);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const pairs: Array<{ seal: number; floor: number; work: number }> = [];
+let sealCounts: Record<string, number> | undefined;
+let first: Awaited<ReturnType<typeof timeSeal>> | undefined;
+for (let round = 1; round <= rounds; round++) {
+  const sealBucket = await seeded(`${prefix}-data-${round}`);
+  const floorBucket = withFloor ? await seeded(`${prefix}-floor-${round}`) : undefined;
+  // Alternate which goes first, so that a stack slowing down or warming up favours neither.
+  const floorFirst = round % 2 === 0 && floorBucket !== undefined;
+  const floorBefore = floorFirst ? await timeFloor(floorBucket) : undefined;
+  const countsBefore = { ...counts };
+  const seal = await timeSeal(sealBucket);
+  if (round === 1) {
+    sealCounts = Object.fromEntries(
+      Object.keys(counts).map((name) => [name, counts[name]! - (countsBefore[name] ?? 0)]),
+    );
+    first = seal;
+  }
+  const floor = floorBefore ?? (floorBucket ? await timeFloor(floorBucket) : undefined);
+  if (!floor) continue;
+  pairs.push({ seal: seal.seconds, floor: floor.seconds, work: floor.work });
+  console.log(
+    `round ${round}${floorFirst ? ' (floor first)' : ''}: s3-seal ${seal.seconds.toFixed(2)} s, floor ${floor.seconds.toFixed(2)} s ` +
+      `(${floor.work.toFixed(2)} s without start-up): s3-seal runs at ${(floor.seconds / seal.seconds).toFixed(2)}x the floor ` +
+      `(${(floor.work / seal.seconds).toFixed(2)}x against its work alone)`,
+  );
+  console.log(
+    `  CPU per object: s3-seal ${ms(seal.cpuMs / 1000)} ms (start-up included), floor ${ms(floor.cpuMs / 1000)} ms (its work alone); ` +
+      `the stack (LocalStack, DynamoDB Local) while each ran: ${ms(seal.stackCpu)} ms, ${ms(floor.stackCpu)} ms`,
+  );
+}
 s3Proxy.close();
 dynamoProxy.close();
-if (code !== 0) log(`warning: s3-seal encrypt exited ${code}`);
-for (const [name, n] of Object.entries(counts).sort())
+for (const [name, n] of Object.entries(sealCounts!).sort())
   console.log(`${name.padEnd(36)} ${String(n).padStart(7)}  ${(n / objects).toFixed(4)} per object`);
 for (const table of [config.ledgerTable, config.auditTable])
   await clients.dynamo.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
 const { QueueUrls = [] } = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
 for (const url of QueueUrls)
   await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
-if (floor) {
-  // The floor's own timing leaves out its start-up (node, tsx, the SDK): the checker's may differ.
-  const floorResult = JSON.parse(floor.out.trim().split('\n').pop()!);
-  const work = Number(floorResult.seconds);
+const ratios = {
+  whole: median(pairs.map((p) => p.floor / p.seal)),
+  work: median(pairs.map((p) => p.work / p.seal)),
+};
+if (pairs.length > 1)
   console.log(
-    `CPU per object: s3-seal ${(sealCpuMs / objects).toFixed(2)} ms (start-up included), floor ${Number(floorResult.cpu_ms_per_object).toFixed(2)} ms (its work alone)`,
+    `median of ${pairs.length} rounds: s3-seal runs at ${ratios.whole.toFixed(2)}x the floor (${ratios.work.toFixed(2)}x against its work alone)`,
   );
-  if (sealStackCpu !== undefined && floor.stackCpu !== undefined)
-    console.log(
-      `the stack's CPU per object (LocalStack and DynamoDB Local while each ran): s3-seal ${((sealStackCpu * 1000) / objects).toFixed(2)} ms, floor ${((floor.stackCpu * 1000) / objects).toFixed(2)} ms`,
-    );
-  console.log(
-    `wall time: s3-seal ${seconds.toFixed(2)} s, floor ${floor.seconds.toFixed(2)} s (${work.toFixed(2)} s without start-up): ` +
-      `s3-seal runs at ${(floor.seconds / seconds).toFixed(2)}x the floor (${(work / seconds).toFixed(2)}x against its work alone)`,
-  );
-}
 console.log(
   JSON.stringify({
     objects,
-    seconds,
-    exit: code,
-    counts,
-    cpu_ms_per_object: sealCpuMs / objects,
-    ...(floor ? { floor_seconds: floor.seconds } : {}),
+    seconds: first!.seconds,
+    exit: first!.code,
+    counts: sealCounts,
+    cpu_ms_per_object: first!.cpuMs / objects,
+    ...(pairs.length > 0
+      ? {
+          floor_seconds: pairs[0]!.floor,
+          rounds: pairs,
+          median_ratio: ratios.whole,
+          median_ratio_work: ratios.work,
+        }
+      : {}),
   }),
 );
 await exitAfterOutput(0);
