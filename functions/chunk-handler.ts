@@ -14,7 +14,7 @@ import { parseMessage } from '../shared/jobs/messages.js';
 import { jobIdFor } from '../shared/jobs/scan-page.js';
 import { type DeadlineOptions, estimateWorkMs, JobDeadline } from '../shared/lifecycle/deadline.js';
 import type { JobResult } from '../shared/lifecycle/job-result.js';
-import { logger } from '../shared/logger.js';
+import { infoEnabled, logger } from '../shared/logger.js';
 import type { RunSettler } from '../shared/runs/driven-runs.js';
 import type { RunStore } from '../shared/runs/run-store.js';
 import { settleBatchRuns } from './run-epilogue.js';
@@ -110,6 +110,8 @@ function logOutcome(
     logger.debug(done, { ...where, outcome: 'duplicate', detail: outcome.detail });
     return;
   }
+  // Debug lines print only where info lines do: at the default level (WARN) build neither.
+  if (!infoEnabled()) return;
   outcome.results.forEach((result, i) => {
     const key = message.intents[i]?.key ?? '';
     (result.outcome === 'duplicate' ? logger.debug : logger.info).call(logger, done, {
