@@ -5,6 +5,13 @@ import { keepOlderNames } from './option-aliases.js';
 import { integerIn, parseConcurrency, parseVisibilitySeconds, secondsIn } from './option-parsers.js';
 
 /**
+ * `--pollers` of `worker` and `resume`: what one unit buys (cli/pollers.ts). The objects in flight
+ * are bounded per process, not per batch (shared/worker/object-lanes.ts).
+ */
+export const QUEUE_POLLERS_HELP =
+  'pollers per queue (encrypt, events, rewrap, large objects; scans have one): at most ten objects in flight per poller over all the chunks this process holds, and as many spare pollers that take one chunk at a time while there is room; large objects one at a time';
+
+/**
  * The commands that operate the pipeline rather than a run: `worker`, `dlq list|redrive` and
  * `demo` (their implementations load only when they run, like every command: cli/program.ts).
  */
@@ -12,12 +19,7 @@ export function addOperationCommands(program: Command): void {
   const worker = program
     .command('worker')
     .description('serve the pipeline queues with the Lambda handlers, anywhere (a container, a laptop, CI)')
-    .option(
-      '--pollers <n>',
-      'pollers each for the encrypt, events, rewrap and large-object queues (ten messages each; large objects one at a time), plus one scan poller',
-      parseConcurrency,
-      4,
-    )
+    .option('--pollers <n>', QUEUE_POLLERS_HELP, parseConcurrency, 4)
     .option('--until-idle', 'exit once every queue has been empty for --idle-seconds')
     .option(
       '--idle-seconds <s>',

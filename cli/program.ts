@@ -10,7 +10,7 @@ import { refuseOptionsWithoutTheirPair } from './option-pairs.js';
 import { integerIn, parseConcurrency } from './option-parsers.js';
 import { PROCESS_LOCALLY } from './process-locally.js';
 import { addKeyCommands } from './program-keys.js';
-import { addOperationCommands } from './program-operations.js';
+import { addOperationCommands, QUEUE_POLLERS_HELP } from './program-operations.js';
 import { addRecordCommands } from './program-records.js';
 
 /**
@@ -271,12 +271,7 @@ ${ENVELOPE_READERS_HELP}`,
     .command('resume')
     .description('complete a run whose local worker was interrupted or died, processing it in this process')
     .argument('<run-id>', 'the run to complete, as `encrypt`, `rewrap`, `rotate` or `status` printed it')
-    .option(
-      '--pollers <n>',
-      'pollers each for the encrypt, events, rewrap and large-object queues (ten messages each; large objects one at a time), plus one scan poller',
-      parseConcurrency,
-      4,
-    )
+    .option('--pollers <n>', QUEUE_POLLERS_HELP, parseConcurrency, 4)
     .option('--no-progress', 'no progress bar')
     .addHelpText(
       'after',

@@ -54,7 +54,8 @@ export async function workerCommand(options: WorkerOptions): Promise<number> {
   const stats: PollerStats = { batches: 0, messages: 0, failed: 0 };
   const concurrency = options.pollers;
   console.error(
-    `worker: serving scan, encrypt, events, rewrap and large-object queues (${concurrency} pollers each but scan)`,
+    `worker: serving scan, encrypt, events, rewrap and large-object queues (${concurrency} pollers each but scan, ` +
+      `${concurrency} spare pollers each on encrypt, events and rewrap; up to ${concurrency * 10} objects in flight per queue)`,
   );
   const running = startPollers({
     sqs: clients.sqs,
