@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { chunkDeps } from '../functions/chunk-deps.js';
 import { createChunkHandler } from '../functions/chunk-handler.js';
 import type { EncryptHandlerDeps } from '../functions/encrypt/handler.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../shared/errors.js';
 import { parseKeyReference } from '../shared/kms/key-reference.js';
 import { PROTECTION_MODES, type ProtectionMode } from '../shared/policy.js';

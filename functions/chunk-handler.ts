@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ChunkIntent } from '../shared/chunks/chunk-message.js';
 import {
   type ChunkDeps,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditLocation } from './chunks/chunk-log-types.js';
 import { ConfigError } from './errors.js';
 import { type FaultSpec, parseFaultSpec } from './faults.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { keyIssue, keyRequiredForKmsModes, runFields } from '../jobs/messages.js';
 import { canonicalJson } from './canonical-json.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MalformedMessageError } from '../jobs/messages.js';
 import { decodeFormEncodedKey } from '../s3/key-encoding.js';
 

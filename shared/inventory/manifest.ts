@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isNotFound } from '../aws-errors.js';
 import { describeError } from '../errors.js';
 import { parseS3ObjectUri } from '../s3-uri.js';

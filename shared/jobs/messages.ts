@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENVELOPE_FORMATS } from '../envelope/format.js';
 import { OTHER_KMS_KEYS, PROTECTION_MODES } from '../policy.js';
 

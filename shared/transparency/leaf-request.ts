@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChunkRef } from '../chunks/chunk-store.js';
 import type { LeafEntry } from './leaf-entry.js';
 
