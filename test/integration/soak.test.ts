@@ -18,8 +18,10 @@ describe('reduced chaos soak', () => {
         '1000',
         // A crash drawn mid-upload is held until the uploads in flight land (shared/fault-middleware.ts),
         // and a crash ends every chunk the worker holds; the rate is per chunk attempt (faults.ts).
+        // A thousand objects are ten chunks and a few redeliveries: at 0.2 about one run in twelve
+        // drew no crash at all (0.8^11) and failed below; at 0.4, one in several hundred.
         '--crash-rate',
-        '0.2',
+        '0.4',
         // Per message received: a thousand objects are about fifteen messages (ten chunks, the scan),
         // so 0.1 drew no duplicate at all in about one run of five.
         '--dup-rate',
@@ -30,9 +32,10 @@ describe('reduced chaos soak', () => {
         '0.005',
         '--overwrite-rate',
         '0.02',
-        // Per batch: a batch is up to ten chunks now, so a run of a thousand objects has few.
+        // Per batch: a batch is up to ten chunks now, so a run of a thousand objects has about ten
+        // (at 0.3 one run in thirty would draw none; at 0.5, one in a thousand).
         '--batch-retry-rate',
-        '0.3',
+        '0.5',
         '--timeout-minutes',
         '7',
       ],
