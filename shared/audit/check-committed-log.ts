@@ -1,8 +1,8 @@
 import { lineHash } from '../chunks/chunk-log.js';
+import type { ReadChunkLog } from '../chunks/chunk-log-types.js';
 import type { ChunkItem } from '../chunks/chunk-store.js';
 import { displayS3Uri } from '../s3-uri.js';
 import { type AuditFinding, chunkSubject, recordPlace } from './audit-finding.js';
-import type { ReadChunkLog } from './chunk-log-views.js';
 
 /** What one committed chunk adds to its run's verification. */
 export interface CommittedLogCheck {

@@ -1,5 +1,5 @@
+import type { ListedChunkLog, ReadChunkLog } from '../chunks/chunk-log-types.js';
 import type { ChunkItem, ChunkRef } from '../chunks/chunk-store.js';
-import type { ListedChunkLog, ReadChunkLog } from './chunk-log-views.js';
 import { type EventChunkExpiry, eventChunkExpiry, isExpiredEventLog } from './expired-event-log.js';
 
 /**

@@ -1,6 +1,6 @@
+import type { ListedChunkLog } from '../chunks/chunk-log-types.js';
 import type { ChunkItem } from '../chunks/chunk-store.js';
 import { type AuditFinding, chunkSubject } from './audit-finding.js';
-import type { ListedChunkLog } from './chunk-log-views.js';
 
 /** A log that no committed chunk counts: an attempt given up (a note) or one that cannot exist (a finding). */
 export interface UncommittedLog {

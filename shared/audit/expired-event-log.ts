@@ -1,7 +1,7 @@
+import type { ListedChunkLog, ReadChunkLog } from '../chunks/chunk-log-types.js';
 import type { ChunkItem } from '../chunks/chunk-store.js';
 import { EVENT_CHUNK_TTL_SECONDS, isWatchRunId } from '../events/watch-run-id.js';
 import { type AuditFinding, chunkSubject } from './audit-finding.js';
-import type { ListedChunkLog, ReadChunkLog } from './chunk-log-views.js';
 
 /**
  * When the readers of the trail take an item-less log for an expired event chunk: `now`, and the

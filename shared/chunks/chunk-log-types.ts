@@ -28,3 +28,22 @@ export interface StoredChunkLog {
   sha256: string;
   lines: ChunkLogLine[];
 }
+
+/** A chunk log as read back: what it stores, and each line or part that did not parse. */
+export interface ReadChunkLog extends StoredChunkLog {
+  problems: string[];
+}
+
+/** One object under a run's chunk logs, as the listing names it. */
+export interface ListedChunkLog {
+  key: string;
+  chunkId: string;
+  attempt: number;
+  /** Set when the key is not `<chunkId>/<attempt>.jsonl.gz` (chunkId '' and attempt 0 then). */
+  problem?: string;
+  /**
+   * S3's LastModified, from the listing: S3 sets it and nobody can backdate it (an expired event
+   * chunk's log is older than its TTL).
+   */
+  lastModified?: Date;
+}

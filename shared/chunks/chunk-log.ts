@@ -4,7 +4,14 @@ import { RetryableError } from '../errors.js';
 import { listObjectPages } from '../s3/list-objects.js';
 import { type ChunkLogCache, processChunkLogCache } from './chunk-log-cache.js';
 import { decodeChunkLog, encodeChunkLog, sha256Hex } from './chunk-log-codec.js';
-import type { AuditLocation, ChunkLogLine, ChunkRecord, StoredChunkLog } from './chunk-log-types.js';
+import type {
+  AuditLocation,
+  ChunkLogLine,
+  ChunkRecord,
+  ListedChunkLog,
+  ReadChunkLog,
+  StoredChunkLog,
+} from './chunk-log-types.js';
 
 export { encodeChunkLog, lineHash } from './chunk-log-codec.js';
 
@@ -120,7 +127,7 @@ export async function readChunkLog(
   s3: S3Client,
   location: AuditLocation,
   key: string,
-): Promise<StoredChunkLog & { problems: string[] }> {
+): Promise<ReadChunkLog> {
   const out = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }));
   const body = await out.Body!.transformToByteArray();
   const { lines, problems } = decodeChunkLog(body);
@@ -137,20 +144,9 @@ export async function readCommittedLog(
   key: string,
   sha256: string | undefined,
   cache: ChunkLogCache = processChunkLogCache(),
-): Promise<StoredChunkLog & { problems: string[] }> {
+): Promise<ReadChunkLog> {
   const kept = sha256 === undefined ? undefined : cache.recall(key, sha256);
   return kept ?? readChunkLog(s3, location, key);
-}
-
-/** One object under a run's chunk logs. */
-export interface ListedChunkLog {
-  key: string;
-  chunkId: string;
-  attempt: number;
-  /** Set when the key is not `<chunkId>/<attempt>.jsonl.gz` (chunkId '' and attempt 0 then). */
-  problem?: string;
-  /** S3's LastModified: how old the log is (an expired event chunk's is older than its TTL). */
-  lastModified?: Date;
 }
 
 /**

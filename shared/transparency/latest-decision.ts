@@ -1,7 +1,6 @@
-import type { ReadChunkLog } from '../audit/chunk-log-views.js';
 import { type ChunkSource, logsWithItems } from '../audit/chunk-source.js';
 import { type EventChunkExpiry, expiredItemOf } from '../audit/expired-event-log.js';
-import type { ChunkLogLine } from '../chunks/chunk-log-types.js';
+import type { ChunkLogLine, ReadChunkLog } from '../chunks/chunk-log-types.js';
 import type { ChunkItem } from '../chunks/chunk-store.js';
 import type { RunStore } from '../runs/run-store.js';
 

@@ -1,12 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AuditDecision } from '../../shared/audit/audit-record.js';
-import type { ReadChunkLog } from '../../shared/audit/chunk-log-views.js';
 import type { ChunkSource } from '../../shared/audit/chunk-source.js';
 import { deploymentChunkSource } from '../../shared/audit/deployment-chunk-source.js';
 import { runRecords } from '../../shared/audit/run-records.js';
 import { canonicalJson } from '../../shared/chunks/canonical-json.js';
-import type { ChunkLogLine, ChunkRecord } from '../../shared/chunks/chunk-log-types.js';
+import type { ChunkLogLine, ChunkRecord, ReadChunkLog } from '../../shared/chunks/chunk-log-types.js';
 import type { ChunkItem } from '../../shared/chunks/chunk-store.js';
 import type { Clients } from '../../shared/clients.js';
 import type { Config } from '../../shared/config.js';

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { ListedChunkLog, ReadChunkLog } from '../../shared/audit/chunk-log-views.js';
 import type { ChunkSource } from '../../shared/audit/chunk-source.js';
 import {
   MULTISET_HASH_ALGORITHM,
@@ -8,7 +7,12 @@ import {
 } from '../../shared/audit/multiset-hash.js';
 import { canonicalJson } from '../../shared/chunks/canonical-json.js';
 import { lineHash } from '../../shared/chunks/chunk-log.js';
-import type { ChunkLogLine, ChunkRecord } from '../../shared/chunks/chunk-log-types.js';
+import type {
+  ChunkLogLine,
+  ChunkRecord,
+  ListedChunkLog,
+  ReadChunkLog,
+} from '../../shared/chunks/chunk-log-types.js';
 import type { ChunkItem, ChunkRef } from '../../shared/chunks/chunk-store.js';
 import type { Run } from '../../shared/runs/run-store.js';
 import type { RunTally } from '../../shared/runs/tally-shards.js';
