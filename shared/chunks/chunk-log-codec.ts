@@ -37,8 +37,16 @@ const GZIP_OS_UNKNOWN = 0xff;
  * platform (same Node zlib), so a retried write of one attempt can be recognised by its hash.
  */
 export function encodeChunkLog(records: ChunkRecord[]): EncodedChunkLog {
-  const lines = records.map((record) => ({ hash: lineHash(record), record }));
-  const text = lines.map((line) => `${canonicalJson(line)}\n`).join('');
+  const lines: ChunkLogLine[] = [];
+  let text = '';
+  for (const record of records) {
+    // Each record serialised once, for its hash and its line: a line is canonicalJson({ hash,
+    // record }), whose keys sort as written here.
+    const json = canonicalJson(record);
+    const hash = createHash('sha256').update(json).digest('hex');
+    lines.push({ hash, record });
+    text += `{"hash":${JSON.stringify(hash)},"record":${json}}\n`;
+  }
   const body = gzipSync(Buffer.from(text, 'utf8'));
   // Not covered by the gzip CRC (which is over the data only), and no FHCRC flag is set.
   body[GZIP_OS_BYTE] = GZIP_OS_UNKNOWN;

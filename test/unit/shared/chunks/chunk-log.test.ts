@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
+import { canonicalJson } from '../../../../shared/chunks/canonical-json.js';
 import { chunkLogKey, encodeChunkLog, lineHash } from '../../../../shared/chunks/chunk-log.js';
 import { decodeChunkLog, sha256Hex } from '../../../../shared/chunks/chunk-log-codec.js';
 import type { ChunkRecord } from '../../../../shared/chunks/chunk-log-types.js';
@@ -71,6 +72,8 @@ describe('encodeChunkLog', () => {
     expect(lines[1]).not.toContain('keyArn');
     expect(encoded.lines.map((l) => l.hash)).toEqual(records.map(lineHash));
     expect(encoded.sha256).toBe(sha256(encoded.body));
+    // Each line is exactly the canonical JSON of { hash, record }, as verifiers recompute it.
+    expect(lines.slice(0, 2)).toEqual(encoded.lines.map((line) => canonicalJson(line)));
   });
 
   it('gives the same bytes for the same records: no time and no platform in the gzip header', () => {
