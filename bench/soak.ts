@@ -79,12 +79,16 @@ const run = await startRun(
 const spec = `crash=${values['crash-rate']},duplicate=${values['dup-rate']},throttle=${values['throttle-rate']},slow=${values['slow-rate']},batchretry=${values['batch-retry-rate']}`;
 log(`run ${run.runId}: ${values.mode}; ${values.workers} workers with S3SEAL_FAULTS=${spec}`);
 // Short visibility and lease, so work a crashed worker held comes back within seconds.
+const workerEnv = { S3SEAL_LEASE_SECONDS: '10', POWERTOOLS_LOG_LEVEL: 'ERROR' };
 const workers = superviseWorkers({
   count: Number(values.workers),
   // The visibility outlasts the lease: a batch redelivered after a crash finds the crashed claims
   // expired instead of burning a receive on "lease held" (ten receives send a message to the DLQ).
   args: ['--pollers', values.concurrency!, '--visibility-seconds', '12'],
-  env: { ...env, S3SEAL_FAULTS: spec, S3SEAL_LEASE_SECONDS: '10', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+  env: { ...env, S3SEAL_FAULTS: spec, ...workerEnv },
+  // Each slot's first process makes every armed kind hit once (shared/faults.ts, `first`): random
+  // draws alone can miss a kind in a short soak, which would then prove nothing about it.
+  firstEnv: { ...env, S3SEAL_FAULTS: `${spec},first=1`, ...workerEnv },
   log,
 });
 

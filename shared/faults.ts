@@ -22,7 +22,7 @@ const PER_OBJECT_POINTS: ReadonlySet<FaultPoint> = new Set(['after-data-key', 'a
  * (`batchretry`) that a handler's after-batch step fails once its records are done, so the whole
  * batch is retried as Lambda retries a batch whose invocation failed.
  */
-export interface FaultSpec {
+export interface FaultRates {
   crash: number;
   duplicate: number;
   throttle: number;
@@ -30,9 +30,32 @@ export interface FaultSpec {
   batchretry: number;
 }
 
-export const NO_FAULTS: Readonly<FaultSpec> = { crash: 0, duplicate: 0, throttle: 0, slow: 0, batchretry: 0 };
+/**
+ * The rates, and `first` (`first=1` in the spec): every armed kind hits at its first chance in the
+ * process, a crash at its first object write (FORCED_CRASH_POINT). A soak whose random draws
+ * happened to miss a kind would prove nothing about it; `first` makes each kind certain.
+ */
+export interface FaultSpec extends FaultRates {
+  first?: boolean;
+}
 
-export type FaultKind = keyof FaultSpec;
+export const NO_FAULTS: Readonly<FaultRates> = {
+  crash: 0,
+  duplicate: 0,
+  throttle: 0,
+  slow: 0,
+  batchretry: 0,
+};
+
+export type FaultKind = keyof FaultRates;
+
+const FAULT_KINDS = Object.keys(NO_FAULTS) as FaultKind[];
+
+/**
+ * Where `first` puts its crash: a write has landed and its chunk is not committed, so the next
+ * attempt must reconcile it from what S3 shows (the recovery that matters most).
+ */
+export const FORCED_CRASH_POINT: FaultPoint = 'after-s3-write';
 
 export function parseFaultSpec(spec: string): FaultSpec {
   const parsed: FaultSpec = { ...NO_FAULTS };
@@ -41,9 +64,14 @@ export function parseFaultSpec(spec: string): FaultSpec {
     .map((p) => p.trim())
     .filter(Boolean)) {
     const [name, value] = part.split('=');
+    if (name === 'first') {
+      if (value !== '0' && value !== '1') throw new Error(`fault first: expected 0 or 1, got "${value}"`);
+      parsed.first = value === '1';
+      continue;
+    }
     const rate = Number(value);
-    if (!name || !(name in parsed)) {
-      throw new Error(`unknown fault "${name}" (expected ${Object.keys(parsed).join(', ')})`);
+    if (!name || !FAULT_KINDS.includes(name as FaultKind)) {
+      throw new Error(`unknown fault "${name}" (expected ${[...FAULT_KINDS, 'first'].join(', ')})`);
     }
     if (!(rate >= 0 && rate <= 1))
       throw new Error(`fault ${name}: rate must be between 0 and 1, got "${value}"`);
@@ -68,13 +96,17 @@ export class Faults {
   crashesHeld = 0;
   /** A crash drawn and held: the point it was drawn at, until the last upload in flight lands. */
   heldCrash?: FaultPoint;
+  /** With `first`: the armed kinds that have not hit yet, each sure to at its next chance. */
+  private readonly firstPending: Set<FaultKind>;
 
   constructor(
     private readonly armed: Partial<Record<FaultPoint, number>> = {},
     private readonly random: () => number = Math.random,
     private readonly spec: FaultSpec = { ...NO_FAULTS },
     private readonly onCrash: 'throw' | 'exit' = 'throw',
-  ) {}
+  ) {
+    this.firstPending = new Set(spec.first ? FAULT_KINDS.filter((kind) => spec[kind] > 0) : []);
+  }
 
   static none(): Faults {
     return new Faults();
@@ -92,12 +124,14 @@ export class Faults {
   }
 
   get enabled(): boolean {
-    return Object.values(this.spec).some((rate) => rate > 0) || Object.keys(this.armed).length > 0;
+    return FAULT_KINDS.some((kind) => this.spec[kind] > 0) || Object.keys(this.armed).length > 0;
   }
 
   check(point: FaultPoint): void {
     const rate = this.armed[point];
-    if (rate === undefined || rate <= 0 || this.random() >= rate) return;
+    if (rate === undefined || rate <= 0) return;
+    const forced = point === FORCED_CRASH_POINT && this.firstPending.delete('crash');
+    if (!forced && this.random() >= rate) return;
     // Held: exiting now would cut an upload's body off (see holdCrashesDuringUploads). No upload
     // starts any more, and the process dies when the last one in flight lands (uploadLanded).
     if (this.onCrash === 'exit' && this.uploadsInFlight > 0) {
@@ -131,7 +165,7 @@ export class Faults {
 
   /** Whether to inject `kind` now (duplicate, throttle, slow); counts what it injects. */
   roll(kind: Exclude<FaultKind, 'crash'>): boolean {
-    const hit = this.spec[kind] > 0 && this.random() < this.spec[kind];
+    const hit = this.spec[kind] > 0 && (this.firstPending.delete(kind) || this.random() < this.spec[kind]);
     if (hit) this.injected[kind]++;
     return hit;
   }

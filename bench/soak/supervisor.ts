@@ -11,12 +11,14 @@ export interface SupervisorStats {
 /**
  * Runs `count` `s3-seal worker` processes with `env` and restarts any that dies (an injected crash
  * exits on the spot, as a Lambda timeout or an OOM kill would), until `stop()`: SIGTERM, then the
- * workers finish their batches in hand and exit.
+ * workers finish their batches in hand and exit. Each slot's first process gets `firstEnv` instead
+ * when given (the soak's `first=1`: its restarts draw at random only).
  */
 export function superviseWorkers(options: {
   count: number;
   args: string[];
   env: NodeJS.ProcessEnv;
+  firstEnv?: NodeJS.ProcessEnv;
   log: (line: string) => void;
   /** What each worker runs (node arguments); `s3-seal worker` unless a test gives a stand-in. */
   command?: string[];
@@ -26,9 +28,9 @@ export function superviseWorkers(options: {
   const children = new Set<ChildProcess>();
   let stopping = false;
 
-  const start = (slot: number) => {
+  const start = (slot: number, first: boolean) => {
     const child = spawn(process.execPath, [...command, ...options.args], {
-      env: options.env,
+      env: first ? (options.firstEnv ?? options.env) : options.env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     children.add(child);
@@ -56,10 +58,10 @@ export function superviseWorkers(options: {
       if (stopping) return;
       stats.restarts++;
       options.log(`worker ${slot} exited (${signal ?? code}); restarting`);
-      start(slot);
+      start(slot, false);
     });
   };
-  for (let slot = 1; slot <= options.count; slot++) start(slot);
+  for (let slot = 1; slot <= options.count; slot++) start(slot, true);
 
   return {
     stats,

@@ -14,6 +14,29 @@ describe('fault injection', () => {
     expect(parseFaultSpec('batchretry=0.2').batchretry).toBe(0.2);
     expect(() => parseFaultSpec('explode=0.1')).toThrow(/unknown fault "explode"/);
     expect(() => parseFaultSpec('crash=2')).toThrow(/crash: rate must be between 0 and 1/);
+    expect(parseFaultSpec('crash=0.1,first=1')).toMatchObject({ crash: 0.1, first: true });
+    expect(() => parseFaultSpec('first=yes')).toThrow(/fault first: expected 0 or 1/);
+  });
+
+  it('with first, makes each armed kind hit at its first chance, a crash at its first object write', () => {
+    // random() = 0.99 never draws a fault: only `first` can make these hit.
+    const faults = Faults.fromSpec(
+      parseFaultSpec('crash=0.01,duplicate=0.01,batchretry=0.01,first=1'),
+      'throw',
+      () => 0.99,
+    );
+    faults.check('after-claim');
+    expect(() => faults.check('after-s3-write')).toThrow(InjectedCrashError);
+    faults.check('after-s3-write');
+    expect(faults.roll('duplicate')).toBe(true);
+    expect(faults.roll('duplicate')).toBe(false);
+    expect(faults.roll('batchretry')).toBe(true);
+    // Kinds left at zero stay off.
+    expect(faults.roll('throttle')).toBe(false);
+    expect(faults.injected).toEqual({ crash: 1, duplicate: 1, throttle: 0, slow: 0, batchretry: 1 });
+    const without = Faults.fromSpec(parseFaultSpec('crash=0.01,duplicate=0.01'), 'throw', () => 0.99);
+    expect(() => without.check('after-s3-write')).not.toThrow();
+    expect(without.roll('duplicate')).toBe(false);
   });
 
   it('is inert when nothing is armed', () => {

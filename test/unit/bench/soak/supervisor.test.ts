@@ -44,4 +44,30 @@ describe('superviseWorkers', () => {
     expect(workers.stats.crashesHeld).toBe(12);
     expect(workers.stats.restarts).toBe(0);
   });
+
+  it("gives each slot's first process firstEnv and its restarts env", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
+    // Leaves a file named after its MARK; the first process of a slot then dies, as a crash would.
+    const marking = `
+      const { writeFileSync } = require('node:fs');
+      writeFileSync(require('node:path').join(process.argv[1], process.env.MARK + '-' + process.pid), '');
+      if (process.env.MARK === 'first') process.exit(70);
+      const alive = setInterval(() => undefined, 1000);
+      process.on('SIGTERM', () => clearInterval(alive));
+    `;
+    const workers = superviseWorkers({
+      count: 3,
+      args: [dir],
+      env: { ...process.env, MARK: 'later' },
+      firstEnv: { ...process.env, MARK: 'first' },
+      log: () => undefined,
+      command: ['-e', marking],
+    });
+    await until(() => readdirSync(dir).filter((name) => name.startsWith('later-')).length === 3);
+    await workers.stop();
+    const marks = readdirSync(dir).map((name) => name.split('-')[0]);
+    expect(marks.filter((mark) => mark === 'first')).toHaveLength(3);
+    expect(marks.filter((mark) => mark === 'later')).toHaveLength(3);
+    expect(workers.stats.restarts).toBe(3);
+  });
 });
