@@ -77,12 +77,7 @@ function countingProxy(target: URL, dynamo: boolean): Promise<Server> {
     incoming.on('end', () => {
       const bytes = Buffer.concat(body);
       const operation = wireOperation(incoming, bytes, dynamo);
-      // S3SEAL_WIRE_TRACE=FILE: when each request reached the proxy (ms since this process began).
-      if (process.env.S3SEAL_WIRE_TRACE)
-        appendFileSync(
-          process.env.S3SEAL_WIRE_TRACE,
-          `${performance.now().toFixed(1)} ${operation} ${incoming.url}\n`,
-        );
+      const reached = performance.now();
       for (const name of [operation, operation.split('.')[0]!]) counts[name] = (counts[name] ?? 0) + 1;
       const onward = forward(
         {
@@ -95,6 +90,15 @@ function countingProxy(target: URL, dynamo: boolean): Promise<Server> {
         (reply) => {
           answer.writeHead(reply.statusCode ?? 502, reply.headers);
           reply.pipe(answer);
+          // S3SEAL_WIRE_TRACE=FILE: when each request reached the proxy (ms since this process
+          // began), what it was, and how long the stack took to answer it (ms).
+          if (process.env.S3SEAL_WIRE_TRACE)
+            reply.on('end', () =>
+              appendFileSync(
+                process.env.S3SEAL_WIRE_TRACE!,
+                `${reached.toFixed(1)} ${operation} ${incoming.url} ${(performance.now() - reached).toFixed(1)}\n`,
+              ),
+            );
         },
       );
       onward.on('error', (error) => answer.writeHead(502).end(String(error)));
