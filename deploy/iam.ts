@@ -271,6 +271,19 @@ export function functionStatements(
         ledger(['GetItem', 'PutItem', 'UpdateItem', 'Query']),
         // Scan-fallback plans list the bucket instead of reading the key manifests.
         listBuckets(config),
+        // A plan that moves a watch carries its write-time controls to the target key: the
+        // bucket's default encryption and s3-seal's own statements in its policy (docs/rotation.md).
+        {
+          Sid: 'CarryWatchControls',
+          Effect: 'Allow',
+          Action: [
+            's3:GetEncryptionConfiguration',
+            's3:PutEncryptionConfiguration',
+            's3:GetBucketPolicy',
+            's3:PutBucketPolicy',
+          ],
+          Resource: config.buckets.map(bucketArn),
+        },
         ...plannerKms(config),
       ];
   }

@@ -49,6 +49,7 @@ const run = await planRewrap(
     dynamo: clients.dynamo,
     sqs: clients.sqs,
     s3: clients.s3,
+    kms: clients.kms,
     runs,
     ledgerTable: config.ledgerTable,
     scanQueueUrl: work.scan,

@@ -10,7 +10,6 @@ import { previewRewrap } from '../../shared/rewrap/preview-rewrap.js';
 import { parseS3Uri } from '../../shared/s3-uri.js';
 import { describeWatchMove, describeWatchMoveAhead, watchMovesFor } from '../../shared/watch/watch-moves.js';
 import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
-import { carryWriteTimeControls } from '../carry-controls.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
 import { previewLines } from '../rewrap-preview.js';
@@ -83,7 +82,7 @@ export async function rewrapCommand(uri: string, options: RewrapOptions): Promis
   }
   const deps = await plannerDeps();
   const run = await planRewrap(
-    { ...deps, afterWatchesMoved: carryWriteTimeControls },
+    { ...deps, reportControlChange: (line: string) => console.error(line) },
     {
       bucket,
       prefix,

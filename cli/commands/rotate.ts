@@ -12,7 +12,6 @@ import {
   scheduledMoves,
 } from '../../shared/rewrap/rotation-planner.js';
 import { describeWatchMove } from '../../shared/watch/watch-moves.js';
-import { carryWriteTimeControls } from '../carry-controls.js';
 import { INTERRUPTED_EXIT } from '../interrupt.js';
 import { followRunLocally } from '../local-run.js';
 import { printQueuedRun } from '../queued-run.js';
@@ -42,8 +41,9 @@ export async function rotateCommand(options: RotateOptions): Promise<number> {
     throw new ConfigError('--wrapped-before is the time of an earlier rotation: not used with --on-demand');
   }
   const { config, clients } = cliRuntime();
-  // A move to another key (an alias change) carries its watches' write-time controls along.
-  const deps = { ...(await plannerDeps()), afterWatchesMoved: carryWriteTimeControls };
+  // A move to another key (an alias change) carries its watches' write-time controls along, each
+  // change printed before it is made.
+  const deps = { ...(await plannerDeps()), reportControlChange: (line: string) => console.error(line) };
   if (options.dryRun && options.policies) {
     // Reads only: no run planned, no alias target recorded (the next real pass sees the same).
     const { moves } = await scheduledMoves(deps, config.rotation);

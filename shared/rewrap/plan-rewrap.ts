@@ -1,3 +1,4 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError } from '../errors.js';
@@ -5,10 +6,12 @@ import { dataFileMessages, readRunInventory } from '../inventory/run-inventory.j
 import type { RewrapInventoryFileMessage, RewrapPlanPageMessage } from '../jobs/messages.js';
 import { sendInBatches } from '../jobs/scan-page.js';
 import { assertBucketReachable } from '../jobs/start-run.js';
+import { logger } from '../logger.js';
 import type { ManifestEntry } from '../manifests/manifest-entry.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { listObjectPages } from '../s3/list-objects.js';
-import { moveWatches, type WatchMove, watchMovesFor } from '../watch/watch-moves.js';
+import { carryWriteTimeControls } from '../watch/moved-watch-controls.js';
+import { moveWatches, watchMovesFor } from '../watch/watch-moves.js';
 import { WatchPolicyStore } from '../watch/watch-policy.js';
 import { candidatesByBucket } from './manifest-candidates.js';
 import { manifestPages, manifestsToPlan } from './manifest-plan.js';
@@ -45,11 +48,13 @@ export interface PlanDeps extends RewrapChunkDeps {
   /** Manifest plans chain their pages through the scan queue, as listings do. */
   scanQueueUrl: string;
   now?: () => Date;
+  /** Reads the key behind a bucket's default encryption when a moved watch's controls follow it. */
+  kms: KMSClient;
   /**
-   * Called with the watches this plan moved, before its run is recorded and any job queued: the
-   * CLI carries their write-time controls along (shared/watch/moved-watch-controls.ts).
+   * Where each change to a moved watch's write-time controls is said, before and after it is made:
+   * the CLI prints it; by default (the planner function) it is logged.
    */
-  afterWatchesMoved?: (moved: WatchMove[]) => Promise<void>;
+  reportControlChange?: (line: string) => void;
 }
 
 /** A planned run; `chains`: the manifests (or inventory data files) whose messages will find its objects. */
@@ -114,7 +119,13 @@ export async function planRewrap(
   // under the target from then on, and the run record keeps which watches moved.
   const createRun = async () => {
     const watchesMoved = await moveWatches(watches, moves, runId, now());
-    if (watchesMoved.length > 0) await deps.afterWatchesMoved?.(watchesMoved);
+    // Left under the source key, the watch's deny statements would refuse this run's own copies
+    // under the target, and its default would keep new uploads under the source.
+    await carryWriteTimeControls(
+      { s3: deps.s3, kms: deps.kms, watches },
+      watchesMoved,
+      deps.reportControlChange ?? ((line) => logger.info(line, { runId })),
+    );
     return deps.runs.create({
       runId,
       bucket: input.bucket ?? '*',

@@ -8,7 +8,6 @@ import type { RotatedKey } from './kms-rotation-event.js';
 import { type PlanDeps, type PlannedRun, planRewrap } from './plan-rewrap.js';
 
 export interface RotationPlannerDeps extends PlanDeps {
-  kms: KMSClient;
   aliases: AliasTargets;
   now: () => Date;
 }

@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { KeyArns } from '../estate/key-arns.js';
 import { isOwnStatement, statementTag } from '../estate/upload-policy.js';
 import type { WatchMove } from './watch-moves.js';
-import type { WatchPolicy } from './watch-policy.js';
+import type { WatchPolicy, WatchPolicyStore } from './watch-policy.js';
 import {
   type ControlChange,
   currentDefault,
@@ -58,4 +58,23 @@ export async function movedWatchChanges(
     if (change) changes.push(change);
   }
   return changes;
+}
+
+/**
+ * Carries each moved sse-kms watch's write-time controls to its new key (movedWatchChanges), every
+ * change reported before it is made and again once made: the CLI prints the lines, the planner
+ * function logs them. Every re-wrap plan that moves a watch does this, from the CLI or on schedule.
+ */
+export async function carryWriteTimeControls(
+  deps: { s3: S3Client; kms: KMSClient; watches: Pick<WatchPolicyStore, 'forBucket'> },
+  moved: WatchMove[],
+  report: (line: string) => void,
+): Promise<void> {
+  for (const move of moved) {
+    for (const change of await movedWatchChanges(deps, move, await deps.watches.forBucket(move.bucket))) {
+      report(`change  ${change.control}  s3://${move.bucket}: ${change.from} -> ${change.to}`);
+      await change.apply();
+      report(`changed ${change.control}  s3://${move.bucket}`);
+    }
+  }
 }

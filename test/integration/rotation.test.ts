@@ -1,9 +1,15 @@
 import { CreateAliasCommand, DisableKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { createPlannerHandler } from '../../functions/rewrap-planner/handler.js';
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
+import type { PolicyDocument } from '../../shared/estate/upload-policy.js';
 import { headObject } from '../../shared/s3/object-head.js';
 import { runCli } from '../helpers/cli.js';
 import { currentEntries, dropKeyManifests, writeKeyManifest } from '../helpers/key-manifests.js';
@@ -181,6 +187,53 @@ describe('the rewrap planner', () => {
       expect(run.counts).toMatchObject({ encrypted: 0, compliant: run.discovered, failed: 0 });
     }
     expect(await snapshot(bucket)).toEqual(moved);
+  });
+});
+
+describe('the rewrap planner and a watch’s write-time controls', () => {
+  it('carries a moved watch’s deny statements and default encryption to the alias’s new key', async () => {
+    const [keyE, keyF] = [await createKmsKey(pipeline.clients.kms), await createKmsKey(pipeline.clients.kms)];
+    const alias = `alias/it-rotation-controls-${Date.now()}`;
+    const keyId = (arn: string) => arn.split('/').pop()!;
+    await pipeline.clients.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId(keyE) }));
+    const bucket = uniqueBucket('rot-ctl');
+    await seedBucket(pipeline.clients.s3, bucket, { objects: 0 });
+    const setup = runCli([
+      'setup',
+      '--watch',
+      `s3://${bucket}`,
+      '--mode',
+      'sse-kms',
+      '--key',
+      keyE,
+      '--deny-unencrypted',
+    ]);
+    expect(setup.status, setup.stderr).toBe(0);
+    const handler = createPlannerHandler(() => ({ ...pipeline.plannerDeps(), policy: { aliases: [alias] } }));
+    expect((await handler({ source: 'aws.events' })).plans).toEqual([]);
+
+    await pipeline.clients.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: keyId(keyF) }));
+    const planned = await handler({ source: 'aws.events' });
+    expect(planned.plans).toHaveLength(1);
+    expect(planned.plans[0]).toMatchObject({ fromKeyArn: keyE, toKeyArn: keyF });
+    expect(planned.plans[0]!.error).toBeUndefined();
+    expect(planned.plans[0]!.watchesMoved.map((w) => w.bucket)).toEqual([bucket]);
+
+    // Left under E, the deny statements would refuse the run's own copies under F on AWS.
+    const rules = (await pipeline.clients.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })))
+      .ServerSideEncryptionConfiguration?.Rules;
+    expect(rules?.[0]?.ApplyServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: keyF,
+    });
+    const policy = JSON.parse(
+      (await pipeline.clients.s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy!,
+    ) as PolicyDocument;
+    const keyTests = policy.Statement.flatMap((s) =>
+      Object.values(s.Condition?.StringNotEquals ?? {}).flatMap((v) => (Array.isArray(v) ? v : [v])),
+    );
+    expect(keyTests).toContain(keyF);
+    expect(keyTests).not.toContain(keyE);
   });
 });
 

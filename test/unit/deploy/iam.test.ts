@@ -144,6 +144,21 @@ describe('functionStatements', () => {
     ).toContain('LargeQueue');
   });
 
+  it('lets the planner carry a moved watch’s controls: encryption and policy of the configured buckets, no objects', () => {
+    const carry = statements('rewrap-planner').find((s) => s.Sid === 'CarryWatchControls');
+    expect(carry?.Action).toEqual([
+      's3:GetEncryptionConfiguration',
+      's3:PutEncryptionConfiguration',
+      's3:GetBucketPolicy',
+      's3:PutBucketPolicy',
+    ]);
+    expect(carry?.Resource).toEqual(['arn:aws:s3:::records', 'arn:aws:s3:::documents', 'arn:aws:s3:::logs']);
+    // Still no object access: the planner reads manifests and queues chunks.
+    expect(dataActions('rewrap-planner').filter((a) => a.startsWith('s3:') && a.includes('Object'))).toEqual(
+      [],
+    );
+  });
+
   it('lets scan pages enqueue rewrap chunks (chained manifest plans)', () => {
     expect(JSON.stringify(statements('scan').find((s) => s.Sid === 'EnqueuePages')?.Resource)).toContain(
       'RewrapQueue',
