@@ -11,7 +11,7 @@ import type { ManifestEntry } from '../manifests/manifest-entry.js';
 import { newRunId, type Run, type RunStore } from '../runs/run-store.js';
 import { listObjectPages } from '../s3/list-objects.js';
 import { carryWriteTimeControls } from '../watch/moved-watch-controls.js';
-import { moveWatches, watchMovesFor } from '../watch/watch-moves.js';
+import { earlierMovesOf, moveWatches, type WatchMove, watchMovesFor } from '../watch/watch-moves.js';
 import { WatchPolicyStore } from '../watch/watch-policy.js';
 import { candidatesByBucket } from './manifest-candidates.js';
 import { manifestPages, manifestsToPlan } from './manifest-plan.js';
@@ -107,25 +107,29 @@ export async function planRewrap(
   if (input.bucket) await assertBucketReachable(deps.s3, input.bucket);
   // So is a watch the re-wrap cannot carry along (watchMovesFor says which and why).
   const watches = new WatchPolicyStore(deps.dynamo, deps.ledgerTable, 0);
-  const moves = watchMovesFor(
+  const watchesNow =
     input.fromKeyArn === input.toKeyArn
       ? []
       : input.bucket
         ? await watches.forBucket(input.bucket)
-        : await watches.all(),
-    input,
-  );
+        : await watches.all();
+  const moves = watchMovesFor(watchesNow, input);
+  // Each moved watch's write-time controls follow it to B: left under A, its deny statements would
+  // refuse this run's own copies under B, and its default would keep new uploads under A.
+  const carry = (moved: WatchMove[]) =>
+    carryWriteTimeControls(
+      { s3: deps.s3, kms: deps.kms, watches },
+      moved,
+      deps.reportControlChange ?? ((line) => logger.info(line, { runId })),
+    );
+  // Those of watches an earlier plan of this move took along are carried now, whether or not this
+  // plan records a run: that finishes a carry an earlier attempt left undone (earlierMovesOf).
+  await carry(earlierMovesOf(watchesNow, input));
   // The watches move with the run's start, once nothing can refuse it any more: new uploads go
   // under the target from then on, and the run record keeps which watches moved.
   const createRun = async () => {
     const watchesMoved = await moveWatches(watches, moves, runId, now());
-    // Left under the source key, the watch's deny statements would refuse this run's own copies
-    // under the target, and its default would keep new uploads under the source.
-    await carryWriteTimeControls(
-      { s3: deps.s3, kms: deps.kms, watches },
-      watchesMoved,
-      deps.reportControlChange ?? ((line) => logger.info(line, { runId })),
-    );
+    await carry(watchesMoved);
     return deps.runs.create({
       runId,
       bucket: input.bucket ?? '*',

@@ -59,7 +59,30 @@ export function watchMovesFor(watches: WatchPolicy[], scope: RewrapScope): Watch
       `the watch on ${watchScope(wider)} (${wider.mode}) seals new uploads under ${scope.fromKeyArn} and covers more than ${rewrapped}: re-wrap s3://${wider.bucket}/${wider.prefix} whole (the watch then moves to ${scope.toKeyArn} with it), or first point the watch where you want it (s3-seal setup --watch s3://${wider.bucket}/${wider.prefix} --mode ${wider.mode} --key ${scope.toKeyArn}${suffix})`,
     );
   }
-  return concerned.map((w) => ({
+  return concerned.map((w) => moveOf(w, scope));
+}
+
+/**
+ * The watches inside the scope that an earlier plan of this same move already took from A to B
+ * (their `movedFrom`). Pure. Their write-time controls are carried again with this plan's moves:
+ * that changes nothing where they followed, and completes a carry an earlier attempt left undone
+ * (a denied PutBucketPolicy, a planner that died after moving the watch), which no later plan
+ * would otherwise see, the watch no longer naming A.
+ */
+export function earlierMovesOf(watches: WatchPolicy[], scope: RewrapScope): WatchMove[] {
+  if (scope.fromKeyArn === scope.toKeyArn) return [];
+  return watches
+    .filter(
+      (w) =>
+        w.keyArn === scope.toKeyArn &&
+        w.movedFrom === scope.fromKeyArn &&
+        (scope.bucket === undefined || (w.bucket === scope.bucket && w.prefix.startsWith(scope.prefix))),
+    )
+    .map((w) => moveOf(w, scope));
+}
+
+function moveOf(w: WatchPolicy, scope: RewrapScope): WatchMove {
+  return {
     bucket: w.bucket,
     prefix: w.prefix,
     suffix: w.suffix,
@@ -67,7 +90,7 @@ export function watchMovesFor(watches: WatchPolicy[], scope: RewrapScope): Watch
     notificationId: w.notificationId,
     fromKeyArn: scope.fromKeyArn,
     toKeyArn: scope.toKeyArn,
-  }));
+  };
 }
 
 /** Moves each watch whose move was decided; one changed meanwhile (setup --watch) is left as it is. */

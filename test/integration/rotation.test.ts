@@ -11,6 +11,7 @@ import { createPlannerHandler } from '../../functions/rewrap-planner/handler.js'
 import { checkDataKeyUnwraps } from '../../shared/envelope/open-object.js';
 import type { PolicyDocument } from '../../shared/estate/upload-policy.js';
 import { headObject } from '../../shared/s3/object-head.js';
+import { WatchPolicyStore } from '../../shared/watch/watch-policy.js';
 import { runCli } from '../helpers/cli.js';
 import { currentEntries, dropKeyManifests, writeKeyManifest } from '../helpers/key-manifests.js';
 import {
@@ -191,12 +192,14 @@ describe('the rewrap planner', () => {
 });
 
 describe('the rewrap planner and a watch’s write-time controls', () => {
-  it('carries a moved watch’s deny statements and default encryption to the alias’s new key', async () => {
+  const keyId = (arn: string) => arn.split('/').pop()!;
+
+  /** A bucket watched under E with deny statements and default encryption, and an alias on E the planner has seen. */
+  async function watchedUnderAlias(label: string) {
     const [keyE, keyF] = [await createKmsKey(pipeline.clients.kms), await createKmsKey(pipeline.clients.kms)];
-    const alias = `alias/it-rotation-controls-${Date.now()}`;
-    const keyId = (arn: string) => arn.split('/').pop()!;
+    const alias = `alias/it-${label}-${Date.now()}`;
     await pipeline.clients.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId(keyE) }));
-    const bucket = uniqueBucket('rot-ctl');
+    const bucket = uniqueBucket(label);
     await seedBucket(pipeline.clients.s3, bucket, { objects: 0 });
     const setup = runCli([
       'setup',
@@ -211,6 +214,25 @@ describe('the rewrap planner and a watch’s write-time controls', () => {
     expect(setup.status, setup.stderr).toBe(0);
     const handler = createPlannerHandler(() => ({ ...pipeline.plannerDeps(), policy: { aliases: [alias] } }));
     expect((await handler({ source: 'aws.events' })).plans).toEqual([]);
+    return { keyE, keyF, alias, bucket, handler };
+  }
+
+  /** The key the bucket's default encryption names, and the keys its deny statements test. */
+  async function controlsOf(bucket: string) {
+    const rules = (await pipeline.clients.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })))
+      .ServerSideEncryptionConfiguration?.Rules;
+    const policy = JSON.parse(
+      (await pipeline.clients.s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy!,
+    ) as PolicyDocument;
+    const denyKeys = policy.Statement.flatMap((s) =>
+      Object.values(s.Condition?.StringNotEquals ?? {}).flatMap((v) => (Array.isArray(v) ? v : [v])),
+    ).filter((v) => String(v).startsWith('arn:aws:kms:'));
+    return { defaultKey: rules?.[0]?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID, denyKeys };
+  }
+
+  it('carries a moved watch’s deny statements and default encryption to the alias’s new key', async () => {
+    const { keyE, keyF, alias, bucket, handler } = await watchedUnderAlias('rot-ctl');
+    expect(await controlsOf(bucket)).toEqual({ defaultKey: keyE, denyKeys: [keyE] });
 
     await pipeline.clients.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: keyId(keyF) }));
     const planned = await handler({ source: 'aws.events' });
@@ -218,22 +240,26 @@ describe('the rewrap planner and a watch’s write-time controls', () => {
     expect(planned.plans[0]).toMatchObject({ fromKeyArn: keyE, toKeyArn: keyF });
     expect(planned.plans[0]!.error).toBeUndefined();
     expect(planned.plans[0]!.watchesMoved.map((w) => w.bucket)).toEqual([bucket]);
-
     // Left under E, the deny statements would refuse the run's own copies under F on AWS.
-    const rules = (await pipeline.clients.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })))
-      .ServerSideEncryptionConfiguration?.Rules;
-    expect(rules?.[0]?.ApplyServerSideEncryptionByDefault).toEqual({
-      SSEAlgorithm: 'aws:kms',
-      KMSMasterKeyID: keyF,
-    });
-    const policy = JSON.parse(
-      (await pipeline.clients.s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy!,
-    ) as PolicyDocument;
-    const keyTests = policy.Statement.flatMap((s) =>
-      Object.values(s.Condition?.StringNotEquals ?? {}).flatMap((v) => (Array.isArray(v) ? v : [v])),
-    );
-    expect(keyTests).toContain(keyF);
-    expect(keyTests).not.toContain(keyE);
+    expect(await controlsOf(bucket)).toEqual({ defaultKey: keyF, denyKeys: [keyF] });
+  });
+
+  it('finishes the carry of a watch an earlier plan moved without its controls', async () => {
+    const { keyE, keyF, alias, bucket, handler } = await watchedUnderAlias('rot-ctl2');
+    // As a planner attempt that moved the watch and died (or was denied) before the controls followed.
+    const watches = new WatchPolicyStore(pipeline.clients.dynamo, pipeline.config.ledgerTable, 0);
+    const [watch] = await watches.forBucket(bucket);
+    expect(
+      await watches.moveKey(watch!, keyE, keyF, { runId: 'earlier', at: new Date().toISOString() }),
+    ).toBe(true);
+    expect(await controlsOf(bucket)).toEqual({ defaultKey: keyE, denyKeys: [keyE] });
+
+    await pipeline.clients.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: keyId(keyF) }));
+    const planned = await handler({ source: 'aws.events' });
+    expect(planned.plans.map((p) => [p.fromKeyArn, p.toKeyArn, p.error, p.watchesMoved])).toEqual([
+      [keyE, keyF, undefined, []],
+    ]);
+    expect(await controlsOf(bucket)).toEqual({ defaultKey: keyF, denyKeys: [keyF] });
   });
 });
 

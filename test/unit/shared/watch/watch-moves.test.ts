@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../shared/errors.js';
-import { watchesDisagreeing, watchMovesFor } from '../../../../shared/watch/watch-moves.js';
+import { earlierMovesOf, watchesDisagreeing, watchMovesFor } from '../../../../shared/watch/watch-moves.js';
 import { notificationIdFor, type WatchPolicy } from '../../../../shared/watch/watch-policy.js';
 
 const A = 'arn:aws:kms:us-east-1:111122223333:key/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
@@ -61,6 +61,43 @@ describe('which watches a re-wrap from A to B carries along', () => {
     expect(run).toThrow(
       `the watch on s3://b/*.csv (sse-kms) seals new uploads under ${A} and covers more than s3://b/logs/: re-wrap s3://b/ whole (the watch then moves to ${B} with it), or first point the watch where you want it (s3-seal setup --watch s3://b/ --mode sse-kms --key ${B} --suffix .csv)`,
     );
+  });
+});
+
+describe('watches an earlier plan of the same move took along', () => {
+  const movedBefore = (bucket: string, prefix: string, from: string, to: string): WatchPolicy => ({
+    ...watch(bucket, prefix, to),
+    movedFrom: from,
+    movedBy: 'earlier-run',
+    movedAt: '2026-12-02T00:00:00.000Z',
+  });
+
+  it('names the watches moved from A to B inside the scope, so their controls are carried again', () => {
+    const watches = [
+      movedBefore('b', 'logs/', A, B),
+      movedBefore('b', 'x/', C, B), // moved to B from another key
+      movedBefore('other', '', A, B), // another bucket
+      watch('b', 'y/', B), // set up under B, never moved
+      watch('b', 'z/', A), // still under A: this plan's own move
+    ];
+    const scope = { bucket: 'b', prefix: '', fromKeyArn: A, toKeyArn: B };
+    expect(earlierMovesOf(watches, scope)).toEqual([
+      {
+        bucket: 'b',
+        prefix: 'logs/',
+        suffix: '',
+        mode: 'sse-kms',
+        notificationId: notificationIdFor('logs/', ''),
+        fromKeyArn: A,
+        toKeyArn: B,
+      },
+    ]);
+    expect(earlierMovesOf(watches, { prefix: '', fromKeyArn: A, toKeyArn: B }).map((m) => m.bucket)).toEqual([
+      'b',
+      'other',
+    ]);
+    expect(earlierMovesOf(watches, { ...scope, prefix: 'data/' })).toEqual([]);
+    expect(earlierMovesOf(watches, { ...scope, toKeyArn: A })).toEqual([]);
   });
 });
 
