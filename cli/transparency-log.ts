@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type AuditFinding, findingLine } from '../shared/audit/audit-finding.js';
 import type { ExpiredEventLogs } from '../shared/audit/expired-event-logs.js';
+import type { LogHashes } from '../shared/audit/remembered-log-hashes.js';
 import type { TrailDeps } from '../shared/audit/verify-trail.js';
 import { ConfigError } from '../shared/errors.js';
 import { openSavedCheckpoint } from '../shared/transparency/log-growth.js';
@@ -60,8 +61,9 @@ const problems = (n: number) => (n === 0 ? 'no problems' : `${n} problem(s)`);
 export async function runLogCheck(
   trail: TrailDeps,
   prepared: PreparedLogCheck,
-  expired?: ExpiredEventLogs,
+  fromTrailPass: { expired?: ExpiredEventLogs; knownHashes?: LogHashes } = {},
 ): Promise<AuditFinding[]> {
+  const { expired, knownHashes } = fromTrailPass;
   const { log, key, saved } = prepared;
   const result = await verifyTransparencyLog(
     {
@@ -73,6 +75,7 @@ export async function runLogCheck(
       checkpoint: prepared.checkpoint,
       ...(key ? { verifier: key.verifier } : {}),
       ...(expired ? { expired } : {}),
+      ...(knownHashes ? { knownHashes } : {}),
     },
     saved ? { saved } : {},
   );

@@ -4,6 +4,7 @@ import { rename } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { type AuditFinding, findingLine } from '../../shared/audit/audit-finding.js';
 import { csvHeader, csvRow, jsonLine } from '../../shared/audit/audit-format.js';
+import { rememberingLogHashes } from '../../shared/audit/remembered-log-hashes.js';
 import { bucketRecords, runRecords } from '../../shared/audit/run-records.js';
 import {
   type TrailDeps,
@@ -132,14 +133,19 @@ function printFindings(result: { findings: AuditFinding[]; notes: AuditFinding[]
 async function verifyAllCommand(trail: TrailDeps, options: VerifyOptions): Promise<number> {
   const log = await prepareLogCheck(options);
   let shownAt = 0;
-  const result = await verifyWholeTrail(trail, {
-    segments: options.segments ?? 4,
-    onProgress: ({ records, objects }) => {
-      if (Date.now() - shownAt < 2000) return;
-      shownAt = Date.now();
-      console.error(`audit verify --all: ${records} record(s) of ${objects} object(s) so far`);
+  // The log's pass checks each leaf's chunk log against the hash the trail pass computed from it.
+  const remembered = rememberingLogHashes(trail.source);
+  const result = await verifyWholeTrail(
+    { ...trail, source: remembered.source },
+    {
+      segments: options.segments ?? 4,
+      onProgress: ({ records, objects }) => {
+        if (Date.now() - shownAt < 2000) return;
+        shownAt = Date.now();
+        console.error(`audit verify --all: ${records} record(s) of ${objects} object(s) so far`);
+      },
     },
-  });
+  );
   printFindings(result);
   for (const runId of result.legacyRuns)
     console.error(`run ${runId}: closed before multiset digests; its digest is checked by --run ${runId}`);
@@ -148,6 +154,9 @@ async function verifyAllCommand(trail: TrailDeps, options: VerifyOptions): Promi
       `${result.runsChecked} closed run(s) checked; ` +
       `${result.findings.length === 0 ? 'no problems' : `${result.findings.length} problem(s)`}`,
   );
-  const logFindings = await runLogCheck(trail, log, result.expired);
+  const logFindings = await runLogCheck(trail, log, {
+    expired: result.expired,
+    knownHashes: remembered.hashes,
+  });
   return result.findings.length === 0 && logFindings.length === 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 import type { AuditFinding } from '../audit/audit-finding.js';
 import { type ChunkSource, committedKeyOf } from '../audit/chunk-source.js';
 import type { ExpiredEventLogs } from '../audit/expired-event-logs.js';
+import type { LogHashes } from '../audit/remembered-log-hashes.js';
 import type { Checkpoint } from '../tlog/checkpoint.js';
 import { TlogError, TlogFormatError } from '../tlog/errors.js';
 import { verifyLog } from '../tlog/log-verifier.js';
@@ -13,6 +14,8 @@ export interface LogLeavesCheck {
   leaves: number;
   /** Leaves whose chunk log is there and hashes to the leaf's SHA-256. */
   logsMatching: number;
+  /** Chunk logs this pass read (the others' hashes came from `knownHashes`). */
+  logsRead: number;
   /** Of those, leaves of expired event chunks (no chunk item left): the leaf is their commit record. */
   expiredProven: number;
   tiles: number;
@@ -28,6 +31,8 @@ export interface LogLeavesDeps {
   bucket: string;
   /** Expired event chunks' logs the trail pass found: a leaf naming one stands for its commit. */
   expired?: ExpiredEventLogs;
+  /** The SHA-256 of logs the trail pass read: those are not read again. */
+  knownHashes?: Pick<LogHashes, 'get'>;
 }
 
 /** Chunk logs read at once: about 2 KiB each (100 gzip records), so memory stays small. */
@@ -51,6 +56,7 @@ export async function checkLogLeaves(
   const result: LogLeavesCheck = {
     leaves: 0,
     logsMatching: 0,
+    logsRead: 0,
     expiredProven: 0,
     tiles: 0,
     bundles: 0,
@@ -121,9 +127,9 @@ async function checkLeaf(
     found(record, `inserted: it names bucket ${leaf.bucket}, not the audit bucket ${deps.bucket}`);
     return;
   }
-  const log = await deps.source.readLog(leaf.key);
-  if (!log) found(record, 'removed: its chunk log is gone');
-  else if (log.sha256 !== leaf.sha256)
+  const sha256 = deps.knownHashes?.get(leaf.key) ?? (await readHash(deps, leaf.key, result));
+  if (sha256 === undefined) found(record, 'removed: its chunk log is gone');
+  else if (sha256 !== leaf.sha256)
     found(record, "changed: its chunk log's bytes no longer hash to the SHA-256 the leaf records");
   else {
     result.logsMatching += 1;
@@ -158,4 +164,13 @@ async function unclaimedReason(
     return `inserted: run ${runId} chunk ${chunkId} committed another log (${committedKeyOf(source, item)})`;
   if (item.leafIndex !== undefined) return `inserted: the same chunk log as leaf ${item.leafIndex}`;
   return `inserted: run ${runId} chunk ${chunkId} names no leaf`;
+}
+
+async function readHash(
+  deps: LogLeavesDeps,
+  key: string,
+  result: LogLeavesCheck,
+): Promise<string | undefined> {
+  result.logsRead += 1;
+  return (await deps.source.readLog(key))?.sha256;
 }

@@ -1,5 +1,6 @@
 import type { AuditFinding } from '../audit/audit-finding.js';
 import type { ExpiredEventLogs } from '../audit/expired-event-logs.js';
+import type { LogHashes } from '../audit/remembered-log-hashes.js';
 import type { Checkpoint } from '../tlog/checkpoint.js';
 import { TlogError } from '../tlog/errors.js';
 import { EMPTY_TREE_HASH } from '../tlog/merkle-hash.js';
@@ -25,6 +26,8 @@ export interface TransparencyLogDeps extends CommittedChunksDeps {
   verifier?: NoteVerifier;
   /** Expired event chunks' logs the trail pass found (verifyWholeTrail): each needs a leaf. */
   expired?: ExpiredEventLogs;
+  /** The SHA-256 of the logs the trail pass read (rememberingLogHashes): not read again. */
+  knownHashes?: Pick<LogHashes, 'get'>;
 }
 
 export interface TransparencyLogVerification {
@@ -84,7 +87,12 @@ export async function verifyTransparencyLog(
     const { findings: leafFindings, ...leaves } = await checkLogLeaves(
       deps.store,
       tree,
-      { source: deps.source, bucket: deps.bucket, ...(deps.expired ? { expired: deps.expired } : {}) },
+      {
+        source: deps.source,
+        bucket: deps.bucket,
+        ...(deps.expired ? { expired: deps.expired } : {}),
+        ...(deps.knownHashes ? { knownHashes: deps.knownHashes } : {}),
+      },
       committed.claimed,
     );
     result.leaves = leaves;

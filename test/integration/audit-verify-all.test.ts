@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyCommand } from '../../cli/commands/audit.js';
 import { seedBucket } from '../../cli/seed-bucket.js';
 import { auditPartitionKey } from '../../shared/audit/legacy/audit-tables.js';
 import type { Run } from '../../shared/runs/run-store.js';
@@ -70,6 +71,27 @@ describe('s3-seal audit verify --all', () => {
     expect(out.stderr).toMatch(
       /\ntransparency log \S+: 3 leaves, checkpoint verified .*; 3 chunk log\(s\) hash as their leaves record; 3 of 3 committed chunk\(s\) are leaves; no problems\n/,
     );
+  });
+
+  it('reads each chunk log once: the transparency log’s pass takes the hashes the trail pass computed', async () => {
+    const gets = new Map<string, number>();
+    // In this process, so the command's S3 client (the pipeline's) can count what it reads.
+    pipeline.clients.s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: string }).Key ?? '';
+        if (context.commandName === 'GetObjectCommand' && key.includes('/chunks/'))
+          gets.set(key, (gets.get(key) ?? 0) + 1);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countChunkLogReads' },
+    );
+    try {
+      expect(await verifyCommand({ all: true, segments: 3 })).toBe(0);
+    } finally {
+      pipeline.clients.s3.middlewareStack.remove('countChunkLogReads');
+    }
+    // The three chunk runs' three logs, each read by the trail pass and by no one after.
+    expect([...gets.values()]).toEqual([1, 1, 1]);
   });
 
   it('names a changed record in a chunk log, a changed run digest and an altered old record, and exits 1', async () => {

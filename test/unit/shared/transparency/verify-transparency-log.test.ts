@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { findingLine } from '../../../../shared/audit/audit-finding.js';
+import { rememberingLogHashes } from '../../../../shared/audit/remembered-log-hashes.js';
 import { LocalNoteSigner } from '../../../../shared/tlog/note-signer.js';
 import { buildTiles } from '../../../../shared/tlog/tile-builder.js';
 import { MemoryTileStore } from '../../../../shared/tlog/tile-store.js';
@@ -65,7 +66,13 @@ describe('verifyTransparencyLog', () => {
     expect(gets).toEqual([]);
     expect(trail.reads).toHaveLength(300);
     expect(result.chunks).toEqual({ committed: 300, inLog: 300, waiting: 0 });
-    expect(result.leaves).toMatchObject({ leaves: 300, logsMatching: 300, complete: true, bundles: 2 });
+    expect(result.leaves).toMatchObject({
+      leaves: 300,
+      logsMatching: 300,
+      logsRead: 300,
+      complete: true,
+      bundles: 2,
+    });
     expect(result.tree?.size).toBe(300);
   });
 
@@ -101,6 +108,39 @@ describe('verifyTransparencyLog', () => {
     c.logSha256 = 'f'.repeat(64);
     expect((await verify(trail, log)).lines).toEqual([
       `run ${RUN} chunk ${c.chunkId}: leaf 2: changed: the leaf names s3://${AUDIT_BUCKET}/${c.logKey} (sha256 ${leafSha}), the chunk committed s3://${AUDIT_BUCKET}/${c.logKey} (sha256 ${'f'.repeat(64)})`,
+      `transparency log: leaf 0 (${a.logKey}): changed: its chunk log's bytes no longer hash to the SHA-256 the leaf records`,
+      `transparency log: leaf 1 (${b.logKey}): removed: its chunk log is gone`,
+    ]);
+  });
+
+  it('reads no log again whose hash the trail pass remembered, and still names a changed or removed one', async () => {
+    const { trail, log, ids } = await sequenced(5);
+    const [a, b] = ids.map((id) => trail.items.get(id)!) as [
+      ReturnType<typeof trail.commit>,
+      ReturnType<typeof trail.commit>,
+    ];
+    trail.edit(a.logKey!, (stored) => {
+      stored.lines[0]!.record.decision = 'skipped';
+    });
+    // The trail pass reads every log there is (b's is gone by then) through the remembering source.
+    trail.logs.delete(b.logKey!);
+    const remembered = rememberingLogHashes(trail);
+    for (const item of trail.items.values()) await remembered.source.readLog(item.logKey!);
+    expect(remembered.hashes.size).toBe(4);
+    const reads: string[] = [];
+    const readLog = trail.readLog.bind(trail);
+    trail.readLog = (key) => {
+      reads.push(key);
+      return readLog(key);
+    };
+    const result = await verifyTransparencyLog(
+      { source: trail, runs, ...log.verifying, knownHashes: remembered.hashes },
+      { now: LATER },
+    );
+    // Only the log the trail pass could not read is read here (and found gone).
+    expect(reads).toEqual([b.logKey]);
+    expect(result.leaves).toMatchObject({ leaves: 5, logsMatching: 3, logsRead: 1 });
+    expect(result.findings.map(findingLine)).toEqual([
       `transparency log: leaf 0 (${a.logKey}): changed: its chunk log's bytes no longer hash to the SHA-256 the leaf records`,
       `transparency log: leaf 1 (${b.logKey}): removed: its chunk log is gone`,
     ]);
