@@ -14,7 +14,9 @@
  * `--rounds N` (implies `--floor`) times N pairs on freshly seeded buckets, s3-seal first in odd
  * rounds and the floor first in even ones, and prints each pair's ratio and their median: on two
  * cores shared with the stack one pair's ratio moves by a tenth from run to run. Requests are
- * counted in the first round.
+ * counted in the first round. Each ratio is also given against the floor's work plus the start-up
+ * of a plain Node script importing the SDK's S3 client (timed here): what a checker timing its own
+ * script as a process would see.
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -190,9 +192,24 @@ async function timeFloor(bucket: string) {
   return { ...run, work: Number(result.seconds), cpuMs: Number(result.cpu_ms_per_object) * objects };
 }
 
+/**
+ * What timing a plain Node script doing the floor's work as a process would add to that work:
+ * Node's start and importing the SDK's S3 client from node_modules. The floor itself starts
+ * through tsx and some of s3-seal's modules, which a checker's own script would not. Median of 3.
+ */
+async function plainScriptStart(): Promise<number> {
+  const script = "import { S3Client } from '@aws-sdk/client-s3'; new S3Client({});";
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) times.push((await timed(['--input-type=module', '-e', script])).seconds);
+  return median(times);
+}
+
 const ms = (seconds: number | undefined) => (((seconds ?? Number.NaN) * 1000) / objects).toFixed(2);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-const pairs: Array<{ seal: number; floor: number; work: number }> = [];
+const pairs: Array<{ seal: number; floor: number; work: number; plain: number }> = [];
+const plainStart = withFloor ? await plainScriptStart() : 0;
+if (withFloor)
+  console.log(`a plain script's start-up (node, importing @aws-sdk/client-s3): ${plainStart.toFixed(2)} s`);
 let sealCounts: Record<string, number> | undefined;
 let first: Awaited<ReturnType<typeof timeSeal>> | undefined;
 for (let round = 1; round <= rounds; round++) {
@@ -211,11 +228,12 @@ for (let round = 1; round <= rounds; round++) {
   }
   const floor = floorBefore ?? (floorBucket ? await timeFloor(floorBucket) : undefined);
   if (!floor) continue;
-  pairs.push({ seal: seal.seconds, floor: floor.seconds, work: floor.work });
+  pairs.push({ seal: seal.seconds, floor: floor.seconds, work: floor.work, plain: floor.work + plainStart });
   console.log(
     `round ${round}${floorFirst ? ' (floor first)' : ''}: s3-seal ${seal.seconds.toFixed(2)} s, floor ${floor.seconds.toFixed(2)} s ` +
       `(${floor.work.toFixed(2)} s without start-up): s3-seal runs at ${(floor.seconds / seal.seconds).toFixed(2)}x the floor ` +
-      `(${(floor.work / seal.seconds).toFixed(2)}x against its work alone)`,
+      `(${(floor.work / seal.seconds).toFixed(2)}x against its work alone, ` +
+      `${((floor.work + plainStart) / seal.seconds).toFixed(2)}x against its work plus a plain script's start-up)`,
   );
   console.log(
     `  CPU per object: s3-seal ${ms(seal.cpuMs / 1000)} ms (start-up included), floor ${ms(floor.cpuMs / 1000)} ms (its work alone); ` +
@@ -234,10 +252,11 @@ for (const url of QueueUrls)
 const ratios = {
   whole: median(pairs.map((p) => p.floor / p.seal)),
   work: median(pairs.map((p) => p.work / p.seal)),
+  plain: median(pairs.map((p) => p.plain / p.seal)),
 };
 if (pairs.length > 1)
   console.log(
-    `median of ${pairs.length} rounds: s3-seal runs at ${ratios.whole.toFixed(2)}x the floor (${ratios.work.toFixed(2)}x against its work alone)`,
+    `median of ${pairs.length} rounds: s3-seal runs at ${ratios.whole.toFixed(2)}x the floor (${ratios.work.toFixed(2)}x against its work alone, ${ratios.plain.toFixed(2)}x against its work plus a plain script's start-up)`,
   );
 console.log(
   JSON.stringify({
@@ -252,6 +271,8 @@ console.log(
           rounds: pairs,
           median_ratio: ratios.whole,
           median_ratio_work: ratios.work,
+          plain_start_seconds: plainStart,
+          median_ratio_plain: ratios.plain,
         }
       : {}),
   }),
