@@ -29,7 +29,7 @@ const CONFIGURED_KEYS = [
 const BUCKETS = ['s3-seal-test-records', 's3-seal-test-documents', 's3-seal-test-logs'];
 /**
  * Zipped size budget per function. Each bundle carries its own AWS SDK clients (serverless.yml
- * says why); about 1.4 MB today. Lambda's own limit is 50 MB, but cold starts grow with the zip.
+ * says why); 1.1-1.45 MB (2026-12-07). Lambda's own limit is 50 MB, but cold starts grow with the zip.
  */
 const BUNDLE_LIMIT_BYTES = 2.5 * 1024 * 1024;
 
