@@ -18,20 +18,29 @@ export interface CommitFeed {
 
 const SEND_BATCH = 10;
 
+/** Chunks a queue feed remembers having sent (the newest): about 100 bytes each. */
+export const SENT_REMEMBERED = 50_000;
+
 /**
  * Lambda: the batch's committed chunks are sent to the sequencer's queue before the batch is
  * acknowledged. If the send fails, the handler throws, the batch comes back, and each chunk,
- * found committed without a leaf, is added again.
+ * found committed without a leaf, is added again. A chunk this process already sent is not sent
+ * again when its run's close finds it still without a leaf (the sequencer has not drained the
+ * queue yet): its message is in the queue, and the sequencer would drop the copy.
  */
 export class QueueCommitFeed implements CommitFeed {
   private pending: LeafRequest[] = [];
+  /** Chunks sent from this process, oldest first, at most `remembered` of them. */
+  private readonly sent = new Set<string>();
 
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
+    private readonly remembered = SENT_REMEMBERED,
   ) {}
 
   add(request: LeafRequest): void {
+    if (this.sent.has(sentKey(request))) return;
     this.pending.push(request);
   }
 
@@ -52,13 +61,23 @@ export class QueueCommitFeed implements CommitFeed {
           new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }),
         );
         if (out.Failed?.length) throw new Error(`sequencer queue refused ${out.Failed.length} message(s)`);
+        for (const request of sending.slice(i, i + SEND_BATCH)) this.remember(sentKey(request));
       }
     } catch (error) {
-      this.pending.unshift(...sending);
+      // Those of a failed batch stay pending (a send that failed whole sent none of its messages).
+      this.pending.unshift(...sending.filter((request) => !this.sent.has(sentKey(request))));
       throw error;
     }
   }
+
+  private remember(key: string): void {
+    this.sent.add(key);
+    if (this.sent.size > this.remembered) this.sent.delete(this.sent.values().next().value!);
+  }
 }
+
+/** One committed chunk's leaf request, as a queue feed remembers having sent it. */
+const sentKey = (request: LeafRequest) => `${request.runId}\0${request.chunkId}\0${request.leaf.sha256}`;
 
 /** Leaves a local process gathers before it appends them without being asked: one assignment. */
 export const LOCAL_BATCH = 99;

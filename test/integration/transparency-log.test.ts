@@ -7,6 +7,7 @@ import { createSequencerHandler } from '../../functions/sequencer/handler.js';
 import { RunCloser } from '../../shared/audit/run-digest.js';
 import { readChunkLog } from '../../shared/chunks/chunk-log.js';
 import type { ChunkItem } from '../../shared/chunks/chunk-store.js';
+import { manifestCloser } from '../../shared/manifests/close-manifests.js';
 import { newRunId } from '../../shared/runs/run-store.js';
 import { KmsNoteSigner } from '../../shared/tlog/kms-note-signer.js';
 import { verifyLog } from '../../shared/tlog/log-verifier.js';
@@ -166,6 +167,32 @@ describe('transparency log in the pipeline', () => {
     const size = (await openLog()).checkpoint.size;
     expect((await sequencer(sqsEvent(messages, queueUrl))).batchItemFailures).toEqual([]);
     expect((await openLog()).checkpoint.size).toBe(size);
+  });
+
+  it('on Lambda: the run’s close sends no chunk its own invocation already sent', async () => {
+    const { clients, config } = pipeline;
+    const queueUrl = (
+      await clients.sqs.send(new CreateQueueCommand({ QueueName: `${config.queuePrefix}-tlog-once` }))
+    ).QueueUrl!;
+    const bucket = uniqueBucket('tlog-once');
+    await seedBucket(clients.s3, bucket, { objects: 7, maxObjectBytes: 512 });
+    const keyArn = await createKmsKey(clients.kms);
+    const { runId, chunks } = await plannedRun(pipeline, bucket, keyArn, { intentsPerChunk: 3 });
+    const feed = new QueueCommitFeed(clients.sqs, queueUrl);
+    const encrypt = createEncryptHandler(() => ({
+      ...pipeline.encryptDeps(),
+      runs: pipeline.runs,
+      // The closer every handler uses: its manifests pass finds committed chunks without a leaf.
+      closer: manifestCloser(pipeline.runs, clients.s3, config.auditLocation, pipeline.chunks, feed),
+      sequencing: feed,
+    }));
+    expect((await encrypt(batchOf(chunks), {} as never)).batchItemFailures).toEqual([]);
+    expect((await pipeline.runs.get(runId))?.auditDigest).toMatch(/^[0-9a-f]{64}$/);
+    // The batch sent its three chunks; the close found them without a leaf and sent none again.
+    const messages = await drain(clients.sqs, queueUrl, { until: 'empty', waitSeconds: 1 });
+    expect(messages.map((m) => JSON.parse(m.Body!).chunkId).sort()).toEqual(
+      (await chunksOf(runId)).map((item) => item.chunkId).sort(),
+    );
   });
 
   it('audit sequence appends committed chunks that have no leaf, once', async () => {

@@ -1,9 +1,11 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { ChunkItem } from '../../../../shared/chunks/chunk-store.js';
 import {
   LOCAL_BATCH,
   LOCAL_MAX_WAIT_MS,
   LocalCommitFeed,
+  QueueCommitFeed,
 } from '../../../../shared/transparency/commit-feed.js';
 import type { LeafRequest } from '../../../../shared/transparency/leaf-request.js';
 import type { SequenceResult } from '../../../../shared/transparency/log-sequencer.js';
@@ -67,6 +69,57 @@ describe('LocalCommitFeed', () => {
     await expect(feed.afterBatch()).resolves.toBeUndefined();
     await feed.flush();
     expect(sequencer.calls[0]).toHaveLength(LOCAL_BATCH);
+  });
+});
+
+/** An SQS client that records each SendMessageBatch's bodies, failing the first `failures` calls. */
+function recordingQueue(failures = 0) {
+  const sent: string[][] = [];
+  let left = failures;
+  const sqs = {
+    async send(command: { input: { Entries: Array<{ MessageBody: string }> } }) {
+      if (left-- > 0) throw new Error('SQS unavailable');
+      sent.push(command.input.Entries.map((entry) => JSON.parse(entry.MessageBody).chunkId));
+      return {};
+    },
+  } as unknown as SQSClient;
+  return { sqs, sent };
+}
+
+describe('QueueCommitFeed', () => {
+  it('sends a chunk once: one its run’s close adds again after it was sent is not sent again', async () => {
+    const { sqs, sent } = recordingQueue();
+    const feed = new QueueCommitFeed(sqs, 'queue');
+    feed.add(request(1));
+    feed.add(request(2));
+    await feed.afterBatch();
+    // The close finds both committed and still without a leaf (the queue not drained yet), and a third.
+    for (const n of [1, 2, 3]) feed.add(request(n));
+    await feed.flush();
+    expect(sent).toEqual([[request(1).chunkId, request(2).chunkId], [request(3).chunkId]]);
+  });
+
+  it('keeps what a failed send held and sends it next time, remembering only what was sent', async () => {
+    const { sqs, sent } = recordingQueue(1);
+    const feed = new QueueCommitFeed(sqs, 'queue');
+    feed.add(request(1));
+    await expect(feed.afterBatch()).rejects.toThrow('SQS unavailable');
+    await feed.flush();
+    expect(sent).toEqual([[request(1).chunkId]]);
+    // Sent now: a close that finds it without a leaf adds nothing more.
+    feed.add(request(1));
+    await feed.flush();
+    expect(sent).toHaveLength(1);
+  });
+
+  it('remembers only the newest chunks it sent', async () => {
+    const { sqs, sent } = recordingQueue();
+    const feed = new QueueCommitFeed(sqs, 'queue', 2);
+    for (const n of [1, 2, 3]) feed.add(request(n));
+    await feed.flush();
+    for (const n of [1, 2, 3]) feed.add(request(n));
+    await feed.flush();
+    expect(sent).toEqual([[1, 2, 3].map((n) => request(n).chunkId), [request(1).chunkId]]);
   });
 });
 
