@@ -74,12 +74,12 @@ export async function proofCommand(uri: string, options: ProofOptions): Promise<
       source: trail.source,
       runs: trail.runs,
       ...(trail.expiry ? { expiry: trail.expiry } : {}),
-      // An expired event chunk's leaf is looked for newest first: say so when it takes a while.
+      // An expired event chunk's leaf is looked for in the tiles: say so when it takes a while.
       onSearch: ({ tiles, leaves, size }) => {
         if (Date.now() - shownAt < 2000) return;
         shownAt = Date.now();
         console.error(
-          `audit proof: looking for the leaf of an expired event chunk: ${leaves} of ${size} leaves (${tiles} tile(s)) read, newest first`,
+          `audit proof: looking for the leaf of an expired event chunk: ${leaves} of ${size} leaves (${tiles} tile(s)) read`,
         );
       },
       store: log.store,

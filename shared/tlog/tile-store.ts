@@ -8,6 +8,11 @@ export interface TileStore {
   read(path: string): Promise<Uint8Array | undefined>;
   /** Stores `bytes` at `path`. */
   write(path: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * When the object at `path` was written (S3's LastModified), undefined when there is none.
+   * Optional: only a leaf search uses it, to skip the tiles written before its leaf could be.
+   */
+  writtenAt?(path: string): Promise<Date | undefined>;
 }
 
 /** A TileStore in memory, for tests and for staging a batch of writes. */

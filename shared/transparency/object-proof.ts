@@ -12,7 +12,7 @@ import { formatTlogProof, verifyTlogProof } from '../tlog/tlog-proof.js';
 import type { NoteVerifier } from '../tlog/verifier-key.js';
 import { type Decision, type DecisionDeps, latestDecision, type ObjectRef } from './latest-decision.js';
 import { encodeLeafEntry } from './leaf-entry.js';
-import { findLeafNewestFirst, type LeafSearchProgress } from './leaf-search.js';
+import { findLeaf, type LeafSearchProgress } from './leaf-search.js';
 
 /**
  * What a tlog-proof's `extra` line carries (docs/audit.md, "Transparency log"): where the chunk log
@@ -88,8 +88,12 @@ export async function objectProof(deps: ObjectProofDeps, object: ObjectRef): Pro
   };
   const entry = encodeLeafEntry(extra);
   // An expired chunk's item took its leaf index with it: the leaf of these very bytes is looked for.
+  // Its leaf was appended after its log was written (the item's time here is the log's LastModified).
   const index = decision.expired
-    ? await findLeafNewestFirst(deps.store, tree.size, entry, deps.onSearch)
+    ? await findLeaf(deps.store, tree.size, entry, {
+        ...(item.updatedAt ? { notBefore: new Date(item.updatedAt) } : {}),
+        ...(deps.onSearch ? { onProgress: deps.onSearch } : {}),
+      })
     : item.leafIndex;
   if (decision.expired && index === undefined)
     throw new NoProofError(

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isNotFound, isPreconditionFailed } from '../aws-errors.js';
 import { TlogError } from '../tlog/errors.js';
 import { equalHashes } from '../tlog/merkle-hash.js';
@@ -40,6 +40,18 @@ export class S3TileStore implements TileStore {
         new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + path }),
       );
       return new Uint8Array(await out.Body!.transformToByteArray());
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async writtenAt(path: string): Promise<Date | undefined> {
+    try {
+      const out = await this.s3.send(
+        new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + path }),
+      );
+      return out.LastModified;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

@@ -16,9 +16,11 @@ import { inclusionProof } from '../../shared/tlog/merkle-proof.js';
 import { verifyInclusion } from '../../shared/tlog/merkle-verify.js';
 import { openCheckpoint } from '../../shared/tlog/signed-checkpoint.js';
 import { TileNodeReader } from '../../shared/tlog/tile-node-reader.js';
+import { tilePath } from '../../shared/tlog/tile-path.js';
 import { formatVerifierKey, parseVerifierKey } from '../../shared/tlog/verifier-key.js';
 import { decodeLeafEntry, encodeLeafEntry } from '../../shared/transparency/leaf-entry.js';
 import type { LeafRequest } from '../../shared/transparency/leaf-request.js';
+import { findLeaf } from '../../shared/transparency/leaf-search.js';
 import { LogSequencer } from '../../shared/transparency/log-sequencer.js';
 import { S3TileStore, TileConflictError } from '../../shared/transparency/s3-tile-store.js';
 import { assignmentTransaction, EMPTY_STATE } from '../../shared/transparency/sequencer-state.js';
@@ -115,6 +117,21 @@ describe('log sequencer', () => {
       expect(() =>
         verifyInclusion(hashLeaf(encodeLeafEntry(requests[i]!.leaf)), i, 300, proof, checkpoint.rootHash),
       ).not.toThrow();
+    }
+  });
+
+  it('says when S3 wrote each tile, and a leaf is found from the time its log was written', async () => {
+    const log = newLog('find');
+    const before = new Date(Date.now() - 60_000);
+    const requests = await committedChunks(`run-${randomUUID()}`, 300);
+    await log.sequencer().sequence(requests);
+    const written = await log.tiles.writtenAt(tilePath(0, 0));
+    expect(written!.getTime()).toBeGreaterThan(before.getTime() - 5 * 60_000);
+    expect(written!.getTime()).toBeLessThan(Date.now() + 5 * 60_000);
+    expect(await log.tiles.writtenAt(tilePath(0, 5))).toBeUndefined();
+    for (const i of [3, 299]) {
+      const entry = encodeLeafEntry(requests[i]!.leaf);
+      expect(await findLeaf(log.tiles, 300, entry, { notBefore: before })).toBe(i);
     }
   });
 
